@@ -1,0 +1,134 @@
+"""Remove boilerplate and markup noise while keeping a map back to the original offsets.
+
+Rules (each tested in tests/test_cleaning.py):
+
+1. A line that matches a boilerplate pattern (``DEFAULT_BOILERPLATE`` plus any patterns from
+   settings) is dropped whole. Patterns are case-insensitive regular expressions matched against
+   the stripped line.
+2. A Markdown heading that matches ``BLOCK_START`` (e.g. "## Subscribe to ...") drops everything
+   from it to the end of the document: outlets append their subscription adverts after the story.
+3. Inline HTML tags (``<u>``, ``</a>``, ...) are removed; backslash escapes of Markdown
+   punctuation (``\\$``) become the bare character.
+4. Runs of spaces and tabs become one space; leading/trailing spaces on a line are dropped; more
+   than one blank line in a row becomes one.
+
+Every kept character remembers its position in the original text, so spans found in the clean
+text map back exactly (:meth:`CleanDocument.original_span`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.types import CleanDocument, Document
+
+DEFAULT_BOILERPLATE: tuple[str, ...] = (
+    r"read more( news)?",
+    r"leave a reply",
+    r"your email address will not be published\..*",
+    r"required fields are marked \*",
+    r"see also\b.*",
+    r"cover photo:?",
+    r"the post .+ appeared first on .+",
+    r"(share|share this|print|email)( article| story)?:?",
+    r"(click|tap) here to subscribe.*",
+    r"advertisement",
+)
+BLOCK_START: tuple[str, ...] = (r"#{1,6}\s*subscribe\b.*",)
+
+_INLINE = re.compile(
+    r"(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)"
+    r"|\\(?P<esc>[$%&_#*\[\]()`~>-])"
+    r"|(?P<ws>[ \t\u00a0]+)"
+)
+
+
+class Cleaner:
+    """Applies the rules above. Construct once; :meth:`clean` is pure."""
+
+    def __init__(self, extra_boilerplate: Sequence[str] = ()) -> None:
+        patterns = [*DEFAULT_BOILERPLATE, *extra_boilerplate]
+        try:
+            self._line = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"invalid boilerplate pattern: {exc}") from None
+        self._block = re.compile("|".join(f"(?:{p})" for p in BLOCK_START), re.IGNORECASE)
+
+    def is_boilerplate(self, line: str) -> bool:
+        return bool(self._line.fullmatch(line.strip()))
+
+    def clean(self, document: Document) -> CleanDocument:
+        text = document.text
+        out: list[str] = []
+        pos: list[np.ndarray] = []
+        removed: list[str] = []
+        blank_run = 0
+        line_start = 0
+        for line in text.splitlines(keepends=True):
+            start = line_start
+            line_start += len(line)
+            body = line.rstrip("\r\n")
+            stripped = body.strip()
+            if stripped and self._block.fullmatch(stripped):
+                removed.extend(
+                    ln for ln in text[start:].splitlines() if ln.strip()
+                )
+                break
+            if stripped and self._line.fullmatch(stripped):
+                removed.append(stripped)
+                continue
+            pieces, piece_pos = _clean_line(body, start)
+            if not pieces:
+                blank_run += 1
+                continue
+            if out:
+                newline_at = start - 1 if start > 0 else 0
+                sep = "\n\n" if blank_run else "\n"
+                out.append(sep)
+                pos.append(np.full(len(sep), newline_at, dtype=np.int64))
+            blank_run = 0
+            out.extend(pieces)
+            pos.extend(piece_pos)
+        clean_text = "".join(out)
+        offsets = np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64)
+        assert len(offsets) == len(clean_text)
+        return CleanDocument(document, clean_text, offsets, tuple(removed))
+
+
+def _clean_line(body: str, base: int) -> tuple[list[str], list[np.ndarray]]:
+    """Clean one line; return its text pieces and, per piece, the original offsets."""
+    pieces: list[str] = []
+    positions: list[np.ndarray] = []
+    cursor = 0
+    for m in _INLINE.finditer(body):
+        if m.start() > cursor:
+            pieces.append(body[cursor : m.start()])
+            positions.append(np.arange(base + cursor, base + m.start(), dtype=np.int64))
+        if m.group("esc") is not None:
+            pieces.append(m.group("esc"))
+            positions.append(np.array([base + m.start() + 1], dtype=np.int64))
+        elif m.group("ws") is not None:
+            pieces.append(" ")
+            positions.append(np.array([base + m.start()], dtype=np.int64))
+        cursor = m.end()
+    if cursor < len(body):
+        pieces.append(body[cursor:])
+        positions.append(np.arange(base + cursor, base + len(body), dtype=np.int64))
+    # Trim the spaces at either end of the line (and drop a line of only spaces/tags).
+    while pieces and pieces[0].strip() == "":
+        pieces.pop(0)
+        positions.pop(0)
+    while pieces and pieces[-1].strip() == "":
+        pieces.pop()
+        positions.pop()
+    if pieces:
+        lead = len(pieces[0]) - len(pieces[0].lstrip())
+        if lead:
+            pieces[0], positions[0] = pieces[0][lead:], positions[0][lead:]
+        trail = len(pieces[-1]) - len(pieces[-1].rstrip())
+        if trail:
+            pieces[-1], positions[-1] = pieces[-1][:-trail], positions[-1][:-trail]
+    return pieces, positions

@@ -1,0 +1,42 @@
+"""The exception tree, shared by every layer.
+
+``RagError`` is the root; every error a user can cause is one of its children, and its message
+says what was wrong and what to do. ``service/errors.py`` maps each child to one HTTP status:
+
+- ``ConfigError`` (500 at start-up, exit 2 in the CLI): a setting is invalid.
+- ``InputError`` (422/400): a question, a request or a file is malformed or too large.
+- ``NotFoundError`` (404): a document id that is not in the index.
+- ``IndexMismatchError`` (409): the index was built with another embedding model.
+- ``IndexBusyError`` (409): another process holds the index's write lock.
+- ``StoreUnavailableError`` (503): the vector store cannot be reached.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(RagError):
+    """A setting is missing or invalid."""
+
+
+class InputError(RagError):
+    """Something a user sent (question, request, file) is not acceptable."""
+
+
+class NotFoundError(RagError):
+    """The named document (or other object) does not exist."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with a different embedding model or dimension."""
+
+
+class IndexBusyError(RagError):
+    """Another process is writing to the index."""
+
+
+class StoreUnavailableError(RagError):
+    """The vector store cannot be reached."""

@@ -1,0 +1,59 @@
+"""Typed values that flow through ingestion: Document -> CleanDocument -> Chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file as read from disk, before cleaning.
+
+    ``text`` is the document's text form (for a text file, its decoded contents); every offset
+    stored anywhere in the index points into this string.
+    """
+
+    doc_id: str  # path relative to the corpus root, POSIX separators
+    title: str
+    text: str
+    source_path: str
+    mtime: float
+    content_hash: str  # sha256 of the file's bytes
+    format: str = "text"
+
+
+@dataclass(frozen=True)
+class CleanDocument:
+    """A document with boilerplate removed, plus the map from clean to original offsets.
+
+    ``offsets[i]`` is the index in ``document.text`` of the character ``text[i]`` came from, so a
+    clean span ``[s, e)`` covers ``document.text[offsets[s] : offsets[e - 1] + 1]``.
+    """
+
+    document: Document
+    text: str
+    offsets: np.ndarray
+    removed_lines: tuple[str, ...] = ()
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the clean span ``[start, end)`` (non-empty) to a span of the original text."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"bad clean span [{start}, {end}) for text of {len(self.text)}")
+        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One indexed passage. ``start``/``end`` index the original document text."""
+
+    chunk_id: str
+    doc_id: str
+    doc_hash: str
+    title: str
+    text: str  # cleaned text that was embedded
+    start: int
+    end: int
+    index: int  # position of the chunk within its document
+    metadata: dict[str, str | int | float | bool] = field(default_factory=dict)

@@ -1,0 +1,35 @@
+"""Turn a draft's passage markers into a numbered citation list that the text agrees with."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.types import Citation, Passage
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+
+
+def assemble(draft_text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+    """Renumber markers 1..m in order of first use; drop markers that point at no passage.
+
+    Returns the rewritten text and the citations, so every ``[n]`` in the text names exactly
+    one entry of the list and every entry is cited.
+    """
+    numbering: dict[int, int] = {}
+    citations: list[Citation] = []
+
+    def renumber(m: re.Match[str]) -> str:
+        original = int(m.group(1))
+        if not 1 <= original <= len(passages):
+            return ""
+        if original not in numbering:
+            numbering[original] = len(numbering) + 1
+            p = passages[original - 1]
+            citations.append(Citation(n=numbering[original], doc_id=p.doc_id, title=p.title,
+                                      text=p.text, start=p.start, end=p.end, score=p.score,
+                                      chunk_id=p.chunk_id))
+        return f" [{numbering[original]}]"
+
+    text = MARKER.sub(renumber, draft_text).strip()
+    return text, citations

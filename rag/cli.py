@@ -1,0 +1,134 @@
+"""The ``rag`` command: ingest, ask, serve, status, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.errors import RagError
+
+DEFAULT_CORPUS = Path("../shared/corpus")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Question answering with citations over your documents."
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file (else $RAG_CONFIG or ./rag.toml)")
+    parser.add_argument("--data-dir", type=Path, help="index directory (RAG_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="make the index match a folder of documents")
+    p.add_argument("path", type=Path, nargs="?", default=DEFAULT_CORPUS)
+    p.add_argument("--no-delete", action="store_true", help="only add and update; keep documents "
+                   "that are gone from the folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    p = sub.add_parser("ask", help="answer a question from the index")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, help="passages to consider")
+    p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
+    p.add_argument("--host", help="bind address (default from settings: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default from settings: 8000)")
+    p.add_argument("--corpus", type=Path, help="ingest this folder before serving")
+
+    p = sub.add_parser("status", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
+    p.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    p.add_argument("--qa", type=Path, required=True, help="qa.jsonl with the gold pairs")
+    p.add_argument("--report", type=Path, help="write the JSON report here")
+    p.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.config:
+        os.environ["RAG_CONFIG"] = str(args.config)
+    try:
+        return _run(args)
+    except RagError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `rag ask ... | head`
+        return 0
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202
+    from rag.settings import load_settings
+
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    return load_settings(**overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.command == "serve":
+        from service.server import serve
+
+        return serve(settings, host=args.host, port=args.port, corpus=args.corpus)
+    if args.command == "eval":
+        from eval.runner import run_eval_command
+
+        return run_eval_command(settings, args.corpus, args.qa, args.report, args.limit)
+
+    from rag.factory import build_pipeline
+
+    pipeline = build_pipeline(settings)
+    if args.command == "ingest":
+        report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete)
+        summary = report.summary()
+        if args.json:
+            print(json.dumps(summary, indent=2))
+        elif not args.quiet:
+            print(
+                f"added {summary['added']}, updated {summary['updated']}, unchanged "
+                f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
+                f" ({summary['chunks_written']} chunks in {summary['seconds']} s)"
+            )
+            for failure in summary["failures"]:  # type: ignore[union-attr]
+                print(f"  failed: {failure['doc_id']}: {failure['reason']}")
+        return 1 if report.failed else 0
+    if args.command == "ask":
+        from rag.types import AskOptions
+
+        answer = pipeline.answers.answer(args.question, options=AskOptions(top_k=args.top_k))
+        if args.json:
+            print(json.dumps(answer.to_public(), indent=2, ensure_ascii=False))
+        else:
+            print(answer.answer)
+            for c in answer.citations:
+                print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}")
+        return 0
+    if args.command == "status":
+        docs = pipeline.store.documents()
+        status = {
+            "documents": len(docs),
+            "chunks": pipeline.store.count_chunks(),
+            "model": pipeline.embedder.model_id,
+            "dimension": pipeline.embedder.dimension,
+            "collection": settings.store.collection,
+            "last_sync": max((d.indexed_at for d in docs.values()), default=None),
+        }
+        if args.json:
+            print(json.dumps(status, indent=2))
+        else:
+            for key, value in status.items():
+                print(f"{key}: {value}")
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The one place that builds the pipeline from settings. Nothing heavy happens at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from index.chunking import Chunker
+from index.cleaning import Cleaner
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.ingest import IngestService
+from index.store import ChromaStore, make_client
+from rag.generators.base import Generator
+from rag.generators.extractive import ExtractiveGenerator
+from rag.prompts import load_prompts
+from rag.retrieval import DenseRetriever
+from rag.service import AnswerService
+from rag.settings import Settings
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    embedder: Embedder
+    store: ChromaStore
+    ingest: IngestService
+    answers: AnswerService
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    e = settings.embedding
+    return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size)
+
+
+def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:
+    s = settings.store
+    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers)
+    return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension)
+
+
+def build_generator(settings: Settings, embedder: Embedder) -> Generator:
+    match settings.generator.name:
+        case "extractive":
+            return ExtractiveGenerator(embedder, max_sentences=settings.generator.max_sentences)
+
+
+def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
+    """Load the model (unless given one), open the store and wire every stage."""
+    prompts = load_prompts(settings.generator.prompt_version)
+    embedder = embedder or build_embedder(settings)
+    store = build_store(settings, embedder)
+    chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
+                      embedder.tokenize)
+    ingest = IngestService(store, embedder, chunker, Cleaner())
+    answers = AnswerService(
+        embedder=embedder,
+        retriever=DenseRetriever(store, embedder),
+        generator=build_generator(settings, embedder),
+        prompts=prompts,
+        top_k=settings.retrieval.top_k,
+        min_relevance=settings.retrieval.min_relevance,
+        max_question_chars=settings.server.max_question_chars,
+    )
+    return Pipeline(settings, embedder, store, ingest, answers)

@@ -1,0 +1,86 @@
+"""Extractive answers: the passages' own sentences that best answer the question, cited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder
+from rag.generators.base import Draft, GenerationRequest
+from rag.text import content_words, split_sentences
+
+MIN_WORDS = 4
+LEXICAL_WEIGHT = 0.3
+SELECT_MARGIN = 0.12
+DUPLICATE_OVERLAP = 0.6
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    text: str
+    passage: int  # 1-based passage number
+    order: int  # position among all candidate sentences (passage order, then text order)
+    dense: float
+    lexical: float
+
+    @property
+    def score(self) -> float:
+        return self.dense + LEXICAL_WEIGHT * self.lexical
+
+
+class ExtractiveGenerator:
+    """Deterministic, offline, fast: one batched encoder call per question."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, max_sentences: int = 3) -> None:
+        self._embedder = embedder
+        self._max_sentences = max_sentences
+
+    def score_sentences(self, request: GenerationRequest) -> list[ScoredSentence]:
+        candidates: list[tuple[str, int]] = []
+        for n, passage in enumerate(request.passages, start=1):
+            for sentence in split_sentences(passage.text):
+                if len(sentence.text.split()) >= MIN_WORDS:
+                    candidates.append((sentence.text, n))
+        if not candidates:
+            return []
+        vectors = self._embedder.embed([text for text, _ in candidates])
+        dense = vectors @ np.asarray(request.query_vector, dtype=np.float32)
+        q_words = content_words(request.question)
+        scored = []
+        for i, ((text, n), d) in enumerate(zip(candidates, dense)):
+            lexical = len(q_words & content_words(text)) / len(q_words) if q_words else 0.0
+            scored.append(ScoredSentence(text, n, i, float(d), lexical))
+        return scored
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        scored = self.score_sentences(request)
+        if not scored:
+            return Draft(text="", support=-1.0, refused=True)
+        ranked = sorted(scored, key=lambda s: (-s.score, s.order))
+        best = ranked[0]
+        chosen: list[ScoredSentence] = []
+        for s in ranked:
+            if len(chosen) >= self._max_sentences or s.score < best.score - SELECT_MARGIN:
+                break
+            if any(_overlap(s.text, c.text) >= DUPLICATE_OVERLAP for c in chosen):
+                continue  # near-duplicate stories say the same thing twice
+            chosen.append(s)
+        text = " ".join(f"{s.text} [{s.passage}]" for s in chosen)
+        return Draft(text=text, support=best.dense)
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        draft = self.generate(request)
+        pieces = draft.text.split("] ")
+        for i, piece in enumerate(pieces):
+            yield piece + ("] " if i < len(pieces) - 1 else "")
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = content_words(a), content_words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))

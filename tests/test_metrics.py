@@ -1,0 +1,44 @@
+import math
+
+import pytest
+
+from eval.metrics import (
+    contains_gold,
+    ndcg_at_k,
+    normalize,
+    percentile,
+    recall_at_k,
+    reciprocal_rank,
+    token_f1,
+)
+
+
+def test_recall_counts_distinct_documents():
+    ranked = ["a", "a", "b", "c"]
+    assert recall_at_k(ranked, ["b"], 1) == 0.0
+    assert recall_at_k(ranked, ["b"], 2) == 1.0  # distinct docs: a, b
+    assert recall_at_k(ranked, ["b", "z"], 5) == 0.5
+
+
+def test_reciprocal_rank_by_hand():
+    assert reciprocal_rank(["x", "x", "y", "g"], ["g"]) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["x"], ["g"]) == 0.0
+
+
+def test_ndcg_by_hand():
+    # gold at distinct rank 2 of one gold doc: (1/log2(3)) / (1/log2(2))
+    assert ndcg_at_k(["x", "g"], ["g"], 10) == pytest.approx(1 / math.log2(3))
+    assert ndcg_at_k(["g", "h"], ["g", "h"], 10) == pytest.approx(1.0)
+
+
+def test_answer_metrics_by_hand():
+    assert normalize("The $191,000 Migrants!") == "191 000 migrants"
+    assert contains_gold("They detained 191,000 migrants.", ["191,000"])
+    assert not contains_gold("They detained many.", ["191,000"])
+    # pred: "cat sat" ; gold: "the cat sat down" -> ref "cat sat down": P=1, R=2/3, F1=0.8
+    assert token_f1("cat sat", ["the cat sat down"]) == pytest.approx(0.8)
+
+
+def test_percentile_interpolates():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([10], 95) == 10
