@@ -38,9 +38,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default from settings: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default from settings: 8000)")
     p.add_argument("--corpus", type=Path, help="ingest this folder before serving")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, each "
+                   "loading the model once (default 1)")
 
     p = sub.add_parser("status", help="what the index holds")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("feedback", help="the ratings staff gave to answers")
+    fsub = p.add_subparsers(dest="feedback_command", required=True)
+    p = fsub.add_parser("export", help="rated answers as candidate gold Q&A pairs (qa.jsonl)")
+    p.add_argument("--out", type=Path, help="write here (default: standard output)")
+    p.add_argument("--rating", choices=["up", "down", "any"], default="up",
+                   help="which ratings: 'up' (default) gives gold candidates, 'down' questions "
+                   "to review")
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
     p.add_argument("--corpus", type=Path, required=True, help="corpus folder")
@@ -77,7 +87,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from service.server import serve
 
-        return serve(settings, host=args.host, port=args.port, corpus=args.corpus)
+        return serve(settings, host=args.host, port=args.port, corpus=args.corpus,
+                     workers=args.workers)
+    if args.command == "feedback":
+        return _feedback_export(settings, args.out, args.rating)
     if args.command == "eval":
         from eval.runner import run_eval_command
 
@@ -128,6 +141,23 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{key}: {value}")
         return 0
     raise AssertionError(args.command)
+
+
+def _feedback_export(settings, out: Path | None, rating: str) -> int:  # noqa: ANN001
+    from rag.feedback import FeedbackStore, feedback_path
+
+    path = feedback_path(settings.data_dir)
+    if not path.is_file():
+        raise RagError(f"no feedback yet: {path} does not exist (the service creates it)")
+    lines = [c.to_json() + "\n" for c in FeedbackStore(path).export_gold(rating)]  # type: ignore[arg-type]
+    if out is None:
+        sys.stdout.writelines(lines)
+    else:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text("".join(lines), encoding="utf-8")
+        tmp.replace(out)
+        print(f"wrote {len(lines)} candidate Q&A pairs to {out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,9 +90,37 @@ class GeneratorSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
-    host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
+    host: str = Field("127.0.0.1", description="Address the HTTP service binds to. Without API "
+                      "keys the service binds to 127.0.0.1 whatever this says.")
     port: int = Field(8000, ge=1, le=65535, description="HTTP port.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted.")
+    read_api_key: SecretStr | None = Field(
+        None, description="Key for asking (and reading documents, sending feedback); sent as "
+        "'Authorization: Bearer KEY' or 'X-API-Key: KEY'. Unset: asking needs no key.")
+    admin_api_key: SecretStr | None = Field(
+        None, description="Key for changing documents (it also works wherever the read key "
+        "does). Unset while a read key is set: uploads and deletes are refused.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser "
+        "(the pages embedding the widget), e.g. [\"https://intranet.example.org\"]; '*' for any.")
+    max_history_turns: int = Field(20, ge=0, description="Most earlier turns in a conversation.")
+    max_history_chars: int = Field(20000, ge=0, description="Most characters in all earlier "
+                                   "turns together.")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one upload request.")
+    max_upload_bytes: int = Field(10_000_000, ge=1, description="Largest uploaded file, bytes.")
+    max_feedback_chars: int = Field(2000, ge=0, description="Longest feedback comment.")
+
+    @property
+    def has_keys(self) -> bool:
+        return self.read_api_key is not None or self.admin_api_key is not None
+
+    @field_validator("read_api_key", "admin_api_key")
+    @classmethod
+    def _real_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError("an API key must be at least 16 characters (e.g. the output of "
+                             "'python -c \"import secrets; print(secrets.token_urlsafe())\"')")
+        return v
 
 
 class Settings(BaseSettings):

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from rag.factory import Pipeline, build_pipeline
+from rag.feedback import FeedbackStore, feedback_path
 from rag.settings import Settings
 from service.errors import install_error_handlers
-from service.routes import ask, health, pages
+from service.metrics import Metrics, ObservabilityMiddleware
+from service.routes import ask, chat, documents, feedback, health, pages
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
@@ -20,8 +23,11 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pipeline = pipeline or await run_in_threadpool(build_pipeline, settings)
+        app.state.feedback = await run_in_threadpool(FeedbackStore,
+                                                     feedback_path(settings.data_dir))
         yield
         app.state.pipeline = None
+        app.state.feedback = None
 
     app = FastAPI(
         title="RAG service",
@@ -31,8 +37,27 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = Metrics()
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(ask.router)
-    app.include_router(pages.router)
+    for module in (health, ask, chat, documents, feedback, pages):
+        app.include_router(module.router)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app from ``RAG_*`` settings, for ``uvicorn --factory`` (one per worker process)."""
+    from rag.settings import load_settings
+    from service.logs import configure_logging
+
+    configure_logging()
+    return create_app(load_settings())

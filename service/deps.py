@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the pipeline built in the lifespan, handed to routes."""
+"""FastAPI dependencies: what the lifespan built, handed to routes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from fastapi import Depends, Request
 
 from index.errors import StoreUnavailableError
 from rag.factory import Pipeline
+from rag.feedback import FeedbackStore
+from rag.settings import Settings
+from service.metrics import Metrics
 
 
 def get_pipeline(request: Request) -> Pipeline:
@@ -17,4 +20,22 @@ def get_pipeline(request: Request) -> Pipeline:
     return pipeline
 
 
+def get_feedback(request: Request) -> FeedbackStore:
+    store = getattr(request.app.state, "feedback", None)
+    if store is None:
+        raise StoreUnavailableError("the service is still starting: the feedback store is opening")
+    return store
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,30 +2,62 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 from pathlib import Path
 
 from rag.settings import Settings
+from service.logs import configure_logging
 
 log = logging.getLogger("rag.serve")
 
 
+def bind_host(settings: Settings, requested: str | None) -> str:
+    """The address to bind: as asked, except loopback only while no API key is configured."""
+    host = requested or settings.server.host
+    if settings.server.has_keys or _is_loopback(host):
+        return host
+    log.warning("no API keys configured (RAG_SERVER__READ_API_KEY, RAG_SERVER__ADMIN_API_KEY): "
+                "binding to 127.0.0.1 only instead of %s; set keys to serve other machines", host)
+    return "127.0.0.1"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
-          corpus: Path | None = None) -> int:
+          corpus: Path | None = None, workers: int = 1) -> int:
     import uvicorn
 
     from rag.factory import build_pipeline
     from service.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    host = host or settings.server.host
+    configure_logging()
+    host = bind_host(settings, host)
     port = port or settings.server.port
-    pipeline = build_pipeline(settings)
-    if corpus is not None:
+    if not settings.server.has_keys:
+        log.warning("no API keys configured: every route is open, to this machine only")
+    pipeline = build_pipeline(settings) if corpus is not None or workers == 1 else None
+    if corpus is not None and pipeline is not None:
         report = pipeline.ingest.sync(corpus)
         s = report.summary()
         log.info("ingested %s: added %s, updated %s, unchanged %s, deleted %s, failed %s",
                  corpus, s["added"], s["updated"], s["unchanged"], s["deleted"], s["failed"])
-    log.info("serving on http://%s:%s (chat page at /, API docs at /docs)", host, port)
-    uvicorn.run(create_app(settings, pipeline), host=host, port=port, log_level="info")
+    log.info("serving on http://%s:%s (chat page at /, API docs at /docs)",
+             host, port)
+    if workers > 1:
+        # Each worker process builds its own app (and loads the model once) from the settings,
+        # which reach it through the environment.
+        os.environ["RAG_DATA_DIR"] = str(settings.data_dir)
+        uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_config=None)
+        return 0
+    uvicorn.run(create_app(settings, pipeline), host=host, port=port, log_config=None)
     return 0

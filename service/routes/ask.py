@@ -1,23 +1,63 @@
-"""POST /v1/ask."""
+"""POST /v1/ask and POST /v1/ask/stream (Server-Sent Events)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import AsyncIterator
 
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from index.errors import RagError
+from rag.service import StreamDelta, StreamDone
 from rag.types import AskOptions
-from service.deps import PipelineDep
-from service.schemas import AskRequest, AskResponse, ErrorResponse
+from service.answering import AnswerStream, check_history, finish
+from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
+from service.schemas import ERRORS, AskRequest, AskResponse
+from service.security import ReadAccess
+from service.streaming import sse
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@router.post("/ask", response_model=AskResponse, responses=ERRORS,
+             summary="Answer a question with citations, or refuse")
+def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics: MetricsDep,
+        settings: SettingsDep, _: ReadAccess) -> AskResponse:
+    # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
+    history = check_history([t.to_turn() for t in body.history], settings.server)
+    answer = pipeline.answers.answer(body.question, history, AskOptions(top_k=body.top_k))
+    return finish(answer, feedback, metrics)
+
 
 @router.post(
-    "/ask",
-    response_model=AskResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
-    summary="Answer a question with citations, or refuse",
+    "/ask/stream", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    summary="Answer as Server-Sent Events: 'delta' pieces, then 'citations', then 'done'",
+    response_class=StreamingResponse,
 )
-def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
-    # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
-    answer = pipeline.answers.answer(body.question, options=AskOptions(top_k=body.top_k))
-    return AskResponse.model_validate(answer.to_public())
+async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
+                     feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,
+                     _: ReadAccess) -> StreamingResponse:
+    """Events: ``delta`` ``{"text"}`` as the answer grows; ``citations`` ``{"citations"}``;
+    ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
+    A client that disconnects stops the work."""
+    history = check_history([t.to_turn() for t in body.history], settings.server)
+    stream = await AnswerStream(request, pipeline, body.question, history, body.top_k).start()
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for event in stream.off_loop.events():
+                match event:
+                    case StreamDelta(text=text):
+                        yield sse("delta", {"text": text})
+                    case StreamDone(answer=answer):
+                        done = await run_in_threadpool(finish, answer, feedback, metrics)
+                        payload = done.model_dump()
+                        yield sse("citations", {"citations": payload["citations"]})
+                        yield sse("done", payload)
+        except RagError as exc:
+            yield sse("error", {"error": {"type": type(exc).__name__, "message": str(exc)}})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

@@ -1,11 +1,12 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
-from service.deps import PipelineDep
-from service.schemas import Health
+from service.deps import MetricsDep, PipelineDep
+from service.schemas import ERRORS, Health
 
 router = APIRouter(tags=["health"])
 
@@ -15,7 +16,17 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, summary="The model is loaded and the index reachable")
+@router.get("/readyz", response_model=Health, responses=ERRORS,
+            summary="The model is loaded and the index reachable")
 def readyz(pipeline: PipelineDep) -> Health:
     pipeline.store.count_chunks()
     return Health(status="ready")
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(pipeline: PipelineDep, metrics: MetricsDep) -> Response:
+    def index_size() -> tuple[int, int]:
+        return len(pipeline.store.documents()), pipeline.store.count_chunks()
+
+    body, content_type = metrics.render(index_size)
+    return Response(body, media_type=content_type)

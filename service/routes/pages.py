@@ -14,3 +14,4 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def chat_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
+

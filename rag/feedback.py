@@ -1,0 +1,183 @@
+"""Answers given and the feedback on them, kept durably in SQLite (``data_dir/feedback.sqlite3``).
+
+Every answer the HTTP service gives is recorded with an ``answer_id``; feedback (thumbs up or
+down, an optional comment) names that id, so it is always tied to the exact question, answer and
+cited documents. ``export_gold`` turns rated answers into candidate gold Q&A pairs in the eval
+suite's ``qa.jsonl`` format. SQLite in WAL mode lets several worker processes write at once; each
+write is one transaction, so a crash leaves every record whole or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from index.errors import InputError, NotFoundError, StoreUnavailableError
+from rag.types import Answer
+
+Rating = Literal["up", "down"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    answer_id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    question TEXT NOT NULL,
+    standalone_question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    doc_ids TEXT NOT NULL,
+    prompt_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id TEXT PRIMARY KEY,
+    answer_id TEXT NOT NULL REFERENCES answers(answer_id),
+    created_at REAL NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
+"""
+
+
+@dataclass(frozen=True)
+class GoldCandidate:
+    """One rated answer as a ``qa.jsonl`` record (see :mod:`eval.dataset`)."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    doc_ids: tuple[str, ...]
+    answerable: bool
+    rating: Rating
+    comment: str
+    original_question: str
+    prompt_version: str
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "id": self.id, "question": self.question, "answers": list(self.answers),
+            "doc_ids": list(self.doc_ids), "answerable": self.answerable,
+            "source": "feedback", "rating": self.rating, "comment": self.comment,
+            "original_question": self.original_question, "prompt_version": self.prompt_version,
+        }, ensure_ascii=False)
+
+
+class FeedbackStore:
+    """The SQLite file of answers and feedback. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection().executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailableError(f"cannot open the feedback store {self.path}: {exc}") from None
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    def _connect(self) -> "_Transaction":
+        return _Transaction(self._connection())
+
+    def record_answer(self, answer: Answer) -> str:
+        """Remember an answer; return its new ``answer_id``."""
+        answer_id = uuid.uuid4().hex
+        doc_ids = list(dict.fromkeys(c.doc_id for c in answer.citations))
+        standalone = getattr(answer, "standalone_question", None) or answer.question
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer_id, time.time(), answer.question, standalone, answer.answer,
+                 int(answer.refused), json.dumps(doc_ids), answer.prompt_version),
+            )
+        return answer_id
+
+    def add_feedback(self, answer_id: str, rating: Rating, comment: str = "") -> str:
+        """Store a rating of an earlier answer; return the feedback id."""
+        if rating not in ("up", "down"):
+            raise InputError(f"rating must be 'up' or 'down', not {rating!r}")
+        feedback_id = uuid.uuid4().hex
+        with self._connect() as db:
+            if db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
+                raise NotFoundError(f"no answer with id {answer_id!r}: send the answer_id "
+                                    "returned with the answer")
+            db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
+                       (feedback_id, answer_id, time.time(), rating, comment.strip()))
+        return feedback_id
+
+    def count(self) -> dict[str, int]:
+        with self._connect() as db:
+            rows = db.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall()
+        return {"up": 0, "down": 0} | {r: n for r, n in rows}
+
+    def export_gold(self, rating: Rating | Literal["any"] = "up") -> Iterator[GoldCandidate]:
+        """Rated answers as candidate gold pairs, the latest rating of each answer winning.
+
+        A thumbs-up answer becomes a pair whose gold answer is the answer text (markers removed)
+        and whose gold documents are the cited ones; a thumbs-up refusal becomes an unanswerable
+        question. Thumbs-down answers (``rating="down"`` or ``"any"``) carry no gold answer: they
+        are questions for a person to review, with the comment saying what was wrong.
+        """
+        query = """
+            SELECT a.answer_id, a.question, a.standalone_question, a.answer, a.refused,
+                   a.doc_ids, a.prompt_version, f.rating, f.comment
+            FROM feedback f JOIN answers a ON a.answer_id = f.answer_id
+            WHERE f.created_at = (SELECT MAX(created_at) FROM feedback g
+                                  WHERE g.answer_id = f.answer_id)
+            ORDER BY f.created_at
+        """
+        with self._connect() as db:
+            rows = db.execute(query).fetchall()
+        for answer_id, question, standalone, text, refused, doc_ids, version, rate, comment in rows:
+            if rating != "any" and rate != rating:
+                continue
+            good = rate == "up"
+            yield GoldCandidate(
+                id=f"feedback_{answer_id}",
+                question=standalone,
+                answers=(_without_markers(text),) if good and not refused else (),
+                doc_ids=tuple(json.loads(doc_ids)) if good else (),
+                answerable=not (good and refused),
+                rating=rate,
+                comment=comment,
+                original_question=question,
+                prompt_version=version,
+            )
+
+
+class _Transaction:
+    """``with`` block = one IMMEDIATE transaction on the thread's connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _without_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text).strip()
+
+
+def feedback_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "feedback.sqlite3"

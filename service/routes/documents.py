@@ -1,0 +1,161 @@
+"""Documents: upload (multipart), list (paged), read (metadata and text), delete."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from index.ingest import SyncReport
+from index.loaders import load_document
+from index.store import DocumentRecord
+from index.types import Document
+from rag.factory import Pipeline
+from rag.settings import ServerSettings
+from service.deps import PipelineDep, SettingsDep
+from service.errors import ApiError
+from service.schemas import (
+    ERRORS,
+    DocumentOut,
+    DocumentPage,
+    DocumentText,
+    FileOutcome,
+    UploadResult,
+)
+from service.security import AdminAccess, ReadAccess
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+_UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["files"], "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "One or more files; each one's document id is its file name."},
+        "path": {"type": "string", "description": "The document id to use instead of the file "
+                 "name (one file only). Uploading the same id again replaces the document."},
+    }}}}}}
+
+
+def valid_doc_id(doc_id: str) -> str:
+    """A document id as a relative POSIX path: no '..', no absolute path, no control chars."""
+    parts = PurePosixPath(doc_id).parts
+    if (not doc_id or len(doc_id) > 512 or doc_id.startswith("/") or "\\" in doc_id
+            or any(p in ("..", ".") for p in parts) or any(ord(ch) < 32 for ch in doc_id)):
+        raise ApiError(422, "InvalidDocumentId", f"{doc_id!r} is not a valid document id: use a "
+                       "relative path like 'policies/leave.md' (no '..', no leading '/')")
+    return doc_id
+
+
+async def _read_form(request: Request, server: ServerSettings) -> tuple[list[UploadFile], str | None]:
+    length = int(request.headers.get("content-length") or 0)
+    ceiling = server.max_upload_bytes * server.max_upload_files + 1_000_000
+    if length > ceiling:
+        raise ApiError(413, "PayloadTooLarge", f"the upload is {length} bytes; at most "
+                       f"{server.max_upload_files} files of {server.max_upload_bytes} bytes each "
+                       "are accepted")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(415, "UnsupportedMediaType", "send the files as multipart/form-data in "
+                       "the field 'files'")
+    form = await request.form(max_files=server.max_upload_files + 1, max_fields=10)
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    path = form.get("path")
+    if not files:
+        raise ApiError(422, "InvalidRequest", "no files: send one or more in the field 'files'")
+    if len(files) > server.max_upload_files:
+        raise ApiError(413, "PayloadTooLarge", f"{len(files)} files sent; the limit is "
+                       f"{server.max_upload_files} per request")
+    for f in files:
+        if (f.size or 0) > server.max_upload_bytes:
+            raise ApiError(413, "PayloadTooLarge", f"{f.filename} is {f.size} bytes; the limit "
+                           f"is {server.max_upload_bytes}")
+    if path is not None and not isinstance(path, str):
+        raise ApiError(422, "InvalidRequest", "'path' must be a text field")
+    if path and len(files) > 1:
+        raise ApiError(422, "InvalidRequest", "'path' names one document: send one file with it")
+    return files, path or None
+
+
+def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncReport:
+    """Load each upload with the CLI's loaders from a temp file, then index them together."""
+    docs: list[Document] = []
+    failed: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
+        for i, (doc_id, filename, data) in enumerate(uploads):
+            folder = Path(tmp) / str(i)
+            folder.mkdir()
+            path = folder / (PurePosixPath(filename).name or "upload")
+            path.write_bytes(data)
+            try:
+                doc = load_document(path, folder)
+            except (ValueError, OSError) as exc:
+                failed[doc_id] = str(exc)
+                continue
+            docs.append(dataclasses.replace(doc, doc_id=doc_id, source_path=f"upload:{doc_id}"))
+    report = pipeline.ingest.add_documents(docs)
+    report.failed.update(failed)
+    return report
+
+
+@router.post("", response_model=UploadResult, responses={**ERRORS, 207: {"model": UploadResult}},
+             openapi_extra=_UPLOAD_SCHEMA,
+             summary="Upload and index files (re-uploading an id replaces the document)")
+async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
+                 _: AdminAccess) -> Any:
+    """200 when every file was indexed, 207 when some failed (each file says why), and 415 or
+    422 when none could be indexed."""
+    files, path = await _read_form(request, settings.server)
+    uploads = []
+    for f in files:
+        filename = f.filename or "upload"
+        uploads.append((valid_doc_id(path or filename), filename, await f.read()))
+    report = await run_in_threadpool(_ingest, pipeline, uploads)
+    outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
+    result = UploadResult(added=len(report.added), updated=len(report.updated),
+                          unchanged=len(report.unchanged), failed=len(report.failed),
+                          chunks_written=report.chunks_written, files=outcomes)
+    if report.failed and len(report.failed) == len(outcomes):
+        reasons = "; ".join(f"{o.filename}: {o.reason}" for o in outcomes)
+        unsupported = all("unsupported" in (o.reason or "") for o in outcomes)
+        raise ApiError(415 if unsupported else 422,
+                       "UnsupportedFileType" if unsupported else "UnreadableFile",
+                       f"nothing was indexed: {reasons}")
+    return JSONResponse(result.model_dump(), status_code=207 if report.failed else 200)
+
+
+def _outcome(doc_id: str, filename: str, report: SyncReport) -> FileOutcome:
+    if doc_id in report.failed:
+        return FileOutcome(doc_id=doc_id, filename=filename, status="failed",
+                           reason=report.failed[doc_id])
+    status = ("added" if doc_id in report.added else "updated" if doc_id in report.updated
+              else "unchanged")
+    return FileOutcome(doc_id=doc_id, filename=filename, status=status)
+
+
+def _public(record: DocumentRecord) -> dict[str, Any]:
+    return {k: getattr(record, k) for k in DocumentOut.model_fields}
+
+
+@router.get("", response_model=DocumentPage, responses=ERRORS, summary="List documents, paged")
+def list_documents(pipeline: PipelineDep, _: ReadAccess,
+                   offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> DocumentPage:
+    records = sorted(pipeline.store.documents().values(), key=lambda r: r.doc_id)
+    page = [DocumentOut(**_public(r)) for r in records[offset : offset + limit]]
+    return DocumentPage(total=len(records), offset=offset, limit=limit, documents=page)
+
+
+@router.get("/{doc_id:path}", response_model=DocumentText, responses=ERRORS,
+            summary="A document's metadata and text (citation offsets index into the text)")
+def get_document(doc_id: str, pipeline: PipelineDep, _: ReadAccess) -> DocumentText:
+    record = pipeline.store.document(doc_id)
+    return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id))
+
+
+@router.delete("/{doc_id:path}", responses=ERRORS, summary="Remove a document from the index")
+def delete_document(doc_id: str, pipeline: PipelineDep, _: AdminAccess) -> dict[str, object]:
+    pipeline.store.delete_document(doc_id)
+    return {"doc_id": doc_id, "deleted": True}
