@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from llama_index.core.node_parser import SentenceSplitter
 
-from index.types import Chunk, CleanDocument
+from index.types import Chunk, CleanDocument, Document
 
 Tokenize = Callable[[str], list]
 
@@ -51,10 +51,18 @@ class Chunker:
                     start=start,
                     end=end,
                     index=index,
+                    metadata=_page_metadata(doc, start, end),
                 )
             )
             cursor = at + 1
         return chunks
+
+
+def _page_metadata(doc: Document, start: int, end: int) -> dict[str, str | int | float | bool]:
+    """``page_start``/``page_end`` (1-based) for formats with pages, else nothing."""
+    if not doc.page_starts:
+        return {}
+    return {"page_start": doc.page_at(start), "page_end": doc.page_at(end - 1)}
 
 
 def _tolerant_find(text: str, piece: str, cursor: int) -> tuple[int, str]:

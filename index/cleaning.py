@@ -5,8 +5,9 @@ Rules (each tested in tests/test_cleaning.py):
 1. A line that matches a boilerplate pattern (``DEFAULT_BOILERPLATE`` plus any patterns from
    settings) is dropped whole. Patterns are case-insensitive regular expressions matched against
    the stripped line.
-2. A Markdown heading that matches ``BLOCK_START`` (e.g. "## Subscribe to ...") drops everything
-   from it to the end of the document: outlets append their subscription adverts after the story.
+2. A line that matches a block-start pattern (``BLOCK_START``, e.g. a "## Subscribe to ..."
+   heading, plus any from settings) drops everything from it to the end of the document: outlets
+   append their subscription adverts after the story.
 3. Inline HTML tags (``<u>``, ``</a>``, ...) are removed; backslash escapes of Markdown
    punctuation (``\\$``) become the bare character.
 4. Runs of spaces and tabs become one space; leading/trailing spaces on a line are dropped; more
@@ -49,13 +50,10 @@ _INLINE = re.compile(
 class Cleaner:
     """Applies the rules above. Construct once; :meth:`clean` is pure."""
 
-    def __init__(self, extra_boilerplate: Sequence[str] = ()) -> None:
-        patterns = [*DEFAULT_BOILERPLATE, *extra_boilerplate]
-        try:
-            self._line = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"invalid boilerplate pattern: {exc}") from None
-        self._block = re.compile("|".join(f"(?:{p})" for p in BLOCK_START), re.IGNORECASE)
+    def __init__(self, extra_boilerplate: Sequence[str] = (),
+                 extra_block_start: Sequence[str] = ()) -> None:
+        self._line = _compile([*DEFAULT_BOILERPLATE, *extra_boilerplate], "boilerplate")
+        self._block = _compile([*BLOCK_START, *extra_block_start], "block-start")
 
     def is_boilerplate(self, line: str) -> bool:
         return bool(self._line.fullmatch(line.strip()))
@@ -96,6 +94,13 @@ class Cleaner:
         offsets = np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64)
         assert len(offsets) == len(clean_text)
         return CleanDocument(document, clean_text, offsets, tuple(removed))
+
+
+def _compile(patterns: Sequence[str], kind: str) -> re.Pattern[str]:
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"invalid {kind} pattern: {exc}") from None
 
 
 def _clean_line(body: str, base: int) -> tuple[list[str], list[np.ndarray]]:

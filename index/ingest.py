@@ -1,9 +1,16 @@
-"""Make the index match a folder: the one entry point for every writer (CLI, upload, eval)."""
+"""Make the index match a folder: the one entry point for every writer (CLI, upload, eval).
+
+Files are streamed: each is read, compared with the manifest by content hash, and (if new or
+changed) cleaned and chunked; chunks of several documents are embedded together for throughput,
+and each document is then committed on its own (see index/store.py). Every write happens under the
+index's :class:`WriteLock`; a sync touches only documents inside its :class:`Scope`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +20,10 @@ from index.chunking import Chunker
 from index.cleaning import Cleaner
 from index.embedder import Embedder
 from index.errors import InputError
-from index.loaders import discover, doc_id_for, load_document
+from index.loaders import DEFAULT_MAX_BYTES, discover, doc_id_for, load_document
+from index.lock import WriteLock
+from index.near_dup import DEFAULT_THRESHOLD, Signature, duplicate_groups, signature
+from index.scope import Scope
 from index.store import ChromaStore, DocumentRecord
 from index.types import Chunk, Document
 
@@ -44,109 +54,157 @@ class SyncReport:
             "failures": [{"doc_id": k, "reason": v} for k, v in sorted(self.failed.items())],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
+            "ids": {"added": self.added, "updated": self.updated, "deleted": self.deleted},
         }
 
 
-Progress = Callable[[str, int], None]  # (event, amount): "file" or "chunks"
+Progress = Callable[[str, int], None]  # (event, amount): "files_total", "file" or "chunks"
+
+
+@dataclass
+class _Pending:
+    """Cleaned, chunked documents waiting to be embedded together."""
+
+    items: list[tuple[Document, list[Chunk], Signature]] = field(default_factory=list)
+    chunks: int = 0
 
 
 class IngestService:
     """Loads, cleans, chunks, embeds and stores documents."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, chunker: Chunker,
-                 cleaner: Cleaner) -> None:
+                 cleaner: Cleaner, lock: WriteLock | None = None,
+                 max_file_bytes: int = DEFAULT_MAX_BYTES,
+                 near_duplicate_threshold: float = DEFAULT_THRESHOLD,
+                 embed_group_chunks: int = EMBED_GROUP_CHUNKS) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.cleaner = cleaner
+        self.lock = lock
+        self.max_file_bytes = max_file_bytes
+        self.near_duplicate_threshold = near_duplicate_threshold
+        self.embed_group_chunks = embed_group_chunks
 
-    def sync(self, root: Path, delete_missing: bool = True,
-             progress: Progress | None = None) -> SyncReport:
-        """Add new files, replace changed ones and (unless told not to) remove vanished ones."""
+    def sync(self, root: Path, delete_missing: bool = True, progress: Progress | None = None,
+             scope: Scope = Scope()) -> SyncReport:
+        """Add new files, replace changed ones and (unless told not to) remove vanished ones.
+
+        Only documents ``scope`` owns are read, written, deleted or garbage-collected.
+        """
         started = time.perf_counter()
         root = Path(root)
         if not root.exists():
             raise InputError(f"corpus path {root} does not exist")
+        base = root if root.is_dir() else root.parent
+        notify = progress or (lambda event, amount: None)
         report = SyncReport()
-        committed = self.store.documents()
-        seen: set[str] = set()
-        pending: list[Document] = []
-        for path in discover(root):
-            doc_id = doc_id_for(path, root) if root.is_dir() else path.name
-            seen.add(doc_id)
-            try:
-                doc = load_document(path, root if root.is_dir() else path.parent)
-            except (ValueError, OSError) as exc:
-                report.failed[doc_id] = str(exc)
-                continue
-            finally:
-                if progress:
-                    progress("file", 1)
-            previous = committed.get(doc_id)
-            if previous is not None and previous.content_hash == doc.content_hash:
-                report.unchanged.append(doc_id)
-                continue
-            (report.updated if previous else report.added).append(doc_id)
-            pending.append(doc)
-        self._write(pending, report, progress)
-        if delete_missing and root.is_dir():
-            for doc_id in sorted(set(committed) - seen):
-                self.store.delete_document(doc_id)
-                report.deleted.append(doc_id)
-        self.store.collect_garbage()
-        report.seconds = time.perf_counter() - started
+        with self._locked(scope):
+            paths = [p for p in discover(root) if scope.owns(doc_id_for(p, base))]
+            notify("files_total", len(paths))
+            committed = {k: v for k, v in self.store.documents().items() if scope.owns(k)}
+            seen: set[str] = set()
+            pending = _Pending()
+            for path in paths:
+                doc_id = doc_id_for(path, base)
+                seen.add(doc_id)
+                notify("file", 1)
+                try:
+                    doc = load_document(path, base, self.max_file_bytes)
+                except (ValueError, OSError) as exc:
+                    report.failed[doc_id] = str(exc)
+                    continue
+                previous = committed.get(doc_id)
+                if previous is not None and previous.content_hash == doc.content_hash:
+                    report.unchanged.append(doc_id)
+                    continue
+                (report.updated if previous else report.added).append(doc_id)
+                self._prepare(doc, pending, report, notify)
+            self._flush(pending, report, notify)
+            if delete_missing and root.is_dir():
+                for doc_id in sorted(set(committed) - seen):
+                    self.store.delete_document(doc_id)
+                    report.deleted.append(doc_id)
+            self.store.collect_garbage(scope.owns)
+            self.refresh_duplicates()
+            report.seconds = time.perf_counter() - started
+            self.store.record_sync(report.summary())
         return report
 
     def add_documents(self, docs: Sequence[Document]) -> SyncReport:
         """Index already-loaded documents (e.g. uploads), replacing earlier versions by id."""
+        started = time.perf_counter()
         report = SyncReport()
-        committed = self.store.committed_hashes(d.doc_id for d in docs)
-        todo = []
-        for doc in docs:
-            if committed.get(doc.doc_id) == doc.content_hash:
-                report.unchanged.append(doc.doc_id)
-            else:
+        with self._locked(Scope()):
+            committed = self.store.committed_hashes(d.doc_id for d in docs)
+            pending = _Pending()
+            for doc in docs:
+                if committed.get(doc.doc_id) == doc.content_hash:
+                    report.unchanged.append(doc.doc_id)
+                    continue
                 (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
-                todo.append(doc)
-        self._write(todo, report, None)
+                self._prepare(doc, pending, report, lambda event, amount: None)
+            self._flush(pending, report, lambda event, amount: None)
+            self.refresh_duplicates()
+        report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, docs: Sequence[Document], report: SyncReport,
-               progress: Progress | None) -> None:
-        group: list[tuple[Document, list[Chunk]]] = []
-        group_size = 0
-        for doc in docs:
-            try:
-                chunks = self.chunker.split(self.cleaner.clean(doc))
-            except ValueError as exc:
-                _fail(report, doc.doc_id, f"could not chunk: {exc}")
-                continue
-            if not chunks:
-                _fail(report, doc.doc_id, "no text left after cleaning")
-                continue
-            group.append((doc, chunks))
-            group_size += len(chunks)
-            if group_size >= EMBED_GROUP_CHUNKS:
-                self._embed_and_commit(group, report, progress)
-                group, group_size = [], 0
-        if group:
-            self._embed_and_commit(group, report, progress)
+    def delete(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove documents by id (NotFoundError for an unknown one); return the removed ids."""
+        removed = []
+        with self._locked(Scope()):
+            for doc_id in doc_ids:
+                self.store.delete_document(doc_id)
+                removed.append(doc_id)
+            self.refresh_duplicates()
+        return removed
 
-    def _embed_and_commit(self, group: list[tuple[Document, list[Chunk]]], report: SyncReport,
-                          progress: Progress | None) -> None:
-        texts = [c.text for _, chunks in group for c in chunks]
-        vectors = self.embedder.embed(texts)
+    def refresh_duplicates(self) -> int:
+        """Recompute near-duplicate groups over the whole index; fix records that changed."""
+        records = self.store.documents()
+        signatures = {doc_id: sig for doc_id, rec in records.items()
+                      if (sig := Signature.decode(rec.signature)) is not None}
+        groups = duplicate_groups(signatures, self.near_duplicate_threshold)
+        changed = {doc_id: groups.get(doc_id, doc_id) for doc_id, rec in records.items()
+                   if rec.dup_group != groups.get(doc_id, doc_id)}
+        self.store.set_dup_groups(changed)
+        return len(changed)
+
+    def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.lock is None else self.lock.hold(scope)
+
+    def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
+                 notify: Progress) -> None:
+        try:
+            clean = self.cleaner.clean(doc)
+            chunks = self.chunker.split(clean)
+        except ValueError as exc:
+            _fail(report, doc.doc_id, f"could not chunk: {exc}")
+            return
+        if not chunks:
+            _fail(report, doc.doc_id, "no text left after cleaning")
+            return
+        pending.items.append((doc, chunks, signature(clean.text)))
+        pending.chunks += len(chunks)
+        if pending.chunks >= self.embed_group_chunks:
+            self._flush(pending, report, notify)
+
+    def _flush(self, pending: _Pending, report: SyncReport, notify: Progress) -> None:
+        if not pending.items:
+            return
+        vectors = self.embedder.embed([c.text for _, chunks, _ in pending.items for c in chunks])
         at = 0
-        for doc, chunks in group:
-            doc_vectors = vectors[at : at + len(chunks)]
+        for doc, chunks, sig in pending.items:
+            doc_vectors = np.asarray(vectors[at : at + len(chunks)])
             at += len(chunks)
-            self.store.write_document(_record(doc, chunks), chunks, np.asarray(doc_vectors), doc.text)
+            self.store.write_document(_record(doc, chunks, sig), chunks, doc_vectors, doc.text)
             report.chunks_written += len(chunks)
-            if progress:
-                progress("chunks", len(chunks))
+            notify("chunks", len(chunks))
+        pending.items.clear()
+        pending.chunks = 0
 
 
-def _record(doc: Document, chunks: Sequence[Chunk]) -> DocumentRecord:
+def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc.doc_id,
         content_hash=doc.content_hash,
@@ -157,6 +215,8 @@ def _record(doc: Document, chunks: Sequence[Chunk]) -> DocumentRecord:
         char_count=len(doc.text),
         format=doc.format,
         indexed_at=time.time(),
+        extra={"pages": len(doc.page_starts)} if doc.page_starts else None,
+        signature=sig.encode(),
     )
 
 

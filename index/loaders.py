@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from index.formats import UnreadableFile, extract, sniff
 from index.types import Document
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text", ""}
 MAX_TITLE_CHARS = 100
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """A file that could not be read, with the reason in words."""
-
-    doc_id: str
-    reason: str
+DEFAULT_MAX_BYTES = 20_000_000
 
 
 def doc_id_for(path: Path, root: Path) -> str:
@@ -61,35 +55,52 @@ def _shorten(line: str) -> str:
     return cut.rstrip(",;: ") + "…"
 
 
-def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-8 (BOM allowed), else UTF-16 with a BOM; raise ValueError otherwise."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start})") from None
+def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read one file into a :class:`Document`; raise ValueError with the reason if unreadable.
 
-
-def load_document(path: Path, root: Path) -> Document:
-    """Read one file into a :class:`Document`; raise ValueError with the reason if unreadable."""
+    The format is recognised from the content (magic bytes) first and the suffix second, so a
+    PDF named ``.txt`` is read as a PDF and a text file named ``.pdf`` is refused by name.
+    """
     doc_id = doc_id_for(path, root) if path != root else path.name
-    if path.suffix.lower() not in TEXT_SUFFIXES:
-        raise ValueError(f"unsupported file type {path.suffix!r}")
-    data = path.read_bytes()
-    text = decode_text(data)
+    try:
+        info = path.stat()  # follows symlinks: a loop raises ELOOP here
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableFile("not a regular file")
+    if info.st_size == 0:
+        raise UnreadableFile("empty file")
+    if info.st_size > max_bytes:
+        raise UnreadableFile(
+            f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+            "(raise ingest.max_file_mb to index it)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    extracted = extract(data, sniff(data, path.suffix))
+    text = extracted.text
     if not text.strip():
-        raise ValueError("empty file")
+        raise UnreadableFile("empty file")
+    title = _shorten(" ".join(extracted.title.split())) if extracted.title.strip() else ""
     return Document(
         doc_id=doc_id,
-        title=derive_title(text, fallback=path.stem),
+        title=title or derive_title(text, fallback=path.stem),
         text=text,
         source_path=str(path.resolve()),
-        mtime=path.stat().st_mtime,
+        mtime=info.st_mtime,
         content_hash=hashlib.sha256(data).hexdigest(),
-        format="markdown" if path.suffix.lower() in {".md", ".markdown"} else "text",
+        format=extracted.format,
+        page_starts=extracted.page_starts,
     )
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "broken symbolic link or file vanished"
+    if exc.errno == errno.EACCES:
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import IndexMismatchError, NotFoundError, StoreUnavailableError
+from index.faults import checkpoint
 from index.types import Chunk
 
 SCHEMA_VERSION = 1
@@ -45,6 +46,8 @@ class DocumentRecord:
     format: str
     indexed_at: float
     extra: dict[str, Any] | None = None
+    signature: str = ""  # near-duplicate MinHash (index.near_dup.Signature.encode())
+    dup_group: str = ""  # id of the near-duplicate group (the smallest member's doc id)
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,8 @@ class DocumentRecord:
             "format": self.format,
             "indexed_at": float(self.indexed_at),
             "extra": json.dumps(self.extra or {}),
+            "signature": self.signature,
+            "dup_group": self.dup_group or self.doc_id,
         }
 
     @classmethod
@@ -73,6 +78,8 @@ class DocumentRecord:
             format=str(meta.get("format", "text")),
             indexed_at=float(meta.get("indexed_at", 0.0)),
             extra=json.loads(str(meta.get("extra") or "{}")),
+            signature=str(meta.get("signature") or ""),
+            dup_group=str(meta.get("dup_group") or meta["doc_id"]),
         )
 
 
@@ -111,6 +118,7 @@ class ChromaStore:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.name = collection
+        self._client = client
         self.model_id = model_id
         self.dimension = dimension
         try:
@@ -204,6 +212,7 @@ class ChromaStore:
                     "start": c.start,
                     "end": c.end,
                     "chunk_index": c.index,
+                    "dup_group": record.dup_group or record.doc_id,
                     **c.metadata,
                 },
             )
@@ -211,30 +220,62 @@ class ChromaStore:
         ]
         if nodes:
             self.vector_store.add(nodes)
+        checkpoint("chunks_written")
         # The commit point: from here on readers see the new version.
         doc_vector = _mean_vector(vectors, self.dimension)
         self._docs.upsert(ids=[record.doc_id], embeddings=[doc_vector],
                           metadatas=[record.to_metadata()], documents=[text])
+        checkpoint("committed")
         self._delete_other_versions(record.doc_id, keep=record.content_hash)
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document: manifest first (readers stop seeing it), then its chunks."""
         self.document(doc_id)  # raises NotFoundError
         self._docs.delete(ids=[doc_id])
+        checkpoint("manifest_deleted")
         self._chunks.delete(where={"doc_id": doc_id})
+
+    def set_dup_groups(self, groups: dict[str, str]) -> None:
+        """Record each document's near-duplicate group in its manifest record and its chunks."""
+        for doc_id, group in sorted(groups.items()):
+            committed = self.committed_hashes([doc_id]).get(doc_id)
+            if committed is None:
+                continue  # deleted meanwhile
+            ids = self._chunks.get(where={"$and": [{"doc_id": doc_id}, {"doc_hash": committed}]},
+                                   include=[])["ids"]
+            if ids:
+                self._chunks.update(ids=ids, metadatas=[{"dup_group": group}] * len(ids))
+            self._docs.update(ids=[doc_id], metadatas=[{"dup_group": group}])
+            checkpoint("dup_group_set")
+
+    def record_sync(self, summary: dict[str, Any]) -> None:
+        """Remember when the last sync finished and what it did (``rag status``)."""
+        self._docs.modify(metadata={"last_sync": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                    "last_sync_summary": json.dumps(summary)})
+
+    def last_sync(self) -> str | None:
+        """When the last sync finished (ISO 8601, UTC), as recorded by any writer."""
+        fresh = self._client.get_collection(f"{self.name}__docs", embedding_function=None)
+        value = (fresh.metadata or {}).get("last_sync")
+        return str(value) if value else None
 
     def _delete_other_versions(self, doc_id: str, keep: str) -> None:
         self._chunks.delete(where={"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep}}]})
 
-    def collect_garbage(self) -> int:
-        """Delete chunks of versions that were never committed (a crashed write); return count."""
+    def collect_garbage(self, owns: Callable[[str], bool] = lambda doc_id: True) -> int:
+        """Delete chunks of versions that were never committed (a crashed write); return count.
+
+        Only chunks whose doc id ``owns`` accepts are considered, so a partitioned worker never
+        removes the not-yet-committed chunks another worker is writing.
+        """
         committed = {d.doc_id: d.content_hash for d in self.documents().values()}
         stale: list[str] = []
         offset = 0
         while True:
             page = self._chunks.get(include=["metadatas"], limit=_GET_PAGE, offset=offset)
             for cid, meta in zip(page["ids"], page["metadatas"] or []):
-                if committed.get(str(meta.get("doc_id"))) != meta.get("doc_hash"):
+                doc_id = str(meta.get("doc_id"))
+                if owns(doc_id) and committed.get(doc_id) != meta.get("doc_hash"):
                     stale.append(cid)
             if len(page["ids"]) < _GET_PAGE:
                 break
@@ -269,7 +310,7 @@ def chunk_from_node(node: Any) -> Chunk:
 
 
 def _chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    known = {"doc_id", "doc_hash", "title", "start", "end", "chunk_index"}
+    known = {"doc_id", "doc_hash", "title", "start", "end", "chunk_index"}  # fields of Chunk
     extra = {k: v for k, v in meta.items() if k not in known and not k.startswith("_")
              and k not in {"document_id", "doc_id", "ref_doc_id"}}
     return Chunk(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,14 @@ class Document:
     source_path: str
     mtime: float
     content_hash: str  # sha256 of the file's bytes
-    format: str = "text"
+    format: str = "text"  # text, markdown, html, pdf or docx
+    page_starts: tuple[int, ...] = ()  # PDF: where each page begins in ``text``
+
+    def page_at(self, offset: int) -> int:
+        """The 1-based page holding ``offset`` (0 when the format has no pages)."""
+        if not self.page_starts:
+            return 0
+        return bisect.bisect_right(self.page_starts, offset)
 
 
 @dataclass(frozen=True)

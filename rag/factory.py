@@ -9,6 +9,7 @@ from index.chunking import Chunker
 from index.cleaning import Cleaner
 from index.embedder import Embedder, SentenceTransformerEmbedder
 from index.ingest import IngestService
+from index.lock import WriteLock
 from index.store import ChromaStore, make_client
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
@@ -38,6 +39,31 @@ def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:
     return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension)
 
 
+def build_lock(settings: Settings) -> WriteLock:
+    """The index's write lock (a local file lock; see index/lock.py)."""
+    s = settings.store
+    match s.mode:
+        case "embedded":
+            return WriteLock(settings.data_dir / "locks", s.collection, allow_partitions=False)
+        case "server":
+            name = f"{s.host}-{s.port}-{s.collection}"
+            return WriteLock(settings.data_dir / "locks", name, allow_partitions=True)
+
+
+def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder) -> IngestService:
+    i = settings.ingest
+    chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
+                      embedder.tokenize)
+    return IngestService(
+        store, embedder, chunker,
+        Cleaner(i.boilerplate_patterns, i.block_start_patterns),
+        lock=build_lock(settings),
+        max_file_bytes=int(i.max_file_mb * 1_000_000),
+        near_duplicate_threshold=i.near_duplicate_threshold,
+        embed_group_chunks=i.embed_group_chunks,
+    )
+
+
 def build_generator(settings: Settings, embedder: Embedder) -> Generator:
     match settings.generator.name:
         case "extractive":
@@ -49,9 +75,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
     prompts = load_prompts(settings.generator.prompt_version)
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
-    chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
-                      embedder.tokenize)
-    ingest = IngestService(store, embedder, chunker, Cleaner())
+    ingest = build_ingest(settings, store, embedder)
     answers = AnswerService(
         embedder=embedder,
         retriever=DenseRetriever(store, embedder),

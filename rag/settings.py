@@ -72,6 +72,40 @@ class StoreSettings(BaseModel):
         return v
 
 
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Files larger than this many megabytes are reported as failed "
+        "instead of being read (a 50 MB one-line log is not a document).",
+    )
+    boilerplate_patterns: list[str] = Field(
+        default_factory=list, description="Extra case-insensitive regular expressions; a line "
+        "whose stripped text matches one whole is dropped (added to index/cleaning.py's rules).",
+    )
+    block_start_patterns: list[str] = Field(
+        default_factory=list, description="Extra regular expressions for a line that starts "
+        "trailing boilerplate: it and everything after it are dropped.",
+    )
+    near_duplicate_threshold: float = Field(
+        0.35, gt=0, le=1, description="Two documents are near-duplicates when this share of the "
+        "smaller one's word pairs appears in the other (MinHash estimate).",
+    )
+    embed_group_chunks: int = Field(
+        512, ge=1, description="Chunks embedded together before their documents are committed.",
+    )
+
+    @field_validator("boilerplate_patterns", "block_start_patterns")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
+
+
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the generator.")
     min_relevance: float = Field(
@@ -134,6 +168,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -1,0 +1,272 @@
+"""Recognise a file's format from its bytes and extract its text form.
+
+The *text form* of a document is the string every stored offset points into: a text or Markdown
+file's decoded contents, an HTML page's visible text, a PDF's pages' text layers joined by a blank
+line, a DOCX's paragraphs and table cells one per line. Each extractor raises
+:class:`UnreadableFile` with the reason in words (encrypted, corrupt, no text, ...).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".log", ""}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+FORMAT_BY_SUFFIX = {
+    **{s: "text" for s in TEXT_SUFFIXES},
+    ".md": "markdown", ".markdown": "markdown",
+    **{s: "html" for s in HTML_SUFFIXES},
+    ".pdf": "pdf", ".docx": "docx",
+}
+# Binary formats we recognise only to name them in the failure reason.
+_OTHER_MAGIC = (
+    (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
+    (b"\x1f\x8b", "gzip archive"), (b"\x7fELF", "ELF executable"), (b"PK\x03\x04", "ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "legacy Office (OLE) file"), (b"Rar!", "RAR archive"),
+    (b"7z\xbc\xaf", "7-Zip archive"), (b"RIFF", "RIFF audio/video"), (b"OggS", "Ogg media"),
+)
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
+SECTION_BREAK = "\n\n"
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be turned into text; ``str(exc)`` is the reason."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A file's text form and what the format says about it."""
+
+    format: str
+    text: str
+    title: str = ""  # empty: derive from the text
+    page_starts: tuple[int, ...] = ()  # PDF: offset in ``text`` where each page begins
+
+
+def sniff(data: bytes, suffix: str) -> str:
+    """The format of ``data``: by magic bytes first, by the file name's suffix second."""
+    head = data[:2048]
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") and _is_docx(data):
+        return "docx"
+    declared = FORMAT_BY_SUFFIX.get(suffix.lower())
+    if declared in {"pdf", "docx"}:
+        raise UnreadableFile(f"named {suffix} but the content is not a {declared.upper()} file"
+                             f" ({_describe_binary(head) or 'no ' + declared.upper() + ' header'})")
+    binary = _describe_binary(head)
+    if binary:
+        raise UnreadableFile(f"unsupported file type ({binary})")
+    if declared == "html" or _HTML_START.match(head):
+        return "html"
+    if declared is None:
+        # Unknown suffix: accept it only if it reads as text (decided by decode_text later).
+        return "text"
+    return declared
+
+
+def extract(data: bytes, fmt: str) -> Extracted:
+    match fmt:
+        case "pdf":
+            return extract_pdf(data)
+        case "docx":
+            return extract_docx(data)
+        case "html":
+            return extract_html(data)
+        case _:
+            return Extracted(fmt, decode_text(data))
+
+
+def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
+    """Decode UTF-8 (BOM allowed) or BOM-marked UTF-16; else ``fallback_encoding`` if given."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableFile("not valid UTF-16 despite its byte-order mark") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if fallback_encoding:
+            try:
+                return data.decode(fallback_encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+        raise UnreadableFile(f"not valid UTF-8 (bad byte at offset {exc.start})") from None
+
+
+# ---- PDF ------------------------------------------------------------------------------------
+
+def extract_pdf(data: bytes) -> Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFile("encrypted PDF (a password is required)")
+        pages: list[str] = []
+        for page in reader.pages:
+            pages.append(_tidy_pdf_text(page.extract_text() or ""))
+        title = str((reader.metadata or {}).get("/Title") or "").strip()
+    except UnreadableFile:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError, AssertionError, RecursionError) as exc:
+        raise UnreadableFile(f"corrupt PDF ({type(exc).__name__}: {exc})") from None
+    if not pages:
+        raise UnreadableFile("corrupt PDF (no pages)")
+    starts: list[int] = []
+    parts: list[str] = []
+    at = 0
+    for text in pages:
+        starts.append(at)
+        parts.append(text)
+        at += len(text) + len(SECTION_BREAK)
+    full = SECTION_BREAK.join(parts)
+    if not full.strip():
+        raise UnreadableFile("PDF has no text layer (scanned images need OCR first)")
+    return Extracted("pdf", full, title, tuple(starts))
+
+
+def _tidy_pdf_text(text: str) -> str:
+    # pypdf ends lines with spaces and pages with a newline; keep the words, drop the padding.
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+# ---- DOCX -----------------------------------------------------------------------------------
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def extract_docx(data: bytes) -> Extracted:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        title = (document.core_properties.title or "").strip()
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                for row in block.rows:
+                    cells = [c.text.strip() for c in row.cells]
+                    lines.append(" | ".join(c for c in cells if c))
+                continue
+            text = block.text.strip()
+            style = (block.style.name if block.style is not None else "") or ""
+            if not title and text and style.lower().startswith(("title", "heading")):
+                title = text
+            lines.append(text)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UnreadableFile(f"corrupt DOCX ({type(exc).__name__}: {exc})") from None
+    text = "\n".join(lines).strip("\n")
+    if not text.strip():
+        raise UnreadableFile("DOCX has no text")
+    return Extracted("docx", text, title)
+
+
+# ---- HTML -----------------------------------------------------------------------------------
+
+def extract_html(data: bytes) -> Extracted:
+    declared = _META_CHARSET.search(data[:4096])
+    text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
+    parser = _TextParser()
+    parser.feed(text)
+    parser.close()
+    body = parser.text()
+    title = parser.title or parser.h1
+    return Extracted("html", body, " ".join(title.split()))
+
+
+_SKIP = {"script", "style", "noscript", "template", "svg", "nav", "footer", "head", "iframe"}
+_BLOCK = {"p", "div", "section", "article", "main", "header", "aside", "blockquote", "li", "ul",
+          "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "figure",
+          "figcaption", "dl", "dt", "dd", "form", "hr", "address", "details", "summary", "body"}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
+         "track", "wbr"}
+
+
+class _TextParser(HTMLParser):
+    """Visible text of an HTML page: one line per block element, inline whitespace squeezed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.title = ""
+        self.h1 = ""
+        self._in: str | None = None  # "title" or "h1" while inside one
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in = "title"
+        elif tag in _SKIP and tag not in _VOID:
+            self.skip_depth += 1
+        elif tag == "br":
+            self.current.append("\n")
+        elif tag in _BLOCK:
+            self._flush()
+            if tag == "pre":
+                self.pre_depth += 1
+            if tag == "h1" and not self.h1:
+                self._in = "h1"
+        elif tag in {"td", "th"}:
+            self.current.append(" | " if self.current else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" or (tag == "h1" and self._in == "h1"):
+            self._in = None
+        if tag == "title":
+            return
+        if tag in _SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in _BLOCK:
+            self._flush()
+            if tag == "pre":
+                self.pre_depth = max(0, self.pre_depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "title":
+            self.title += data
+            return
+        if self.skip_depth:
+            return
+        if self._in == "h1":
+            self.h1 += data
+        self.current.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
+
+    def _flush(self) -> None:
+        raw = "".join(self.current)
+        self.current = []
+        lines = raw.split("\n") if self.pre_depth else [ln.strip() for ln in raw.split("\n")]
+        block = "\n".join(lines).strip("\n")
+        if block.strip():
+            self.blocks.append(block)
+
+    def text(self) -> str:
+        self._flush()
+        return SECTION_BREAK.join(self.blocks)
+
+
+def _describe_binary(head: bytes) -> str:
+    for magic, name in _OTHER_MAGIC:
+        if head.startswith(magic):
+            return name
+    return ""

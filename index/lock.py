@@ -1,0 +1,76 @@
+"""The single-writer lock of an index, held by every ingest and delete.
+
+An OS file lock (``flock``) under ``<data_dir>/locks/``: the kernel releases it when the holder
+exits, even on ``kill -9``, so a crashed ingest never leaves the index locked. A second writer
+fails at once with :class:`IndexBusyError` naming the holder (pid, host, scope, start time).
+
+Embedded mode: the Chroma files support one writing process, so every writer takes the index lock
+exclusively. Server mode: workers with disjoint scopes (``--partition`` / ``--shard``) may write
+at once; each takes the index lock *shared* plus its scope's lock exclusively, and a whole-index
+sync takes the index lock exclusively. These locks are local files: workers on different machines
+must be given disjoint scopes (see docs/ingestion.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.errors import IndexBusyError
+from index.scope import Scope
+
+
+class WriteLock:
+    def __init__(self, lock_dir: Path, index_name: str, allow_partitions: bool) -> None:
+        self.lock_dir = Path(lock_dir)
+        self.index_name = index_name
+        self.allow_partitions = allow_partitions
+
+    @contextlib.contextmanager
+    def hold(self, scope: Scope = Scope()) -> Iterator[None]:
+        """Hold the lock for ``scope``; raise IndexBusyError if another writer has it."""
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.ExitStack() as stack:
+            if scope.is_everything or not self.allow_partitions:
+                stack.enter_context(self._flock(self.index_name, exclusive=True, scope=scope))
+            else:
+                stack.enter_context(self._flock(self.index_name, exclusive=False, scope=scope))
+                stack.enter_context(self._flock(f"{self.index_name}.{scope.key}", exclusive=True,
+                                                scope=scope))
+            yield
+
+    @contextlib.contextmanager
+    def _flock(self, name: str, exclusive: bool, scope: Scope) -> Iterator[None]:
+        path = self.lock_dir / f"{name}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(self._busy_message(path)) from None
+            if exclusive:
+                holder = {"pid": os.getpid(), "host": socket.gethostname(),
+                          "scope": scope.describe(), "since": time.strftime(
+                              "%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(holder).encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+    def _busy_message(self, path: Path) -> str:
+        try:
+            holder = json.loads(path.read_text() or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        who = (f" (pid {holder.get('pid')} on {holder.get('host')}, {holder.get('scope')}, "
+               f"since {holder.get('since')})") if holder else ""
+        return (f"the index {self.index_name!r} is being written by another process{who}; "
+                "wait for it to finish, or give concurrent workers disjoint --partition/--shard "
+                "scopes in server mode")
