@@ -151,27 +151,13 @@ class IngestService:
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents by id (NotFoundError for an unknown one); return the removed ids."""
-        removed = []
-        with self._locked(Scope()):
-            for doc_id in doc_ids:
-                self.store.delete_document(doc_id)
-                removed.append(doc_id)
-            self.refresh_duplicates()
-        return removed
+        return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold)
 
     def refresh_duplicates(self) -> int:
-        """Recompute near-duplicate groups over the whole index; fix records that changed."""
-        records = self.store.documents()
-        signatures = {doc_id: sig for doc_id, rec in records.items()
-                      if (sig := Signature.decode(rec.signature)) is not None}
-        groups = duplicate_groups(signatures, self.near_duplicate_threshold)
-        changed = {doc_id: groups.get(doc_id, doc_id) for doc_id, rec in records.items()
-                   if rec.dup_group != groups.get(doc_id, doc_id)}
-        self.store.set_dup_groups(changed)
-        return len(changed)
+        return refresh_duplicates(self.store, self.near_duplicate_threshold)
 
     def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if self.lock is None else self.lock.hold(scope)
+        return _locked(self.lock, scope)
 
     def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
                  notify: Progress) -> None:
@@ -202,6 +188,34 @@ class IngestService:
             notify("chunks", len(chunks))
         pending.items.clear()
         pending.chunks = 0
+
+
+def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterable[str],
+                     threshold: float = DEFAULT_THRESHOLD) -> list[str]:
+    """Remove documents by id under the write lock (NotFoundError for an unknown id)."""
+    removed = []
+    with _locked(lock, Scope()):
+        for doc_id in doc_ids:
+            store.delete_document(doc_id)
+            removed.append(doc_id)
+        refresh_duplicates(store, threshold)
+    return removed
+
+
+def refresh_duplicates(store: ChromaStore, threshold: float = DEFAULT_THRESHOLD) -> int:
+    """Recompute near-duplicate groups over the whole index; fix the records that changed."""
+    records = store.documents()
+    signatures = {doc_id: sig for doc_id, rec in records.items()
+                  if (sig := Signature.decode(rec.signature)) is not None}
+    groups = duplicate_groups(signatures, threshold)
+    changed = {doc_id: groups.get(doc_id, doc_id) for doc_id, rec in records.items()
+               if rec.dup_group != groups.get(doc_id, doc_id)}
+    store.set_dup_groups(changed)
+    return len(changed)
+
+
+def _locked(lock: WriteLock | None, scope: Scope) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if lock is None else lock.hold(scope)
 
 
 def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature) -> DocumentRecord:

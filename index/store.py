@@ -148,6 +148,20 @@ class ChromaStore:
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self._chunks)
 
+    @classmethod
+    def existing(cls, client: Any, collection: str) -> "ChromaStore | None":
+        """Open an index for inspection without loading its model; None if there is none yet."""
+        from chromadb.errors import NotFoundError as ChromaNotFound
+
+        try:
+            meta = client.get_collection(collection, embedding_function=None).metadata or {}
+        except ChromaNotFound:
+            return None
+        except Exception as exc:
+            raise StoreUnavailableError(f"cannot open Chroma collection {collection!r}: {exc}") from None
+        return cls(client, collection, str(meta.get("embedding_model")),
+                   int(meta.get("embedding_dim") or 0))
+
     # ---- manifest -------------------------------------------------------------------------
 
     def documents(self) -> dict[str, DocumentRecord]:

@@ -1,4 +1,4 @@
-"""The ``rag`` command: ingest, ask, serve, status, eval."""
+"""The ``rag`` command: ingest, documents, status (rag/cli_index.py), ask, serve, eval."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import RagError
-
-DEFAULT_CORPUS = Path("../shared/corpus")
+from rag.cli_index import INDEX_COMMANDS, add_index_commands, run_index_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,12 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="index directory (RAG_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="make the index match a folder of documents")
-    p.add_argument("path", type=Path, nargs="?", default=DEFAULT_CORPUS)
-    p.add_argument("--no-delete", action="store_true", help="only add and update; keep documents "
-                   "that are gone from the folder")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_index_commands(sub)
 
     p = sub.add_parser("ask", help="answer a question from the index")
     p.add_argument("question")
@@ -40,9 +34,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="ingest this folder before serving")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, each "
                    "loading the model once (default 1)")
-
-    p = sub.add_parser("status", help="what the index holds")
-    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("feedback", help="the ratings staff gave to answers")
     fsub = p.add_subparsers(dest="feedback_command", required=True)
@@ -95,24 +86,12 @@ def _run(args: argparse.Namespace) -> int:
         from eval.runner import run_eval_command
 
         return run_eval_command(settings, args.corpus, args.qa, args.report, args.limit)
+    if args.command in INDEX_COMMANDS:
+        return run_index_command(args, settings)
 
     from rag.factory import build_pipeline
 
     pipeline = build_pipeline(settings)
-    if args.command == "ingest":
-        report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete)
-        summary = report.summary()
-        if args.json:
-            print(json.dumps(summary, indent=2))
-        elif not args.quiet:
-            print(
-                f"added {summary['added']}, updated {summary['updated']}, unchanged "
-                f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
-                f" ({summary['chunks_written']} chunks in {summary['seconds']} s)"
-            )
-            for failure in summary["failures"]:  # type: ignore[union-attr]
-                print(f"  failed: {failure['doc_id']}: {failure['reason']}")
-        return 1 if report.failed else 0
     if args.command == "ask":
         from rag.types import AskOptions
 
@@ -123,22 +102,6 @@ def _run(args: argparse.Namespace) -> int:
             print(answer.answer)
             for c in answer.citations:
                 print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}")
-        return 0
-    if args.command == "status":
-        docs = pipeline.store.documents()
-        status = {
-            "documents": len(docs),
-            "chunks": pipeline.store.count_chunks(),
-            "model": pipeline.embedder.model_id,
-            "dimension": pipeline.embedder.dimension,
-            "collection": settings.store.collection,
-            "last_sync": max((d.indexed_at for d in docs.values()), default=None),
-        }
-        if args.json:
-            print(json.dumps(status, indent=2))
-        else:
-            for key, value in status.items():
-                print(f"{key}: {value}")
         return 0
     raise AssertionError(args.command)
 

@@ -39,6 +39,13 @@ def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:
     return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension)
 
 
+def open_existing_store(settings: Settings) -> ChromaStore | None:
+    """The configured index for inspection (no model loaded), or None if nothing is indexed."""
+    s = settings.store
+    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers)
+    return ChromaStore.existing(client, s.collection)
+
+
 def build_lock(settings: Settings) -> WriteLock:
     """The index's write lock (a local file lock; see index/lock.py)."""
     s = settings.store

@@ -1,0 +1,199 @@
+"""The index commands of ``rag``: ingest, documents list|show|delete, status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from index.errors import NotFoundError
+from index.scope import Scope
+from rag.settings import Settings
+
+DEFAULT_CORPUS = Path("../shared/corpus")
+
+
+def add_index_commands(sub: Any) -> None:
+    p = sub.add_parser("ingest", help="make the index match a folder of documents")
+    p.add_argument("path", type=Path, nargs="?", default=DEFAULT_CORPUS)
+    p.add_argument("--no-delete", action="store_true", help="only add and update; keep documents "
+                   "that are gone from the folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--partition", default="", metavar="PREFIX", help="own only documents whose "
+                   "id (path under PATH) starts with PREFIX, e.g. 'reports/'")
+    p.add_argument("--shard", metavar="K/N", help="own only the K-th of N hash shards of ids")
+
+    p = sub.add_parser("documents", help="list, show or delete indexed documents")
+    dsub = p.add_subparsers(dest="action", required=True)
+    d = dsub.add_parser("list", help="every indexed document")
+    d.add_argument("--json", action="store_true")
+    d = dsub.add_parser("show", help="one document's record and chunks")
+    d.add_argument("doc_id")
+    d.add_argument("--json", action="store_true")
+    d = dsub.add_parser("delete", help="remove documents from the index")
+    d.add_argument("doc_ids", nargs="+", metavar="doc_id")
+
+    p = sub.add_parser("status", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+
+
+INDEX_COMMANDS = {"ingest", "documents", "status"}
+
+
+def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
+    match args.command:
+        case "ingest":
+            return _ingest(args, settings)
+        case "documents":
+            return _documents(args, settings)
+        case "status":
+            return _status(args, settings)
+    raise AssertionError(args.command)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.factory import build_pipeline
+
+    scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
+    pipeline = build_pipeline(settings)
+    with ProgressBars(enabled=not args.quiet) as bars:
+        report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
+                                      progress=bars.update, scope=scope)
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        print(
+            f"added {summary['added']}, updated {summary['updated']}, unchanged "
+            f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
+            f" ({summary['chunks_written']} chunks in {summary['seconds']} s)"
+        )
+    if not args.json:
+        for doc_id, reason in sorted(report.failed.items()):
+            print(f"  failed: {doc_id}: {reason}", file=sys.stderr if args.quiet else sys.stdout)
+    return 1 if report.failed else 0
+
+
+def _documents(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.factory import build_lock, open_existing_store
+
+    store = open_existing_store(settings)
+    if args.action == "delete":
+        from index.ingest import delete_documents
+
+        if store is None:
+            raise NotFoundError("the index is empty; nothing to delete")
+        for doc_id in delete_documents(store, build_lock(settings), args.doc_ids,
+                                       settings.ingest.near_duplicate_threshold):
+            print(f"deleted {doc_id}")
+        return 0
+    records = store.documents() if store is not None else {}
+    if args.action == "list":
+        rows = [_record_public(r) for _, r in sorted(records.items())]
+        if args.json:
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+        else:
+            for r in rows:
+                dup = f"  near-duplicate group {r['dup_group']}" if r["dup_group"] != r["doc_id"] \
+                    else ""
+                print(f"{r['doc_id']}  [{r['format']}, {r['chunks']} chunks]  {r['title']}{dup}")
+        return 0
+    if store is None or args.doc_id not in records:
+        raise NotFoundError(f"no document with id {args.doc_id!r} in the index "
+                            "(see 'rag documents list')")
+    record = _record_public(records[args.doc_id])
+    record["chunk_count"] = record.pop("chunks")
+    record["near_duplicates"] = sorted(
+        d for d, r in records.items() if r.dup_group == record["dup_group"] and d != args.doc_id)
+    record["chunks"] = [
+        {"chunk_id": c.chunk_id, "start": c.start, "end": c.end, "text": c.text, **c.metadata}
+        for c in store.document_chunks(args.doc_id)
+    ]
+    if args.json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        for key, value in record.items():
+            if key != "chunks":
+                print(f"{key}: {value}")
+        for c in record["chunks"]:
+            print(f"--- chunk {c['chunk_id']} ({c['start']}-{c['end']})\n{c['text']}")
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.factory import open_existing_store
+
+    store = open_existing_store(settings)
+    docs = store.documents() if store is not None else {}
+    status = {
+        "documents": len(docs),
+        "chunks": store.count_chunks() if store is not None else 0,
+        "model": store.model_id if store is not None else settings.embedding.model,
+        "dimension": store.dimension if store is not None else None,
+        "collection": settings.store.collection,
+        "store": settings.store.mode,
+        "last_sync": store.last_sync() if store is not None else None,
+        "near_duplicate_groups": sum(
+            1 for n in Counter(r.dup_group for r in docs.values()).values() if n > 1),
+    }
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        for key, value in status.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _record_public(r: Any) -> dict[str, Any]:
+    return {
+        "doc_id": r.doc_id, "title": r.title, "format": r.format, "chunks": r.chunk_count,
+        "chars": r.char_count, "content_hash": r.content_hash, "source_path": r.source_path,
+        "mtime": r.mtime, "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                      time.gmtime(r.indexed_at)),
+        "dup_group": r.dup_group, **(r.extra or {}),
+    }
+
+
+class ProgressBars:
+    """Files and chunks bars (tqdm, on stderr) for an ingest; shown only on a terminal and only
+    once a run has lasted a second, so scripts and short runs print nothing extra."""
+
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None,
+                 delay: float = 1.0) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.delay = delay
+        self._files: Any = None
+        self._chunks: Any = None
+
+    def __enter__(self) -> "ProgressBars":
+        return self
+
+    def update(self, event: str, amount: int) -> None:
+        if not self.enabled:
+            return
+        if self._files is None:
+            from tqdm import tqdm
+
+            # disable=None: off when the stream is not a terminal; an explicit stream forces it on.
+            disable = None if self.stream is None else False
+            common = {"file": self.stream or sys.stderr, "delay": self.delay, "disable": disable}
+            self._files = tqdm(desc="files", unit="file", position=0, **common)
+            self._chunks = tqdm(desc="chunks", unit="chunk", position=1, **common)
+        match event:
+            case "files_total":
+                self._files.reset(total=amount)
+            case "file":
+                self._files.update(amount)
+            case "chunks":
+                self._chunks.update(amount)
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in (self._files, self._chunks):
+            if bar is not None:
+                bar.close()
