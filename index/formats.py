@@ -9,6 +9,7 @@ line, a DOCX's paragraphs and table cells one per line. Each extractor raises
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass
@@ -110,6 +111,8 @@ def extract_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
+    # pypdf logs every repair it attempts ("EOF marker not found"); the reason we raise says it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -269,4 +272,6 @@ def _describe_binary(head: bytes) -> str:
     for magic, name in _OTHER_MAGIC:
         if head.startswith(magic):
             return name
+    if head.startswith(b"MZ") and b"\x00" in head[:64]:  # "MZ" alone could start a sentence
+        return "Windows executable"
     return ""
