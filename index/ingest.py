@@ -76,7 +76,8 @@ class IngestService:
                  cleaner: Cleaner, lock: WriteLock | None = None,
                  max_file_bytes: int = DEFAULT_MAX_BYTES,
                  near_duplicate_threshold: float = DEFAULT_THRESHOLD,
-                 embed_group_chunks: int = EMBED_GROUP_CHUNKS) -> None:
+                 embed_group_chunks: int = EMBED_GROUP_CHUNKS,
+                 on_change: Callable[[], object] | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -85,6 +86,8 @@ class IngestService:
         self.max_file_bytes = max_file_bytes
         self.near_duplicate_threshold = near_duplicate_threshold
         self.embed_group_chunks = embed_group_chunks
+        # Called after every write, e.g. the keyword index catching up with the store.
+        self.on_change = on_change or (lambda: None)
 
     def sync(self, root: Path, delete_missing: bool = True, progress: Progress | None = None,
              scope: Scope = Scope()) -> SyncReport:
@@ -129,6 +132,7 @@ class IngestService:
             self.refresh_duplicates()
             report.seconds = time.perf_counter() - started
             self.store.record_sync(report.summary())
+        self.on_change()
         return report
 
     def add_documents(self, docs: Sequence[Document]) -> SyncReport:
@@ -146,12 +150,16 @@ class IngestService:
                 self._prepare(doc, pending, report, lambda event, amount: None)
             self._flush(pending, report, lambda event, amount: None)
             self.refresh_duplicates()
+        self.on_change()
         report.seconds = time.perf_counter() - started
         return report
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents by id (NotFoundError for an unknown one); return the removed ids."""
-        return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold)
+        try:
+            return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold)
+        finally:
+            self.on_change()
 
     def refresh_duplicates(self) -> int:
         return refresh_duplicates(self.store, self.near_duplicate_threshold)

@@ -30,6 +30,7 @@ from index.types import Chunk
 
 SCHEMA_VERSION = 1
 _GET_PAGE = 5000
+_WHERE_BATCH = 500  # document ids per "$in" filter
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,34 @@ class ChromaStore:
             for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"])
         ]
         return sorted(chunks, key=lambda c: c.index)
+
+    def committed_chunks(self, doc_ids: Iterable[str]) -> list[Chunk]:
+        """The committed chunks of ``doc_ids``, read in batches (not one round trip per doc)."""
+        ids = sorted(set(doc_ids))
+        committed = self.committed_hashes(ids)
+        chunks: list[Chunk] = []
+        for i in range(0, len(ids), _WHERE_BATCH):
+            batch = ids[i : i + _WHERE_BATCH]
+            offset = 0
+            while True:
+                page = self._chunks.get(where={"doc_id": {"$in": batch}},
+                                        include=["metadatas", "documents"],
+                                        limit=_GET_PAGE, offset=offset)
+                for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                    if committed.get(str(meta.get("doc_id"))) == meta.get("doc_hash"):
+                        chunks.append(_chunk_from(cid, text or "", meta))
+                if len(page["ids"]) < _GET_PAGE:
+                    break
+                offset += _GET_PAGE
+        return chunks
+
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of ``chunk_ids`` (one batched read); missing ids are left out."""
+        if not chunk_ids:
+            return {}
+        page = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32)
+                for cid, vec in zip(page["ids"], page["embeddings"])}
 
     def visible(self, scored: Sequence[ScoredChunk]) -> list[ScoredChunk]:
         """Keep only chunks of committed document versions (see the module docstring)."""

@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question from the index")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, help="passages to consider")
+    p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="answer only from matching documents (repeatable; all must hold): "
+                   "doc_id=ID (repeat for several), path=PREFIX, title=TEXT, "
+                   "modified_after/modified_before/indexed_after/indexed_before=YYYY-MM-DD")
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
@@ -90,12 +94,16 @@ def _run(args: argparse.Namespace) -> int:
         return run_index_command(args, settings)
 
     from rag.factory import build_pipeline
+    from rag.filters import parse_cli_filters
 
+    # Checked before the model loads, so a mistyped filter fails at once.
+    filters = parse_cli_filters(args.filter) if args.command == "ask" else None
     pipeline = build_pipeline(settings)
     if args.command == "ask":
         from rag.types import AskOptions
 
-        answer = pipeline.answers.answer(args.question, options=AskOptions(top_k=args.top_k))
+        options = AskOptions(top_k=args.top_k, filters=filters)
+        answer = pipeline.answers.answer(args.question, options=options)
         if args.json:
             print(json.dumps(answer.to_public(), indent=2, ensure_ascii=False))
         else:

@@ -80,7 +80,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _documents(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.factory import build_lock, open_existing_store
+    from rag.factory import build_keyword_index, build_lock, open_existing_store
 
     store = open_existing_store(settings)
     if args.action == "delete":
@@ -88,9 +88,13 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
 
         if store is None:
             raise NotFoundError("the index is empty; nothing to delete")
-        for doc_id in delete_documents(store, build_lock(settings), args.doc_ids,
-                                       settings.ingest.near_duplicate_threshold):
-            print(f"deleted {doc_id}")
+        try:
+            for doc_id in delete_documents(store, build_lock(settings), args.doc_ids,
+                                           settings.ingest.near_duplicate_threshold):
+                print(f"deleted {doc_id}")
+        finally:
+            if (keyword := build_keyword_index(settings)) is not None:
+                keyword.refresh(store)
         return 0
     records = store.documents() if store is not None else {}
     if args.action == "list":

@@ -8,13 +8,17 @@ from typing import Any
 from index.chunking import Chunker
 from index.cleaning import Cleaner
 from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.errors import ConfigError
 from index.ingest import IngestService
+from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.store import ChromaStore, make_client
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
+from rag.fusion import DuplicateRule
 from rag.prompts import load_prompts
-from rag.retrieval import DenseRetriever
+from rag.rerank import DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, LinearModel, Reranker
+from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.service import AnswerService
 from rag.settings import Settings
 
@@ -24,6 +28,8 @@ class Pipeline:
     settings: Settings
     embedder: Embedder
     store: ChromaStore
+    keyword: KeywordIndex | None
+    retriever: HybridRetriever
     ingest: IngestService
     answers: AnswerService
 
@@ -57,7 +63,8 @@ def build_lock(settings: Settings) -> WriteLock:
             return WriteLock(settings.data_dir / "locks", name, allow_partitions=True)
 
 
-def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder) -> IngestService:
+def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
+                 keyword: KeywordIndex | None = None) -> IngestService:
     i = settings.ingest
     chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
                       embedder.tokenize)
@@ -68,6 +75,7 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder) -> 
         max_file_bytes=int(i.max_file_mb * 1_000_000),
         near_duplicate_threshold=i.near_duplicate_threshold,
         embed_group_chunks=i.embed_group_chunks,
+        on_change=(lambda: keyword.refresh(store)) if keyword is not None else None,
     )
 
 
@@ -77,19 +85,67 @@ def build_generator(settings: Settings, embedder: Embedder) -> Generator:
             return ExtractiveGenerator(embedder, max_sentences=settings.generator.max_sentences)
 
 
+def build_keyword_index(settings: Settings) -> KeywordIndex | None:
+    """The BM25 index beside the Chroma index, current with the store. Built in hybrid mode and
+    for the features reranker (its term statistics); ``None`` otherwise."""
+    r = settings.retrieval
+    if r.mode != "hybrid" and not (r.rerank and r.reranker == "features"):
+        return None
+    try:
+        return KeywordIndex(settings.data_dir / "keyword" / settings.store.collection,
+                            stemmer_language=r.keyword_stemmer or None,
+                            check_interval=r.keyword_check_seconds)
+    except KeyError:
+        raise ConfigError(f"retrieval.keyword_stemmer {r.keyword_stemmer!r} is not a Snowball "
+                          "language (e.g. 'english', 'german'; empty for none)") from None
+
+
+def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker | None:
+    r = settings.retrieval
+    if not r.rerank:
+        return None
+    match r.reranker:
+        case "cross_encoder":
+            assert r.cross_encoder_path is not None  # checked by the settings
+            return CrossEncoderReranker(r.cross_encoder_path, device=settings.embedding.device)
+        case "features":
+            assert keyword is not None  # built for this reranker
+            model = LinearModel.load(r.rerank_weights or DEFAULT_WEIGHTS)
+            return FeatureReranker(model, keyword.terms, keyword.idf)
+
+
+def duplicate_rule(settings: Settings) -> DuplicateRule:
+    r = settings.retrieval
+    return DuplicateRule(text=r.duplicate_text_overlap, cosine=r.duplicate_cosine,
+                         group_key=r.duplicate_key or None, group_cosine=r.duplicate_group_cosine)
+
+
+def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
+                    keyword: KeywordIndex | None) -> HybridRetriever:
+    r = settings.retrieval
+    config = RetrievalConfig(mode=r.mode, pool=r.candidates, rrf_k=r.rrf_k,
+                             dense_weight=r.dense_weight, keyword_weight=r.keyword_weight,
+                             duplicates=duplicate_rule(settings))
+    return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
+
+
 def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
     """Load the model (unless given one), open the store and wire every stage."""
     prompts = load_prompts(settings.generator.prompt_version)
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
-    ingest = build_ingest(settings, store, embedder)
+    keyword = build_keyword_index(settings)
+    if keyword is not None:
+        keyword.refresh(store)
+    ingest = build_ingest(settings, store, embedder, keyword)
+    retriever = build_retriever(settings, store, embedder, keyword)
     answers = AnswerService(
         embedder=embedder,
-        retriever=DenseRetriever(store, embedder),
+        retriever=retriever,
         generator=build_generator(settings, embedder),
         prompts=prompts,
         top_k=settings.retrieval.top_k,
         min_relevance=settings.retrieval.min_relevance,
         max_question_chars=settings.server.max_question_chars,
     )
-    return Pipeline(settings, embedder, store, ingest, answers)
+    return Pipeline(settings, embedder, store, keyword, retriever, ingest, answers)

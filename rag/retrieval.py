@@ -1,20 +1,32 @@
-"""Dense retrieval through llama-index over the Chroma store."""
+"""Retrieval: dense (Chroma through llama-index) and BM25 candidates, fused, reranked, deduplicated.
+
+``Retriever.retrieve`` returns passages best first. ``Passage.score`` is always the cosine of the
+question and the passage vectors (for keyword-only hits it is computed from the stored vector),
+so downstream thresholds mean the same in every mode; the order is the retriever's.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from index.embedder import Embedder
-from index.store import ChromaStore, ScoredChunk, chunk_from_node
-from rag.types import Passage
+from index.keyword import KeywordIndex
+from index.store import ChromaStore, chunk_from_node
+from index.types import Chunk
+from rag.filters import allowed_documents
+from rag.fusion import Candidate, DuplicateRule, collapse_duplicates, fuse
+from rag.rerank import Reranker
+from rag.types import Passage, RetrievalFilters
 
 
 class Retriever(Protocol):
-    def retrieve(self, question: str, query_vector: np.ndarray, top_k: int) -> list[Passage]: ...
+    def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
+                 filters: RetrievalFilters | None = None) -> list[Passage]: ...
 
 
 def _llama_embedding(embedder: Embedder) -> Any:
@@ -37,37 +49,113 @@ def _llama_embedding(embedder: Embedder) -> Any:
     return _Adapter(model_name=embedder.model_id, embed_batch_size=64)
 
 
-class DenseRetriever:
-    """Top-k cosine retrieval. Over-fetches so that uncommitted versions can be dropped."""
+class DenseSearch:
+    """Top-n cosine search of the chunk collection through llama-index."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, overfetch: int = 3) -> None:
+    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
         from llama_index.core import VectorStoreIndex
 
-        self._store = store
-        self._overfetch = overfetch
         self._index = VectorStoreIndex.from_vector_store(
             store.vector_store, embed_model=_llama_embedding(embedder)
         )
 
-    def retrieve(self, question: str, query_vector: np.ndarray, top_k: int) -> list[Passage]:
+    def search(self, question: str, query_vector: np.ndarray, n: int,
+               allowed_doc_ids: Collection[str] | None) -> list[tuple[Chunk, float]]:
         from llama_index.core.schema import QueryBundle
+        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-        retriever = self._index.as_retriever(similarity_top_k=top_k * self._overfetch)
-        bundle = QueryBundle(query_str=question, embedding=query_vector.tolist())
-        results = retriever.retrieve(bundle)
-        scored = [
-            # Chroma returns cosine distance; llama-index turns it into exp(-distance).
-            ScoredChunk(chunk_from_node(r.node), 1.0 + math.log(max(r.score or 1e-12, 1e-12)))
-            for r in results
-        ]
-        visible = self._store.visible(scored)
-        return [_passage(s) for s in visible[:top_k]]
+        filters = None
+        if allowed_doc_ids is not None:
+            filters = MetadataFilters(filters=[MetadataFilter(
+                key="doc_id", value=sorted(allowed_doc_ids), operator=FilterOperator.IN)])
+        retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
+        results = retriever.retrieve(QueryBundle(query_str=question,
+                                                 embedding=query_vector.tolist()))
+        # Chroma returns cosine distance; llama-index turns it into exp(-distance).
+        return [(chunk_from_node(r.node), 1.0 + math.log(max(r.score or 1e-12, 1e-12)))
+                for r in results]
 
 
-def _passage(s: ScoredChunk) -> Passage:
-    c = s.chunk
-    return Passage(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, text=c.text,
-                   start=c.start, end=c.end, score=round(s.score, 6))
+@dataclass(frozen=True)
+class RetrievalConfig:
+    mode: str = "hybrid"  # "dense" or "hybrid"
+    pool: int = 30  # candidates taken from each retriever
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    duplicates: DuplicateRule = DuplicateRule()
+
+
+class HybridRetriever:
+    """Dense and (in hybrid mode) BM25 candidates -> RRF -> committed only -> rerank -> dedup."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, config: RetrievalConfig,
+                 keyword: KeywordIndex | None = None, reranker: Reranker | None = None) -> None:
+        if config.mode == "hybrid" and keyword is None:
+            raise ValueError("hybrid retrieval needs a keyword index")
+        self._store = store
+        self._dense = DenseSearch(store, embedder)
+        # In dense mode a keyword index may still be kept current for the reranker's statistics.
+        self._keyword = keyword
+        self._use_keyword = config.mode == "hybrid"
+        self._reranker = reranker
+        self._config = config
+
+    @property
+    def config(self) -> RetrievalConfig:
+        return self._config
+
+    def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
+                 filters: RetrievalFilters | None = None) -> list[Passage]:
+        candidates = self.candidates(question, query_vector, top_k, filters)
+        if self._reranker is not None:
+            candidates = self._reranker.rerank(question, query_vector, candidates)
+        distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k)
+        return [_passage(c) for c in distinct]
+
+    def candidates(self, question: str, query_vector: np.ndarray, top_k: int,
+                   filters: RetrievalFilters | None = None) -> list[Candidate]:
+        """The fused candidates of committed versions, every one with its dense score."""
+        cfg = self._config
+        if self._keyword is not None:
+            self._keyword.ensure_current(self._store)
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            documents = (self._keyword.documents() if self._keyword is not None
+                         else self._store.documents())
+            allowed = allowed_documents(filters, documents)
+            if not allowed:
+                return []
+        pool = max(cfg.pool, top_k)
+        dense = self._dense.search(question, query_vector, pool, allowed)
+        keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
+                   if self._keyword is not None and self._use_keyword else [])
+        candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
+                                          cfg.keyword_weight))
+        self._fill_vectors(candidates, query_vector)
+        return candidates
+
+    def _committed(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Drop chunks of uncommitted or replaced document versions (one manifest read)."""
+        committed = self._store.committed_hashes(c.chunk.doc_id for c in candidates)
+        return [c for c in candidates if committed.get(c.chunk.doc_id) == c.chunk.doc_hash]
+
+    def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray) -> None:
+        """Stored vectors of all candidates (one batched read), and the cosine of keyword-only
+        hits from them."""
+        vectors = self._store.chunk_vectors([c.chunk.chunk_id for c in candidates])
+        q = np.asarray(query_vector, dtype=np.float32)
+        for c in candidates:
+            c.vector = vectors.get(c.chunk.chunk_id)
+            if c.dense is None:
+                c.dense = float(c.vector @ q) if c.vector is not None else 0.0
+
+
+def _passage(c: Candidate) -> Passage:
+    chunk = c.chunk
+    return Passage(chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=chunk.title,
+                   text=chunk.text, start=chunk.start, end=chunk.end,
+                   score=round(c.dense if c.dense is not None else 0.0, 6))
 
 
 def top_score(passages: Sequence[Passage]) -> float:

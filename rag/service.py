@@ -56,7 +56,7 @@ class AnswerService:
         timings["embed"] = (t1 - t0) * 1000
         top_k = options.top_k or self._top_k
         retrieved = self._retriever.retrieve(question, query_vector,
-                                             max(top_k, options.candidates))
+                                             max(top_k, options.candidates), options.filters)
         passages = retrieved[:top_k]
         t2 = time.perf_counter()
         timings["retrieve"] = (t2 - t1) * 1000

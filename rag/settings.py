@@ -113,6 +113,62 @@ class RetrievalSettings(BaseModel):
         description="Refuse when the best passage's relevance (cosine of question and its best "
         "sentence) is below this.",
     )
+    mode: Literal["dense", "hybrid"] = Field(
+        "hybrid", description="'dense': Chroma vector search only; 'hybrid': dense and BM25 "
+        "keyword candidates fused by reciprocal rank fusion.",
+    )
+    rerank: bool = Field(True, description="Rerank the fused candidates with a second stage.")
+    reranker: Literal["features", "cross_encoder"] = Field(
+        "features", description="'features': the fitted logistic model over cheap features "
+        "(rerank_weights); 'cross_encoder': the local model at cross_encoder_path.",
+    )
+    rerank_weights: Path | None = Field(
+        None, description="Weights file of the features reranker (from python -m "
+        "eval.fit_reranker); empty for the bundled rag/rerank_weights.json.",
+    )
+    cross_encoder_path: Path | None = Field(
+        None, description="A local sentence-transformers CrossEncoder directory (reranker = "
+        "'cross_encoder'). Never downloaded.",
+    )
+    candidates: int = Field(30, ge=1, le=500,
+                            description="Candidate pool taken from each retriever before fusion.")
+    rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion: "
+                         "score = sum(weight / (k + rank)).")
+    dense_weight: float = Field(1.0, ge=0, description="RRF weight of the dense list.")
+    keyword_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 list.")
+    duplicate_text_overlap: float = Field(
+        0.8, ge=0, le=1.01, description="Collapse a passage when this share of its word 3-grams "
+        "repeats a better-ranked passage (above 1 disables).",
+    )
+    duplicate_cosine: float = Field(
+        0.95, ge=-1, le=1.01, description="Collapse a passage whose vector is at least this "
+        "similar to a better-ranked passage's (above 1 disables).",
+    )
+    duplicate_key: str | None = Field(
+        "dup_group", description="Chunk metadata field naming a document's near-duplicate group "
+        "(set at ingest); empty to ignore it.",
+    )
+    duplicate_group_cosine: float = Field(
+        0.8, ge=-1, le=1.01, description="Collapse a passage of another document of the same "
+        "near-duplicate group at this lower vector similarity.",
+    )
+    keyword_stemmer: str | None = Field(
+        "english", description="Snowball stemmer language of the BM25 index (PyStemmer); "
+        "empty for none.",
+    )
+    keyword_check_seconds: float = Field(
+        2.0, ge=0, description="At most this often a query checks that the BM25 index matches "
+        "the store's manifest (another replica may have written).",
+    )
+
+    @model_validator(mode="after")
+    def _reranker_ready(self) -> "RetrievalSettings":
+        if self.rerank and self.reranker == "cross_encoder" and self.cross_encoder_path is None:
+            raise ValueError("reranker 'cross_encoder' needs cross_encoder_path (a local "
+                             "CrossEncoder directory)")
+        if self.mode == "hybrid" and self.dense_weight == 0 and self.keyword_weight == 0:
+            raise ValueError("dense_weight and keyword_weight cannot both be 0")
+        return self
 
 
 class GeneratorSettings(BaseModel):

@@ -41,8 +41,31 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class RetrievalFilters:
+    """Which documents may answer (every given condition must hold; see rag.filters).
+
+    ``doc_ids``: exact document ids; ``path_prefix``: start of the document id (its path in the
+    corpus) or of its source path; ``title``: case-insensitive substring of the title; the
+    ``*_after`` (inclusive) / ``*_before`` (exclusive) bounds are Unix times of the file's
+    modification time and of when it was indexed.
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    path_prefix: str | None = None
+    title: str | None = None
+    modified_after: float | None = None
+    modified_before: float | None = None
+    indexed_after: float | None = None
+    indexed_before: float | None = None
+
+    def is_empty(self) -> bool:
+        return self == RetrievalFilters()
+
+
+@dataclass(frozen=True)
 class AskOptions:
     top_k: int | None = None
+    filters: RetrievalFilters | None = None
     # How many ranked passages to keep on the Answer for inspection (eval's recall@10).
     candidates: int = 10
 

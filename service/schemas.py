@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.types import Turn
+from rag.filters import build_filters
+from rag.types import RetrievalFilters, Turn
 
 
 class HistoryTurn(BaseModel):
@@ -19,6 +21,42 @@ class HistoryTurn(BaseModel):
         return Turn(role=self.role, content=self.content)
 
 
+class FiltersIn(BaseModel):
+    """Answer only from documents matching every given condition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_ids: list[str] = Field(default_factory=list, max_length=1000,
+                               description="Exact document ids (paths in the corpus).")
+    path_prefix: str | None = Field(None, min_length=1, description="Start of the document id "
+                                    "or of its source path, e.g. 'reports/2024/'.")
+    title: str | None = Field(None, min_length=1,
+                              description="Case-insensitive substring of the title.")
+    modified_after: datetime | None = Field(None, description="File modified at or after this "
+                                            "(ISO date or date-time; UTC unless a zone is given).")
+    modified_before: datetime | None = Field(None, description="File modified before this.")
+    indexed_after: datetime | None = Field(None, description="Indexed at or after this.")
+    indexed_before: datetime | None = Field(None, description="Indexed before this.")
+
+    def to_filters(self) -> RetrievalFilters:
+        """The typed filters; InputError (422) when a date range is empty."""
+        return build_filters(
+            doc_ids=tuple(self.doc_ids), path_prefix=self.path_prefix, title=self.title,
+            modified_after=_timestamp(self.modified_after),
+            modified_before=_timestamp(self.modified_before),
+            indexed_after=_timestamp(self.indexed_after),
+            indexed_before=_timestamp(self.indexed_before),
+        )
+
+
+def _timestamp(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -28,6 +66,10 @@ class AskRequest(BaseModel):
         default_factory=list, description="Earlier turns of the conversation, oldest first; a "
         "follow-up question is read in their light.")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to consider.")
+    filters: FiltersIn | None = Field(None, description="Metadata filters (all must hold).")
+
+    def retrieval_filters(self) -> RetrievalFilters | None:
+        return self.filters.to_filters() if self.filters else None
 
 
 class CitationOut(BaseModel):

@@ -28,7 +28,8 @@ def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics:
         settings: SettingsDep, _: ReadAccess) -> AskResponse:
     # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    answer = pipeline.answers.answer(body.question, history, AskOptions(top_k=body.top_k))
+    options = AskOptions(top_k=body.top_k, filters=body.retrieval_filters())
+    answer = pipeline.answers.answer(body.question, history, options)
     return finish(answer, feedback, metrics)
 
 
@@ -44,7 +45,8 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
     ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    stream = await AnswerStream(request, pipeline, body.question, history, body.top_k).start()
+    stream = await AnswerStream(request, pipeline, body.question, history, body.top_k,
+                                filters=body.retrieval_filters()).start()
 
     async def events() -> AsyncIterator[str]:
         try:

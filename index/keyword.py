@@ -1,0 +1,316 @@
+"""The keyword side of retrieval: BM25 (bm25s) over the store's committed chunks.
+
+The index is a cache derived from the Chroma store, never a second source of truth. It records the
+manifest state it was built from (every committed document id and content hash) and
+:meth:`KeywordIndex.refresh` brings it up to date from the store's committed chunks whenever the
+manifest differs: writers call it at the end of every ingest and delete, and readers call the
+throttled :meth:`KeywordIndex.ensure_current` before searching, so a replica reading a shared
+Chroma server notices another replica's writes within ``check_interval`` seconds.
+
+On disk (``directory``, beside the Chroma index under ``data_dir``) each built version is a folder
+``v-<state>`` (bm25s's arrays plus ``chunks.jsonl``), written under a temporary name and renamed
+into place; the file ``CURRENT`` names the live folder and is replaced atomically (temp file +
+``os.replace``), so a reader, in this process or another, always loads a complete version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from index.store import DocumentRecord
+from index.types import Chunk
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+FORMAT_VERSION = 1
+STALE_SECONDS = 60.0
+
+
+class CommittedSource(Protocol):
+    """What the keyword index reads from the store (``ChromaStore`` provides it)."""
+
+    def documents(self) -> dict[str, DocumentRecord]: ...
+
+    def committed_chunks(self, doc_ids: Collection[str]) -> list[Chunk]: ...
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    chunk: Chunk
+    score: float  # BM25 score (unbounded, > 0)
+
+
+class Analyzer:
+    """Lower-cased words, English stopwords removed, Snowball-stemmed (PyStemmer) when asked."""
+
+    def __init__(self, stemmer_language: str | None = "english") -> None:
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self._stop = frozenset(STOPWORDS_EN)
+        self._stemmer: Any = None
+        self._cache: dict[str, str] = {}
+        if stemmer_language:
+            import Stemmer
+
+            self._stemmer = Stemmer.Stemmer(stemmer_language)
+
+    def terms(self, text: str) -> list[str]:
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._stop]
+        if self._stemmer is None:
+            return words
+        cache = self._cache
+        missing = [w for w in set(words) if w not in cache]
+        if missing:
+            for word, stem in zip(missing, self._stemmer.stemWords(missing)):
+                cache[word] = stem
+        return [cache[w] for w in words]
+
+
+def record_version(record: DocumentRecord) -> str:
+    """What must match for a document's indexed chunks to be current: its content hash and
+    anything copied into its chunks' metadata after the commit (the near-duplicate group)."""
+    return f"{record.content_hash}|{getattr(record, 'dup_group', '')}"
+
+
+def state_key(state: Mapping[str, str]) -> str:
+    """A short digest of a manifest state (doc id -> version)."""
+    h = hashlib.sha256()
+    for doc_id in sorted(state):
+        h.update(doc_id.encode())
+        h.update(b"\0")
+        h.update(state[doc_id].encode())
+        h.update(b"\n")
+    return h.hexdigest()[:20]
+
+
+class _Snapshot:
+    """One immutable built version: chunks, their documents and the BM25 matrix."""
+
+    def __init__(self, chunks: list[Chunk], documents: dict[str, DocumentRecord],
+                 bm25: Any, analyzer: Analyzer) -> None:
+        self.chunks = chunks
+        self.documents = documents
+        self.state = {d.doc_id: d.content_hash for d in documents.values()}
+        self.versions = {d.doc_id: record_version(d) for d in documents.values()}
+        self.key = state_key(self.versions)
+        self.bm25 = bm25
+        self.doc_order = sorted(documents)
+        position = {d: i for i, d in enumerate(self.doc_order)}
+        self.chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64,
+                                     count=len(chunks))
+        self.analyzer = analyzer
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], documents: dict[str, DocumentRecord],
+              analyzer: Analyzer, k1: float, b: float) -> "_Snapshot":
+        import bm25s
+
+        bm25 = None
+        if chunks:
+            bm25 = bm25s.BM25(k1=k1, b=b)
+            bm25.index([analyzer.terms(c.text) or ["\0"] for c in chunks], show_progress=False)
+        return cls(chunks, documents, bm25, analyzer)
+
+    def document_frequency(self, terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of each known term (for the reranker's coverage feature)."""
+        if self.bm25 is None:
+            return {}
+        indptr = self.bm25.scores["indptr"]
+        n = max(len(self.chunks), 1)
+        out = {}
+        for t in terms:
+            tid = self.bm25.vocab_dict.get(t)
+            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+            out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def search(self, query: str, top_k: int,
+               allowed_doc_ids: Collection[str] | None) -> list[KeywordHit]:
+        if self.bm25 is None or top_k <= 0:
+            return []
+        ids = self.bm25.get_tokens_ids(self.analyzer.terms(query))
+        if not ids:
+            return []
+        mask = None
+        if allowed_doc_ids is not None:
+            allowed = np.zeros(len(self.doc_order), dtype=np.float32)
+            position = {d: i for i, d in enumerate(self.doc_order)}
+            for d in allowed_doc_ids:
+                if d in position:
+                    allowed[position[d]] = 1.0
+            mask = allowed[self.chunk_doc]
+        scores = self.bm25.get_scores_from_ids(ids, weight_mask=mask)
+        k = min(top_k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [KeywordHit(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+class KeywordIndex:
+    """BM25 over committed chunks, persisted under ``directory``. Safe to share between threads."""
+
+    def __init__(self, directory: Path, stemmer_language: str | None = "english",
+                 k1: float = 1.5, b: float = 0.75, check_interval: float = 2.0) -> None:
+        self.directory = Path(directory)
+        self._analyzer = Analyzer(stemmer_language)
+        self._params = {"k1": k1, "b": b, "stemmer": stemmer_language or "",
+                        "format": FORMAT_VERSION}
+        self._check_interval = check_interval
+        self._lock = threading.Lock()
+        self._snapshot = _Snapshot.build([], {}, self._analyzer, k1, b)
+        self._loaded_version: str | None = None
+        self._last_check = -float("inf")
+        self._load_current()
+
+    # ---- reading --------------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict[str, str]:
+        """The manifest state (doc id -> content hash) the live version was built from."""
+        return dict(self._snapshot.state)
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """The committed documents the live version was built from."""
+        return dict(self._snapshot.documents)
+
+    def chunk_count(self) -> int:
+        return len(self._snapshot.chunks)
+
+    def search(self, query: str, top_k: int,
+               allowed_doc_ids: Collection[str] | None = None) -> list[KeywordHit]:
+        """Best BM25 chunks for ``query``; only chunks of ``allowed_doc_ids`` when given."""
+        return self._snapshot.search(query, top_k, allowed_doc_ids)
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        return self._snapshot.document_frequency(terms)
+
+    def terms(self, text: str) -> list[str]:
+        """``text`` analysed exactly as the index analyses chunks."""
+        return self._analyzer.terms(text)
+
+    # ---- keeping current ------------------------------------------------------------------
+
+    def ensure_current(self, store: CommittedSource) -> None:
+        """Cheap check before a search: at most every ``check_interval`` seconds, pick up a
+        version another process wrote and refresh if the store's manifest moved on."""
+        now = time.monotonic()
+        if now - self._last_check < self._check_interval:
+            return
+        self._last_check = now
+        self._load_current()
+        self.refresh(store)
+
+    def refresh(self, store: CommittedSource) -> bool:
+        """Bring the index up to the store's committed state; return True if it changed.
+
+        Only documents whose committed hash changed are read back from the store, in batches.
+        """
+        documents = store.documents()
+        state = {d.doc_id: d.content_hash for d in documents.values()}
+        versions = {d.doc_id: record_version(d) for d in documents.values()}
+        with self._lock:
+            old = self._snapshot
+            if versions == old.versions:
+                return False
+            changed = {d for d, v in versions.items() if old.versions.get(d) != v}
+            fresh = store.committed_chunks(changed) if changed else []
+            kept = [c for c in old.chunks
+                    if state.get(c.doc_id) == c.doc_hash and c.doc_id not in changed]
+            # A document committed after documents() was read is picked up by the next refresh.
+            fresh = [c for c in fresh if state.get(c.doc_id) == c.doc_hash]
+            chunks = sorted(kept + fresh, key=lambda c: (c.doc_id, c.index))
+            snapshot = _Snapshot.build(chunks, documents, self._analyzer,
+                                       self._params["k1"], self._params["b"])
+            self._persist(snapshot)
+            self._snapshot = snapshot
+            return True
+
+    # ---- persistence ----------------------------------------------------------------------
+
+    def _pointer(self) -> Path:
+        return self.directory / "CURRENT"
+
+    def _persist(self, snapshot: _Snapshot) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        version = f"v-{snapshot.key}-{time.time_ns()}"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.directory))
+        try:
+            if snapshot.bm25 is not None:
+                snapshot.bm25.save(str(tmp / "bm25"), show_progress=False)
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+                f.write(json.dumps({"params": self._params, "state": snapshot.state,
+                                    "documents": [d.to_metadata() for d in
+                                                  snapshot.documents.values()]}) + "\n")
+                for c in snapshot.chunks:
+                    f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.directory / version)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _atomic_write(self._pointer(), json.dumps({"version": version}))
+        self._loaded_version = version
+        # Versions another process may still be loading (or has just written) are left alone
+        # for a while; anything older than that is garbage.
+        cutoff = time.time() - STALE_SECONDS
+        for old in [*self.directory.glob("v-*"), *self.directory.glob(".tmp-*")]:
+            try:
+                if old.name != version and old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+            except OSError:
+                pass
+
+    def _load_current(self) -> None:
+        """Load the version ``CURRENT`` names, unless it is already loaded or unusable."""
+        try:
+            version = json.loads(self._pointer().read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            return
+        if version == self._loaded_version:
+            return
+        try:
+            snapshot = self._read(self.directory / version)
+        except (OSError, ValueError, KeyError):
+            return  # replaced or removed meanwhile, or other parameters: refresh rebuilds it
+        with self._lock:
+            self._snapshot = snapshot
+            self._loaded_version = version
+
+    def _read(self, folder: Path) -> _Snapshot:
+        import bm25s
+
+        with open(folder / "chunks.jsonl", encoding="utf-8") as f:
+            head = json.loads(f.readline())
+            if head["params"] != self._params:
+                raise ValueError("built with other parameters")
+            chunks = [Chunk(**json.loads(line)) for line in f]
+        documents = {m["doc_id"]: DocumentRecord.from_metadata(m) for m in head["documents"]}
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else None
+        return _Snapshot(chunks, documents, bm25, self._analyzer)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+

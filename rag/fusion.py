@@ -1,0 +1,123 @@
+"""Reciprocal rank fusion of the dense and keyword result lists, and near-duplicate collapse."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.types import Chunk
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+SHINGLE = 3  # words per shingle when comparing passages' text
+
+
+@dataclass
+class Candidate:
+    """One chunk on its way through fusion and reranking."""
+
+    chunk: Chunk
+    dense: float | None = None  # cosine of the question and chunk vectors
+    dense_rank: int | None = None  # 1-based rank in the dense list
+    bm25: float | None = None  # BM25 score
+    keyword_rank: int | None = None  # 1-based rank in the keyword list
+    fused: float = 0.0  # reciprocal rank fusion score
+    score: float = 0.0  # the final ranking score (fused, or the reranker's)
+    vector: np.ndarray | None = None  # the stored chunk vector (unit length)
+
+
+def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:
+    """Reciprocal rank fusion: ``sum(weight / (k + rank))`` over the lists an id appears in.
+
+    ``rankings`` holds ``(weight, ids best first)`` pairs; ranks are 1-based.
+    """
+    fused: dict[str, float] = {}
+    for weight, ids in rankings:
+        for rank, item in enumerate(ids, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def fuse(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]],
+         k: float, dense_weight: float, keyword_weight: float) -> list[Candidate]:
+    """Merge both ranked lists (each best first) into candidates ordered by RRF score."""
+    by_id: dict[str, Candidate] = {}
+    for rank, (chunk, score) in enumerate(dense, start=1):
+        by_id[chunk.chunk_id] = Candidate(chunk, dense=score, dense_rank=rank)
+    for rank, (chunk, score) in enumerate(keyword, start=1):
+        cand = by_id.setdefault(chunk.chunk_id, Candidate(chunk))
+        cand.bm25, cand.keyword_rank = score, rank
+    fused = rrf([(dense_weight, [c.chunk_id for c, _ in dense]),
+                 (keyword_weight, [c.chunk_id for c, _ in keyword])], k)
+    for cand in by_id.values():
+        cand.fused = cand.score = fused.get(cand.chunk.chunk_id, 0.0)
+    return sorted(by_id.values(), key=_order)
+
+
+def _order(c: Candidate) -> tuple[float, int, str]:
+    best = min(r for r in (c.dense_rank, c.keyword_rank, 10**9) if r is not None)
+    return (-c.fused, best, c.chunk.chunk_id)
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    if len(words) < SHINGLE:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    """Containment of the smaller shingle set in the larger (1.0: one passage repeats the other)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """When two passages count as near-duplicates (any condition suffices).
+
+    ``text``: at least this share of the smaller passage's word 3-grams occur in the other
+    (copies cut into chunks at other places still match); ``cosine``: their vectors are at least
+    this similar; ``group_key``/``group_cosine``: passages of *different* documents in the same
+    near-duplicate group (that chunk metadata field, set at ingest) whose vectors are at least
+    ``group_cosine`` similar, e.g. two outlets' rewrites of one story. Values above 1 disable a
+    condition.
+    """
+
+    text: float = 0.8
+    cosine: float = 0.95
+    group_key: str | None = "dup_group"
+    group_cosine: float = 0.8
+
+    def duplicates(self, a: Candidate, a_sh: set[tuple[str, ...]], b: Candidate,
+                   b_sh: set[tuple[str, ...]]) -> bool:
+        if self.text <= 1.0 and overlap(a_sh, b_sh) >= self.text:
+            return True
+        if a.vector is None or b.vector is None:
+            return False
+        cosine = float(a.vector @ b.vector)
+        if cosine >= self.cosine:
+            return True
+        if self.group_key is None or a.chunk.doc_id == b.chunk.doc_id:
+            return False
+        group = a.chunk.metadata.get(self.group_key)
+        return (group is not None and group == b.chunk.metadata.get(self.group_key)
+                and cosine >= self.group_cosine)
+
+
+def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
+                        limit: int | None = None) -> list[Candidate]:
+    """Drop every candidate that near-duplicates a better-ranked one (see
+    :class:`DuplicateRule`), keeping the order; stop once ``limit`` distinct ones are found."""
+    limit = len(ranked) if limit is None else limit
+    kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
+    for cand in ranked:
+        if len(kept) >= limit:
+            break
+        sh = shingles(cand.chunk.text)
+        if not any(rule.duplicates(cand, sh, other, other_sh) for other, other_sh in kept):
+            kept.append((cand, sh))
+    return [c for c, _ in kept]
