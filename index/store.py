@@ -192,11 +192,15 @@ class ChromaStore:
         return page["documents"][0] or ""
 
     def committed_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        return {d: rec.content_hash for d, rec in self.records(doc_ids).items()}
+
+    def records(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
+        """The manifest records of those of ``doc_ids`` that are committed (one read)."""
         ids = sorted(set(doc_ids))
         if not ids:
             return {}
         page = self._docs.get(ids=ids, include=["metadatas"])
-        return {m["doc_id"]: m["content_hash"] for m in page["metadatas"] or []}
+        return {m["doc_id"]: DocumentRecord.from_metadata(m) for m in page["metadatas"] or []}
 
     def count_chunks(self) -> int:
         return int(self._chunks.count())

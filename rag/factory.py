@@ -117,7 +117,7 @@ def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker
 def duplicate_rule(settings: Settings) -> DuplicateRule:
     r = settings.retrieval
     return DuplicateRule(text=r.duplicate_text_overlap, cosine=r.duplicate_cosine,
-                         group_key=r.duplicate_key or None, group_cosine=r.duplicate_group_cosine)
+                         group_cosine=r.duplicate_group_cosine)
 
 
 def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,

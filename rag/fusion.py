@@ -26,6 +26,7 @@ class Candidate:
     fused: float = 0.0  # reciprocal rank fusion score
     score: float = 0.0  # the final ranking score (fused, or the reranker's)
     vector: np.ndarray | None = None  # the stored chunk vector (unit length)
+    group: str | None = None  # the document's near-duplicate group (from the manifest)
 
 
 def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:
@@ -81,15 +82,13 @@ class DuplicateRule:
 
     ``text``: at least this share of the smaller passage's word 3-grams occur in the other
     (copies cut into chunks at other places still match); ``cosine``: their vectors are at least
-    this similar; ``group_key``/``group_cosine``: passages of *different* documents in the same
-    near-duplicate group (that chunk metadata field, set at ingest) whose vectors are at least
-    ``group_cosine`` similar, e.g. two outlets' rewrites of one story. Values above 1 disable a
-    condition.
+    this similar; ``group_cosine``: passages of *different* documents that ingest put in one
+    near-duplicate group (e.g. two outlets' rewrites of one story) whose vectors are at least
+    this similar. Values above 1 disable a condition.
     """
 
     text: float = 0.8
     cosine: float = 0.95
-    group_key: str | None = "dup_group"
     group_cosine: float = 0.8
 
     def duplicates(self, a: Candidate, a_sh: set[tuple[str, ...]], b: Candidate,
@@ -101,11 +100,8 @@ class DuplicateRule:
         cosine = float(a.vector @ b.vector)
         if cosine >= self.cosine:
             return True
-        if self.group_key is None or a.chunk.doc_id == b.chunk.doc_id:
-            return False
-        group = a.chunk.metadata.get(self.group_key)
-        return (group is not None and group == b.chunk.metadata.get(self.group_key)
-                and cosine >= self.group_cosine)
+        return (a.group is not None and a.group == b.group
+                and a.chunk.doc_id != b.chunk.doc_id and cosine >= self.group_cosine)
 
 
 def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,

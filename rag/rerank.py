@@ -36,6 +36,9 @@ FEATURES = (
     "title_coverage",  # idf-weighted share of the question's terms found in the title
     "title_in_question",  # share of the title's terms found in the question
     "first_chunk",  # 1 for a document's first chunk
+    "rarest_match",  # idf of the rarest question term the chunk holds / the rarest term's idf
+    "doc_share",  # share of the candidates that come from the same document
+    "doc_best_rrf",  # best fused score among the document's candidates / best fused score
 )
 
 
@@ -62,6 +65,10 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     best_dense = max(dense, default=0.0)
     best_bm25 = max((c.bm25 or 0.0 for c in candidates), default=0.0) or 1.0
     best_fused = max((c.fused for c in candidates), default=0.0) or 1.0
+    rare = max((weights.get(t, 0.0) for t in q_terms), default=0.0) or 1.0
+    per_doc: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        per_doc.setdefault(c.chunk.doc_id, []).append(c)
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     for i, c in enumerate(candidates):
         body = terms(c.chunk.text)
@@ -81,6 +88,9 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
             sum(weights.get(t, 0.0) for t in q_terms & title_terms) / q_weight,
             len(title_terms & q_terms) / len(title_terms) if title_terms else 0.0,
             1.0 if c.chunk.index == 0 else 0.0,
+            max((weights.get(t, 0.0) for t in shared), default=0.0) / rare,
+            len(per_doc[c.chunk.doc_id]) / len(candidates),
+            max(o.fused for o in per_doc[c.chunk.doc_id]) / best_fused,
         )
     return rows
 

@@ -136,9 +136,16 @@ class HybridRetriever:
         return candidates
 
     def _committed(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Drop chunks of uncommitted or replaced document versions (one manifest read)."""
-        committed = self._store.committed_hashes(c.chunk.doc_id for c in candidates)
-        return [c for c in candidates if committed.get(c.chunk.doc_id) == c.chunk.doc_hash]
+        """Drop chunks of uncommitted or replaced document versions and note each kept one's
+        near-duplicate group (one manifest read)."""
+        records = self._store.records(c.chunk.doc_id for c in candidates)
+        kept = []
+        for c in candidates:
+            record = records.get(c.chunk.doc_id)
+            if record is not None and record.content_hash == c.chunk.doc_hash:
+                c.group = getattr(record, "dup_group", None) or None
+                kept.append(c)
+        return kept
 
     def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray) -> None:
         """Stored vectors of all candidates (one batched read), and the cosine of keyword-only

@@ -144,13 +144,9 @@ class RetrievalSettings(BaseModel):
         0.95, ge=-1, le=1.01, description="Collapse a passage whose vector is at least this "
         "similar to a better-ranked passage's (above 1 disables).",
     )
-    duplicate_key: str | None = Field(
-        "dup_group", description="Chunk metadata field naming a document's near-duplicate group "
-        "(set at ingest); empty to ignore it.",
-    )
     duplicate_group_cosine: float = Field(
-        0.8, ge=-1, le=1.01, description="Collapse a passage of another document of the same "
-        "near-duplicate group at this lower vector similarity.",
+        0.8, ge=-1, le=1.01, description="Collapse a passage of another document in the same "
+        "near-duplicate group (found at ingest) at this lower vector similarity.",
     )
     keyword_stemmer: str | None = Field(
         "english", description="Snowball stemmer language of the BM25 index (PyStemmer); "

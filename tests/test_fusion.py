@@ -80,17 +80,18 @@ def unit(*xs: float) -> np.ndarray:
 
 def test_vectors_and_duplicate_groups_catch_rewritten_copies():
     # two outlets' rewrites of one story share no wording but point the same way
-    a = Candidate(chunk("a", "Agents stopped 225,000 people in December.", doc="002",
-                        dup_group="002"), vector=unit(1, 0.45, 0))
-    b = Candidate(chunk("b", "December saw a record of border arrests.", doc="004",
-                        dup_group="002"), vector=unit(1, 0, 0.1))
-    c = Candidate(chunk("c", "Another chunk of the same story document.", doc="004",
-                        dup_group="002"), vector=unit(1, 0, 0.05))
+    a = Candidate(chunk("a", "Agents stopped 225,000 people in December.", doc="002"),
+                  vector=unit(1, 0.45, 0), group="002")
+    b = Candidate(chunk("b", "December saw a record of border arrests.", doc="004"),
+                  vector=unit(1, 0, 0.1), group="002")
+    c = Candidate(chunk("c", "Another chunk of the same story document.", doc="004"),
+                  vector=unit(1, 0, 0.05), group="002")
     cosine_ab = float(a.vector @ b.vector)
     assert 0.8 <= cosine_ab < 0.95
     assert len(collapse_duplicates([a, b], DuplicateRule())) == 1  # same group, close enough
-    assert len(collapse_duplicates([a, b], DuplicateRule(group_key=None))) == 2
-    assert len(collapse_duplicates([a, b], DuplicateRule(cosine=cosine_ab, group_key=None))) == 1
+    assert len(collapse_duplicates([a, b], DuplicateRule(group_cosine=1.01))) == 2
+    assert len(collapse_duplicates([a, b], DuplicateRule(cosine=cosine_ab,
+                                                         group_cosine=1.01))) == 1
     # chunks of one document are never collapsed by the group rule
     assert len(collapse_duplicates([b, c], DuplicateRule(cosine=1.01))) == 2
 
