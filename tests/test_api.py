@@ -46,4 +46,7 @@ def test_health_docs_and_chat_page(live_server):
     assert "/v1/ask" in httpx.get(f"{live_server.url}/openapi.json").json()["paths"]
     assert httpx.get(f"{live_server.url}/docs").status_code == 200
     page = httpx.get(f"{live_server.url}/")
-    assert page.status_code == 200 and 'id="question"' in page.text and "/v1/ask" in page.text
+    assert page.status_code == 200 and 'src="/widget.js" data-mode="page"' in page.text
+    widget = httpx.get(f"{live_server.url}/widget.js")
+    assert widget.headers["content-type"].startswith("text/javascript")
+    assert "/v1/ask/stream" in widget.text

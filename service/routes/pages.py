@@ -1,4 +1,4 @@
-"""The chat page at /."""
+"""The full-page chat at / and the embeddable widget script at /widget.js."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ router = APIRouter(include_in_schema=False)
 def chat_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html")
 
+
+
+@router.get("/widget.js")
+def widget_script() -> FileResponse:
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,447 @@
+/* The staff chat widget. One script tag puts it on any page:
+ *   <script src="https://HOST/widget.js" data-api-key="READ_KEY" defer></script>
+ * Optional attributes: data-api (API base URL; default: where this script came from),
+ * data-title, data-mode="page" (fill the page, no launcher: what / serves).
+ * Plain JavaScript, no build step. Everything the server sends (answers, passages, documents) is
+ * inserted as text (textContent / text nodes), never parsed as HTML.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || script.dataset.ragWidgetLoaded) return;
+  script.dataset.ragWidgetLoaded = "1";
+  var API = (script.dataset.api || new URL(script.src, location.href).origin).replace(/\/$/, "");
+  var KEY = script.dataset.apiKey || "";
+  var TITLE = script.dataset.title || "Ask the documents";
+  var PAGE = script.dataset.mode === "page";
+  var MAX_HISTORY = 20;
+  var CONTEXT = 400; // characters of the document shown around a cited passage
+
+  var CSS = [
+    // !important: the host page's own !important rules on our host element must not win.
+    ":host{all:initial!important;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif!important;font-size:15px!important;color:#1b1f24!important;line-height:1.45!important}",
+    "*{box-sizing:border-box;font:inherit}",
+    "button{cursor:pointer;border-radius:6px;border:1px solid #9aa4b2;background:#fff;color:#1b1f24;padding:.35rem .6rem}",
+    "button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #1f5fbf;outline-offset:2px}",
+    "button.primary{background:#1f5fbf;border-color:#1f5fbf;color:#fff}",
+    "button:disabled{opacity:.55;cursor:not-allowed}",
+    ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;border-radius:999px;padding:.75rem 1.1rem;background:#1f5fbf;color:#fff;border:0;box-shadow:0 4px 14px rgba(0,0,0,.25);font-weight:600}",
+    ".panel{position:fixed;right:20px;bottom:84px;z-index:2147483001;width:min(440px,calc(100vw - 24px));height:min(640px,calc(100vh - 110px));display:flex;flex-direction:column;background:#f6f7f9;border:1px solid #c8ced6;border-radius:12px;box-shadow:0 10px 30px rgba(0,0,0,.25);overflow:hidden}",
+    ".panel[hidden]{display:none}",
+    ".page .panel{position:static;width:auto;height:100vh;max-width:52rem;margin:0 auto;border-radius:0;box-shadow:none}",
+    "header{display:flex;align-items:center;gap:.4rem;padding:.55rem .7rem;background:#fff;border-bottom:1px solid #dde2e8}",
+    "header h2{flex:1;margin:0;font-size:1.05rem;font-weight:600}",
+    ".offline{background:#fff4e5;color:#6b3d00;padding:.4rem .7rem;border-bottom:1px solid #f0c889}",
+    ".log{flex:1;overflow-y:auto;padding:.7rem;display:flex;flex-direction:column;gap:.6rem}",
+    ".msg{max-width:92%;padding:.55rem .7rem;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}",
+    ".user{align-self:flex-end;background:#1f5fbf;color:#fff}",
+    ".bot{align-self:flex-start;background:#fff;border:1px solid #dde2e8}",
+    ".bot.refused{border-left:4px solid #c77700}",
+    ".bot.error{border-left:4px solid #b00020}",
+    ".thinking{color:#56606d;font-style:italic}",
+    ".cite{padding:0 .3rem;margin:0 .1rem;font-size:.8em;vertical-align:super;line-height:1;border-color:#1f5fbf;color:#1f5fbf}",
+    ".sources{margin:.4rem 0 0;padding:0;list-style:none;font-size:.88em}",
+    ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
+    ".actions{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}",
+    ".actions button{font-size:.85em;padding:.2rem .5rem}",
+    "button[aria-pressed=true]{background:#e3ecfa;border-color:#1f5fbf}",
+    ".fb{display:flex;flex-direction:column;gap:.3rem;margin-top:.4rem}",
+    ".note{font-size:.85em;color:#56606d}",
+    "form.ask{display:flex;gap:.4rem;padding:.6rem;background:#fff;border-top:1px solid #dde2e8}",
+    "textarea{flex:1;resize:none;min-height:2.6rem;max-height:8rem;padding:.5rem;border:1px solid #9aa4b2;border-radius:6px;background:#fff;color:#1b1f24}",
+    ".viewer{position:absolute;inset:0;display:flex;flex-direction:column;background:#fff;z-index:2}",
+    ".viewer[hidden]{display:none}",
+    ".viewer h3{margin:0;font-size:1rem;flex:1}",
+    ".doc{flex:1;overflow-y:auto;padding:.7rem;white-space:pre-wrap;word-wrap:break-word;font-size:.92em}",
+    "mark{background:#fff1a8;color:inherit}",
+    "mark.support{background:#ffc933;border-bottom:2px solid #b07d00;font-weight:600}",
+    ".vmeta{padding:.3rem .7rem;font-size:.82em;color:#56606d;border-bottom:1px solid #eee}",
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+    ".panelwrap{position:relative;display:flex;flex-direction:column;flex:1;min-height:0}",
+    "@media (max-width:520px){.panel{right:0;bottom:0;width:100vw;height:100vh;border-radius:0}.launcher{right:12px;bottom:12px}}"
+  ].join("\n");
+
+  // ---- tiny DOM helpers (text only) -------------------------------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function headers(json) {
+    var h = {};
+    if (json) h["Content-Type"] = "application/json";
+    if (KEY) h["X-API-Key"] = KEY;
+    return h;
+  }
+
+  function errorText(status, body) {
+    var msg = body && body.error && body.error.message;
+    if (status === 401) return "This service needs a valid API key (data-api-key). " + (msg || "");
+    return msg || "The service answered with status " + status + ".";
+  }
+
+  // ---- the widget -------------------------------------------------------------------------
+  var host = el("div", { id: "rag-widget", "data-rag-widget": "" });
+  var root = host.attachShadow({ mode: "open" });
+  root.appendChild(el("style", { text: CSS }));
+  var frame = el("div", { class: PAGE ? "page" : "" });
+  root.appendChild(frame);
+
+  var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false",
+    "aria-controls": "rag-panel", "aria-label": "Open " + TITLE, text: TITLE });
+  var status = el("div", { class: "sr", role: "status", "aria-live": "polite" });
+  var offlineBar = el("div", { class: "offline", role: "alert", text:
+    "You are offline. Questions can be sent again when the connection is back." });
+  offlineBar.hidden = true;
+  var log = el("div", { class: "log", role: "log", "aria-label": "Conversation", tabindex: "0" });
+  var input = el("textarea", { id: "rag-question", rows: "1", "aria-label": "Your question",
+    placeholder: "Ask a question about the documents", autocomplete: "off" });
+  var send = el("button", { class: "primary", type: "submit", text: "Ask" });
+  var form = el("form", { class: "ask", "aria-label": "Ask a question" }, [input, send]);
+  var newChat = el("button", { type: "button", text: "New conversation" });
+  var closeBtn = el("button", { type: "button", "aria-label": "Close", text: "\u2715" });
+  var headerKids = [el("h2", { id: "rag-title", text: TITLE }), newChat];
+  if (!PAGE) headerKids.push(closeBtn);
+
+  var vTitle = el("h3", { id: "rag-viewer-title", tabindex: "-1" });
+  var vMeta = el("div", { class: "vmeta" });
+  var vDoc = el("div", { class: "doc", tabindex: "0", "aria-label": "Document text" });
+  var vWhole = el("a", { href: "#", class: "whole", text: "Show the whole document" });
+  var vBack = el("button", { type: "button", text: "Back to the answer" });
+  var viewer = el("section", { class: "viewer", role: "region", "aria-labelledby": "rag-viewer-title" }, [
+    el("header", {}, [vTitle, vBack]), vMeta, vDoc,
+    el("div", { class: "vmeta" }, [vWhole])
+  ]);
+  viewer.hidden = true;
+
+  var panel = el("div", { id: "rag-panel", class: "panel", role: PAGE ? "main" : "dialog",
+    "aria-labelledby": "rag-title" }, [
+    el("header", {}, headerKids), offlineBar,
+    el("div", { class: "panelwrap" }, [log, viewer]), form, status
+  ]);
+  if (!PAGE) { panel.hidden = true; frame.appendChild(launcher); }
+  frame.appendChild(panel);
+
+  var history = [];
+  var busy = false;
+  var lastFocus = null;
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    if (open) input.focus(); else launcher.focus();
+  }
+  launcher.addEventListener("click", function () { setOpen(panel.hidden); });
+  closeBtn.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    if (!viewer.hidden) closeViewer(); else if (!PAGE) setOpen(false);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = input.value.trim();
+    if (!q || busy) return;
+    input.value = "";
+    ask(q, history.slice(-MAX_HISTORY));
+  });
+  newChat.addEventListener("click", function () {
+    history = [];
+    log.replaceChildren();
+    closeViewer();
+    status.textContent = "New conversation started.";
+    input.focus();
+  });
+
+  function updateOnline() {
+    offlineBar.hidden = navigator.onLine;
+    send.disabled = !navigator.onLine;
+  }
+  window.addEventListener("online", updateOnline);
+  window.addEventListener("offline", updateOnline);
+  updateOnline();
+
+  // Host pages may listen: "rag:delta" {text} as the answer streams, "rag:answer" when complete.
+  function emit(name, detail) {
+    host.dispatchEvent(new CustomEvent(name, { detail: detail, bubbles: true, composed: true }));
+  }
+
+  // ---- asking -----------------------------------------------------------------------------
+  function ask(question, turns) {
+    busy = true;
+    send.disabled = true;
+    log.appendChild(el("div", { class: "msg user", text: question }));
+    var bubble = el("div", { class: "msg bot", "aria-busy": "true" });
+    var body = el("div", { class: "text" }, [el("span", { class: "thinking", text: "Thinking\u2026" })]);
+    bubble.appendChild(body);
+    log.appendChild(bubble);
+    log.scrollTop = log.scrollHeight;
+    status.textContent = "Thinking\u2026";
+    var streamed = "";
+    stream(question, turns, function (piece) {
+      streamed += piece;
+      emit("rag:delta", { text: piece });
+      renderText(body, streamed, []);
+      log.scrollTop = log.scrollHeight;
+    }).then(function (answer) {
+      bubble.removeAttribute("aria-busy");
+      finishAnswer(bubble, body, answer);
+      emit("rag:answer", answer);
+      history.push({ role: "user", content: question }, { role: "assistant", content: answer.answer });
+    }).catch(function (err) {
+      bubble.removeAttribute("aria-busy");
+      showError(bubble, body, err, function () {
+        bubble.previousSibling.remove();
+        bubble.remove();
+        ask(question, turns);
+      });
+    }).then(function () {
+      busy = false;
+      updateOnline();
+    });
+  }
+
+  function stream(question, turns, onDelta) {
+    if (!navigator.onLine) return Promise.reject({ offline: true });
+    return fetch(API + "/v1/ask/stream", {
+      method: "POST", headers: headers(true),
+      body: JSON.stringify({ question: question, history: turns })
+    }).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return null; }).then(function (b) {
+          throw { message: errorText(r.status, b) };
+        });
+      }
+      var reader = r.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      var done = null;
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) {
+            if (!done) throw { message: "The answer stopped before it was complete." };
+            return done;
+          }
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            var block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            var ev = parseEvent(block);
+            if (!ev) continue;
+            if (ev.event === "delta") onDelta(ev.data.text);
+            else if (ev.event === "done") done = ev.data;
+            else if (ev.event === "error") throw { message: ev.data.error.message };
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }, function () {
+      throw { offline: !navigator.onLine, message: "The service cannot be reached." };
+    });
+  }
+
+  function parseEvent(block) {
+    var event = "message", data = "";
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event: ") === 0) event = line.slice(7);
+      else if (line.indexOf("data: ") === 0) data += line.slice(6);
+    });
+    try { return { event: event, data: JSON.parse(data) }; } catch (e) { return null; }
+  }
+
+  // Answer text with each [n] as a button opening citation n (text nodes only).
+  function renderText(target, text, citations) {
+    target.replaceChildren();
+    var re = /\[(\d+)\]/g, at = 0, m;
+    while ((m = re.exec(text))) {
+      target.appendChild(document.createTextNode(text.slice(at, m.index)));
+      var n = Number(m[1]);
+      var cite = citations.filter(function (c) { return c.n === n; })[0];
+      if (cite) {
+        target.appendChild(el("button", { type: "button", class: "cite", "data-n": String(n),
+          "aria-label": "Source " + n + ": " + cite.title, text: String(n),
+          onclick: openCitation.bind(null, cite, text) }));
+      } else {
+        target.appendChild(document.createTextNode(m[0]));
+      }
+      at = re.lastIndex;
+    }
+    target.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  function finishAnswer(bubble, body, answer) {
+    if (answer.refused) {
+      bubble.classList.add("refused");
+      body.replaceChildren(el("strong", { text: "The documents do not say." }), "\n",
+        el("span", { class: "note", text: answer.answer }));
+      status.textContent = "The documents do not say. " + answer.answer;
+    } else {
+      renderText(body, answer.answer, answer.citations);
+      var list = el("ol", { class: "sources", "aria-label": "Sources" });
+      answer.citations.forEach(function (c) {
+        list.appendChild(el("li", {}, [el("button", { type: "button", text: "[" + c.n + "] " +
+          (c.title || c.doc_id), onclick: openCitation.bind(null, c, answer.answer) })]));
+      });
+      bubble.appendChild(list);
+      status.textContent = "Answer: " + answer.answer.replace(/\s*\[\d+\]/g, "");
+    }
+    bubble.appendChild(actions(answer));
+  }
+
+  function actions(answer) {
+    var note = el("span", { class: "note", role: "status" });
+    var copy = el("button", { type: "button", text: "Copy answer", onclick: function () {
+      copyText(answer.answer).then(function () { note.textContent = "Copied."; },
+        function () { note.textContent = "Could not copy."; });
+    } });
+    var up = el("button", { type: "button", "aria-pressed": "false" },
+      [el("span", { "aria-hidden": "true", text: "\u25B2 " }), "Helpful"]);
+    var down = el("button", { type: "button", "aria-pressed": "false" },
+      [el("span", { "aria-hidden": "true", text: "\u25BC " }), "Not helpful"]);
+    var row = el("div", { class: "actions" }, [copy, up, down, note]);
+    var wrap = el("div", {}, [row]);
+    function choose(rating) {
+      up.setAttribute("aria-pressed", String(rating === "up"));
+      down.setAttribute("aria-pressed", String(rating === "down"));
+      var old = wrap.querySelector(".fb");
+      if (old) old.remove();
+      var comment = el("textarea", { rows: "2", "aria-label": "Comment (optional)",
+        placeholder: "Comment (optional)" });
+      var submit = el("button", { type: "submit", class: "primary", text: "Send feedback" });
+      var fb = el("form", { class: "fb", "aria-label": "Feedback" }, [comment, submit]);
+      fb.addEventListener("submit", function (e) {
+        e.preventDefault();
+        submit.disabled = true;
+        fetch(API + "/v1/feedback", { method: "POST", headers: headers(true), body: JSON.stringify(
+          { answer_id: answer.answer_id, rating: rating, comment: comment.value.trim() }) })
+          .then(function (r) {
+            if (!r.ok) return r.json().then(function (b) { throw { message: errorText(r.status, b) }; });
+            fb.remove();
+            note.textContent = "Thanks for the feedback.";
+          })
+          .catch(function (err) {
+            submit.disabled = false;
+            note.textContent = "Feedback not sent: " + (err.message || "the service cannot be reached.");
+          });
+      });
+      wrap.appendChild(fb);
+      comment.focus();
+    }
+    up.addEventListener("click", function () { choose("up"); });
+    down.addEventListener("click", function () { choose("down"); });
+    return wrap;
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = el("textarea", { "aria-hidden": "true" });
+      area.value = text;
+      root.appendChild(area);
+      area.select();
+      var ok = document.execCommand && document.execCommand("copy");
+      area.remove();
+      ok ? resolve() : reject();
+    });
+  }
+
+  function showError(bubble, body, err, retry) {
+    bubble.classList.add("error");
+    var text = err && err.offline ? "You are offline." : (err && err.message) || "Something went wrong.";
+    body.replaceChildren(document.createTextNode(text + " "));
+    var again = el("button", { type: "button", text: "Retry", onclick: retry });
+    body.appendChild(again);
+    status.textContent = "Error: " + text;
+    again.focus();
+  }
+
+  // ---- the citation viewer ----------------------------------------------------------------
+  // The supporting span within the passage, if the answer names one; else the passage itself.
+  function supportSpan(c, text, answerText) {
+    var spans = c.spans || c.supporting_spans || c.support;
+    if (Array.isArray(spans) && spans.length && typeof spans[0].start === "number") {
+      return [spans[0].start, spans[0].end];
+    }
+    if (typeof c.support_start === "number") return [c.support_start, c.support_end];
+    if (typeof c.span_start === "number") return [c.span_start, c.span_end];
+    // Else the answer's words before this marker, when they appear verbatim in the passage.
+    var m = answerText ? answerText.match(new RegExp("([^\\]]*?)\\s*\\[" + c.n + "\\]")) : null;
+    var sentence = m ? m[1].replace(/^[\s.]+/, "").trim() : "";
+    var tries = [sentence, sentence.split(/(?<=[.!?])\s+/).pop()];
+    for (var i = 0; i < tries.length; i++) {
+      var at = tries[i] && text ? text.indexOf(tries[i], c.start) : -1;
+      if (at >= 0 && at + tries[i].length <= c.end) return [at, at + tries[i].length];
+    }
+    return [c.start, c.end];
+  }
+
+  function openCitation(c, answerText, event) {
+    lastFocus = event && event.currentTarget;
+    viewer.hidden = false;
+    vTitle.textContent = "[" + c.n + "] " + (c.title || c.doc_id);
+    vMeta.textContent = c.doc_id + " \u00B7 characters " + c.start + "\u2013" + c.end;
+    vDoc.replaceChildren(el("span", { class: "thinking", text: "Loading the passage\u2026" }));
+    vTitle.focus();
+    var path = c.doc_id.split("/").map(encodeURIComponent).join("/");
+    fetch(API + "/v1/documents/" + path, { headers: headers(false) })
+      .then(function (r) { if (!r.ok) throw r; return r.json(); })
+      .then(function (doc) { showPassage(doc.text, c, false, answerText); },
+        function () {  // the document is gone or unreadable: show the passage as cited
+          showPassage(null, c, false, answerText);
+          vMeta.textContent += " (the full document could not be loaded)";
+        });
+  }
+
+  function showPassage(text, c, whole, answerText) {
+    if (text === null) { text = c.text; c = { n: c.n, start: 0, end: c.text.length }; }
+    var span = supportSpan(c, text, answerText);
+    var from = 0, to;
+    to = text.length;
+    if (!whole) { from = Math.max(0, c.start - CONTEXT); to = Math.min(text.length, c.end + CONTEXT); }
+    var s0 = Math.max(span[0], c.start), s1 = Math.min(span[1], c.end);
+    if (!(s1 > s0)) { s0 = c.start; s1 = c.end; }
+    var parts = [
+      [from, c.start, null], [c.start, s0, "mark"], [s0, s1, "support"], [s1, c.end, "mark"], [c.end, to, null]
+    ];
+    vDoc.replaceChildren(from > 0 ? "\u2026" : "");
+    var supportNode = null;
+    parts.forEach(function (p) {
+      if (p[1] <= p[0]) return;
+      var piece = text.slice(p[0], p[1]);
+      if (!p[2]) { vDoc.appendChild(document.createTextNode(piece)); return; }
+      var mark = el("mark", { class: p[2] === "support" ? "support" : "", text: piece });
+      if (p[2] === "support") { mark.setAttribute("aria-label", "supporting text"); supportNode = mark; }
+      vDoc.appendChild(mark);
+    });
+    if (to < text.length) vDoc.appendChild(document.createTextNode("\u2026"));
+    vWhole.hidden = whole || (from === 0 && to === text.length);
+    vWhole.onclick = function (e) { e.preventDefault(); showPassage(text, c, true, answerText); vDoc.focus(); };
+    if (supportNode && supportNode.scrollIntoView) supportNode.scrollIntoView({ block: "center" });
+  }
+
+  function closeViewer() {
+    if (viewer.hidden) return;
+    viewer.hidden = true;
+    if (lastFocus && lastFocus.isConnected) lastFocus.focus(); else input.focus();
+  }
+  vBack.addEventListener("click", closeViewer);
+
+  function mount() {
+    document.body.appendChild(host);
+    if (PAGE) input.focus();
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();
