@@ -45,6 +45,11 @@ class WriteLock:
                                                 scope=scope))
             yield
 
+    def check(self, scope: Scope = Scope()) -> None:
+        """Raise IndexBusyError now if ``scope`` could not be locked (fail before slow work)."""
+        with self.hold(scope):
+            pass
+
     @contextlib.contextmanager
     def _flock(self, name: str, exclusive: bool, scope: Scope) -> Iterator[None]:
         path = self.lock_dir / f"{name}.lock"

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -288,22 +289,28 @@ class ChromaStore:
         removes the not-yet-committed chunks another worker is writing.
         """
         committed = {d.doc_id: d.content_hash for d in self.documents().values()}
-        stale: list[str] = []
-        offset = 0
-        while True:
-            page = self._chunks.get(include=["metadatas"], limit=_GET_PAGE, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"] or []):
-                doc_id = str(meta.get("doc_id"))
-                if owns(doc_id) and committed.get(doc_id) != meta.get("doc_hash"):
-                    stale.append(cid)
-            if len(page["ids"]) < _GET_PAGE:
-                break
-            offset += _GET_PAGE
+        stale = [cid for cid, doc_id, doc_hash in self._chunk_versions()
+                 if owns(doc_id) and committed.get(doc_id) != doc_hash]
         for i in range(0, len(stale), _GET_PAGE):
             self._chunks.delete(ids=stale[i : i + _GET_PAGE])
         return len(stale)
 
+    def _chunk_versions(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk id, doc id, doc hash) of every stored chunk, committed or not, page by page."""
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["metadatas"], limit=_GET_PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"] or []):
+                yield cid, str(meta.get("doc_id")), str(meta.get("doc_hash"))
+            if len(page["ids"]) < _GET_PAGE:
+                return
+            offset += _GET_PAGE
+
     # ---- reads ----------------------------------------------------------------------------
+
+    def stored_versions(self) -> Counter[tuple[str, str]]:
+        """How many chunks are stored per (doc id, doc hash), including uncommitted ones."""
+        return Counter((doc_id, doc_hash) for _, doc_id, doc_hash in self._chunk_versions())
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         committed = self.committed_hashes([doc_id]).get(doc_id)

@@ -57,9 +57,10 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.factory import build_pipeline
+    from rag.factory import build_lock, build_pipeline
 
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
+    build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
     with ProgressBars(enabled=not args.quiet) as bars:
         report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,

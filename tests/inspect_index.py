@@ -1,0 +1,37 @@
+"""Print an index's state as JSON, from a fresh process and without loading the model.
+
+Usage: python -m tests.inspect_index DATA_DIR QUERY_VECTOR_JSON
+Used by the crash tests: the test process never opens the embedded index another process writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(data_dir: str, vector_json: str) -> None:
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from index.store import ChromaStore, ScoredChunk, chunk_from_node, make_client
+
+    store = ChromaStore.existing(make_client("embedded", Path(data_dir)), "documents")
+    assert store is not None
+    records = store.documents()
+    versions = {f"{d}@{h}": n for (d, h), n in store.stored_versions().items()}
+    query = VectorStoreQuery(query_embedding=json.loads(vector_json), similarity_top_k=15)
+    result = store.vector_store.query(query)
+    scored = [ScoredChunk(chunk_from_node(n), 0.0) for n in result.nodes or []]
+    visible = store.visible(scored)
+    print(json.dumps({
+        "records": {d: {"hash": r.content_hash, "chunks": r.chunk_count, "dup_group": r.dup_group}
+                    for d, r in records.items()},
+        "versions": versions,
+        "hits": [f"{s.chunk.doc_id}@{s.chunk.doc_hash}" for s in visible],
+        "hit_count_raw": len(scored),
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
