@@ -72,6 +72,14 @@ class AskRequest(BaseModel):
         return self.filters.to_filters() if self.filters else None
 
 
+class SpanOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    start: int = Field(..., description="Start of the supporting text in the document text.")
+    end: int = Field(..., description="End (exclusive) of the supporting text.")
+    text: str = ""
+
+
 class CitationOut(BaseModel):
     # Extra fields (e.g. the supporting span within the passage) pass through as they appear.
     model_config = ConfigDict(extra="allow")
@@ -84,6 +92,8 @@ class CitationOut(BaseModel):
     end: int = Field(..., description="End (exclusive) of the passage in the document text.")
     score: float
     chunk_id: str
+    spans: list[SpanOut] = Field(default_factory=list, description="The exact text inside the "
+                                 "passage that supports the answer (the widget highlights it).")
 
 
 class AskResponse(BaseModel):

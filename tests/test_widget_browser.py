@@ -227,6 +227,10 @@ def test_full_page_chat(widget_env, browser):
     page.goto(f"{api.url}/")
     expect(page.get_by_role("main", name="Ask the documents")).to_be_visible()
     expect(page.get_by_role("button", name="Open Ask the documents")).to_have_count(0)
-    ask(page, NOVEMBER)  # no key on the page: the service says which key it needs
+    ask(page, NOVEMBER)  # no key on the page: the service says it needs one, and takes it
     expect(page.locator(".msg.bot.error")).to_contain_text("API key", timeout=30_000)
+    page.get_by_role("textbox", name="API key").fill(READ_KEY)
+    page.get_by_role("button", name="Use key").click()
+    expect(page.locator(".msg.bot").first).to_contain_text("191,000", timeout=60_000)
+    expect(page.locator(".msg.bot.error")).to_have_count(0)
     page.close()

@@ -11,7 +11,8 @@
   if (!script || script.dataset.ragWidgetLoaded) return;
   script.dataset.ragWidgetLoaded = "1";
   var API = (script.dataset.api || new URL(script.src, location.href).origin).replace(/\/$/, "");
-  var KEY = script.dataset.apiKey || "";
+  var PAGE_KEY = "rag-widget-api-key"; // the full page keeps a typed-in key for the tab only
+  var KEY = script.dataset.apiKey || sessionStorage.getItem(PAGE_KEY) || "";
   var TITLE = script.dataset.title || "Ask the documents";
   var PAGE = script.dataset.mode === "page";
   var MAX_HISTORY = 20;
@@ -48,6 +49,7 @@
     ".fb{display:flex;flex-direction:column;gap:.3rem;margin-top:.4rem}",
     ".note{font-size:.85em;color:#56606d}",
     "form.ask{display:flex;gap:.4rem;padding:.6rem;background:#fff;border-top:1px solid #dde2e8}",
+    "input[type=password]{padding:.4rem;border:1px solid #9aa4b2;border-radius:6px}",
     "textarea{flex:1;resize:none;min-height:2.6rem;max-height:8rem;padding:.5rem;border:1px solid #9aa4b2;border-radius:6px;background:#fff;color:#1b1f24}",
     ".viewer{position:absolute;inset:0;display:flex;flex-direction:column;background:#fff;z-index:2}",
     ".viewer[hidden]{display:none}",
@@ -220,7 +222,7 @@
     }).then(function (r) {
       if (!r.ok) {
         return r.json().catch(function () { return null; }).then(function (b) {
-          throw { message: errorText(r.status, b) };
+          throw { message: errorText(r.status, b), status: r.status };
         });
       }
       var reader = r.body.getReader();
@@ -365,27 +367,42 @@
     var again = el("button", { type: "button", text: "Retry", onclick: retry });
     body.appendChild(again);
     status.textContent = "Error: " + text;
+    if (PAGE && err && err.status === 401) { keyForm(body, retry); return; }
     again.focus();
   }
 
+  // The full page has no script tag carrying a key: let the person type it in.
+  function keyForm(target, retry) {
+    var field = el("input", { type: "password", "aria-label": "API key", autocomplete: "off" });
+    var use = el("button", { type: "submit", class: "primary", text: "Use key" });
+    var f = el("form", { class: "fb", "aria-label": "API key" }, [field, use]);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      KEY = field.value.trim();
+      sessionStorage.setItem(PAGE_KEY, KEY);
+      retry();
+    });
+    target.appendChild(f);
+    field.focus();
+  }
+
   // ---- the citation viewer ----------------------------------------------------------------
-  // The supporting span within the passage, if the answer names one; else the passage itself.
-  function supportSpan(c, text, answerText) {
-    var spans = c.spans || c.supporting_spans || c.support;
-    if (Array.isArray(spans) && spans.length && typeof spans[0].start === "number") {
-      return [spans[0].start, spans[0].end];
-    }
-    if (typeof c.support_start === "number") return [c.support_start, c.support_end];
-    if (typeof c.span_start === "number") return [c.span_start, c.span_end];
-    // Else the answer's words before this marker, when they appear verbatim in the passage.
+  // The supporting spans within the passage, as the answer names them; else the answer's words
+  // before this marker where they appear verbatim in the passage; else the passage itself.
+  function supportSpans(c, text, answerText) {
+    var spans = (Array.isArray(c.spans) ? c.spans : []).filter(function (s) {
+      return typeof s.start === "number" && s.end > s.start;
+    }).map(function (s) { return [Math.max(s.start, c.start), Math.min(s.end, c.end)]; })
+      .filter(function (s) { return s[1] > s[0]; });
+    if (spans.length) return spans.sort(function (x, y) { return x[0] - y[0]; });
     var m = answerText ? answerText.match(new RegExp("([^\\]]*?)\\s*\\[" + c.n + "\\]")) : null;
     var sentence = m ? m[1].replace(/^[\s.]+/, "").trim() : "";
     var tries = [sentence, sentence.split(/(?<=[.!?])\s+/).pop()];
     for (var i = 0; i < tries.length; i++) {
       var at = tries[i] && text ? text.indexOf(tries[i], c.start) : -1;
-      if (at >= 0 && at + tries[i].length <= c.end) return [at, at + tries[i].length];
+      if (at >= 0 && at + tries[i].length <= c.end) return [[at, at + tries[i].length]];
     }
-    return [c.start, c.end];
+    return [[c.start, c.end]];
   }
 
   function openCitation(c, answerText, event) {
@@ -405,31 +422,33 @@
         });
   }
 
+  // The passage (with some context, or the whole document) as text: the passage marked, its
+  // supporting spans marked strongly.
   function showPassage(text, c, whole, answerText) {
-    if (text === null) { text = c.text; c = { n: c.n, start: 0, end: c.text.length }; }
-    var span = supportSpan(c, text, answerText);
-    var from = 0, to;
-    to = text.length;
-    if (!whole) { from = Math.max(0, c.start - CONTEXT); to = Math.min(text.length, c.end + CONTEXT); }
-    var s0 = Math.max(span[0], c.start), s1 = Math.min(span[1], c.end);
-    if (!(s1 > s0)) { s0 = c.start; s1 = c.end; }
-    var parts = [
-      [from, c.start, null], [c.start, s0, "mark"], [s0, s1, "support"], [s1, c.end, "mark"], [c.end, to, null]
-    ];
+    if (text === null) { text = c.text; c = { n: c.n, start: 0, end: c.text.length, spans: [] }; }
+    var from = whole ? 0 : Math.max(0, c.start - CONTEXT);
+    var to = whole ? text.length : Math.min(text.length, c.end + CONTEXT);
+    var cuts = [[from, c.start, null]], at = c.start;
+    supportSpans(c, text, answerText).forEach(function (s) {
+      if (s[0] < at) return;  // overlapping spans: keep the first
+      cuts.push([at, s[0], "mark"], [s[0], s[1], "support"]);
+      at = s[1];
+    });
+    cuts.push([at, c.end, "mark"], [c.end, to, null]);
     vDoc.replaceChildren(from > 0 ? "\u2026" : "");
-    var supportNode = null;
-    parts.forEach(function (p) {
+    var first = null;
+    cuts.forEach(function (p) {
       if (p[1] <= p[0]) return;
       var piece = text.slice(p[0], p[1]);
       if (!p[2]) { vDoc.appendChild(document.createTextNode(piece)); return; }
       var mark = el("mark", { class: p[2] === "support" ? "support" : "", text: piece });
-      if (p[2] === "support") { mark.setAttribute("aria-label", "supporting text"); supportNode = mark; }
+      if (p[2] === "support") first = first || mark;
       vDoc.appendChild(mark);
     });
     if (to < text.length) vDoc.appendChild(document.createTextNode("\u2026"));
     vWhole.hidden = whole || (from === 0 && to === text.length);
     vWhole.onclick = function (e) { e.preventDefault(); showPassage(text, c, true, answerText); vDoc.focus(); };
-    if (supportNode && supportNode.scrollIntoView) supportNode.scrollIntoView({ block: "center" });
+    if (first && first.scrollIntoView) first.scrollIntoView({ block: "center" });
   }
 
   function closeViewer() {
