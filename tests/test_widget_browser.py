@@ -112,7 +112,8 @@ def test_widget_end_to_end(widget_env, browser):
 
     api, host, app = widget_env
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    context = browser.new_context(viewport={"width": 1100, "height": 800},
+                                  permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -160,6 +161,9 @@ def test_widget_end_to_end(widget_env, browser):
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "cite"
 
     # Copy and feedback with a comment, stored tied to this answer.
+    bot.get_by_role("button", name="Copy answer").click()
+    expect(bot).to_contain_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == answer["answer"]
     bot.get_by_role("button", name="Helpful", exact=True).click()
     bot.get_by_role("textbox", name="Comment (optional)").fill("exactly what I needed")
     bot.get_by_role("button", name="Send feedback").click()
