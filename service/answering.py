@@ -11,7 +11,7 @@ from rag.factory import Pipeline
 from rag.feedback import FeedbackStore
 from rag.service import StreamDelta, StreamDone
 from rag.settings import ServerSettings
-from rag.types import Answer, Turn
+from rag.types import Answer, AskOptions, Turn
 from service.metrics import Metrics
 from service.schemas import AskResponse
 from service.streaming import OffLoopStream
@@ -47,13 +47,11 @@ class AnswerStream:
     """``AnswerService.stream`` for one request, pulled off the event loop."""
 
     def __init__(self, request: Request, pipeline: Pipeline, question: str,
-                 history: Sequence[Turn], top_k: int | None, **options: object) -> None:
-        from rag.types import AskOptions
-
+                 history: Sequence[Turn], options: AskOptions) -> None:
         metrics: Metrics = request.app.state.metrics
         self.request = request
         events: Iterator[StreamDelta | StreamDone] = pipeline.answers.stream(
-            question, history, AskOptions(top_k=top_k, **options))  # type: ignore[arg-type]
+            question, history, options)
         self.off_loop = OffLoopStream(events, request.is_disconnected, metrics.disconnects.inc)
 
     async def start(self) -> "AnswerStream":

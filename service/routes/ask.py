@@ -45,8 +45,8 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
     ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    stream = await AnswerStream(request, pipeline, body.question, history, body.top_k,
-                                filters=body.retrieval_filters()).start()
+    options = AskOptions(top_k=body.top_k, filters=body.retrieval_filters())
+    stream = await AnswerStream(request, pipeline, body.question, history, options).start()
 
     async def events() -> AsyncIterator[str]:
         try:

@@ -61,7 +61,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             **_extras(done),
         }
-    stream = await AnswerStream(request, pipeline, question, history, None).start()
+    stream = await AnswerStream(request, pipeline, question, history, AskOptions()).start()
 
     def chunk(delta: dict[str, str], finish_reason: str | None = None,
               **extra: Any) -> str:
