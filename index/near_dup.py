@@ -27,6 +27,7 @@ import numpy as np
 NUM_HASHES = 256
 ROWS_PER_BAND = 2
 DEFAULT_THRESHOLD = 0.35
+_BLOCK = 8192  # bigrams hashed together: 256 x 8192 x 8 bytes = 16 MB at most
 _WORD = re.compile(r"\w+")
 _rng = np.random.default_rng(20240611)
 _MUL = (_rng.integers(1, 2**63, NUM_HASHES, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
@@ -65,10 +66,14 @@ def signature(text: str) -> Signature:
          for g in grams],
         dtype=np.uint64,
     )
-    # Multiply-shift hashing: one universal hash per row, applied to every bigram at once.
-    with np.errstate(over="ignore"):
-        mixed = hashed[None, :] * _MUL[:, None] + _ADD[:, None]
-    mins = (mixed >> np.uint64(32)).astype(np.uint32).min(axis=1)
+    # Multiply-shift hashing: one universal hash per row, applied to a block of bigrams at a
+    # time (a block bounds the memory a very long document needs).
+    mins = _EMPTY.copy()
+    for at in range(0, len(hashed), _BLOCK):
+        block = hashed[at : at + _BLOCK]
+        with np.errstate(over="ignore"):
+            mixed = block[None, :] * _MUL[:, None] + _ADD[:, None]
+        np.minimum(mins, (mixed >> np.uint64(32)).astype(np.uint32).min(axis=1), out=mins)
     return Signature(mins, len(grams))
 
 

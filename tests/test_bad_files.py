@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from rag.cli import main
 from rag.factory import build_pipeline
-from tests.conftest import SUPPORT
 from tests.files import encrypted_pdf_bytes, pdf_bytes
 
 EXPECTED = {
@@ -64,14 +62,16 @@ def test_bad_files_are_named_with_their_reason(settings, embedder, bad_dir: Path
     assert summary["failed"] == len(EXPECTED) and summary["added"] == 1
 
 
-def test_cli_summary_names_every_failure(tmp_path, bad_dir: Path):
-    env = dict(os.environ, PYTHONPATH=str(SUPPORT), RAG_DATA_DIR=str(tmp_path / "data"),
-               RAG_NETLOG=str(tmp_path / "net.txt"))
-    out = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(bad_dir), "--json"],
-                         capture_output=True, text=True, env=env, timeout=600)
-    assert out.returncode == 1, out.stderr  # 1: the run finished, some files failed
-    summary = json.loads(out.stdout)
+def test_cli_summary_names_every_failure(tmp_path, bad_dir: Path, capsys):
+    code = main(["--data-dir", str(tmp_path / "data"), "ingest", str(bad_dir), "--json"])
+    assert code == 1  # the run finished; some files failed
+    summary = json.loads(capsys.readouterr().out)
     assert (summary["added"], summary["failed"]) == (1, len(EXPECTED))
     reasons = {f["doc_id"]: f["reason"] for f in summary["failures"]}
     assert reasons.keys() == EXPECTED.keys()
     assert reasons["encrypted.pdf"] == EXPECTED["encrypted.pdf"]
+
+    code = main(["--data-dir", str(tmp_path / "data"), "ingest", str(bad_dir), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert "failed: huge-one-line.log: file is 50.0 MB" in captured.err
