@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.errors import InputError
+from index.errors import InputError, RagError
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,18 @@ class QAItem:
     doc_ids: tuple[str, ...]
     answerable: bool
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_data_file(path: Path, what: str, error: type[RagError] = InputError) -> Any:
+    """Parse a JSON file, or a TOML one when it ends in ``.toml``; errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise error(f"{what} {path} cannot be read ({exc})") from None
 
 
 def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
@@ -45,3 +58,12 @@ def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
             if limit is not None and len(items) >= limit:
                 break
     return items
+
+
+def write_qa(path: Path, items: list[QAItem]) -> None:
+    """Write ``items`` as ``qa.jsonl`` (extra fields kept at the top level of each object)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for item in items:
+            obj = {"id": item.id, "question": item.question, "answers": list(item.answers),
+                   "doc_ids": list(item.doc_ids), "answerable": item.answerable, **item.extra}
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")

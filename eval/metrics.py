@@ -82,3 +82,45 @@ def percentile(values: Sequence[float], q: float) -> float:
     pos = (len(ordered) - 1) * q / 100
     lo, hi = math.floor(pos), math.ceil(pos)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def citation_precision(cited_doc_ids: Sequence[str], gold: Sequence[str]) -> float:
+    """Share of cited passages (one per citation) that come from a gold document."""
+    if not cited_doc_ids:
+        return 0.0
+    gold_set = set(gold)
+    return sum(d in gold_set for d in cited_doc_ids) / len(cited_doc_ids)
+
+
+def citation_recall(cited_doc_ids: Sequence[str], gold: Sequence[str]) -> float:
+    """Share of gold documents cited at least once."""
+    gold_set = set(gold)
+    if not gold_set:
+        return 0.0
+    return len(set(cited_doc_ids) & gold_set) / len(gold_set)
+
+
+def refusal_scores(answerable: Sequence[bool], refused: Sequence[bool]) -> dict[str, float | None]:
+    """``precision``: refusals that were right (the question was unanswerable); ``recall``:
+    unanswerable questions refused; ``false_rate``: answerable questions refused. ``None`` when
+    the denominator is empty."""
+    pairs = list(zip(answerable, refused, strict=True))
+    n_refused = sum(r for _, r in pairs)
+    n_unanswerable = sum(not a for a, _ in pairs)
+    n_answerable = len(pairs) - n_unanswerable
+    right = sum(r and not a for a, r in pairs)
+    wrong = sum(r and a for a, r in pairs)
+    return {
+        "precision": right / n_refused if n_refused else None,
+        "recall": right / n_unanswerable if n_unanswerable else None,
+        "false_rate": wrong / n_answerable if n_answerable else None,
+    }
+
+
+def lexical_support(sentence: str, evidence: str) -> float:
+    """Share of the sentence's normalised tokens that occur in the evidence (0 for no tokens)."""
+    tokens = normalize(sentence).split()
+    if not tokens:
+        return 0.0
+    vocab = set(normalize(evidence).split())
+    return sum(t in vocab for t in tokens) / len(tokens)

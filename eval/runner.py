@@ -1,31 +1,29 @@
-"""Run gold Q&A pairs through the AnswerService and report retrieval, answer and refusal metrics."""
+"""Ask every gold question through the AnswerService and score each answer."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import statistics
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from eval.dataset import QAItem, load_qa
+from eval.dataset import QAItem
 from eval.metrics import (
+    citation_precision,
+    citation_recall,
     contains_gold,
     ndcg_at_k,
-    percentile,
     recall_at_k,
     reciprocal_rank,
     token_f1,
 )
+from eval.support import SupportChecker, answer_sentences
 from index.errors import InputError
 from index.loaders import discover
 from rag.factory import Pipeline, build_pipeline
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Turn
 
 
 def corpus_fingerprint(root: Path) -> str:
@@ -37,134 +35,133 @@ def corpus_fingerprint(root: Path) -> str:
     return h.hexdigest()
 
 
-@dataclass
-class QuestionResult:
-    item: QAItem
-    answer: Answer
-    ranked_doc_ids: list[str]
-    latency_ms: float
-
-    def metrics(self) -> dict[str, Any]:
-        gold_docs = list(self.item.doc_ids)
-        cited = [c.doc_id for c in self.answer.citations]
-        out: dict[str, Any] = {
-            "id": self.item.id,
-            "question": self.item.question,
-            "answerable": self.item.answerable,
-            "gold_answers": list(self.item.answers),
-            "gold_doc_ids": gold_docs,
-            "answer": self.answer.answer,
-            "refused": self.answer.refused,
-            "cited_doc_ids": cited,
-            "retrieved_doc_ids": self.ranked_doc_ids[:10],
-            "latency_ms": round(self.latency_ms, 2),
-        }
-        if self.item.answerable and gold_docs:
-            out["recall_at_1"] = recall_at_k(self.ranked_doc_ids, gold_docs, 1)
-            out["recall_at_5"] = recall_at_k(self.ranked_doc_ids, gold_docs, 5)
-            out["recall_at_10"] = recall_at_k(self.ranked_doc_ids, gold_docs, 10)
-            out["mrr"] = reciprocal_rank(self.ranked_doc_ids, gold_docs)
-            out["ndcg_at_10"] = ndcg_at_k(self.ranked_doc_ids, gold_docs, 10)
-        if self.item.answerable:
-            text = "" if self.answer.refused else self.answer.answer
-            out["contains_gold"] = contains_gold(text, self.item.answers)
-            out["token_f1"] = token_f1(text, self.item.answers)
-            if cited:
-                out["citation_precision"] = sum(d in gold_docs for d in cited) / len(cited)
-                out["citation_recall"] = len(set(cited) & set(gold_docs)) / max(len(set(gold_docs)), 1)
-        return out
-
-
-def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
-    values = [float(r[key]) for r in rows if key in r]
-    return round(statistics.fmean(values), 4) if values else None
-
-
-def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
-    refused = [r for r in rows if r["refused"]]
-    refused_right = [r for r in refused if not r["answerable"]]
-    latencies = [r["latency_ms"] for r in rows]
-    return {
-        "questions": len(rows),
-        "retrieval": {k: _mean(answerable, k) for k in
-                      ("recall_at_1", "recall_at_5", "recall_at_10", "mrr", "ndcg_at_10")},
-        "answer": {"contains_gold": _mean(answerable, "contains_gold"),
-                   "token_f1": _mean(answerable, "token_f1")},
-        "citations": {"precision": _mean(answerable, "citation_precision"),
-                      "recall": _mean(answerable, "citation_recall")},
-        "refusal": {
-            "precision": round(len(refused_right) / len(refused), 4) if refused else None,
-            "recall": round(len(refused_right) / len(unanswerable), 4) if unanswerable else None,
-            "false_rate": round(sum(r["refused"] for r in answerable) / len(answerable), 4)
-            if answerable else None,
-        },
-        "latency_ms": {"p50": round(percentile(latencies, 50), 2),
-                       "p95": round(percentile(latencies, 95), 2)},
-    }
+def index_key(settings: Settings, fingerprint: str) -> str:
+    """The eval index folder name: the corpus plus every setting that shapes the index."""
+    shape = json.dumps({"embedding": settings.embedding.model,
+                        "chunking": settings.chunking.model_dump()}, sort_keys=True)
+    return f"{fingerprint[:16]}-{hashlib.sha256(shape.encode()).hexdigest()[:8]}"
 
 
 def eval_pipeline(settings: Settings, corpus: Path) -> tuple[Pipeline, str]:
-    """A pipeline over an index of ``corpus``, reused across runs by corpus fingerprint."""
+    """A pipeline over an index of ``corpus`` under ``data_dir/eval/``, reused across runs."""
     if not Path(corpus).is_dir():
         raise InputError(f"corpus folder {corpus} does not exist")
     fingerprint = corpus_fingerprint(corpus)
-    data_dir = Path(settings.data_dir) / "eval" / fingerprint[:16]
-    eval_settings = settings.model_copy(update={"data_dir": data_dir})
-    pipeline = build_pipeline(eval_settings)
+    data_dir = Path(settings.data_dir) / "eval" / index_key(settings, fingerprint)
+    pipeline = build_pipeline(settings.model_copy(update={"data_dir": data_dir}))
     pipeline.ingest.sync(corpus)
     return pipeline, fingerprint
 
 
-def run_eval(pipeline: Pipeline, items: list[QAItem]) -> list[QuestionResult]:
-    results = []
+@dataclass(frozen=True)
+class CitedPassage:
+    n: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class QuestionOutcome:
+    """One question's answer and its scores (only the scores that apply to it)."""
+
+    id: str
+    question: str
+    answerable: bool
+    tags: list[str]
+    gold_answers: list[str]
+    gold_doc_ids: list[str]
+    answer: str
+    refused: bool
+    cited: list[CitedPassage]
+    retrieved_doc_ids: list[str]
+    latency_ms: float
+    unsupported_sentences: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def correct(self) -> bool:
+        """Right refusal, or a non-refused answer holding a gold string."""
+        if not self.answerable:
+            return self.refused
+        return bool(self.scores.get("contains_gold"))
+
+
+def _history(item: QAItem) -> list[Turn]:
+    turns = item.extra.get("history") or []
+    try:
+        return [Turn(role=str(t["role"]), content=str(t["content"])) for t in turns]
+    except (TypeError, KeyError):
+        raise InputError(f"question {item.id}: history must be a list of "
+                         "{{'role', 'content'}} objects") from None
+
+
+def score(item: QAItem, answer: Answer, latency_ms: float,
+          checker: SupportChecker) -> QuestionOutcome:
+    """Everything about one answer except semantic similarity (scored in one batch later)."""
+    ranked = [p.doc_id for p in answer.retrieved]
+    gold_docs = list(item.doc_ids)
+    cited = [CitedPassage(c.n, c.doc_id, c.start, c.end, c.text) for c in answer.citations]
+    outcome = QuestionOutcome(
+        id=item.id, question=item.question, answerable=item.answerable,
+        tags=[str(t) for t in item.extra.get("tags", [])], gold_answers=list(item.answers),
+        gold_doc_ids=gold_docs, answer=answer.answer, refused=answer.refused, cited=cited,
+        retrieved_doc_ids=list(dict.fromkeys(ranked))[:10], latency_ms=round(latency_ms, 2),
+    )
+    s = outcome.scores
+    if item.answerable and gold_docs:
+        s["recall_at_1"] = recall_at_k(ranked, gold_docs, 1)
+        s["recall_at_5"] = recall_at_k(ranked, gold_docs, 5)
+        s["recall_at_10"] = recall_at_k(ranked, gold_docs, 10)
+        s["mrr"] = reciprocal_rank(ranked, gold_docs)
+        s["ndcg_at_10"] = ndcg_at_k(ranked, gold_docs, 10)
+    text = "" if answer.refused else answer.answer
+    if item.answerable and item.answers:  # BEIR-style sets have documents but no answers
+        s["contains_gold"] = float(contains_gold(text, item.answers))
+        s["token_f1"] = token_f1(" ".join(t for t, _ in answer_sentences(text)), item.answers)
+    if item.answerable and cited and gold_docs:
+        s["citation_precision"] = citation_precision([c.doc_id for c in cited], gold_docs)
+        s["citation_recall"] = citation_recall([c.doc_id for c in cited], gold_docs)
+    if text:
+        support = checker.check(text, {c.n: c.text for c in cited})
+        if support:
+            s["citation_supported"] = sum(x.supported for x in support) / len(support)
+            outcome.unsupported_sentences = [x.sentence for x in support if not x.supported]
+    return outcome
+
+
+def add_semantic_similarity(pipeline: Pipeline, outcomes: list[QuestionOutcome]) -> None:
+    """Cosine (bundled encoder) of each answer and its closest gold string, in one batch.
+    A refused answerable question scores 0."""
+    todo = [o for o in outcomes if o.answerable and o.gold_answers and not o.refused]
+    for o in outcomes:
+        if o.answerable and o.gold_answers and o.refused:
+            o.scores["semantic_similarity"] = 0.0
+    if not todo:
+        return
+    texts: list[str] = []
+    for o in todo:
+        texts.append(" ".join(t for t, _ in answer_sentences(o.answer)))
+        texts.extend(o.gold_answers)
+    vectors = pipeline.embedder.embed(texts)
+    row = 0
+    for o in todo:
+        answer_vec = vectors[row]
+        golds = vectors[row + 1: row + 1 + len(o.gold_answers)]
+        o.scores["semantic_similarity"] = round(max(float(answer_vec @ g) for g in golds), 4)
+        row += 1 + len(o.gold_answers)
+
+
+def run_questions(pipeline: Pipeline, items: list[QAItem]) -> list[QuestionOutcome]:
+    """Ask each question (with its history, if any) the way the API does, and score it."""
+    e = pipeline.settings.eval
+    checker = SupportChecker(pipeline.embedder, e.support_lexical, e.support_semantic)
+    outcomes = []
     for item in items:
         t0 = time.perf_counter()
-        answer = pipeline.answers.answer(item.question)
+        answer = pipeline.answers.answer(item.question, _history(item))
         latency = (time.perf_counter() - t0) * 1000
-        ranked = [p.doc_id for p in answer.retrieved]
-        results.append(QuestionResult(item, answer, ranked, latency))
-    return results
-
-
-def _code_version() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def build_report(pipeline: Pipeline, fingerprint: str, qa_path: Path,
-                 results: list[QuestionResult]) -> dict[str, Any]:
-    rows = [r.metrics() for r in results]
-    settings = pipeline.settings
-    return {
-        **aggregate(rows),
-        "corpus_fingerprint": fingerprint,
-        "qa_file": str(qa_path),
-        "embedding_model": pipeline.embedder.model_id,
-        "generator": settings.generator.name,
-        "prompt_version": pipeline.answers.prompt_version,
-        "settings": json.loads(settings.model_dump_json()),
-        "code_version": _code_version(),
-        "per_question": rows,
-    }
-
-
-def run_eval_command(settings: Settings, corpus: Path, qa: Path, report_path: Path | None,
-                     limit: int | None) -> int:
-    items = load_qa(qa, limit)
-    if not items:
-        raise InputError(f"{qa} holds no questions")
-    pipeline, fingerprint = eval_pipeline(settings, corpus)
-    report = build_report(pipeline, fingerprint, qa, run_eval(pipeline, items))
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    if report_path:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(text, encoding="utf-8")
-    summary = {k: report[k] for k in ("questions", "retrieval", "answer", "citations", "refusal",
-                                      "latency_ms")}
-    print(json.dumps(summary, indent=2), file=sys.stdout)
-    return 0
+        outcomes.append(score(item, answer, latency, checker))
+    add_semantic_similarity(pipeline, outcomes)
+    return outcomes

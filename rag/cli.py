@@ -48,10 +48,32 @@ def _parser() -> argparse.ArgumentParser:
                    "to review")
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
-    p.add_argument("--corpus", type=Path, required=True, help="corpus folder")
-    p.add_argument("--qa", type=Path, required=True, help="qa.jsonl with the gold pairs")
-    p.add_argument("--report", type=Path, help="write the JSON report here")
+    p.add_argument("--corpus", type=Path, help="corpus folder")
+    p.add_argument("--qa", type=Path, help="qa.jsonl with the gold pairs")
+    p.add_argument("--report", type=Path, help="write the JSON report here (and the HTML "
+                   "report beside it, .html)")
     p.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    p.add_argument("--baseline", type=Path, help="compare with this report; exit 1 when a "
+                   "metric falls by more than its tolerance")
+    p.add_argument("--update-baseline", action="store_true", help="write this run as the "
+                   "new --baseline")
+    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+                   help="how far METRIC may fall (repeatable), e.g. answer.contains_gold=0.05")
+    p.add_argument("--tolerances", type=Path, help="JSON or TOML file of metric tolerances")
+    p.add_argument("--generator", help="answer with this generator (generator.name)")
+    p.add_argument("--variants", help="comma-separated configurations to compare in one run "
+                   "over one index, e.g. dense,full (default: full)")
+    p.add_argument("--variants-file", type=Path, help="TOML file of [name] tables of "
+                   "settings overrides, defining more variants")
+    p.add_argument("--compare", type=Path, metavar="REPORT", help="compare an existing "
+                   "report with --baseline instead of running the questions")
+
+    p = sub.add_parser("eval-import", help="turn a SQuAD file or a BEIR folder into a corpus "
+                       "folder plus qa.jsonl")
+    p.add_argument("format", choices=["squad", "beir"])
+    p.add_argument("source", type=Path, help="SQuAD .json file, or BEIR folder")
+    p.add_argument("out", type=Path, help="new folder: writes out/corpus/ and out/qa.jsonl")
+    p.add_argument("--split", default="test", help="BEIR qrels split (qrels/SPLIT.tsv)")
     return parser
 
 
@@ -87,9 +109,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "feedback":
         return _feedback_export(settings, args.out, args.rating)
     if args.command == "eval":
-        from eval.runner import run_eval_command
+        from eval.command import EvalRequest, run_eval_command
 
-        return run_eval_command(settings, args.corpus, args.qa, args.report, args.limit)
+        return run_eval_command(settings, EvalRequest(
+            corpus=args.corpus, qa=args.qa, report=args.report, baseline=args.baseline,
+            update_baseline=args.update_baseline, generator=args.generator, limit=args.limit,
+            variants=args.variants, variants_file=args.variants_file,
+            tolerances=args.tolerance, tolerance_file=args.tolerances, compare_only=args.compare))
+    if args.command == "eval-import":
+        from eval.importers import import_beir, import_squad
+
+        count = (import_squad(args.source, args.out) if args.format == "squad"
+                 else import_beir(args.source, args.out, args.split))
+        print(f"{count} questions: {args.out / 'qa.jsonl'}, documents in {args.out / 'corpus'}")
+        return 0
     if args.command in INDEX_COMMANDS:
         return run_index_command(args, settings)
 

@@ -27,6 +27,8 @@ def add_index_commands(sub: Any) -> None:
     p.add_argument("--partition", default="", metavar="PREFIX", help="own only documents whose "
                    "id (path under PATH) starts with PREFIX, e.g. 'reports/'")
     p.add_argument("--shard", metavar="K/N", help="own only the K-th of N hash shards of ids")
+    p.add_argument("--eval", action="store_true", help="then run the regression eval (eval.qa, "
+                   "eval.baseline settings) over the synced index; exit 1 if it fails the gate")
 
     p = sub.add_parser("documents", help="list, show or delete indexed documents")
     dsub = p.add_subparsers(dest="action", required=True)
@@ -77,6 +79,11 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         for doc_id, reason in sorted(report.failed.items()):
             print(f"  failed: {doc_id}: {reason}", file=sys.stderr if args.quiet else sys.stdout)
+    if args.eval:
+        from eval.command import eval_after_ingest
+
+        gate = eval_after_ingest(pipeline, args.path, sys.stderr if args.json else sys.stdout)
+        return 1 if report.failed or gate else 0
     return 1 if report.failed else 0
 
 

@@ -209,6 +209,29 @@ class ServerSettings(BaseModel):
         return v
 
 
+class EvalSettings(BaseModel):
+    support_lexical: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="Eval: an answer sentence is supported when a passage it cites holds at least "
+        "this share of its words...",
+    )
+    support_semantic: float = Field(
+        0.75, ge=-1.0, le=1.0,
+        description="...or a sentence whose cosine with it is at least this.",
+    )
+    tolerance: float = Field(
+        0.01, ge=0.0,
+        description="Eval regression gate: how far a quality metric may fall below the baseline "
+        "before the run fails (per-metric overrides: --tolerance / --tolerances).",
+    )
+    qa: Path | None = Field(
+        None, description="Gold Q&A file that `rag ingest --eval` asks after a sync.",
+    )
+    baseline: Path | None = Field(
+        None, description="Baseline report `rag ingest --eval` compares with (optional).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything the service, the CLI and the eval runner can be told."""
 
@@ -224,6 +247,13 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+
+    @property
+    def latest_eval_report(self) -> Path:
+        """Where every `rag eval` run writes its JSON report (HTML beside it, .html); the
+        service serves it at GET /v1/eval/latest."""
+        return Path(self.data_dir) / "eval" / "latest.json"
 
     @classmethod
     def settings_customise_sources(

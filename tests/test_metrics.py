@@ -42,3 +42,41 @@ def test_answer_metrics_by_hand():
 def test_percentile_interpolates():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([10], 95) == 10
+
+
+def test_citation_metrics_by_hand():
+    from eval.metrics import citation_precision, citation_recall
+
+    # three citations, two from gold documents: precision 2/3; gold {g, h}, only g cited: 1/2
+    assert citation_precision(["g", "x", "g"], ["g", "h"]) == pytest.approx(2 / 3)
+    assert citation_recall(["g", "x", "g"], ["g", "h"]) == 0.5
+    assert citation_precision([], ["g"]) == 0.0
+
+
+def test_refusal_scores_by_hand():
+    from eval.metrics import refusal_scores
+
+    # answerable: T T T F F ; refused: T F F T F
+    # refused 2, of which 1 right -> precision 0.5; 2 unanswerable, 1 refused -> recall 0.5;
+    # 3 answerable, 1 refused -> false rate 1/3
+    out = refusal_scores([True, True, True, False, False], [True, False, False, True, False])
+    assert out == {"precision": 0.5, "recall": 0.5, "false_rate": pytest.approx(1 / 3)}
+    assert refusal_scores([True], [False]) == {"precision": None, "recall": None,
+                                               "false_rate": 0.0}
+
+
+def test_lexical_support_by_hand():
+    from eval.metrics import lexical_support
+
+    # tokens after normalising: "border", "closed", "friday" -> 2 of 3 in the evidence
+    assert lexical_support("The border closed Friday.", "A border was closed.") == pytest.approx(2 / 3)
+    assert lexical_support("", "anything") == 0.0
+
+
+def test_answer_sentences_split_on_markers():
+    from eval.support import answer_sentences
+
+    text = "Mexico agreed to help. [1] It reopened two bridges [2][3] Then nothing."
+    assert answer_sentences(text) == [("Mexico agreed to help.", (1,)),
+                                      ("It reopened two bridges", (2, 3)),
+                                      ("Then nothing.", ())]
