@@ -38,7 +38,8 @@ def corpus_fingerprint(root: Path) -> str:
 def index_key(settings: Settings, fingerprint: str) -> str:
     """The eval index folder name: the corpus plus every setting that shapes the index."""
     shape = json.dumps({"embedding": settings.embedding.model,
-                        "chunking": settings.chunking.model_dump()}, sort_keys=True)
+                        "chunking": settings.chunking.model_dump(),
+                        "ingest": settings.ingest.model_dump(mode="json")}, sort_keys=True)
     return f"{fingerprint[:16]}-{hashlib.sha256(shape.encode()).hexdigest()[:8]}"
 
 

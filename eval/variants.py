@@ -22,7 +22,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dense": {"retrieval": {"mode": "dense", "rerank": False}},
 }
 # Sections whose change would need another index: variants must share one.
-_INDEX_SHAPING = ("data_dir", "embedding", "chunking", "store")
+_INDEX_SHAPING = ("data_dir", "embedding", "chunking", "ingest", "store")
 
 
 @dataclass(frozen=True)

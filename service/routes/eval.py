@@ -5,31 +5,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from index.errors import NotFoundError
+from rag.settings import Settings
+from service.deps import SettingsDep
 from service.schemas import ErrorResponse
+from service.security import ReadAccess
 
 router = APIRouter(prefix="/v1/eval", tags=["eval"])
+_ERRORS = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+           404: {"model": ErrorResponse}}
 
 
-def _latest(request: Request, suffix: str) -> Path:
-    path: Path = request.app.state.settings.latest_eval_report.with_suffix(suffix)
+def _latest(settings: Settings, suffix: str) -> Path:
+    path = settings.latest_eval_report.with_suffix(suffix)
     if not path.is_file():
         raise NotFoundError("no eval report yet: run `rag eval` or `rag ingest --eval` with "
                             "this data_dir")
     return path
 
 
-@router.get("/latest", response_class=JSONResponse, responses={404: {"model": ErrorResponse}},
+# Plain defs: FastAPI reads the files in the thread pool. Writers replace them atomically.
+@router.get("/latest", response_class=JSONResponse, responses=_ERRORS,
             summary="The latest eval report (JSON: metrics, run information, per question)")
-def latest(request: Request) -> JSONResponse:
-    # A plain def: the file is read in the thread pool. It is replaced atomically by the writer.
-    return JSONResponse(json.loads(_latest(request, ".json").read_text(encoding="utf-8")))
+def latest(settings: SettingsDep, _: ReadAccess) -> JSONResponse:
+    return JSONResponse(json.loads(_latest(settings, ".json").read_text(encoding="utf-8")))
 
 
-@router.get("/latest.html", response_class=HTMLResponse,
-            responses={404: {"model": ErrorResponse}}, summary="The latest eval report as HTML")
-def latest_html(request: Request) -> HTMLResponse:
-    return HTMLResponse(_latest(request, ".html").read_text(encoding="utf-8"))
+@router.get("/latest.html", response_class=HTMLResponse, responses=_ERRORS,
+            summary="The latest eval report as a page")
+def latest_html(settings: SettingsDep, _: ReadAccess) -> HTMLResponse:
+    return HTMLResponse(_latest(settings, ".html").read_text(encoding="utf-8"))
