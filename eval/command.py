@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from eval.baseline import Comparison, compare, format_comparison, parse_tolerances
-from eval.dataset import load_qa
+from eval.dataset import load_qa, spread
 from eval.html import render_html
 from eval.report import (Report, RunInfo, aggregate, code_version, load_report_json,
                          write_atomic)
@@ -29,6 +29,7 @@ class EvalRequest:
     update_baseline: bool = False
     generator: str | None = None
     limit: int | None = None
+    sample: int | None = None
     variants: str | None = None
     variants_file: Path | None = None
     tolerances: list[str] = field(default_factory=list)
@@ -56,9 +57,12 @@ def run_reports(settings: Settings, req: EvalRequest,
     just synced instead of building the eval index for the corpus."""
     if req.corpus is None or req.qa is None:
         raise InputError("rag eval needs --corpus and --qa (or --compare REPORT)")
-    if req.limit is not None and req.limit < 1:
-        raise InputError(f"--limit must be a positive number of questions (got {req.limit})")
+    for flag, value in (("--limit", req.limit), ("--sample", req.sample)):
+        if value is not None and value < 1:
+            raise InputError(f"{flag} must be a positive number of questions (got {value})")
     items = load_qa(req.qa, req.limit)
+    if req.sample is not None:
+        items = spread(items, req.sample)
     if not items:
         raise InputError(f"{req.qa} holds no questions")
     if req.generator:

@@ -60,6 +60,14 @@ def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
     return items
 
 
+def spread(items: list[QAItem], n: int) -> list[QAItem]:
+    """``n`` questions evenly spaced through ``items`` (all of them when ``n`` >= their number):
+    a deterministic sample that, unlike the first ``n``, covers the whole file."""
+    if n >= len(items):
+        return list(items)
+    return [items[i * len(items) // n] for i in range(n)]
+
+
 def write_qa(path: Path, items: list[QAItem]) -> None:
     """Write ``items`` as ``qa.jsonl`` (extra fields kept at the top level of each object)."""
     with open(path, "w", encoding="utf-8") as fh:

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="write the JSON report here (and the HTML "
                    "report beside it, .html)")
     p.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    p.add_argument("--sample", type=int, metavar="N", help="evaluate N questions evenly spaced "
+                   "through the file (after --limit)")
     p.add_argument("--baseline", type=Path, help="compare with this report; exit 1 when a "
                    "metric falls by more than its tolerance")
     p.add_argument("--update-baseline", action="store_true", help="write this run as the "
@@ -114,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_eval_command(settings, EvalRequest(
             corpus=args.corpus, qa=args.qa, report=args.report, baseline=args.baseline,
             update_baseline=args.update_baseline, generator=args.generator, limit=args.limit,
+            sample=args.sample,
             variants=args.variants, variants_file=args.variants_file,
             tolerances=args.tolerance, tolerance_file=args.tolerances, compare_only=args.compare))
     if args.command == "eval-import":

@@ -156,3 +156,11 @@ def test_import_beir(tmp_path):
     assert len(list((tmp_path / "out" / "corpus").iterdir())) == 2
     with pytest.raises(InputError, match="dev.tsv does not exist"):
         import_beir(src, tmp_path / "out2", split="dev")
+
+
+def test_spread_samples_evenly_and_deterministically():
+    from eval.dataset import QAItem, spread
+
+    items = [QAItem(str(i), f"q{i}?", (), (), True) for i in range(10)]
+    assert [i.id for i in spread(items, 3)] == ["0", "3", "6"]  # indices 0, 10//3, 20//3
+    assert spread(items, 20) == items
