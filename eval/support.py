@@ -16,7 +16,10 @@ from index.embedder import Embedder
 from rag.text import split_sentences
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_PIECE_END = re.compile(r"(?<=\])\s+")
+# A sentence ends after its markers, where the next sentence starts: "... [1] The next".
+# Text in brackets followed by lower case or punctuation (a paper's "[31] .") does not end one.
+_PIECE_END = re.compile(r"(?<=\])\s+(?=[A-Z0-9\"“(])")
+_WORDS = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -28,11 +31,13 @@ class SentenceSupport:
 
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     """Split an answer into (sentence without markers, its markers); markers end a sentence."""
-    out = []
+    out: list[tuple[str, tuple[int, ...]]] = []
     for piece in _PIECE_END.split(answer.strip()):
         markers = tuple(int(m) for m in _MARKER.findall(piece))
         text = " ".join(_MARKER.sub(" ", piece).split())
-        if text:
+        if out and not _WORDS.search(text):  # a stray "." after a reference: same sentence
+            out[-1] = (out[-1][0] + text, out[-1][1] + markers)
+        elif text:
             out.append((text, markers))
     return out
 
