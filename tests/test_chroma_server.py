@@ -63,7 +63,9 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, embedder, corpus_dir, 
     assert len(report.added) == 5 and not report.failed
     answer = pipeline.answers.answer(NOVEMBER)
     assert not answer.refused and "191,000" in answer.answer
-    assert answer.citations[0].doc_id == "004_e904c1ee689fa2a3.txt"
+    # either outlet's copy of the December story (both report the figure) may rank first
+    assert answer.citations[0].doc_id in {"002_696000928d11651b.txt", "004_e904c1ee689fa2a3.txt"}
+    assert "191,000" in answer.citations[0].text
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
 
     # the CLI reads the same index from the environment settings alone
