@@ -95,7 +95,7 @@ def _history(item: QAItem) -> list[Turn]:
         return [Turn(role=str(t["role"]), content=str(t["content"])) for t in turns]
     except (TypeError, KeyError):
         raise InputError(f"question {item.id}: history must be a list of "
-                         "{{'role', 'content'}} objects") from None
+                         "{'role', 'content'} objects") from None
 
 
 def score(item: QAItem, answer: Answer, latency_ms: float,
