@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from rag.types import Citation, Passage
+from rag.types import Citation, Passage, Span
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
-def assemble(draft_text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+def assemble(draft_text: str, passages: Sequence[Passage],
+             spans: Mapping[int, Sequence[Span]] | None = None) -> tuple[str, list[Citation]]:
     """Renumber markers 1..m in order of first use; drop markers that point at no passage.
 
     Returns the rewritten text and the citations, so every ``[n]`` in the text names exactly
-    one entry of the list and every entry is cited.
+    one entry of the list and every entry is cited. ``spans`` gives, by the draft's passage
+    number, the supporting spans found by verification.
     """
+    spans = spans or {}
     numbering: dict[int, int] = {}
     citations: list[Citation] = []
 
@@ -28,7 +31,8 @@ def assemble(draft_text: str, passages: Sequence[Passage]) -> tuple[str, list[Ci
             p = passages[original - 1]
             citations.append(Citation(n=numbering[original], doc_id=p.doc_id, title=p.title,
                                       text=p.text, start=p.start, end=p.end, score=p.score,
-                                      chunk_id=p.chunk_id))
+                                      chunk_id=p.chunk_id,
+                                      spans=tuple(spans.get(original, ()))))
         return f" [{numbering[original]}]"
 
     text = MARKER.sub(renumber, draft_text).strip()

@@ -10,8 +10,15 @@ from index.errors import (
     StoreUnavailableError,
 )
 
+
+
+class GeneratorUnavailableError(StoreUnavailableError):
+    """The LLM backend (an OpenAI-compatible server) cannot be reached or failed (HTTP 503)."""
+
+
 __all__ = [
     "ConfigError",
+    "GeneratorUnavailableError",
     "IndexBusyError",
     "IndexMismatchError",
     "InputError",

@@ -13,14 +13,18 @@ from index.ingest import IngestService
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.store import ChromaStore, make_client
+from rag.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.fusion import DuplicateRule
-from rag.prompts import load_prompts
+from rag.generators.llm import LLMGenerator
+from rag.prompts import PromptSet, load_prompts
 from rag.rerank import DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, LinearModel, Reranker
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.service import AnswerService
 from rag.settings import Settings
+from rag.spans import SpanLocator
+from rag.verify import CitationVerifier
 
 
 @dataclass
@@ -63,6 +67,11 @@ def build_lock(settings: Settings) -> WriteLock:
             return WriteLock(settings.data_dir / "locks", name, allow_partitions=True)
 
 
+def build_cleaner(settings: Settings) -> Cleaner:
+    """The cleaning rules: used by ingest, and by the span locator to map offsets exactly."""
+    return Cleaner(settings.ingest.boilerplate_patterns, settings.ingest.block_start_patterns)
+
+
 def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
                  keyword: KeywordIndex | None = None) -> IngestService:
     i = settings.ingest
@@ -70,7 +79,7 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
                       embedder.tokenize)
     return IngestService(
         store, embedder, chunker,
-        Cleaner(i.boilerplate_patterns, i.block_start_patterns),
+        build_cleaner(settings),
         lock=build_lock(settings),
         max_file_bytes=int(i.max_file_mb * 1_000_000),
         near_duplicate_threshold=i.near_duplicate_threshold,
@@ -79,10 +88,34 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
     )
 
 
-def build_generator(settings: Settings, embedder: Embedder) -> Generator:
-    match settings.generator.name:
+def build_generator(settings: Settings, embedder: Embedder,
+                    prompts: PromptSet | None = None) -> Generator:
+    g = settings.generator
+    prompts = prompts or load_prompts(g.prompt_version)
+    match g.name:
         case "extractive":
-            return ExtractiveGenerator(embedder, max_sentences=settings.generator.max_sentences)
+            return ExtractiveGenerator(embedder, max_sentences=g.max_sentences)
+        case "llamacpp":
+            from rag.generators.llamacpp import LlamaCppChat
+
+            model = LlamaCppChat(g.llamacpp.model_path, n_ctx=g.llamacpp.n_ctx,
+                                 n_threads=g.llamacpp.n_threads, seed=g.llamacpp.seed,
+                                 max_tokens=g.max_tokens, temperature=g.temperature)
+            return LLMGenerator("llamacpp", model, prompts, g.max_passage_chars)
+        case "openai":
+            from rag.generators.openai import OpenAIChat
+
+            o = g.openai
+            chat = OpenAIChat(o.base_url, o.model, o.api_key.get_secret_value(),
+                              max_tokens=g.max_tokens, temperature=g.temperature,
+                              timeout=o.timeout, max_retries=o.max_retries)
+            return LLMGenerator("openai", chat, prompts, g.max_passage_chars)
+
+
+def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet) -> Condenser:
+    if settings.generator.condense == "auto" and isinstance(generator, LLMGenerator):
+        return LLMCondenser(generator.complete, prompts)
+    return RuleCondenser()
 
 
 def build_keyword_index(settings: Settings) -> KeywordIndex | None:
@@ -139,13 +172,24 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         keyword.refresh(store)
     ingest = build_ingest(settings, store, embedder, keyword)
     retriever = build_retriever(settings, store, embedder, keyword)
+    g = settings.generator
+    generator = build_generator(settings, embedder, prompts)
+    evidence = (generator if isinstance(generator, ExtractiveGenerator)
+                else ExtractiveGenerator(embedder, max_sentences=g.max_sentences))
     answers = AnswerService(
         embedder=embedder,
         retriever=retriever,
-        generator=build_generator(settings, embedder),
+        generator=generator,
         prompts=prompts,
         top_k=settings.retrieval.top_k,
         min_relevance=settings.retrieval.min_relevance,
         max_question_chars=settings.server.max_question_chars,
+        evidence=evidence,
+        verifier=CitationVerifier(embedder, g.min_lexical_support, g.min_dense_support,
+                                  g.verification),
+        spans=SpanLocator(store, build_cleaner(settings)),  # the ingest's rules: exact offsets
+        condenser=build_condenser(settings, generator, prompts),
+        fallback_share=g.fallback_share,
+        trust_model_refusal=g.trust_model_refusal,
     )
     return Pipeline(settings, embedder, store, keyword, retriever, ingest, answers)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import ConfigError
+from rag.types import Passage
 
 PROMPTS_ROOT = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -24,6 +27,15 @@ class PromptSet:
     @property
     def refusal(self) -> str:
         return self.templates["refusal"].strip()
+
+    def is_refusal(self, reply: str) -> bool:
+        """Whether a model's reply is, or opens with, the refusal text (loosely compared)."""
+        reply, refusal = _loose(re.sub(r"\[\d+\]", "", reply)), _loose(self.refusal)
+        return bool(refusal) and reply.startswith(refusal[: max(20, len(refusal) // 2)])
+
+
+def _loose(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())
 
 
 def load_prompts(version: str, root: Path = PROMPTS_ROOT) -> PromptSet:
@@ -50,3 +62,24 @@ def load_prompts(version: str, root: Path = PROMPTS_ROOT) -> PromptSet:
         if required not in templates:
             raise ConfigError(f"prompt set {version!r} lacks the template {required!r}")
     return PromptSet(version=str(manifest.get("version", version)), templates=templates)
+
+
+def render_passages(passages: Sequence[Passage], max_chars: int = 1500) -> str:
+    """The passages as a data block for the ``answer`` template.
+
+    Each passage is fenced in ``<passage n=".." title="..">`` ... ``</passage>``. The text is data,
+    never instructions: anything in it that could close the fence or open a new one is defused,
+    and the system prompt tells the model that nothing inside a fence is an instruction.
+    """
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        text = p.text if len(p.text) <= max_chars else p.text[:max_chars].rsplit(" ", 1)[0] + " …"
+        title = _defuse(p.title).replace('"', "'")
+        blocks.append(f'<passage n="{n}" title="{title}">\n{_defuse(text)}\n</passage>')
+    return "\n".join(blocks)
+
+
+def _defuse(text: str) -> str:
+    """Neutralise fence tags and chat-template control tokens inside document text."""
+    text = re.sub(r"</?\s*passage\b[^>]*>", "[passage tag removed]", text, flags=re.IGNORECASE)
+    return re.sub(r"<\|[^|>]*\|>|<\/?s>|\[/?INST\]", "", text)

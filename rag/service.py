@@ -1,18 +1,42 @@
-"""AnswerService: the one path from a question to a cited answer (CLI, HTTP and eval use it)."""
+"""AnswerService: the one path from a question to a cited answer (CLI, HTTP and eval use it).
+
+The steps, for ``answer`` and ``stream`` alike:
+
+1. a follow-up is rewritten into a standalone question from the history (``rag.conversation``);
+2. the standalone question is embedded and passages retrieved;
+3. the extractive generator scores the passages' sentences against the question: the best
+   sentence's cosine is the evidence score the relevance gate compares with
+   ``retrieval.min_relevance`` (refusal happens here, before any LLM is called), and its answer is
+   the fallback for LLM backends;
+4. the configured generator drafts the answer (an LLM streams tokens as it produces them); an LLM
+   reply that is the refusal text is honoured when ``generator.trust_model_refusal`` is set;
+5. citation verification checks every sentence against the passages it cites (``rag.verify``);
+   when less than ``generator.fallback_share`` of an LLM's sentences hold up, the verified
+   extractive answer replaces it;
+6. each citation gets its supporting spans as document offsets (``rag.spans``) and the markers
+   are renumbered (``rag.citations``).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.embedder import Embedder
 from index.errors import InputError
 from rag.citations import assemble
-from rag.generators.base import GenerationRequest, Generator
+from rag.conversation import Condenser, RuleCondenser
+from rag.generators.base import Draft, GenerationRequest, Generator
+from rag.generators.extractive import ExtractiveGenerator
 from rag.prompts import PromptSet
 from rag.retrieval import Retriever
-from rag.types import Answer, AskOptions, Passage, Turn
+from rag.spans import SpanLocator
+from rag.types import Answer, AskOptions, Passage, Span, Turn, Verification
+from rag.verify import CitationVerifier, VerifiedDraft
 
 
 @dataclass(frozen=True)
@@ -28,10 +52,29 @@ class StreamDone:
 StreamEvent = StreamDelta | StreamDone
 
 
+@dataclass
+class _Context:
+    """What steps 1-3 produced for one question."""
+
+    question: str
+    standalone: str
+    request: GenerationRequest
+    evidence: Draft
+    retrieved: list[Passage]
+    timings: dict[str, float]
+    t0: float
+
+
 class AnswerService:
     def __init__(self, embedder: Embedder, retriever: Retriever, generator: Generator,
                  prompts: PromptSet, top_k: int, min_relevance: float,
-                 max_question_chars: int = 2000) -> None:
+                 max_question_chars: int = 2000, *,
+                 evidence: ExtractiveGenerator | None = None,
+                 verifier: CitationVerifier | None = None,
+                 spans: SpanLocator | None = None,
+                 condenser: Condenser | None = None,
+                 fallback_share: float = 0.5,
+                 trust_model_refusal: bool = True) -> None:
         self._embedder = embedder
         self._retriever = retriever
         self._generator = generator
@@ -39,48 +82,137 @@ class AnswerService:
         self._top_k = top_k
         self._min_relevance = min_relevance
         self._max_question_chars = max_question_chars
+        self._evidence = evidence or (generator if isinstance(generator, ExtractiveGenerator)
+                                      else ExtractiveGenerator(embedder))
+        self._verifier = verifier or CitationVerifier(embedder)
+        self._spans = spans
+        self._condenser = condenser or RuleCondenser()
+        self._fallback_share = fallback_share
+        self._trust_model_refusal = trust_model_refusal
 
     @property
     def prompt_version(self) -> str:
         return self._prompts.version
 
+    @property
+    def generator_name(self) -> str:
+        return self._generator.name
+
     def answer(self, question: str, history: Sequence[Turn] = (),
                options: AskOptions | None = None) -> Answer:
-        """Answer ``question`` from the index, citing passages, or refuse."""
+        """Answer ``question`` (a follow-up of ``history``) from the index, citing, or refuse."""
+        ctx = self._prepare(question, history, options)
+        if isinstance(ctx, Answer):
+            return ctx
+        t = time.perf_counter()
+        if self._generator is self._evidence:
+            draft = ctx.evidence
+        else:
+            draft = self._generator.generate(ctx.request)
+        ctx.timings["generate"] = (time.perf_counter() - t) * 1000
+        return self._finish(ctx, draft)
+
+    def stream(self, question: str, history: Sequence[Turn] = (),
+               options: AskOptions | None = None) -> Iterator[StreamEvent]:
+        """Yield the answer text in pieces as it is produced, then the verified :class:`Answer`.
+
+        An LLM's tokens are passed on as they come; verification can only judge whole sentences,
+        so the final :class:`StreamDone` answer is authoritative (its ``verification`` says what
+        was dropped or replaced). The extractive answer is verified first and then streamed.
+        """
+        ctx = self._prepare(question, history, options)
+        if isinstance(ctx, Answer):
+            yield StreamDelta(ctx.answer)
+            yield StreamDone(ctx)
+            return
+        if self._generator is self._evidence:
+            answer = self._finish(ctx, ctx.evidence)
+            for piece in _sentences_with_markers(answer.answer):
+                yield StreamDelta(piece)
+            yield StreamDone(answer)
+            return
+        t = time.perf_counter()
+        pieces: list[str] = []
+        for piece in self._generator.stream(ctx.request):
+            pieces.append(piece)
+            yield StreamDelta(piece)
+        ctx.timings["generate"] = (time.perf_counter() - t) * 1000
+        text = "".join(pieces)
+        yield StreamDone(self._finish(ctx, Draft(text=text, support=ctx.evidence.support,
+                                                 refused=self._prompts.is_refusal(text))))
+
+    # ---- steps --------------------------------------------------------------------------
+
+    def _prepare(self, question: str, history: Sequence[Turn],
+                 options: AskOptions | None) -> _Context | Answer:
         question = self._validate(question)
         options = options or AskOptions()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query_vector = self._embedder.embed([question])[0]
+        standalone = self._condenser.condense(question, history) if history else question
         t1 = time.perf_counter()
-        timings["embed"] = (t1 - t0) * 1000
+        timings["condense"] = (t1 - t0) * 1000
+        query_vector = self._embedder.embed([standalone])[0]
+        t2 = time.perf_counter()
+        timings["embed"] = (t2 - t1) * 1000
         top_k = options.top_k or self._top_k
-        retrieved = self._retriever.retrieve(question, query_vector,
+        retrieved = self._retriever.retrieve(standalone, query_vector,
                                              max(top_k, options.candidates), options.filters)
         passages = retrieved[:top_k]
-        t2 = time.perf_counter()
-        timings["retrieve"] = (t2 - t1) * 1000
-        if not passages:
-            return self._refusal(question, timings, retrieved)
-        draft = self._generator.generate(GenerationRequest(question, query_vector, passages))
-        timings["generate"] = (time.perf_counter() - t2) * 1000
-        if draft.refused or draft.support < self._min_relevance:
-            return self._refusal(question, timings, retrieved)
-        text, citations = assemble(draft.text, passages)
-        if not citations:
-            return self._refusal(question, timings, retrieved)
-        timings["total"] = (time.perf_counter() - t0) * 1000
-        return Answer(question=question, answer=text, citations=citations, refused=False,
-                      prompt_version=self._prompts.version, generator=self._generator.name,
-                      timings_ms=_rounded(timings), retrieved=retrieved)
+        t3 = time.perf_counter()
+        timings["retrieve"] = (t3 - t2) * 1000
+        request = GenerationRequest(standalone, np.asarray(query_vector), passages)
+        evidence = (self._evidence.generate(request) if passages
+                    else Draft(text="", support=-1.0, refused=True))
+        timings["evidence"] = (time.perf_counter() - t3) * 1000
+        if evidence.refused or evidence.support < self._min_relevance:
+            return self._refusal(question, standalone, timings, t0, retrieved, evidence.support)
+        return _Context(question, standalone, request, evidence, retrieved, timings, t0)
 
-    def stream(self, question: str, history: Sequence[Turn] = (),
-               options: AskOptions | None = None) -> Iterator[StreamEvent]:
-        """Yield the answer text in pieces, then the complete :class:`Answer`."""
-        answer = self.answer(question, history, options)
-        for piece in _sentences_with_markers(answer.answer):
-            yield StreamDelta(piece)
-        yield StreamDone(answer)
+    def _finish(self, ctx: _Context, draft: Draft) -> Answer:
+        passages = ctx.request.passages
+        if draft.refused and self._trust_model_refusal:
+            return self._refusal(ctx.question, ctx.standalone, ctx.timings, ctx.t0,
+                                 ctx.retrieved, ctx.evidence.support)
+        t = time.perf_counter()
+        verified = self._verifier.verify(draft.text, passages)
+        fallback = False
+        if draft is not ctx.evidence and (not verified.kept
+                                          or verified.supported_share < self._fallback_share):
+            verified, fallback = self._verifier.verify(ctx.evidence.text, passages), True
+        spans = self._spans_of(verified, passages)
+        text, citations = assemble(verified.text, passages, spans)
+        ctx.timings["verify"] = (time.perf_counter() - t) * 1000
+        if not citations:
+            return self._refusal(ctx.question, ctx.standalone, ctx.timings, ctx.t0,
+                                 ctx.retrieved, ctx.evidence.support)
+        ctx.timings["total"] = (time.perf_counter() - ctx.t0) * 1000
+        verification = Verification(
+            checked=len(verified.sentences) + len(verified.dropped),
+            dropped=tuple(verified.dropped), flagged=tuple(verified.flagged),
+            removed_markers=verified.removed_markers, fallback=fallback)
+        return Answer(question=ctx.question, answer=text, citations=citations, refused=False,
+                      prompt_version=self._prompts.version, generator=self._generator.name,
+                      timings_ms=_rounded(ctx.timings), retrieved=ctx.retrieved,
+                      standalone_question=ctx.standalone, verification=verification,
+                      relevance=ctx.evidence.support)
+
+    def _spans_of(self, verified: VerifiedDraft,
+                  passages: Sequence[Passage]) -> dict[int, list[Span]]:
+        """Supporting spans by passage number, in document offsets, without repeats."""
+        out: dict[int, list[Span]] = {}
+        for sentence in verified.kept:
+            for sup in sentence.supports:
+                p = passages[sup.passage - 1]
+                a, b = sup.span
+                if self._spans is not None:
+                    start, end = self._spans.locate(p, a, b)
+                else:
+                    start, end = p.start, p.end
+                span = Span(start=start, end=end, text=p.text[a:b], support=sup.score)
+                if all((s.start, s.end) != (start, end) for s in out.get(sup.passage, [])):
+                    out.setdefault(sup.passage, []).append(span)
+        return out
 
     def _validate(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -93,17 +225,18 @@ class AnswerService:
             )
         return question
 
-    def _refusal(self, question: str, timings: dict[str, float],
-                 retrieved: list[Passage] | None = None) -> Answer:
+    def _refusal(self, question: str, standalone: str, timings: dict[str, float], t0: float,
+                 retrieved: list[Passage] | None = None,
+                 relevance: float | None = None) -> Answer:
+        timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(question=question, answer=self._prompts.refusal, citations=[],
                       refused=True, prompt_version=self._prompts.version,
                       generator=self._generator.name, timings_ms=_rounded(timings),
-                      retrieved=retrieved or [])
+                      retrieved=retrieved or [], standalone_question=standalone,
+                      relevance=relevance)
 
 
 def _sentences_with_markers(text: str) -> Iterator[str]:
-    import re
-
     pieces = re.split(r"(?<=\])\s+", text)
     for i, piece in enumerate(pieces):
         yield piece + (" " if i < len(pieces) - 1 else "")

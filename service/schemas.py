@@ -76,8 +76,19 @@ class SpanOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     start: int = Field(..., description="Start of the supporting text in the document text.")
-    end: int = Field(..., description="End (exclusive) of the supporting text.")
-    text: str = ""
+    end: int = Field(..., description="End (exclusive) of the supporting text in the document.")
+    text: str = Field(..., description="The supporting text (cleaned).")
+    support: float = Field(..., description="How well it supports the answer sentence (0-1).")
+
+
+class VerificationOut(BaseModel):
+    checked: int = Field(..., description="Answer sentences checked against their passages.")
+    dropped: list[str] = Field(..., description="Unsupported sentences removed from the answer.")
+    flagged: list[str] = Field(..., description="Unsupported sentences kept (verification=flag).")
+    removed_markers: int = Field(..., description="Markers removed: they pointed at nothing or "
+                                 "at a passage that does not support their sentence.")
+    fallback: bool = Field(..., description="The LLM's answer was unsupported and replaced by "
+                           "the extractive answer.")
 
 
 class CitationOut(BaseModel):
@@ -110,6 +121,8 @@ class AskResponse(BaseModel):
     prompt_version: str
     generator: str
     timings_ms: dict[str, float] = Field(..., description="Milliseconds per pipeline stage.")
+    relevance: float | None = Field(None, description="Evidence score the refusal gate used.")
+    verification: VerificationOut | None = None
 
 
 class ChatMessage(BaseModel):

@@ -11,6 +11,8 @@ from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
 from rag.text import content_words, split_sentences
 
+import re
+
 MIN_WORDS = 4
 LEXICAL_WEIGHT = 0.3
 SELECT_MARGIN = 0.12
@@ -43,8 +45,9 @@ class ExtractiveGenerator:
         candidates: list[tuple[str, int]] = []
         for n, passage in enumerate(request.passages, start=1):
             for sentence in split_sentences(passage.text):
-                if len(sentence.text.split()) >= MIN_WORDS:
-                    candidates.append((sentence.text, n))
+                text = trim(sentence.text)
+                if len(text.split()) >= MIN_WORDS:
+                    candidates.append((text, n))
         if not candidates:
             return []
         vectors = self._embedder.embed([text for text, _ in candidates])
@@ -84,3 +87,26 @@ def _overlap(a: str, b: str) -> float:
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / min(len(wa), len(wb))
+
+
+_LEAD_NOISE = re.compile(r"^(?:[#>*•·|\-]+\s*)+")
+_CONNECTIVE = re.compile(
+    r"^(?:however|but|and|so|meanwhile|also|moreover|furthermore|in addition|additionally|"
+    r"still|separately|indeed|overall)\b,?\s+(?=\S)", re.IGNORECASE)
+_QUOTES = "\"“”"
+
+
+def trim(sentence: str) -> str:
+    """Drop what does not carry the answer where that is safe: list and heading marks, a leading
+    connective ("However, ..."), and a quote mark left unbalanced by sentence splitting. The
+    result is always a substring of ``sentence`` apart from its first letter's case."""
+    text = _LEAD_NOISE.sub("", sentence.strip())
+    stripped = _CONNECTIVE.sub("", text)
+    if len(stripped.split()) >= MIN_WORDS:
+        text = stripped
+    if sum(text.count(q) for q in _QUOTES) % 2 == 1:
+        if text[:1] in _QUOTES:
+            text = text[1:].lstrip()
+        elif text[-1:] in _QUOTES:
+            text = text[:-1].rstrip()
+    return text[:1].upper() + text[1:] if text else text

@@ -1,0 +1,204 @@
+"""Citation verification: every answer sentence is checked against the passages it cites.
+
+A generator's draft is a run of sentences, each followed by markers ``[n]`` that point at the
+request's passages (1-based). For each sentence the verifier measures, per passage:
+
+- **lexical support**: the share of the sentence's content words found in the passage, and
+  whether every number in the sentence appears in it (a model that invents a figure fails here);
+- **embedding support**: the best cosine, under the bundled encoder, between the sentence and a
+  sentence of the passage (or two adjacent ones, for a claim that joins them).
+
+A passage supports a sentence when all the sentence's numbers occur in it and the lexical and
+embedding scores clear their thresholds. Then:
+
+- a marker pointing at no passage, or at one that does not support its sentence, is removed;
+- a sentence with no supporting cited passage is re-cited to the best supporting passage among
+  all retrieved ones when there is one (LLMs often cite once per paragraph), else it is
+  dropped (mode ``drop``) or kept and listed as flagged (mode ``flag``);
+- each kept (sentence, passage) pair records the passage text that supports it, as an offset
+  range of the passage's cleaned text: the sentence itself when it is quoted verbatim, else the
+  passage sentence(s) closest to it.
+
+All encoder work for one draft is one batched call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from index.embedder import Embedder
+from rag.text import content_words, split_sentences
+from rag.types import Passage
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well passage ``passage`` (1-based) supports one answer sentence."""
+
+    passage: int
+    lexical: float
+    dense: float
+    numbers_ok: bool
+    span: tuple[int, int]  # offsets in the passage's cleaned text
+    supported: bool
+
+    @property
+    def score(self) -> float:
+        return round((self.lexical + self.dense) / 2, 4)
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str  # without markers
+    supports: tuple[Support, ...]  # the passages it ends up citing, each supporting it
+    supported: bool
+    removed_markers: int = 0
+
+
+@dataclass
+class VerifiedDraft:
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+    removed_markers: int = 0
+
+    @property
+    def kept(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if s.supports]
+
+    @property
+    def text(self) -> str:
+        """The draft rewritten with only supporting markers, dropped sentences left out."""
+        parts = []
+        for s in self.sentences:
+            markers = "".join(f" [{sup.passage}]" for sup in s.supports)
+            parts.append(f"{s.text}{markers}")
+        return " ".join(parts)
+
+    @property
+    def supported_share(self) -> float:
+        checked = len(self.sentences) + len(self.dropped)
+        return sum(s.supported for s in self.sentences) / checked if checked else 0.0
+
+
+class CitationVerifier:
+    """Checks drafts against passages. ``mode`` says what happens to unsupported sentences."""
+
+    def __init__(self, embedder: Embedder, min_lexical: float = 0.5, min_dense: float = 0.5,
+                 mode: Literal["drop", "flag"] = "drop") -> None:
+        self._embedder = embedder
+        self._min_lexical = min_lexical
+        self._min_dense = min_dense
+        self._mode = mode
+
+    def verify(self, draft_text: str, passages: Sequence[Passage]) -> VerifiedDraft:
+        claims = split_claims(draft_text)
+        result = VerifiedDraft()
+        if not claims:
+            return result
+        units = [_units(p.text) for p in passages]
+        flat = [u for us in units for u in us]
+        vectors = self._embedder.embed([c for c, _ in claims] + [t for t, _ in flat])
+        claim_vecs, unit_vecs = vectors[: len(claims)], vectors[len(claims):]
+        sims = claim_vecs @ unit_vecs.T if len(flat) else np.zeros((len(claims), 0))
+        bounds = np.cumsum([0] + [len(us) for us in units])
+        for ci, (claim, markers) in enumerate(claims):
+            scores = [self._support(claim, n, passages[n - 1], units[n - 1],
+                                    sims[ci, bounds[n - 1]:bounds[n]])
+                      for n in range(1, len(passages) + 1)]
+            valid = [m for m in dict.fromkeys(markers) if 1 <= m <= len(passages)]
+            cited = [scores[m - 1] for m in valid if scores[m - 1].supported]
+            removed = len(markers) - len(cited)
+            if not cited:
+                best = max((s for s in scores if s.supported), key=lambda s: s.score,
+                           default=None)
+                cited = [best] if best is not None else []
+            result.removed_markers += removed
+            if cited:
+                result.sentences.append(CheckedSentence(claim, tuple(cited), True, removed))
+            elif self._mode == "flag":
+                result.flagged.append(claim)
+                result.sentences.append(CheckedSentence(claim, (), False, removed))
+            else:
+                result.dropped.append(claim)
+        return result
+
+    def _support(self, claim: str, n: int, passage: Passage,
+                 units: list[tuple[str, tuple[int, int]]], sims: np.ndarray) -> Support:
+        exact = _find_verbatim(claim, passage.text)
+        words = content_words(claim)
+        passage_words = content_words(passage.text)
+        lexical = len(words & passage_words) / len(words) if words else 0.0
+        numbers_ok = _numbers(claim) <= _numbers(passage.text)
+        if exact is not None:
+            return Support(n, 1.0, 1.0, True, exact, True)
+        if not len(sims):
+            return Support(n, round(lexical, 4), 0.0, numbers_ok, (0, 0), False)
+        best = int(np.argmax(sims))
+        dense = float(sims[best])
+        supported = numbers_ok and lexical >= self._min_lexical and dense >= self._min_dense
+        return Support(n, round(lexical, 4), round(dense, 4), numbers_ok, units[best][1],
+                       supported)
+
+
+def split_claims(text: str) -> list[tuple[str, list[int]]]:
+    """Split a draft into (sentence without markers, marker numbers that follow it).
+
+    Markers may stand before or after the sentence's final punctuation ("... [1]." or
+    "... . [1]"); both belong to the sentence they close.
+    """
+    out: list[tuple[str, list[int]]] = []
+    for sentence in split_sentences(_markers_before_stop(text)):
+        markers = [int(m) for m in MARKER.findall(sentence.text)]
+        bare = MARKER.sub("", sentence.text).strip()
+        bare = re.sub(r"\s+([.!?,;:])", r"\1", bare)
+        if len(content_words(bare)) == 0:
+            if out and markers:  # a stray marker on its own line closes the previous sentence
+                out[-1][1].extend(markers)
+            continue
+        out.append((bare, markers))
+    return out
+
+
+def _markers_before_stop(text: str) -> str:
+    """Move ". [1]" to " [1]." so sentence splitting keeps markers with their sentence; a marker
+    followed by a capital with no stop between also ends its sentence."""
+    text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", text)
+    return re.sub(r"(\])[ \t]+(?=[A-Z\"“])", r"\1\n", text)
+
+
+def _units(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Sentences of a passage, plus each adjacent pair, with their offsets in ``text``."""
+    sentences = split_sentences(text)
+    units = [(s.text, (s.start, s.end)) for s in sentences]
+    for a, b in zip(sentences, sentences[1:]):
+        units.append((text[a.start:b.end], (a.start, b.end)))
+    return units
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
+    """Offsets of ``claim`` inside ``passage`` ignoring case, whitespace and final punctuation."""
+    core = claim.strip().rstrip(".!?").strip()
+    if len(core) < 12:
+        return None
+    words = [re.escape(w) for w in _SPACE.split(core) if w]
+    m = re.search(r"\s+".join(words), passage, flags=re.IGNORECASE)
+    if m is None:
+        return None
+    end = m.end()
+    if end < len(passage) and passage[end] in ".!?":
+        end += 1
+    return m.start(), end

@@ -1,0 +1,78 @@
+"""Citation verification with the real bundled encoder: support, markers, drop/flag, spans."""
+
+import pytest
+
+from rag.types import Passage
+from rag.verify import CitationVerifier, split_claims
+
+BORDER = ("In November, Border Patrol agents apprehended more than 191,000 migrants who crossed "
+          "the US-Mexico border illegally. The officials met in Mexico City on Wednesday.")
+TRADE = "Mexico and the United States signed a trade agreement on avocados in March."
+
+
+def passage(n: int, text: str) -> Passage:
+    return Passage(chunk_id=f"d{n}.txt#abc#0", doc_id=f"d{n}.txt", title=f"T{n}", text=text,
+                   start=0, end=len(text), score=0.5)
+
+
+PASSAGES = [passage(1, BORDER), passage(2, TRADE)]
+
+
+@pytest.fixture(scope="module")
+def verifier(embedder):
+    return CitationVerifier(embedder, mode="drop")
+
+
+def test_split_claims_keeps_markers_with_their_sentence():
+    assert split_claims("A claim here [2]. Another one. [1] [3] Third [4] Fourth") == [
+        ("A claim here.", [2]), ("Another one.", [1, 3]), ("Third", [4]), ("Fourth", [])]
+
+
+def test_verbatim_sentence_is_supported_with_its_exact_span(verifier):
+    result = verifier.verify("Border Patrol agents apprehended more than 191,000 migrants who "
+                             "crossed the US-Mexico border illegally [1].", PASSAGES)
+    [s] = result.sentences
+    assert s.supported and [sup.passage for sup in s.supports] == [1]
+    a, b = s.supports[0].span
+    assert BORDER[a:b].startswith("Border Patrol agents") and BORDER[a:b].endswith("illegally.")
+
+
+def test_paraphrase_is_supported_and_points_at_the_closest_sentence(verifier):
+    result = verifier.verify("More than 191,000 migrants were apprehended by Border Patrol "
+                             "agents in November [1].", PASSAGES)
+    [s] = result.sentences
+    assert s.supported
+    a, b = s.supports[0].span
+    assert "191,000" in BORDER[a:b] and "Mexico City" not in BORDER[a:b]
+
+
+def test_invented_number_is_not_supported(verifier):
+    result = verifier.verify("Border Patrol agents apprehended more than 250,000 migrants in "
+                             "November [1].", PASSAGES)
+    assert result.sentences == [] and len(result.dropped) == 1
+
+
+def test_markers_to_nothing_or_to_the_wrong_passage_are_removed(verifier):
+    result = verifier.verify("Mexico and the United States signed a trade agreement on avocados "
+                             "[1] [2] [7].", PASSAGES)
+    [s] = result.sentences
+    assert [sup.passage for sup in s.supports] == [2]
+    assert result.removed_markers == 2
+    assert result.text == "Mexico and the United States signed a trade agreement on avocados. [2]"
+
+
+def test_uncited_but_supported_sentence_is_recited(verifier):
+    result = verifier.verify("The officials met in Mexico City on Wednesday.", PASSAGES)
+    [s] = result.sentences
+    assert [sup.passage for sup in s.supports] == [1]
+
+
+def test_unsupported_sentences_are_dropped_or_flagged(embedder):
+    draft = "Border Patrol apprehended 191,000 migrants [1]. The moon is made of cheese [1]."
+    dropped = CitationVerifier(embedder, mode="drop").verify(draft, PASSAGES)
+    assert [s.text for s in dropped.sentences] == ["Border Patrol apprehended 191,000 migrants."]
+    assert dropped.dropped == ["The moon is made of cheese."]
+    flagged = CitationVerifier(embedder, mode="flag").verify(draft, PASSAGES)
+    assert flagged.flagged == ["The moon is made of cheese."]
+    assert [s.supported for s in flagged.sentences] == [True, False]
+    assert "cheese." in flagged.text and flagged.supported_share == 0.5
