@@ -14,6 +14,7 @@ from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.store import ChromaStore, make_client
 from rag.conversation import Condenser, LLMCondenser, RuleCondenser
+from rag.embedding_cache import CachedEmbedder
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.fusion import DuplicateRule
@@ -173,9 +174,10 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
     ingest = build_ingest(settings, store, embedder, keyword)
     retriever = build_retriever(settings, store, embedder, keyword)
     g = settings.generator
-    generator = build_generator(settings, embedder, prompts)
+    sentences = CachedEmbedder(embedder)  # passage sentences: scored, then verified
+    generator = build_generator(settings, sentences, prompts)
     evidence = (generator if isinstance(generator, ExtractiveGenerator)
-                else ExtractiveGenerator(embedder, max_sentences=g.max_sentences))
+                else ExtractiveGenerator(sentences, max_sentences=g.max_sentences))
     answers = AnswerService(
         embedder=embedder,
         retriever=retriever,
@@ -185,7 +187,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         min_relevance=settings.retrieval.min_relevance,
         max_question_chars=settings.server.max_question_chars,
         evidence=evidence,
-        verifier=CitationVerifier(embedder, g.min_lexical_support, g.min_dense_support,
+        verifier=CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
                                   g.verification),
         spans=SpanLocator(store, build_cleaner(settings)),  # the ingest's rules: exact offsets
         condenser=build_condenser(settings, generator, prompts),

@@ -156,8 +156,15 @@ class AnswerService:
         t2 = time.perf_counter()
         timings["embed"] = (t2 - t1) * 1000
         top_k = options.top_k or self._top_k
-        retrieved = self._retriever.retrieve(standalone, query_vector,
-                                             max(top_k, options.candidates), options.filters)
+        wanted = max(top_k, options.candidates)
+        if options.exclude_doc_ids:
+            # Over-fetch: the left-out documents may hold many of the nearest chunks.
+            retrieved = [p for p in self._retriever.retrieve(standalone, query_vector,
+                                                             wanted * 4 + 40, options.filters)
+                         if p.doc_id not in options.exclude_doc_ids][:wanted]
+        else:
+            retrieved = self._retriever.retrieve(standalone, query_vector, wanted,
+                                                 options.filters)
         passages = retrieved[:top_k]
         t3 = time.perf_counter()
         timings["retrieve"] = (t3 - t2) * 1000

@@ -73,3 +73,23 @@ def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` without stopwords and trailing punctuation."""
     words = (w.lower().strip(".'’-") for w in _WORD.findall(text))
     return {w for w in words if w and w not in STOPWORDS}
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,30}\b(?:instructions|prompts?|"
+    r"system messages?)\b"
+    r"|\bsystem (?:prompt|message|notice|instruction)s?\b"
+    r"|\b(?:you are now|pretend to be|from now on,? you)\b"
+    r"|\b(?:reveal|print|repeat|output|show)\b[^.!?\n]{0,30}\b(?:prompt|instructions)\b"
+    r"|\b(?:respond|reply|answer|output)\b[^.!?\n]{0,10}\b(?:only|exactly)\s+(?:with\s+)?"
+    r"(?:the\s+)?(?:words?|phrase|text|string)\b",
+    re.IGNORECASE,
+)
+
+
+def instruction_like(text: str) -> bool:
+    """Whether ``text`` reads as an instruction aimed at the model (a prompt injection).
+
+    Documents are data: such sentences are never used as evidence or as support.
+    """
+    return bool(_INSTRUCTION.search(text))

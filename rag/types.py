@@ -98,6 +98,9 @@ class AskOptions:
     filters: RetrievalFilters | None = None
     # How many ranked passages to keep on the Answer for inspection (eval's recall@10).
     candidates: int = 10
+    # Documents to leave out of retrieval (eval's unanswerable cases: a question asked
+    # without its gold documents).
+    exclude_doc_ids: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -8,6 +8,10 @@ request's passages (1-based). For each sentence the verifier measures, per passa
 - **embedding support**: the best cosine, under the bundled encoder, between the sentence and a
   sentence of the passage (or two adjacent ones, for a claim that joins them).
 
+Sentences of a passage that read as instructions to a model (``rag.text.instruction_like``)
+support nothing, and an answer sentence that is itself such an instruction is never kept: text in
+a document cannot change the answer's format by being echoed.
+
 A passage supports a sentence when all the sentence's numbers occur in it and the lexical and
 embedding scores clear their thresholds. Then:
 
@@ -32,7 +36,7 @@ from typing import Literal
 import numpy as np
 
 from index.embedder import Embedder
-from rag.text import content_words, split_sentences
+from rag.text import content_words, instruction_like, split_sentences
 from rag.types import Passage
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -134,9 +138,11 @@ class CitationVerifier:
 
     def _support(self, claim: str, n: int, passage: Passage,
                  units: list[tuple[str, tuple[int, int]]], sims: np.ndarray) -> Support:
+        if instruction_like(claim):
+            return Support(n, 0.0, 0.0, False, (0, 0), False)
         exact = _find_verbatim(claim, passage.text)
         words = content_words(claim)
-        passage_words = content_words(passage.text)
+        passage_words = set().union(*(content_words(t) for t, _ in units)) if units else set()
         lexical = len(words & passage_words) / len(words) if words else 0.0
         numbers_ok = _numbers(claim) <= _numbers(passage.text)
         if exact is not None:
@@ -177,11 +183,13 @@ def _markers_before_stop(text: str) -> str:
 
 
 def _units(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """Sentences of a passage, plus each adjacent pair, with their offsets in ``text``."""
-    sentences = split_sentences(text)
-    units = [(s.text, (s.start, s.end)) for s in sentences]
-    for a, b in zip(sentences, sentences[1:]):
-        units.append((text[a.start:b.end], (a.start, b.end)))
+    """Sentences of a passage, plus each adjacent pair, with their offsets in ``text``;
+    instruction-like sentences are left out (they support nothing)."""
+    sentences = [(s, instruction_like(s.text)) for s in split_sentences(text)]
+    units = [(s.text, (s.start, s.end)) for s, bad in sentences if not bad]
+    for (a, bad_a), (b, bad_b) in zip(sentences, sentences[1:]):
+        if not bad_a and not bad_b:
+            units.append((text[a.start:b.end], (a.start, b.end)))
     return units
 
 

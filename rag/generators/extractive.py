@@ -9,7 +9,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
-from rag.text import content_words, split_sentences
+from rag.text import content_words, instruction_like, split_sentences
 
 import re
 
@@ -46,7 +46,8 @@ class ExtractiveGenerator:
         for n, passage in enumerate(request.passages, start=1):
             for sentence in split_sentences(passage.text):
                 text = trim(sentence.text)
-                if len(text.split()) >= MIN_WORDS:
+                # Documents are data: text addressed to a model is never evidence.
+                if len(text.split()) >= MIN_WORDS and not instruction_like(text):
                     candidates.append((text, n))
         if not candidates:
             return []
