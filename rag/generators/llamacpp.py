@@ -33,7 +33,7 @@ def default_gguf() -> Path:
 class LlamaCppChat:
     """:class:`~rag.generators.llm.ChatModel` over ``llama_cpp.Llama`` (one call at a time)."""
 
-    def __init__(self, model_path: Path | None = None, n_ctx: int = 2048,
+    def __init__(self, model_path: Path | None = None, n_ctx: int = 4096,
                  n_threads: int | None = None, seed: int = 0, max_tokens: int = 256,
                  temperature: float = 0.0) -> None:
         path = Path(model_path) if model_path else default_gguf()
