@@ -39,6 +39,10 @@ from rag.types import Answer, AskOptions, Passage, Span, Turn, Verification
 from rag.verify import CitationVerifier, VerifiedDraft
 
 
+# How much further from the question than the best evidence sentence an LLM's answer may be.
+OFF_TOPIC_MARGIN = 0.2
+
+
 @dataclass(frozen=True)
 class StreamDelta:
     text: str
@@ -185,7 +189,8 @@ class AnswerService:
         verified = self._verifier.verify(draft.text, passages)
         fallback = False
         if draft is not ctx.evidence and (not verified.kept
-                                          or verified.supported_share < self._fallback_share):
+                                          or verified.supported_share < self._fallback_share
+                                          or self._off_topic(verified, ctx)):
             verified, fallback = self._verifier.verify(ctx.evidence.text, passages), True
         spans = self._spans_of(verified, passages)
         text, citations = assemble(verified.text, passages, spans)
@@ -203,6 +208,14 @@ class AnswerService:
                       timings_ms=_rounded(ctx.timings), retrieved=ctx.retrieved,
                       standalone_question=ctx.standalone, verification=verification,
                       relevance=ctx.evidence.support)
+
+    def _off_topic(self, verified: VerifiedDraft, ctx: _Context) -> bool:
+        """Whether an LLM's supported sentences answer something else: none of them comes
+        within ``OFF_TOPIC_MARGIN`` of the best evidence sentence's closeness to the question
+        (a small model copying a passage's title is supported, but no answer)."""
+        vectors = self._embedder.embed([s.text for s in verified.kept])
+        best = float(np.max(vectors @ np.asarray(ctx.request.query_vector, dtype=np.float32)))
+        return best < ctx.evidence.support - OFF_TOPIC_MARGIN
 
     def _spans_of(self, verified: VerifiedDraft,
                   passages: Sequence[Passage]) -> dict[int, list[Span]]:
