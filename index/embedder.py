@@ -98,4 +98,7 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def tokenize(self, text: str) -> list[str]:
-        return self._model.tokenizer.tokenize(text)
+        # The same lock as embed(): a fast tokenizer used by the chunker in one thread while
+        # encode() pads in another fails ("excessive nesting"), e.g. two ingest workers.
+        with self._lock:
+            return self._model.tokenizer.tokenize(text)
