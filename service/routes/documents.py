@@ -157,5 +157,7 @@ def get_document(doc_id: str, pipeline: PipelineDep, _: ReadAccess) -> DocumentT
 
 @router.delete("/{doc_id:path}", responses=ERRORS, summary="Remove a document from the index")
 def delete_document(doc_id: str, pipeline: PipelineDep, _: AdminAccess) -> dict[str, object]:
-    pipeline.store.delete_document(doc_id)
+    # Through IngestService: takes the write lock and refreshes the near-duplicate groups and the
+    # keyword index, like `rag documents delete`.
+    pipeline.ingest.delete([doc_id])
     return {"doc_id": doc_id, "deleted": True}
