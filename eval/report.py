@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from eval.dataset import read_data_file
 from eval.metrics import percentile, refusal_scores
 from eval.runner import CitedPassage, QuestionOutcome
 from index.errors import InputError
+from index.files import write_text_atomic
 
 # Aggregate metric -> (section, per-question score key averaged over answerable questions).
 MEAN_METRICS: dict[str, tuple[str, str]] = {
@@ -108,19 +107,7 @@ def code_version() -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so a reader never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def load_report_json(path: Path) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import numpy as np
 
 from index.store import DocumentRecord
 from index.types import Chunk
+from index.files import write_text_atomic
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FORMAT_VERSION = 1
@@ -261,7 +262,7 @@ class KeywordIndex:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _atomic_write(self._pointer(), json.dumps({"version": version}))
+        write_text_atomic(self._pointer(), json.dumps({"version": version}))
         self._loaded_version = version
         # Versions another process may still be loading (or has just written) are left alone
         # for a while; anything older than that is garbage.
@@ -300,17 +301,4 @@ class KeywordIndex:
         documents = {m["doc_id"]: DocumentRecord.from_metadata(m) for m in head["documents"]}
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else None
         return _Snapshot(chunks, documents, bm25, self._analyzer)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
