@@ -27,7 +27,9 @@ from eval.metrics import recall_at_k, reciprocal_rank
 from eval.runner import eval_pipeline
 from rag.factory import duplicate_rule
 from rag.fusion import Candidate, DuplicateRule, collapse_duplicates
-from rag.rerank import DEFAULT_WEIGHTS, FEATURES, LinearModel, features
+from eval.logistic import fit_logistic
+from rag.linear import LinearModel
+from rag.rerank import DEFAULT_WEIGHTS, FEATURES, features
 from rag.settings import Settings, load_settings
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
@@ -58,27 +60,6 @@ def collect(settings: Settings, root: Path, limit: int | None) -> list[Question]
         labels = np.array([c.chunk.doc_id in item.doc_ids for c in cands], dtype=np.float64)
         out.append(Question(item, cands, rows, labels))
     return out
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0,
-                 iterations: int = 50) -> LinearModel:
-    """L2-regularised logistic regression on standardised features (Newton's method)."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-    w = np.zeros(z.shape[1])
-    penalty = np.full(z.shape[1], l2)
-    penalty[-1] = 0.0  # the bias is not shrunk
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        gradient = z.T @ (p - y) + penalty * w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return LinearModel(FEATURES, mean, scale, w[:-1], float(w[-1]))
 
 
 def ranking_metrics(questions: Sequence[Question], order: str, rule: DuplicateRule,
@@ -127,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = collect(settings, args.benchmarks / args.check, args.limit)
     x = np.vstack([q.rows for q in fit if len(q.rows)])
     y = np.concatenate([q.labels for q in fit])
-    model = fit_logistic(x, y, args.l2)
+    model = fit_logistic(x, y, FEATURES, args.l2)
     result = {
         "features": list(FEATURES),
         "mean": model.mean.tolist(),

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from index.types import Chunk
 from index.files import write_text_atomic
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: accents folded ("López" is "lopez")
 STALE_SECONDS = 60.0
 
 
@@ -53,8 +54,17 @@ class KeywordHit:
     score: float  # BM25 score (unbounded, > 0)
 
 
+def fold_accents(text: str) -> str:
+    """``text`` without combining marks: "López Obrador" -> "Lopez Obrador"."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
 class Analyzer:
-    """Lower-cased words, English stopwords removed, Snowball-stemmed (PyStemmer) when asked."""
+    """Lower-cased words with accents folded ("López" and "Lopez" are one term), English
+    stopwords removed, Snowball-stemmed (PyStemmer) when asked."""
 
     def __init__(self, stemmer_language: str | None = "english") -> None:
         from bm25s.stopwords import STOPWORDS_EN
@@ -68,7 +78,7 @@ class Analyzer:
             self._stemmer = Stemmer.Stemmer(stemmer_language)
 
     def terms(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in self._stop]
+        words = [w for w in _WORD.findall(fold_accents(text.lower())) if w not in self._stop]
         if self._stemmer is None:
             return words
         cache = self._cache

@@ -46,13 +46,15 @@ class RuleCondenser:
     """Deterministic rewrite of follow-ups from the previous user question (see module doc)."""
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
-        previous = ""
+        previous, answer = "", ""
         for turn in history:  # earlier follow-ups are themselves rewritten first
             if turn.role == "user" and turn.content.strip():
-                previous = self._rewrite(turn.content.strip(), previous)
-        return self._rewrite(question.strip(), previous)
+                previous, answer = self._rewrite(turn.content.strip(), previous, answer), ""
+            elif turn.role == "assistant":
+                answer = turn.content
+        return self._rewrite(question.strip(), previous, answer)
 
-    def _rewrite(self, question: str, previous: str) -> str:
+    def _rewrite(self, question: str, previous: str, answer: str = "") -> str:
         if not previous:
             return question
         body = _FOLLOW_UP_START.sub("", question).strip().rstrip("?").strip()
@@ -63,15 +65,49 @@ class RuleCondenser:
                 return _DATE_PHRASE.sub(lambda m: _keep_preposition(m.group(0), body), base,
                                         count=1) + "?"
             return f"{base}, {body}?" if body else previous
-        if _PRONOUN.search(question) or len(content_words(question)) <= 2:
+        # A pronoun, or a short question without a name of its own ("What was said?", not
+        # "What is the capital of Canada?"), leans on the previous turn.
+        own_names = [e for e in map(_strip_question_word, _ENTITY.findall(question))
+                     if e and not e[:1].isdigit()]
+        if _PRONOUN.search(question) or (len(content_words(question)) <= 2 and not own_names):
             own = question.lower()
-            borrowed = [e for e in dict.fromkeys(_ENTITY.findall(previous))
-                        if e.lower() not in own and not _QUESTION_WORD.match(e)]
+            # "he" after "Which Chicago mayor ...?" / "Brandon Johnson, the mayor." is the
+            # answer's name: the answer's names come first, then the previous question's.
+            found = [*_names_in_answer(answer), *map(_strip_question_word,
+                                                     _ENTITY.findall(previous))]
+            borrowed = [e for e in dict.fromkeys(found) if e and e.lower() not in own]
             if not borrowed:
                 borrowed = [w for w in sorted(content_words(previous) - content_words(question))]
             if borrowed:
                 return f"{question.rstrip('?').strip()} ({', '.join(borrowed)})?"
         return question
+
+
+def _strip_question_word(entity: str) -> str:
+    """'Which Chicago' (a question's capitalised start run) -> 'Chicago'."""
+    words = entity.split()
+    while words and _QUESTION_WORD.fullmatch(words[0]):
+        words = words[1:]
+    return " ".join(words)
+
+
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+def _names_in_answer(answer: str) -> list[str]:
+    """Names in an assistant's answer: capitalised runs of two or more words, or one word past
+    a sentence's start (numbers and sentence-initial words like 'More' are not names)."""
+    text = _MARKERS.sub("", answer)
+    out = []
+    for m in _ENTITY.finditer(text):
+        entity = m.group(0).rstrip(".,")
+        if entity[:1].isdigit():
+            continue
+        before = text[:m.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?"
+        if len(entity.split()) >= 2 or not sentence_start:
+            out.append(entity)
+    return out
 
 
 def _keep_preposition(replaced: str, body: str) -> str:

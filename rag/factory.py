@@ -20,7 +20,11 @@ from rag.generators.extractive import ExtractiveGenerator
 from rag.fusion import DuplicateRule
 from rag.generators.llm import LLMGenerator
 from rag.prompts import PromptSet, load_prompts
-from rag.rerank import DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, LinearModel, Reranker
+from rag.answerability import DEFAULT_WEIGHTS as DEFAULT_REFUSAL_WEIGHTS
+from rag.answerability import ModelGate, RefusalGate, ThresholdGate
+from rag.answerability import load_weights as load_refusal_weights
+from rag.rerank import (DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, Reranker,
+                        load_weights)
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.service import AnswerService
 from rag.settings import Settings
@@ -121,9 +125,11 @@ def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet
 
 def build_keyword_index(settings: Settings) -> KeywordIndex | None:
     """The BM25 index beside the Chroma index, current with the store. Built in hybrid mode and
-    for the features reranker (its term statistics); ``None`` otherwise."""
+    for the features reranker and the answerability gate (their term statistics); ``None``
+    otherwise."""
     r = settings.retrieval
-    if r.mode != "hybrid" and not (r.rerank and r.reranker == "features"):
+    if (r.mode != "hybrid" and not (r.rerank and r.reranker == "features")
+            and r.refusal != "model"):
         return None
     try:
         return KeywordIndex(settings.data_dir / "keyword" / settings.store.collection,
@@ -144,8 +150,19 @@ def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker
             return CrossEncoderReranker(r.cross_encoder_path, device=settings.embedding.device)
         case "features":
             assert keyword is not None  # built for this reranker
-            model = LinearModel.load(r.rerank_weights or DEFAULT_WEIGHTS)
+            model = load_weights(r.rerank_weights or DEFAULT_WEIGHTS)
             return FeatureReranker(model, keyword.terms, keyword.idf)
+
+
+def build_gate(settings: Settings, keyword: KeywordIndex | None) -> RefusalGate:
+    r = settings.retrieval
+    if r.refusal == "threshold":
+        return ThresholdGate(r.min_relevance)
+    assert keyword is not None  # built for this gate
+    model = load_refusal_weights(r.refusal_weights or DEFAULT_REFUSAL_WEIGHTS)
+    threshold = (r.min_answerability if r.min_answerability is not None
+                 else float(model.extra["threshold"]))
+    return ModelGate(model, threshold, keyword.terms, keyword.idf)
 
 
 def duplicate_rule(settings: Settings) -> DuplicateRule:
@@ -193,5 +210,6 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         condenser=build_condenser(settings, generator, prompts),
         fallback_share=g.fallback_share,
         trust_model_refusal=g.trust_model_refusal,
+        gate=build_gate(settings, keyword),
     )
     return Pipeline(settings, embedder, store, keyword, retriever, ingest, answers)

@@ -9,10 +9,8 @@ site that has one (none with weights is on PyPI).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from index.errors import ConfigError
 from rag.fusion import Candidate
+from rag.linear import LinearModel
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("rerank_weights.json")
 
@@ -95,35 +94,9 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     return rows
 
 
-@dataclass(frozen=True)
-class LinearModel:
-    """A logistic model over standardised features: ``sigmoid(coef . (x - mean) / scale + bias)``."""
-
-    names: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    bias: float
-
-    def score(self, rows: np.ndarray) -> np.ndarray:
-        z = ((rows - self.mean) / self.scale) @ self.coef + self.bias
-        return 1.0 / (1.0 + np.exp(-z))
-
-    @classmethod
-    def load(cls, path: Path) -> "LinearModel":
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            model = cls(tuple(data["features"]), np.asarray(data["mean"], dtype=np.float64),
-                        np.asarray(data["scale"], dtype=np.float64),
-                        np.asarray(data["coef"], dtype=np.float64), float(data["bias"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"cannot read reranker weights {path}: {exc}") from None
-        if model.names != FEATURES:
-            raise ConfigError(
-                f"reranker weights {path} are for features {list(model.names)}, but this version "
-                f"computes {list(FEATURES)}: refit them with 'python -m eval.fit_reranker'"
-            )
-        return model
+def load_weights(path: Path) -> LinearModel:
+    """The features reranker's weights file, checked against :data:`FEATURES`."""
+    return LinearModel.load(path, FEATURES, "python -m eval.fit_reranker")
 
 
 class FeatureReranker:

@@ -4,10 +4,10 @@ The steps, for ``answer`` and ``stream`` alike:
 
 1. a follow-up is rewritten into a standalone question from the history (``rag.conversation``);
 2. the standalone question is embedded and passages retrieved;
-3. the extractive generator scores the passages' sentences against the question: the best
-   sentence's cosine is the evidence score the relevance gate compares with
-   ``retrieval.min_relevance`` (refusal happens here, before any LLM is called), and its answer is
-   the fallback for LLM backends;
+3. the extractive generator scores the passages' sentences against the question; the refusal
+   gate (``rag.answerability``) scores that evidence and refuses below its threshold (refusal
+   happens here, before any LLM is called); the extractive answer is the fallback for LLM
+   backends;
 4. the configured generator drafts the answer (an LLM streams tokens as it produces them); an LLM
    reply that is the refusal text is honoured when ``generator.trust_model_refusal`` is set;
 5. citation verification checks every sentence against the passages it cites (``rag.verify``);
@@ -28,10 +28,11 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.errors import InputError
+from rag.answerability import RefusalGate, ThresholdGate
 from rag.citations import assemble
 from rag.conversation import Condenser, RuleCondenser
 from rag.generators.base import Draft, GenerationRequest, Generator
-from rag.generators.extractive import ExtractiveGenerator
+from rag.generators.extractive import ExtractiveGenerator, ScoredSentence
 from rag.prompts import PromptSet
 from rag.retrieval import Retriever
 from rag.spans import SpanLocator
@@ -57,13 +58,27 @@ StreamEvent = StreamDelta | StreamDone
 
 
 @dataclass
+class Evidence:
+    """What steps 1-3 gather for one question, before the refusal gate decides."""
+
+    question: str
+    standalone: str
+    request: GenerationRequest
+    sentences: list[ScoredSentence]  # the passages' sentences scored against the question
+    retrieved: list[Passage]  # every retrieved passage; request.passages are the top_k
+    timings: dict[str, float]
+    t0: float
+
+
+@dataclass
 class _Context:
-    """What steps 1-3 produced for one question."""
+    """What steps 1-3 produced for one question the gate let through."""
 
     question: str
     standalone: str
     request: GenerationRequest
     evidence: Draft
+    relevance: float
     retrieved: list[Passage]
     timings: dict[str, float]
     t0: float
@@ -78,13 +93,14 @@ class AnswerService:
                  spans: SpanLocator | None = None,
                  condenser: Condenser | None = None,
                  fallback_share: float = 0.5,
-                 trust_model_refusal: bool = True) -> None:
+                 trust_model_refusal: bool = True,
+                 gate: RefusalGate | None = None) -> None:
         self._embedder = embedder
         self._retriever = retriever
         self._generator = generator
         self._prompts = prompts
         self._top_k = top_k
-        self._min_relevance = min_relevance
+        self._gate = gate or ThresholdGate(min_relevance)
         self._max_question_chars = max_question_chars
         self._evidence = evidence or (generator if isinstance(generator, ExtractiveGenerator)
                                       else ExtractiveGenerator(embedder))
@@ -147,8 +163,10 @@ class AnswerService:
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _prepare(self, question: str, history: Sequence[Turn],
-                 options: AskOptions | None) -> _Context | Answer:
+    def evidence(self, question: str, history: Sequence[Turn] = (),
+                 options: AskOptions | None = None) -> Evidence:
+        """Steps 1-3 without the gate: the standalone question, the retrieved passages and their
+        sentences scored against it (``eval.calibrate`` fits the gate on these)."""
         question = self._validate(question)
         options = options or AskOptions()
         timings: dict[str, float] = {}
@@ -173,18 +191,29 @@ class AnswerService:
         t3 = time.perf_counter()
         timings["retrieve"] = (t3 - t2) * 1000
         request = GenerationRequest(standalone, np.asarray(query_vector), passages)
-        evidence = (self._evidence.generate(request) if passages
-                    else Draft(text="", support=-1.0, refused=True))
+        sentences = self._evidence.score_sentences(request) if passages else []
         timings["evidence"] = (time.perf_counter() - t3) * 1000
-        if evidence.refused or evidence.support < self._min_relevance:
-            return self._refusal(question, standalone, timings, t0, retrieved, evidence.support)
-        return _Context(question, standalone, request, evidence, retrieved, timings, t0)
+        return Evidence(question, standalone, request, sentences, retrieved, timings, t0)
+
+    def _prepare(self, question: str, history: Sequence[Turn],
+                 options: AskOptions | None) -> _Context | Answer:
+        found = self.evidence(question, history, options)
+        t = time.perf_counter()
+        evidence = self._evidence.compose(found.sentences)
+        relevance = self._gate.score(found.standalone, found.sentences,
+                                     found.request.passages)
+        found.timings["gate"] = (time.perf_counter() - t) * 1000
+        if evidence.refused or relevance < self._gate.threshold:
+            return self._refusal(found.question, found.standalone, found.timings, found.t0,
+                                 found.retrieved, relevance)
+        return _Context(found.question, found.standalone, found.request, evidence, relevance,
+                        found.retrieved, found.timings, found.t0)
 
     def _finish(self, ctx: _Context, draft: Draft) -> Answer:
         passages = ctx.request.passages
         if draft.refused and self._trust_model_refusal:
             return self._refusal(ctx.question, ctx.standalone, ctx.timings, ctx.t0,
-                                 ctx.retrieved, ctx.evidence.support)
+                                 ctx.retrieved, ctx.relevance)
         t = time.perf_counter()
         verified = self._verifier.verify(draft.text, passages)
         fallback = False
@@ -197,7 +226,7 @@ class AnswerService:
         ctx.timings["verify"] = (time.perf_counter() - t) * 1000
         if not citations:
             return self._refusal(ctx.question, ctx.standalone, ctx.timings, ctx.t0,
-                                 ctx.retrieved, ctx.evidence.support)
+                                 ctx.retrieved, ctx.relevance)
         ctx.timings["total"] = (time.perf_counter() - ctx.t0) * 1000
         verification = Verification(
             checked=len(verified.sentences) + len(verified.dropped),
@@ -207,7 +236,7 @@ class AnswerService:
                       prompt_version=self._prompts.version, generator=self._generator.name,
                       timings_ms=_rounded(ctx.timings), retrieved=ctx.retrieved,
                       standalone_question=ctx.standalone, verification=verification,
-                      relevance=ctx.evidence.support)
+                      relevance=ctx.relevance)
 
     def _off_topic(self, verified: VerifiedDraft, ctx: _Context) -> bool:
         """Whether an LLM's supported sentences answer something else: none of them comes

@@ -108,10 +108,23 @@ class IngestSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the generator.")
+    refusal: Literal["model", "threshold"] = Field(
+        "model", description="The refusal gate. 'model': the fitted answerability model "
+        "(refusal_weights; its threshold unless min_answerability is set); 'threshold': refuse "
+        "when the best evidence sentence's cosine to the question is below min_relevance.",
+    )
+    refusal_weights: Path | None = Field(
+        None, description="Weights file of the answerability model (from python -m "
+        "eval.calibrate --write-weights); empty for the bundled rag/refusal_weights.json.",
+    )
+    min_answerability: float | None = Field(
+        None, ge=0.0, le=1.0, description="Refuse below this answerability (refusal = 'model'); "
+        "empty for the threshold fitted with the weights. Higher refuses more.",
+    )
     min_relevance: float = Field(
         0.35, ge=-1.0, le=1.0,
-        description="Refuse when the best passage's relevance (cosine of question and its best "
-        "sentence) is below this.",
+        description="With refusal = 'threshold': refuse when the cosine of the question and the "
+        "best evidence sentence is below this.",
     )
     mode: Literal["dense", "hybrid"] = Field(
         "hybrid", description="'dense': Chroma vector search only; 'hybrid': dense and BM25 "

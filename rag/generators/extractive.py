@@ -61,7 +61,11 @@ class ExtractiveGenerator:
         return scored
 
     def generate(self, request: GenerationRequest) -> Draft:
-        scored = self.score_sentences(request)
+        return self.compose(self.score_sentences(request))
+
+    def compose(self, scored: list[ScoredSentence]) -> Draft:
+        """The answer from already scored sentences: the best ones within a margin of the
+        best, near-duplicates left out, each cited."""
         if not scored:
             return Draft(text="", support=-1.0, refused=True)
         ranked = sorted(scored, key=lambda s: (-s.score, s.order))

@@ -1,0 +1,70 @@
+"""The refusal gate's features (pure: no encoder) and the gate on the real sample index."""
+
+import numpy as np
+import pytest
+
+from rag.answerability import FEATURES, ThresholdGate, dates, features
+from rag.generators.extractive import ScoredSentence
+from rag.types import Passage
+
+
+def _terms(text: str) -> list[str]:
+    return [w.strip(".,?").lower() for w in text.split() if len(w.strip(".,?")) > 3]
+
+
+def _idf(terms):
+    return {t: (3.0 if t in {"quell", "books", "october"} else 1.0) for t in terms}
+
+
+LIBRARY = Passage("l#0", "library.txt", "The Quell Valley Library",
+                  "The library opened in 1992 and holds 40,000 books. It closed in March 2020.",
+                  0, 80, 0.6)
+
+
+def row(question: str, sentence: str, dense: float = 0.6) -> dict[str, float]:
+    scored = [ScoredSentence(sentence, 1, 0, dense, 0.5)]
+    return dict(zip(FEATURES, features(question, scored, [LIBRARY], _terms, _idf)))
+
+
+def test_features_measure_what_the_question_asks_against_the_evidence():
+    held = row("How many books does the Quell Valley library hold?",
+               "The library opened in 1992 and holds 40,000 books.")
+    assert held["union_coverage"] > 0.7  # all but "many", "does", "hold" (not "holds")
+    assert held["rarest_found"] == 1.0 and held["number_gap"] == 0.0
+    assert held["names_any"] == 1.0 and held["dates_found"] == 1.0  # the title holds the names
+    # a month the corpus never mentions, a name it does not hold, a count with no number
+    missing = row("How many visitors came to the Zorblatt museum in October?",
+                  "It closed in March 2020 after a long dispute with the town.")
+    assert missing["dates_found"] == 0.0 and missing["names_any"] == 0.0
+    assert missing["rarest_found"] == 0.0 and missing["union_coverage"] < 0.5
+    no_number = row("How many books does the library hold?", "The library is well loved.")
+    assert no_number["number_gap"] == 1.0
+
+
+def test_dates_are_months_and_years_not_lookalike_words():
+    assert dates("Apprehensions in Oct. 2023 and in September") == {"oct", "2023", "sep"}
+    assert dates("May I ask about the decision on the novel by the mayor?") == set()
+    assert dates("It was signed on May 5.") == {"may"}
+
+
+def test_threshold_gate_scores_the_best_sentence_cosine():
+    scored = [ScoredSentence("a b c d", 1, 0, 0.3, 0.0), ScoredSentence("e f g h", 1, 1, 0.7, 0.0)]
+    gate = ThresholdGate(0.5)
+    assert gate.score("q", scored, [LIBRARY]) == 0.7 and gate.threshold == 0.5
+    assert gate.score("q", [], []) == -1.0
+
+
+def test_the_model_gate_separates_the_sample_questions(seeded):
+    """On the real sample index: an answerable question scores above the fitted threshold, the
+    same question without its gold documents and an off-corpus one below it."""
+    from rag.types import AskOptions
+
+    gold = "001_3b16739788f1550a.txt"
+    asked = seeded.answers.answer("Who led the interagency delegation to Mexico in February?")
+    assert not asked.refused and asked.relevance is not None
+    without = seeded.answers.answer("Who led the interagency delegation to Mexico in February?",
+                                    options=AskOptions(exclude_doc_ids=frozenset({gold})))
+    off = seeded.answers.answer("What is the boiling point of liquid nitrogen?")
+    assert off.refused and without.relevance is not None and off.relevance is not None
+    assert max(without.relevance, off.relevance) < asked.relevance
+    assert np.isfinite([asked.relevance, without.relevance, off.relevance]).all()
