@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from index.errors import (
     ConfigError,
@@ -41,8 +42,31 @@ class ApiError(Exception):
         self.kind = kind
 
 
-def error_response(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}})
+def error_response(status: int, kind: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}},
+                        headers=headers)
+
+
+def _problem(err: dict) -> str:
+    """One validation problem as 'where: what', e.g. 'history.0.role: Input should be ...'."""
+    if err.get("type") == "json_invalid":
+        return (f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'decode error')} "
+                f"at character {err.get('loc', ('body', 0))[-1]})")
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {err.get('msg')}"
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path, for the Allow header of a 405 (Starlette's
+    names only the first matching route's methods)."""
+    routes = request.app.router.routes
+    return [method for method in METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                   for route in routes)]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -61,15 +85,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-            problems.append(f"{where}: {err.get('msg')}")
-        return error_response(422, "InvalidRequest", "; ".join(problems))
+        return error_response(422, "InvalidRequest", "; ".join(map(_problem, exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "HTTPError", str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's only 400: a JSON body that is not UTF-8 text
+            return error_response(422, "InvalidRequest", "the request body could not be read: "
+                                  "send UTF-8 JSON with 'Content-Type: application/json'")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(exc.status_code, "HTTPError", str(exc.detail), headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

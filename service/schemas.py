@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from rag.filters import build_filters
 from rag.types import RetrievalFilters, Turn
@@ -21,6 +22,21 @@ class HistoryTurn(BaseModel):
         return Turn(role=self.role, content=self.content)
 
 
+def _date_text(value: object) -> object:
+    # Pydantic would read a number (or a string of digits) as a Unix time; the API takes dates
+    # as ISO text only.
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return value.strip()
+    if value is not None and not isinstance(value, datetime):
+        raise ValueError("give the date as text: YYYY-MM-DD or an ISO date-time such as "
+                         "2024-03-01T12:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_date_text), WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]})]
+
+
 class FiltersIn(BaseModel):
     """Answer only from documents matching every given condition."""
 
@@ -32,11 +48,11 @@ class FiltersIn(BaseModel):
                                     "or of its source path, e.g. 'reports/2024/'.")
     title: str | None = Field(None, min_length=1,
                               description="Case-insensitive substring of the title.")
-    modified_after: datetime | None = Field(None, description="File modified at or after this "
+    modified_after: Moment | None = Field(None, description="File modified at or after this "
                                             "(ISO date or date-time; UTC unless a zone is given).")
-    modified_before: datetime | None = Field(None, description="File modified before this.")
-    indexed_after: datetime | None = Field(None, description="Indexed at or after this.")
-    indexed_before: datetime | None = Field(None, description="Indexed before this.")
+    modified_before: Moment | None = Field(None, description="File modified before this.")
+    indexed_after: Moment | None = Field(None, description="Indexed at or after this.")
+    indexed_before: Moment | None = Field(None, description="Indexed before this.")
 
     def to_filters(self) -> RetrievalFilters:
         """The typed filters; InputError (422) when a date range is empty."""
@@ -210,3 +226,11 @@ class Health(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 413, 415, 422, 503)
 }
+
+
+def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Error responses documented as JSON on a route whose own media type is another (a page):
+    FastAPI would list a ``model`` under the route's media type. Use beside ``ERRORS`` elsewhere,
+    which puts ``ErrorResponse`` in the schema's components."""
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    return {code: {"content": {"application/json": {"schema": ref}}} for code in codes}

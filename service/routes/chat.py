@@ -42,7 +42,10 @@ def _extras(done: AskResponse) -> dict[str, Any]:
             "answer_id": done.answer_id, "standalone_question": done.standalone_question}
 
 
-@router.post("/chat/completions", responses=ERRORS,
+@router.post("/chat/completions",
+             responses={**ERRORS, 200: {"description": "A chat.completion (JSON), or with "
+                                        "stream=true chat.completion.chunk events",
+                                        "content": {"text/event-stream": {}}}},
              summary="OpenAI-compatible chat completion (streaming with stream=true)")
 async def chat_completions(body: ChatCompletionRequest, request: Request, pipeline: PipelineDep,
                            feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,

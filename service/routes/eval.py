@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from index.errors import NotFoundError
 from rag.settings import Settings
 from service.deps import SettingsDep
-from service.schemas import ErrorResponse
+from service.schemas import ErrorResponse, json_errors
 from service.security import ReadAccess
 
 router = APIRouter(prefix="/v1/eval", tags=["eval"])
@@ -34,7 +34,7 @@ def latest(settings: SettingsDep, _: ReadAccess) -> JSONResponse:
     return JSONResponse(json.loads(_latest(settings, ".json").read_text(encoding="utf-8")))
 
 
-@router.get("/latest.html", response_class=HTMLResponse, responses=_ERRORS,
+@router.get("/latest.html", response_class=HTMLResponse, responses=json_errors(401, 403, 404),
             summary="The latest eval report as a page")
 def latest_html(settings: SettingsDep, _: ReadAccess) -> HTMLResponse:
     return HTMLResponse(_latest(settings, ".html").read_text(encoding="utf-8"))
