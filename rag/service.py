@@ -36,6 +36,7 @@ from rag.generators.extractive import ExtractiveGenerator, ScoredSentence
 from rag.prompts import PromptSet
 from rag.retrieval import Retriever
 from rag.spans import SpanLocator
+from rag.text import text_problem
 from rag.types import Answer, AskOptions, Passage, Span, Turn, Verification
 from rag.verify import CitationVerifier, VerifiedDraft
 
@@ -167,7 +168,7 @@ class AnswerService:
                  options: AskOptions | None = None) -> Evidence:
         """Steps 1-3 without the gate: the standalone question, the retrieved passages and their
         sentences scored against it (``eval.calibrate`` fits the gate on these)."""
-        question = self._validate(question)
+        question = self._validate(question, history)
         options = options or AskOptions()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -263,9 +264,14 @@ class AnswerService:
                     out.setdefault(sup.passage, []).append(span)
         return out
 
-    def _validate(self, question: str) -> str:
+    def _validate(self, question: str, history: Sequence[Turn] = ()) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty: send some text to ask about")
+        for what, text in [("the question", question)] + [
+                (f"history turn {i}", t.content) for i, t in enumerate(history)]:
+            problem = text_problem(text)
+            if problem:
+                raise InputError(f"{what} {problem}")
         question = question.strip()
         if len(question) > self._max_question_chars:
             raise InputError(

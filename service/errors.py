@@ -89,9 +89,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400:  # FastAPI's only 400: a JSON body that is not UTF-8 text
-            return error_response(422, "InvalidRequest", "the request body could not be read: "
-                                  "send UTF-8 JSON with 'Content-Type: application/json'")
+        if exc.status_code == 400:  # the body could not be parsed: a bad request like any other
+            return error_response(422, "InvalidRequest", f"the request body could not be read "
+                                  f"({exc.detail}): send UTF-8 JSON with 'Content-Type: "
+                                  "application/json', or multipart/form-data for uploads")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
@@ -99,6 +100,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return error_response(500, "InternalError", "the service failed unexpectedly; the log "
-                              f"has the details under request id {current_request_id()}")
+        return error_response(500, *unexpected(exc))
+
+
+def error_body(exc: Exception) -> dict[str, dict[str, str]]:
+    """The error shape of ``exc`` for a stream already under way (its status is sent): a
+    RagError says what was wrong, anything else is logged and named by the request id."""
+    kind, message = ((type(exc).__name__, str(exc)) if isinstance(exc, RagError)
+                     else unexpected(exc))
+    return {"error": {"type": kind, "message": message}}
+
+
+def unexpected(exc: Exception) -> tuple[str, str]:
+    """Log an unexpected error with its traceback; the error type and message to send."""
+    log.error("unexpected error", exc_info=exc)
+    return "InternalError", ("the service failed unexpectedly; the log has the details under "
+                             f"request id {current_request_id()}")

@@ -6,10 +6,32 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from rag.filters import build_filters
+from rag.text import text_problem
 from rag.types import RetrievalFilters, Turn
+
+
+def _valid_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(f"the text {problem}")
+    return value
+
+
+# Text a user sends that the service stores or searches with (not the question or history,
+# which AnswerService checks for every entry point).
+Text = Annotated[str, AfterValidator(_valid_text)]
 
 
 class HistoryTurn(BaseModel):
@@ -42,12 +64,12 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    doc_ids: list[str] = Field(default_factory=list, max_length=1000,
+    doc_ids: list[Text] = Field(default_factory=list, max_length=1000,
                                description="Exact document ids (paths in the corpus).")
-    path_prefix: str | None = Field(None, min_length=1, description="Start of the document id "
+    path_prefix: Text | None = Field(None, min_length=1, description="Start of the document id "
                                     "or of its source path, e.g. 'reports/2024/'.")
-    title: str | None = Field(None, min_length=1,
-                              description="Case-insensitive substring of the title.")
+    title: Text | None = Field(None, min_length=1,
+                               description="Case-insensitive substring of the title.")
     modified_after: Moment | None = Field(None, description="File modified at or after this "
                                             "(ISO date or date-time; UTC unless a zone is given).")
     modified_before: Moment | None = Field(None, description="File modified before this.")
@@ -81,7 +103,7 @@ class AskRequest(BaseModel):
     history: list[HistoryTurn] = Field(
         default_factory=list, description="Earlier turns of the conversation, oldest first; a "
         "follow-up question is read in their light.")
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to consider.")
+    top_k: StrictInt | None = Field(None, ge=1, le=50, description="Passages to consider.")
     filters: FiltersIn | None = Field(None, description="Metadata filters (all must hold).")
 
     def retrieval_filters(self) -> RetrievalFilters | None:
@@ -157,8 +179,9 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field("rag", description="Any name; the answer comes from the documents.")
-    messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
+    messages: list[ChatMessage] = Field(..., min_length=1, examples=[[
+        {"role": "user", "content": "How many migrants did Border Patrol apprehend in November?"}]])
+    stream: StrictBool = False
 
 
 class DocumentOut(BaseModel):
@@ -201,9 +224,9 @@ class UploadResult(BaseModel):
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answer_id: str = Field(..., min_length=1, max_length=64)
+    answer_id: Text = Field(..., min_length=1, max_length=64)
     rating: Literal["up", "down"]
-    comment: str = Field("", description="Optional: what was good or wrong.")
+    comment: Text = Field("", description="Optional: what was good or wrong.")
 
 
 class FeedbackCreated(BaseModel):

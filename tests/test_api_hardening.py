@@ -65,3 +65,99 @@ def test_schema_documents_each_media_type(live_server):
     assert set(page["200"]["content"]) == {"text/html"}
     r = httpx.get(f"{live_server.url}/v1/eval/latest.html", timeout=30)
     assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+
+
+def test_unpaired_surrogates_and_control_characters_are_422s(live_server):
+    def post(path: str, body: str) -> httpx.Response:
+        return httpx.post(f"{live_server.url}{path}", timeout=30,
+                          content=body.encode("utf-8", "surrogatepass"),
+                          headers={"content-type": "application/json"})
+
+    r = post("/v1/chat/completions", '{"messages": [{"role": "user", "content": "why \\ud800?"}]}')
+    assert r.status_code == 422 and "unpaired surrogate (U+D800)" in error_of(r)["message"]
+    history = '[{"role": "user", "content": "\\udc00 November"}]'
+    for path in ("/v1/ask", "/v1/ask/stream"):
+        r = post(path, '{"question": "and in October?", "history": %s}' % history)
+        assert r.status_code == 422, r.text
+        assert "history turn 0 holds an unpaired surrogate" in error_of(r)["message"]
+    r = post("/v1/ask", '{"question": "what\\u0000 is it?"}')
+    assert r.status_code == 422 and "control character (U+0000)" in error_of(r)["message"]
+    r = post("/v1/ask", '{"question": "what?", "filters": {"path_prefix": "a\\u0007"}}')
+    assert r.status_code == 422 and "filters.path_prefix" in error_of(r)["message"]
+    r = post("/v1/feedback", '{"answer_id": "abc", "rating": "up", "comment": "\\ud83d"}')
+    assert r.status_code == 422 and "comment" in error_of(r)["message"]
+
+
+ADMIN_KEY = "hardening-admin-key-0123456789"
+ADMIN = {"X-API-Key": ADMIN_KEY}
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory, embedder, corpus_dir):
+    """A server of its own (uploads change its index), with an admin key and small limits."""
+    from rag.factory import build_pipeline
+    from service.app import create_app
+    from tests.conftest import LiveServer, make_settings
+
+    settings = make_settings(tmp_path_factory.mktemp("hardening") / "data",
+                             server={"admin_api_key": ADMIN_KEY, "max_upload_files": 2})
+    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline.ingest.sync(corpus_dir / "004_e904c1ee689fa2a3.txt")
+    with LiveServer(create_app(settings, pipeline)) as server:
+        yield server
+
+
+def doc_ids(server) -> list[str]:
+    page = httpx.get(f"{server.url}/v1/documents", timeout=30).json()
+    return [d["doc_id"] for d in page["documents"]]
+
+
+def test_upload_with_a_file_name_too_long_for_the_file_system(uploads):
+    name = "minutes-" + "x" * 300 + ".txt"
+    files = [("files", (name, b"The board meets on the first Monday of each month.", "text/plain"))]
+    r = httpx.post(f"{uploads.url}/v1/documents", files=files, headers=ADMIN, timeout=120)
+    assert r.status_code == 200, r.text
+    assert r.json()["files"][0] == {"doc_id": name, "filename": name, "status": "added",
+                                    "reason": None}
+    doc = httpx.get(f"{uploads.url}/v1/documents/{name}", timeout=30).json()
+    assert doc["text"].startswith("The board meets")
+
+
+@pytest.mark.parametrize("name", [".", "dir/", "a//b.txt", "./a.txt", "a/./b.txt", "x\x7f.txt"])
+def test_upload_refuses_ids_that_are_not_plain_relative_paths(uploads, name):
+    before = doc_ids(uploads)
+    files = [("files", ("ok.txt", b"The canteen closes at 3 pm.", "text/plain"))]
+    r = httpx.post(f"{uploads.url}/v1/documents", files=files, data={"path": name},
+                   headers=ADMIN, timeout=60)
+    assert r.status_code == 422 and error_of(r)["type"] == "InvalidDocumentId"
+    assert doc_ids(uploads) == before
+
+
+def test_upload_refuses_one_id_twice(uploads):
+    before = doc_ids(uploads)
+    files = [("files", ("d.txt", b"The gym opens at 6 am.", "text/plain")),
+             ("files", ("d.txt", b"The gym opens at 7 am.", "text/plain"))]
+    r = httpx.post(f"{uploads.url}/v1/documents", files=files, headers=ADMIN, timeout=60)
+    assert r.status_code == 422 and "'d.txt' is sent twice" in error_of(r)["message"]
+    assert doc_ids(uploads) == before
+
+
+def test_upload_multipart_errors_are_clear(uploads):
+    r = httpx.post(f"{uploads.url}/v1/documents", content=b"garbage", timeout=30,
+                   headers={**ADMIN, "content-type": "multipart/form-data"})
+    assert r.status_code == 422 and "multipart body could not be read" in error_of(r)["message"]
+    files = [("files", (f"f{i}.txt", b"The pool opens at 7 am.", "text/plain")) for i in range(3)]
+    r = httpx.post(f"{uploads.url}/v1/documents", files=files, headers=ADMIN, timeout=60)
+    assert r.status_code == 413 and "the limit is 2" in error_of(r)["message"]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/ask", {"question": NOVEMBER, "top_k": "3"}, "top_k"),
+    ("/v1/ask", {"question": NOVEMBER, "top_k": 3.0}, "top_k"),
+    ("/v1/ask", {"question": NOVEMBER, "top_k": True}, "top_k"),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": NOVEMBER}], "stream": 0},
+     "stream"),
+])
+def test_numbers_and_flags_are_not_coerced(live_server, path, body, field):
+    r = httpx.post(f"{live_server.url}{path}", json=body, timeout=30)
+    assert r.status_code == 422 and error_of(r)["message"].startswith(f"{field}: ")

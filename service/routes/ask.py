@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from index.errors import RagError
 from rag.service import StreamDelta, StreamDone
 from rag.types import AskOptions
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
+from service.errors import error_body
 from service.schemas import ERRORS, AskRequest, AskResponse
 from service.security import ReadAccess
 from service.streaming import sse
@@ -59,7 +59,7 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                         payload = done.model_dump()
                         yield sse("citations", {"citations": payload["citations"]})
                         yield sse("done", payload)
-        except RagError as exc:
-            yield sse("error", {"error": {"type": type(exc).__name__, "message": str(exc)}})
+        except Exception as exc:  # the 200 is sent: say what went wrong in the stream itself
+            yield sse("error", error_body(exc))
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

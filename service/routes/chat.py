@@ -17,11 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from index.errors import InputError, RagError
+from index.errors import InputError
 from rag.service import StreamDelta, StreamDone
 from rag.types import AskOptions, Turn
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
+from service.errors import error_body
 from service.routes.ask import SSE_HEADERS
 from service.schemas import ERRORS, AskResponse, ChatCompletionRequest
 from service.security import ReadAccess
@@ -86,8 +87,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
                     case StreamDone(answer=answer):
                         done = await run_in_threadpool(finish, answer, feedback, metrics)
                         yield chunk({}, "stop", **_extras(done))
-        except RagError as exc:
-            yield chunk({}, "error", error={"type": type(exc).__name__, "message": str(exc)})
+        except Exception as exc:  # the 200 is sent: say what went wrong in the stream itself
+            yield chunk({}, "error", **error_body(exc))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

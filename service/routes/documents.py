@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import SyncReport
 from index.loaders import load_document
@@ -18,6 +19,7 @@ from index.store import DocumentRecord
 from index.types import Document
 from rag.factory import Pipeline
 from rag.settings import ServerSettings
+from rag.text import text_problem
 from service.deps import PipelineDep, SettingsDep
 from service.errors import ApiError
 from service.schemas import (
@@ -35,19 +37,22 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 _UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["files"], "properties": {
         "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                  "description": "One or more files; each one's document id is its file name."},
+                  "description": "One or more files; each one's document id is its file name.",
+                  "examples": [["# Parking rules\n\nStaff may park in lot C after 6 pm.\n"]]},
         "path": {"type": "string", "description": "The document id to use instead of the file "
-                 "name (one file only). Uploading the same id again replaces the document."},
+                 "name (one file only). Uploading the same id again replaces the document.",
+                 "examples": ["policies/parking.md"]},
     }}}}}}
 
 
 def valid_doc_id(doc_id: str) -> str:
-    """A document id as a relative POSIX path: no '..', no absolute path, no control chars."""
-    parts = PurePosixPath(doc_id).parts
-    if (not doc_id or len(doc_id) > 512 or doc_id.startswith("/") or "\\" in doc_id
-            or any(p in ("..", ".") for p in parts) or any(ord(ch) < 32 for ch in doc_id)):
+    """A document id as a relative POSIX path: no '..' or '.' or empty segment, no absolute
+    path, no backslash or control character."""
+    if (not doc_id or len(doc_id) > 512 or "\\" in doc_id or text_problem(doc_id)
+            or any(part in ("", ".", "..") for part in doc_id.split("/"))):
         raise ApiError(422, "InvalidDocumentId", f"{doc_id!r} is not a valid document id: use a "
-                       "relative path like 'policies/leave.md' (no '..', no leading '/')")
+                       "relative path like 'policies/leave.md' (no '..' or '.' segments, no "
+                       "leading, trailing or double '/')")
     return doc_id
 
 
@@ -61,14 +66,18 @@ async def _read_form(request: Request, server: ServerSettings) -> tuple[list[Upl
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "UnsupportedMediaType", "send the files as multipart/form-data in "
                        "the field 'files'")
-    form = await request.form(max_files=server.max_upload_files + 1, max_fields=10)
+    try:
+        form = await request.form(max_files=server.max_upload_files, max_fields=10)
+    except StarletteHTTPException as exc:  # Starlette's parser refused the body
+        if "Too many files" in str(exc.detail):
+            raise ApiError(413, "PayloadTooLarge", f"more than {server.max_upload_files} files "
+                           f"sent; the limit is {server.max_upload_files} per request") from None
+        raise ApiError(422, "InvalidRequest", f"the multipart body could not be read "
+                       f"({exc.detail}): send the files in the field 'files'") from None
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     path = form.get("path")
     if not files:
         raise ApiError(422, "InvalidRequest", "no files: send one or more in the field 'files'")
-    if len(files) > server.max_upload_files:
-        raise ApiError(413, "PayloadTooLarge", f"{len(files)} files sent; the limit is "
-                       f"{server.max_upload_files} per request")
     for f in files:
         if (f.size or 0) > server.max_upload_bytes:
             raise ApiError(413, "PayloadTooLarge", f"{f.filename} is {f.size} bytes; the limit "
@@ -80,6 +89,18 @@ async def _read_form(request: Request, server: ServerSettings) -> tuple[list[Upl
     return files, path or None
 
 
+def _temp_name(filename: str) -> str:
+    """A file name to load the upload under: its own name when the file system takes it (the
+    suffix helps recognise the format, the stem may become the title), else shortened."""
+    name = PurePosixPath(filename).name or "upload"
+    suffix = PurePosixPath(name).suffix
+    suffix = suffix if len(suffix) <= 16 else ""
+    stem = name[: len(name) - len(suffix)]
+    while len((stem + suffix).encode("utf-8", "replace")) > 200:
+        stem = stem[:-1]
+    return (stem or "upload") + suffix
+
+
 def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncReport:
     """Load each upload with the CLI's loaders from a temp file, then index them together."""
     docs: list[Document] = []
@@ -88,9 +109,9 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncRe
         for i, (doc_id, filename, data) in enumerate(uploads):
             folder = Path(tmp) / str(i)
             folder.mkdir()
-            path = folder / (PurePosixPath(filename).name or "upload")
-            path.write_bytes(data)
+            path = folder / _temp_name(filename)
             try:
+                path.write_bytes(data)
                 doc = load_document(path, folder)
             except (ValueError, OSError) as exc:
                 failed[doc_id] = str(exc)
@@ -112,7 +133,11 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
     uploads = []
     for f in files:
         filename = f.filename or "upload"
-        uploads.append((valid_doc_id(path or filename), filename, await f.read()))
+        doc_id = valid_doc_id(path or filename)
+        if any(doc_id == seen for seen, _, _ in uploads):
+            raise ApiError(422, "InvalidRequest", f"{doc_id!r} is sent twice: each document "
+                           "id may appear once per upload")
+        uploads.append((doc_id, filename, await f.read()))
     report = await run_in_threadpool(_ingest, pipeline, uploads)
     outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
     result = UploadResult(added=len(report.added), updated=len(report.updated),
