@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -92,8 +93,21 @@ class FeedbackStore:
             self._local.db = db
         return db
 
-    def _connect(self) -> "_Transaction":
-        return _Transaction(self._connection())
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction on the thread's connection. A database that fails (locked
+        past the timeout, damaged, its tables gone) is a StoreUnavailableError (503), not a 500."""
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"the feedback store {self.path} failed: {exc}") from None
 
     def record_answer(self, answer: Answer) -> str:
         """Remember an answer; return its new ``answer_id``."""
@@ -159,20 +173,6 @@ class FeedbackStore:
                 original_question=question,
                 prompt_version=version,
             )
-
-
-class _Transaction:
-    """``with`` block = one IMMEDIATE transaction on the thread's connection."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 def _without_markers(text: str) -> str:

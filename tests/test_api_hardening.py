@@ -161,3 +161,55 @@ def test_upload_multipart_errors_are_clear(uploads):
 def test_numbers_and_flags_are_not_coerced(live_server, path, body, field):
     r = httpx.post(f"{live_server.url}{path}", json=body, timeout=30)
     assert r.status_code == 422 and error_of(r)["message"].startswith(f"{field}: ")
+
+
+def test_a_failing_feedback_store_is_a_503_and_an_error_event_mid_stream(tmp_path, embedder,
+                                                                         corpus_dir):
+    """The answers table disappears under a running server (a damaged database): /v1/ask says
+    503 with the reason, and a stream that has sent its answer ends with an 'error' event."""
+    import sqlite3
+
+    from rag.factory import build_pipeline
+    from rag.feedback import feedback_path
+    from service.app import create_app
+    from tests.conftest import LiveServer, make_settings
+    from tests.test_service_api import sse_events
+
+    settings = make_settings(tmp_path / "data")
+    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline.ingest.sync(corpus_dir / "004_e904c1ee689fa2a3.txt")
+    with LiveServer(create_app(settings, pipeline)) as server:
+        assert httpx.post(f"{server.url}/v1/ask", json={"question": NOVEMBER},
+                          timeout=60).status_code == 200
+        with sqlite3.connect(feedback_path(settings.data_dir)) as db:
+            db.execute("DROP TABLE feedback")
+            db.execute("DROP TABLE answers")
+        r = httpx.post(f"{server.url}/v1/ask", json={"question": NOVEMBER}, timeout=60)
+        assert r.status_code == 503
+        assert error_of(r) == {"type": "StoreUnavailableError", "message": error_of(r)["message"]}
+        assert "no such table: answers" in error_of(r)["message"]
+        r = httpx.post(f"{server.url}/v1/ask/stream", json={"question": NOVEMBER}, timeout=60)
+        assert r.status_code == 200
+        events = sse_events(r.text)
+        assert [kind for kind, _ in events[:-1]] == ["delta"] * (len(events) - 1)
+        assert "191,000" in "".join(data["text"] for _, data in events[:-1])
+        kind, data = events[-1]
+        assert kind == "error" and data["error"]["type"] == "StoreUnavailableError"
+
+
+def test_an_unexpected_error_mid_stream_is_named_by_the_request_id(caplog):
+    """Anything but a RagError is logged with its traceback and sent without its details."""
+    import contextvars
+
+    from service.errors import error_body
+    from service.logs import start_request
+
+    def in_a_request() -> dict:
+        start_request("req-7")
+        return error_body(KeyError("secret internals"))
+
+    body = contextvars.copy_context().run(in_a_request)
+    assert body["error"]["type"] == "InternalError"
+    assert "req-7" in body["error"]["message"] and "secret" not in body["error"]["message"]
+    assert any(rec.exc_info and "secret internals" in str(rec.exc_info[1])
+               for rec in caplog.records)
