@@ -85,6 +85,9 @@ def load_schema():
         "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True,
                        "database": "none"},
         "phases": {"stateful": {"enabled": False}},
+        # 413 (too many or too large files) is a rejection too.
+        "checks": {"negative_data_rejection": {"expected-statuses": [
+            400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]}},
         "request-timeout": 120,
     })
     return schemathesis.openapi.from_dict(document, config=config)
@@ -128,3 +131,6 @@ def test_index_intact_after_fuzzing(fuzzed: Fuzzed) -> None:
     assert {("POST", "/v1/ask"), ("POST", "/v1/ask/stream"), ("POST", "/v1/chat/completions"),
             ("POST", "/v1/documents"), ("GET", "/v1/documents"),
             ("GET", "/v1/documents/{doc_id:path}")} <= succeeded, succeeded
+    counts = re.findall(r'rag_http_requests_total\{[^}]*status="(\d+)"\} ([\d.]+)', metrics)
+    by_class = {f"{c}xx": sum(float(n) for s, n in counts if s[0] == c) for c in "2345"}
+    print(f"\nthe server answered {sum(by_class.values()):.0f} requests: {by_class}")  # with -s

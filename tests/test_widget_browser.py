@@ -238,3 +238,43 @@ def test_full_page_chat(widget_env, browser):
     expect(page.locator(".msg.bot").first).to_contain_text("191,000", timeout=60_000)
     expect(page.locator(".msg.bot.error")).to_have_count(0)
     page.close()
+
+
+MARKUP_ID = 'facilities/<img src=x onerror="window.__xss=1">gym.txt'
+MARKUP_DOC = (
+    'Gym <img src=y onerror="window.__xss=\'title ran\'"> hours\n\n'
+    'The staff gym opens at 6 am <b onmouseover="window.__xss=\'answer ran\'">on weekdays</b>.\n'
+)
+
+
+def test_markup_in_titles_ids_and_answers_is_text(widget_env, browser):
+    """Markup in a document's title, its id and its text is shown as characters in the
+    citation marker's label, the sources list and the passage viewer, and runs nothing."""
+    from playwright.sync_api import expect
+
+    api, host, _ = widget_env
+    r = httpx.post(f"{api.url}/v1/documents", headers={"X-API-Key": ADMIN_KEY}, timeout=120,
+                   files=[("files", ("gym.txt", MARKUP_DOC.encode(), "text/plain"))],
+                   data={"path": MARKUP_ID})
+    assert r.status_code == 200, r.text
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    ask(page, "When does the staff gym open on weekdays?")
+    bot = page.locator(".msg.bot").first
+    expect(bot.locator(".cite").first).to_be_visible(timeout=60_000)
+    expect(bot).to_contain_text("The staff gym opens at 6 am")
+    source = bot.locator(".sources button").first
+    expect(source).to_contain_text('Gym <img src=y onerror="window.__xss')
+    source.hover()
+    source.click()
+    viewer = page.get_by_role("region", name="Gym")
+    expect(viewer.locator(".vmeta").first).to_contain_text(MARKUP_ID)
+    expect(viewer.locator(".doc")).to_contain_text("<b onmouseover=")
+    page.locator(".doc").hover()
+    assert page.evaluate("window.__xss") is None
+    assert page.locator(".panel img, .panel b").count() == 0
+    assert errors == []
+    page.close()
