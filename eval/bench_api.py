@@ -1,0 +1,212 @@
+"""``POST /v1/ask`` under load: the real service in its own process, driven over loopback HTTP.
+
+``rag serve --corpus CORPUS`` is started on a free 127.0.0.1 port with a fresh data directory
+(``RAG_*`` settings of this process pass through), and waited for (``/readyz``). Every gold
+question (with its history, for follow-ups) is asked once in turn to warm it up, then ``clients``
+threads, each with its own HTTP connection, ask the gold questions round robin for ``seconds``.
+Every request's latency as the client saw it, status and the server's own stage timings are kept.
+Requests/s is successful requests over the time from the start to the last response.
+
+This is the one place ``eval/`` speaks HTTP: it measures the service's speed, and judges no
+answer (the quality eval calls ``AnswerService`` directly).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from eval.bench_report import BenchResult, Goal, fmt_ms, summarize
+from eval.dataset import QAItem, load_qa
+from index.errors import RagError
+
+GOAL_CLIENTS = 8
+START_TIMEOUT = 300.0  # seconds: model load plus the corpus's ingest
+
+
+@dataclass(frozen=True)
+class Request:
+    client: int
+    start_s: float  # since the measured phase began
+    latency_ms: float
+    status: int  # 0: no HTTP response (connection error or timeout)
+    server_ms: dict[str, float] = field(default_factory=dict)  # the body's timings_ms
+
+
+class ServerError(RagError):
+    """The benchmarked service did not start or stopped answering."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float) -> None:
+    """Poll ``url`` until it answers 200; :class:`ServerError` (with the log's tail) if ``proc``
+    exits first or ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.perf_counter() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise ServerError(f"the server process exited ({proc.returncode}) before {url} "
+                              f"answered: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.perf_counter() > deadline:
+            raise ServerError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+class ServiceProcess:
+    """``rag serve`` as a child process; stopped (and waited for) on exit."""
+
+    def __init__(self, corpus: Path, data_dir: Path, log: Path, workers: int = 1) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._cmd = [sys.executable, "-m", "rag.cli", "serve", "--corpus", str(corpus),
+                     "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        self._env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
+        self._log = log
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.start_seconds = 0.0
+
+    def __enter__(self) -> "ServiceProcess":
+        started = time.perf_counter()
+        with open(self._log, "wb") as out:
+            self._proc = subprocess.Popen(self._cmd, env=self._env, stdout=out,
+                                          stderr=subprocess.STDOUT,
+                                          cwd=Path(__file__).resolve().parent.parent)
+        try:
+            wait_for_http(self._proc, f"{self.url}/readyz", self._log, START_TIMEOUT)
+        except ServerError:
+            self.__exit__()
+            raise
+        self.start_seconds = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _body(item: QAItem) -> dict[str, object]:
+    history = item.extra.get("history") or []
+    return {"question": item.question, "history": history} if history else {
+        "question": item.question}
+
+
+def _ask(client: object, item: QAItem, client_id: int, begin: float) -> Request:
+    import httpx
+
+    assert isinstance(client, httpx.Client)
+    t = time.perf_counter()
+    try:
+        response = client.post("/v1/ask", json=_body(item))
+        status = response.status_code
+        timings = response.json().get("timings_ms", {}) if status == 200 else {}
+    except httpx.HTTPError:
+        status, timings = 0, {}
+    return Request(client_id, round(t - begin, 4), round((time.perf_counter() - t) * 1000, 3),
+                   status, {k: float(v) for k, v in timings.items()})
+
+
+def drive(url: str, items: list[QAItem], clients: int, seconds: float) -> tuple[list[Request],
+                                                                                   float]:
+    """``clients`` threads asking round robin until ``seconds`` have passed; returns every
+    request and the measured span (start to the last response), in seconds."""
+    import httpx
+
+    requests: list[Request] = []
+    lock = threading.Lock()
+    begin = time.perf_counter()
+    deadline = begin + seconds
+
+    def client_loop(cid: int) -> None:
+        mine = []
+        with httpx.Client(base_url=url, timeout=60.0) as client:
+            i = cid
+            while time.perf_counter() < deadline:
+                mine.append(_ask(client, items[i % len(items)], cid, begin))
+                i += clients
+        with lock:
+            requests.extend(mine)
+
+    threads = [threading.Thread(target=client_loop, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    span = max((r.start_s + r.latency_ms / 1000 for r in requests), default=seconds)
+    return sorted(requests, key=lambda r: r.start_s), span
+
+
+def derive(requests: list[Request], span: float) -> dict[str, object]:
+    ok = [r for r in requests if r.status == 200]
+    stages = sorted({k for r in ok for k in r.server_ms})
+    return {
+        "requests": len(requests), "ok": len(ok), "errors": len(requests) - len(ok),
+        "span_seconds": round(span, 4),
+        "requests_per_s": round(len(ok) / span, 3) if span > 0 else 0.0,
+        "latency_ms": vars(summarize([r.latency_ms for r in ok])),
+        "server_ms": {k: vars(summarize([r.server_ms[k] for r in ok if k in r.server_ms]))
+                      for k in stages},
+    }
+
+
+def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
+            seconds: float = 30.0, workers: int = 1, warmup: int | None = None) -> BenchResult:
+    import httpx
+
+    items = load_qa(qa)
+    corpus = Path(corpus).resolve()
+    with ServiceProcess(corpus, workdir / "data", workdir / "server.log", workers) as server:
+        with httpx.Client(base_url=server.url, timeout=60.0) as client:
+            warm = [_ask(client, items[i % len(items)], -1, time.perf_counter())
+                    for i in range(len(items) if warmup is None else warmup)]
+        requests, span = drive(server.url, items, clients, seconds)
+    derived = derive(requests, span)
+    latency = summarize([r.latency_ms for r in requests if r.status == 200])
+    result = BenchResult(
+        name="api",
+        params={"clients": clients, "seconds": seconds, "workers": workers,
+                "corpus": str(corpus), "qa": str(Path(qa).resolve()), "questions": len(items),
+                "warmup_requests": len(warm)},
+        raw={"requests": [asdict(r) for r in requests],
+             "warmup": [asdict(r) for r in warm],
+             "server_start_seconds": round(server.start_seconds, 2)},
+        derived=derived,
+        goals=[
+            Goal("api.p50_ms", latency.p50, 150.0, "lower", "ms",
+                 f"POST /v1/ask p50 with {GOAL_CLIENTS} concurrent clients",
+                 clients == GOAL_CLIENTS),
+            Goal("api.requests_per_s", float(derived["requests_per_s"]), 30.0, "higher",
+                 "req/s", f"with {GOAL_CLIENTS} concurrent clients", clients == GOAL_CLIENTS),
+        ],
+    )
+    result.rows.append(("latency", fmt_ms(latency)))
+    result.rows.append(("throughput", f"{derived['ok']} ok / {derived['errors']} errors in "
+                        f"{span:.1f} s = {derived['requests_per_s']:.2f} req/s, {clients} "
+                        f"clients, {workers} worker(s)"))
+    for stage, s in derived["server_ms"].items():  # type: ignore[union-attr]
+        result.rows.append((f"server {stage}", f"p50 {s['p50']:.1f}  p95 {s['p95']:.1f} ms"))
+    if derived["errors"]:
+        result.notes.append(f"{derived['errors']} requests failed (status 0 = no response)")
+    return result
