@@ -43,6 +43,18 @@ def force_offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def let_idle_threads_sleep() -> None:
+    """Make torch's idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``).
+
+    With spinning threads, an encode on a machine with more busy threads than cores (a service
+    answering several requests on 2 cores, or anything else running beside it) waits for
+    descheduled spinners: one question's encode took ~900 ms instead of ~20 ms (see
+    docs/performance.md). libgomp reads the variable once, when torch is first imported, so this
+    runs before that; a value already set in the environment is kept.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def resolve_model(name: str) -> tuple[Path, str]:
     """Return (directory, model id) for a bundled model name or a local model directory."""
     bundled = BUNDLED.get(name.lower().removeprefix("sentence-transformers/"))
@@ -71,6 +83,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "cpu",
                  batch_size: int = 64) -> None:
         force_offline()
+        let_idle_threads_sleep()
         import transformers
         from sentence_transformers import SentenceTransformer
 

@@ -15,11 +15,13 @@ into place; the file ``CURRENT`` names the live folder and is replaced atomicall
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -54,12 +56,18 @@ class KeywordHit:
     score: float  # BM25 score (unbounded, > 0)
 
 
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """A ``str.translate`` table deleting every combining mark (built once, ~0.2 s)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+
+
 def fold_accents(text: str) -> str:
     """``text`` without combining marks: "López Obrador" -> "Lopez Obrador"."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(c))
+    # translate() runs in C: a per-character generator here was ~10% of an answer's CPU time.
+    return unicodedata.normalize("NFKD", text).translate(_combining_marks())
 
 
 class Analyzer:

@@ -201,13 +201,14 @@ def _units(text: str) -> list[tuple[str, tuple[int, int]]]:
 
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def _norm(word: str) -> str:
     """'Mexico's' -> 'mexico', 'U.S.' -> 'us', 'López' -> 'lopez': one form for a name however
     it is punctuated or accented."""
-    word = re.sub(r"['’]s$", "", word)
-    return re.sub(r"[^a-z0-9]", "", fold_accents(word.lower()))
+    return _NOT_ALNUM.sub("", fold_accents(_POSSESSIVE.sub("", word).lower()))
 
 
 def names(sentence: str) -> set[str]:
