@@ -13,8 +13,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
+    field_validator,
 )
 
 from rag.filters import build_filters
@@ -103,8 +103,17 @@ class AskRequest(BaseModel):
     history: list[HistoryTurn] = Field(
         default_factory=list, description="Earlier turns of the conversation, oldest first; a "
         "follow-up question is read in their light.")
-    top_k: StrictInt | None = Field(None, ge=1, le=50, description="Passages to consider.")
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to consider.")
     filters: FiltersIn | None = Field(None, description="Metadata filters (all must hold).")
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # JSON Schema's integer is a number without a fraction (3 or 3.0); pydantic alone
+        # would also take "3" and true.
+        if isinstance(value, (str, bool)):
+            raise ValueError("must be a whole number, not text or true/false")
+        return value
 
     def retrieval_filters(self) -> RetrievalFilters | None:
         return self.filters.to_filters() if self.filters else None
