@@ -81,8 +81,10 @@ def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> d
     from eval.bench_ingest import run_ingest
     from eval.bench_retrieval import run_retrieval
 
+    from eval.report import code_version
+
     _check(args)
-    before = loadavg()
+    before, commit = loadavg(), code_version()  # the code as it was when the run started
     started = time.time()
     results: list[BenchResult] = []
     wanted = BENCHES if args.bench == "all" else (args.bench,)
@@ -107,7 +109,8 @@ def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> d
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
-        "context": {**machine_context(), "loadavg_before": before, "loadavg_after": loadavg()},
+        "context": {**machine_context(), "git_commit": commit, "loadavg_before": before,
+                    "loadavg_after": loadavg()},
         "benchmarks": {r.name: r.to_json() for r in results},
         "goals": goals,
         "table": render_table(results),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from index.coalesce import Coalescer
 from index.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self._model.max_seq_length)
         # Tokenizers are not safe to share across threads mid-call; encoding is serialised.
         self._lock = threading.Lock()
+        # Concurrent callers (the service's requests) share one encoder call.
+        self._coalescer = Coalescer(self._encode, self._lock, max_texts=max(batch_size, 64))
 
     @property
     def encoder(self) -> "SentenceTransformer":
@@ -109,14 +112,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        return self._coalescer.run(list(texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=self.batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def tokenize(self, text: str) -> list[str]:
