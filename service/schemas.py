@@ -19,7 +19,7 @@ from pydantic import (
 
 from rag.filters import build_filters
 from rag.text import text_problem
-from rag.types import RetrievalFilters, Turn
+from rag.types import AskOptions, RetrievalFilters, Turn
 
 
 def _valid_text(value: str) -> str:
@@ -95,14 +95,9 @@ def _timestamp(moment: datetime | None) -> float | None:
     return moment.timestamp()
 
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RetrievalOptionsIn(BaseModel):
+    """What may narrow the retrieval of a question (``/v1/ask`` and ``/v1/chat/completions``)."""
 
-    question: str = Field(..., min_length=1, description="The question to answer.",
-                          examples=["How many migrants did Border Patrol apprehend in November?"])
-    history: list[HistoryTurn] = Field(
-        default_factory=list, description="Earlier turns of the conversation, oldest first; a "
-        "follow-up question is read in their light.")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to consider.")
     filters: FiltersIn | None = Field(None, description="Metadata filters (all must hold).")
 
@@ -117,6 +112,19 @@ class AskRequest(BaseModel):
 
     def retrieval_filters(self) -> RetrievalFilters | None:
         return self.filters.to_filters() if self.filters else None
+
+    def ask_options(self) -> AskOptions:
+        return AskOptions(top_k=self.top_k, filters=self.retrieval_filters())
+
+
+class AskRequest(RetrievalOptionsIn):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, description="The question to answer.",
+                          examples=["How many migrants did Border Patrol apprehend in November?"])
+    history: list[HistoryTurn] = Field(
+        default_factory=list, description="Earlier turns of the conversation, oldest first; a "
+        "follow-up question is read in their light.")
 
 
 class SpanOut(BaseModel):
@@ -182,8 +190,9 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
-    """The OpenAI chat-completions request; sampling options are accepted and ignored."""
+class ChatCompletionRequest(RetrievalOptionsIn):
+    """The OpenAI chat-completions request; sampling options are accepted and ignored. The
+    extra ``top_k`` and ``filters`` fields narrow retrieval as in ``/v1/ask``."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -1,5 +1,7 @@
 """Metadata filters: parsing, matching, and their use through the CLI and the real HTTP API."""
 
+import json
+
 import httpx
 import pytest
 
@@ -87,3 +89,23 @@ def test_cli_filter_errors_exit_2(tmp_path):
     r = rag("ask", NOVEMBER, "--filter", "colour=red", data_dir=tmp_path / "d",
             netlog=tmp_path / "net.txt")
     assert r.returncode == 2 and "unknown key 'colour'" in r.stderr
+
+
+def test_chat_completions_take_the_same_filters(live_server):
+    messages = [{"role": "user", "content": NOVEMBER}]
+    for stream in (False, True):
+        r = httpx.post(f"{live_server.url}/v1/chat/completions", timeout=60, json={
+            "messages": messages, "stream": stream, "filters": {"doc_ids": [COPY]}, "top_k": 3})
+        assert r.status_code == 200, r.text
+        if stream:
+            last = json.loads([ln[6:] for ln in r.text.split("\n\n")
+                               if ln.startswith("data: {")][-1])
+        else:
+            last = r.json()
+        assert not last["refused"] and {c["doc_id"] for c in last["citations"]} == {COPY}
+    r = httpx.post(f"{live_server.url}/v1/chat/completions", timeout=60, json={
+        "messages": messages, "filters": {"modified_after": "2999-01-01"}})
+    assert r.status_code == 200 and r.json()["refused"] and r.json()["citations"] == []
+    r = httpx.post(f"{live_server.url}/v1/chat/completions", timeout=60, json={
+        "messages": messages, "filters": {"colour": "red"}})
+    assert r.status_code == 422 and "filters.colour" in r.json()["error"]["message"]

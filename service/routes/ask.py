@@ -9,7 +9,6 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from rag.service import StreamDelta, StreamDone
-from rag.types import AskOptions
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
@@ -28,7 +27,7 @@ def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics:
         settings: SettingsDep, _: ReadAccess) -> AskResponse:
     # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    options = AskOptions(top_k=body.top_k, filters=body.retrieval_filters())
+    options = body.ask_options()
     answer = pipeline.answers.answer(body.question, history, options)
     return finish(answer, feedback, metrics)
 
@@ -45,7 +44,7 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
     ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    options = AskOptions(top_k=body.top_k, filters=body.retrieval_filters())
+    options = body.ask_options()
     stream = await AnswerStream(request, pipeline, body.question, history, options).start()
 
     async def events() -> AsyncIterator[str]:

@@ -1,7 +1,8 @@
 """POST /v1/chat/completions: the OpenAI chat-completions protocol, answered from the documents.
 
 The last message must be the user's question; earlier user and assistant messages are the
-history, system messages are ignored. The answer is the message content (with its ``[n]``
+history, system messages are ignored. The extra ``top_k`` and ``filters`` fields narrow
+retrieval exactly as in ``/v1/ask``. The answer is the message content (with its ``[n]``
 markers); the citations, the refusal flag and the answer id ride in extra top-level fields
 (``citations``, ``refused``, ``answer_id``), and in the final chunk when streaming.
 """
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from index.errors import InputError
 from rag.service import StreamDelta, StreamDone
-from rag.types import AskOptions, Turn
+from rag.types import Turn
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
@@ -56,7 +57,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not body.stream:
-        answer = await run_in_threadpool(pipeline.answers.answer, question, history, AskOptions())
+        answer = await run_in_threadpool(pipeline.answers.answer, question, history,
+                                           body.ask_options())
         done = await run_in_threadpool(finish, answer, feedback, metrics)
         return {
             "id": ident, "object": "chat.completion", "created": created, "model": body.model,
@@ -65,7 +67,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             **_extras(done),
         }
-    stream = await AnswerStream(request, pipeline, question, history, AskOptions()).start()
+    stream = await AnswerStream(request, pipeline, question, history, body.ask_options()).start()
 
     def chunk(delta: dict[str, str], finish_reason: str | None = None,
               **extra: Any) -> str:
