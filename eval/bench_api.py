@@ -75,7 +75,7 @@ class ServiceProcess:
     def __init__(self, corpus: Path, data_dir: Path, log: Path, workers: int = 1) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._cmd = [sys.executable, "-m", "rag.cli", "serve", "--corpus", str(corpus),
+        self._cmd = [sys.executable, "-m", "cli", "serve", "--corpus", str(corpus),
                      "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         self._env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
         self._log = log

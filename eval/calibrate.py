@@ -101,7 +101,7 @@ def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = Tr
     def add(case_id: str, answerable: bool, item: QAItem, options: AskOptions | None) -> None:
         ev = pipeline.answers.evidence(item.question, _history(item), options)
         assert pipeline.keyword is not None
-        rows.append(features(ev.standalone, ev.sentences, ev.request.passages,
+        rows.append(features(ev.standalone, ev.sentences, ev.passages,
                              pipeline.keyword.terms, pipeline.keyword.idf))
         ids.append(case_id)
         labels.append(1.0 if answerable else 0.0)

@@ -7,19 +7,14 @@ because what is left is supported, not because it says so.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eval.metrics import lexical_support
 from index.embedder import Embedder
+from rag import markers
 from rag.text import split_sentences
 
-_MARKER = re.compile(r"\[(\d+)\]")
-# A sentence ends after its markers, where the next sentence starts: "... [1] The next".
-# Text in brackets followed by lower case or punctuation (a paper's "[31] .") does not end one.
-_PIECE_END = re.compile(r"(?<=\])\s+(?=[A-Z0-9\"“(])")
-_WORDS = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -30,16 +25,9 @@ class SentenceSupport:
 
 
 def answer_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
-    """Split an answer into (sentence without markers, its markers); markers end a sentence."""
-    out: list[tuple[str, tuple[int, ...]]] = []
-    for piece in _PIECE_END.split(answer.strip()):
-        markers = tuple(int(m) for m in _MARKER.findall(piece))
-        text = " ".join(_MARKER.sub(" ", piece).split())
-        if out and not _WORDS.search(text):  # a stray "." after a reference: same sentence
-            out[-1] = (out[-1][0] + text, out[-1][1] + markers)
-        elif text:
-            out.append((text, markers))
-    return out
+    """Split an answer into (sentence without markers, its markers), by the product's one marker
+    parser (``rag.markers``); only the judgement of support is the eval's own."""
+    return [(text, tuple(found)) for text, found in markers.marked_sentences(answer)]
 
 
 class SupportChecker:

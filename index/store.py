@@ -85,12 +85,6 @@ class DocumentRecord:
         )
 
 
-@dataclass(frozen=True)
-class ScoredChunk:
-    chunk: Chunk
-    score: float  # cosine similarity of query and chunk vectors
-
-
 def make_client(mode: str, data_dir: Path, host: str = "127.0.0.1", port: int = 8001,
                 ssl: bool = False, headers: dict[str, str] | None = None) -> Any:
     """A Chroma client with telemetry off: persistent under ``data_dir`` or HTTP to a server."""
@@ -352,10 +346,13 @@ class ChromaStore:
         return {cid: np.asarray(vec, dtype=np.float32)
                 for cid, vec in zip(page["ids"], page["embeddings"])}
 
-    def visible(self, scored: Sequence[ScoredChunk]) -> list[ScoredChunk]:
-        """Keep only chunks of committed document versions (see the module docstring)."""
-        committed = self.committed_hashes(s.chunk.doc_id for s in scored)
-        return [s for s in scored if committed.get(s.chunk.doc_id) == s.chunk.doc_hash]
+    def committed(self, chunks: Sequence[Chunk]) -> list[tuple[Chunk, DocumentRecord]]:
+        """The chunks of committed document versions, in their order, each with its document's
+        record (one manifest read). The one committed-only read: every query path filters its
+        hits through it, so an uncommitted or replaced version is never seen (module docstring)."""
+        records = self.records(c.doc_id for c in chunks)
+        return [(c, records[c.doc_id]) for c in chunks
+                if c.doc_id in records and records[c.doc_id].content_hash == c.doc_hash]
 
 
 def chunk_from_node(node: Any) -> Chunk:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
+from rag import markers
 from rag.types import Citation, Passage, Span
-
-MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
 def assemble(draft_text: str, passages: Sequence[Passage],
@@ -22,10 +20,9 @@ def assemble(draft_text: str, passages: Sequence[Passage],
     numbering: dict[int, int] = {}
     citations: list[Citation] = []
 
-    def renumber(m: re.Match[str]) -> str:
-        original = int(m.group(1))
+    def renumber(original: int) -> int | None:
         if not 1 <= original <= len(passages):
-            return ""
+            return None
         if original not in numbering:
             numbering[original] = len(numbering) + 1
             p = passages[original - 1]
@@ -33,7 +30,7 @@ def assemble(draft_text: str, passages: Sequence[Passage],
                                       text=p.text, start=p.start, end=p.end, score=p.score,
                                       chunk_id=p.chunk_id,
                                       spans=tuple(spans.get(original, ()))))
-        return f" [{numbering[original]}]"
+        return numbering[original]
 
-    text = MARKER.sub(renumber, draft_text).strip()
+    text = markers.renumber(draft_text, renumber)
     return text, citations

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from rag import markers
 from rag.prompts import PromptSet
 from rag.text import content_words
 from rag.types import Turn
@@ -91,13 +92,12 @@ def _strip_question_word(entity: str) -> str:
     return " ".join(words)
 
 
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def _names_in_answer(answer: str) -> list[str]:
     """Names in an assistant's answer: capitalised runs of two or more words, or one word past
     a sentence's start (numbers and sentence-initial words like 'More' are not names)."""
-    text = _MARKERS.sub("", answer)
+    text = markers.strip(answer)
     out = []
     for m in _ENTITY.finditer(text):
         entity = m.group(0).rstrip(".,")

@@ -18,7 +18,7 @@ from rag.embedding_cache import CachedEmbedder
 from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.fusion import DuplicateRule
-from rag.generators.llm import LLMGenerator
+from rag.generators.llm import ChatModel, LLMGenerator
 from rag.prompts import PromptSet, load_prompts
 from rag.answerability import DEFAULT_WEIGHTS as DEFAULT_REFUSAL_WEIGHTS
 from rag.answerability import ModelGate, RefusalGate, ThresholdGate
@@ -27,6 +27,16 @@ from rag.rerank import (DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, 
                         load_weights)
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.service import AnswerService
+from rag.stages import Stage
+from rag.stages.assemble import Assemble
+from rag.stages.condense import Condense
+from rag.stages.embed import Embed
+from rag.stages.evidence import Evidence
+from rag.stages.gate import Gate
+from rag.stages.generate import Generate
+from rag.stages.retrieve import Retrieve
+from rag.stages.spans import Spans
+from rag.stages.verify import Verify
 from rag.settings import Settings
 from rag.spans import SpanLocator
 from rag.verify import CitationVerifier
@@ -94,9 +104,15 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
 
 
 def build_generator(settings: Settings, embedder: Embedder,
-                    prompts: PromptSet | None = None) -> Generator:
+                    prompts: PromptSet | None = None, *, chat: ChatModel | None = None) -> Generator:
+    """The generator ``generator.name`` names; ``chat`` replaces an LLM backend's model."""
     g = settings.generator
     prompts = prompts or load_prompts(g.prompt_version)
+    if chat is not None:
+        if g.name == "extractive":
+            raise ConfigError("a chat model was given but generator.name is 'extractive': name "
+                              "the LLM backend it stands in for ('llamacpp' or 'openai')")
+        return LLMGenerator(g.name, chat, prompts, g.max_passage_chars)
     match g.name:
         case "extractive":
             return ExtractiveGenerator(embedder, max_sentences=g.max_sentences)
@@ -180,8 +196,40 @@ def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
     return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
 
 
-def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
-    """Load the model (unless given one), open the store and wire every stage."""
+def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
+                 retriever: HybridRetriever, keyword: KeywordIndex | None,
+                 prompts: PromptSet, chat: ChatModel | None = None) -> AnswerService:
+    """The answering sequence (rag.stages) and the service that runs it."""
+    g = settings.generator
+    sentences = CachedEmbedder(embedder)  # passage sentences: scored, then verified
+    generator = build_generator(settings, sentences, prompts, chat=chat)
+    extractive = (generator if isinstance(generator, ExtractiveGenerator)
+                  else ExtractiveGenerator(sentences, max_sentences=g.max_sentences))
+    verifier = CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
+                                g.verification)
+    stages: list[Stage] = [
+        Condense(build_condenser(settings, generator, prompts)),
+        Embed(embedder),
+        Retrieve(retriever, settings.retrieval.top_k),
+        Evidence(extractive),
+        Gate(build_gate(settings, keyword)),
+        Generate(None if generator is extractive else generator, prompts),
+        Verify(verifier, sentences, fallback_share=g.fallback_share,
+               trust_model_refusal=g.trust_model_refusal),
+        Spans(SpanLocator(store, build_cleaner(settings))),  # the ingest's rules: exact offsets
+    ]
+    return AnswerService(stages, Assemble(prompts, generator.name),
+                         prompt_version=prompts.version, generator_name=generator.name,
+                         max_question_chars=settings.server.max_question_chars)
+
+
+def build_pipeline(settings: Settings, embedder: Embedder | None = None, *,
+                   chat: ChatModel | None = None) -> Pipeline:
+    """Load the model (unless given one), open the store and wire every stage.
+
+    ``chat`` stands in for the LLM backend that ``generator.name`` names ('llamacpp' or
+    'openai'): the rest of the pipeline is built exactly as in production around it (tests
+    inject a scripted model this way, as httpx takes a transport)."""
     prompts = load_prompts(settings.generator.prompt_version)
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
@@ -190,26 +238,6 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         keyword.refresh(store)
     ingest = build_ingest(settings, store, embedder, keyword)
     retriever = build_retriever(settings, store, embedder, keyword)
-    g = settings.generator
-    sentences = CachedEmbedder(embedder)  # passage sentences: scored, then verified
-    generator = build_generator(settings, sentences, prompts)
-    evidence = (generator if isinstance(generator, ExtractiveGenerator)
-                else ExtractiveGenerator(sentences, max_sentences=g.max_sentences))
-    answers = AnswerService(
-        embedder=embedder,
-        retriever=retriever,
-        generator=generator,
-        prompts=prompts,
-        top_k=settings.retrieval.top_k,
-        min_relevance=settings.retrieval.min_relevance,
-        max_question_chars=settings.server.max_question_chars,
-        evidence=evidence,
-        verifier=CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
-                                  g.verification),
-        spans=SpanLocator(store, build_cleaner(settings)),  # the ingest's rules: exact offsets
-        condenser=build_condenser(settings, generator, prompts),
-        fallback_share=g.fallback_share,
-        trust_model_refusal=g.trust_model_refusal,
-        gate=build_gate(settings, keyword),
-    )
+    answers = build_stages(settings, embedder=embedder, store=store, retriever=retriever,
+                           keyword=keyword, prompts=prompts, chat=chat)
     return Pipeline(settings, embedder, store, keyword, retriever, ingest, answers)

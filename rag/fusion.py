@@ -41,16 +41,17 @@ def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, 
     return fused
 
 
-def fuse(dense: Sequence[tuple[Chunk, float]], keyword: Sequence[tuple[Chunk, float]],
+def fuse(dense: Sequence[Chunk], keyword: Sequence[tuple[Chunk, float]],
          k: float, dense_weight: float, keyword_weight: float) -> list[Candidate]:
-    """Merge both ranked lists (each best first) into candidates ordered by RRF score."""
+    """Merge the dense ranking and the keyword (chunk, BM25 score) ranking, each best first,
+    into candidates ordered by RRF score (the dense cosine is filled in later, from vectors)."""
     by_id: dict[str, Candidate] = {}
-    for rank, (chunk, score) in enumerate(dense, start=1):
-        by_id[chunk.chunk_id] = Candidate(chunk, dense=score, dense_rank=rank)
+    for rank, chunk in enumerate(dense, start=1):
+        by_id[chunk.chunk_id] = Candidate(chunk, dense_rank=rank)
     for rank, (chunk, score) in enumerate(keyword, start=1):
         cand = by_id.setdefault(chunk.chunk_id, Candidate(chunk))
         cand.bm25, cand.keyword_rank = score, rank
-    fused = rrf([(dense_weight, [c.chunk_id for c, _ in dense]),
+    fused = rrf([(dense_weight, [c.chunk_id for c in dense]),
                  (keyword_weight, [c.chunk_id for c, _ in keyword])], k)
     for cand in by_id.values():
         cand.fused = cand.score = fused.get(cand.chunk.chunk_id, 0.0)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import ConfigError
+from rag import markers
 from rag.types import Passage
 
 PROMPTS_ROOT = Path(__file__).resolve().parent.parent / "prompts"
@@ -30,7 +31,7 @@ class PromptSet:
 
     def is_refusal(self, reply: str) -> bool:
         """Whether a model's reply is, or opens with, the refusal text (loosely compared)."""
-        reply, refusal = _loose(re.sub(r"\[\d+\]", "", reply)), _loose(self.refusal)
+        reply, refusal = _loose(markers.strip(reply)), _loose(self.refusal)
         return bool(refusal) and reply.startswith(refusal[: max(20, len(refusal) // 2)])
 
 

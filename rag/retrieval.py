@@ -7,7 +7,6 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -60,7 +59,9 @@ class DenseSearch:
         )
 
     def search(self, question: str, query_vector: np.ndarray, n: int,
-               allowed_doc_ids: Collection[str] | None) -> list[tuple[Chunk, float]]:
+               allowed_doc_ids: Collection[str] | None) -> list[Chunk]:
+        """The ``n`` nearest chunks, best first (their cosine is computed from the stored
+        vectors by the retriever, not recovered from llama-index's score)."""
         from llama_index.core.schema import QueryBundle
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
@@ -71,9 +72,7 @@ class DenseSearch:
         retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
         results = retriever.retrieve(QueryBundle(query_str=question,
                                                  embedding=query_vector.tolist()))
-        # Chroma returns cosine distance; llama-index turns it into exp(-distance).
-        return [(chunk_from_node(r.node), 1.0 + math.log(max(r.score or 1e-12, 1e-12)))
-                for r in results]
+        return [chunk_from_node(r.node) for r in results]
 
 
 @dataclass(frozen=True)
@@ -136,26 +135,24 @@ class HybridRetriever:
         return candidates
 
     def _committed(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Drop chunks of uncommitted or replaced document versions and note each kept one's
-        near-duplicate group (one manifest read)."""
-        records = self._store.records(c.chunk.doc_id for c in candidates)
+        """Drop chunks of uncommitted or replaced document versions (the store's committed-only
+        read) and note each kept one's near-duplicate group."""
+        by_id = {c.chunk.chunk_id: c for c in candidates}
         kept = []
-        for c in candidates:
-            record = records.get(c.chunk.doc_id)
-            if record is not None and record.content_hash == c.chunk.doc_hash:
-                c.group = getattr(record, "dup_group", None) or None
-                kept.append(c)
+        for chunk, record in self._store.committed([c.chunk for c in candidates]):
+            candidate = by_id[chunk.chunk_id]
+            candidate.group = record.dup_group or None
+            kept.append(candidate)
         return kept
 
     def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray) -> None:
-        """Stored vectors of all candidates (one batched read), and the cosine of keyword-only
-        hits from them."""
+        """Stored vectors of all candidates (one batched read) and every candidate's cosine
+        with the question, computed from them (both vectors are unit length)."""
         vectors = self._store.chunk_vectors([c.chunk.chunk_id for c in candidates])
         q = np.asarray(query_vector, dtype=np.float32)
         for c in candidates:
             c.vector = vectors.get(c.chunk.chunk_id)
-            if c.dense is None:
-                c.dense = float(c.vector @ q) if c.vector is not None else 0.0
+            c.dense = float(c.vector @ q) if c.vector is not None else 0.0
 
 
 def _passage(c: Candidate) -> Passage:

@@ -40,10 +40,10 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import fold_accents
+from rag import markers
 from rag.text import STOPWORDS, content_words, instruction_like, split_sentences
 from rag.types import Passage
 
-MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _SPACE = re.compile(r"\s+")
 
@@ -89,8 +89,8 @@ class VerifiedDraft:
         """The draft rewritten with only supporting markers, dropped sentences left out."""
         parts = []
         for s in self.sentences:
-            markers = "".join(f" [{sup.passage}]" for sup in s.supports)
-            parts.append(f"{s.text}{markers}")
+            cites = "".join(f" [{sup.passage}]" for sup in s.supports)
+            parts.append(f"{s.text}{cites}")
         return " ".join(parts)
 
     @property
@@ -110,7 +110,7 @@ class CitationVerifier:
         self._mode = mode
 
     def verify(self, draft_text: str, passages: Sequence[Passage]) -> VerifiedDraft:
-        claims = split_claims(draft_text)
+        claims = markers.marked_sentences(draft_text)
         result = VerifiedDraft()
         if not claims:
             return result
@@ -120,13 +120,13 @@ class CitationVerifier:
         claim_vecs, unit_vecs = vectors[: len(claims)], vectors[len(claims):]
         sims = claim_vecs @ unit_vecs.T if len(flat) else np.zeros((len(claims), 0))
         bounds = np.cumsum([0] + [len(us) for us in units])
-        for ci, (claim, markers) in enumerate(claims):
+        for ci, (claim, named) in enumerate(claims):
             scores = [self._support(claim, n, passages[n - 1], units[n - 1],
                                     sims[ci, bounds[n - 1]:bounds[n]])
                       for n in range(1, len(passages) + 1)]
-            valid = [m for m in dict.fromkeys(markers) if 1 <= m <= len(passages)]
+            valid = [m for m in dict.fromkeys(named) if 1 <= m <= len(passages)]
             cited = [scores[m - 1] for m in valid if scores[m - 1].supported]
-            removed = len(markers) - len(cited)
+            removed = len(named) - len(cited)
             if not cited:
                 best = max((s for s in scores if s.supported), key=lambda s: s.score,
                            default=None)
@@ -161,32 +161,6 @@ class CitationVerifier:
                      and dense >= self._min_dense)
         return Support(n, round(lexical, 4), round(dense, 4), numbers_ok, units[best][1],
                        supported, names_ok)
-
-
-def split_claims(text: str) -> list[tuple[str, list[int]]]:
-    """Split a draft into (sentence without markers, marker numbers that follow it).
-
-    Markers may stand before or after the sentence's final punctuation ("... [1]." or
-    "... . [1]"); both belong to the sentence they close.
-    """
-    out: list[tuple[str, list[int]]] = []
-    for sentence in split_sentences(_markers_before_stop(text)):
-        markers = [int(m) for m in MARKER.findall(sentence.text)]
-        bare = MARKER.sub("", sentence.text).strip()
-        bare = re.sub(r"\s+([.!?,;:])", r"\1", bare)
-        if len(content_words(bare)) == 0:
-            if out and markers:  # a stray marker on its own line closes the previous sentence
-                out[-1][1].extend(markers)
-            continue
-        out.append((bare, markers))
-    return out
-
-
-def _markers_before_stop(text: str) -> str:
-    """Move ". [1]" to " [1]." so sentence splitting keeps markers with their sentence; a marker
-    followed by a capital with no stop between also ends its sentence."""
-    text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", text)
-    return re.sub(r"(\])[ \t]+(?=[A-Z\"“])", r"\1\n", text)
 
 
 def _units(text: str) -> list[tuple[str, tuple[int, int]]]:

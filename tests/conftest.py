@@ -1,33 +1,49 @@
-"""Shared fixtures. The whole suite runs with non-loopback network access blocked."""
+"""Shared fixtures. The whole suite runs with non-loopback network access blocked, and isolated
+from the developer's settings: every ``RAG_*`` variable of the product is cleared and ``RAG_CONFIG``
+points at an empty file, so neither the environment nor a ``./rag.toml`` changes what is tested."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
-import threading
-import time
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SUPPORT = Path(__file__).resolve().parent / "support"
-SHARED = Path(os.environ.get("RAG_SHARED_DIR", ROOT.parent / "shared"))
-CORPUS = SHARED / "corpus"
+from tests.helpers import (CORPUS, HARNESS_VARIABLES, ROOT, SUPPORT, LiveServer, free_port,
+                           make_settings)
+
+
+def _isolate_environment() -> None:
+    for name in [n for n in os.environ if n.startswith("RAG_") and n not in HARNESS_VARIABLES]:
+        del os.environ[name]
+    empty = Path(tempfile.mkdtemp(prefix="rag-tests-")) / "empty.toml"
+    empty.write_text("")
+    os.environ["RAG_CONFIG"] = str(empty)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+_isolate_environment()
 NETLOG = Path(os.environ.setdefault("RAG_NETLOG", str(ROOT / "test-artifacts" / "netlog.txt")))
 NETLOG.parent.mkdir(parents=True, exist_ok=True)
 NETLOG.write_text("")
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
 sys.path.insert(0, str(SUPPORT))
 import sitecustomize  # noqa: E402,F401  (installs the network guard in this process)
 
 
-def network_attempts() -> list[str]:
-    return [line for line in NETLOG.read_text().splitlines() if line]
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the real model, a server or a browser are ``slow``; ``pytest -m "not slow"``
+    is the inner loop. A test is slow when it uses a fixture of SLOW_FIXTURES or is marked."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+SLOW_FIXTURES = {"embedder", "seeded", "live_server", "openai_server"}
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +59,6 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"sample corpus not found at {CORPUS} (set RAG_SHARED_DIR)")
     return CORPUS
-
-
-def make_settings(data_dir: Path, **overrides):
-    from rag.settings import load_settings
-
-    return load_settings(data_dir=data_dir, **overrides)
 
 
 @pytest.fixture
@@ -74,38 +84,6 @@ def corpus_copy(tmp_path: Path, corpus_dir: Path) -> Path:
     for f in target.iterdir():
         f.chmod(0o644)
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """The real app under uvicorn on a free loopback port, in a background thread."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.time() + 30
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -144,12 +122,3 @@ def openai_server(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def pipeline_with_generator(seeded, **generator):
-    """A pipeline over the seeded index (same store and model) with another generator."""
-    from rag.factory import build_pipeline
-
-    settings = seeded.settings.model_copy(
-        update={"generator": seeded.settings.generator.model_copy(update=generator)})
-    return build_pipeline(settings, embedder=seeded.embedder)

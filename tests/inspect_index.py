@@ -14,7 +14,7 @@ from pathlib import Path
 def main(data_dir: str, vector_json: str) -> None:
     from llama_index.core.vector_stores.types import VectorStoreQuery
 
-    from index.store import ChromaStore, ScoredChunk, chunk_from_node, make_client
+    from index.store import ChromaStore, chunk_from_node, make_client
 
     store = ChromaStore.existing(make_client("embedded", Path(data_dir)), "documents")
     assert store is not None
@@ -22,14 +22,14 @@ def main(data_dir: str, vector_json: str) -> None:
     versions = {f"{d}@{h}": n for (d, h), n in store.stored_versions().items()}
     query = VectorStoreQuery(query_embedding=json.loads(vector_json), similarity_top_k=15)
     result = store.vector_store.query(query)
-    scored = [ScoredChunk(chunk_from_node(n), 0.0) for n in result.nodes or []]
-    visible = store.visible(scored)
+    hits = [chunk_from_node(n) for n in result.nodes or []]
+    visible = store.committed(hits)  # the read the retriever filters its candidates through
     print(json.dumps({
         "records": {d: {"hash": r.content_hash, "chunks": r.chunk_count, "dup_group": r.dup_group}
                     for d, r in records.items()},
         "versions": versions,
-        "hits": [f"{s.chunk.doc_id}@{s.chunk.doc_hash}" for s in visible],
-        "hit_count_raw": len(scored),
+        "hits": [f"{c.doc_id}@{c.doc_hash}" for c, _ in visible],
+        "hit_count_raw": len(hits),
     }))
 
 

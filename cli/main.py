@@ -1,0 +1,172 @@
+"""The ``rag`` command: the composition root of the product. Index commands (ingest,
+documents, status) live in cli/index_commands.py; ask, serve, feedback and eval here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.errors import RagError
+from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Question answering with citations over your documents."
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file (else $RAG_CONFIG or ./rag.toml)")
+    parser.add_argument("--data-dir", type=Path, help="index directory (RAG_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    add_index_commands(sub)
+
+    p = sub.add_parser("ask", help="answer a question from the index")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, help="passages to consider")
+    p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="answer only from matching documents (repeatable; all must hold): "
+                   "doc_id=ID (repeat for several), path=PREFIX, title=TEXT, "
+                   "modified_after/modified_before/indexed_after/indexed_before=YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
+    p.add_argument("--host", help="bind address (default from settings: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default from settings: 8000)")
+    p.add_argument("--corpus", type=Path, help="ingest this folder before serving")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, each "
+                   "loading the model once (default 1)")
+
+    p = sub.add_parser("feedback", help="the ratings staff gave to answers")
+    fsub = p.add_subparsers(dest="feedback_command", required=True)
+    p = fsub.add_parser("export", help="rated answers as candidate gold Q&A pairs (qa.jsonl)")
+    p.add_argument("--out", type=Path, help="write here (default: standard output)")
+    p.add_argument("--rating", choices=["up", "down", "any"], default="up",
+                   help="which ratings: 'up' (default) gives gold candidates, 'down' questions "
+                   "to review")
+
+    p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
+    p.add_argument("--corpus", type=Path, help="corpus folder")
+    p.add_argument("--qa", type=Path, help="qa.jsonl with the gold pairs")
+    p.add_argument("--report", type=Path, help="write the JSON report here (and the HTML "
+                   "report beside it, .html)")
+    p.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    p.add_argument("--sample", type=int, metavar="N", help="evaluate N questions evenly spaced "
+                   "through the file (after --limit)")
+    p.add_argument("--baseline", type=Path, help="compare with this report; exit 1 when a "
+                   "metric falls by more than its tolerance")
+    p.add_argument("--update-baseline", action="store_true", help="write this run as the "
+                   "new --baseline")
+    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+                   help="how far METRIC may fall (repeatable), e.g. answer.contains_gold=0.05")
+    p.add_argument("--tolerances", type=Path, help="JSON or TOML file of metric tolerances")
+    p.add_argument("--generator", help="answer with this generator (generator.name)")
+    p.add_argument("--variants", help="comma-separated configurations to compare in one run "
+                   "over one index, e.g. dense,full (default: full)")
+    p.add_argument("--variants-file", type=Path, help="TOML file of [name] tables of "
+                   "settings overrides, defining more variants")
+    p.add_argument("--compare", type=Path, metavar="REPORT", help="compare an existing "
+                   "report with --baseline instead of running the questions")
+
+    p = sub.add_parser("eval-import", help="turn a SQuAD file or a BEIR folder into a corpus "
+                       "folder plus qa.jsonl")
+    p.add_argument("format", choices=["squad", "beir"])
+    p.add_argument("source", type=Path, help="SQuAD .json file, or BEIR folder")
+    p.add_argument("out", type=Path, help="new folder: writes out/corpus/ and out/qa.jsonl")
+    p.add_argument("--split", default="test", help="BEIR qrels split (qrels/SPLIT.tsv)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.config:
+        os.environ["RAG_CONFIG"] = str(args.config)
+    try:
+        return _run(args)
+    except RagError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `rag ask ... | head`
+        return 0
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202
+    from rag.settings import load_settings
+
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    return load_settings(**overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.command == "serve":
+        from service.server import serve
+
+        return serve(settings, host=args.host, port=args.port, corpus=args.corpus,
+                     workers=args.workers)
+    if args.command == "feedback":
+        return _feedback_export(settings, args.out, args.rating)
+    if args.command == "eval":
+        from eval.command import EvalRequest, run_eval_command
+
+        return run_eval_command(settings, EvalRequest(
+            corpus=args.corpus, qa=args.qa, report=args.report, baseline=args.baseline,
+            update_baseline=args.update_baseline, generator=args.generator, limit=args.limit,
+            sample=args.sample,
+            variants=args.variants, variants_file=args.variants_file,
+            tolerances=args.tolerance, tolerance_file=args.tolerances, compare_only=args.compare))
+    if args.command == "eval-import":
+        from eval.importers import import_beir, import_squad
+
+        count = (import_squad(args.source, args.out) if args.format == "squad"
+                 else import_beir(args.source, args.out, args.split))
+        print(f"{count} questions: {args.out / 'qa.jsonl'}, documents in {args.out / 'corpus'}")
+        return 0
+    if args.command in INDEX_COMMANDS:
+        return run_index_command(args, settings)
+
+    from rag.factory import build_pipeline
+    from rag.filters import parse_cli_filters
+
+    # Checked before the model loads, so a mistyped filter fails at once.
+    filters = parse_cli_filters(args.filter) if args.command == "ask" else None
+    pipeline = build_pipeline(settings)
+    if args.command == "ask":
+        from rag.types import AskOptions
+
+        options = AskOptions(top_k=args.top_k, filters=filters)
+        answer = pipeline.answers.answer(args.question, options=options)
+        if args.json:
+            print(json.dumps(answer.to_public(), indent=2, ensure_ascii=False))
+        else:
+            print(answer.answer)
+            for c in answer.citations:
+                print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _feedback_export(settings, out: Path | None, rating: str) -> int:  # noqa: ANN001
+    from rag.feedback import FeedbackStore, feedback_path
+
+    path = feedback_path(settings.data_dir)
+    if not path.is_file():
+        raise RagError(f"no feedback yet: {path} does not exist (the service creates it)")
+    lines = [c.to_json() + "\n" for c in FeedbackStore(path).export_gold(rating)]  # type: ignore[arg-type]
+    if out is None:
+        sys.stdout.writelines(lines)
+    else:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text("".join(lines), encoding="utf-8")
+        tmp.replace(out)
+        print(f"wrote {len(lines)} candidate Q&A pairs to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

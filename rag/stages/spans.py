@@ -1,0 +1,31 @@
+"""Stage 8: the exact text supporting each kept sentence, as offsets into the original document
+(rag.spans maps the cleaned passage's offsets back through the cleaning)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rag.spans import SpanLocator
+from rag.stages.state import AnswerState
+from rag.types import Span
+
+
+class Spans:
+    name = "spans"
+
+    def __init__(self, locator: SpanLocator) -> None:
+        self._locator = locator
+
+    def run(self, state: AnswerState) -> Iterable[str]:
+        assert state.verified is not None
+        out: dict[int, list[Span]] = {}
+        for sentence in state.verified.kept:
+            for sup in sentence.supports:
+                passage = state.passages[sup.passage - 1]
+                a, b = sup.span
+                start, end = self._locator.locate(passage, a, b)
+                span = Span(start=start, end=end, text=passage.text[a:b], support=sup.score)
+                if all((s.start, s.end) != (start, end) for s in out.get(sup.passage, [])):
+                    out.setdefault(sup.passage, []).append(span)
+        state.spans = out
+        return ()

@@ -1,0 +1,48 @@
+"""What one question gathers on its way through the stages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.generators.base import Draft, GenerationRequest
+from rag.generators.extractive import ScoredSentence
+from rag.types import Answer, AskOptions, Passage, Span, Turn
+from rag.verify import VerifiedDraft
+
+
+@dataclass
+class AnswerState:
+    """The question and everything the stages found for it. Each field is filled by the stage
+    named beside it; a stage only reads fields of the stages before it."""
+
+    question: str  # validated
+    history: Sequence[Turn]
+    options: AskOptions
+    streaming: bool = False  # the caller wants the answer text as it is produced
+    standalone: str = ""  # condense: the follow-up rewritten as a question of its own
+    query_vector: np.ndarray | None = None  # embed
+    retrieved: list[Passage] = field(default_factory=list)  # retrieve: ranked candidates
+    passages: list[Passage] = field(default_factory=list)  # retrieve: the top_k, numbered 1..k
+    sentences: list[ScoredSentence] = field(default_factory=list)  # evidence: scored sentences
+    evidence: Draft | None = None  # evidence: the extractive answer (and LLM fallback)
+    relevance: float | None = None  # gate: the refusal gate's score of the evidence
+    draft: Draft | None = None  # generate: the generator's answer with markers
+    verified: VerifiedDraft | None = None  # verify: the draft's supported sentences
+    fallback: bool = False  # verify: the extractive answer replaced the draft
+    spans: dict[int, list[Span]] = field(default_factory=dict)  # spans: by passage number
+    answer: Answer | None = None  # assemble
+    refused: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds by stage name
+
+    def refuse(self) -> None:
+        """Stop here: the documents do not answer the question."""
+        self.refused = True
+
+    @property
+    def request(self) -> GenerationRequest:
+        """What a generator is given: the standalone question, its vector, the passages."""
+        assert self.query_vector is not None, "the embed stage runs before this"
+        return GenerationRequest(self.standalone, np.asarray(self.query_vector), self.passages)

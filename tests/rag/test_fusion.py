@@ -1,0 +1,161 @@
+"""Fusion, duplicate collapse and reranker logic on small hand-made cases (no model)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from eval.logistic import fit_logistic
+from index.errors import ConfigError
+from index.types import Chunk
+from rag.fusion import (
+    Candidate,
+    DuplicateRule,
+    collapse_duplicates,
+    fuse,
+    overlap,
+    rrf,
+    shingles,
+)
+from rag.linear import LinearModel
+from rag.rerank import FEATURES, FeatureReranker, features, load_weights
+
+
+def chunk(cid: str, text: str = "", doc: str | None = None, title: str = "", index: int = 0,
+          **meta) -> Chunk:
+    return Chunk(chunk_id=cid, doc_id=doc or cid, doc_hash="h", title=title, text=text or cid,
+                 start=0, end=len(text or cid), index=index, metadata=meta)
+
+
+def test_rrf_sums_weighted_reciprocal_ranks():
+    fused = rrf([(1.0, ["a", "b", "c"]), (2.0, ["c", "a"])], k=10)
+    assert fused["a"] == pytest.approx(1 / 11 + 2 / 12)
+    assert fused["b"] == pytest.approx(1 / 12)
+    assert fused["c"] == pytest.approx(1 / 13 + 2 / 11)
+    assert sorted(fused, key=fused.get, reverse=True) == ["c", "a", "b"]
+
+
+def test_fuse_merges_lists_and_keeps_both_scores():
+    a, b, c = chunk("a"), chunk("b"), chunk("c")
+    cands = fuse([a, b], [(c, 12.0), (b, 7.0)], k=60, dense_weight=1.0,
+                 keyword_weight=1.0)
+    assert [x.chunk.chunk_id for x in cands] == ["b", "a", "c"]  # b is in both lists
+    by_id = {x.chunk.chunk_id: x for x in cands}
+    assert (by_id["b"].dense_rank, by_id["b"].bm25, by_id["b"].keyword_rank) == (2, 7.0, 2)
+    assert by_id["c"].dense_rank is None and by_id["c"].keyword_rank == 1
+    # a tie in fused score (a and c both rank 1 once) is broken by the chunk id
+    assert by_id["a"].fused == pytest.approx(by_id["c"].fused)
+
+
+def test_fuse_weights_can_favour_one_list():
+    a, c = chunk("a"), chunk("c")
+    keyword_first = fuse([a], [(c, 5.0)], k=60, dense_weight=0.5, keyword_weight=1.0)
+    dense_first = fuse([a], [(c, 5.0)], k=60, dense_weight=1.0, keyword_weight=0.5)
+    assert [x.chunk.chunk_id for x in keyword_first] == ["c", "a"]
+    assert [x.chunk.chunk_id for x in dense_first] == ["a", "c"]
+
+
+STORY = ("In December, Border Patrol agents apprehended more than 225,000 migrants who crossed "
+         "the southern border, the highest monthly total on record, officials said on Tuesday.")
+
+
+def test_near_duplicates_collapse_to_the_better_ranked_copy():
+    copy = Candidate(chunk("copy", "Officials said: " + STORY + " More to come.", doc="004"))
+    original = Candidate(chunk("orig", STORY, doc="002"))
+    other = Candidate(chunk("other", "The delegation met the Mexican president in Mexico City "
+                            "to discuss trade, fentanyl and the reopening of rail crossings."))
+    ranked = [original, other, copy]
+    assert overlap(shingles(copy.chunk.text), shingles(original.chunk.text)) == 1.0
+    assert [c.chunk.chunk_id for c in collapse_duplicates(ranked, DuplicateRule())] \
+        == ["orig", "other"]
+    assert len(collapse_duplicates(ranked, DuplicateRule(text=1.01))) == 3
+    assert [c.chunk.chunk_id for c in collapse_duplicates(ranked, DuplicateRule(), limit=1)] \
+        == ["orig"]
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_vectors_and_duplicate_groups_catch_rewritten_copies():
+    # two outlets' rewrites of one story share no wording but point the same way
+    a = Candidate(chunk("a", "Agents stopped 225,000 people in December.", doc="002"),
+                  vector=unit(1, 0.45, 0), group="002")
+    b = Candidate(chunk("b", "December saw a record of border arrests.", doc="004"),
+                  vector=unit(1, 0, 0.1), group="002")
+    c = Candidate(chunk("c", "Another chunk of the same story document.", doc="004"),
+                  vector=unit(1, 0, 0.05), group="002")
+    cosine_ab = float(a.vector @ b.vector)
+    assert 0.8 <= cosine_ab < 0.95
+    assert len(collapse_duplicates([a, b], DuplicateRule())) == 1  # same group, close enough
+    assert len(collapse_duplicates([a, b], DuplicateRule(group_cosine=1.01))) == 2
+    assert len(collapse_duplicates([a, b], DuplicateRule(cosine=cosine_ab,
+                                                         group_cosine=1.01))) == 1
+    # chunks of one document are never collapsed by the group rule
+    assert len(collapse_duplicates([b, c], DuplicateRule(cosine=1.01))) == 2
+
+
+def terms(text: str) -> list[str]:
+    return [w.strip(".,?").lower() for w in text.split() if len(w) > 2]
+
+
+def idf(ts):
+    return {t: 1.0 for t in ts}
+
+
+def test_features_measure_term_coverage_title_and_ranks():
+    c1 = Candidate(chunk("c1", "Shirley Temple served as Chief of Protocol.", title="Shirley Temple",
+                         index=0), dense=0.7, dense_rank=1, fused=0.03)
+    c2 = Candidate(chunk("c2", "A film about a teenage girl.", title="Kiss and Tell", index=2),
+                   bm25=4.0, keyword_rank=1, fused=0.015)
+    rows = features("Which protocol post did Shirley Temple hold?", [c1, c2], terms, idf)
+    f = {name: rows[:, i] for i, name in enumerate(FEATURES)}
+    assert rows.shape == (2, len(FEATURES))
+    assert f["dense"].tolist() == [0.7, 0.0]
+    assert f["dense_rr"].tolist() == [1.0, 0.0] and f["keyword_rr"].tolist() == [0.0, 1.0]
+    assert f["bm25_rel"].tolist() == [0.0, 1.0]
+    assert f["rrf_rel"].tolist() == [1.0, 0.5]
+    # question terms: which protocol post did shirley temple hold -> 7 terms
+    assert f["coverage"][0] == pytest.approx(3 / 7) and f["coverage"][1] == 0.0
+    assert f["bigram"][0] == pytest.approx(1 / 6)  # "shirley temple"
+    assert f["title_in_question"].tolist() == [1.0, 0.0]
+    assert f["first_chunk"].tolist() == [1.0, 0.0]
+
+
+def test_logistic_fit_learns_a_separating_feature_and_reranks_by_it():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, FEATURES.index("coverage")] > 0).astype(float)
+    model = fit_logistic(x, y, FEATURES, l2=0.1)
+    coef = dict(zip(FEATURES, model.coef))
+    assert coef["coverage"] == max(coef.values()) and coef["coverage"] > 1.0
+    assert ((model.score(x) > 0.5) == (y == 1)).mean() > 0.95
+
+    good = Candidate(chunk("good", "shirley temple protocol"), dense=0.1, dense_rank=2,
+                     fused=0.01)
+    bad = Candidate(chunk("bad", "nothing relevant here"), dense=0.2, dense_rank=1, fused=0.02)
+    coverage_only = LinearModel(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
+                                np.eye(len(FEATURES))[FEATURES.index("coverage")] * 5, 0.0)
+    ranked = FeatureReranker(coverage_only, terms, idf).rerank(
+        "shirley temple protocol", np.zeros(3), [bad, good])
+    assert [c.chunk.chunk_id for c in ranked] == ["good", "bad"]
+    assert ranked[0].score > ranked[1].score
+
+
+def test_weights_for_other_features_are_refused(tmp_path):
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"features": ["dense"], "mean": [0], "scale": [1], "coef": [1],
+                                "bias": 0}))
+    with pytest.raises(ConfigError, match="refit"):
+        load_weights(path)
+    path.write_text("{")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_weights(path)
+
+
+def test_bundled_weights_load():
+    from rag.rerank import DEFAULT_WEIGHTS
+
+    model = load_weights(DEFAULT_WEIGHTS)
+    assert model.names == FEATURES and np.isfinite(model.coef).all()

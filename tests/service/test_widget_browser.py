@@ -1,0 +1,281 @@
+"""The chat widget in real headless Chromium, embedded by one script tag in a page of another
+origin: streaming, citations with the supporting span, feedback, follow-ups, states, XSS safety.
+Screenshots land in test-artifacts/screenshots/ (never in the tree); scripts/update-screenshots.sh
+writes the ones docs/screenshots/ keeps (linked from the README)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import ROOT, LiveServer, free_port, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("RAG_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+READ_KEY = "widget-read-key-0123456789"
+ADMIN_KEY = "widget-admin-key-0123456789"
+NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
+XSS_DOC = (
+    "Staff canteen hours\n\nThe staff canteen serves lunch from noon until 2 pm on weekdays. "
+    '<script>window.__xss = "script ran"</script> '
+    '<img src="x" onerror="window.__xss = \'onerror ran\'"> '
+    "Visitors must sign in at reception before entering the canteen.\n"
+)
+HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Intranet</title>
+<style>* {{ font-family: serif !important; }} button {{ background: rgb(255, 105, 180) !important; }}</style>
+</head><body><h1>Staff intranet</h1><p>Some page the widget is embedded in.</p>
+<button id="host-button">A host page button</button>
+<script src="{api}/widget.js" data-api-key="{key}" defer></script></body></html>"""
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium at /usr/bin/chromium (scripts/test.sh installs it as root)",
+)
+
+
+class HostPage:
+    """A plain web server of another origin serving the page that embeds the widget."""
+
+    def __init__(self, html: str, port: int) -> None:
+        body = html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.url = f"http://127.0.0.1:{port}/intranet.html"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "HostPage":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def widget_env(tmp_path_factory, embedder, corpus_dir):
+    from rag.factory import build_pipeline
+    from service.app import create_app
+
+    host_port = free_port()
+    settings = make_settings(
+        tmp_path_factory.mktemp("widget") / "data",
+        server={"read_api_key": READ_KEY, "admin_api_key": ADMIN_KEY,
+                "cors_origins": [f"http://127.0.0.1:{host_port}"]},
+    )
+    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline.ingest.sync(corpus_dir)
+    app = create_app(settings, pipeline)
+    with LiveServer(app) as api:
+        r = httpx.post(f"{api.url}/v1/documents", headers={"X-API-Key": ADMIN_KEY}, timeout=120,
+                       files=[("files", ("canteen.txt", XSS_DOC.encode(), "text/plain"))],
+                       data={"path": "facilities/canteen.txt"})
+        assert r.status_code == 200, r.text
+        with HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY), host_port) as page:
+            yield api, page, app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def ask(page, question: str) -> None:
+    page.get_by_role("textbox", name="Your question").fill(question)
+    page.get_by_role("textbox", name="Your question").press("Enter")
+
+
+def test_widget_end_to_end(widget_env, browser):
+    from playwright.sync_api import expect
+
+    api, host, app = widget_env
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1100, "height": 800},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    asked: list[dict] = []
+    page.on("request", lambda req: asked.append(req.post_data_json)
+            if req.url.endswith("/v1/ask/stream") and req.method == "POST" else None)
+    page.goto(host.url)
+    page.evaluate("""() => { window.__deltas = []; window.__answers = [];
+        document.addEventListener('rag:delta', e => window.__deltas.push(e.detail.text));
+        document.addEventListener('rag:answer', e => window.__answers.push(e.detail)); }""")
+
+    # Closed: only the launcher; the host page's loud button styles do not reach into it.
+    launcher = page.get_by_role("button", name="Open Ask the documents")
+    expect(launcher).to_be_visible()
+    assert page.locator("#host-button").evaluate("b => getComputedStyle(b).backgroundColor") \
+        == "rgb(255, 105, 180)"
+    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(31, 95, 191)"
+    page.screenshot(path=str(SHOTS / "widget-closed.png"))
+
+    # Open: the focus goes to the question box; the answer streams in with citation markers.
+    launcher.click()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "rag-question"
+    ask(page, NOVEMBER)
+    bot = page.locator(".msg.bot").first
+    expect(bot.locator(".cite").first).to_be_visible(timeout=60_000)
+    expect(bot).to_contain_text("191,000")
+    answer = page.evaluate("window.__answers[0]")
+    assert "".join(page.evaluate("window.__deltas")) == answer["answer"]
+    expect(page.get_by_role("status").filter(has_text="Answer:")).to_have_count(1)
+    page.screenshot(path=str(SHOTS / "widget-answer.png"))
+
+    # A citation opens the cited passage with the supporting span highlighted.
+    bot.locator(".cite").first.click()
+    viewer = page.get_by_role("region", name=answer["citations"][0]["title"][:20])
+    expect(viewer).to_be_visible()
+    support = viewer.locator("mark.support")
+    expect(support).to_contain_text("191,000")
+    passage = viewer.locator("mark").all_inner_texts()
+    assert len(support.inner_text()) < len("".join(passage))  # the span, not the whole passage
+    expect(viewer.get_by_role("link", name="Show the whole document")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "widget-citation.png"))
+    page.keyboard.press("Escape")  # closes the viewer, focus back on the marker
+    expect(viewer).to_be_hidden()
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "cite"
+
+    # Copy and feedback with a comment, stored tied to this answer.
+    bot.get_by_role("button", name="Copy answer").click()
+    expect(bot).to_contain_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == answer["answer"]
+    bot.get_by_role("button", name="Helpful", exact=True).click()
+    bot.get_by_role("textbox", name="Comment (optional)").fill("exactly what I needed")
+    bot.get_by_role("button", name="Send feedback").click()
+    expect(bot).to_contain_text("Thanks for the feedback.")
+    exported = list(app.state.feedback.export_gold("up"))
+    assert [c.id for c in exported] == [f"feedback_{answer['answer_id']}"]
+    assert exported[0].comment == "exactly what I needed"
+
+    # A follow-up carries the conversation so far.
+    ask(page, "Who did Blinken meet?")
+    expect(page.locator(".msg.bot")).to_have_count(2)
+    expect(page.locator(".msg.bot").nth(1)).not_to_have_attribute("aria-busy", "true",
+                                                                   timeout=60_000)
+    assert asked[1]["history"] == [{"role": "user", "content": NOVEMBER},
+                                   {"role": "assistant", "content": answer["answer"]}]
+
+    # Refused, in plain words.
+    ask(page, "What is the capital of Canada?")
+    refused = page.locator(".msg.bot.refused")
+    expect(refused).to_contain_text("The documents do not say.", timeout=60_000)
+    page.screenshot(path=str(SHOTS / "widget-refused.png"))
+
+    # An error offers a retry; offline is shown and blocks sending.
+    ask(page, "x" * 2001)
+    failed = page.locator(".msg.bot.error")
+    expect(failed).to_contain_text("limit is 2000", timeout=30_000)
+    expect(failed.get_by_role("button", name="Retry")).to_be_focused()
+    context.set_offline(True)
+    expect(page.get_by_role("alert")).to_contain_text("You are offline")
+    expect(page.get_by_role("button", name="Ask", exact=True)).to_be_disabled()
+    context.set_offline(False)
+    expect(page.get_by_role("button", name="Ask", exact=True)).to_be_enabled()
+
+    # A new conversation starts empty, without history.
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.locator(".msg")).to_have_count(0)
+
+    # A document holding <script> and onerror= shows the characters and runs nothing.
+    ask(page, "When does the staff canteen serve lunch?")
+    bot = page.locator(".msg.bot").first
+    expect(bot.locator(".cite").first).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.__answers.at(-1).citations[0].doc_id") == "facilities/canteen.txt"
+    assert asked[-1]["history"] == []
+    bot.locator(".cite").first.click()
+    doc = page.get_by_role("region", name="Staff canteen hours").locator(".doc")
+    expect(doc).to_contain_text("<script>window.__xss")  # short: shown whole at once
+    expect(doc).to_contain_text("onerror=\"window.__xss")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator(".doc img, .doc script").count() == 0
+
+    # Phone width: the panel fits the screen.
+    page.set_viewport_size({"width": 375, "height": 740})
+    box = page.locator(".panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    expect(page.get_by_role("textbox", name="Your question")).to_be_in_viewport()
+    assert errors == []
+    context.close()
+
+
+def test_full_page_chat(widget_env, browser):
+    from playwright.sync_api import expect
+
+    api, _, _ = widget_env
+    page = browser.new_page()
+    page.goto(f"{api.url}/")
+    expect(page.get_by_role("main", name="Ask the documents")).to_be_visible()
+    expect(page.get_by_role("button", name="Open Ask the documents")).to_have_count(0)
+    ask(page, NOVEMBER)  # no key on the page: the service says it needs one, and takes it
+    expect(page.locator(".msg.bot.error")).to_contain_text("API key", timeout=30_000)
+    page.get_by_role("textbox", name="API key").fill(READ_KEY)
+    page.get_by_role("button", name="Use key").click()
+    expect(page.locator(".msg.bot").first).to_contain_text("191,000", timeout=60_000)
+    expect(page.locator(".msg.bot.error")).to_have_count(0)
+    page.close()
+
+
+MARKUP_ID = 'facilities/<img src=x onerror="window.__xss=1">gym.txt'
+MARKUP_DOC = (
+    'Gym <img src=y onerror="window.__xss=\'title ran\'"> hours\n\n'
+    'The staff gym opens at 6 am <b onmouseover="window.__xss=\'answer ran\'">on weekdays</b>.\n'
+)
+
+
+def test_markup_in_titles_ids_and_answers_is_text(widget_env, browser):
+    """Markup in a document's title, its id and its text is shown as characters in the
+    citation marker's label, the sources list and the passage viewer, and runs nothing."""
+    from playwright.sync_api import expect
+
+    api, host, _ = widget_env
+    r = httpx.post(f"{api.url}/v1/documents", headers={"X-API-Key": ADMIN_KEY}, timeout=120,
+                   files=[("files", ("gym.txt", MARKUP_DOC.encode(), "text/plain"))],
+                   data={"path": MARKUP_ID})
+    assert r.status_code == 200, r.text
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    ask(page, "When does the staff gym open on weekdays?")
+    bot = page.locator(".msg.bot").first
+    expect(bot.locator(".cite").first).to_be_visible(timeout=60_000)
+    expect(bot).to_contain_text("The staff gym opens at 6 am")
+    source = bot.locator(".sources button").first
+    expect(source).to_contain_text('Gym <img src=y onerror="window.__xss')
+    source.hover()
+    source.click()
+    viewer = page.get_by_role("region", name="Gym")
+    expect(viewer.locator(".vmeta").first).to_contain_text(MARKUP_ID)
+    expect(viewer.locator(".doc")).to_contain_text("<b onmouseover=")
+    page.locator(".doc").hover()
+    assert page.evaluate("window.__xss") is None
+    assert page.locator(".panel img, .panel b").count() == 0
+    assert errors == []
+    page.close()
