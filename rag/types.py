@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its relevance score. ``start``/``end`` index the document text."""
+    """A retrieved chunk. ``score`` is the cosine of the question's and the chunk's vectors;
+    ``start``/``end`` index the document text."""
 
     chunk_id: str
     doc_id: str
@@ -116,7 +117,8 @@ class Answer:
     # The question that was actually retrieved for: a follow-up rewritten from the history.
     standalone_question: str | None = None
     verification: Verification = field(default_factory=Verification)
-    # The relevance gate's evidence score (cosine of the question and the best sentence).
+    # The refusal gate's score of the evidence: the answerability model's probability under the
+    # default ModelGate, the best evidence sentence's cosine under ThresholdGate.
     relevance: float | None = None
 
     def to_public(self) -> dict[str, object]:

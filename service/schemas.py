@@ -176,7 +176,10 @@ class AskResponse(BaseModel):
     prompt_version: str
     generator: str
     timings_ms: dict[str, float] = Field(..., description="Milliseconds per pipeline stage.")
-    relevance: float | None = Field(None, description="Evidence score the refusal gate used.")
+    relevance: float | None = Field(None, description="The refusal gate's score of the evidence: "
+                                     "under the default answerability model a probability (0-1, "
+                                     "refused below its threshold); under the threshold gate the "
+                                     "best evidence sentence's cosine.")
     verification: VerificationOut | None = None
 
 
@@ -264,9 +267,24 @@ class Health(BaseModel):
     status: str
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 413, 415, 422, 503)
+_ERROR_MEANINGS = {
+    401: "API key missing or wrong",
+    403: "read key on an admin route, or no admin key configured",
+    404: "no such document, answer or report",
+    409: "the index is busy (another process holds its write lock: retry when that ingest "
+         "ends) or was built with another embedding model",
+    413: "upload too large or too many files",
+    415: "not multipart, or only unsupported file types",
+    422: "bad request: the message says which field and why",
+    503: "the store is unreachable or the service is still starting",
 }
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": _ERROR_MEANINGS[code]}
+    for code in (401, 403, 404, 413, 415, 422, 503)
+}
+# Routes that write the index: a concurrent ingest holds its lock (409).
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 409: {"model": ErrorResponse, "description": _ERROR_MEANINGS[409]}}
 
 
 def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:

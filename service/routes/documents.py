@@ -24,6 +24,7 @@ from service.deps import PipelineDep, SettingsDep
 from service.errors import ApiError
 from service.schemas import (
     ERRORS,
+    WRITE_ERRORS,
     DocumentOut,
     DocumentPage,
     DocumentText,
@@ -122,7 +123,7 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncRe
     return report
 
 
-@router.post("", response_model=UploadResult, responses={**ERRORS, 207: {"model": UploadResult}},
+@router.post("", response_model=UploadResult, responses={**WRITE_ERRORS, 207: {"model": UploadResult}},
              openapi_extra=_UPLOAD_SCHEMA,
              summary="Upload and index files (re-uploading an id replaces the document)")
 async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
@@ -180,7 +181,7 @@ def get_document(doc_id: str, pipeline: PipelineDep, _: ReadAccess) -> DocumentT
     return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id))
 
 
-@router.delete("/{doc_id:path}", responses=ERRORS, summary="Remove a document from the index")
+@router.delete("/{doc_id:path}", responses=WRITE_ERRORS, summary="Remove a document from the index")
 def delete_document(doc_id: str, pipeline: PipelineDep, _: AdminAccess) -> dict[str, object]:
     # Through IngestService: takes the write lock and refreshes the near-duplicate groups and the
     # keyword index, like `rag documents delete`.

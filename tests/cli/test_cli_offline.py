@@ -10,6 +10,10 @@ import httpx
 
 from tests.helpers import SUPPORT, network_attempts
 from tests.helpers import run_cli as rag
+import pytest
+
+# Subprocesses that load the model, or whole eval runs: not in the fast subset.
+pytestmark = pytest.mark.slow
 
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 

@@ -13,6 +13,9 @@ import pytest
 from eval import bench
 from eval.bench_retrieval import write_synthetic
 
+# Subprocesses that load the model, or whole eval runs: not in the fast subset.
+pytestmark = pytest.mark.slow
+
 GOLD = Path(bench.ROOT) / "eval" / "gold" / "sample_qa.jsonl"
 
 

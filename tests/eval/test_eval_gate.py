@@ -12,6 +12,10 @@ import httpx
 
 from tests.helpers import ROOT, LiveServer, make_settings
 from tests.helpers import run_cli as rag
+import pytest
+
+# Subprocesses that load the model, or whole eval runs: not in the fast subset.
+pytestmark = pytest.mark.slow
 
 GOLD = ROOT / "eval" / "gold" / "sample_qa.jsonl"
 BASELINE = ROOT / "eval" / "gold" / "baseline.json"

@@ -20,6 +20,9 @@ from cli.main import main
 from rag.factory import Pipeline, build_pipeline
 from tests.helpers import free_port, make_settings
 
+# Subprocesses that load the model, or whole eval runs: not in the fast subset.
+pytestmark = pytest.mark.slow
+
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 
 

@@ -24,6 +24,9 @@ import pytest
 from rag.factory import build_pipeline
 from tests.helpers import ROOT, SUPPORT
 
+# Subprocesses that load the model, or whole eval runs: not in the fast subset.
+pytestmark = pytest.mark.slow
+
 TOPICS = ["orchards", "harbours", "railways", "libraries", "bridges", "markets", "glaciers",
           "vineyards", "lighthouses", "observatories", "canals", "forests"]
 QUESTION = "How do the railways handle winter storms?"
