@@ -31,6 +31,8 @@ import random
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,7 @@ from rag.types import AskOptions
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 SAMPLE_CORPUS = ROOT.parent / "shared" / "corpus"
-SAMPLE_QA = Path(__file__).resolve().parent / "gold" / "sample_qa.jsonl"
+SAMPLE_QA: Traversable = resources.files("eval") / "gold" / "sample_qa.jsonl"  # packaged
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,14 @@ def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
     return fit_logistic(measured.rows, y, FEATURES, l2=l2, sample_weight=weight)
 
 
-def benchmark(name: str) -> tuple[Path, Path]:
+def benchmark(name: str) -> tuple[Path, Path | Traversable]:
     if name == "sample":
         return SAMPLE_CORPUS, SAMPLE_QA
     folder = BENCHMARKS / name
     return folder / "corpus", folder / "qa.jsonl"
 
 
-def sample_items(qa: Path, limit: int | None, seed: int) -> list[QAItem]:
+def sample_items(qa: Path | Traversable, limit: int | None, seed: int) -> list[QAItem]:
     items = load_qa(qa)
     if limit is not None and limit < len(items):
         items = random.Random(seed).sample(items, limit)
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: Youden's J)")
     parser.add_argument("--data-dir", type=Path, help="where eval indexes live (RAG_DATA_DIR)")
     parser.add_argument("--out", type=Path, help="write the JSON report here")
-    parser.add_argument("--write-weights", nargs="?", type=Path, const=DEFAULT_WEIGHTS,
+    parser.add_argument("--write-weights", nargs="?", type=Path, const=Path(str(DEFAULT_WEIGHTS)),
                         help="store the fitted model, threshold and report (default path: the "
                         "bundled rag/refusal_weights.json)")
     args = parser.parse_args(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,13 @@ def read_data_file(path: Path, what: str, error: type[RagError] = InputError) ->
         raise error(f"{what} {path} cannot be read ({exc})") from None
 
 
-def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
-    if not Path(path).is_file():
+def load_qa(path: Path | Traversable, limit: int | None = None) -> list[QAItem]:
+    """The pairs of a qa.jsonl file (a path, or a packaged file such as eval/gold's)."""
+    path = Path(path) if isinstance(path, str) else path
+    if not path.is_file():
         raise InputError(f"Q&A file {path} does not exist")
     items: list[QAItem] = []
-    with open(path, encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -99,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", default="covidqa", help="benchmark to check on")
     parser.add_argument("--benchmarks", type=Path, default=BENCHMARKS,
                         help="folder holding <name>/corpus and <name>/qa.jsonl")
-    parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="weights file to write")
+    parser.add_argument("--out", type=Path, default=Path(str(DEFAULT_WEIGHTS)),
+                        help="weights file to write (default: the bundled one, rewritten in place)")
     parser.add_argument("--limit", type=int, help="use only the first N questions of each")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the regression")
     args = parser.parse_args(argv)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Protocol
 
@@ -33,7 +35,8 @@ from rag.linear import LinearModel
 from rag.types import Passage
 from rag.verify import name_forms, names
 
-DEFAULT_WEIGHTS = Path(__file__).with_name("refusal_weights.json")
+# The bundled weights, read from the installed package (retrieval.refusal_weights names another).
+DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "refusal_weights.json"
 
 FEATURES = (
     "sentence_dense",  # best cosine of the question and an evidence sentence
@@ -149,7 +152,7 @@ class ModelGate:
         return float(self._model.score(row[None, :])[0])
 
 
-def load_weights(path: Path) -> LinearModel:
+def load_weights(path: Path | Traversable) -> LinearModel:
     """A refusal weights file, checked against :data:`FEATURES`; it must carry its threshold."""
     from index.errors import ConfigError
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,12 @@ class LinearModel:
                 **self.extra, **extra}
 
     @classmethod
-    def load(cls, path: Path, expected: tuple[str, ...], refit: str) -> "LinearModel":
+    def load(cls, path: Path | Traversable, expected: tuple[str, ...], refit: str) -> "LinearModel":
         """Read a weights file and check it is for ``expected`` features (``refit`` names the
-        command that makes a new one)."""
+        command that makes a new one). ``path`` may be a packaged file (importlib.resources)."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            source = Path(path) if isinstance(path, str) else path
+            data = json.loads(source.read_text(encoding="utf-8"))
             model = cls(tuple(data["features"]), np.asarray(data["mean"], dtype=np.float64),
                         np.asarray(data["scale"], dtype=np.float64),
                         np.asarray(data["coef"], dtype=np.float64), float(data["bias"]),

@@ -7,13 +7,15 @@ import string
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 from index.errors import ConfigError
 from rag import markers
 from rag.types import Passage
 
-PROMPTS_ROOT = Path(__file__).resolve().parent.parent / "prompts"
+# The prompt sets of the installed ``prompts`` package (a data-only package: no code of ours).
+PROMPTS_ROOT: Traversable = resources.files("prompts")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ def _loose(text: str) -> str:
     return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())
 
 
-def load_prompts(version: str, root: Path = PROMPTS_ROOT) -> PromptSet:
+def load_prompts(version: str, root: Traversable = PROMPTS_ROOT) -> PromptSet:
+    """The prompt set ``root/version`` (any folder, e.g. a ``Path``; default the packaged sets)."""
     folder = root / version
     manifest_path = folder / "manifest.toml"
     if not manifest_path.is_file():

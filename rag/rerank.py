@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Protocol
 
@@ -20,7 +22,8 @@ from index.errors import ConfigError
 from rag.fusion import Candidate
 from rag.linear import LinearModel
 
-DEFAULT_WEIGHTS = Path(__file__).with_name("rerank_weights.json")
+# The bundled weights, read from the installed package (retrieval.rerank_weights names another).
+DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "rerank_weights.json"
 
 FEATURES = (
     "dense",  # cosine of question and chunk vectors
@@ -94,7 +97,7 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     return rows
 
 
-def load_weights(path: Path) -> LinearModel:
+def load_weights(path: Path | Traversable) -> LinearModel:
     """The features reranker's weights file, checked against :data:`FEATURES`."""
     return LinearModel.load(path, FEATURES, "python -m eval.fit_reranker")
 
