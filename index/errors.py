@@ -5,6 +5,8 @@ says what was wrong and what to do. ``service/errors.py`` maps each child to one
 
 - ``ConfigError`` (500 at start-up, exit 2 in the CLI): a setting is invalid.
 - ``InputError`` (422/400): a question, a request or a file is malformed or too large.
+  ``UnreadableFile`` is the one a loader raises for a file it cannot turn into text (also a
+  ``ValueError``); ``str(exc)`` is the reason.
 - ``NotFoundError`` (404): a document id that is not in the index.
 - ``IndexMismatchError`` (409): the index was built with another embedding model.
 - ``IndexBusyError`` (409): another process holds the index's write lock.
@@ -24,6 +26,13 @@ class ConfigError(RagError):
 
 class InputError(RagError):
     """Something a user sent (question, request, file) is not acceptable."""
+
+
+class UnreadableFile(InputError, ValueError):
+    """One file cannot be turned into text (corrupt, refused, wrong type); ``str(exc)`` says why.
+
+    An ingest records it as that file's failure and goes on with the other files.
+    """
 
 
 class NotFoundError(RagError):

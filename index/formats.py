@@ -3,7 +3,10 @@
 The *text form* of a document is the string every stored offset points into: a text or Markdown
 file's decoded contents, an HTML page's visible text, a PDF's pages' text layers joined by a blank
 line, a DOCX's paragraphs and table cells one per line. Each extractor raises
-:class:`UnreadableFile` with the reason in words (encrypted, corrupt, no text, ...).
+:class:`UnreadableFile` with the reason in words (encrypted, corrupt, no text, ...), and
+:func:`extract`, the one place that calls them, turns any other exception of a parser into an
+``UnreadableFile`` naming the format, so one hostile file fails alone. Limits bound what a file may
+cost: ``MAX_PDF_PAGES``, ``MAX_TEXT_CHARS`` and the DOCX package checks of index/docx_safety.py.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+
+from index.docx_safety import check_docx_package, malformed_part
+from index.errors import UnreadableFile
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".log", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -33,10 +40,11 @@ _OTHER_MAGIC = (
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
 SECTION_BREAK = "\n\n"
+MAX_PDF_PAGES = 2_000
+MAX_TEXT_CHARS = 50_000_000  # a text form larger than this is refused (a 20 MB file gives less)
+_LABELS = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "markdown": "Markdown", "text": "text"}
 
-
-class UnreadableFile(ValueError):
-    """A file that cannot be turned into text; ``str(exc)`` is the reason."""
+__all__ = ["Extracted", "UnreadableFile", "decode_text", "extract", "sniff"]
 
 
 @dataclass(frozen=True)
@@ -52,11 +60,17 @@ class Extracted:
 def sniff(data: bytes, suffix: str) -> str:
     """The format of ``data``: by magic bytes first, by the file name's suffix second."""
     head = data[:2048]
+    declared = FORMAT_BY_SUFFIX.get(suffix.lower())
     if head.startswith(b"%PDF-"):
         return "pdf"
-    if head.startswith(b"PK\x03\x04") and _is_docx(data):
-        return "docx"
-    declared = FORMAT_BY_SUFFIX.get(suffix.lower())
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            if _is_docx(data):
+                return "docx"
+        except Exception as exc:  # zipfile on hostile bytes: any error means "not readable"
+            if declared == "docx":
+                raise UnreadableFile("corrupt DOCX (not a readable ZIP archive, truncated or "
+                                     f"damaged: {_brief(exc)})") from None
     if declared in {"pdf", "docx"}:
         raise UnreadableFile(f"named {suffix} but the content is not a {declared.upper()} file"
                              f" ({_describe_binary(head) or 'no ' + declared.upper() + ' header'})")
@@ -72,15 +86,32 @@ def sniff(data: bytes, suffix: str) -> str:
 
 
 def extract(data: bytes, fmt: str) -> Extracted:
-    match fmt:
-        case "pdf":
-            return extract_pdf(data)
-        case "docx":
-            return extract_docx(data)
-        case "html":
-            return extract_html(data)
-        case _:
-            return Extracted(fmt, decode_text(data))
+    """The text form of ``data`` read as ``fmt`` (from :func:`sniff`).
+
+    Raises only :class:`UnreadableFile`: an extractor's own reasons pass through, and any other
+    exception of its parser (lxml, pypdf, zipfile, a MemoryError or RecursionError on a hostile
+    file, ...) becomes "corrupt FORMAT (ExceptionType: message)".
+    """
+    extractor = _EXTRACTORS.get(fmt) or (lambda raw: Extracted(fmt, decode_text(raw)))
+    label = _LABELS.get(fmt, fmt)
+    try:
+        extracted = extractor(data)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # one file's failure, whatever its parser raised
+        raise UnreadableFile(f"corrupt {label} ({_brief(exc)})") from exc
+    if len(extracted.text) > MAX_TEXT_CHARS:
+        raise UnreadableFile(f"{label} refused: its text is over the limit of "
+                             f"{MAX_TEXT_CHARS:,} characters")
+    return extracted
+
+
+def _brief(exc: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message``, cut to ``limit`` characters."""
+    message = " ".join(str(exc).split("\n", 1)[0].split())
+    if len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
@@ -92,7 +123,7 @@ def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise UnreadableFile("not valid UTF-16 despite its byte-order mark") from None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise UnreadableFile("binary file (contains NUL bytes)")
     try:
         return data.decode("utf-8")
@@ -100,8 +131,9 @@ def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
         if fallback_encoding:
             try:
                 return data.decode(fallback_encoding)
-            except (LookupError, UnicodeDecodeError):
-                pass
+            except (LookupError, ValueError):  # unknown or non-text codec, or bytes it rejects
+                raise UnreadableFile(f"not valid UTF-8 (bad byte at offset {exc.start}), nor "
+                                     f"{fallback_encoding} as it declares") from None
         raise UnreadableFile(f"not valid UTF-8 (bad byte at offset {exc.start})") from None
 
 
@@ -109,23 +141,23 @@ def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
 
 def extract_pdf(data: bytes) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
 
     # pypdf logs every repair it attempts ("EOF marker not found"); the reason we raise says it.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile("encrypted PDF (a password is required)")
-        pages: list[str] = []
-        for page in reader.pages:
-            pages.append(_tidy_pdf_text(page.extract_text() or ""))
-        title = str((reader.metadata or {}).get("/Title") or "").strip()
-    except UnreadableFile:
-        raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError,
-            IndexError, AssertionError, RecursionError) as exc:
-        raise UnreadableFile(f"corrupt PDF ({type(exc).__name__}: {exc})") from None
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise UnreadableFile("encrypted PDF (a password is required)")
+    _check_page_count(_declared_page_count(reader))  # before walking a page tree of that size
+    _check_page_count(len(reader.pages))
+    pages: list[str] = []
+    size = 0
+    for page in reader.pages:
+        pages.append(_tidy_pdf_text(page.extract_text() or ""))
+        size += len(pages[-1])
+        if size > MAX_TEXT_CHARS:
+            raise UnreadableFile(f"PDF refused: its text is over the limit of {MAX_TEXT_CHARS:,} "
+                                 "characters")
+    title = str((reader.metadata or {}).get("/Title") or "").strip()
     if not pages:
         raise UnreadableFile("corrupt PDF (no pages)")
     starts: list[int] = []
@@ -141,6 +173,21 @@ def extract_pdf(data: bytes) -> Extracted:
     return Extracted("pdf", full, title, tuple(starts))
 
 
+def _declared_page_count(reader: object) -> int:
+    """The page tree root's /Count (what the file claims), 0 if absent or not a number."""
+    try:
+        count = reader.trailer["/Root"]["/Pages"]["/Count"]  # type: ignore[attr-defined]
+        return int(count)
+    except Exception:  # a missing or odd /Count: the real count is checked next
+        return 0
+
+
+def _check_page_count(count: int) -> None:
+    if count > MAX_PDF_PAGES:
+        raise UnreadableFile(f"PDF refused: {count:,} pages, over the limit of "
+                             f"{MAX_PDF_PAGES:,} pages")
+
+
 def _tidy_pdf_text(text: str) -> str:
     # pypdf ends lines with spaces and pages with a newline; keep the words, drop the padding.
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
@@ -149,34 +196,39 @@ def _tidy_pdf_text(text: str) -> str:
 # ---- DOCX -----------------------------------------------------------------------------------
 
 def _is_docx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    """True for a readable ZIP holding ``word/document.xml``; raises if the ZIP is unreadable."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return "word/document.xml" in zf.namelist()
 
 
 def extract_docx(data: bytes) -> Extracted:
     import docx
     from docx.table import Table
 
+    from lxml.etree import XMLSyntaxError
+
+    check_docx_package(data)  # zip bombs, DTDs and non-XML parts, before python-docx reads it
     try:
         document = docx.Document(io.BytesIO(data))
-        lines: list[str] = []
-        title = (document.core_properties.title or "").strip()
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                for row in block.rows:
-                    cells = [c.text.strip() for c in row.cells]
-                    lines.append(" | ".join(c for c in cells if c))
-                continue
-            text = block.text.strip()
-            style = (block.style.name if block.style is not None else "") or ""
-            if not title and text and style.lower().startswith(("title", "heading")):
-                title = text
-            lines.append(text)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise UnreadableFile(f"corrupt DOCX ({type(exc).__name__}: {exc})") from None
+    except XMLSyntaxError:
+        found = malformed_part(data)
+        if found is None:
+            raise
+        raise UnreadableFile(f"corrupt DOCX: part {found[0]} is not well-formed XML "
+                             f"({found[1]})") from None
+    lines: list[str] = []
+    title = (document.core_properties.title or "").strip()
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = [c.text.strip() for c in row.cells]
+                lines.append(" | ".join(c for c in cells if c))
+            continue
+        text = block.text.strip()
+        style = (block.style.name if block.style is not None else "") or ""
+        if not title and text and style.lower().startswith(("title", "heading")):
+            title = text
+        lines.append(text)
     text = "\n".join(lines).strip("\n")
     if not text.strip():
         raise UnreadableFile("DOCX has no text")
@@ -187,7 +239,10 @@ def extract_docx(data: bytes) -> Extracted:
 
 def extract_html(data: bytes) -> Extracted:
     declared = _META_CHARSET.search(data[:4096])
-    text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
+    try:
+        text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
+    except UnreadableFile as exc:
+        raise UnreadableFile(f"HTML page: {exc}") from None
     parser = _TextParser()
     parser.feed(text)
     parser.close()
@@ -275,3 +330,8 @@ def _describe_binary(head: bytes) -> str:
     if head.startswith(b"MZ") and b"\x00" in head[:64]:  # "MZ" alone could start a sentence
         return "Windows executable"
     return ""
+
+
+_EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
+    "pdf": extract_pdf, "docx": extract_docx, "html": extract_html,
+}

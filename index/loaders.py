@@ -9,7 +9,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.formats import UnreadableFile, extract, sniff
+from index.errors import UnreadableFile
+from index.formats import extract, sniff
 from index.types import Document
 
 MAX_TITLE_CHARS = 100
@@ -56,7 +57,8 @@ def _shorten(line: str) -> str:
 
 
 def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read one file into a :class:`Document`; raise ValueError with the reason if unreadable.
+    """Read one file into a :class:`Document`; raise :class:`UnreadableFile` (a ValueError) with
+    the reason if it cannot be read, whatever its parser raised.
 
     The format is recognised from the content (magic bytes) first and the suffix second, so a
     PDF named ``.txt`` is read as a PDF and a text file named ``.pdf`` is refused by name.

@@ -6,9 +6,11 @@ fails at once with :class:`IndexBusyError` naming the holder (pid, host, scope, 
 
 Embedded mode: the Chroma files support one writing process, so every writer takes the index lock
 exclusively. Server mode: workers with disjoint scopes (``--partition`` / ``--shard``) may write
-at once; each takes the index lock *shared* plus its scope's lock exclusively, and a whole-index
-sync takes the index lock exclusively. These locks are local files: workers on different machines
-must be given disjoint scopes (see docs/ingestion.md).
+at once; each takes the index lock *shared* and claims its scope in the index's
+:class:`ScopeRegistry`, which refuses a scope that overlaps one being written ('a/' and 'a/b/',
+the same shard twice, a partition and a shard); a whole-index sync takes the index lock
+exclusively. These locks are local files: workers on different machines must be given disjoint
+scopes (see docs/ingestion.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from index.errors import IndexBusyError
 from index.scope import Scope
+from index.scope_registry import ScopeRegistry
 
 
 class WriteLock:
@@ -31,6 +34,7 @@ class WriteLock:
         self.lock_dir = Path(lock_dir)
         self.index_name = index_name
         self.allow_partitions = allow_partitions
+        self.scopes = ScopeRegistry(self.lock_dir, index_name)
 
     @contextlib.contextmanager
     def hold(self, scope: Scope = Scope()) -> Iterator[None]:
@@ -41,8 +45,7 @@ class WriteLock:
                 stack.enter_context(self._flock(self.index_name, exclusive=True, scope=scope))
             else:
                 stack.enter_context(self._flock(self.index_name, exclusive=False, scope=scope))
-                stack.enter_context(self._flock(f"{self.index_name}.{scope.key}", exclusive=True,
-                                                scope=scope))
+                stack.enter_context(self.scopes.claim(scope))
             yield
 
     def check(self, scope: Scope = Scope()) -> None:
@@ -70,12 +73,16 @@ class WriteLock:
             os.close(fd)  # closing the descriptor releases the flock
 
     def _busy_message(self, path: Path) -> str:
-        try:
-            holder = json.loads(path.read_text() or "{}")
-        except (OSError, ValueError):
-            holder = {}
-        who = (f" (pid {holder.get('pid')} on {holder.get('host')}, {holder.get('scope')}, "
-               f"since {holder.get('since')})") if holder else ""
+        scoped = self.scopes.active() if self.allow_partitions else []
+        if scoped:  # scoped writers hold the index lock shared; the file names an older holder
+            who = " (" + "; ".join(a.describe() for a in scoped) + ")"
+        else:
+            try:
+                holder = json.loads(path.read_text() or "{}")
+            except (OSError, ValueError):
+                holder = {}
+            who = (f" (pid {holder.get('pid')} on {holder.get('host')}, {holder.get('scope')}, "
+                   f"since {holder.get('since')})") if holder else ""
         return (f"the index {self.index_name!r} is being written by another process{who}; "
                 "wait for it to finish, or give concurrent workers disjoint --partition/--shard "
                 "scopes in server mode")

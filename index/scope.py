@@ -2,11 +2,13 @@
 
 A sync only adds, replaces, deletes and garbage-collects documents inside its scope: a worker
 given ``prefix="a/"`` never deletes the documents another worker indexed under ``b/``, and a
-worker given ``shard=(0, 2)`` owns the half of the ids whose CRC-32 is even.
+worker given ``shard=(0, 2)`` owns the half of the ids whose CRC-32 is even. Two scopes may be
+written at once only if they are disjoint (:meth:`Scope.overlaps`); index/lock.py enforces it.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -41,14 +43,6 @@ class Scope:
     def is_everything(self) -> bool:
         return not self.prefix and self.shard is None
 
-    @property
-    def key(self) -> str:
-        """A file-name-safe name of the scope (used for its lock)."""
-        if self.is_everything:
-            return "all"
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.prefix)
-        return f"p-{safe or '_'}" + (f"-s{self.shard[0]}of{self.shard[1]}" if self.shard else "")
-
     def owns(self, doc_id: str) -> bool:
         if not doc_id.startswith(self.prefix):
             return False
@@ -56,6 +50,32 @@ class Scope:
             return True
         k, n = self.shard
         return zlib.crc32(doc_id.encode()) % n == k
+
+    def overlaps(self, other: "Scope") -> bool:
+        """True unless no document id can be owned by both scopes (then they may run at once).
+
+        Prefixes are disjoint when neither starts with the other ('a/' and 'b/'); 'a/' and 'a/b/'
+        overlap, and so do 'a' and 'ab/' (ids are matched as strings). Within overlapping
+        prefixes, shards k1/n1 and k2/n2 are disjoint exactly when k1 and k2 differ modulo
+        gcd(n1, n2) (no CRC-32 can leave both remainders), e.g. 0/2 and 1/2, or 0/2 and 1/4. An
+        unsharded scope overlaps every shard under its prefix.
+        """
+        if not (self.prefix.startswith(other.prefix) or other.prefix.startswith(self.prefix)):
+            return False
+        if self.shard is None or other.shard is None:
+            return True
+        (k1, n1), (k2, n2) = self.shard, other.shard
+        g = math.gcd(n1, n2)
+        return k1 % g == k2 % g
+
+    def to_json(self) -> dict[str, object]:
+        return {"prefix": self.prefix, "shard": list(self.shard) if self.shard else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> "Scope":
+        shard = data.get("shard")
+        return cls(str(data.get("prefix") or ""),
+                   (int(shard[0]), int(shard[1])) if isinstance(shard, list) else None)
 
     def describe(self) -> str:
         parts = [f"prefix {self.prefix!r}"] if self.prefix else []
