@@ -26,6 +26,9 @@ from rag.answerability import load_weights as load_refusal_weights
 from rag.rerank import (DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, Reranker,
                         load_weights)
 from rag.retrieval import HybridRetriever, RetrievalConfig
+from rag.selection import DEFAULT_WEIGHTS as DEFAULT_SELECTOR_WEIGHTS
+from rag.selection import SentenceSelector
+from rag.selection import load_weights as load_selector_weights
 from rag.service import AnswerService
 from rag.stages import Stage
 from rag.stages.assemble import Assemble
@@ -103,8 +106,9 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
     )
 
 
-def build_generator(settings: Settings, embedder: Embedder,
-                    prompts: PromptSet | None = None, *, chat: ChatModel | None = None) -> Generator:
+def build_generator(settings: Settings, embedder: Embedder, prompts: PromptSet | None = None,
+                    *, keyword: KeywordIndex | None = None,
+                    chat: ChatModel | None = None) -> Generator:
     """The generator ``generator.name`` names; ``chat`` replaces an LLM backend's model."""
     g = settings.generator
     prompts = prompts or load_prompts(g.prompt_version)
@@ -115,7 +119,8 @@ def build_generator(settings: Settings, embedder: Embedder,
         return LLMGenerator(g.name, chat, prompts, g.max_passage_chars)
     match g.name:
         case "extractive":
-            return ExtractiveGenerator(embedder, max_sentences=g.max_sentences)
+            return ExtractiveGenerator(embedder, max_sentences=g.max_sentences,
+                                       selector=build_selector(settings, keyword))
         case "llamacpp":
             from rag.generators.llamacpp import LlamaCppChat
 
@@ -131,6 +136,17 @@ def build_generator(settings: Settings, embedder: Embedder,
                               max_tokens=g.max_tokens, temperature=g.temperature,
                               timeout=o.timeout, max_retries=o.max_retries)
             return LLMGenerator("openai", chat, prompts, g.max_passage_chars)
+
+
+def build_selector(settings: Settings, keyword: KeywordIndex | None) -> SentenceSelector | None:
+    """The fitted sentence selector of extractive answers (None: the plain score rule)."""
+    g = settings.generator
+    if g.selector == "score":
+        return None
+    model = load_selector_weights(g.selector_weights or DEFAULT_SELECTOR_WEIGHTS)
+    return SentenceSelector(model, keyword.terms if keyword is not None else None,
+                            keyword.idf if keyword is not None else None,
+                            max_sentences=g.max_sentences)
 
 
 def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet) -> Condenser:
@@ -202,9 +218,10 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
     """The answering sequence (rag.stages) and the service that runs it."""
     g = settings.generator
     sentences = CachedEmbedder(embedder)  # passage sentences: scored, then verified
-    generator = build_generator(settings, sentences, prompts, chat=chat)
+    generator = build_generator(settings, sentences, prompts, keyword=keyword, chat=chat)
     extractive = (generator if isinstance(generator, ExtractiveGenerator)
-                  else ExtractiveGenerator(sentences, max_sentences=g.max_sentences))
+                  else ExtractiveGenerator(sentences, max_sentences=g.max_sentences,
+                                           selector=build_selector(settings, keyword)))
     verifier = CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
                                 g.verification)
     stages: list[Stage] = [

@@ -218,6 +218,16 @@ class GeneratorSettings(BaseModel):
         "'openai' calls any OpenAI-compatible server.",
     )
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
+    selector: Literal["model", "score"] = Field(
+        "model", description="How the extractive answer's sentences are chosen. 'model': the "
+        "fitted sentence selector (selector_weights; never a heading or fragment, a further "
+        "sentence only from the best one's document when it adds content); 'score': the best "
+        "sentences by cosine plus word overlap within a margin.",
+    )
+    selector_weights: Path | None = Field(
+        None, description="Weights file of the sentence selector (python -m eval.fit_selector "
+        "--write-weights); empty for the bundled rag/selector_weights.json.",
+    )
     prompt_version: str = Field("v1", description="Folder under prompts/ to use.")
     max_tokens: int = Field(256, ge=16, le=8192, description="Longest LLM reply, in tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="LLM sampling temperature.")

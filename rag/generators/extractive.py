@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
+from rag.selection import SentenceSelector
 from rag.text import content_words, instruction_like, split_sentences
+from rag.types import Passage
 
 import re
 
@@ -37,9 +39,11 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 3) -> None:
+    def __init__(self, embedder: Embedder, max_sentences: int = 3,
+                 selector: SentenceSelector | None = None) -> None:
         self._embedder = embedder
         self._max_sentences = max_sentences
+        self._selector = selector
 
     def score_sentences(self, request: GenerationRequest) -> list[ScoredSentence]:
         candidates: list[tuple[str, int]] = []
@@ -61,30 +65,51 @@ class ExtractiveGenerator:
         return scored
 
     def generate(self, request: GenerationRequest) -> Draft:
-        return self.compose(self.score_sentences(request))
+        return self.compose(request.question, self.score_sentences(request), request.passages)
 
-    def compose(self, scored: list[ScoredSentence]) -> Draft:
-        """The answer from already scored sentences: the best ones within a margin of the
-        best, near-duplicates left out, each cited."""
+    def compose(self, question: str, scored: list[ScoredSentence],
+                passages: Sequence[Passage]) -> Draft:
+        """The answer from already scored sentences, each cited: chosen by the fitted selector
+        (rag.selection) when there is one, else the best within a margin of the best.
+        ``passages`` are the request's (the selector reads their titles and documents).
+        ``support`` is the cosine of the best sentence by score (the gate's and the off-topic
+        check's reference)."""
         if not scored:
             return Draft(text="", support=-1.0, refused=True)
-        ranked = sorted(scored, key=lambda s: (-s.score, s.order))
-        best = ranked[0]
-        chosen: list[ScoredSentence] = []
-        for s in ranked:
-            if len(chosen) >= self._max_sentences or s.score < best.score - SELECT_MARGIN:
-                break
-            if any(_overlap(s.text, c.text) >= DUPLICATE_OVERLAP for c in chosen):
-                continue  # near-duplicate stories say the same thing twice
-            chosen.append(s)
+        support = min(scored, key=lambda s: (-s.score, s.order)).dense
+        if self._selector is not None:
+            choice = self._selector.choose(question, scored, passages)
+            chosen = [scored[i] for i in choice.chosen]
+        else:
+            chosen = select_by_score(scored, self._max_sentences)
+        if not chosen:
+            return Draft(text="", support=support, refused=True)
         text = " ".join(f"{s.text} [{s.passage}]" for s in chosen)
-        return Draft(text=text, support=best.dense)
+        return Draft(text=text, support=support)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         draft = self.generate(request)
         pieces = draft.text.split("] ")
         for i, piece in enumerate(pieces):
             yield piece + ("] " if i < len(pieces) - 1 else "")
+
+
+def select_by_score(scored: Sequence[ScoredSentence],
+                    max_sentences: int = 3) -> list[ScoredSentence]:
+    """The rule without a fitted selector: the best sentences by cosine plus word overlap
+    within a margin of the best, near-duplicates left out."""
+    ranked = sorted(scored, key=lambda s: (-s.score, s.order))
+    if not ranked:
+        return []
+    best = ranked[0]
+    chosen: list[ScoredSentence] = []
+    for s in ranked:
+        if len(chosen) >= max_sentences or s.score < best.score - SELECT_MARGIN:
+            break
+        if any(_overlap(s.text, c.text) >= DUPLICATE_OVERLAP for c in chosen):
+            continue  # near-duplicate stories say the same thing twice
+        chosen.append(s)
+    return chosen
 
 
 def _overlap(a: str, b: str) -> float:

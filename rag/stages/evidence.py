@@ -19,5 +19,6 @@ class Evidence:
     def run(self, state: AnswerState) -> Iterable[str]:
         state.sentences = (self._extractive.score_sentences(state.request)
                            if state.passages else [])
-        state.evidence = self._extractive.compose(state.sentences)
+        state.evidence = self._extractive.compose(state.standalone, state.sentences,
+                                                  state.passages)
         return ()

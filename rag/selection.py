@@ -1,0 +1,208 @@
+"""Which evidence sentences make the extractive answer: a fitted selector, and the rules no
+answer breaks.
+
+Every candidate sentence of the retrieved passages gets a row of :data:`FEATURES`; a logistic
+model (``rag/selector_weights.json``, fitted by ``python -m eval.fit_selector`` on one benchmark,
+checked on another: the sentence that holds the gold answer is the positive) turns it into the
+probability that the sentence states the answer. Then the rules:
+
+- never a heading, a title line or a verbless fragment (:func:`is_fragment`);
+- the best remaining sentence opens the answer;
+- a further sentence only when it is itself likely enough to state the answer
+  (``add_ratio`` of the best's probability), comes from a passage of the same document as the
+  best (a passage that supports the answer, not a neighbouring story), and adds content words
+  that neither the question nor the sentences already chosen hold.
+
+Only features that transfer across corpora: similarities relative to the question's best,
+shares of the question's own terms, the sentence's shape. Nothing here calls the encoder: the
+sentences arrive scored (``ExtractiveGenerator.score_sentences``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+
+from rag.linear import LinearModel
+from rag.text import content_words
+from rag.types import Passage
+
+FEATURES = (
+    "dense",  # cosine of the question and the sentence
+    "dense_gap",  # that cosine minus the best sentence's (0 for the best)
+    "lexical",  # share of the question's content words in the sentence
+    "lexical_gap",  # that share minus the best share among the candidates
+    "idf_coverage",  # idf-weighted share of the question's terms in the sentence
+    "passage_rank",  # 1 / the rank of the sentence's passage
+    "first_in_passage",  # 1 for a passage's first sentence
+    "title_overlap",  # share of the sentence's words that are words of its passage's title
+    "new_words",  # share of the sentence's content words the question does not hold
+    "number_fit",  # 1: the question asks how many/when and the sentence holds a number
+    "number_missing",  # 1: it asks, and the sentence holds none
+    "log_words",  # log of the sentence's length in words
+)
+
+_WANTS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|large|big|high|often)|what (?:year|date|percentage|"
+    r"percent|number|proportion|share|rate)|when|which year|in what year)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"dozens?|hundreds?|thousands?|millions?|billions?)\b", re.IGNORECASE)
+_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Words that make a clause (common finite verbs, or an -ed form): a sentence without any is a
+# verbless fragment. Deliberately conservative: a sentence whose only verb is an uncommon present
+# form ("meets") is judged a fragment and loses to a clause, which is the safe side.
+_FINITE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|will|would|shall|should|"
+    r"can|could|may|might|must|said|says|say|told|asked|agreed|announced|met|made|took|gave|"
+    r"went|came|found|led|left|won|became|began|held|saw|set|put|known)\b"
+    r"|\b\w{3,}ed\b", re.IGNORECASE)
+
+SHORT_WORDS = 10
+
+Terms = Callable[[str], list[str]]
+Idf = Callable[[Sequence[str]], dict[str, float]]
+
+
+def is_fragment(text: str, title: str = "") -> bool:
+    """A heading, a title line or a verbless fragment: never an answer on its own.
+
+    Headings and title lines do not end like a sentence and are short or mostly capitalised, or
+    repeat the passage's title; a fragment has no word that makes a clause."""
+    words = _WORD.findall(text)
+    if not words:
+        return True
+    ends = bool(_END.search(text.strip()))
+    capitalised = sum(w[0].isupper() for w in words) / len(words)
+    if not ends and (len(words) <= 6 or capitalised >= 0.5):
+        return True
+    title_words = content_words(title)
+    own = content_words(text)
+    if title_words and own and len(own & title_words) / len(own) >= 0.8 and len(words) <= 20:
+        return True
+    # Without a tagger, only a short sentence is judged by the verb list: a long one that ends
+    # like a sentence is a clause far more often than the list would say.
+    return len(words) <= SHORT_WORDS and not _FINITE.search(text)
+
+
+def features(question: str, sentences: Sequence, passages: Sequence[Passage],
+             terms: Terms | None, idf: Idf | None) -> np.ndarray:
+    """A row of :data:`FEATURES` for each sentence (``sentences`` are ScoredSentence)."""
+    if not sentences:
+        return np.zeros((0, len(FEATURES)), dtype=np.float64)
+    q_words = content_words(question)
+    q_terms = set(terms(question)) if terms is not None else set()
+    weights = idf(sorted(q_terms)) if (idf is not None and q_terms) else {}
+    total = sum(weights.get(t, 0.0) for t in q_terms) or 1.0
+    wants_number = bool(_WANTS_NUMBER.search(question))
+    best_dense = max(s.dense for s in sentences)
+    best_lexical = max(s.lexical for s in sentences)
+    first_seen: set[int] = set()
+    rows = []
+    for s in sentences:
+        passage = passages[s.passage - 1]
+        own = content_words(s.text)
+        title = content_words(passage.title)
+        if terms is not None:
+            found = q_terms & set(terms(s.text))
+            coverage = sum(weights.get(t, 0.0) for t in found) / total
+        else:
+            coverage = s.lexical
+        first = s.passage not in first_seen
+        first_seen.add(s.passage)
+        has_number = bool(_NUMBER.search(s.text))
+        n_words = max(1, len(s.text.split()))
+        rows.append((
+            s.dense, s.dense - best_dense, s.lexical, s.lexical - best_lexical, coverage,
+            1.0 / s.passage, 1.0 if first else 0.0,
+            len(own & title) / len(own) if own else 0.0,
+            len(own - q_words) / len(own) if own else 0.0,
+            1.0 if wants_number and has_number else 0.0,
+            1.0 if wants_number and not has_number else 0.0,
+            math.log(n_words),
+        ))
+    return np.asarray(rows, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The sentences of an answer (indices into the candidates), best first, and the best one's
+    probability of stating the answer."""
+
+    chosen: tuple[int, ...]
+    best_probability: float
+
+
+class SentenceSelector:
+    """The fitted model plus the rules of the module docstring."""
+
+    def __init__(self, model: LinearModel, terms: Terms | None = None, idf: Idf | None = None,
+                 *, max_sentences: int = 3, add_ratio: float | None = None,
+                 duplicate_overlap: float = 0.6, min_new_words: int = 3) -> None:
+        self._model = model
+        self._terms = terms
+        self._idf = idf
+        self._max = max_sentences
+        self._add_ratio = (add_ratio if add_ratio is not None
+                           else float(model.extra.get("add_ratio", 0.8)))
+        self._duplicate_overlap = duplicate_overlap
+        self._min_new_words = min_new_words
+
+    def probabilities(self, question: str, sentences: Sequence,
+                      passages: Sequence[Passage]) -> np.ndarray:
+        rows = features(question, sentences, passages, self._terms, self._idf)
+        return self._model.score(rows) if len(rows) else np.zeros(0)
+
+    def choose(self, question: str, sentences: Sequence,
+               passages: Sequence[Passage]) -> Choice:
+        if not sentences:
+            return Choice((), 0.0)
+        return self.choose_from(question, sentences, passages,
+                                self.probabilities(question, sentences, passages))
+
+    def choose_from(self, question: str, sentences: Sequence, passages: Sequence[Passage],
+                    p: np.ndarray) -> Choice:
+        """The rules over given probabilities ``p`` (one per sentence)."""
+        eligible = [i for i, s in enumerate(sentences)
+                    if not is_fragment(s.text, passages[s.passage - 1].title)]
+        if not eligible:
+            return Choice((), 0.0)
+        ranked = sorted(eligible, key=lambda i: (-p[i], sentences[i].order))
+        best = ranked[0]
+        chosen = [best]
+        doc = passages[sentences[best].passage - 1].doc_id
+        said = content_words(question) | content_words(sentences[best].text)
+        for i in ranked[1:]:
+            if len(chosen) >= self._max or p[i] < p[best] * self._add_ratio:
+                break
+            s = sentences[i]
+            if passages[s.passage - 1].doc_id != doc:
+                continue
+            own = content_words(s.text)
+            if len(own - said) < self._min_new_words or any(
+                    _overlap(own, content_words(sentences[c].text)) >= self._duplicate_overlap
+                    for c in chosen):
+                continue
+            chosen.append(i)
+            said |= own
+        return Choice(tuple(chosen), float(p[best]))
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "selector_weights.json"
+
+
+def load_weights(path: Path | Traversable) -> LinearModel:
+    return LinearModel.load(path, FEATURES, "python -m eval.fit_selector --write-weights")
