@@ -45,6 +45,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The exact answer a typed question asks for (a name, a figure, a date, a list), as the
+    document states it: ``document[start:end] == text`` in the original document text (the same
+    offsets as :attr:`Citation.start`), inside citation ``citation`` (its ``n``)."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Verification:
     """What citation verification did to the generator's draft (see rag.verify).
 
@@ -118,6 +130,10 @@ class Answer:
     verification: Verification = field(default_factory=Verification)
     # The relevance gate's evidence score (cosine of the question and the best sentence).
     relevance: float | None = None
+    # The exact answer, first in ``answer`` too; None when the question asks for no entity or
+    # the evidence holds none of the kind asked for.
+    short_answer: ShortAnswer | None = None
+    answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -132,4 +148,5 @@ class Answer:
             "standalone_question": self.standalone_question or self.question,
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "verification": asdict(self.verification),
+            "short_answer": None if self.short_answer is None else asdict(self.short_answer),
         }
