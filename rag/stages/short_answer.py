@@ -103,7 +103,7 @@ class ShortAnswer:
             near = sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
                        for i in hits if not e.token_start <= i < e.token_end
                        and e.token_start - WINDOW <= i < e.token_end + WINDOW)
-            return (labels.index(e.label), _vague(e, answer_type), -near, e.start)
+            return (_vague(e, answer_type), labels.index(e.label), -near, e.start)
 
         if answer_type.is_list:
             listed = [r for r in _runs(text, candidates) if len(r) > 1]
