@@ -61,10 +61,15 @@ def _questions_table(report: Report, comparison: Comparison | None) -> str:
         unsupported = "".join(f'<div class="bad">unsupported: {escape(s)}</div>'
                               for s in q.unsupported_sentences)
         gold = escape(" | ".join(q.gold_answers)) if q.answerable else "<i>unanswerable</i>"
+        short = (f'<div class="short"><b>{escape(str(q.short_answer["text"]))}</b> '
+                 f'[{escape(str(q.short_answer["citation"]))}]</div>'
+                 if q.short_answer else "")
+        kind = f'<div class="passage">type: {escape(q.answer_type)}</div>' \
+            if q.answer_type else ""
         scores = ", ".join(f"{escape(k)}={v:.2f}" for k, v in sorted(q.scores.items()))
         rows.append(
-            f"<tr><td>{escape(q.id)}</td><td>{escape(q.question)}</td><td>{gold}</td>"
-            f"<td>{escape(q.answer)}{unsupported}{cited}</td><td>{verdict}</td>"
+            f"<tr><td>{escape(q.id)}</td><td>{escape(q.question)}{kind}</td><td>{gold}</td>"
+            f"<td>{short}{escape(q.answer)}{unsupported}{cited}</td><td>{verdict}</td>"
             f"<td>{escape(', '.join(q.gold_doc_ids))}</td><td>{scores}</td></tr>")
     head = ("<tr><th>id</th><th>question</th><th>gold</th><th>answer and cited passages</th>"
             "<th>outcome</th><th>gold documents</th><th>scores</th></tr>")

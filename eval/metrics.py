@@ -60,6 +60,13 @@ def contains_gold(answer: str, golds: Sequence[str]) -> bool:
     return any(normalize(g) and normalize(g) in norm for g in golds)
 
 
+def exact_match(answer: str, golds: Sequence[str]) -> bool:
+    """The answer equals a gold string once both are normalised (SQuAD-style); an empty answer
+    matches nothing."""
+    norm = normalize(answer)
+    return bool(norm) and any(norm == normalize(g) for g in golds)
+
+
 def token_f1(answer: str, golds: Sequence[str]) -> float:
     """Best token-overlap F1 of the answer against any gold string."""
     pred = normalize(answer).split()

@@ -24,13 +24,17 @@ MEAN_METRICS: dict[str, tuple[str, str]] = {
     "answer.contains_gold": ("answer", "contains_gold"),
     "answer.token_f1": ("answer", "token_f1"),
     "answer.semantic_similarity": ("answer", "semantic_similarity"),
+    # Over answerable questions that ask for an entity (rag.answer_types), gold answers known.
+    "short_answer.exact_match": ("short_answer", "short_exact"),
+    "short_answer.token_f1": ("short_answer", "short_f1"),
+    "short_answer.answered": ("short_answer", "short_given"),
     "citations.precision": ("citations", "citation_precision"),
     "citations.recall": ("citations", "citation_recall"),
     "citations.supported": ("citations", "citation_supported"),
 }
 # Metrics where a smaller value is better (the gate watches them rising).
 LOWER_IS_BETTER = frozenset({"refusal.false_rate", "latency_ms.p50", "latency_ms.p95"})
-SECTIONS = ("retrieval", "answer", "citations", "refusal", "latency_ms")
+SECTIONS = ("retrieval", "answer", "short_answer", "citations", "refusal", "latency_ms")
 
 Metrics = dict[str, dict[str, float | None]]
 

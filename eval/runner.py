@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eval.dataset import QAItem
 from eval.metrics import (
     citation_precision,
     citation_recall,
     contains_gold,
+    exact_match,
     ndcg_at_k,
     recall_at_k,
     reciprocal_rank,
@@ -21,7 +23,8 @@ from eval.metrics import (
 from eval.support import SupportChecker, answer_sentences
 from index.errors import InputError
 from index.loaders import discover
-from rag.factory import Pipeline, build_pipeline
+from rag.answer_types import LABELS
+from rag.factory import Pipeline, build_nlp, build_pipeline
 from rag.settings import Settings
 from rag.types import Answer, Turn
 
@@ -80,6 +83,10 @@ class QuestionOutcome:
     latency_ms: float
     unsupported_sentences: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    # What the question asks for (rag.answer_types, e.g. "person", "list:place") and the exact
+    # answer given ({"text", "citation", "start", "end"}), None when there was none.
+    answer_type: str | None = None
+    short_answer: dict[str, Any] | None = None
 
     @property
     def correct(self) -> bool:
@@ -111,6 +118,16 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
         retrieved_doc_ids=list(dict.fromkeys(ranked))[:10], latency_ms=round(latency_ms, 2),
     )
     s = outcome.scores
+    outcome.answer_type = answer.answer_type or build_nlp().classify(
+        answer.standalone_question or item.question).name  # a refusal ran no typing stage
+    short = None if answer.refused else answer.short_answer
+    outcome.short_answer = None if short is None else asdict(short)
+    if item.answerable and item.answers and _typed(outcome.answer_type):
+        # Over the questions that ask for an entity: a missing short answer scores 0.
+        given = "" if short is None else short.text
+        s["short_exact"] = float(exact_match(given, item.answers))
+        s["short_f1"] = token_f1(given, item.answers)
+        s["short_given"] = float(short is not None)
     if item.answerable and gold_docs:
         s["recall_at_1"] = recall_at_k(ranked, gold_docs, 1)
         s["recall_at_5"] = recall_at_k(ranked, gold_docs, 5)
@@ -130,6 +147,11 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
             s["citation_supported"] = sum(x.supported for x in support) / len(support)
             outcome.unsupported_sentences = [x.sentence for x in support if not x.supported]
     return outcome
+
+
+def _typed(answer_type: str) -> bool:
+    """Whether an entity can answer a question of this type ("person", "list:place", ...)."""
+    return bool(LABELS.get(answer_type.removeprefix("list:")))
 
 
 def add_semantic_similarity(pipeline: Pipeline, outcomes: list[QuestionOutcome]) -> None:

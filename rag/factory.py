@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from index.ingest import IngestService
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.store import ChromaStore, make_client
+from rag.answer_types import Nlp
 from rag.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag.embedding_cache import CachedEmbedder
 from rag.generators.base import Generator
@@ -38,6 +40,7 @@ from rag.stages.evidence import Evidence
 from rag.stages.gate import Gate
 from rag.stages.generate import Generate
 from rag.stages.retrieve import Retrieve
+from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
 from rag.settings import Settings
@@ -212,6 +215,20 @@ def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
     return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
 
 
+_NLP: Nlp | None = None
+_NLP_LOCK = threading.Lock()
+
+
+def build_nlp() -> Nlp:
+    """The spaCy pipeline (answer typing, entities): loaded once per process, shared by every
+    pipeline built in it (eval variants, tests), and only when a pipeline is built."""
+    global _NLP
+    with _NLP_LOCK:
+        if _NLP is None:
+            _NLP = Nlp()
+        return _NLP
+
+
 def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
                  retriever: HybridRetriever, keyword: KeywordIndex | None,
                  prompts: PromptSet, chat: ChatModel | None = None) -> AnswerService:
@@ -224,6 +241,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
                                            selector=build_selector(settings, keyword)))
     verifier = CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
                                 g.verification)
+    locator = SpanLocator(store, build_cleaner(settings))  # the ingest's rules: exact offsets
     stages: list[Stage] = [
         Condense(build_condenser(settings, generator, prompts)),
         Embed(embedder),
@@ -233,7 +251,8 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Generate(None if generator is extractive else generator, prompts),
         Verify(verifier, sentences, fallback_share=g.fallback_share,
                trust_model_refusal=g.trust_model_refusal),
-        Spans(SpanLocator(store, build_cleaner(settings))),  # the ingest's rules: exact offsets
+        Spans(locator),
+        ShortAnswer(build_nlp(), locator),
     ]
     return AnswerService(stages, Assemble(prompts, generator.name),
                          prompt_version=prompts.version, generator_name=generator.name,

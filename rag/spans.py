@@ -51,6 +51,11 @@ class SpanLocator:
         found = _fuzzy_find(passage.text[start:end], original, passage.start, passage.end)
         return found or (passage.start, passage.end)
 
+    def document_text(self, passage: Passage) -> str | None:
+        """The original text of the passage's document (cached), None if it is gone."""
+        clean = self._clean(passage)
+        return None if clean is None else clean.document.text
+
     def _clean(self, passage: Passage) -> CleanDocument | None:
         # The chunk id names the document version, so a cached entry is never stale.
         key = passage.chunk_id.rsplit("#", 1)[0]  # "<doc_id>#<content hash>"

@@ -46,6 +46,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The exact answer a typed question asks for (a name, a figure, a date, a list), as the
+    document states it: ``document[start:end] == text`` in the original document text (the same
+    offsets as :attr:`Citation.start`), inside citation ``citation`` (its ``n``)."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Verification:
     """What citation verification did to the generator's draft (see rag.verify).
 
@@ -120,6 +132,10 @@ class Answer:
     # The refusal gate's score of the evidence: the answerability model's probability under the
     # default ModelGate, the best evidence sentence's cosine under ThresholdGate.
     relevance: float | None = None
+    # The exact answer, first in ``answer`` too; None when the question asks for no entity or
+    # the evidence holds none of the kind asked for.
+    short_answer: ShortAnswer | None = None
+    answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -134,4 +150,5 @@ class Answer:
             "standalone_question": self.standalone_question or self.question,
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "verification": asdict(self.verification),
+            "short_answer": None if self.short_answer is None else asdict(self.short_answer),
         }

@@ -162,6 +162,15 @@ class CitationOut(BaseModel):
                                  "passage that supports the answer (the widget highlights it).")
 
 
+class ShortAnswerOut(BaseModel):
+    text: str = Field(..., description="The exact answer as the document states it (a name, a "
+                      "figure, a date, a list): the document text's [start:end].")
+    citation: int = Field(..., description="The n of the citation it comes from.")
+    start: int = Field(..., description="Start of the exact answer in the document text (the "
+                       "same offsets as citation spans).")
+    end: int = Field(..., description="End (exclusive) of the exact answer in the document.")
+
+
 class AskResponse(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -181,6 +190,10 @@ class AskResponse(BaseModel):
                                      "refused below its threshold); under the threshold gate the "
                                      "best evidence sentence's cosine.")
     verification: VerificationOut | None = None
+    short_answer: ShortAnswerOut | None = Field(
+        None, description="The exact answer, for a question that asks for a person, place, "
+        "organisation, date, figure or list of them; it also opens `answer`, cited. null when "
+        "the question asks for something else or the evidence names nothing of that kind.")
 
 
 class ChatMessage(BaseModel):

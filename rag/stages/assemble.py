@@ -1,5 +1,6 @@
 """The last stage, run whatever happened before: the public :class:`Answer`, its markers
-renumbered 1..m to match the citation list (rag.citations), or the refusal."""
+renumbered 1..m to match the citation list (rag.citations), or the refusal. An exact answer
+(stage short_answer) opens the text, cited, before the sentences that state it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 from rag.citations import assemble
 from rag.prompts import PromptSet
 from rag.stages.state import AnswerState
-from rag.types import Answer, Citation, Verification
+from rag.types import Answer, Citation, ShortAnswer, Verification
 
 
 class Assemble:
@@ -21,13 +22,23 @@ class Assemble:
     def run(self, state: AnswerState) -> Iterable[str]:
         verified = state.verified
         if not state.refused and verified is not None:
-            text, citations = assemble(verified.text, state.passages, state.spans)
+            short = state.short
+            draft = verified.text
+            if short is not None:
+                stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
+                draft = f"{short.text}{stop} [{short.passage}] {draft}"
+            text, citations = assemble(draft, state.passages, state.spans)
             if citations:
                 verification = Verification(
                     checked=len(verified.sentences) + len(verified.dropped),
                     dropped=tuple(verified.dropped), flagged=tuple(verified.flagged),
                     removed_markers=verified.removed_markers, fallback=state.fallback)
                 state.answer = self._answer(state, text, citations, verification)
+                if short is not None:
+                    chunk = state.passages[short.passage - 1].chunk_id
+                    n = next(c.n for c in citations if c.chunk_id == chunk)
+                    state.answer.short_answer = ShortAnswer(short.text, n, short.start,
+                                                            short.end)
                 return ()
         state.refuse()
         state.answer = self._answer(state, self._prompts.refusal, [], Verification())
@@ -39,4 +50,5 @@ class Assemble:
                       refused=state.refused, prompt_version=self._prompts.version,
                       generator=self._generator_name, retrieved=state.retrieved,
                       standalone_question=state.standalone or state.question,
-                      verification=verification, relevance=state.relevance)
+                      verification=verification, relevance=state.relevance,
+                      answer_type=None if state.answer_type is None else state.answer_type.name)

@@ -7,10 +7,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answer_types import AnswerType
 from rag.generators.base import Draft, GenerationRequest
 from rag.generators.extractive import ScoredSentence
 from rag.types import Answer, AskOptions, Passage, Span, Turn
 from rag.verify import VerifiedDraft
+
+
+@dataclass(frozen=True)
+class ShortPick:
+    """The exact answer: ``text`` is ``document[start:end]`` of passage ``passage`` (1-based,
+    the draft's numbering; assemble turns it into the citation's number)."""
+
+    text: str
+    passage: int
+    start: int
+    end: int
 
 
 @dataclass
@@ -33,6 +45,8 @@ class AnswerState:
     verified: VerifiedDraft | None = None  # verify: the draft's supported sentences
     fallback: bool = False  # verify: the extractive answer replaced the draft
     spans: dict[int, list[Span]] = field(default_factory=dict)  # spans: by passage number
+    answer_type: AnswerType | None = None  # short_answer: what the question asks for
+    short: ShortPick | None = None  # short_answer: the exact answer, if one was found
     answer: Answer | None = None  # assemble
     refused: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds by stage name

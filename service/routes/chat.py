@@ -41,7 +41,8 @@ def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
 
 def _extras(done: AskResponse) -> dict[str, Any]:
     return {"citations": [c.model_dump() for c in done.citations], "refused": done.refused,
-            "answer_id": done.answer_id, "standalone_question": done.standalone_question}
+            "answer_id": done.answer_id, "standalone_question": done.standalone_question,
+            "short_answer": None if done.short_answer is None else done.short_answer.model_dump()}
 
 
 @router.post("/chat/completions",

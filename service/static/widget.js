@@ -40,6 +40,7 @@
     ".bot.refused{border-left:4px solid #c77700}",
     ".bot.error{border-left:4px solid #b00020}",
     ".thinking{color:#56606d;font-style:italic}",
+    ".short{display:block;margin:0 0 .35rem;font-size:1.15em;font-weight:700;color:#0b3d91}",
     ".cite{padding:0 .3rem;margin:0 .1rem;font-size:.8em;vertical-align:super;line-height:1;border-color:#1f5fbf;color:#1f5fbf}",
     ".sources{margin:.4rem 0 0;padding:0;list-style:none;font-size:.88em}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
@@ -284,6 +285,23 @@
     target.appendChild(document.createTextNode(text.slice(at)));
   }
 
+  // The exact answer (a name, a figure, a date) first and emphasised, then the rest of the
+  // answer, which opens with the same text and its marker: "191,000. [1] In November, ...".
+  function renderShort(body, answer) {
+    var short = answer.short_answer;
+    var text = answer.answer;
+    if (!short || typeof short.text !== "string" || !short.text || text.indexOf(short.text) !== 0) {
+      renderText(body, text, answer.citations);
+      return;
+    }
+    var head = el("strong", { class: "short" });
+    renderText(head, short.text + " [" + short.citation + "]", answer.citations);
+    var rest = el("span", { class: "rest" });
+    renderText(rest, text.slice(short.text.length).replace(/^\.?\s*(\[\d+\]\s*)*/, ""),
+      answer.citations);
+    body.replaceChildren(head, rest);
+  }
+
   function finishAnswer(bubble, body, answer) {
     if (answer.refused) {
       bubble.classList.add("refused");
@@ -291,7 +309,7 @@
         el("span", { class: "note", text: answer.answer }));
       status.textContent = "The documents do not say. " + answer.answer;
     } else {
-      renderText(body, answer.answer, answer.citations);
+      renderShort(body, answer);
       var list = el("ol", { class: "sources", "aria-label": "Sources" });
       answer.citations.forEach(function (c) {
         list.appendChild(el("li", {}, [el("button", { type: "button", text: "[" + c.n + "] " +

@@ -144,6 +144,14 @@ def test_widget_end_to_end(widget_env, browser):
     expect(bot).to_contain_text("191,000")
     answer = page.evaluate("window.__answers[0]")
     assert "".join(page.evaluate("window.__deltas")) == answer["answer"]
+    # The exact answer comes first, emphasised and cited; the sentence stating it follows.
+    assert answer["short_answer"]["text"] == "191,000"
+    short = bot.locator(".text > .short")
+    expect(short).to_have_text("191,000 1")  # the figure, then its citation button "1"
+    assert short.evaluate("e => e === e.parentNode.firstChild")
+    assert int(short.evaluate("e => getComputedStyle(e).fontWeight")) >= 700
+    expect(short.locator(".cite")).to_have_attribute("data-n", str(answer["short_answer"]["citation"]))
+    expect(bot.locator(".text > .rest")).to_contain_text("191,000 migrants")
     expect(page.get_by_role("status").filter(has_text="Answer:")).to_have_count(1)
     page.screenshot(path=str(SHOTS / "widget-answer.png"))
 
@@ -278,4 +286,35 @@ def test_markup_in_titles_ids_and_answers_is_text(widget_env, browser):
     assert page.evaluate("window.__xss") is None
     assert page.locator(".panel img, .panel b").count() == 0
     assert errors == []
+    page.close()
+
+
+def test_short_answer_is_shown_first_as_text(widget_env, browser):
+    """A short answer holding markup (as a document could) is shown as characters, first."""
+    import json
+
+    from playwright.sync_api import expect
+
+    api, host, _ = widget_env
+    text = '<img src=x onerror="window.__xss=\'short ran\'">Ada'
+    done = {"answer_id": "a" * 32, "question": "q", "standalone_question": "q",
+            "answer": text + ". [1] Ada wrote it. [1]", "refused": False,
+            "prompt_version": "v1", "generator": "extractive", "timings_ms": {},
+            "citations": [{"n": 1, "doc_id": "d.txt", "title": "D", "text": "Ada wrote it.",
+                           "start": 0, "end": 13, "score": 1.0, "chunk_id": "c", "spans": []}],
+            "short_answer": {"text": text, "citation": 1, "start": 0, "end": 3}}
+    body = (f"event: delta\ndata: {json.dumps({'text': done['answer']})}\n\n"
+            f"event: done\ndata: {json.dumps(done)}\n\n")
+    page = browser.new_page()
+    page.route("**/v1/ask/stream", lambda route: route.fulfill(
+        status=200, body=body, headers={"Content-Type": "text/event-stream",
+                                        "Access-Control-Allow-Origin": "*"}))
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    ask(page, "Who wrote it?")
+    short = page.locator(".msg.bot .short")
+    expect(short).to_contain_text('<img src=x onerror="window.__xss', timeout=30_000)
+    expect(page.locator(".msg.bot .rest")).to_have_text("Ada wrote it. 1")
+    assert page.locator(".panel img").count() == 0
+    assert page.evaluate("window.__xss") is None
     page.close()

