@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.linear import LinearModel
-from rag.text import content_words
+from rag.text import WANTS_NUMBER, content_words
 from rag.types import Passage
 
 FEATURES = (
@@ -49,9 +49,6 @@ FEATURES = (
     "log_words",  # log of the sentence's length in words
 )
 
-_WANTS_NUMBER = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|large|big|high|often)|what (?:year|date|percentage|"
-    r"percent|number|proportion|share|rate)|when|which year|in what year)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"dozens?|hundreds?|thousands?|millions?|billions?)\b", re.IGNORECASE)
 _END = re.compile(r"[.!?][\"'”’)\]]*$")
@@ -101,7 +98,7 @@ def features(question: str, sentences: Sequence, passages: Sequence[Passage],
     q_terms = set(terms(question)) if terms is not None else set()
     weights = idf(sorted(q_terms)) if (idf is not None and q_terms) else {}
     total = sum(weights.get(t, 0.0) for t in q_terms) or 1.0
-    wants_number = bool(_WANTS_NUMBER.search(question))
+    wants_number = bool(WANTS_NUMBER.search(question))
     best_dense = max(s.dense for s in sentences)
     best_lexical = max(s.lexical for s in sentences)
     first_seen: set[int] = set()

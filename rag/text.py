@@ -115,3 +115,9 @@ def text_problem(text: str) -> str | None:
         return (f"holds a control character (U+{ord(bad.group()):04X}) at character "
                 f"{bad.start()}: remove it")
     return None
+
+
+# Questions whose answer is a number or a date ("how many", "what year", "when").
+WANTS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|large|big|high|often)|what (?:year|date|percentage|"
+    r"percent|number|proportion|share|rate)|when|which year|in what year)\b", re.IGNORECASE)
