@@ -82,5 +82,5 @@ def test_answer_sentences_split_on_markers():
                                       ("Then nothing.", ())]
     # a paper's own reference brackets do not end a sentence; a stray "." joins the sentence
     paper = "Birds are infected [4, 5] . [1] Bats carry it [2] . [2]"
-    assert answer_sentences(paper) == [("Birds are infected [4, 5] .", (1,)),
-                                       ("Bats carry it .", (2, 2))]
+    assert answer_sentences(paper) == [("Birds are infected [4, 5].", (1,)),
+                                       ("Bats carry it.", (2, 2))]
