@@ -319,7 +319,8 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
     # "Who is older, A or B?", "which was founded first, A or B?": the answer is one of them.
     rest = lower[after:]
     choice = "or" in rest and ("," in rest or any(t in ("JJR", "RBR", "JJS", "RBS")
-                                                  for t in tags[after:]))
+                                                  for t in tags[after:])
+                               or any(w in ("first", "last", "earlier", "later") for w in rest))
     if word in ("who", "whom", "whose"):
         if choice:
             return AnswerType("choice")
@@ -334,7 +335,11 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
         return _how(words, tags, after)
     # what / which
     head, numbered = _noun_run(words, tags, after)
-    if head is not None and lower[head] in ("kind", "type", "sort", "name", "form") and \
+    if head is not None and lower[head] in ("kind", "type", "sort", "form", "genre", "style") \
+            and head + 1 < len(words) and lower[head + 1] == "of":
+        # "What type of magazine ...?" asks for a category, not a named one.
+        return AnswerType("other", focus=lower[head])
+    if head is not None and lower[head] == "name" and \
             head + 1 < len(words) and lower[head + 1] in ("of", "for"):
         head, numbered = _noun_run(words, tags, head + 2)
     if head is None and nxt in _COPULA:

@@ -21,6 +21,7 @@ GOLD = ROOT / "eval" / "gold" / "sample_qa.jsonl"
 BASELINE = ROOT / "eval" / "gold" / "baseline.json"
 KEYS = {"retrieval": {"recall_at_1", "recall_at_5", "recall_at_10", "mrr", "ndcg_at_10"},
         "answer": {"contains_gold", "token_f1", "semantic_similarity"},
+        "short_answer": {"exact_match", "token_f1", "answered"},
         "citations": {"precision", "recall", "supported"},
         "refusal": {"precision", "recall", "false_rate"}, "latency_ms": {"p50", "p95"}}
 

@@ -53,6 +53,8 @@ def nlp() -> Nlp:
     ("Did the senator vote for the bill?", "yes_no", False),
     ("Who is older, Ann Smith or Bob Jones?", "choice", False),
     ("What did the minister say about the budget?", "other", False),
+    ("What type of magazine does she edit?", "other", False),
+    ("Who was born first Ann Smith or Bob Jones?", "choice", False),
 ])
 def test_questions_are_typed_by_what_they_ask_for(nlp, question, kind, is_list):
     t = nlp.classify(question)

@@ -46,7 +46,9 @@ def test_a_supported_paraphrase_is_kept_with_its_spans(seeded):
                                     "migrants in November. [1] [2] [3] [4] [5]")
     answer = answers.answer(NOVEMBER)
     assert not answer.verification.fallback and answer.generator == "openai"
-    assert answer.answer.startswith("Border Patrol agents apprehended more than 191,000")
+    # The exact figure first (taken from the passage that supports the sentence), then the reply.
+    assert answer.short_answer is not None and answer.short_answer.text == "191,000"
+    assert answer.answer.startswith("191,000. [1] Border Patrol agents apprehended more than 191,000")
     assert answer.verification.removed_markers >= 1  # passages without the figure lose theirs
     assert all(any("191,000" in s.text for s in c.spans) for c in answer.citations)
     assert chat.seen and "<passage n=\"1\"" in chat.seen[0][1].content
