@@ -25,7 +25,7 @@ from rag.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 COVIDQA = SHARED / "benchmarks" / "covidqa"
-BENCHES = ("ingest", "retrieval", "api")
+BENCHES = ("ingest", "retrieval", "api", "api-stages")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,7 +68,7 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError("--seconds must be positive")
     wanted = BENCHES if args.bench == "all" else (args.bench,)
     paths = {"ingest": [args.corpus], "retrieval": [args.base_corpus, args.questions],
-             "api": [args.api_corpus, args.api_qa]}
+             "api": [args.api_corpus, args.api_qa], "api-stages": [args.api_corpus, args.api_qa]}
     for bench in wanted:
         for path in paths[bench]:
             if not path.exists():
@@ -77,7 +77,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> dict[str, Any]:
     """Run the chosen benchmarks; return the whole report (also what ``--out`` receives)."""
-    from eval.bench_api import run_api
+    from eval.bench_api import run_api, run_api_stages
     from eval.bench_ingest import run_ingest
     from eval.bench_retrieval import run_retrieval
 
@@ -101,10 +101,13 @@ def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> d
                                                  args.chunks, args.queries, args.seed,
                                                  embedder=embedder))
                 case "api":
-                    (work / "api").mkdir()
                     results.append(run_api(args.api_corpus, args.api_qa, work / "api",
                                            args.clients, args.seconds, args.workers,
                                            args.warmup))
+                case "api-stages":
+                    results.append(run_api_stages(args.api_corpus, args.api_qa,
+                                                  work / "api-stages", args.clients,
+                                                  args.seconds, args.warmup))
     goals = [g.to_json() for r in results for g in r.goals]
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

@@ -72,12 +72,13 @@ def wait_for_http(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: f
 class ServiceProcess:
     """``rag serve`` as a child process; stopped (and waited for) on exit."""
 
-    def __init__(self, corpus: Path, data_dir: Path, log: Path, workers: int = 1) -> None:
+    def __init__(self, corpus: Path, data_dir: Path, log: Path, workers: int = 1,
+                 env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._cmd = [sys.executable, "-m", "cli", "serve", "--corpus", str(corpus),
                      "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
-        self._env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
+        self._env = {**os.environ, "RAG_DATA_DIR": str(data_dir), **(env or {})}
         self._log = log
         self._proc: subprocess.Popen[bytes] | None = None
         self.start_seconds = 0.0
@@ -172,12 +173,17 @@ def derive(requests: list[Request], span: float) -> dict[str, object]:
 
 
 def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
-            seconds: float = 30.0, workers: int = 1, warmup: int | None = None) -> BenchResult:
+            seconds: float = 30.0, workers: int = 1, warmup: int | None = None,
+            env: dict[str, str] | None = None, name: str = "api") -> BenchResult:
+    """``/v1/ask`` under ``clients`` closed-loop clients; ``env`` adds settings (``RAG_*``) to
+    the server's environment."""
     import httpx
 
     items = load_qa(qa)
     corpus = Path(corpus).resolve()
-    with ServiceProcess(corpus, workdir / "data", workdir / "server.log", workers) as server:
+    workdir.mkdir(parents=True, exist_ok=True)
+    with ServiceProcess(corpus, workdir / "data", workdir / "server.log", workers,
+                        env) as server:
         with httpx.Client(base_url=server.url, timeout=60.0) as client:
             warm = [_ask(client, items[i % len(items)], -1, time.perf_counter())
                     for i in range(len(items) if warmup is None else warmup)]
@@ -185,8 +191,8 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
     derived = derive(requests, span)
     latency = summarize([r.latency_ms for r in requests if r.status == 200])
     result = BenchResult(
-        name="api",
-        params={"clients": clients, "seconds": seconds, "workers": workers,
+        name=name,
+        params={"clients": clients, "seconds": seconds, "workers": workers, "env": env or {},
                 "corpus": str(corpus), "qa": str(Path(qa).resolve()), "questions": len(items),
                 "warmup_requests": len(warm)},
         raw={"requests": [asdict(r) for r in requests],
@@ -209,4 +215,35 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
         result.rows.append((f"server {stage}", f"p50 {s['p50']:.1f}  p95 {s['p95']:.1f} ms"))
     if derived["errors"]:
         result.notes.append(f"{derived['errors']} requests failed (status 0 = no response)")
+    return result
+
+
+# The answering stages added for trustworthy extractive answers (issue: exact answer first,
+# sentence selection), switched off to measure what they cost.
+WITHOUT_NEW_STAGES = {"RAG_GENERATOR__SHORT_ANSWERS": "false", "RAG_GENERATOR__SELECTOR": "score"}
+
+
+def run_api_stages(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
+                   seconds: float = 30.0, warmup: int | None = None) -> BenchResult:
+    """Throughput with and without the short-answer stage and the fitted selector, one after
+    the other in one run; the goal is the ratio (the new stages cost at most 15 %)."""
+    without = run_api(corpus, qa, workdir / "without", clients, seconds, 1, warmup,
+                      WITHOUT_NEW_STAGES, "api_without_new_stages")
+    with_ = run_api(corpus, qa, workdir / "with", clients, seconds, 1, warmup, None,
+                    "api_with_new_stages")
+    before = float(without.derived["requests_per_s"])
+    after = float(with_.derived["requests_per_s"])
+    ratio = after / before if before else 0.0
+    result = BenchResult(
+        name="api_stages",
+        params={"clients": clients, "seconds": seconds, "without": WITHOUT_NEW_STAGES},
+        raw={"without": without.to_json(), "with": with_.to_json()},
+        derived={"requests_per_s_without": before, "requests_per_s_with": after,
+                 "ratio": round(ratio, 3)},
+        goals=[Goal("api_stages.throughput_ratio", ratio, 0.85, "higher", "x",
+                    f"/v1/ask req/s with the new stages / without, {clients} clients",
+                    clients == GOAL_CLIENTS)],
+    )
+    result.rows.append(("throughput", f"without {before:.2f} req/s, with {after:.2f} req/s, "
+                        f"ratio {ratio:.3f}"))
     return result

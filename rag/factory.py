@@ -252,8 +252,9 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Verify(verifier, sentences, fallback_share=g.fallback_share,
                trust_model_refusal=g.trust_model_refusal),
         Spans(locator),
-        ShortAnswer(build_nlp(), locator),
     ]
+    if g.short_answers:
+        stages.append(ShortAnswer(build_nlp(), locator))
     return AnswerService(stages, Assemble(prompts, generator.name),
                          prompt_version=prompts.version, generator_name=generator.name,
                          max_question_chars=settings.server.max_question_chars)

@@ -224,6 +224,10 @@ class GeneratorSettings(BaseModel):
         "sentence only from the best one's document when it adds content); 'score': the best "
         "sentences by cosine plus word overlap within a margin.",
     )
+    short_answers: bool = Field(
+        True, description="Open the answer to a typed question (who, when, how many ...) with "
+        "the exact entity that answers it (short_answer); needs the spaCy pipeline.",
+    )
     selector_weights: Path | None = Field(
         None, description="Weights file of the sentence selector (python -m eval.fit_selector "
         "--write-weights); empty for the bundled rag/selector_weights.json.",

@@ -152,6 +152,25 @@ def test_api_bench_figures_come_from_its_requests(tmp_path, corpus_dir):
     _check_goals(report, {"api.p50_ms", "api.requests_per_s"})
 
 
+def test_api_stages_bench_measures_the_service_with_and_without_the_new_stages(tmp_path,
+                                                                              corpus_dir):
+    settings = bench.load_settings(data_dir=tmp_path / "data")
+    args = _args("api-stages", "--clients", "2", "--seconds", "2", "--warmup", "2",
+                 "--api-corpus", str(corpus_dir))
+    report = bench.run(settings, args)
+    result = report["benchmarks"]["api_stages"]
+    runs = {k: result["raw"][k] for k in ("without", "with")}
+    stages = {k: {s for r in run["raw"]["requests"] for s in r["server_ms"]}
+              for k, run in runs.items()}
+    # the short-answer stage ran (and was timed) in one server and not in the other
+    assert "short_answer" in stages["with"] and "short_answer" not in stages["without"]
+    d = result["derived"]
+    assert d["requests_per_s_with"] == runs["with"]["derived"]["requests_per_s"] > 0
+    assert d["ratio"] == pytest.approx(d["requests_per_s_with"] / d["requests_per_s_without"],
+                                       abs=1e-3)
+    _check_goals(report, {"api_stages.throughput_ratio"})
+
+
 def test_bad_arguments_are_refused(tmp_path, capsys):
     assert bench.main(["retrieval", "--chunks", "0", "--data-dir", str(tmp_path)]) == 2
     assert "--chunks must be at least 1" in capsys.readouterr().err
