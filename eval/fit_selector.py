@@ -33,7 +33,8 @@ from eval.metrics import contains_gold
 from eval.runner import eval_pipeline
 from rag.generators.extractive import ScoredSentence, select_by_score
 from rag.linear import LinearModel
-from rag.selection import DEFAULT_WEIGHTS, FEATURES, SentenceSelector, features, is_fragment
+from rag.selection import (DEFAULT_WEIGHTS, FEATURES, SentenceSelector, features, is_fragment,
+                           top_candidates)
 from rag.settings import Settings, load_settings
 from rag.types import Passage
 
@@ -110,8 +111,11 @@ def report(questions: Sequence[Question], model: LinearModel, add_ratio: float
     selector = SentenceSelector(model, add_ratio=add_ratio)
 
     def choose(q: Question) -> list[int]:
-        rows = q.rows
-        p = model.score(rows) if len(rows) else np.zeros(0)
+        # as in production: only the best CANDIDATES by the plain score are scored
+        p = np.zeros(len(q.rows))
+        top = top_candidates(q.sentences)
+        if top:
+            p[top] = model.score(q.rows[top])
         return list(selector.choose_from(q.item.question, q.sentences, q.passages, p).chosen)
 
     reachable = [q for q in questions if q.labels.any()]

@@ -63,6 +63,7 @@ _FINITE = re.compile(
     r"|\b\w{3,}ed\b", re.IGNORECASE)
 
 SHORT_WORDS = 10
+CANDIDATES = 16  # sentences the model scores per question (the best by the plain score)
 
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
@@ -90,10 +91,13 @@ def is_fragment(text: str, title: str = "") -> bool:
 
 
 def features(question: str, sentences: Sequence, passages: Sequence[Passage],
-             terms: Terms | None, idf: Idf | None) -> np.ndarray:
-    """A row of :data:`FEATURES` for each sentence (``sentences`` are ScoredSentence)."""
+             terms: Terms | None, idf: Idf | None,
+             only: Sequence[int] | None = None) -> np.ndarray:
+    """A row of :data:`FEATURES` for each sentence (``sentences`` are ScoredSentence), or for
+    the sentences at ``only`` (the gaps and "first in passage" still see all of them)."""
     if not sentences:
         return np.zeros((0, len(FEATURES)), dtype=np.float64)
+    wanted = range(len(sentences)) if only is None else only
     q_words = content_words(question)
     q_terms = set(terms(question)) if terms is not None else set()
     weights = idf(sorted(q_terms)) if (idf is not None and q_terms) else {}
@@ -101,9 +105,12 @@ def features(question: str, sentences: Sequence, passages: Sequence[Passage],
     wants_number = bool(WANTS_NUMBER.search(question))
     best_dense = max(s.dense for s in sentences)
     best_lexical = max(s.lexical for s in sentences)
-    first_seen: set[int] = set()
+    first_of_passage: dict[int, int] = {}
+    for i, s in enumerate(sentences):
+        first_of_passage.setdefault(s.passage, i)
     rows = []
-    for s in sentences:
+    for i in wanted:
+        s = sentences[i]
         passage = passages[s.passage - 1]
         own = content_words(s.text)
         title = content_words(passage.title)
@@ -112,8 +119,7 @@ def features(question: str, sentences: Sequence, passages: Sequence[Passage],
             coverage = sum(weights.get(t, 0.0) for t in found) / total
         else:
             coverage = s.lexical
-        first = s.passage not in first_seen
-        first_seen.add(s.passage)
+        first = first_of_passage[s.passage] == i
         has_number = bool(_NUMBER.search(s.text))
         n_words = max(1, len(s.text.split()))
         rows.append((
@@ -154,8 +160,15 @@ class SentenceSelector:
 
     def probabilities(self, question: str, sentences: Sequence,
                       passages: Sequence[Passage]) -> np.ndarray:
-        rows = features(question, sentences, passages, self._terms, self._idf)
-        return self._model.score(rows) if len(rows) else np.zeros(0)
+        """Each sentence's probability of stating the answer. Only the ``CANDIDATES`` best by
+        the plain score are scored by the model (the rest get 0): the sentence that answers is
+        almost always among them, and the features cost time on every request."""
+        p = np.zeros(len(sentences))
+        top = top_candidates(sentences)
+        rows = features(question, sentences, passages, self._terms, self._idf, top)
+        if len(rows):
+            p[top] = self._model.score(rows)
+        return p
 
     def choose(self, question: str, sentences: Sequence,
                passages: Sequence[Passage]) -> Choice:
@@ -190,6 +203,13 @@ class SentenceSelector:
             chosen.append(i)
             said |= own
         return Choice(tuple(chosen), float(p[best]))
+
+
+def top_candidates(sentences: Sequence) -> list[int]:
+    """Indices of the ``CANDIDATES`` best sentences by the plain score (the ones the model
+    scores)."""
+    return sorted(range(len(sentences)),
+                  key=lambda i: (-sentences[i].score, sentences[i].order))[:CANDIDATES]
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
