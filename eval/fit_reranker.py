@@ -3,8 +3,9 @@
     python -m eval.fit_reranker --fit hotpotqa_dev500 --check covidqa
 
 For every question of each benchmark the hybrid retriever's fused candidates (before reranking)
-are turned into :data:`rag.rerank.FEATURES` rows labelled 1 when the chunk belongs to a gold
-document. A listwise model is fitted on the ``--fit`` benchmark only: per question, the softmax
+are turned into :data:`rag.rerank.FEATURES` rows labelled 1 for the chunks of gold documents that
+hold a gold answer (all the chunks of a gold document that holds none; see :func:`gold_labels`).
+A listwise model is fitted on the ``--fit`` benchmark only: per question, the softmax
 of the candidates' linear scores should put its mass on the gold candidates (cross-entropy,
 L2-regularised, damped Newton). It ranks, so it needs no bias, and it is fitted on the features
 as they are, without standardising them on the fit benchmark: a feature that hardly varies there
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import QAItem, load_qa
-from eval.metrics import recall_at_k, reciprocal_rank
+from eval.metrics import normalize, recall_at_k, reciprocal_rank
 from eval.runner import eval_pipeline
 from rag.factory import duplicate_rule
 from rag.fusion import Candidate, DuplicateRule, collapse_duplicates
@@ -62,9 +63,25 @@ def collect(settings: Settings, root: Path, limit: int | None) -> list[Question]
     for item, vector in zip(items, vectors):
         cands = retriever.candidates(item.question, vector, settings.retrieval.top_k)
         rows = features(item.question, cands, keyword.terms, keyword.idf)
-        labels = np.array([c.chunk.doc_id in item.doc_ids for c in cands], dtype=np.float64)
+        labels = gold_labels(item, cands)
         out.append(Question(item, cands, rows, labels))
     return out
+
+
+def gold_labels(item: QAItem, candidates: Sequence[Candidate]) -> np.ndarray:
+    """1 for the candidates the reranker should put first: of each gold document, the chunks
+    that hold a gold answer (normalised), or all its chunks when none does (a bridge document
+    of a multi-hop question, an answer that is not a span). Labelling every chunk of a gold
+    document alike taught the model to rank a document's chunks together, so its title chunk
+    could come before the one holding the answer."""
+    golds = [g for g in (normalize(a) for a in item.answers) if g]
+    labels = np.zeros(len(candidates))
+    for doc_id in item.doc_ids:
+        members = [i for i, c in enumerate(candidates) if c.chunk.doc_id == doc_id]
+        holding = [i for i in members
+                   if any(g in normalize(candidates[i].chunk.text) for g in golds)]
+        labels[holding or members] = 1.0
+    return labels
 
 
 def fit_listwise(groups: Sequence[tuple[np.ndarray, np.ndarray]], names: tuple[str, ...],
@@ -169,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "coef": model.coef.tolist(),
         "bias": model.bias,
         "fitted_on": args.fit,
-        "objective": "listwise softmax cross-entropy, unstandardised features",
+        "objective": "listwise softmax cross-entropy, unstandardised features; labels: "
+                     "answer-holding chunks of gold documents",
         "fit": report(args.fit, fit, model, rule, top_k),
         "check": report(args.check, check, model, rule, top_k),
         "candidates_per_retriever": settings.retrieval.candidates,

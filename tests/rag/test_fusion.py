@@ -209,3 +209,20 @@ def test_shipped_weights_load_and_beat_each_list_on_the_benchmark_they_never_saw
     best_list = max(check["dense"]["recall_at_1"], check["bm25"]["recall_at_1"])
     assert check["reranked"]["recall_at_1"] >= best_list + 0.03
     assert check["reranked"]["mrr"] > max(check["dense"]["mrr"], check["bm25"]["mrr"])
+
+
+def test_fit_labels_prefer_the_chunks_holding_the_answer():
+    from eval.dataset import QAItem
+    from eval.fit_reranker import gold_labels
+
+    title = Candidate(chunk("p1", "Border talks: officials meet in Mexico City.", doc="paper"))
+    answer = Candidate(chunk("p2", "Agents apprehended 191,000 migrants in November.",
+                             doc="paper", index=1))
+    bridge = Candidate(chunk("b1", "Mexico City is the capital of Mexico.", doc="bridge"))
+    other = Candidate(chunk("o1", "191,000 people attended a concert.", doc="other"))
+    item = QAItem("q", "How many migrants in November?", ("191,000",), ("paper", "bridge"), True)
+    # the answer chunk, not the title chunk, of the gold paper; all of a gold document holding
+    # no answer; never a chunk of another document, even one holding the answer string
+    assert gold_labels(item, [title, answer, bridge, other]).tolist() == [0, 1, 1, 0]
+    no_answer = QAItem("q", "Yes or no?", ("yes",), ("paper",), True)
+    assert gold_labels(no_answer, [title, answer, other]).tolist() == [1, 1, 0]
