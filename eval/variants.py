@@ -19,7 +19,9 @@ from rag.settings import Settings
 
 PRESETS: dict[str, dict[str, Any]] = {
     "full": {},  # the pipeline as configured
-    "dense": {"retrieval": {"mode": "dense", "rerank": False}},
+    "dense": {"retrieval": {"mode": "dense", "rerank": False}},  # vector search alone
+    "bm25": {"retrieval": {"mode": "keyword", "rerank": False}},  # BM25 alone
+    "rrf": {"retrieval": {"mode": "hybrid", "rerank": False}},  # both, fused, not reranked
 }
 # Sections whose change would need another index: variants must share one.
 _INDEX_SHAPING = ("data_dir", "embedding", "chunking", "ingest", "store")

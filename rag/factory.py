@@ -159,11 +159,11 @@ def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet
 
 
 def build_keyword_index(settings: Settings) -> KeywordIndex | None:
-    """The BM25 index beside the Chroma index, current with the store. Built in hybrid mode and
-    for the features reranker and the answerability gate (their term statistics); ``None``
-    otherwise."""
+    """The BM25 index beside the Chroma index, current with the store. Built in hybrid and
+    keyword mode and for the features reranker and the answerability gate (their term
+    statistics); ``None`` otherwise."""
     r = settings.retrieval
-    if (r.mode != "hybrid" and not (r.rerank and r.reranker == "features")
+    if (r.mode == "dense" and not (r.rerank and r.reranker == "features")
             and r.refusal != "model"):
         return None
     try:

@@ -77,7 +77,7 @@ class DenseSearch:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    mode: str = "hybrid"  # "dense" or "hybrid"
+    mode: str = "hybrid"  # "dense", "keyword" (BM25 only) or "hybrid"
     pool: int = 30  # candidates taken from each retriever
     rrf_k: float = 60.0
     dense_weight: float = 1.0
@@ -86,17 +86,22 @@ class RetrievalConfig:
 
 
 class HybridRetriever:
-    """Dense and (in hybrid mode) BM25 candidates -> RRF -> committed only -> rerank -> dedup."""
+    """Dense and BM25 candidates (one of them in dense or keyword mode) -> RRF -> committed
+    only -> rerank -> dedup. Every candidate's dense cosine is computed from its stored vector,
+    whichever list found it."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, config: RetrievalConfig,
                  keyword: KeywordIndex | None = None, reranker: Reranker | None = None) -> None:
-        if config.mode == "hybrid" and keyword is None:
-            raise ValueError("hybrid retrieval needs a keyword index")
+        if config.mode not in ("dense", "keyword", "hybrid"):
+            raise ValueError(f"unknown retrieval mode {config.mode!r}")
+        if config.mode != "dense" and keyword is None:
+            raise ValueError(f"{config.mode} retrieval needs a keyword index")
         self._store = store
         self._dense = DenseSearch(store, embedder)
         # In dense mode a keyword index may still be kept current for the reranker's statistics.
         self._keyword = keyword
-        self._use_keyword = config.mode == "hybrid"
+        self._use_keyword = config.mode != "dense"
+        self._use_dense = config.mode != "keyword"
         self._reranker = reranker
         self._config = config
 
@@ -126,7 +131,8 @@ class HybridRetriever:
             if not allowed:
                 return []
         pool = max(cfg.pool, top_k)
-        dense = self._dense.search(question, query_vector, pool, allowed)
+        dense = (self._dense.search(question, query_vector, pool, allowed)
+                 if self._use_dense else [])
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,

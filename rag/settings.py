@@ -126,9 +126,9 @@ class RetrievalSettings(BaseModel):
         description="With refusal = 'threshold': refuse when the cosine of the question and the "
         "best evidence sentence is below this.",
     )
-    mode: Literal["dense", "hybrid"] = Field(
-        "hybrid", description="'dense': Chroma vector search only; 'hybrid': dense and BM25 "
-        "keyword candidates fused by reciprocal rank fusion.",
+    mode: Literal["dense", "keyword", "hybrid"] = Field(
+        "hybrid", description="'dense': Chroma vector search only; 'keyword': BM25 only; "
+        "'hybrid': dense and BM25 keyword candidates fused by reciprocal rank fusion.",
     )
     rerank: bool = Field(True, description="Rerank the fused candidates with a second stage.")
     reranker: Literal["features", "cross_encoder"] = Field(

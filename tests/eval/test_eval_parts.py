@@ -54,6 +54,16 @@ def test_variants_validate_through_settings():
         parse_variants("full,nope")
 
 
+def test_presets_isolate_each_retrieval_stage():
+    settings = Settings(data_dir=Path("x"))
+    got = {v.name: apply(settings, v).retrieval
+           for v in parse_variants("dense,bm25,rrf,full")}
+    assert (got["dense"].mode, got["dense"].rerank) == ("dense", False)
+    assert (got["bm25"].mode, got["bm25"].rerank) == ("keyword", False)
+    assert (got["rrf"].mode, got["rrf"].rerank) == ("hybrid", False)
+    assert (got["full"].mode, got["full"].rerank) == ("hybrid", True)
+
+
 def _outcome(qid: str, answerable: bool, refused: bool, gold_hit: float | None,
              answer: str = "text") -> QuestionOutcome:
     scores = {} if gold_hit is None else {"contains_gold": gold_hit}

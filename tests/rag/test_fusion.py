@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.logistic import fit_logistic
+from eval.fit_reranker import fit_listwise
 from index.errors import ConfigError
 from index.types import Chunk
 from rag.fusion import (
@@ -18,7 +18,7 @@ from rag.fusion import (
     shingles,
 )
 from rag.linear import LinearModel
-from rag.rerank import FEATURES, FeatureReranker, features, load_weights
+from rag.rerank import FEATURES, FeatureReranker, best_window, features, load_weights
 
 
 def chunk(cid: str, text: str = "", doc: str | None = None, title: str = "", index: int = 0,
@@ -112,7 +112,7 @@ def test_features_measure_term_coverage_title_and_ranks():
     rows = features("Which protocol post did Shirley Temple hold?", [c1, c2], terms, idf)
     f = {name: rows[:, i] for i, name in enumerate(FEATURES)}
     assert rows.shape == (2, len(FEATURES))
-    assert f["dense"].tolist() == [0.7, 0.0]
+    assert f["dense_gap"].tolist() == pytest.approx([0.0, -0.7])
     assert f["dense_rr"].tolist() == [1.0, 0.0] and f["keyword_rr"].tolist() == [0.0, 1.0]
     assert f["bm25_rel"].tolist() == [0.0, 1.0]
     assert f["rrf_rel"].tolist() == [1.0, 0.5]
@@ -121,16 +121,58 @@ def test_features_measure_term_coverage_title_and_ranks():
     assert f["bigram"][0] == pytest.approx(1 / 6)  # "shirley temple"
     assert f["title_in_question"].tolist() == [1.0, 0.0]
     assert f["first_chunk"].tolist() == [1.0, 0.0]
+    # leads: positive only for the top of each list, the gap to the top for the others
+    assert f["dense_lead"].tolist() == pytest.approx([0.7, -0.7])
+    assert f["bm25_lead"].tolist() == pytest.approx([-1.0, 1.0])
+    assert f["dense_z"].tolist() == pytest.approx([1.0, -1.0])
+    # "shirley temple ... protocol" lies within 12 terms: 3 of the 7 (equal-idf) terms
+    assert f["window"][0] == pytest.approx(3 / 7) and f["window"][1] == 0.0
+    assert f["doc_best_dense"].tolist() == pytest.approx([0.0, -0.7])
 
 
-def test_logistic_fit_learns_a_separating_feature_and_reranks_by_it():
+def test_document_features_let_a_documents_best_chunk_speak_for_the_others():
+    a1 = Candidate(chunk("a1", "Temple was ambassador to Ghana.", doc="a"), dense=0.9,
+                   dense_rank=1, fused=0.03)
+    a2 = Candidate(chunk("a2", "She was born in Santa Monica.", doc="a", index=1), dense=0.2,
+                   dense_rank=3, fused=0.01)
+    b1 = Candidate(chunk("b1", "Ghana became independent.", doc="b"), dense=0.5, dense_rank=2,
+                   fused=0.02)
+    rows = features("Where was Temple ambassador?", [a1, a2, b1], terms, idf)
+    f = {name: rows[:, i] for i, name in enumerate(FEATURES)}
+    assert f["doc_share"].tolist() == pytest.approx([2 / 3, 2 / 3, 1 / 3])
+    assert f["doc_best_dense"].tolist() == pytest.approx([0.0, 0.0, -0.4])
+    assert f["doc_best_window"][1] == f["window"][0] > f["window"][1]
+
+
+def test_best_window_finds_question_terms_close_together():
+    weights = {"shirley": 2.0, "temple": 1.0, "protocol": 3.0}
+    near = "the chief of protocol was shirley temple".split()
+    far = ["protocol"] + ["filler"] * 20 + ["shirley", "temple"]
+    assert best_window(near, weights, 5) == 6.0
+    assert best_window(far, weights, 5) == 3.0  # protocol alone beats shirley temple
+    assert best_window(far, weights, 30) == 6.0
+    assert best_window(["shirley", "shirley", "x"], weights, 5) == 2.0  # counted once
+    assert best_window([], weights, 5) == 0.0
+
+
+def test_listwise_fit_learns_the_feature_that_ranks_gold_first_and_reranks_by_it():
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(400, len(FEATURES)))
-    y = (x[:, FEATURES.index("coverage")] > 0).astype(float)
-    model = fit_logistic(x, y, FEATURES, l2=0.1)
+    col = FEATURES.index("coverage")
+    groups = []
+    for _ in range(60):
+        x = rng.normal(size=(8, len(FEATURES)))
+        y = np.zeros(8)
+        y[int(np.argmax(x[:, col]))] = 1.0  # the gold candidate covers the question best
+        groups.append((x, y))
+    groups.append((np.zeros((0, len(FEATURES))), np.zeros(0)))  # no candidates: skipped
+    model = fit_listwise(groups, FEATURES, l2=0.1)
     coef = dict(zip(FEATURES, model.coef))
-    assert coef["coverage"] == max(coef.values()) and coef["coverage"] > 1.0
-    assert ((model.score(x) > 0.5) == (y == 1)).mean() > 0.95
+    assert coef["coverage"] == max(coef.values()) and coef["coverage"] > 2.0
+    assert model.bias == 0.0 and (model.scale == 1.0).all() and (model.mean == 0.0).all()
+    hits = [np.argmax(model.score(x)) == np.argmax(y) for x, y in groups if len(x)]
+    assert np.mean(hits) > 0.9
+    with pytest.raises(ValueError, match="no question"):
+        fit_listwise([(np.zeros((2, len(FEATURES))), np.zeros(2))], FEATURES, l2=1.0)
 
     good = Candidate(chunk("good", "shirley temple protocol"), dense=0.1, dense_rank=2,
                      fused=0.01)
@@ -154,8 +196,33 @@ def test_weights_for_other_features_are_refused(tmp_path):
         load_weights(path)
 
 
-def test_bundled_weights_load():
-    from rag.rerank import DEFAULT_WEIGHTS
+@pytest.mark.parametrize("path", ["rag/rerank_weights.json",
+                                  "eval/weights/rerank_fit_hotpotqa.json"])
+def test_shipped_weights_load_and_beat_each_list_on_the_benchmark_they_never_saw(path):
+    from tests.helpers import ROOT
 
-    model = load_weights(DEFAULT_WEIGHTS)
+    model = load_weights(ROOT / path)
     assert model.names == FEATURES and np.isfinite(model.coef).all()
+    fitted, check = model.extra["fit"], model.extra["check"]
+    assert model.extra["fitted_on"] == fitted["benchmark"] != check["benchmark"]
+    assert f"--fit {fitted['benchmark']} --check {check['benchmark']}" in model.extra["command"]
+    best_list = max(check["dense"]["recall_at_1"], check["bm25"]["recall_at_1"])
+    assert check["reranked"]["recall_at_1"] >= best_list + 0.03
+    assert check["reranked"]["mrr"] > max(check["dense"]["mrr"], check["bm25"]["mrr"])
+
+
+def test_fit_labels_prefer_the_chunks_holding_the_answer():
+    from eval.dataset import QAItem
+    from eval.fit_reranker import gold_labels
+
+    title = Candidate(chunk("p1", "Border talks: officials meet in Mexico City.", doc="paper"))
+    answer = Candidate(chunk("p2", "Agents apprehended 191,000 migrants in November.",
+                             doc="paper", index=1))
+    bridge = Candidate(chunk("b1", "Mexico City is the capital of Mexico.", doc="bridge"))
+    other = Candidate(chunk("o1", "191,000 people attended a concert.", doc="other"))
+    item = QAItem("q", "How many migrants in November?", ("191,000",), ("paper", "bridge"), True)
+    # the answer chunk, not the title chunk, of the gold paper; all of a gold document holding
+    # no answer; never a chunk of another document, even one holding the answer string
+    assert gold_labels(item, [title, answer, bridge, other]).tolist() == [0, 1, 1, 0]
+    no_answer = QAItem("q", "Yes or no?", ("yes",), ("paper",), True)
+    assert gold_labels(no_answer, [title, answer, other]).tolist() == [1, 1, 0]

@@ -55,6 +55,14 @@ def indexed(tmp_path_factory, embedder, corpus_dir):
     return hybrid, dense
 
 
+@pytest.fixture(scope="module")
+def keyword_only(indexed, embedder):
+    hybrid, _ = indexed
+    return build_pipeline(make_settings(hybrid.settings.data_dir,
+                                        retrieval={"mode": "keyword", "rerank": False}),
+                          embedder=embedder)
+
+
 def ask_ids(pipeline, question, top_k=3, filters=None):
     vector = pipeline.embedder.embed([question])[0]
     return [p.doc_id for p in pipeline.retriever.retrieve(question, vector, top_k, filters)]
@@ -65,6 +73,30 @@ def test_hybrid_finds_a_keyword_only_match_that_dense_misses(indexed):
     assert hybrid.settings.retrieval.mode == "hybrid"
     assert CANTEEN not in ask_ids(dense, CODE_QUESTION)
     assert CANTEEN in ask_ids(hybrid, CODE_QUESTION)
+
+
+def test_keyword_mode_is_bm25_alone_with_the_dense_cosine_of_every_passage(indexed,
+                                                                           keyword_only):
+    hybrid, dense = indexed
+    question = "Which supplier batch delivered the potatoes?"
+    vector = keyword_only.embedder.embed([question])[0]
+    candidates = keyword_only.retriever.candidates(question, vector, 5)
+    hits = keyword_only.keyword.search(question, keyword_only.settings.retrieval.candidates)
+    # exactly the BM25 list, in its order, with no dense-only candidate
+    assert [c.chunk.chunk_id for c in candidates] == [h.chunk.chunk_id for h in hits]
+    assert all(c.dense_rank is None and c.keyword_rank for c in candidates)
+    passages = keyword_only.retriever.retrieve(question, vector, 3)
+    assert passages[0].doc_id == CANTEEN
+    # Passage.score is the cosine of the stored vector with the question, as in dense mode
+    dense_scores = {p.chunk_id: p.score
+                    for p in dense.retriever.retrieve(question, vector, 50)}
+    shared = [p for p in passages if p.chunk_id in dense_scores]
+    assert shared and all(p.score == pytest.approx(dense_scores[p.chunk_id], abs=1e-5)
+                          for p in shared)
+    assert all(-1.0 <= p.score <= 1.0 and p.score != 0.0 for p in passages)
+    # a question with no indexed term finds nothing by keywords (dense would find something)
+    assert keyword_only.retriever.retrieve("zzzq qqxv", vector, 3) == []
+    assert dense.retriever.retrieve("zzzq qqxv", vector, 3) != []
 
 
 def test_filters_restrict_both_retrievers(indexed):
