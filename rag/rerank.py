@@ -40,7 +40,6 @@ FEATURES = (
     "window",  # idf-weighted share of the question's terms inside the best WINDOW-term span
     "bigram",  # share of the question's adjacent term pairs found in the chunk
     "title_in_question",  # share of the title's terms found in the question
-    "first_chunk",  # 1 for a document's first chunk
     "rarest_match",  # idf of the rarest question term the chunk holds / the rarest term's idf
     "doc_share",  # share of the candidates that come from the same document
     "doc_best_rrf",  # best fused score among the document's candidates / best fused score
@@ -94,7 +93,7 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
         body_terms = set(body)
         title_terms = set(terms(c.chunk.title))
         shared = q_terms & body_terms
-        rows[i, :15] = (
+        rows[i, :14] = (
             dense[i] - best_dense,
             dense_lead[i],
             dense_z[i],
@@ -108,7 +107,6 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
             best_window(body, q_idf, WINDOW) / q_weight,
             len(q_bigrams & set(zip(body, body[1:]))) / len(q_bigrams) if q_bigrams else 0.0,
             len(title_terms & q_terms) / len(title_terms) if title_terms else 0.0,
-            1.0 if c.chunk.index == 0 else 0.0,
             max((q_idf[t] for t in shared), default=0.0) / rare,
         )
     # Document-level evidence: the retrieval is judged by documents, and a long document's

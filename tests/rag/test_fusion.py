@@ -120,7 +120,6 @@ def test_features_measure_term_coverage_title_and_ranks():
     assert f["coverage"][0] == pytest.approx(3 / 7) and f["coverage"][1] == 0.0
     assert f["bigram"][0] == pytest.approx(1 / 6)  # "shirley temple"
     assert f["title_in_question"].tolist() == [1.0, 0.0]
-    assert f["first_chunk"].tolist() == [1.0, 0.0]
     # leads: positive only for the top of each list, the gap to the top for the others
     assert f["dense_lead"].tolist() == pytest.approx([0.7, -0.7])
     assert f["bm25_lead"].tolist() == pytest.approx([-1.0, 1.0])
