@@ -376,9 +376,16 @@ def auc(cases: Sequence[Case]) -> float | None:
 
 
 def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
-    """Class-balanced logistic regression: each class weighs the same however many cases."""
+    """Class-balanced logistic regression: answerable and unanswerable cases weigh the same
+    however many there are, and so does each kind of unanswerable case (gold documents left
+    out, entity-swapped ...) within the unanswerable half."""
     y = measured.labels
-    weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), len(y) / (2 * max((1 - y).sum(), 1)))
+    kinds = np.asarray(measured.kinds)
+    unanswerable = sorted({k for k in measured.kinds if k != "answerable"})
+    weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), 0.0)
+    for kind in unanswerable:
+        these = kinds == kind
+        weight[these] = len(y) / (2 * len(unanswerable) * these.sum())
     return fit_logistic(measured.rows, y, FEATURES, l2=l2, sample_weight=weight)
 
 
