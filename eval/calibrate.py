@@ -447,10 +447,15 @@ def _code_key() -> str:
 
 
 def report(measured: Measured, model: LinearModel, threshold: float,
-           cosine_fitted: float, configured: float) -> dict[str, object]:
+           cosine_fitted: float, configured: float,
+           own_bound: float = 0.05) -> dict[str, object]:
+    """The model at the fitted ``threshold`` (overall and per kind of unanswerable case), and,
+    as a diagnostic of the ranking only (never shipped), at this set's own threshold with at
+    most ``own_bound`` false refusals; the cosine gates beside it."""
     scores = model.score(measured.rows)
     model_cases = measured.cases(scores)
     cosine_cases = measured.cases(measured.cosine)
+    own = threshold_for(model_cases, own_bound)
     by_kind: dict[str, object] = {}
     answerable = [c for c, k in zip(model_cases, measured.kinds) if k == "answerable"]
     for kind in KINDS[1:]:
@@ -458,10 +463,13 @@ def report(measured: Measured, model: LinearModel, threshold: float,
         if these:
             by_kind[kind] = {"cases": len(these),
                              "recall": stats(these, threshold).recall,
-                             "auc": auc([*answerable, *these])}
+                             "auc": auc([*answerable, *these]),
+                             f"recall_at_own_{own_bound}": stats(these, own).recall}
     return {
         "model": {**asdict(stats(model_cases, threshold)), "auc": auc(model_cases),
-                  "by_kind": by_kind},
+                  "by_kind": by_kind,
+                  f"own_threshold_{own_bound}": {
+                      **asdict(stats(model_cases, own))}},
         "cosine_fitted": {**asdict(stats(cosine_cases, cosine_fitted)),
                           "auc": auc(cosine_cases)},
         "cosine_configured": asdict(stats(cosine_cases, configured)),

@@ -10,7 +10,11 @@ any generator runs. Two gates share one interface (:class:`RefusalGate`):
   on the fit set and the figures measured on the others. Closeness alone does not separate the
   two groups (a corpus without the answer still holds passages on the same topic); what does is
   whether the question's *distinctive* terms occur in the evidence, which the features measure
-  with the keyword index's IDF statistics.
+  with the keyword index's IDF statistics, and (from answer typing, :class:`rag.answer_types.Nlp`,
+  run on the question and the :data:`TOP_SENTENCES` best evidence sentences only) whether those
+  sentences hold an entity of the type asked for, state the asked attribute next to one, and
+  name the question's own entities: a question about another person, place or year than the
+  documents' (an *entity-swapped* question) finds the topic but not its entity.
 - :class:`ThresholdGate` (``"threshold"``): the best evidence sentence's cosine against
   ``retrieval.min_relevance``; no keyword statistics needed.
 
@@ -60,6 +64,8 @@ FEATURES = (
     #                      "population") in a top sentence near a candidate entity (1: no focus)
     "entities_passage",  # share of the question's entities found in the top sentences' passages
     "entities_sentence",  # share of them found in the top sentences themselves
+    "entities_any",  # share of them found in any passage
+    "key_entity",  # 1 when the question's rarest entity (by IDF) is in the top sentences' passages
 )
 NLP_FEATURES = FEATURES[12:]
 
@@ -112,8 +118,9 @@ def _found(entity: Entity, words: set[str]) -> bool:
 
 
 def typing_features(question: str, top: Sequence[ScoredSentence],
-                    top_passages: Sequence[Passage], nlp: Nlp,
-                    answer_type: AnswerType | None = None) -> list[float]:
+                    top_passages: Sequence[Passage], passages: Sequence[Passage], nlp: Nlp,
+                    terms: Terms, idf: Idf, answer_type: AnswerType | None = None
+                    ) -> list[float]:
     """The :data:`NLP_FEATURES` of the evidence: NER on the question and on ``top`` (the best
     evidence sentences) only, so the cost stays a few small spaCy calls per question."""
     answer_type = answer_type or nlp.classify(question)
@@ -137,13 +144,21 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
             attribute = attribute or any(e.token_start - WINDOW <= i < e.token_end + WINDOW
                                          for e in candidates for i in hits)
     passage_words = set().union(*(content_words(f"{p.title}\n{p.text}") for p in top_passages))
+    any_words = set().union(*(content_words(f"{p.title}\n{p.text}") for p in passages))
     sentence_words = set().union(*(content_words(s.text) for s in top))
     n = len(q_entities)
+    key = None
+    if q_entities:
+        weights = idf(sorted({t for e in q_entities for t in terms(e.text)}))
+        key = max(q_entities, key=lambda e: (max((weights.get(t, 0.0) for t in terms(e.text)),
+                                                 default=0.0), -e.start))
     return [
         1.0 if not labels or typed else 0.0,
         1.0 if focus is None or attribute else 0.0,
         sum(_found(e, passage_words) for e in q_entities) / n if n else 1.0,
         sum(_found(e, sentence_words) for e in q_entities) / n if n else 1.0,
+        sum(_found(e, any_words) for e in q_entities) / n if n else 1.0,
+        1.0 if key is None or _found(key, passage_words) else 0.0,
     ]
 
 Terms = Callable[[str], list[str]]
@@ -196,7 +211,8 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     q_dates = dates(question)
     passage_dates = set().union(*(dates(f"{p.title}\n{p.text}") for p in passages))
     top_passages = [passages[n - 1] for n in sorted({s.passage for s in top})]
-    typing = (typing_features(question, top, top_passages, nlp) if nlp is not None
+    typing = (typing_features(question, top, top_passages, passages, nlp, terms, idf)
+              if nlp is not None
               else [1.0] * len(NLP_FEATURES))
     return np.array([
         max(s.dense for s in sentences),
