@@ -104,11 +104,6 @@ class Measured:
         if not self.kinds:
             self.kinds = [_kind_of(i, y) for i, y in zip(self.ids, self.labels)]
 
-    def only(self, kinds: Iterable[str]) -> Measured:
-        keep = [i for i, k in enumerate(self.kinds) if k in set(kinds)]
-        return Measured([self.ids[i] for i in keep], self.labels[keep], self.rows[keep],
-                        [self.kinds[i] for i in keep])
-
     def cases(self, scores: np.ndarray) -> list[Case]:
         return [Case(i, bool(y), float(s)) for i, y, s in zip(self.ids, self.labels, scores)]
 
@@ -423,11 +418,6 @@ def subset_corpus(corpus: Path, items: list[QAItem], max_docs: int | None, seed:
             (staging / p.name).write_bytes(p.read_bytes())
         staging.rename(target)
     return target
-
-
-def _items_key(items: Sequence[QAItem]) -> str:
-    return hashlib.sha256(json.dumps([[i.id, i.question, list(i.doc_ids), i.answerable]
-                                      for i in items]).encode()).hexdigest()[:12]
 
 
 def _code_key() -> str:

@@ -145,5 +145,7 @@ def test_the_gate_refuses_most_swapped_sample_questions(seeded, sample_swaps):
     kept = [not seeded.answers.answer(s.question).refused for s in swaps]
     assert sum(refused) / len(swaps) >= 0.5
     assert sum(kept) / len(swaps) >= 0.8
-    # the refusals are the swap's doing: few swapped questions whose original was refused too
-    assert sum(r and k for r, k in zip(refused, kept)) >= 0.8 * sum(refused)
+    # the refusals are mostly the swap's doing: swapped questions are refused at least twice as
+    # often as their originals, and over a third are refused where the original is answered
+    assert sum(refused) >= 2 * (len(swaps) - sum(kept))
+    assert sum(r and k for r, k in zip(refused, kept)) >= 0.35 * len(swaps)
