@@ -38,6 +38,7 @@ from rag.answer_types import AnswerType, Entity, Nlp
 from rag.generators.extractive import ScoredSentence
 from rag.linear import LinearModel
 from rag.types import Passage
+from index.keyword import fold_accents
 from rag.text import STOPWORDS
 from rag.verify import name_forms, names
 
@@ -92,9 +93,9 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-case words that are not stopwords ("the 2014 Winter Olympics" -> 2014, winter,
-    olympics)."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    """Lower-case words without accents that are not stopwords ("the 2014 Winter Olympics" ->
+    2014, winter, olympics; "López" -> lopez)."""
+    return [w for w in _WORD.findall(fold_accents(text.lower())) if w not in STOPWORDS]
 
 
 def _stem(word: str) -> str:
