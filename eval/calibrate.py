@@ -2,13 +2,21 @@
 
 ``python -m eval.calibrate --fit covidqa --report hotpotqa_dev500 sample --write-weights``
 
-The shared benchmarks hold only answerable questions, so each question is asked twice: once as it
-is (answerable) and once with its gold documents left out of retrieval
+The shared benchmarks hold only answerable questions, so each question is asked three times: once as
+it is (answerable), once with its gold documents left out of retrieval
 (``AskOptions.exclude_doc_ids``: the corpus then holds no answer, so the right response is a
-refusal). The sample corpus's gold set (``eval/gold/sample_qa.jsonl``: its own unanswerable
+refusal; kind ``no-gold``), and once **entity-swapped** (kind ``swapped``): the question's key
+entity (spaCy NER over the question: a name, place, organisation, date, number ...) replaced by
+another of the same label found in the corpus (NER over the passages retrieved for the sampled
+questions), so the documents stay on topic but no longer answer. A swap is kept only when the
+replacement occurs in no gold document and in no corpus document together with the question's
+two rarest other terms, and the recogniser reads the swapped question's new entity with the
+same label (:func:`build_swaps`). The sample corpus's gold set (``eval/gold/sample_qa.jsonl``: its own unanswerable
 questions and follow-ups, plus every answerable one asked again without its gold documents) is an
-out-of-domain set. Measured rows are kept under ``data_dir/calibrate/`` and reused while the
-corpus, the questions and the evidence code are unchanged, so refitting is instant.
+out-of-domain set (its own unanswerable questions are kind ``unanswerable``). The gathered
+evidence of every case is kept under ``data_dir/calibrate/`` and reused while the corpus and the
+evidence code are unchanged (feature rows are recomputed from it, so a feature change costs no
+retrieval), so refitting is quick.
 
 For every case the evidence the service gathers (``AnswerService.evidence``: retrieval and the
 scored sentences, before any gate) is turned into a row of :data:`rag.answerability.FEATURES`.
@@ -16,7 +24,7 @@ A class-balanced logistic model is fitted on the ``--fit`` set only, and its thr
 there by Youden's J (refusal recall minus false-refusal rate), or as the threshold with the most
 refusals whose false-refusal rate stays within ``--max-false-refusal``. Both gates are then reported,
 unchanged, on every set: refusal precision, refusal recall, false-refusal rate and ROC AUC of
-the answerability model, next to the cosine threshold gate (at the configured
+the answerability model, and refusal recall and AUC per kind of unanswerable case, next to the cosine threshold gate (at the configured
 ``retrieval.min_relevance`` and at a threshold fitted the same way). ``--write-weights`` stores
 the model, its threshold and these figures as the bundled ``rag/refusal_weights.json`` (or the
 given path).
@@ -27,10 +35,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
+import pickle
 import random
+import re
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -41,8 +53,9 @@ from eval.dataset import QAItem, load_qa
 from eval.logistic import fit_logistic
 from eval.runner import _history, eval_pipeline
 from index.errors import ConfigError
-from rag.answerability import DEFAULT_WEIGHTS, FEATURES, features
-from rag.factory import Pipeline
+from rag.answer_types import Nlp
+from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features
+from rag.factory import Pipeline, build_nlp
 from rag.linear import LinearModel
 from rag.settings import Settings, load_settings
 from rag.types import AskOptions
@@ -73,13 +86,23 @@ class RefusalStats:
     unanswerable: int
 
 
+KINDS = ("answerable", "unanswerable", "no-gold", "swapped")
+
+
 @dataclass
 class Measured:
-    """Every case of one set: ids, labels (1 = answerable), feature rows."""
+    """Every case of one set: ids, labels (1 = answerable), feature rows and the kind of each
+    case (:data:`KINDS`: a question as asked, a gold set's own unanswerable question, one asked
+    without its gold documents, an entity-swapped one)."""
 
     ids: list[str]
     labels: np.ndarray
     rows: np.ndarray
+    kinds: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            self.kinds = [_kind_of(i, y) for i, y in zip(self.ids, self.labels)]
 
     def cases(self, scores: np.ndarray) -> list[Case]:
         return [Case(i, bool(y), float(s)) for i, y, s in zip(self.ids, self.labels, scores)]
@@ -90,31 +113,214 @@ class Measured:
         return self.rows[:, FEATURES.index("sentence_dense")]
 
 
-def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = True) -> Measured:
+def _kind_of(case_id: str, label: float) -> str:
+    if label:
+        return "answerable"
+    return ("no-gold" if case_id.endswith("/no-gold") else
+            "swapped" if case_id.endswith("/swap") else "unanswerable")
+
+
+@dataclass(frozen=True)
+class Swap:
+    """``question`` with one entity (``original``, characters ``start:end``, label ``label``)
+    replaced by ``replacement``: ``swapped``."""
+
+    item_id: str
+    question: str
+    swapped: str
+    label: str
+    original: str
+    replacement: str
+    start: int
+    end: int
+
+
+# Entity labels worth swapping: what a question hinges on (not ORDINAL "first").
+SWAP_LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT",
+               "LAW", "LANGUAGE", "DATE", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "TIME")
+
+
+def entity_pool(nlp: Nlp, texts: Iterable[str], labels: Sequence[str] = SWAP_LABELS
+                ) -> dict[str, list[str]]:
+    """Entity texts by label found in ``texts`` (each text's first 2,000 characters), sorted."""
+    pool: dict[str, set[str]] = {}
+    for text in texts:
+        for e in nlp.entities(text[:2000])[0]:
+            name = _THE.sub("", " ".join(e.text.split()))
+            if e.label in labels and _swappable(name) and len(name) <= 40 and \
+                    name[:1].isalnum() and not name.endswith(("'s", "’s")):
+                pool.setdefault(e.label, set()).add(name)
+    return {label: sorted(names) for label, names in sorted(pool.items())}
+
+
+_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_WH_WORDS = frozenset("what which who whom whose when where why how".split())
+_DATED = frozenset({"DATE", "TIME"})
+
+
+def _swappable(text: str) -> bool:
+    """An entity a swap may take out or put in: content words, no wh-word ("what year"), and a
+    date or time only with a figure in it ("March 2020", not "this week")."""
+    words = content_words(text)
+    return bool(words) and not _WH_WORDS & set(text.lower().split())
+
+
+def _fits(original: str, replacement: str, label: str) -> bool:
+    """A date or time is swapped only for another with a figure ("in 2014" -> "in 1998")."""
+    if label in _DATED:
+        return any(c.isdigit() for c in original) and any(c.isdigit() for c in replacement)
+    return True
+
+
+class CorpusWords:
+    """Each corpus document's set of content words, and their document frequencies: what a
+    swap's replacement is checked against."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.words = {doc: frozenset(content_words(t)) for doc, t in texts.items()}
+        self.df = Counter(w for ws in self.words.values() for w in ws)
+
+    @classmethod
+    def of(cls, corpus: Path) -> CorpusWords:
+        return cls({p.name: p.read_text(encoding="utf-8", errors="ignore")
+                    for p in sorted(corpus.iterdir()) if p.is_file()})
+
+    def rarity(self, word: str) -> float:
+        return math.log((1 + len(self.words)) / (1 + self.df.get(word, 0)))
+
+
+def build_swaps(nlp: Nlp, items: Sequence[QAItem], pool: dict[str, list[str]],
+                corpus: CorpusWords, seed: int = 13, tries: int = 25) -> list[Swap]:
+    """One entity-swapped question per answerable item (with gold documents and no history)
+    where a safe swap exists (see the module doc): the key entity is the question's rarest
+    swappable one, the replacement a random pool entity of its label that
+
+    - shares no word with it and is not in the question already,
+    - occurs in no gold document (all its words in one),
+    - occurs in no corpus document together with the question's two rarest other words,
+    - and is read by the recogniser, in the swapped question, as an entity of the same label."""
+    swaps: list[Swap] = []
+    for item in items:
+        if not item.answerable or not item.doc_ids or item.extra.get("history"):
+            continue
+        rng = random.Random(f"{seed}/{item.id}")
+        q_words = set(content_words(item.question))
+        entities = [e for e in nlp.entities(item.question)[0]
+                    if e.label in SWAP_LABELS and _swappable(e.text) and pool.get(e.label)]
+        entities.sort(key=lambda e: (-max(corpus.rarity(w) for w in content_words(e.text)),
+                                     e.start))
+        gold = [corpus.words.get(d, frozenset()) for d in item.doc_ids]
+        found = None
+        for entity in entities[:3]:
+            own = set(content_words(entity.text))
+            others = sorted(q_words - own, key=lambda w: (-corpus.rarity(w), w))[:2]
+            names = pool[entity.label]
+            for replacement in rng.sample(names, min(tries, len(names))):
+                if not _fits(entity.text, replacement, entity.label):
+                    continue
+                the = None if entity.label in _DATED else _THE.match(entity.text)
+                replacement = the.group(0) + replacement if the else replacement
+                new = set(content_words(replacement))
+                if new & own or new <= q_words:
+                    continue
+                if any(new <= g for g in gold):
+                    continue
+                if any(new <= ws and all(w in ws for w in others)
+                       for ws in corpus.words.values()):
+                    continue
+                swapped = item.question[:entity.start] + replacement + item.question[entity.end:]
+                at = entity.start
+                if not any(e.label == entity.label and e.start == at and
+                           e.text == replacement for e in nlp.entities(swapped)[0]):
+                    continue
+                found = Swap(item.id, item.question, swapped, entity.label, entity.text,
+                             replacement, entity.start, entity.end)
+                break
+            if found is not None:
+                break
+        if found is not None:
+            swaps.append(found)
+    return swaps
+
+
+Evidence = tuple[str, list, list]  # standalone question, scored sentences, passages
+
+
+class EvidenceCache:
+    """The evidence the service gathers for (question, history, excluded documents), kept in a
+    pickle per index and evidence code (see :func:`_code_key`); saved by :meth:`save`."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.data: dict[str, Evidence] = {}
+        if path is not None and path.is_file():
+            with path.open("rb") as f:
+                self.data = pickle.load(f)
+        self.dirty = False
+
+    def get(self, pipeline: Pipeline, item: QAItem, question: str,
+            options: AskOptions | None) -> Evidence:
+        key = json.dumps([question, item.extra.get("history") or [],
+                          sorted(options.exclude_doc_ids) if options else []], default=str)
+        hit = self.data.get(key)
+        if hit is None:
+            ev = pipeline.answers.evidence(question, _history(item), options)
+            hit = (ev.standalone, list(ev.sentences), list(ev.passages))
+            self.data[key] = hit
+            self.dirty = True
+        return hit
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(self.data, f)
+        tmp.replace(self.path)
+        self.dirty = False
+
+
+def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = True,
+            swaps: Sequence[Swap] = (), nlp: Nlp | None = None,
+            cache: EvidenceCache | None = None) -> Measured:
     """A feature row for every item (and, for answerable items with gold documents, another
-    with them left out)."""
+    with them left out), then one for every swapped question (unanswerable)."""
     if pipeline.keyword is None:
         raise ConfigError("calibration needs the keyword index's term statistics: use "
                           "retrieval.mode = 'hybrid'")
+    nlp = nlp or build_nlp()
+    cache = cache or EvidenceCache()
     ids: list[str] = []
     labels: list[float] = []
     rows: list[np.ndarray] = []
+    kinds: list[str] = []
 
-    def add(case_id: str, answerable: bool, item: QAItem, options: AskOptions | None) -> None:
-        ev = pipeline.answers.evidence(item.question, _history(item), options)
+    def add(case_id: str, kind: str, item: QAItem, question: str,
+            options: AskOptions | None) -> None:
+        standalone, sentences, passages = cache.get(pipeline, item, question, options)
         assert pipeline.keyword is not None
-        rows.append(features(ev.standalone, ev.sentences, ev.passages,
-                             pipeline.keyword.terms, pipeline.keyword.idf))
+        rows.append(features(standalone, sentences, passages, pipeline.keyword.terms,
+                             pipeline.keyword.idf, nlp))
         ids.append(case_id)
-        labels.append(1.0 if answerable else 0.0)
+        labels.append(1.0 if kind == "answerable" else 0.0)
+        kinds.append(kind)
 
-    for item in items:
-        add(item.id, item.answerable, item, None)
+    for n, item in enumerate(items, 1):
+        add(item.id, "answerable" if item.answerable else "unanswerable", item, item.question,
+            None)
         if without_gold and item.answerable and item.doc_ids:
-            add(f"{item.id}/no-gold", False, item,
+            add(f"{item.id}/no-gold", "no-gold", item, item.question,
                 AskOptions(exclude_doc_ids=frozenset(item.doc_ids)))
+        if n % 50 == 0:
+            cache.save()
+            print(f"  {n}/{len(items)} questions", file=sys.stderr)
+    by_id = {item.id: item for item in items}
+    for swap in swaps:
+        add(f"{swap.item_id}/swap", "swapped", by_id[swap.item_id], swap.swapped, None)
+    cache.save()
     return Measured(ids, np.asarray(labels), np.vstack(rows) if rows else
-                    np.zeros((0, len(FEATURES))))
+                    np.zeros((0, len(FEATURES))), kinds)
 
 
 def stats(cases: Sequence[Case], threshold: float) -> RefusalStats:
@@ -165,9 +371,16 @@ def auc(cases: Sequence[Case]) -> float | None:
 
 
 def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
-    """Class-balanced logistic regression: each class weighs the same however many cases."""
+    """Class-balanced logistic regression: answerable and unanswerable cases weigh the same
+    however many there are, and so does each kind of unanswerable case (gold documents left
+    out, entity-swapped ...) within the unanswerable half."""
     y = measured.labels
-    weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), len(y) / (2 * max((1 - y).sum(), 1)))
+    kinds = np.asarray(measured.kinds)
+    unanswerable = sorted({k for k in measured.kinds if k != "answerable"})
+    weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), 0.0)
+    for kind in unanswerable:
+        these = kinds == kind
+        weight[these] = len(y) / (2 * len(unanswerable) * these.sum())
     return fit_logistic(measured.rows, y, FEATURES, l2=l2, sample_weight=weight)
 
 
@@ -207,68 +420,91 @@ def subset_corpus(corpus: Path, items: list[QAItem], max_docs: int | None, seed:
     return target
 
 
-def _items_key(items: Sequence[QAItem]) -> str:
-    return hashlib.sha256(json.dumps([[i.id, i.question, list(i.doc_ids), i.answerable]
-                                      for i in items]).encode()).hexdigest()[:12]
-
-
 def _code_key() -> str:
-    """Measured rows are reused only while the features and the evidence code are unchanged."""
+    """Gathered evidence is reused only while the evidence code is unchanged (the features are
+    recomputed from it every run)."""
     import index.keyword
-    import rag.answerability
     import rag.conversation
     import rag.generators.extractive
     import rag.retrieval
     import rag.verify
 
     h = hashlib.sha256()
-    for module in (index.keyword, rag.answerability, rag.conversation,
-                   rag.generators.extractive, rag.retrieval, rag.verify):
+    for module in (index.keyword, rag.conversation, rag.generators.extractive, rag.retrieval,
+                   rag.verify):
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()[:12]
 
 
-def _save(path: Path, m: Measured) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, ids=np.asarray(m.ids), labels=m.labels, rows=m.rows)
-    tmp.replace(path)
-
-
-def _load(path: Path) -> Measured:
-    data = np.load(path)
-    return Measured([str(i) for i in data["ids"]], data["labels"], data["rows"])
-
-
 def report(measured: Measured, model: LinearModel, threshold: float,
-           cosine_fitted: float, configured: float) -> dict[str, object]:
-    model_cases = measured.cases(model.score(measured.rows))
+           cosine_fitted: float, configured: float,
+           own_bound: float = 0.05) -> dict[str, object]:
+    """The model at the fitted ``threshold`` (overall and per kind of unanswerable case), and,
+    as a diagnostic of the ranking only (never shipped), at this set's own threshold with at
+    most ``own_bound`` false refusals; the cosine gates beside it."""
+    scores = model.score(measured.rows)
+    model_cases = measured.cases(scores)
     cosine_cases = measured.cases(measured.cosine)
+    own = threshold_for(model_cases, own_bound)
+    by_kind: dict[str, object] = {}
+    answerable = [c for c, k in zip(model_cases, measured.kinds) if k == "answerable"]
+    for kind in KINDS[1:]:
+        these = [c for c, k in zip(model_cases, measured.kinds) if k == kind]
+        if these:
+            by_kind[kind] = {"cases": len(these),
+                             "recall": stats(these, threshold).recall,
+                             "auc": auc([*answerable, *these]),
+                             f"recall_at_own_{own_bound}": stats(these, own).recall}
     return {
-        "model": {**asdict(stats(model_cases, threshold)), "auc": auc(model_cases)},
+        "model": {**asdict(stats(model_cases, threshold)), "auc": auc(model_cases),
+                  "by_kind": by_kind,
+                  f"own_threshold_{own_bound}": {
+                      **asdict(stats(model_cases, own))}},
         "cosine_fitted": {**asdict(stats(cosine_cases, cosine_fitted)),
                           "auc": auc(cosine_cases)},
         "cosine_configured": asdict(stats(cosine_cases, configured)),
     }
 
 
+def measure_set(settings: Settings, name: str, limit: int | None, seed: int,
+                max_docs: int | None, swap: bool = True) -> tuple[Measured, list[Swap]]:
+    """Every case of one benchmark (see the module doc), the gathered evidence cached."""
+    corpus, qa = benchmark(name)
+    items = sample_items(qa, None if name == "sample" else limit, seed)
+    corpus = subset_corpus(corpus, items, max_docs, seed, Path(settings.data_dir) / "calibrate")
+    pipeline, fingerprint = eval_pipeline(settings, corpus)
+    cache = EvidenceCache(Path(settings.data_dir) / "calibrate" /
+                          f"evidence-{name}-{fingerprint[:12]}-{_code_key()}.pickle")
+    nlp = build_nlp()
+    swaps: list[Swap] = []
+    if swap:
+        # replacements from the passages retrieved for the sampled questions: on topic
+        asked = [cache.get(pipeline, item, item.question, None) for item in items]
+        cache.save()
+        texts = {p.text for _, _, passages in asked for p in passages[:2]}
+        pool = entity_pool(nlp, sorted(texts))
+        swaps = build_swaps(nlp, items, pool, CorpusWords.of(corpus), seed)
+    measured = measure(pipeline, items, nlp=nlp, cache=cache, swaps=swaps)
+    print(f"measured {name}: {len(measured.ids)} cases ({dict(Counter(measured.kinds))})",
+          file=sys.stderr)
+    return measured, swaps
+
+
 def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, seed: int,
         max_docs: int | None = 1500, l2: float = 1.0,
-        max_false_refusal: float | None = None) -> tuple[LinearModel, dict[str, object]]:
+        max_false_refusal: float | None = None,
+        swaps_out: Path | None = None) -> tuple[LinearModel, dict[str, object]]:
     measuring = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
         update={"refusal": "threshold", "min_relevance": -1.0})})
     measured: dict[str, Measured] = {}
+    all_swaps: dict[str, list[Swap]] = {}
     for name in [fit, *report_on]:
-        corpus, qa = benchmark(name)
-        items = sample_items(qa, None if name == "sample" else limit, seed)
-        corpus = subset_corpus(corpus, items, max_docs, seed,
-                               Path(settings.data_dir) / "calibrate")
-        pipeline, fingerprint = eval_pipeline(measuring, corpus)
-        cache = (Path(settings.data_dir) / "calibrate" /
-                 f"{name}-{fingerprint[:12]}-{_items_key(items)}-{_code_key()}.npz")
-        measured[name] = _load(cache) if cache.is_file() else measure(pipeline, items)
-        _save(cache, measured[name])
-        print(f"measured {name}: {len(measured[name].ids)} cases", file=sys.stderr)
+        measured[name], all_swaps[name] = measure_set(measuring, name, limit, seed, max_docs)
+    if swaps_out is not None:
+        swaps_out.parent.mkdir(parents=True, exist_ok=True)
+        swaps_out.write_text("".join(json.dumps({"set": n, **asdict(s)}) + "\n"
+                                     for n, ss in all_swaps.items() for s in ss),
+                             encoding="utf-8")
     model = fit_model(measured[fit], l2)
     threshold = threshold_for(measured[fit].cases(model.score(measured[fit].rows)),
                               max_false_refusal)
@@ -285,6 +521,9 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
         "l2": l2,
         "threshold_rule": ("youden" if max_false_refusal is None
                            else f"false_refusal<={max_false_refusal}"),
+        "unanswerable_kinds": "no-gold: asked without its gold documents; swapped: key entity "
+                              "replaced by another of its label (eval.calibrate.build_swaps); "
+                              "unanswerable: the gold set's own",
         "sets": {name: {"role": "fit" if name == fit else "report",
                         **report(m, model, threshold, cosine_fitted, configured)}
                  for name, m in measured.items()},
@@ -308,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-false-refusal", type=float, help="choose the threshold with the "
                         "most refusals whose false-refusal rate on the fit set stays within this "
                         "(default: Youden's J)")
+    parser.add_argument("--swaps-out", type=Path, help="write the entity-swapped questions "
+                        "(JSON lines) here")
     parser.add_argument("--data-dir", type=Path, help="where eval indexes live (RAG_DATA_DIR)")
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     parser.add_argument("--write-weights", nargs="?", type=Path, const=Path(str(DEFAULT_WEIGHTS)),
@@ -317,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     model, result = run(load_settings(**overrides), args.fit, args.report, args.limit,
                         args.seed, args.max_docs or None, args.l2,
-                        args.max_false_refusal)
+                        args.max_false_refusal, args.swaps_out)
+    result["command"] = "python -m eval.calibrate " + " ".join(
+        a for a in (argv if argv is not None else sys.argv[1:]))
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

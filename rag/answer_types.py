@@ -201,6 +201,8 @@ class Nlp:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[tuple[Entity, ...], tuple[str, ...]]] = OrderedDict()
         self._cache_size = cache_size
+        # Typed once per question: the refusal gate and the short-answer stage both ask.
+        self._types: OrderedDict[str, AnswerType] = OrderedDict()
 
     def _run(self, text: str, components: tuple[str, ...]) -> Any:
         with self._lock:
@@ -223,7 +225,7 @@ class Nlp:
                 return hit
         doc = self._run(text, ("ner",))
         found = (tuple(Entity(e.text, e.label_, e.start_char, e.end_char, e.start, e.end)
-                       for e in doc.ents), tuple(t.text for t in doc))
+                       for e in doc.ents if _plausible(e)), tuple(t.text for t in doc))
         with self._lock:
             self._cache[text] = found
             while len(self._cache) > self._cache_size:
@@ -231,7 +233,29 @@ class Nlp:
         return found
 
     def classify(self, question: str) -> AnswerType:
-        return classify(self.tag(question))
+        """The question's expected answer (cached by text)."""
+        with self._lock:
+            hit = self._types.get(question)
+            if hit is not None:
+                self._types.move_to_end(question)
+                return hit
+        typed = classify(self.tag(question))
+        with self._lock:
+            self._types[question] = typed
+            while len(self._types) > self._cache_size:
+                self._types.popitem(last=False)
+        return typed
+
+
+# Labels that stand for a figure: the small model also tags words without one ("Dec." CARDINAL).
+_FIGURES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+def _plausible(entity: Any) -> bool:
+    """False for a figure label on a span holding no figure (no digit, number word or sign)."""
+    if entity.label_ not in _FIGURES:
+        return True
+    return any(t.like_num or t.text in ("$", "%") or t.is_currency for t in entity)
 
 
 def _noun_kind(noun: str) -> str | None:

@@ -10,7 +10,11 @@ any generator runs. Two gates share one interface (:class:`RefusalGate`):
   on the fit set and the figures measured on the others. Closeness alone does not separate the
   two groups (a corpus without the answer still holds passages on the same topic); what does is
   whether the question's *distinctive* terms occur in the evidence, which the features measure
-  with the keyword index's IDF statistics.
+  with the keyword index's IDF statistics, and (from answer typing, :class:`rag.answer_types.Nlp`,
+  run on the question and the :data:`TOP_SENTENCES` best evidence sentences only) whether those
+  sentences hold an entity of the type asked for, state the asked attribute next to one, and
+  name the question's own entities: a question about another person, place or year than the
+  documents' (an *entity-swapped* question) finds the topic but not its entity.
 - :class:`ThresholdGate` (``"threshold"``): the best evidence sentence's cosine against
   ``retrieval.min_relevance``; no keyword statistics needed.
 
@@ -30,9 +34,12 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.answer_types import AnswerType, Entity, Nlp
 from rag.generators.extractive import ScoredSentence
 from rag.linear import LinearModel
 from rag.types import Passage
+from index.keyword import fold_accents
+from rag.text import STOPWORDS
 from rag.verify import name_forms, names
 
 # The bundled weights, read from the installed package (retrieval.refusal_weights names another).
@@ -51,7 +58,17 @@ FEATURES = (
     "names_any",  # share of the question's names (capitalised words) found in some passage
     "names_best",  # share of them found in the passage of the best-scoring sentence
     "dates_found",  # share of the question's months and years found in some passage
+    # From answer typing (rag.answer_types; NER runs on the question and the top sentences only):
+    "typed_entity",  # typed question: an entity of an expected label, not named in the
+    #                  question, in a top sentence (1 for questions no entity answers)
+    "attribute_stated",  # the asked attribute (the question's focus noun: "budget",
+    #                      "population") in a top sentence near a candidate entity (1: no focus)
+    "entities_passage",  # share of the question's entities found in the top sentences' passages
+    "entities_sentence",  # share of them found in the top sentences themselves
+    "entities_any",  # share of them found in any passage
+    "key_entity",  # 1 when the question's rarest entity (by IDF) is in the top sentences' passages
 )
+NLP_FEATURES = FEATURES[12:]
 
 # Questions whose answer is a number or a date.
 _WANTS_NUMBER = re.compile(
@@ -69,7 +86,81 @@ _DATE = re.compile(
 def dates(text: str) -> set[str]:
     """Months (as three letters) and years named in ``text``: "in October 2023" -> {oct, 2023}."""
     return {m.group(3) or (m.group(1) or m.group(2)).lower()[:3] for m in _DATE.finditer(text)}
+
 TOP_SENTENCES = 3
+WINDOW = 10  # tokens either side of a candidate entity in which the asked attribute counts
+_WORD = re.compile(r"[^\W_]+")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words without accents that are not stopwords ("the 2014 Winter Olympics" ->
+    2014, winter, olympics; "López" -> lopez)."""
+    return [w for w in _WORD.findall(fold_accents(text.lower())) if w not in STOPWORDS]
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching an attribute noun in evidence: "populations" -> "populat"."""
+    word = word.lower()
+    for suffix in ("ations", "ation", "ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: len(word) - len(suffix)]
+    return word
+
+
+def _named_in(entity: Entity, question: set[str]) -> bool:
+    words = content_words(entity.text)
+    return bool(words) and (all(w in question for w in words) or (
+        entity.label == "PERSON" and words[-1] in question))
+
+
+def _found(entity: Entity, words: set[str]) -> bool:
+    found = content_words(entity.text)
+    return bool(found) and all(w in words for w in found)
+
+
+def typing_features(question: str, top: Sequence[ScoredSentence],
+                    top_passages: Sequence[Passage], passages: Sequence[Passage], nlp: Nlp,
+                    terms: Terms, idf: Idf, answer_type: AnswerType | None = None
+                    ) -> list[float]:
+    """The :data:`NLP_FEATURES` of the evidence: NER on the question and on ``top`` (the best
+    evidence sentences) only, so the cost stays a few small spaCy calls per question."""
+    answer_type = answer_type or nlp.classify(question)
+    q_words = set(content_words(question))
+    q_entities = [e for e in nlp.entities(question)[0] if content_words(e.text)]
+    labels = answer_type.labels
+    focus = _stem(answer_type.focus) if answer_type.focus else None
+    if focus is not None and (focus in STOPWORDS or len(focus) < 3):
+        focus = None
+    typed = attribute = False
+    for sentence in top:
+        entities, tokens = nlp.entities(sentence.text)
+        candidates = [e for e in entities if e.label in labels and not _named_in(e, q_words)]
+        typed = typed or bool(candidates)
+        if focus is None:
+            continue
+        hits = [i for i, t in enumerate(tokens) if _stem(t).startswith(focus)]
+        if not labels:  # an untyped question: the attribute stated anywhere in the sentence
+            attribute = attribute or bool(hits)
+        else:
+            attribute = attribute or any(e.token_start - WINDOW <= i < e.token_end + WINDOW
+                                         for e in candidates for i in hits)
+    passage_words = set().union(*(content_words(f"{p.title}\n{p.text}") for p in top_passages))
+    any_words = set().union(*(content_words(f"{p.title}\n{p.text}") for p in passages))
+    sentence_words = set().union(*(content_words(s.text) for s in top))
+    n = len(q_entities)
+    key = None
+    if q_entities:
+        weights = idf(sorted({t for e in q_entities for t in terms(e.text)}))
+        key = max(q_entities, key=lambda e: (max((weights.get(t, 0.0) for t in terms(e.text)),
+                                                 default=0.0), -e.start))
+    return [
+        1.0 if not labels or typed else 0.0,
+        1.0 if focus is None or attribute else 0.0,
+        sum(_found(e, passage_words) for e in q_entities) / n if n else 1.0,
+        sum(_found(e, sentence_words) for e in q_entities) / n if n else 1.0,
+        sum(_found(e, any_words) for e in q_entities) / n if n else 1.0,
+        1.0 if key is None or _found(key, passage_words) else 0.0,
+    ]
 
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
@@ -96,8 +187,9 @@ class ThresholdGate:
 
 
 def features(question: str, sentences: Sequence[ScoredSentence], passages: Sequence[Passage],
-             terms: Terms, idf: Idf) -> np.ndarray:
-    """One row of :data:`FEATURES` (no encoder call: the sentences are already scored)."""
+             terms: Terms, idf: Idf, nlp: Nlp | None = None) -> np.ndarray:
+    """One row of :data:`FEATURES` (no encoder call: the sentences are already scored). Without
+    ``nlp`` the answer-typing features are 1 (nothing missing)."""
     if not sentences or not passages:
         return np.zeros(len(FEATURES), dtype=np.float64)
     q_terms = set(terms(question))
@@ -119,6 +211,10 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     best_names = passage_names[ranked[0].passage - 1]
     q_dates = dates(question)
     passage_dates = set().union(*(dates(f"{p.title}\n{p.text}") for p in passages))
+    top_passages = [passages[n - 1] for n in sorted({s.passage for s in top})]
+    typing = (typing_features(question, top, top_passages, passages, nlp, terms, idf)
+              if nlp is not None
+              else [1.0] * len(NLP_FEATURES))
     return np.array([
         max(s.dense for s in sentences),
         ranked[0].lexical,
@@ -132,23 +228,26 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
         len(q_names & set().union(*passage_names)) / len(q_names) if q_names else 1.0,
         len(q_names & best_names) / len(q_names) if q_names else 1.0,
         len(q_dates & passage_dates) / len(q_dates) if q_dates else 1.0,
+        *typing,
     ], dtype=np.float64)
 
 
 class ModelGate:
     """A fitted logistic model of "the passages answer the question" (see the module doc)."""
 
-    def __init__(self, model: LinearModel, threshold: float, terms: Terms, idf: Idf) -> None:
+    def __init__(self, model: LinearModel, threshold: float, terms: Terms, idf: Idf,
+                 nlp: Nlp | None = None) -> None:
         self._model = model
         self.threshold = threshold
         self._terms = terms
         self._idf = idf
+        self._nlp = nlp
 
     def score(self, question: str, sentences: Sequence[ScoredSentence],
               passages: Sequence[Passage]) -> float:
         if not sentences or not passages:
             return 0.0
-        row = features(question, sentences, passages, self._terms, self._idf)
+        row = features(question, sentences, passages, self._terms, self._idf, self._nlp)
         return float(self._model.score(row[None, :])[0])
 
 

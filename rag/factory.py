@@ -197,7 +197,8 @@ def build_gate(settings: Settings, keyword: KeywordIndex | None) -> RefusalGate:
     model = load_refusal_weights(r.refusal_weights or DEFAULT_REFUSAL_WEIGHTS)
     threshold = (r.min_answerability if r.min_answerability is not None
                  else float(model.extra["threshold"]))
-    return ModelGate(model, threshold, keyword.terms, keyword.idf)
+    # the answer-typing features: the shared spaCy pipeline (build_nlp, loaded once)
+    return ModelGate(model, threshold, keyword.terms, keyword.idf, build_nlp())
 
 
 def duplicate_rule(settings: Settings) -> DuplicateRule:

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from eval.calibrate import Case, Measured, auc, fit_model, fit_threshold, measure, stats
+from eval.calibrate import (Case, CorpusWords, Measured, auc, build_swaps, entity_pool,
+                            fit_model, fit_threshold, measure, report, stats)
+from eval.dataset import load_qa
 from eval.dataset import QAItem
 from index.errors import ConfigError
 from rag.answerability import FEATURES, load_weights
@@ -65,3 +67,85 @@ def test_refusal_weights_must_match_the_features_and_carry_a_threshold(tmp_path)
     path.write_text(json.dumps({k: v for k, v in data.items() if k != "threshold"}))
     with pytest.raises(ConfigError, match="threshold"):
         load_weights(path)
+
+
+@pytest.fixture(scope="module")
+def sample_swaps(corpus_dir):
+    """Entity-swapped questions of the sample gold set, replacements from the corpus itself."""
+    from eval.calibrate import SAMPLE_QA
+    from rag.factory import build_nlp
+
+    nlp = build_nlp()
+    items = load_qa(SAMPLE_QA)
+    corpus = CorpusWords.of(corpus_dir)
+    texts = [p.read_text(encoding="utf-8")[i:i + 2000] for p in sorted(corpus_dir.iterdir())
+             for i in range(0, 8000, 2000)]
+    return nlp, items, corpus, build_swaps(nlp, items, entity_pool(nlp, texts), corpus)
+
+
+def test_a_swap_changes_exactly_one_entity_for_another_of_its_label(sample_swaps):
+    nlp, items, corpus, swaps = sample_swaps
+    by_id = {i.id: i for i in items}
+    assert len(swaps) >= 15  # most answerable questions name something swappable
+    assert len({s.item_id for s in swaps}) == len(swaps)
+    for s in swaps:
+        item = by_id[s.item_id]
+        assert item.answerable and s.question == item.question
+        assert s.question[s.start:s.end] == s.original
+        # the same text around exactly one changed span
+        assert s.swapped == s.question[:s.start] + s.replacement + s.question[s.end:]
+        assert s.replacement.lower() != s.original.lower()
+        before = {(e.text, e.label) for e in nlp.entities(s.question)[0]}
+        after = {(e.text, e.label) for e in nlp.entities(s.swapped)[0]}
+        assert (s.original, s.label) in before and (s.replacement, s.label) in after
+        assert (s.replacement, s.label) not in before
+
+
+def test_a_swap_is_unanswerable_against_the_corpus(sample_swaps):
+    """The replacement is in no gold document, and in no document with the question's rarest
+    other words."""
+    from rag.answerability import content_words
+
+    nlp, items, corpus, swaps = sample_swaps
+    by_id = {i.id: i for i in items}
+    for s in swaps:
+        new = set(content_words(s.replacement))
+        for doc in by_id[s.item_id].doc_ids:
+            assert not new <= corpus.words[doc], (s.swapped, doc)
+        others = sorted(set(content_words(s.question)) - set(content_words(s.original)),
+                        key=lambda w: (-corpus.rarity(w), w))[:2]
+        for doc, words in corpus.words.items():
+            assert not (new <= words and set(others) <= words), (s.swapped, doc)
+
+
+def test_the_report_gives_recall_per_kind_of_unanswerable_case():
+    rows = np.zeros((6, len(FEATURES)))
+    rows[:, 0] = [0.9, 0.8, 0.7, 0.1, 0.75, 0.2]
+    measured = Measured(["a", "b", "c", "a/no-gold", "a/swap", "u"],
+                        np.array([1.0, 1, 1, 0, 0, 0]), rows)
+    assert measured.kinds == ["answerable"] * 3 + ["no-gold", "swapped", "unanswerable"]
+
+    class Dense:  # scores by the first feature
+        def score(self, x):
+            return x[:, 0]
+
+    out = report(measured, Dense(), 0.5, 0.5, 0.35)
+    kinds = out["model"]["by_kind"]
+    assert kinds["no-gold"]["recall"] == 1.0 and kinds["swapped"]["recall"] == 0.0
+    assert kinds["unanswerable"]["recall"] == 1.0 and kinds["swapped"]["auc"] == round(2 / 3, 4)
+    assert out["model"]["false_refusal_rate"] == 0.0
+
+
+def test_the_gate_refuses_most_swapped_sample_questions(seeded, sample_swaps):
+    """On the real sample index, with the bundled weights: at least half the swapped questions
+    are refused (calibration measured 0.56 on the sample set), while their originals are
+    mostly answered."""
+    nlp, items, corpus, swaps = sample_swaps
+    refused = [seeded.answers.answer(s.swapped).refused for s in swaps]
+    kept = [not seeded.answers.answer(s.question).refused for s in swaps]
+    assert sum(refused) / len(swaps) >= 0.5
+    assert sum(kept) / len(swaps) >= 0.8
+    # the refusals are mostly the swap's doing: swapped questions are refused at least twice as
+    # often as their originals, and over a third are refused where the original is answered
+    assert sum(refused) >= 2 * (len(swaps) - sum(kept))
+    assert sum(r and k for r, k in zip(refused, kept)) >= 0.35 * len(swaps)

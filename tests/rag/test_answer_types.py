@@ -93,3 +93,24 @@ def test_entities_are_found_with_offsets_and_cached(nlp):
         assert " ".join(tokens[e.token_start:e.token_end]).replace(" ", "") == \
             e.text.replace(" ", "")
     assert nlp.entities(text) is nlp.entities(text)  # the second call is the cached result
+
+
+def test_a_figure_label_without_a_figure_is_dropped(nlp):
+    # The small model tags a stray "Dec." (a caption's date stub) CARDINAL; a count question
+    # must not take it as its answer. Real figures, in digits or words, stay.
+    text = ("Dec. Mexican President Andres Manuel Lopez Obrador met officials on May 27, 2023, "
+            "and said two hundred people, $5 million, 3 tons and 45% were at stake.")
+    found = {(e.text, e.label) for e in nlp.entities(text)[0]}
+    assert not any(t.startswith("Dec") and label == "CARDINAL" for t, label in found)
+    assert {("two hundred", "CARDINAL"), ("$5 million", "MONEY"), ("3 tons", "QUANTITY"),
+            ("45%", "PERCENT"), ("May 27, 2023", "DATE")} <= found
+
+
+def test_a_question_is_typed_once(nlp, monkeypatch):
+    # The refusal gate and the short-answer stage both type the question: one tagger run.
+    calls = []
+    tag = nlp.tag
+    monkeypatch.setattr(nlp, "tag", lambda text: calls.append(text) or tag(text))
+    question = "How many bridges cross the river at Laredo?"
+    first, second = nlp.classify(question), nlp.classify(question)
+    assert first is second and first.kind == "count" and calls == [question]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag.answerability import FEATURES, ThresholdGate, dates, features
+from rag.answerability import FEATURES, NLP_FEATURES, ThresholdGate, dates, features
 from rag.generators.extractive import ScoredSentence
 from rag.types import Passage
 
@@ -41,6 +41,66 @@ def test_features_measure_what_the_question_asks_against_the_evidence():
     assert no_number["number_gap"] == 1.0
 
 
+@pytest.fixture(scope="module")
+def nlp():
+    from rag.factory import build_nlp
+
+    return build_nlp()  # the real spaCy pipeline the service shares
+
+
+def typed_row(nlp, question: str, *sentences: str) -> dict[str, float]:
+    passage = Passage("p#0", "p.txt", "", " ".join(sentences), 0, 100, 0.6)
+    scored = [ScoredSentence(t, 1, i, 0.6, 0.5) for i, t in enumerate(sentences)]
+    return dict(zip(FEATURES, features(question, scored, [passage], _terms, _idf, nlp)))
+
+
+def test_typed_entity_is_an_expected_label_the_question_does_not_name(nlp):
+    question = "Who founded the Quell Valley Library?"
+    held = typed_row(nlp, question, "The Quell Valley Library was founded by Margaret Thornton "
+                     "in 1992.")
+    assert held["typed_entity"] == 1.0
+    # a person is asked for; the sentence names only a date and the library itself
+    none = typed_row(nlp, question, "The Quell Valley Library was founded in 1992.")
+    assert none["typed_entity"] == 0.0
+    # a date asked for: a year is a candidate, the question's own year is not
+    assert typed_row(nlp, "When did the library move after 1992?",
+                     "The library moved in March 2005.")["typed_entity"] == 1.0
+    assert typed_row(nlp, "When did the library move after 1992?",
+                     "The library opened in 1992 and moved later.")["typed_entity"] == 0.0
+    # an untyped question: nothing is missing
+    assert typed_row(nlp, "Why did the library close?",
+                     "It closed for lack of funds.")["typed_entity"] == 1.0
+
+
+def test_attribute_stated_is_the_asked_noun_near_a_candidate(nlp):
+    question = "What was the budget of the Quell Valley Library in 2020?"
+    stated = typed_row(nlp, question, "In 2020 the library's budget was $4.2 million.")
+    assert stated["attribute_stated"] == 1.0 and stated["typed_entity"] == 1.0
+    # money in the sentence, but not the budget: another attribute
+    other = typed_row(nlp, question, "In 2020 the library's new roof cost $4.2 million.")
+    assert other["attribute_stated"] == 0.0 and other["typed_entity"] == 1.0
+    pop = "What is the population of Quell Valley?"
+    assert typed_row(nlp, pop, "Quell Valley has a population of 12,400 people.")[
+        "attribute_stated"] == 1.0
+    assert typed_row(nlp, pop, "Quell Valley covers 12,400 hectares of farmland.")[
+        "attribute_stated"] == 0.0
+
+
+def test_question_entities_must_be_in_the_evidence(nlp):
+    question = "Who founded the library in Quell Valley in 1992?"
+    same = typed_row(nlp, question, "Margaret Thornton founded the library in Quell Valley "
+                     "in 1992.")
+    assert same["entities_sentence"] == 1.0 and same["entities_passage"] == 1.0
+    swapped = typed_row(nlp, "Who founded the library in Brookfield in 1992?",
+                        "Margaret Thornton founded the library in Quell Valley in 1992.")
+    assert swapped["entities_sentence"] < 1.0 and swapped["entities_passage"] < 1.0
+
+
+def test_without_nlp_the_typing_features_are_neutral():
+    values = row("Who founded the library?", "The library opened in 1992.")
+    assert [values[n] for n in NLP_FEATURES] == [1.0] * len(NLP_FEATURES)
+
+
 def test_dates_are_months_and_years_not_lookalike_words():
     assert dates("Apprehensions in Oct. 2023 and in September") == {"oct", "2023", "sep"}
     assert dates("May I ask about the decision on the novel by the mayor?") == set()
@@ -68,3 +128,15 @@ def test_the_model_gate_separates_the_sample_questions(seeded):
     assert off.refused and without.relevance is not None and off.relevance is not None
     assert max(without.relevance, off.relevance) < asked.relevance
     assert np.isfinite([asked.relevance, without.relevance, off.relevance]).all()
+
+
+def test_the_model_gate_refuses_an_entity_swapped_question(seeded):
+    """The documents stay on topic (Chicago's mayor and migrants), but the corpus names no
+    Honduran mayor: the swapped question is refused, the original answered."""
+    original = seeded.answers.answer(
+        "Which Chicago mayor warned that the city was running out of room for migrants?")
+    swapped = seeded.answers.answer(
+        "Which Honduras mayor warned that the city was running out of room for migrants?")
+    assert not original.refused and swapped.refused
+    assert swapped.relevance is not None and original.relevance is not None
+    assert swapped.relevance < original.relevance
