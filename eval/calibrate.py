@@ -54,7 +54,7 @@ from eval.logistic import fit_logistic
 from eval.runner import _history, eval_pipeline
 from index.errors import ConfigError
 from rag.answer_types import Nlp
-from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features
+from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features, gate_scores
 from rag.factory import Pipeline, build_nlp
 from rag.linear import LinearModel
 from rag.settings import Settings, load_settings
@@ -442,7 +442,7 @@ def report(measured: Measured, model: LinearModel, threshold: float,
     """The model at the fitted ``threshold`` (overall and per kind of unanswerable case), and,
     as a diagnostic of the ranking only (never shipped), at this set's own threshold with at
     most ``own_bound`` false refusals; the cosine gates beside it."""
-    scores = model.score(measured.rows)
+    scores = gate_scores(model, measured.rows)
     model_cases = measured.cases(scores)
     cosine_cases = measured.cases(measured.cosine)
     own = threshold_for(model_cases, own_bound)
@@ -506,7 +506,7 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
                                      for n, ss in all_swaps.items() for s in ss),
                              encoding="utf-8")
     model = fit_model(measured[fit], l2)
-    threshold = threshold_for(measured[fit].cases(model.score(measured[fit].rows)),
+    threshold = threshold_for(measured[fit].cases(gate_scores(model, measured[fit].rows)),
                               max_false_refusal)
     cosine_fitted = threshold_for(measured[fit].cases(measured[fit].cosine), max_false_refusal)
     configured = settings.retrieval.min_relevance

@@ -258,6 +258,17 @@ def _plausible(entity: Any) -> bool:
     return any(t.like_num or t.text in ("$", "%") or t.is_currency for t in entity)
 
 
+def _unit(word: str) -> str:
+    word = word.lower().replace("metre", "meter").replace("litre", "liter")
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def same_unit(token: str, focus: str) -> bool:
+    """"tonnes" for "tons", "kilometers" for "kilometres"; "million" is not "miles"."""
+    a, b = sorted((_unit(token), _unit(focus)), key=len)
+    return len(a) >= 2 and b.startswith(a) and (a == b or len(a) >= 3)
+
+
 def _noun_kind(noun: str) -> str | None:
     word = noun.lower()
     singular = _singular(word)

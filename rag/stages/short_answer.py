@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from rag.answer_types import AnswerType, Entity, Nlp
+from rag.answer_types import AnswerType, Entity, Nlp, same_unit
 from rag.spans import SpanLocator
 from rag.stages.state import AnswerState, ShortPick
 from rag.text import STOPWORDS
@@ -94,6 +94,11 @@ class ShortAnswer:
             entities = tuple(_split_title(e, tokens, question) for e in entities)
         candidates = [e for e in entities
                       if e.label in labels and not _named_in(e, question)]
+        if answer_type.kind == "quantity" and answer_type.focus:
+            # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
+            candidates = [e for e in candidates
+                          if any(same_unit(t, answer_type.focus)
+                                 for t in tokens[e.token_start:e.token_end + 2])]
         if not candidates:
             return None
         hits = [i for i, t in enumerate(tokens) if _content(t) and

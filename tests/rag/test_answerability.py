@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from rag.answerability import FEATURES, NLP_FEATURES, ThresholdGate, dates, features
+from rag.answerability import (FEATURES, NLP_FEATURES, NLP_NEUTRAL, ThresholdGate, dates,
+                               features, gate_scores, names_found)
 from rag.generators.extractive import ScoredSentence
 from rag.types import Passage
 
@@ -96,9 +97,42 @@ def test_question_entities_must_be_in_the_evidence(nlp):
     assert swapped["entities_sentence"] < 1.0 and swapped["entities_passage"] < 1.0
 
 
+def test_figure_missing_when_a_figure_is_asked_and_none_of_its_kind_is_stated(nlp):
+    count = "How many books does the Quell Valley library hold?"
+    assert typed_row(nlp, count, "The library holds 40,000 books.")["figure_missing"] == 0.0
+    assert typed_row(nlp, count, "The library opened in 1992 on Main Street.")[
+        "figure_missing"] == 1.0  # a year is no count
+    measure = "How many kilometres long is the Quell river?"
+    assert typed_row(nlp, measure, "The Quell runs 212 kilometers to the sea.")[
+        "figure_missing"] == 0.0
+    assert typed_row(nlp, measure, "Some 12,400 people live along the Quell.")[
+        "figure_missing"] == 1.0  # a figure, of another unit
+    # other kinds are the model's business, not this rule's
+    assert typed_row(nlp, "Who founded the library?", "It opened in 1992.")[
+        "figure_missing"] == 0.0
+
+
+def test_the_gate_refuses_a_missing_figure_whatever_the_model_says():
+    class Model:  # a model that would answer everything
+        def score(self, rows):
+            return np.full(len(rows), 0.99)
+
+    rows = np.zeros((2, len(FEATURES)))
+    rows[1, FEATURES.index("figure_missing")] = 1.0
+    assert gate_scores(Model(), rows).tolist() == [0.99, 0.0]
+
+
+def test_a_nationality_counts_as_its_country_in_the_evidence():
+    forms = {"united", "states", "mexico", "canada", "mayor", "johnson"}
+    assert names_found({"mexican", "canadian"}, forms) == 2
+    assert names_found({"american"}, forms) == 0  # no country table: "United States" is missed
+    assert names_found({"mayorkas"}, forms) == 0  # only nationality words stretch
+
+
 def test_without_nlp_the_typing_features_are_neutral():
     values = row("Who founded the library?", "The library opened in 1992.")
-    assert [values[n] for n in NLP_FEATURES] == [1.0] * len(NLP_FEATURES)
+    assert [values[n] for n in NLP_FEATURES] == list(NLP_NEUTRAL)
+    assert values["figure_missing"] == 0.0  # never a refusal for want of a pipeline
 
 
 def test_dates_are_months_and_years_not_lookalike_words():

@@ -62,3 +62,22 @@ def test_the_public_body_carries_the_short_answer(seeded):
     assert body["short_answer"] == {"text": "Alicia Bárcena", "citation": 1,
                                     "start": answer.short_answer.start,
                                     "end": answer.short_answer.end}
+
+
+def test_a_measure_question_takes_a_figure_of_its_unit():
+    # "680,000 people" is a figure but no length: with the real spaCy pipeline, the picker skips
+    # it for the figure that names the asked unit, and finds none when no figure does.
+    from rag.answer_types import Nlp
+    from rag.stages.short_answer import ShortAnswer, _content
+
+    nlp = Nlp()
+    picker = ShortAnswer(nlp, locator=None)
+    question = "How many kilometres long is the border between the United States and Mexico?"
+    typed = nlp.classify(question)
+    assert (typed.kind, typed.focus) == ("quantity", "kilometres")
+    words = set(_content(question))
+    text = ("Mexico reports that 680,000 people traveled through the country in 2023. "
+            "The border runs for 3,145 kilometers from the Gulf of Mexico to the Pacific.")
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end] == "3,145 kilometers"
+    assert picker._pick(text.split(". ")[0] + ".", typed, words) is None
