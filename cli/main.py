@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import RagError
+from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
 
 
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rating", choices=["up", "down", "any"], default="up",
                    help="which ratings: 'up' (default) gives gold candidates, 'down' questions "
                    "to review")
+
+    add_gap_commands(sub)
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
     p.add_argument("--corpus", type=Path, help="corpus folder")
@@ -111,6 +114,8 @@ def _run(args: argparse.Namespace) -> int:
                      workers=args.workers)
     if args.command == "feedback":
         return _feedback_export(settings, args.out, args.rating)
+    if args.command == "gaps":
+        return run_gaps(args, settings)
     if args.command == "eval":
         from eval.command import EvalRequest, run_eval_command
 

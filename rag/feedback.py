@@ -71,6 +71,19 @@ class GoldCandidate:
         }, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class Miss:
+    """An answer that did not serve: refused, or rated down last (see :mod:`rag.gaps`)."""
+
+    answer_id: str
+    created_at: float
+    question: str  # the standalone question
+    original_question: str
+    refused: bool
+    rating: Rating | None  # the latest rating, if any
+    comment: str
+
+
 class FeedbackStore:
     """The SQLite file of answers and feedback. Safe to share between threads."""
 
@@ -139,6 +152,23 @@ class FeedbackStore:
         with self._connect() as db:
             rows = db.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall()
         return {"up": 0, "down": 0} | {r: n for r, n in rows}
+
+    def misses(self, since: float | None = None) -> list[Miss]:
+        """Refused answers and answers whose latest rating is down, oldest first."""
+        query = """
+            SELECT a.answer_id, a.created_at, a.standalone_question, a.question, a.refused,
+                   f.rating, f.comment
+            FROM answers a LEFT JOIN feedback f ON f.answer_id = a.answer_id
+                AND f.created_at = (SELECT MAX(created_at) FROM feedback g
+                                    WHERE g.answer_id = a.answer_id)
+            WHERE a.created_at >= ? AND (a.refused = 1 OR f.rating = 'down')
+            ORDER BY a.created_at
+        """
+        with self._connect() as db:
+            rows = db.execute(query, (since if since is not None else 0.0,)).fetchall()
+        return [Miss(answer_id, created, standalone, question, bool(refused), rating,
+                     comment or "")
+                for answer_id, created, standalone, question, refused, rating, comment in rows]
 
     def export_gold(self, rating: Rating | Literal["any"] = "up") -> Iterator[GoldCandidate]:
         """Rated answers as candidate gold pairs, the latest rating of each answer winning.

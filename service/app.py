@@ -14,7 +14,7 @@ from rag.feedback import FeedbackStore, feedback_path
 from rag.settings import Settings
 from service.errors import install_error_handlers
 from service.metrics import Metrics, ObservabilityMiddleware
-from service.routes import ask, chat, documents, eval, feedback, health, pages
+from service.routes import ask, chat, documents, eval, feedback, gaps, health, pages
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
@@ -39,7 +39,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, feedback, eval, pages):
+    for module in (health, ask, chat, documents, feedback, gaps, eval, pages):
         app.include_router(module.router)
     if settings.server.cors_origins:
         app.add_middleware(
