@@ -13,6 +13,7 @@ from pathlib import Path
 from index.errors import RagError
 from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
+from cli.key_commands import add_key_commands, run_keys
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                    "to review")
 
     add_gap_commands(sub)
+    add_key_commands(sub)
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
     p.add_argument("--corpus", type=Path, help="corpus folder")
@@ -116,6 +118,8 @@ def _run(args: argparse.Namespace) -> int:
         return _feedback_export(settings, args.out, args.rating)
     if args.command == "gaps":
         return run_gaps(args, settings)
+    if args.command == "keys":
+        return run_keys(args, settings)
     if args.command == "eval":
         from eval.command import EvalRequest, run_eval_command
 

@@ -13,6 +13,7 @@ from rag.factory import Pipeline, build_pipeline
 from rag.feedback import FeedbackStore, feedback_path
 from rag.settings import Settings
 from service.errors import install_error_handlers
+from service.keys import KeyStore, keys_path
 from service.metrics import Metrics, ObservabilityMiddleware
 from service.routes import ask, chat, documents, eval, feedback, gaps, health, pages
 
@@ -25,9 +26,11 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         app.state.pipeline = pipeline or await run_in_threadpool(build_pipeline, settings)
         app.state.feedback = await run_in_threadpool(FeedbackStore,
                                                      feedback_path(settings.data_dir))
+        app.state.keys = await run_in_threadpool(KeyStore, keys_path(settings.data_dir))
         yield
         app.state.pipeline = None
         app.state.feedback = None
+        app.state.keys = None
 
     app = FastAPI(
         title="RAG service",
@@ -38,6 +41,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
+    app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)
     for module in (health, ask, chat, documents, feedback, gaps, eval, pages):
         app.include_router(module.router)

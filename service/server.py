@@ -13,13 +13,24 @@ from service.logs import configure_logging
 log = logging.getLogger("rag.serve")
 
 
+def keys_configured(settings: Settings) -> bool:
+    """A key in the settings, or a named key made with ``rag keys create``."""
+    if settings.server.has_keys:
+        return True
+    from service.keys import KeyStore, keys_path
+
+    path = keys_path(settings.data_dir)
+    return path.is_file() and KeyStore(path).any_keys()
+
+
 def bind_host(settings: Settings, requested: str | None) -> str:
     """The address to bind: as asked, except loopback only while no API key is configured."""
     host = requested or settings.server.host
-    if settings.server.has_keys or _is_loopback(host):
+    if _is_loopback(host) or keys_configured(settings):
         return host
-    log.warning("no API keys configured (RAG_SERVER__READ_API_KEY, RAG_SERVER__ADMIN_API_KEY): "
-                "binding to 127.0.0.1 only instead of %s; set keys to serve other machines", host)
+    log.warning("no API keys configured (RAG_SERVER__READ_API_KEY, RAG_SERVER__ADMIN_API_KEY, "
+                "'rag keys create'): binding to 127.0.0.1 only instead of %s; set keys to serve "
+                "other machines", host)
     return "127.0.0.1"
 
 
@@ -42,7 +53,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
     configure_logging()
     host = bind_host(settings, host)
     port = port or settings.server.port
-    if not settings.server.has_keys:
+    if not keys_configured(settings):
         log.warning("no API keys configured: every route is open, to this machine only")
     pipeline = build_pipeline(settings) if corpus is not None or workers == 1 else None
     if corpus is not None and pipeline is not None:
