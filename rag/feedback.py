@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index.errors import InputError, NotFoundError, StoreUnavailableError
+from index.errors import InputError, NotFoundError
+from rag.sqlite import SqliteFile
 from rag.types import Answer
 
 Rating = Literal["up", "down"]
@@ -89,38 +87,8 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection().executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailableError(f"cannot open the feedback store {self.path}: {exc}") from None
-
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction on the thread's connection. A database that fails (locked
-        past the timeout, damaged, its tables gone) is a StoreUnavailableError (503), not a 500."""
-        try:
-            db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"the feedback store {self.path} failed: {exc}") from None
+        self._db = SqliteFile(self.path, _SCHEMA, "feedback store")
+        self._connect = self._db.transaction
 
     def record_answer(self, answer: Answer) -> str:
         """Remember an answer; return its new ``answer_id``."""

@@ -20,15 +20,14 @@ import json
 import re
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index.errors import InputError, NotFoundError, StoreUnavailableError
+from index.errors import InputError, NotFoundError
+from rag.sqlite import SqliteFile
 
 Role = Literal["read", "admin"]
 ROLES: tuple[Role, ...] = ("read", "admin")
@@ -91,36 +90,9 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._db = SqliteFile(self.path, _SCHEMA, "key store")
+        self._transaction = self._db.transaction
         self._generation = 0  # bumped by this object's own writes (data_version misses them)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection().executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailableError(f"cannot open the key store {self.path}: {exc}") from None
-
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"the key store {self.path} failed: {exc}") from None
 
     # ---- management (rag keys) -----------------------------------------------------------
 
@@ -179,19 +151,19 @@ class KeyStore:
         ``data_version``, which is per connection, hence a cache per thread) or this object
         wrote."""
         try:
-            db = self._connection()
+            db = self._db.connection()
             version = (int(db.execute("PRAGMA data_version").fetchone()[0]), self._generation)
-            cached = getattr(self._local, "cache", None)
+            cached = getattr(self._db.local, "cache", None)
             if not fresh and cached is not None and cached[0] == version:
                 return cached[1]
             rows = db.execute("SELECT digest, name, role, collections, created_at, revoked_at "
                               "FROM keys ORDER BY created_at").fetchall()
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"the key store {self.path} failed: {exc}") from None
+            raise self._db.failed(exc) from None
         records = [(d, KeyRecord(name, role, None if c is None else tuple(json.loads(c)),
                                  created, revoked))
                    for d, name, role, c, created, revoked in rows]
-        self._local.cache = (version, records)
+        self._db.local.cache = (version, records)
         return records
 
 
