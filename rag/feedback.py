@@ -138,6 +138,24 @@ class FeedbackStore:
                      comment or "")
                 for answer_id, created, standalone, question, refused, rating, comment in rows]
 
+    def liked_questions(self, limit: int = 4) -> list[str]:
+        """The latest distinct questions whose answer was given and last rated up (examples
+        for the chat page's greeting)."""
+        query = """
+            SELECT a.standalone_question FROM feedback f JOIN answers a
+                ON a.answer_id = f.answer_id
+            WHERE a.refused = 0 AND f.rating = 'up'
+              AND f.created_at = (SELECT MAX(created_at) FROM feedback g
+                                  WHERE g.answer_id = f.answer_id)
+            ORDER BY f.created_at DESC
+        """
+        with self._connect() as db:
+            rows = db.execute(query).fetchall()
+        seen: dict[str, str] = {}
+        for (question,) in rows:
+            seen.setdefault(" ".join(question.lower().split()), question)
+        return list(seen.values())[:limit]
+
     def export_gold(self, rating: Rating | Literal["any"] = "up") -> Iterator[GoldCandidate]:
         """Rated answers as candidate gold pairs, the latest rating of each answer winning.
 

@@ -306,3 +306,18 @@ def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     which puts ``ErrorResponse`` in the schema's components."""
     ref = {"$ref": "#/components/schemas/ErrorResponse"}
     return {code: {"content": {"application/json": {"schema": ref}}} for code in codes}
+
+
+class CollectionSummary(BaseModel):
+    name: str
+    documents: int = Field(..., description="Documents the caller can ask about in it.")
+    updated: str | None = Field(None, description="When its newest document was indexed (ISO "
+                                "8601, UTC); null when it is empty.")
+
+
+class Overview(BaseModel):
+    collections: list[CollectionSummary]
+    documents: int
+    updated: str | None
+    examples: list[str] = Field(..., description="Questions to try: recent answers staff rated "
+                                "up.")

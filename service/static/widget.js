@@ -36,7 +36,7 @@
     ".log{flex:1;overflow-y:auto;padding:.7rem;display:flex;flex-direction:column;gap:.6rem}",
     ".msg{max-width:92%;padding:.55rem .7rem;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}",
     ".user{align-self:flex-end;background:#1f5fbf;color:#fff}",
-    ".bot{align-self:flex-start;background:#fff;border:1px solid #dde2e8}",
+    ".bot,.greet{align-self:flex-start;background:#fff;border:1px solid #dde2e8}",
     ".bot.refused{border-left:4px solid #c77700}",
     ".bot.error{border-left:4px solid #b00020}",
     ".thinking{color:#56606d;font-style:italic}",
@@ -49,6 +49,8 @@
     "button[aria-pressed=true]{background:#e3ecfa;border-color:#1f5fbf}",
     ".fb{display:flex;flex-direction:column;gap:.3rem;margin-top:.4rem}",
     ".note{font-size:.85em;color:#56606d}",
+    ".greet ul{margin:.4rem 0 0;padding:0;list-style:none;display:flex;flex-direction:column;gap:.3rem}",
+    ".greet li button{text-align:left;width:100%}",
     "form.ask{display:flex;gap:.4rem;padding:.6rem;background:#fff;border-top:1px solid #dde2e8}",
     "input[type=password]{padding:.4rem;border:1px solid #9aa4b2;border-radius:6px}",
     "textarea{flex:1;resize:none;min-height:2.6rem;max-height:8rem;padding:.5rem;border:1px solid #9aa4b2;border-radius:6px;background:#fff;color:#1b1f24}",
@@ -163,9 +165,40 @@
     history = [];
     log.replaceChildren();
     closeViewer();
+    greet();
     status.textContent = "New conversation started.";
     input.focus();
   });
+
+  // ---- the greeting: what this key can ask about, and questions to try ----------------------
+  function day(iso) { return iso ? iso.slice(0, 10) : ""; }
+
+  function greet() {
+    var box = el("div", { class: "msg greet", role: "note", "aria-label": "Welcome" }, [
+      el("span", { text: "Ask a question about the documents." })]);
+    log.appendChild(box);
+    fetch(API + "/v1/overview", { headers: headers(false) }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (o) {
+      if (!o || !box.isConnected) return;
+      var names = o.collections.map(function (c) { return c.name; }).join(", ");
+      var text = o.documents === 0 ? "There are no documents to ask about yet." :
+        "You can ask about " + o.documents + (o.documents === 1 ? " document" : " documents") +
+        " (" + (o.collections.length === 1 ? "collection " : "collections ") + names +
+        (o.updated ? ", updated " + day(o.updated) : "") + ").";
+      var kids = [el("span", { text: text })];
+      if (o.examples.length) {
+        kids.push(el("div", { class: "note", text: "Questions others found answered:" }));
+        kids.push(el("ul", {}, o.examples.map(function (q) {
+          return el("li", {}, [el("button", { type: "button", text: q, onclick: function () {
+            if (!busy) ask(q, history.slice(-MAX_HISTORY));
+          } })]);
+        })));
+      }
+      box.replaceChildren.apply(box, kids);
+    }).catch(function () { /* the plain greeting stays */ });
+  }
+  greet();
 
   function updateOnline() {
     offlineBar.hidden = navigator.onLine;

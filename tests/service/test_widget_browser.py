@@ -206,9 +206,10 @@ def test_widget_end_to_end(widget_env, browser):
     context.set_offline(False)
     expect(page.get_by_role("button", name="Ask", exact=True)).to_be_enabled()
 
-    # A new conversation starts empty, without history.
+    # A new conversation starts empty (but for the greeting), without history.
     page.get_by_role("button", name="New conversation").click()
-    expect(page.locator(".msg")).to_have_count(0)
+    expect(page.locator(".msg.user, .msg.bot")).to_have_count(0)
+    expect(page.get_by_role("note", name="Welcome")).to_have_count(1)
 
     # A document holding <script> and onerror= shows the characters and runs nothing.
     ask(page, "When does the staff canteen serve lunch?")
@@ -317,4 +318,49 @@ def test_short_answer_is_shown_first_as_text(widget_env, browser):
     expect(page.locator(".msg.bot .rest")).to_have_text("Ada wrote it. 1")
     assert page.locator(".panel img").count() == 0
     assert page.evaluate("window.__xss") is None
+    page.close()
+
+
+def test_the_widget_greets_with_what_the_key_can_see_and_questions_to_try(widget_env, browser):
+    from playwright.sync_api import expect
+
+    api, host, _ = widget_env
+    read = {"X-API-Key": READ_KEY}
+    docs = httpx.get(f"{api.url}/v1/documents", headers=read, timeout=30).json()["total"]
+    # The collection, its size and its last update, and as many questions to try as answers
+    # rated up so far (other tests of this module may have rated some).
+    before = httpx.get(f"{api.url}/v1/overview", headers=read, timeout=30).json()
+    page = browser.new_page()
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    welcome = page.get_by_role("note", name="Welcome")
+    expect(welcome).to_contain_text(f"You can ask about {docs} documents (collection default, "
+                                    f"updated {before['updated'][:10]})")
+    expect(welcome.get_by_role("button")).to_have_count(len(before["examples"]))
+    page.close()
+
+    # A staff member rates an answer up: it becomes the first question to try, shown as text.
+    question = "Who is the Foreign Secretary of Mexico?"
+    body = httpx.post(f"{api.url}/v1/ask", headers=read, timeout=60,
+                      json={"question": question}).json()
+    assert not body["refused"]
+    r = httpx.post(f"{api.url}/v1/feedback", headers=read, timeout=30,
+                   json={"answer_id": body["answer_id"], "rating": "up"})
+    assert r.status_code == 201
+    overview = httpx.get(f"{api.url}/v1/overview", headers=read, timeout=30).json()
+    assert overview["examples"][0] == question and overview["documents"] == docs
+    assert httpx.get(f"{api.url}/v1/overview", timeout=30).status_code == 401
+
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    welcome = page.get_by_role("note", name="Welcome")
+    example = welcome.get_by_role("button", name=question)
+    expect(example).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "widget-greeting.png"))
+    example.focus()
+    page.keyboard.press("Enter")  # keyboard usable: the example is asked
+    expect(page.locator(".msg.user")).to_have_text(question)
+    expect(page.locator(".msg.bot").first).to_contain_text("Bárcena", timeout=60_000)
     page.close()
