@@ -120,19 +120,21 @@ class IngestService:
             pending = _Pending()
             # Loading, cleaning and chunking run in a producer thread ahead of the encoder
             # (which releases the GIL); results are consumed here in the order of ``paths``.
-            for doc_id, outcome in _ahead(self._load_all(paths, base, committed),
-                                          PREPARE_AHEAD):
-                seen.add(doc_id)
-                notify("file", 1)
-                if isinstance(outcome, str):
-                    report.failed[doc_id] = outcome
-                    continue
-                if outcome is None:
-                    report.unchanged.append(doc_id)
-                    continue
-                doc, prepared = outcome
-                (report.updated if doc_id in committed else report.added).append(doc_id)
-                self._add(doc, prepared, pending, report, notify)
+            # Closed on the way out, so an error here also stops the producer at once.
+            with contextlib.closing(_ahead(self._load_all(paths, base, committed),
+                                           PREPARE_AHEAD)) as prepared_docs:
+                for doc_id, outcome in prepared_docs:
+                    seen.add(doc_id)
+                    notify("file", 1)
+                    if isinstance(outcome, str):
+                        report.failed[doc_id] = outcome
+                        continue
+                    if outcome is None:
+                        report.unchanged.append(doc_id)
+                        continue
+                    doc, prepared = outcome
+                    (report.updated if doc_id in committed else report.added).append(doc_id)
+                    self._add(doc, prepared, pending, report, notify)
             self._flush(pending, report, notify)
             if delete_missing and root.is_dir():
                 for doc_id in sorted(set(committed) - seen):

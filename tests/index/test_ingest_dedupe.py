@@ -116,3 +116,19 @@ def test_a_producer_error_reaches_the_caller(settings, embedder, tmp_path: Path,
     assert threading.active_count() == before  # the producer thread has ended
     monkeypatch.setattr(ingest_module, "load_document", real)
     assert not pipeline.ingest.sync(corpus).failed  # the lock was released
+
+
+def test_a_write_error_stops_the_producer(settings, embedder, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline.ingest.embed_group_chunks = 1  # flush (and write) after every document
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError("store went away")
+
+    monkeypatch.setattr(pipeline.store, "write_document", broken)
+    before = threading.active_count()
+    with pytest.raises(OSError, match="store went away"):
+        pipeline.ingest.sync(corpus)
+    assert threading.active_count() == before
