@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, metavar="REPORT", help="compare an existing "
                    "report with --baseline instead of running the questions")
 
+    p = sub.add_parser("bench", add_help=False, help="measure ingest, retrieval and /v1/ask "
+                       "speed: rag bench [ingest|retrieval|api|all] [--quick] [--out FILE] "
+                       "(the options of python -m eval.bench; rag bench --help lists them)")
+    p.add_argument("bench_args", nargs="*")
+
     p = sub.add_parser("eval-import", help="turn a SQuAD file or a BEIR folder into a corpus "
                        "folder plus qa.jsonl")
     p.add_argument("format", choices=["squad", "beir"])
@@ -86,7 +91,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "bench":  # the options are eval.bench's own, checked there
+        args.bench_args = argv[_command_at(argv) + 1:]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.config:
         os.environ["RAG_CONFIG"] = str(args.config)
     try:
@@ -100,6 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _command_at(argv: list[str]) -> int:
+    """Index of the subcommand in ``argv`` (after the global options and their values)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--config", "--data-dir"):
+            i += 2
+        elif argv[i].startswith("-"):
+            i += 1
+        else:
+            return i
+    raise AssertionError(argv)
+
+
 def _settings(args: argparse.Namespace):  # noqa: ANN202
     from rag.settings import load_settings
 
@@ -108,6 +132,11 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "bench":  # eval.bench's own command line, settings loaded there
+        from eval.bench import main as bench_main
+
+        extra = ["--data-dir", str(args.data_dir)] if args.data_dir else []
+        return bench_main([*args.bench_args, *extra], prog="rag bench")
     settings = _settings(args)
     if args.command == "serve":
         from service.server import serve

@@ -57,14 +57,18 @@ def _ours(settings: Settings, embedder: SentenceTransformerEmbedder, corpus: Pat
 
 
 def _raw(embedder: SentenceTransformerEmbedder, texts: list[str]) -> float:
+    """The bare encode at the precision our ingest uses (the same autocast context)."""
     started = time.perf_counter()
-    embedder.encoder.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+    with embedder.precision_context():
+        embedder.encoder.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False)
     return time.perf_counter() - started
 
 
 def _llama_index(settings: Settings, embedder: SentenceTransformerEmbedder, corpus: Path,
                  data_dir: Path) -> tuple[float, int, int]:
+    """``embedder`` here is the model at llama-index's own default, float32 (its HuggingFace
+    embedding runs sentence-transformers without autocast)."""
     from llama_index.core import SimpleDirectoryReader
     from llama_index.core.ingestion import IngestionPipeline
     from llama_index.core.node_parser import SentenceSplitter
@@ -127,6 +131,11 @@ def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1
         embedder = build_embedder(settings)
         assert isinstance(embedder, SentenceTransformerEmbedder)
     embedder.embed(["warm up the encoder"] * embedder.batch_size)
+    # The plain llama-index pipeline runs the same model at its defaults: float32.
+    plain = embedder if embedder.precision == "float32" else SentenceTransformerEmbedder(
+        settings.embedding.model, device=settings.embedding.device,
+        batch_size=embedder.batch_size, precision="float32")
+    plain.embed(["warm up the encoder"] * embedder.batch_size)
     load_seconds = time.perf_counter() - load_started
     runs: list[IngestRun] = []
     texts: list[str] = []
@@ -145,11 +154,12 @@ def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1
                     runs.append(IngestRun(system, rep, pos, len(texts), _raw(embedder, texts),
                                           0))
                 case "llama_index":
-                    secs, chunks, docs = _llama_index(settings, embedder, corpus,
+                    secs, chunks, docs = _llama_index(settings, plain, corpus,
                                                       workdir / f"llama-{rep}")
                     runs.append(IngestRun(system, rep, pos, chunks, secs, docs))
     derived = derive(runs)
     n_chars = sum(len(t) for t in texts)
+    derived["distinct_chunk_texts"] = len(set(texts))
     result = BenchResult(
         name="ingest",
         params={"corpus": str(corpus), "repeats": repeats,
@@ -157,14 +167,15 @@ def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1
                 "chunk_size": settings.chunking.chunk_size,
                 "chunk_overlap": settings.chunking.chunk_overlap,
                 "embed_group_chunks": settings.ingest.embed_group_chunks,
-                "model": embedder.model_id},
+                "model": embedder.model_id, "precision": embedder.precision,
+                "llama_index_precision": plain.precision},
         raw={"runs": [asdict(r) for r in runs], "model_load_and_warm_seconds":
              round(load_seconds, 3), "chunk_chars_total": n_chars},
         derived=derived,
         goals=[
-            Goal("ingest.ours_over_raw_throughput", derived["ours_over_raw_throughput"], 0.85,
-                 "higher", "x", "chunks/s of our ingest / chunks/s of SentenceTransformer.encode",
-                 True),
+            Goal("ingest.ours_over_raw_throughput", derived["ours_over_raw_throughput"], 0.90,
+                 "higher", "x", "chunks/s of our ingest / chunks/s of SentenceTransformer.encode "
+                 f"at the ingest's precision ({embedder.precision})", True),
             Goal("ingest.speedup_over_llama_index", derived["speedup_over_llama_index_seconds"],
                  1.5, "higher", "x", "llama-index pipeline seconds / our seconds, same corpus",
                  True),

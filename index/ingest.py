@@ -9,8 +9,11 @@ index's :class:`WriteLock`; a sync touches only documents inside its :class:`Sco
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,11 @@ from index.types import Chunk, Document
 # Documents are embedded together until this many chunks are pending: large batches keep the
 # encoder busy, and each document is still committed on its own.
 EMBED_GROUP_CHUNKS = 512
+# Vectors of chunk texts already encoded in this sync, kept to reuse for a repeated text
+# (near-duplicate stories repeat whole paragraphs); at most this many (384 floats each).
+MAX_REMEMBERED_TEXTS = 200_000
+# Documents loaded, cleaned and chunked ahead of the encoder by the producer thread.
+PREPARE_AHEAD = 64
 
 
 @dataclass
@@ -67,6 +75,8 @@ class _Pending:
 
     items: list[tuple[Document, list[Chunk], Signature]] = field(default_factory=list)
     chunks: int = 0
+    # sha256 of a chunk text -> its vector, for every text encoded in this sync.
+    vectors: dict[bytes, np.ndarray] = field(default_factory=dict)
 
 
 class IngestService:
@@ -108,21 +118,23 @@ class IngestService:
             committed = {k: v for k, v in self.store.documents().items() if scope.owns(k)}
             seen: set[str] = set()
             pending = _Pending()
-            for path in paths:
-                doc_id = doc_id_for(path, base)
-                seen.add(doc_id)
-                notify("file", 1)
-                try:
-                    doc = load_document(path, base, self.max_file_bytes)
-                except (ValueError, OSError) as exc:
-                    report.failed[doc_id] = str(exc)
-                    continue
-                previous = committed.get(doc_id)
-                if previous is not None and previous.content_hash == doc.content_hash:
-                    report.unchanged.append(doc_id)
-                    continue
-                (report.updated if previous else report.added).append(doc_id)
-                self._prepare(doc, pending, report, notify)
+            # Loading, cleaning and chunking run in a producer thread ahead of the encoder
+            # (which releases the GIL); results are consumed here in the order of ``paths``.
+            # Closed on the way out, so an error here also stops the producer at once.
+            with contextlib.closing(_ahead(self._load_all(paths, base, committed),
+                                           PREPARE_AHEAD)) as prepared_docs:
+                for doc_id, outcome in prepared_docs:
+                    seen.add(doc_id)
+                    notify("file", 1)
+                    if isinstance(outcome, str):
+                        report.failed[doc_id] = outcome
+                        continue
+                    if outcome is None:
+                        report.unchanged.append(doc_id)
+                        continue
+                    doc, prepared = outcome
+                    (report.updated if doc_id in committed else report.added).append(doc_id)
+                    self._add(doc, prepared, pending, report, notify)
             self._flush(pending, report, notify)
             if delete_missing and root.is_dir():
                 for doc_id in sorted(set(committed) - seen):
@@ -167,18 +179,45 @@ class IngestService:
     def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
         return _locked(self.lock, scope)
 
-    def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
-                 notify: Progress) -> None:
+    def _load_all(self, paths: Sequence[Path], base: Path,
+                  committed: dict[str, DocumentRecord]) -> Iterator[tuple[str, _Outcome]]:
+        """Per path: its doc id and a failure reason, None (unchanged) or the prepared document.
+        Touches no shared state, so it runs in the producer thread."""
+        for path in paths:
+            doc_id = doc_id_for(path, base)
+            try:
+                doc = load_document(path, base, self.max_file_bytes)
+            except (ValueError, OSError) as exc:
+                yield doc_id, str(exc)
+                continue
+            previous = committed.get(doc_id)
+            if previous is not None and previous.content_hash == doc.content_hash:
+                yield doc_id, None
+                continue
+            yield doc_id, (doc, self._chunk(doc))
+
+    def _chunk(self, doc: Document) -> tuple[list[Chunk], Signature] | str:
+        """The document's chunks and signature, or why it cannot be indexed."""
         try:
             clean = self.cleaner.clean(doc)
             chunks = self.chunker.split(clean)
         except ValueError as exc:
-            _fail(report, doc.doc_id, f"could not chunk: {exc}")
-            return
+            return f"could not chunk: {exc}"
         if not chunks:
-            _fail(report, doc.doc_id, "no text left after cleaning")
+            return "no text left after cleaning"
+        return chunks, signature(clean.text)
+
+    def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
+                 notify: Progress) -> None:
+        self._add(doc, self._chunk(doc), pending, report, notify)
+
+    def _add(self, doc: Document, prepared: tuple[list[Chunk], Signature] | str,
+             pending: _Pending, report: SyncReport, notify: Progress) -> None:
+        if isinstance(prepared, str):
+            _fail(report, doc.doc_id, prepared)
             return
-        pending.items.append((doc, chunks, signature(clean.text)))
+        chunks, sig = prepared
+        pending.items.append((doc, chunks, sig))
         pending.chunks += len(chunks)
         if pending.chunks >= self.embed_group_chunks:
             self._flush(pending, report, notify)
@@ -186,16 +225,78 @@ class IngestService:
     def _flush(self, pending: _Pending, report: SyncReport, notify: Progress) -> None:
         if not pending.items:
             return
-        vectors = self.embedder.embed([c.text for _, chunks, _ in pending.items for c in chunks])
-        at = 0
+        # Each distinct text not encoded earlier in this sync is encoded once, the group's
+        # texts longest first (across documents), so batches pad little.
+        keys = {c.text: _text_key(c.text) for _, chunks, _ in pending.items for c in chunks}
+        new = sorted((t for t, k in keys.items() if k not in pending.vectors),
+                     key=len, reverse=True)
+        if new:
+            fresh = self.embedder.embed(new)
+            for text, vector in zip(new, fresh):
+                pending.vectors[keys[text]] = vector
         for doc, chunks, sig in pending.items:
-            doc_vectors = np.asarray(vectors[at : at + len(chunks)])
-            at += len(chunks)
+            doc_vectors = np.stack([pending.vectors[keys[c.text]] for c in chunks])
             self.store.write_document(_record(doc, chunks, sig), chunks, doc_vectors, doc.text)
             report.chunks_written += len(chunks)
             notify("chunks", len(chunks))
+        if len(pending.vectors) >= MAX_REMEMBERED_TEXTS:  # bound the memory of a huge sync
+            pending.vectors.clear()
         pending.items.clear()
         pending.chunks = 0
+
+
+_Outcome = str | None | tuple[Document, tuple[list[Chunk], Signature] | str]
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+_DONE = object()
+
+
+def _ahead(items: Iterator[tuple[str, _Outcome]],
+           size: int) -> Iterator[tuple[str, _Outcome]]:
+    """Yield ``items`` as a background thread produces them, at most ``size`` ahead.
+
+    An exception in the producer is raised here; when the consumer stops early (an error while
+    writing), the producer is told to stop and is waited for.
+    """
+    out: queue.Queue[object] = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        out.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            out.put(exc)
+
+    thread = threading.Thread(target=produce, name="ingest-prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting to put
+            try:
+                out.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterable[str],

@@ -61,7 +61,8 @@ class Pipeline:
 
 def build_embedder(settings: Settings) -> Embedder:
     e = settings.embedding
-    return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size)
+    return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
+                                       precision=e.precision, backend=e.backend)
 
 
 def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:

@@ -28,6 +28,13 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Texts per encoder batch.")
     device: str = Field("cpu", description="torch device for the encoder.")
+    precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Encoder arithmetic: 'auto' is bfloat16 (torch autocast) on a CPU "
+        "with AVX-512 BF16 or AMX, else float32. Vectors agree at cosine >= 0.9999, so an index "
+        "built at one precision answers queries embedded at the other.")
+    backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
+        "auto", description="Encoder runtime: 'auto' and 'torch' run sentence-transformers over "
+        "torch; 'onnx' and 'openvino' are refused (optimum does not support transformers 5).")
 
 
 class ChunkingSettings(BaseModel):

@@ -152,7 +152,14 @@ def test_api_bench_figures_come_from_its_requests(tmp_path, corpus_dir):
     assert d["requests_per_s"] == pytest.approx(len(ok) / d["span_seconds"], rel=1e-3)
     _check_summary(d["latency_ms"], [r["latency_ms"] for r in ok])
     _check_summary(d["server_ms"]["total"], [r["server_ms"]["total"] for r in ok])
-    _check_goals(report, {"api.p50_ms", "api.requests_per_s"})
+    raw_enc = api["raw"]["raw_encoder"]
+    assert raw_enc["batch"] == 8 and raw_enc["batch_ms"]
+    assert d["raw_encoder_questions_per_s"] == pytest.approx(
+        raw_enc["texts"] / (sum(raw_enc["batch_ms"]) / 1000), rel=1e-3)
+    assert d["requests_per_s_over_raw_encoder"] == pytest.approx(
+        d["requests_per_s"] / d["raw_encoder_questions_per_s"], rel=1e-3)
+    _check_goals(report, {"api.p50_ms", "api.requests_per_s",
+                          "api.requests_per_s_over_raw_encoder"})
 
 
 def test_api_stages_bench_measures_the_service_with_and_without_the_new_stages(tmp_path,

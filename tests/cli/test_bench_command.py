@@ -1,0 +1,46 @@
+"""`rag bench --quick` (what CI runs): every benchmark at a tiny size through the product
+command, offline. It checks that it works and what the report records, never a speed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index.embedder import BF16_FLAGS, cpu_flags
+from tests.helpers import run_cli as rag
+
+pytestmark = pytest.mark.slow
+
+
+def test_rag_bench_quick_runs_every_benchmark(tmp_path):
+    netlog = tmp_path / "net.txt"
+    netlog.write_text("")
+    out = tmp_path / "bench.json"
+    done = rag("bench", "--quick", "--out", str(out), data_dir=tmp_path / "data",
+               netlog=netlog)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["quick"] is True and report["command"].startswith("rag bench")
+    assert set(report["benchmarks"]) == {"ingest", "retrieval", "api", "encoder"}
+    ctx = report["context"]
+    assert set(ctx["cpu_flags_relevant"]) <= set(ctx["cpu_flags"])
+    expected = "bfloat16" if cpu_flags() & BF16_FLAGS else "float32"
+    assert ctx["encoder"] == {"precision_setting": "auto", "backend_setting": "auto",
+                              "precision": expected, "backend": "torch"}
+    assert report["benchmarks"]["ingest"]["params"]["precision"] == expected
+    api = report["benchmarks"]["api"]["derived"]
+    assert api["raw_encoder_questions_per_s"] > 0
+    enc = report["benchmarks"]["encoder"]["derived"]
+    assert enc["chunk_cosine"]["min"] >= 0.999
+    assert {"index_float32__query_float32", "index_bfloat16__query_bfloat16",
+            "index_float32__query_bfloat16"} == set(enc["retrieval"])
+    assert "encode bfloat16" in done.stdout and "CPU flags" in done.stdout
+    assert netlog.read_text() == ""
+
+
+def test_rag_bench_refuses_bad_arguments(tmp_path):
+    netlog = tmp_path / "net.txt"
+    netlog.write_text("")
+    bad = rag("bench", "nonsense", data_dir=tmp_path / "data", netlog=netlog)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
