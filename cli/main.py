@@ -12,6 +12,7 @@ from pathlib import Path
 
 from index.errors import RagError
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
+from cli.releases_commands import add_release_commands, run_release_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     add_index_commands(sub)
+    add_release_commands(sub)
 
     p = sub.add_parser("ask", help="answer a question from the index")
     p.add_argument("question")
@@ -105,10 +107,12 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "serve":
-        from service.server import serve
+        from cli.serve_flow import serve_with_releases
 
-        return serve(settings, host=args.host, port=args.port, corpus=args.corpus,
-                     workers=args.workers)
+        return serve_with_releases(settings, host=args.host, port=args.port,
+                                   corpus=args.corpus, workers=args.workers)
+    if args.command == "releases":
+        return run_release_command(args, settings)
     if args.command == "feedback":
         return _feedback_export(settings, args.out, args.rating)
     if args.command == "eval":

@@ -61,6 +61,7 @@ class GoldCandidate:
     comment: str
     original_question: str
     prompt_version: str
+    release: str | None = None  # the corpus release the rated answer came from
 
     def to_json(self) -> str:
         return json.dumps({
@@ -68,6 +69,7 @@ class GoldCandidate:
             "doc_ids": list(self.doc_ids), "answerable": self.answerable,
             "source": "feedback", "rating": self.rating, "comment": self.comment,
             "original_question": self.original_question, "prompt_version": self.prompt_version,
+            "release": self.release,
         }, ensure_ascii=False)
 
 
@@ -79,7 +81,11 @@ class FeedbackStore:
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection().executescript(_SCHEMA)
+            db = self._connection()
+            db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(answers)")}
+            if "release" not in columns:  # a store made before releases: add the column
+                db.execute("ALTER TABLE answers ADD COLUMN release TEXT")
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open the feedback store {self.path}: {exc}") from None
 
@@ -116,9 +122,12 @@ class FeedbackStore:
         standalone = getattr(answer, "standalone_question", None) or answer.question
         with self._connect() as db:
             db.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (answer_id, created_at, question, standalone_question, "
+                "answer, refused, doc_ids, prompt_version, release) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, time.time(), answer.question, standalone, answer.answer,
-                 int(answer.refused), json.dumps(doc_ids), answer.prompt_version),
+                 int(answer.refused), json.dumps(doc_ids), answer.prompt_version,
+                 getattr(answer, "release", None)),
             )
         return answer_id
 
@@ -150,7 +159,7 @@ class FeedbackStore:
         """
         query = """
             SELECT a.answer_id, a.question, a.standalone_question, a.answer, a.refused,
-                   a.doc_ids, a.prompt_version, f.rating, f.comment
+                   a.doc_ids, a.prompt_version, f.rating, f.comment, a.release
             FROM feedback f JOIN answers a ON a.answer_id = f.answer_id
             WHERE f.created_at = (SELECT MAX(created_at) FROM feedback g
                                   WHERE g.answer_id = f.answer_id)
@@ -158,7 +167,8 @@ class FeedbackStore:
         """
         with self._connect() as db:
             rows = db.execute(query).fetchall()
-        for answer_id, question, standalone, text, refused, doc_ids, version, rate, comment in rows:
+        for (answer_id, question, standalone, text, refused, doc_ids, version, rate, comment,
+             release) in rows:
             if rating != "any" and rate != rating:
                 continue
             good = rate == "up"
@@ -172,6 +182,7 @@ class FeedbackStore:
                 comment=comment,
                 original_question=question,
                 prompt_version=version,
+                release=release,
             )
 
 

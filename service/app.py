@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,11 +15,15 @@ from rag.feedback import FeedbackStore, feedback_path
 from rag.settings import Settings
 from service.errors import install_error_handlers
 from service.metrics import Metrics, ObservabilityMiddleware
-from service.routes import ask, chat, documents, eval, feedback, health, pages
+from service.routes import ask, chat, documents, eval, feedback, health, pages, releases
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app. The model and store are loaded once, in the lifespan, unless given."""
+def create_app(settings: Settings, pipeline: Pipeline | None = None,
+               settle: Callable[[Any, Any], str] | None = None) -> FastAPI:
+    """Build the app. The model and store are loaded once, in the lifespan, unless given.
+
+    ``settle(pipeline, report) -> outcome`` decides what becomes of a release an upload or a
+    delete staged (the release gate, composed by cli/; see service/routes/releases.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,9 +42,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.settle = settle
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, feedback, eval, pages):
+    for module in (health, ask, chat, documents, feedback, eval, releases, pages):
         app.include_router(module.router)
     if settings.server.cors_origins:
         app.add_middleware(
