@@ -124,6 +124,9 @@ def _format_report(report: dict[str, Any]) -> str:
 
 
 def _cause(c: dict[str, Any]) -> str:
+    if c["change"] == "statistics":
+        by = ", ".join(f"{b['doc_id']} ({b['change']})" for b in c.get("by", []))
+        return f"{c['doc_id']} unchanged; corpus statistics moved ({by})"
     if c["change"] == "outranked":
         by = ", ".join(f"{b['doc_id']} ({b['change']})" for b in c.get("by", []))
         return f"{c['doc_id']} outranked by {by or 'other passages'}"

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from eval.baseline import compare
+from eval.baseline import compare, parse_tolerances
 from eval.dataset import load_qa
 from eval.report import Report, RunInfo, aggregate, code_version
 from eval.runner import QuestionOutcome, run_questions
@@ -35,10 +35,14 @@ from rag.settings import Settings
 @dataclass
 class Cause:
     doc_id: str
-    change: str  # "deleted", "changed", "outranked", "added" (a new document now answers)
+    change: str  # "deleted", "changed", "outranked" or "statistics" (documents elsewhere moved)
     by: list[dict[str, str]] = field(default_factory=list)  # outranked by: [{doc_id, change}]
 
     def describe(self) -> str:
+        if self.change == "statistics":  # e.g. BM25 weights moved by documents added elsewhere
+            who = ", ".join(f"{b['doc_id']} ({b['change']})" for b in self.by)
+            return (f"{self.doc_id} is unchanged; the corpus statistics moved ({who}): the "
+                    "answer's scores crossed a threshold")
         if self.change == "outranked":
             who = ", ".join(f"{b['doc_id']} ({b['change']})" for b in self.by) or "other passages"
             return f"{self.doc_id} outranked by {who}"
@@ -152,8 +156,11 @@ def blame(before: QuestionOutcome, after: QuestionOutcome, old: Manifest,
         now = _cited(after) or after.retrieved_doc_ids[:3]
         by = [{"doc_id": d, "change": _change_of(d, old, new)} for d in now if d not in suspects]
         causes.append(Cause(suspects[0], "outranked", by))
-    if not causes and not before.answerable:  # an unanswerable question is now answered
-        causes = [Cause(d, _change_of(d, old, new)) for d in _cited(after)]
+    if not causes:  # nothing it relied on moved: the change is in the corpus around it
+        moved = [{"doc_id": d, "change": c} for d in sorted(set(old) | set(new))
+                 if (c := _change_of(d, old, new)) != "unchanged"]
+        for d in _cited(after) or suspects or ["-"]:
+            causes.append(Cause(d, "statistics", moved[:5]))
     return causes
 
 
@@ -208,7 +215,8 @@ def run_gate(settings: Settings, embedder: Embedder, store: ChromaStore, release
         staged = release_answers(settings, embedder, store, release, Path(gold), items, key,
                                  log)
         published = release_answers(settings, embedder, store, base, Path(gold), items, key, log)
-        comparison = compare(staged, published, {}, settings.eval.tolerance)
+        tolerances = parse_tolerances([], settings.eval.tolerances)
+        comparison = compare(staged, published, tolerances, settings.eval.tolerance)
         metrics = [{"name": m.name, "published": m.baseline, "staged": m.current,
                     "change": m.change, "tolerance": m.tolerance, "failed": m.failed}
                    for m in comparison.metrics]

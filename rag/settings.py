@@ -318,6 +318,10 @@ class EvalSettings(BaseModel):
     baseline: Path | None = Field(
         None, description="Baseline report `rag ingest --eval` compares with (optional).",
     )
+    tolerances: Path | None = Field(
+        None, description="JSON or TOML file of per-metric tolerances for the release gate "
+        "(as `rag eval --tolerances`); other metrics use eval.tolerance.",
+    )
     gold: Path | None = Field(
         None, description="Gold Q&A file (qa.jsonl) the release gate asks of every staged "
         "release and of the published one (docs/releases.md). Set: releases.policy defaults "

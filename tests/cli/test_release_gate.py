@@ -15,6 +15,7 @@ from tests.helpers import ROOT
 pytestmark = pytest.mark.slow
 
 GOLD = ROOT / "eval" / "gold" / "sample_qa.jsonl"
+TOLERANCES = ROOT / "eval" / "gold" / "sample_tolerances.toml"  # as scripts/run.sh sets them
 BORDER_PATROL = ["002_696000928d11651b.txt", "004_e904c1ee689fa2a3.txt"]
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 LIGHTHOUSE = ("Notes from the Kilnsea lighthouse\n\nThe Kilnsea lighthouse keeper Marguerite "
@@ -38,6 +39,7 @@ def ask(capsys, data: Path, question: str) -> dict:
 def test_gate_holds_a_harmful_change_and_publishes_a_benign_one(
         capsys, monkeypatch, tmp_path: Path, corpus_copy: Path):
     monkeypatch.setenv("RAG_EVAL__GOLD", str(GOLD))  # releases.policy defaults to "gate"
+    monkeypatch.setenv("RAG_EVAL__TOLERANCES", str(TOLERANCES))
     data = tmp_path / "data"
     code, out, err = rag(capsys, data, "ingest", str(corpus_copy))
     assert code == 0, err
