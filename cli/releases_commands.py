@@ -96,10 +96,12 @@ def run_release_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(_format_report(report))
             return 0
         case "publish":
+            t0 = time.perf_counter()
             release = publish_release(store, build_lock(settings), args.release_id,
                                       force=args.force, retain=retain)
             _refresh_keyword(settings, store)
-            print(f"release {release.release_id} is published")
+            print(f"release {release.release_id} is published "
+                  f"({time.perf_counter() - t0:.2f} s)")
             return 0
         case "rollback":
             before = store.releases.pointer()

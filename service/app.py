@@ -19,17 +19,22 @@ from service.routes import ask, chat, documents, eval, feedback, health, pages, 
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
-               settle: Callable[[Any, Any], str] | None = None) -> FastAPI:
+               settle: Callable[[Any, Any], str] | None = None,
+               on_started: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """Build the app. The model and store are loaded once, in the lifespan, unless given.
 
     ``settle(pipeline, report) -> outcome`` decides what becomes of a release an upload or a
-    delete staged (the release gate, composed by cli/; see service/routes/releases.py)."""
+    delete staged (the release gate, composed by cli/; see service/routes/releases.py).
+    ``on_started(app)`` runs once the pipeline is loaded (``rag serve --watch`` starts its
+    watcher there)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pipeline = pipeline or await run_in_threadpool(build_pipeline, settings)
         app.state.feedback = await run_in_threadpool(FeedbackStore,
                                                      feedback_path(settings.data_dir))
+        if on_started is not None:
+            on_started(app)
         yield
         app.state.pipeline = None
         app.state.feedback = None

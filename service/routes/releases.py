@@ -42,11 +42,16 @@ def publishes_at_once(settings: Settings) -> bool:
 def settle_release(app: FastAPI, pipeline: Pipeline, report: SyncReport) -> str:
     """What becomes of the release an upload or delete staged (module docstring)."""
     if report.outcome != "staged":
+        if report.outcome == "published":
+            app.state.metrics.observe_release("published")
         return report.outcome
     settle = getattr(app.state, "settle", None)
     if pipeline.settings.release_policy == "manual" or settle is None:
-        return "staged"
-    return settle(pipeline, report)
+        outcome = "staged"
+    else:
+        outcome = settle(pipeline, report)
+    app.state.metrics.observe_release(outcome)
+    return outcome
 
 
 @router.get("", responses=ERRORS, summary="Every retained release, oldest first")

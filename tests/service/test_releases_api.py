@@ -95,3 +95,11 @@ def test_every_answer_names_its_release(manual):
     assert r.status_code == 201
     rated = list(manual.server.config.app.state.feedback.export_gold("up"))
     assert rated and rated[-1].release == release
+
+
+def test_metrics_count_releases_and_the_published_age(manual):
+    text = httpx.get(f"{manual.url}/metrics").text
+    assert 'rag_releases_total{outcome="staged"} 1.0' in text
+    age = [line for line in text.splitlines()
+           if line.startswith("rag_release_published_age_seconds ")]
+    assert age and float(age[0].split()[1]) >= 0
