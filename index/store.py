@@ -355,16 +355,6 @@ class ChromaStore:
                           documents=[text])
         checkpoint("committed")
 
-    def write_document(self, record: DocumentRecord, chunks: Sequence[Chunk],
-                       vectors: np.ndarray, text: str) -> str:
-        """Write one version and publish a release naming it (a one-document change)."""
-        stage = self.begin_release(note=f"write {record.doc_id}")
-        self.write_version(record, chunks, vectors, text)
-        stage.put(record)
-        release = self.finish_release(stage, {"added": 1, "ids": {"added": [record.doc_id]}})
-        self.publish(release.release_id)
-        return release.release_id
-
     def begin_release(self, scope: str = "the whole index", note: str = "") -> "StagedRelease":
         """Start a release from the published one (status ``staging``)."""
         base = self.releases.pointer()
