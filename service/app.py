@@ -50,8 +50,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app.state.settle = settle
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, feedback, eval, releases, pages):
+    for module in (health, ask, chat, documents, feedback, eval):
         app.include_router(module.router)
+    app.include_router(releases.build_router())
+    app.include_router(pages.router)
     if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,
