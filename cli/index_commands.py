@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.errors import NotFoundError
+from index.storage import storage_full
 from index.scope import Scope
 from rag.settings import Settings
 
@@ -64,9 +65,15 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
-    with ProgressBars(enabled=not args.quiet) as bars:
-        report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
-                                      progress=bars.update, scope=scope)
+    try:
+        with ProgressBars(enabled=not args.quiet) as bars:
+            report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
+                                          progress=bars.update, scope=scope)
+    except Exception as exc:
+        full = storage_full(exc, settings.data_dir)  # a full disk, said in words (exit 2)
+        if full is None:
+            raise
+        raise full from exc
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -17,6 +17,7 @@ from index.errors import (
     InputError,
     NotFoundError,
     RagError,
+    StorageFullError,
     StoreUnavailableError,
 )
 from service.logs import current_request_id
@@ -29,6 +30,7 @@ STATUS: dict[type[RagError], int] = {
     IndexMismatchError: 409,
     IndexBusyError: 409,
     StoreUnavailableError: 503,
+    StorageFullError: 507,
     ConfigError: 500,
 }
 

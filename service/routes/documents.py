@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import SyncReport
 from index.loaders import load_document
+from index.storage import storage_full
 from index.store import DocumentRecord
 from index.types import Document
 from rag.factory import Pipeline
@@ -163,7 +164,13 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
             raise ApiError(422, "InvalidRequest", f"{doc_id!r} is sent twice: each document "
                            "id may appear once per upload")
         uploads.append((doc_id, filename, await f.read()))
-    report = await run_in_threadpool(_ingest, pipeline, uploads)
+    try:
+        report = await run_in_threadpool(_ingest, pipeline, uploads)
+    except Exception as exc:
+        full = storage_full(exc, settings.data_dir)  # 507, saying the disk is full
+        if full is None:
+            raise
+        raise full from exc
     outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
     result = UploadResult(added=len(report.added), updated=len(report.updated),
                           unchanged=len(report.unchanged), failed=len(report.failed),
