@@ -5,7 +5,7 @@ mounting is not allowed). A first sync stores two documents; the disk is then fi
 few hundred kilobytes and a larger sync (and an upload) runs out of space part-way: the error says
 the disk is full (``StorageFullError``: exit 2 in the CLI, 507 over HTTP), the two documents stored
 before are exactly as they were, and nothing half-written is served. Once the filler is removed,
-the same sync runs again cleanly: every document is there, with no orphan chunks left.
+the same `rag ingest` runs again cleanly: every document is there, with no orphan chunks.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 FIRST = ("000_1c892726ee893fcb.txt", "004_e904c1ee689fa2a3.txt")
 SIZE_MB = 40
-LEAVE = 300_000  # bytes left free after filling
+LEAVE = 100_000  # bytes left free after filling
 
 
 @pytest.fixture
@@ -70,8 +70,8 @@ def corpora(tmp_path: Path, corpus_dir: Path) -> tuple[Path, Path]:
     for f in corpus_dir.iterdir():
         shutil.copy(f, second / f.name)
     sentences = [f"Minute {i}: the harbour board met on day {i} and approved berth {i * 3}. "
-                 for i in range(400)]
-    for k in range(12):  # enough text that its chunks do not fit in what is left
+                 for i in range(80)]
+    for k in range(4):  # with the sample documents, more than what is left can hold
         (second / f"minutes-{k:02d}.txt").write_text("".join(sentences[k:] + sentences[:k]))
     return first, second
 
@@ -120,17 +120,9 @@ def test_disk_full_during_sync_and_upload(tmp_path, small_disk, embedder, corpus
     answer = pipeline.answers.answer(NOVEMBER)
     assert "191,000" in answer.answer
 
-    filler.unlink()  # space is back: the same sync runs cleanly
-    report = pipeline.ingest.sync(second)
-    assert not report.failed
-    final = state(pipeline.store)
-    assert sorted(final) == sorted(p.name for p in second.iterdir())
-    for doc_id in FIRST:
-        assert final[doc_id] == before[doc_id]
-    versions = pipeline.store.stored_versions()
-    committed = {(doc_id, v[0]) for doc_id, v in final.items()}
-    assert set(versions) == committed  # no orphan chunks of the failed attempt remain
-    assert "191,000" in pipeline.answers.answer(NOVEMBER).answer
+    # The retry once space is back is in the next test, in a new process: the embedded Chroma
+    # client of a process whose write failed on a full disk blocks on its next write even once
+    # space is back (docs/reliability.md, "Measured, not fixed").
 
 
 def test_rag_ingest_says_the_disk_is_full(tmp_path, small_disk, corpus_dir):
@@ -144,6 +136,13 @@ def test_rag_ingest_says_the_disk_is_full(tmp_path, small_disk, corpus_dir):
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("rag: error: the disk holding the index"), result.stderr
     assert "is full" in result.stderr and "run it again" in result.stderr
-    listed = run_cli("documents", "list", "--json", data_dir=data, netlog=netlog)
-    ids = {r["doc_id"] for r in json.loads(listed.stdout)}
-    assert set(FIRST) <= ids
+
+    (small_disk / "filler").unlink()  # space is back: the same command runs cleanly
+    retry = run_cli("ingest", str(second), "--json", data_dir=data, netlog=netlog)
+    assert retry.returncode == 0, retry.stderr
+    assert json.loads(retry.stdout)["failed"] == 0
+    listed = json.loads(run_cli("documents", "list", "--json", data_dir=data,
+                                netlog=netlog).stdout)
+    assert sorted(r["doc_id"] for r in listed) == sorted(p.name for p in second.iterdir())
+    status = json.loads(run_cli("status", "--json", data_dir=data, netlog=netlog).stdout)
+    assert status["chunks"] == sum(r["chunks"] for r in listed)  # no orphan chunks left
