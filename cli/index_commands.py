@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.errors import NotFoundError
+from index.storage import storage_full
 from index.scope import Scope
 from rag.settings import Settings
 
@@ -67,10 +68,16 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     require_policy_ready(settings)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
-    with ProgressBars(enabled=not args.quiet) as bars:
-        report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
-                                      progress=bars.update, scope=scope,
-                                      publish=stage_for_policy(settings))
+    try:
+        with ProgressBars(enabled=not args.quiet) as bars:
+            report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
+                                          progress=bars.update, scope=scope,
+                                          publish=stage_for_policy(settings))
+    except Exception as exc:
+        full = storage_full(exc, settings.data_dir)  # a full disk, said in words (exit 2)
+        if full is None:
+            raise
+        raise full from exc
     log = sys.stderr if args.json or args.quiet else sys.stdout
     outcome = settle(settings, pipeline, report, out=log)
     report.outcome = outcome

@@ -6,6 +6,7 @@ chunk never exceeds what the encoder reads: all-MiniLM-L6-v2 silently truncates 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from llama_index.core.node_parser import SentenceSplitter
@@ -29,18 +30,13 @@ class Chunker:
     def split(self, clean: CleanDocument) -> list[Chunk]:
         """Chunks of ``clean`` in document order, each mapped to its original span."""
         doc = clean.document
+        placed = self._split_in_place(clean.text)
+        if placed is None:
+            pieces = [p for p in self._splitter.split_text(clean.text) if p.strip()]
+            placed = _place(clean.text, pieces)
         chunks: list[Chunk] = []
-        cursor = 0
-        for piece in self._splitter.split_text(clean.text):
-            if not piece.strip():
-                continue
-            at = clean.text.find(piece, cursor)
-            if at < 0:
-                at = clean.text.find(piece)
-            if at < 0:  # the splitter rewrote whitespace: fall back to a tolerant match
-                at, piece = _tolerant_find(clean.text, piece, cursor)
+        for index, (at, piece) in enumerate(placed):
             start, end = clean.original_span(at, at + len(piece))
-            index = len(chunks)
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}#{doc.content_hash[:12]}#{index}",
@@ -54,8 +50,101 @@ class Chunker:
                     metadata=_page_metadata(doc, start, end),
                 )
             )
-            cursor = at + 1
         return chunks
+
+    def _split_in_place(self, text: str) -> list[tuple[int, str]] | None:
+        """The splitter's chunks with where each starts, known rather than searched for.
+
+        ``SentenceSplitter`` cuts the text into small splits, then merges runs of consecutive
+        splits into chunks. When the splits put together give the text back (they do unless a
+        regex split dropped characters), the merge is run on numbered stand-ins for the splits,
+        so each chunk is known as a run of splits and so as a span of the text: exact even when
+        the same words occur many times. None: the splits lost text, search instead (_place).
+        """
+        if not text.strip():
+            return []
+        splitter = self._splitter
+        try:
+            splits = splitter._split(text, splitter.chunk_size)
+        except RecursionError:
+            return None
+        if "".join(split.text for split in splits) != text:
+            return None
+        bounds = [0]
+        for split in splits:
+            bounds.append(bounds[-1] + len(split.text))
+        stand_ins = [dataclasses.replace(split, text=f"\x00{i}\x00")
+                     for i, split in enumerate(splits)]
+        placed = []
+        for merged in splitter._merge(stand_ins, splitter.chunk_size):
+            numbers = [int(n) for n in merged.split("\x00") if n]
+            start, end = bounds[numbers[0]], bounds[numbers[-1] + 1]
+            piece = text[start:end]
+            if piece.strip():
+                lead = len(piece) - len(piece.lstrip())
+                placed.append((start + lead, piece.strip()))
+        return placed
+
+
+_BEAM = 16  # placements kept per chunk when repeated text makes a chunk's place ambiguous
+
+
+def _place(text: str, pieces: list[str]) -> list[tuple[int, str]]:
+    """Where each chunk text starts in ``text``: (offset, exact text) per piece, in order.
+
+    The splitter's chunks follow each other: each starts after the previous one's start, no
+    later than its end (they overlap or touch, whitespace aside), and ends after it. In ordinary
+    text a chunk occurs once in that window. When the text repeats itself ("0:0:0:...", a long
+    run of one character cut by characters) it occurs at many places there, and neither the
+    first nor the last one is right every time: the first stacks the chunks at the start, the
+    last runs out of text before the chunks do, and either leaves kept text that no chunk's span
+    covers. So the placements are followed as a small beam (those nearest to where the piece
+    would start if the overlaps were even), and the chain that ends at the end of the text wins. A chunk the splitter rewrote is found by its words (whitespace-tolerant).
+    """
+    # a state: (start, end, index of its parent state in the previous layer)
+    layers: list[list[tuple[int, int, int]]] = [[(-1, 0, -1)]]
+    # Where a piece should start if the chunks overlap evenly: the pieces' lengths together
+    # exceed the text's by the overlaps.
+    scale = len(text.rstrip()) / max(1, sum(len(p) for p in pieces))
+    expected = 0.0
+    found: list[str] = []
+    for piece in pieces:
+        candidates: dict[int, int] = {}
+        for parent, (start, end, _) in enumerate(layers[-1]):
+            limit = end
+            while limit < len(text) and text[limit].isspace():
+                limit += 1
+            at = text.find(piece, max(start + 1, end - len(piece) + 1), limit + len(piece))
+            while 0 <= at <= limit:
+                candidates.setdefault(at, parent)
+                at = text.find(piece, at + 1, limit + len(piece))
+        exact = piece
+        if not candidates:  # not adjacent: the next occurrence, else the splitter rewrote it
+            parent = min(range(len(layers[-1])), key=lambda i: layers[-1][i][1])
+            start, end, _ = layers[-1][parent]
+            at = text.find(piece, end)
+            if at < 0:
+                at = text.find(piece, max(start, 0))
+            if at < 0:
+                at, exact = _tolerant_find(text, piece, max(start, 0))
+            candidates = {at: parent}
+        starts = sorted(candidates)
+        if len(starts) > _BEAM:  # keep the placements nearest to where the piece should be
+            starts = sorted(sorted(starts, key=lambda at: abs(at - expected))[:_BEAM])
+        expected += len(piece) * scale
+        layers.append([(at, at + len(exact), candidates[at]) for at in starts])
+        found.append(exact)
+    if not found:
+        return []
+    last = len(text.rstrip())
+    state = max(range(len(layers[-1])), key=lambda i: (layers[-1][i][1] >= last,
+                                                       layers[-1][i][1]))
+    placed: list[tuple[int, str]] = []
+    for depth in range(len(layers) - 1, 0, -1):
+        start, _, parent = layers[depth][state]
+        placed.append((start, found[depth - 1]))
+        state = parent
+    return placed[::-1]
 
 
 def _page_metadata(doc: Document, start: int, end: int) -> dict[str, str | int | float | bool]:

@@ -70,15 +70,19 @@ class Cleaner:
             line_start += len(line)
             body = line.rstrip("\r\n")
             stripped = body.strip()
-            if stripped and self._block.fullmatch(stripped):
+            pieces, piece_pos = _clean_line(body, start)
+            # The rules read the line as it is and as it is kept (tags and escapes gone), so
+            # "<b>Read more</b>" is boilerplate too and a chunk's original span, cleaned again,
+            # gives the chunk's text back.
+            kept = "".join(pieces)
+            if stripped and (self._block.fullmatch(stripped) or self._block.fullmatch(kept)):
                 removed.extend(
                     ln for ln in text[start:].splitlines() if ln.strip()
                 )
                 break
-            if stripped and self._line.fullmatch(stripped):
+            if stripped and (self._line.fullmatch(stripped) or self._line.fullmatch(kept)):
                 removed.append(stripped)
                 continue
-            pieces, piece_pos = _clean_line(body, start)
             if not pieces:
                 blank_run += 1
                 continue

@@ -11,6 +11,7 @@ says what was wrong and what to do. ``service/errors.py`` maps each child to one
 - ``IndexMismatchError`` (409): the index was built with another embedding model.
 - ``IndexBusyError`` (409): another process holds the index's write lock.
 - ``StoreUnavailableError`` (503): the vector store cannot be reached.
+- ``StorageFullError`` (507): a write failed because the disk holding the index is full.
 """
 
 from __future__ import annotations
@@ -49,3 +50,7 @@ class IndexBusyError(RagError):
 
 class StoreUnavailableError(RagError):
     """The vector store cannot be reached."""
+
+
+class StorageFullError(RagError):
+    """A write to the index failed because its disk is full (see index/storage.py)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -45,6 +46,7 @@ from index.files import write_text_atomic
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FORMAT_VERSION = 2  # 2: accents folded ("López" is "lopez")
 STALE_SECONDS = 60.0
+log = logging.getLogger(__name__)
 
 
 class CommittedSource(Protocol):
@@ -265,7 +267,11 @@ class KeywordIndex:
             chunks = sorted(kept + fresh, key=lambda c: (c.doc_id, c.index))
             snapshot = _Snapshot.build(chunks, documents, self._analyzer,
                                        self._params["k1"], self._params["b"])
-            self._persist(snapshot)
+            try:
+                self._persist(snapshot)
+            except OSError as exc:  # e.g. a full disk: keep answering from memory
+                log.warning("the keyword index could not be saved (%s); it is served from "
+                            "memory and saved at the next change", exc)
             self._snapshot = snapshot
             return True
 

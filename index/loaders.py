@@ -70,6 +70,8 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise UnreadableFile(_os_reason(exc)) from None
     if not stat.S_ISREG(info.st_mode):
         raise UnreadableFile("not a regular file")
+    if path != root and not _inside(path, root):
+        raise UnreadableFile("symbolic link to a file outside the corpus folder (not followed)")
     if info.st_size == 0:
         raise UnreadableFile("empty file")
     if info.st_size > max_bytes:
@@ -96,6 +98,15 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         format=extracted.format,
         page_starts=extracted.page_starts,
     )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, its symbolic links followed, is still under ``root``: a link inside
+    the corpus may point at another corpus file, never at /etc/passwd or a home directory."""
+    try:
+        return path.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except OSError:  # vanished meanwhile: the read below names it
+        return True
 
 
 def _os_reason(exc: OSError) -> str:

@@ -7,6 +7,7 @@ from index.errors import (
     InputError,
     NotFoundError,
     RagError,
+    StorageFullError,
     StoreUnavailableError,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "RagError",
+    "StorageFullError",
     "StoreUnavailableError",
 ]

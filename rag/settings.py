@@ -260,6 +260,12 @@ class GeneratorSettings(BaseModel):
         0.5, ge=0.0, le=1.0, description="Use the extractive answer instead of an LLM's when less "
         "than this share of its sentences is supported.",
     )
+    on_error: Literal["error", "extractive"] = Field(
+        "error", description="When the LLM backend fails (unreachable, timed out, an error "
+        "status, a reply that is not a chat completion, a stream broken off): 'error' answers "
+        "503 (an 'error' event once a stream has begun), 'extractive' answers with the verified "
+        "extractive answer instead (verification.fallback true).",
+    )
     trust_model_refusal: bool = Field(
         True, description="Refuse when the LLM replies with the refusal text.")
     condense: Literal["auto", "rules"] = Field(

@@ -17,6 +17,7 @@ from index.errors import (
     InputError,
     NotFoundError,
     RagError,
+    StorageFullError,
     StoreUnavailableError,
 )
 from service.logs import current_request_id
@@ -29,6 +30,7 @@ STATUS: dict[type[RagError], int] = {
     IndexMismatchError: 409,
     IndexBusyError: 409,
     StoreUnavailableError: 503,
+    StorageFullError: 507,
     ConfigError: 500,
 }
 
@@ -69,11 +71,33 @@ def allowed_methods(request: Request) -> list[str]:
                    for route in routes)]
 
 
+def store_unreachable(exc: BaseException) -> StoreUnavailableError | None:
+    """The error to report when ``exc`` says the Chroma server cannot be reached (its HTTP
+    client's connection errors surface as they are), else None. Reported as a 503 that says so;
+    the client reconnects by itself, so once the server is back requests work again."""
+    import httpx
+
+    if not isinstance(exc, httpx.TransportError):
+        return None
+    return StoreUnavailableError(
+        f"the vector store (Chroma server) cannot be reached ({type(exc).__name__}: "
+        f"{' '.join(str(exc).split())[:200]}); retry when it is back, the service needs no "
+        "restart")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RagError)
     async def _rag_error(_: Request, exc: RagError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
         return error_response(status, type(exc).__name__, str(exc))
+
+    import httpx
+
+    @app.exception_handler(httpx.TransportError)
+    async def _store_unreachable(request: Request, exc: httpx.TransportError) -> JSONResponse:
+        mapped = store_unreachable(exc)
+        assert mapped is not None
+        return await _rag_error(request, mapped)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -106,6 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_body(exc: Exception) -> dict[str, dict[str, str]]:
     """The error shape of ``exc`` for a stream already under way (its status is sent): a
     RagError says what was wrong, anything else is logged and named by the request id."""
+    exc = store_unreachable(exc) or exc
     kind, message = ((type(exc).__name__, str(exc)) if isinstance(exc, RagError)
                      else unexpected(exc))
     return {"error": {"type": kind, "message": message}}

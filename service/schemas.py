@@ -296,14 +296,16 @@ _ERROR_MEANINGS = {
     415: "not multipart, or only unsupported file types",
     422: "bad request: the message says which field and why",
     503: "the store is unreachable or the service is still starting",
+    507: "the disk holding the index is full: free some space and retry",
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": _ERROR_MEANINGS[code]}
     for code in (401, 403, 404, 413, 415, 422, 503)
 }
-# Routes that write the index: a concurrent ingest holds its lock (409).
+# Routes that write the index: a concurrent ingest holds its lock (409); the disk is full (507).
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS, 409: {"model": ErrorResponse, "description": _ERROR_MEANINGS[409]}}
+    **ERRORS, **{code: {"model": ErrorResponse, "description": _ERROR_MEANINGS[code]}
+                 for code in (409, 507)}}
 
 
 def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:

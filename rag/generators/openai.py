@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ class OpenAIChat:
                 "generator 'openai' needs the optional extra: pip install -e '.[llm]'"
             ) from None
         self.base_url = base_url
+        self.timeout = timeout
         self._llm = OpenAILike(model=model, api_base=base_url, api_key=api_key,
                                is_chat_model=True, max_tokens=max_tokens,
                                temperature=temperature, timeout=timeout,
@@ -34,12 +36,23 @@ class OpenAIChat:
         return response.message.content or ""
 
     def stream_chat(self, messages: list[Message]) -> Iterator[str]:
+        # ``timeout`` bounds each wait for bytes; a server that trickles tokens forever is cut
+        # off when the whole reply has taken longer than that too.
+        deadline = time.monotonic() + self.timeout
+        stream = None
         try:
-            for chunk in self._llm.stream_chat(_messages(messages)):
+            stream = self._llm.stream_chat(_messages(messages))
+            for chunk in stream:
                 if chunk.delta:
                     yield chunk.delta
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the reply took longer than {self.timeout:g} s")
         except Exception as exc:
             raise self._unavailable(exc) from None
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
     def _unavailable(self, exc: Exception) -> GeneratorUnavailableError:
         return GeneratorUnavailableError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from rag.errors import GeneratorUnavailableError
 from rag.generators.base import Draft, Generator
 from rag.prompts import PromptSet
 from rag.stages.state import AnswerState
@@ -16,9 +17,11 @@ class Generate:
 
     name = "generate"
 
-    def __init__(self, generator: Generator | None, prompts: PromptSet) -> None:
+    def __init__(self, generator: Generator | None, prompts: PromptSet,
+                 on_error: str = "error") -> None:
         self._generator = generator
         self._prompts = prompts
+        self._on_error = on_error
 
     def run(self, state: AnswerState) -> Iterable[str]:
         if self._generator is None:
@@ -26,14 +29,28 @@ class Generate:
             return ()
         if state.streaming:
             return self._stream(self._generator, state)
-        state.draft = self._generator.generate(state.request)
+        try:
+            state.draft = self._generator.generate(state.request)
+        except GeneratorUnavailableError as exc:
+            self._fall_back(state, exc)
         return ()
+
+    def _fall_back(self, state: AnswerState, error: GeneratorUnavailableError) -> None:
+        """The backend failed: the extractive answer (verified next) when configured, else the
+        error goes to the caller (503, or an 'error' event in a stream)."""
+        if self._on_error != "extractive":
+            raise error
+        state.draft, state.fallback = state.evidence, True
 
     def _stream(self, generator: Generator, state: AnswerState) -> Iterator[str]:
         pieces: list[str] = []
-        for piece in generator.stream(state.request):
-            pieces.append(piece)
-            yield piece
+        try:
+            for piece in generator.stream(state.request):
+                pieces.append(piece)
+                yield piece
+        except GeneratorUnavailableError as exc:
+            self._fall_back(state, exc)  # the pieces sent so far are superseded by the final answer
+            return
         text = "".join(pieces)
         state.draft = Draft(text=text.strip(), support=0.0,
                             refused=self._prompts.is_refusal(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -11,10 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import SyncReport
 from index.loaders import load_document
+from index.storage import storage_full
 from index.store import DocumentRecord
 from index.types import Document
 from rag.factory import Pipeline
@@ -69,7 +72,8 @@ async def _read_form(request: Request, server: ServerSettings) -> tuple[list[Upl
         raise ApiError(415, "UnsupportedMediaType", "send the files as multipart/form-data in "
                        "the field 'files'")
     try:
-        form = await request.form(max_files=server.max_upload_files, max_fields=10)
+        form = await _bounded(request, ceiling, server).form(max_files=server.max_upload_files,
+                                                     max_fields=10)
     except StarletteHTTPException as exc:  # Starlette's parser refused the body
         if "Too many files" in str(exc.detail):
             raise ApiError(413, "PayloadTooLarge", f"more than {server.max_upload_files} files "
@@ -89,6 +93,25 @@ async def _read_form(request: Request, server: ServerSettings) -> tuple[list[Upl
     if path and len(files) > 1:
         raise ApiError(422, "InvalidRequest", "'path' names one document: send one file with it")
     return files, path or None
+
+
+def _bounded(request: Request, ceiling: int, server: ServerSettings) -> Request:
+    """The request with its body counted as it arrives: past ``ceiling`` bytes it is refused
+    (413) at once, so a body sent without a Content-Length (chunked) is never read to its end."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > ceiling:
+                raise ApiError(413, "PayloadTooLarge", f"the upload is over {ceiling} bytes; at "
+                               f"most {server.max_upload_files} files of "
+                               f"{server.max_upload_bytes} bytes each are accepted")
+        return message
+
+    return Request(request.scope, receive)
 
 
 def _temp_name(filename: str) -> str:
@@ -136,12 +159,20 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
     uploads = []
     for f in files:
         filename = f.filename or "upload"
-        doc_id = valid_doc_id(path or filename)
+        # One id per name however it is typed: "café" composed (Linux, Windows) or decomposed
+        # (macOS) names the same document, so a re-upload replaces it instead of adding a twin.
+        doc_id = valid_doc_id(unicodedata.normalize("NFC", path or filename))
         if any(doc_id == seen for seen, _, _ in uploads):
             raise ApiError(422, "InvalidRequest", f"{doc_id!r} is sent twice: each document "
                            "id may appear once per upload")
         uploads.append((doc_id, filename, await f.read()))
-    report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings))
+    try:
+        report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings))
+    except Exception as exc:
+        full = storage_full(exc, settings.data_dir)  # 507, saying the disk is full
+        if full is None:
+            raise
+        raise full from exc
     outcome = await run_in_threadpool(settle_release, request.app, pipeline, report)
     outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
     result = UploadResult(added=len(report.added), updated=len(report.updated),

@@ -1,0 +1,219 @@
+"""Every route's protection, table-driven, and keys kept out of logs, errors and metrics.
+
+``ROUTES`` says, for every (method, path) the app serves, who may call it. The test enumerates
+the routes from the app itself (``app.routes``, through FastAPI's route contexts), so a route
+added without a row here fails ``test_every_route_is_in_the_table``; every row is then tried
+without a key, with a key that is wrong, and with the key of the wrong role, and must be refused
+(401/403, one error shape); with the right key it must get past the guard.
+
+The table's rows are ``Rule``s so that a scope can be added as a further column later (e.g. the
+collection a key is limited to): a new field with a default, and one more refusal case below.
+
+No model is loaded: the app runs over a stand-in pipeline (what the guards protect is the route,
+not the answer), so this is in the fast subset.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Literal
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from index.errors import NotFoundError
+from service.logs import JsonFormatter
+from tests.helpers import make_settings
+
+READ_KEY = "read-key-s3cr3t-0123456789"
+ADMIN_KEY = "admin-key-s3cr3t-0123456789"
+WRONG_KEY = "wrong-key-s3cr3t-0123456789"
+SECRETS = (READ_KEY, ADMIN_KEY, WRONG_KEY, "s3cr3t")
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: Literal["public", "read", "admin"]
+    # A later column (collection-scoped keys) goes here, with a default, e.g.
+    # collection: Literal["any", "own"] = "any"
+
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    ("GET", "/openapi.json"): Rule("public"),
+    ("GET", "/docs"): Rule("public"),
+    ("GET", "/docs/oauth2-redirect"): Rule("public"),
+    ("GET", "/redoc"): Rule("public"),
+    ("GET", "/healthz"): Rule("public"),
+    ("GET", "/readyz"): Rule("public"),
+    ("GET", "/metrics"): Rule("public"),
+    ("GET", "/"): Rule("public"),
+    ("GET", "/widget.js"): Rule("public"),
+    ("POST", "/v1/ask"): Rule("read"),
+    ("POST", "/v1/ask/stream"): Rule("read"),
+    ("POST", "/v1/chat/completions"): Rule("read"),
+    ("POST", "/v1/feedback"): Rule("read"),
+    ("GET", "/v1/documents"): Rule("read"),
+    ("GET", "/v1/documents/{doc_id:path}"): Rule("read"),
+    ("GET", "/v1/eval/latest"): Rule("read"),
+    ("GET", "/v1/eval/latest.html"): Rule("read"),
+    ("POST", "/v1/documents"): Rule("admin"),
+    ("DELETE", "/v1/documents/{doc_id:path}"): Rule("admin"),
+}
+PROTECTED = sorted(k for k, rule in ROUTES.items() if rule.access != "public")
+
+
+def served_routes(app) -> set[tuple[str, str]]:
+    """(method, path template) of every route the app serves; HEAD rides along with GET."""
+    return {(method, rc.path) for rc in iter_route_contexts(app.routes)
+            for method in (rc.methods or ()) if method != "HEAD"}
+
+
+def url_of(path: str) -> str:
+    return path.replace("{doc_id:path}", "reports/a.txt")
+
+
+def stand_in_pipeline() -> SimpleNamespace:
+    """Just enough of a Pipeline for the routes to answer past their guards without a model."""
+
+    def missing(*_args, **_kwargs):
+        raise NotFoundError("no document 'reports/a.txt' in the index")
+
+    store = SimpleNamespace(documents=dict, count_chunks=lambda: 0, document=missing,
+                            document_text=missing)
+    return SimpleNamespace(store=store, ingest=SimpleNamespace(delete=missing),
+                           answers=SimpleNamespace(answer=missing, stream=missing))
+
+
+@pytest.fixture(scope="module")
+def log_text() -> Iterator[io.StringIO]:
+    """Everything logged (any logger, any level) while the module runs, as the service's JSON."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield buffer
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, log_text) -> Iterator[TestClient]:
+    from service.app import create_app
+
+    settings = make_settings(tmp_path_factory.mktemp("security") / "data",
+                             server={"read_api_key": READ_KEY, "admin_api_key": ADMIN_KEY})
+    with TestClient(create_app(settings, stand_in_pipeline())) as c:
+        yield c
+
+
+def call(client: TestClient, method: str, path: str, headers: dict[str, str]):
+    return client.request(method, url_of(path), headers=headers,
+                          json={} if method == "POST" and path != "/v1/documents" else None)
+
+
+def assert_refused(response, status: int) -> dict:
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"type", "message"}, body
+    return body["error"]
+
+
+def test_every_route_is_in_the_table(client):
+    served = served_routes(client.app)
+    assert served - ROUTES.keys() == set(), "a route without a row in ROUTES: say who may call it"
+    assert ROUTES.keys() - served == set(), "a row for a route the app no longer serves"
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+@pytest.mark.parametrize("presented", ["none", "wrong-bearer", "wrong-header", "empty-bearer"])
+def test_protected_routes_refuse_without_a_valid_key(client, method, path, presented):
+    headers = {"none": {}, "wrong-bearer": {"Authorization": f"Bearer {WRONG_KEY}"},
+               "wrong-header": {"X-API-Key": WRONG_KEY},
+               "empty-bearer": {"Authorization": "Bearer "}}[presented]
+    response = call(client, method, path, headers)
+    error = assert_refused(response, 401)
+    assert error["type"] == "Unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("method", "path"),
+                         [k for k in PROTECTED if ROUTES[k].access == "admin"])
+@pytest.mark.parametrize("how", ["bearer", "header"])
+def test_admin_routes_refuse_the_read_key(client, method, path, how):
+    headers = ({"Authorization": f"Bearer {READ_KEY}"} if how == "bearer"
+               else {"X-API-Key": READ_KEY})
+    error = assert_refused(call(client, method, path, headers), 403)
+    assert error["type"] == "Forbidden" and "admin key" in error["message"]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_the_right_key_gets_past_the_guard(client, method, path):
+    keys = [ADMIN_KEY] if ROUTES[(method, path)].access == "admin" else [READ_KEY, ADMIN_KEY]
+    for key in keys:
+        for headers in ({"Authorization": f"Bearer {key}"}, {"X-API-Key": key}):
+            status = call(client, method, path, headers).status_code
+            assert status not in (401, 403), (method, path, status)
+
+
+@pytest.mark.parametrize(("method", "path"),
+                         sorted(k for k, rule in ROUTES.items() if rule.access == "public"))
+def test_public_routes_need_no_key(client, method, path):
+    assert call(client, method, path, {}).status_code < 400
+
+
+def test_admin_routes_refuse_everyone_when_no_admin_key_is_set(tmp_path):
+    from service.app import create_app
+
+    settings = make_settings(tmp_path / "data", server={"read_api_key": READ_KEY})
+    with TestClient(create_app(settings, stand_in_pipeline())) as c:
+        for method, path in [k for k in PROTECTED if ROUTES[k].access == "admin"]:
+            for headers in ({}, {"X-API-Key": READ_KEY}, {"X-API-Key": WRONG_KEY}):
+                error = assert_refused(call(c, method, path, headers), 403)
+                assert "no admin key is configured" in error["message"]
+
+
+def test_keys_never_appear_in_logs_errors_or_metrics(client, log_text):
+    """Runs after the tests above (file order), which sent every key to every route in every
+    way; then a few more requests that fail in other ways. None of it shows a key."""
+    bodies = []
+    for headers in ({"Authorization": f"Bearer {WRONG_KEY}"}, {"X-API-Key": ADMIN_KEY},
+                    {"Authorization": f"Bearer {READ_KEY}", "X-Request-ID": "r-1"}):
+        for method, path, kwargs in [
+            ("POST", "/v1/ask", {"content": b"{not json", "headers": {
+                "content-type": "application/json"}}),
+            ("POST", "/v1/ask", {"json": {"question": "x", "unknown": READ_KEY[:4]}}),
+            ("GET", "/v1/documents/nowhere.txt", {}),
+            ("PUT", "/v1/ask", {}),
+            ("GET", "/no/such/route", {}),
+        ]:
+            extra = kwargs.pop("headers", {}) if "headers" in kwargs else {}
+            r = client.request(method, path, headers={**headers, **extra}, **kwargs)
+            bodies.append(r.text + repr(dict(r.headers)))
+    metrics = client.get("/metrics").text
+    logged = log_text.getvalue()
+    assert "rag.access" in logged  # the access log was captured
+    for secret in SECRETS:
+        assert secret not in logged
+        assert secret not in metrics
+        assert all(secret not in body for body in bodies)
+
+
+def test_a_bad_key_setting_does_not_echo_the_key(tmp_path):
+    from pydantic import ValidationError
+
+    from rag.errors import ConfigError
+
+    with pytest.raises((ValidationError, ConfigError)) as caught:
+        make_settings(Path(tmp_path), server={"admin_api_key": "s3cr3t-short"})
+    assert "s3cr3t" not in str(caught.value)
+    assert "at least 16 characters" in str(caught.value)
