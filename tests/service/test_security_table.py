@@ -62,8 +62,16 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/documents/{doc_id:path}"): Rule("read"),
     ("GET", "/v1/eval/latest"): Rule("read"),
     ("GET", "/v1/eval/latest.html"): Rule("read"),
+    ("GET", "/v1/overview"): Rule("read"),
     ("POST", "/v1/documents"): Rule("admin"),
     ("DELETE", "/v1/documents/{doc_id:path}"): Rule("admin"),
+    ("GET", "/v1/gaps"): Rule("admin"),
+    ("GET", "/v1/gaps/{group_id}/export"): Rule("admin"),
+    ("GET", "/v1/releases"): Rule("admin"),
+    ("GET", "/v1/releases/{release_id:release}"): Rule("admin"),
+    ("GET", "/v1/releases/{release_id:release}.html"): Rule("admin"),
+    ("POST", "/v1/releases/rollback"): Rule("admin"),
+    ("POST", "/v1/releases/{release_id:release}/publish"): Rule("admin"),
 }
 PROTECTED = sorted(k for k, rule in ROUTES.items() if rule.access != "public")
 
@@ -75,18 +83,31 @@ def served_routes(app) -> set[tuple[str, str]]:
 
 
 def url_of(path: str) -> str:
-    return path.replace("{doc_id:path}", "reports/a.txt")
+    return (path.replace("{doc_id:path}", "reports/a.txt").replace("{release_id:release}", "r1")
+            .replace("{group_id}", "g1"))
+
+
+def missing(*_args, **_kwargs):
+    raise NotFoundError("no document 'reports/a.txt' in the index")
+
+
+class Absent:
+    """Any part of the pipeline a route reaches past its guard: every attribute is another
+    Absent, and calling one is a 404 (what the guards protect is the route, not the answer)."""
+
+    def __getattr__(self, name: str) -> "Absent":
+        return Absent()
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        missing()
 
 
 def stand_in_pipeline() -> SimpleNamespace:
     """Just enough of a Pipeline for the routes to answer past their guards without a model."""
-
-    def missing(*_args, **_kwargs):
-        raise NotFoundError("no document 'reports/a.txt' in the index")
-
-    store = SimpleNamespace(documents=dict, count_chunks=lambda: 0, document=missing,
-                            document_text=missing)
-    return SimpleNamespace(store=store, ingest=SimpleNamespace(delete=missing),
+    store = SimpleNamespace(documents=dict, count_chunks=lambda: 0, visible_chunks=lambda: 0,
+                            document=missing, document_text=missing, releases=Absent(),
+                            release_id=lambda: None)
+    return SimpleNamespace(store=store, ingest=Absent(), embedder=Absent(),
                            answers=SimpleNamespace(answer=missing, stream=missing))
 
 
