@@ -59,14 +59,21 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.releases_commands import (describe_outcome, exit_status, require_policy_ready,
+                                       settle, stage_for_policy)
     from rag.factory import build_lock, build_pipeline
 
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
+    require_policy_ready(settings)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
     with ProgressBars(enabled=not args.quiet) as bars:
         report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
-                                      progress=bars.update, scope=scope)
+                                      progress=bars.update, scope=scope,
+                                      publish=stage_for_policy(settings))
+    log = sys.stderr if args.json or args.quiet else sys.stdout
+    outcome = settle(settings, pipeline, report, out=log)
+    report.outcome = outcome
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -76,6 +83,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
             f" ({summary['chunks_written']} chunks in {summary['seconds']} s)"
         )
+        print(describe_outcome(report.release, outcome))
     if not args.json:
         for doc_id, reason in sorted(report.failed.items()):
             print(f"  failed: {doc_id}: {reason}", file=sys.stderr if args.quiet else sys.stdout)
@@ -83,8 +91,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         from eval.command import eval_after_ingest
 
         gate = eval_after_ingest(pipeline, args.path, sys.stderr if args.json else sys.stdout)
-        return 1 if report.failed or gate else 0
-    return 1 if report.failed else 0
+        if gate and outcome != "held":
+            return 1
+    return exit_status(outcome, report)
 
 
 def _documents(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,14 +101,28 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
 
     store = open_existing_store(settings)
     if args.action == "delete":
+        from cli.releases_commands import describe_outcome, settle, stage_for_policy
         from index.ingest import delete_documents
 
         if store is None:
             raise NotFoundError("the index is empty; nothing to delete")
-        try:
-            for doc_id in delete_documents(store, build_lock(settings), args.doc_ids,
-                                           settings.ingest.near_duplicate_threshold):
+        if not stage_for_policy(settings):  # staged, then gated: the gate needs the model
+            from rag.factory import build_pipeline
+
+            pipeline = build_pipeline(settings)
+            report = pipeline.ingest.delete_ids(args.doc_ids, publish=False)
+            for doc_id in report.deleted:
                 print(f"deleted {doc_id}")
+            outcome = settle(settings, pipeline, report)
+            print(describe_outcome(report.release, outcome))
+            return 3 if outcome == "held" else 0
+        try:
+            report = delete_documents(store, build_lock(settings), args.doc_ids,
+                                      settings.ingest.near_duplicate_threshold,
+                                      retain=settings.releases.retain, publish=True)
+            for doc_id in report.deleted:
+                print(f"deleted {doc_id}")
+            print(describe_outcome(report.release, report.outcome))
         finally:
             if (keyword := build_keyword_index(settings)) is not None:
                 keyword.refresh(store)
@@ -144,7 +167,10 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     docs = store.documents() if store is not None else {}
     status = {
         "documents": len(docs),
-        "chunks": store.count_chunks() if store is not None else 0,
+        "chunks": store.visible_chunks() if store is not None else 0,
+        "stored_chunks": store.count_chunks() if store is not None else 0,
+        "release": store.release_id() if store is not None else None,
+        "releases": len(store.releases.list()) if store is not None else 0,
         "model": store.model_id if store is not None else settings.embedding.model,
         "dimension": store.dimension if store is not None else None,
         "collection": settings.store.collection,

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.errors import RagError
+from index.errors import InputError, RagError
 from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
 from cli.key_commands import add_key_commands, run_keys
+from cli.releases_commands import add_release_commands, run_release_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     add_index_commands(sub)
+    add_release_commands(sub)
 
     p = sub.add_parser("ask", help="answer a question from the index")
     p.add_argument("question")
@@ -41,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="ingest this folder before serving")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, each "
                    "loading the model once (default 1)")
+    p.add_argument("--watch", type=Path, metavar="PATH", help="keep the index following this "
+                   "folder while serving (as 'rag watch'; one worker only)")
+
+    p = sub.add_parser("watch", help="keep the index following a folder: each burst of "
+                       "changes becomes one release through releases.policy")
+    p.add_argument("path", type=Path)
+    p.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                   help="polling interval (and how often a stop is noticed; default 2)")
+    p.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
+                   help="a burst ends after this long without changes (default 1)")
+    p.add_argument("--poll", action="store_true", help="poll instead of OS notifications")
 
     p = sub.add_parser("feedback", help="the ratings staff gave to answers")
     fsub = p.add_subparsers(dest="feedback_command", required=True)
@@ -110,10 +123,20 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "serve":
-        from service.server import serve
+        from cli.serve_flow import serve_with_releases
 
-        return serve(settings, host=args.host, port=args.port, corpus=args.corpus,
-                     workers=args.workers)
+        return serve_with_releases(settings, host=args.host, port=args.port,
+                                   corpus=args.corpus, workers=args.workers, watch=args.watch)
+    if args.command == "watch":
+        from cli.watch import watch_folder
+
+        if args.interval <= 0 or args.debounce < 0:
+            raise InputError("--interval must be positive and --debounce not negative")
+        watch_folder(settings, args.path, interval=args.interval, debounce=args.debounce,
+                     poll=args.poll)
+        return 0
+    if args.command == "releases":
+        return run_release_command(args, settings)
     if args.command == "feedback":
         return _feedback_export(settings, args.out, args.rating)
     if args.command == "gaps":

@@ -10,7 +10,8 @@ The index is built once per parameter set under ``data_dir/bench/retrieval-<key>
    sentences drawn at random from three base chunks, shuffled, to about the length of its
    sources; its vector is the sources' vectors weighted by the characters each gave, plus a
    little Gaussian noise, normalised. Synthetic chunks are grouped ``DOC_CHUNKS`` to a document
-   and written through ``ChromaStore.write_document`` (chunks, then the manifest commit), then
+   and written through ``ChromaStore.write_version`` as one release (chunks, version records,
+   then the release is published), then
    the BM25 index is refreshed from the store, as after any ingest.
 
 Then ``HybridRetriever.retrieve`` as the default settings configure it (dense + BM25, RRF, the
@@ -88,6 +89,7 @@ def write_synthetic(store: ChromaStore, count: int, seed: int) -> int:
     sentences = [[s.text for s in split_sentences(c.text)] or [c.text] for c in base]
     rng = np.random.default_rng(seed)
     written = 0
+    stage = store.begin_release(note="synthetic benchmark chunks")
     for d in range(0, count, DOC_CHUNKS):
         n = min(DOC_CHUNKS, count - d)
         pieces = [_synthetic_chunk(rng, sentences, vectors) for _ in range(n)]
@@ -103,8 +105,11 @@ def write_synthetic(store: ChromaStore, count: int, seed: int) -> int:
         record = DocumentRecord(doc_id=doc_id, content_hash=doc_hash, title=title,
                                 source_path="", mtime=0.0, chunk_count=n, char_count=len(text),
                                 format="text", indexed_at=time.time())
-        store.write_document(record, chunks, np.stack([v for _, v in pieces]), text)
+        store.write_version(record, chunks, np.stack([v for _, v in pieces]), text)
+        stage.put(record)
         written += n
+    release = store.finish_release(stage, {"added": written, "ids": {}})
+    store.publish(release.release_id)  # one release for all of them
     return written
 
 

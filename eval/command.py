@@ -86,7 +86,8 @@ def run_reports(settings: Settings, req: EvalRequest,
             corpus_fingerprint=fingerprint, embedding_model=pipeline.embedder.model_id,
             generator=pipeline.settings.generator.name,
             prompt_version=pipeline.answers.prompt_version, code_version=code_version(),
-            settings=json.loads(pipeline.settings.model_dump_json()), overrides=variant.overrides)
+            settings=json.loads(pipeline.settings.model_dump_json()), overrides=variant.overrides,
+            release=pipeline.store.release_id())
         reports.append(Report(info, aggregate(outcomes), outcomes))
     return reports
 

@@ -51,6 +51,7 @@ class RunInfo:
     code_version: str
     settings: dict[str, Any]
     overrides: dict[str, Any] = field(default_factory=dict)
+    release: str | None = None  # the corpus release that answered (index/releases.py)
 
 
 @dataclass

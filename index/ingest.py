@@ -1,9 +1,11 @@
 """Make the index match a folder: the one entry point for every writer (CLI, upload, eval).
 
-Files are streamed: each is read, compared with the manifest by content hash, and (if new or
-changed) cleaned and chunked; chunks of several documents are embedded together for throughput,
-and each document is then committed on its own (see index/store.py). Every write happens under the
-index's :class:`WriteLock`; a sync touches only documents inside its :class:`Scope`.
+Files are streamed: each is read, compared with the published release by content hash, and (if
+new or changed) cleaned and chunked; chunks of several documents are embedded together for
+throughput and each version is stored on its own (see index/store.py). Every change builds one
+*staged release* (index/releases.py), published at the end unless the caller gates it
+(``publish=False``: the CLI's gate, cli/gate_flow.py). Every write happens under the index's
+:class:`WriteLock`; a sync touches only documents inside its :class:`Scope`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from index.cleaning import Cleaner
 from index.embedder import Embedder
 from index.errors import InputError
 from index.loaders import DEFAULT_MAX_BYTES, discover, doc_id_for, load_document
-from index.lock import WriteLock
+from index.faults import checkpoint
+from index.lock import WriteLock, publishing
 from index.near_dup import DEFAULT_THRESHOLD, Signature, duplicate_groups, signature
 from index.scope import Scope
-from index.store import ChromaStore, DocumentRecord
+from index.store import ChromaStore, DocumentRecord, StagedRelease
 from index.types import Chunk, Document
 
 # Documents are embedded together until this many chunks are pending: large batches keep the
@@ -43,6 +46,12 @@ class SyncReport:
     failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
     chunks_written: int = 0
     seconds: float = 0.0
+    release: str | None = None  # the release staged (or, when nothing changed, the published one)
+    outcome: str = "unchanged"  # "published", "staged" (left to the caller), "unchanged"
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -55,6 +64,8 @@ class SyncReport:
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
             "ids": {"added": self.added, "updated": self.updated, "deleted": self.deleted},
+            "release": self.release,
+            "outcome": self.outcome,
         }
 
 
@@ -77,7 +88,7 @@ class IngestService:
                  max_file_bytes: int = DEFAULT_MAX_BYTES,
                  near_duplicate_threshold: float = DEFAULT_THRESHOLD,
                  embed_group_chunks: int = EMBED_GROUP_CHUNKS,
-                 on_change: Callable[[], object] | None = None) -> None:
+                 on_change: Callable[[], object] | None = None, retain: int = 5) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -88,10 +99,12 @@ class IngestService:
         self.embed_group_chunks = embed_group_chunks
         # Called after every write, e.g. the keyword index catching up with the store.
         self.on_change = on_change or (lambda: None)
+        self.retain = retain  # releases kept rollback-able (garbage collection)
 
     def sync(self, root: Path, delete_missing: bool = True, progress: Progress | None = None,
-             scope: Scope = Scope()) -> SyncReport:
-        """Add new files, replace changed ones and (unless told not to) remove vanished ones.
+             scope: Scope = Scope(), publish: bool = True) -> SyncReport:
+        """Add new files, replace changed ones and (unless told not to) remove vanished ones,
+        as one release; published at once unless ``publish`` is False (then ``staged``).
 
         Only documents ``scope`` owns are read, written, deleted or garbage-collected.
         """
@@ -105,7 +118,9 @@ class IngestService:
         with self._locked(scope):
             paths = [p for p in discover(root) if scope.owns(doc_id_for(p, base))]
             notify("files_total", len(paths))
-            committed = {k: v for k, v in self.store.documents().items() if scope.owns(k)}
+            stage = self.store.begin_release(scope.describe(), note=f"ingest {root}")
+            committed = {k: v for k, v in self.store.version_records(stage.manifest).items()
+                         if scope.owns(k)}
             seen: set[str] = set()
             pending = _Pending()
             for path in paths:
@@ -122,53 +137,64 @@ class IngestService:
                     report.unchanged.append(doc_id)
                     continue
                 (report.updated if previous else report.added).append(doc_id)
-                self._prepare(doc, pending, report, notify)
-            self._flush(pending, report, notify)
+                self._prepare(doc, pending, report, notify, stage)
+            self._flush(pending, report, notify, stage)
             if delete_missing and root.is_dir():
                 for doc_id in sorted(set(committed) - seen):
-                    self.store.delete_document(doc_id)
+                    stage.remove(doc_id)
                     report.deleted.append(doc_id)
-            self.store.collect_garbage(scope.owns)
-            self.refresh_duplicates()
+            report.seconds = time.perf_counter() - started
+            self._finish(stage, report, publish, scope)
             report.seconds = time.perf_counter() - started
             self.store.record_sync(report.summary())
         self.on_change()
         return report
 
-    def add_documents(self, docs: Sequence[Document]) -> SyncReport:
-        """Index already-loaded documents (e.g. uploads), replacing earlier versions by id."""
+    def add_documents(self, docs: Sequence[Document], publish: bool = True) -> SyncReport:
+        """Index already-loaded documents (e.g. uploads), replacing earlier versions by id, as
+        one release (published at once unless ``publish`` is False)."""
         started = time.perf_counter()
         report = SyncReport()
         with self._locked(Scope()):
-            committed = self.store.committed_hashes(d.doc_id for d in docs)
+            stage = self.store.begin_release(note="upload")
+            committed = {d.doc_id: stage.manifest[d.doc_id][0] for d in docs
+                         if d.doc_id in stage.manifest}
             pending = _Pending()
             for doc in docs:
                 if committed.get(doc.doc_id) == doc.content_hash:
                     report.unchanged.append(doc.doc_id)
                     continue
                 (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
-                self._prepare(doc, pending, report, lambda event, amount: None)
-            self._flush(pending, report, lambda event, amount: None)
-            self.refresh_duplicates()
+                self._prepare(doc, pending, report, lambda event, amount: None, stage)
+            self._flush(pending, report, lambda event, amount: None, stage)
+            report.seconds = time.perf_counter() - started
+            self._finish(stage, report, publish, Scope())
         self.on_change()
         report.seconds = time.perf_counter() - started
         return report
 
-    def delete(self, doc_ids: Iterable[str]) -> list[str]:
-        """Remove documents by id (NotFoundError for an unknown one); return the removed ids."""
+    def delete_ids(self, doc_ids: Iterable[str], publish: bool = True) -> SyncReport:
+        """Remove documents by id as one release (NotFoundError for an unknown one)."""
         try:
-            return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold)
+            return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold,
+                                    retain=self.retain, publish=publish)
         finally:
             self.on_change()
 
-    def refresh_duplicates(self) -> int:
-        return refresh_duplicates(self.store, self.near_duplicate_threshold)
+    def _finish(self, stage: StagedRelease, report: SyncReport, publish: bool,
+                scope: Scope) -> None:
+        finish_release(self.store, self.lock, stage, report, publish=publish, scope=scope,
+                       threshold=self.near_duplicate_threshold, retain=self.retain)
 
     def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
         return _locked(self.lock, scope)
 
     def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
-                 notify: Progress) -> None:
+                 notify: Progress, stage: StagedRelease) -> None:
+        reused = self.store.stored_version(doc.doc_id, doc.content_hash)
+        if reused is not None:  # e.g. a file changed back: copy-on-write, nothing re-embedded
+            stage.put(reused)
+            return
         try:
             clean = self.cleaner.clean(doc)
             chunks = self.chunker.split(clean)
@@ -181,9 +207,10 @@ class IngestService:
         pending.items.append((doc, chunks, signature(clean.text)))
         pending.chunks += len(chunks)
         if pending.chunks >= self.embed_group_chunks:
-            self._flush(pending, report, notify)
+            self._flush(pending, report, notify, stage)
 
-    def _flush(self, pending: _Pending, report: SyncReport, notify: Progress) -> None:
+    def _flush(self, pending: _Pending, report: SyncReport, notify: Progress,
+               stage: StagedRelease) -> None:
         if not pending.items:
             return
         vectors = self.embedder.embed([c.text for _, chunks, _ in pending.items for c in chunks])
@@ -191,7 +218,9 @@ class IngestService:
         for doc, chunks, sig in pending.items:
             doc_vectors = np.asarray(vectors[at : at + len(chunks)])
             at += len(chunks)
-            self.store.write_document(_record(doc, chunks, sig), chunks, doc_vectors, doc.text)
+            record = _record(doc, chunks, sig)
+            self.store.write_version(record, chunks, doc_vectors, doc.text)
+            stage.put(record)
             report.chunks_written += len(chunks)
             notify("chunks", len(chunks))
         pending.items.clear()
@@ -199,27 +228,67 @@ class IngestService:
 
 
 def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterable[str],
-                     threshold: float = DEFAULT_THRESHOLD) -> list[str]:
-    """Remove documents by id under the write lock (NotFoundError for an unknown id)."""
-    removed = []
+                     threshold: float = DEFAULT_THRESHOLD, *, retain: int = 5,
+                     publish: bool = True) -> SyncReport:
+    """Remove documents by id under the write lock, as one release (NotFoundError for an
+    unknown id, and then nothing changes)."""
+    report = SyncReport()
     with _locked(lock, Scope()):
-        for doc_id in doc_ids:
-            store.delete_document(doc_id)
-            removed.append(doc_id)
-        refresh_duplicates(store, threshold)
-    return removed
+        stage = store.begin_release(note="delete")
+        try:
+            for doc_id in doc_ids:
+                stage.remove(doc_id)
+                report.deleted.append(doc_id)
+        except BaseException:
+            store.releases.delete(stage.release_id)
+            raise
+        finish_release(store, lock, stage, report, publish=publish, scope=Scope(),
+                       threshold=threshold, retain=retain)
+    return report
 
 
-def refresh_duplicates(store: ChromaStore, threshold: float = DEFAULT_THRESHOLD) -> int:
-    """Recompute near-duplicate groups over the whole index; fix the records that changed."""
-    records = store.documents()
+def finish_release(store: ChromaStore, lock: WriteLock | None, stage: StagedRelease,
+                   report: SyncReport, *, publish: bool, scope: Scope, threshold: float,
+                   retain: int) -> None:
+    """Complete the staged release (or drop it when nothing changed), publish it when asked,
+    and collect garbage. The caller holds the write lock."""
+    owns = None if scope.is_everything else scope.owns
+    if not report.changed:
+        store.releases.delete(stage.release_id)
+        report.release, report.outcome = stage.release.base, "unchanged"
+        store.collect_garbage(owns, retain=retain)
+        return
+    merge = None if scope.is_everything else (lambda doc_id: not scope.owns(doc_id))
+    with publishing(lock if merge is not None else None):
+        if merge is not None:
+            store.rebase(stage, merge)
+        refresh_stage_duplicates(store, stage, threshold)
+        release = store.finish_release(stage, report.summary())
+        report.release = release.release_id
+        if publish:
+            store.publish(release.release_id)
+            report.outcome = "published"
+        else:
+            report.outcome = "staged"
+    store.collect_garbage(owns, retain=retain, keep=[release.release_id])
+
+
+def refresh_stage_duplicates(store: ChromaStore, stage: StagedRelease,
+                             threshold: float = DEFAULT_THRESHOLD) -> int:
+    """Recompute the near-duplicate groups over the staged release's documents; return how
+    many documents changed group."""
+    records = store.version_records(stage.manifest)
     signatures = {doc_id: sig for doc_id, rec in records.items()
                   if (sig := Signature.decode(rec.signature)) is not None}
     groups = duplicate_groups(signatures, threshold)
-    changed = {doc_id: groups.get(doc_id, doc_id) for doc_id, rec in records.items()
-               if rec.dup_group != groups.get(doc_id, doc_id)}
-    store.set_dup_groups(changed)
-    return len(changed)
+    changed = 0
+    for doc_id, entry in stage.manifest.items():
+        group = groups.get(doc_id, doc_id)
+        if entry[1] != group:
+            entry[1] = group
+            changed += 1
+    checkpoint("dup_group_set")
+    return changed
 
 
 def _locked(lock: WriteLock | None, scope: Scope) -> contextlib.AbstractContextManager[None]:

@@ -11,6 +11,11 @@ On disk (``directory``, beside the Chroma index under ``data_dir``) each built v
 ``v-<state>`` (bm25s's arrays plus ``chunks.jsonl``), written under a temporary name and renamed
 into place; the file ``CURRENT`` names the live folder and is replaced atomically (temp file +
 ``os.replace``), so a reader, in this process or another, always loads a complete version.
+
+The folders of the last few states are kept (``keep_versions``): each is the BM25 snapshot of a
+release (index/releases.py), so publishing or rolling back to a retained release loads its
+snapshot instead of rebuilding. An index with ``follow_current=False`` reads one release (the
+gate's view of a staged one): it builds and keeps its snapshot but never moves ``CURRENT``.
 """
 
 from __future__ import annotations
@@ -181,12 +186,15 @@ class KeywordIndex:
     """BM25 over committed chunks, persisted under ``directory``. Safe to share between threads."""
 
     def __init__(self, directory: Path, stemmer_language: str | None = "english",
-                 k1: float = 1.5, b: float = 0.75, check_interval: float = 2.0) -> None:
+                 k1: float = 1.5, b: float = 0.75, check_interval: float = 2.0,
+                 follow_current: bool = True, keep_versions: int = 8) -> None:
         self.directory = Path(directory)
         self._analyzer = Analyzer(stemmer_language)
         self._params = {"k1": k1, "b": b, "stemmer": stemmer_language or "",
                         "format": FORMAT_VERSION}
         self._check_interval = check_interval
+        self._follow = follow_current
+        self._keep = keep_versions
         self._lock = threading.Lock()
         self._snapshot = _Snapshot.build([], {}, self._analyzer, k1, b)
         self._loaded_version: str | None = None
@@ -228,7 +236,8 @@ class KeywordIndex:
         if now - self._last_check < self._check_interval:
             return
         self._last_check = now
-        self._load_current()
+        if self._follow:
+            self._load_current()
         self.refresh(store)
 
     def refresh(self, store: CommittedSource) -> bool:
@@ -243,6 +252,10 @@ class KeywordIndex:
             old = self._snapshot
             if versions == old.versions:
                 return False
+            adopted = self._adopt(versions)
+            if adopted is not None:
+                self._snapshot = adopted
+                return True
             changed = {d for d, v in versions.items() if old.versions.get(d) != v}
             fresh = store.committed_chunks(changed) if changed else []
             kept = [c for c in old.chunks
@@ -260,6 +273,23 @@ class KeywordIndex:
 
     def _pointer(self) -> Path:
         return self.directory / "CURRENT"
+
+    def _adopt(self, versions: dict[str, str]) -> _Snapshot | None:
+        """A kept snapshot of exactly this state (a release published or rolled back to), made
+        current; None when there is none."""
+        key = state_key(versions)
+        for folder in sorted(self.directory.glob(f"v-{key}-*"), reverse=True):
+            try:
+                snapshot = self._read(folder)
+            except (OSError, ValueError, KeyError):
+                continue
+            if snapshot.versions != versions:
+                continue
+            if self._follow:
+                write_text_atomic(self._pointer(), json.dumps({"version": folder.name}))
+                self._loaded_version = folder.name
+            return snapshot
+        return None
 
     def _persist(self, snapshot: _Snapshot) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -280,14 +310,22 @@ class KeywordIndex:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        write_text_atomic(self._pointer(), json.dumps({"version": version}))
-        self._loaded_version = version
+        if self._follow:
+            write_text_atomic(self._pointer(), json.dumps({"version": version}))
+            self._loaded_version = version
         # Versions another process may still be loading (or has just written) are left alone
-        # for a while; anything older than that is garbage.
+        # for a while, and the newest ``keep_versions`` (recent releases) are kept; anything
+        # else is garbage.
         cutoff = time.time() - STALE_SECONDS
-        for old in [*self.directory.glob("v-*"), *self.directory.glob(".tmp-*")]:
+        try:
+            current = json.loads(self._pointer().read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            current = version
+        folders = sorted(self.directory.glob("v-*"), key=lambda p: p.stat().st_mtime)
+        kept = {p.name for p in folders[-self._keep:]} | {version, current}
+        for old in [*folders, *self.directory.glob(".tmp-*")]:
             try:
-                if old.name != version and old.stat().st_mtime < cutoff:
+                if old.name not in kept and old.stat().st_mtime < cutoff:
                     shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
             except OSError:
                 pass

@@ -86,3 +86,18 @@ class WriteLock:
         return (f"the index {self.index_name!r} is being written by another process{who}; "
                 "wait for it to finish, or give concurrent workers disjoint --partition/--shard "
                 "scopes in server mode")
+
+
+@contextlib.contextmanager
+def publishing(lock: WriteLock | None) -> Iterator[None]:
+    """Serialise the read-merge-publish step of scoped writers on this machine (blocking)."""
+    if lock is None:
+        yield
+        return
+    lock.lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock.lock_dir / f"{lock.index_name}.publish.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

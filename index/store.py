@@ -1,13 +1,16 @@
-"""The Chroma store: chunk vectors plus a manifest of committed document versions.
+"""The Chroma store: chunk vectors, document versions and the releases that name them.
 
-Two collections per index:
+Three collections per index:
 
 - ``<name>``: one record per chunk (vector, cleaned text, doc id, doc hash, offsets), written and
   queried through llama-index's ``ChromaVectorStore``.
-- ``<name>__docs``: one record per document (the manifest). A document version becomes visible
-  only when its manifest record names its content hash, written *after* all of its chunks. Readers
-  drop chunks whose hash is not the committed one, so a crash between the two writes leaves the
-  old version answering, never a mix; the next sync deletes the orphans.
+- ``<name>__docs``: one record per document *version* (id ``doc_id@hash``: its record and
+  original text), written after all of its chunks.
+- ``<name>__releases``: the releases (index/releases.py). A version is *committed* when the
+  published release names it. Readers drop chunks whose (doc id, hash) the release they read
+  does not name, so staged, retired or half-written versions are never seen; a crash anywhere
+  leaves the published release answering, and garbage collection removes what no retained
+  release needs.
 
 The chunk collection's metadata records the embedding model id and dimension; opening an index
 built with another model raises :class:`IndexMismatchError`.
@@ -15,11 +18,12 @@ built with another model raises :class:`IndexMismatchError`.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ import numpy as np
 
 from index.errors import IndexMismatchError, NotFoundError, StoreUnavailableError
 from index.faults import checkpoint
+from index.releases import LIVE, Manifest, Release, ReleaseLog
 from index.types import Chunk
 
 SCHEMA_VERSION = 1
@@ -131,6 +136,7 @@ class ChromaStore:
             self._docs = client.get_or_create_collection(
                 f"{collection}__docs", embedding_function=None
             )
+            self.releases = ReleaseLog(client, f"{collection}__releases")
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open Chroma collection {collection!r}: {exc}") from None
         meta = self._chunks.metadata or {}
@@ -143,6 +149,10 @@ class ChromaStore:
                 "or use a new collection (RAG_STORE__COLLECTION) or data directory to rebuild."
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self._chunks)
+        self._pinned: str | None = None
+        self._version_cache: dict[str, DocumentRecord] = {}
+        self._visible: dict[str, int] = {}
+        self._migrate()
 
     @classmethod
     def existing(cls, client: Any, collection: str) -> "ChromaStore | None":
@@ -158,53 +168,156 @@ class ChromaStore:
         return cls(client, collection, str(meta.get("embedding_model")),
                    int(meta.get("embedding_dim") or 0))
 
-    # ---- manifest -------------------------------------------------------------------------
+    # ---- releases -------------------------------------------------------------------------
 
-    def documents(self) -> dict[str, DocumentRecord]:
-        """Every committed document, by id."""
-        records: dict[str, DocumentRecord] = {}
+    def pinned(self, release_id: str) -> "ChromaStore":
+        """The same index read at one release (e.g. a staged one the gate evaluates) instead of
+        the published one. Shares the client and collections."""
+        self.releases.manifest(release_id)  # NotFoundError for an unknown or collected one
+        view = copy.copy(self)
+        view._pinned = release_id
+        return view
+
+    @property
+    def pinned_release(self) -> str | None:
+        return self._pinned
+
+    def release_id(self) -> str | None:
+        """The release reads are made at: the pinned one, else the published one (one read)."""
+        return self._pinned or self.releases.pointer()
+
+    def _manifest(self, release: str | None = None) -> Manifest:
+        rid = release or self.release_id()
+        return self.releases.manifest(rid) if rid else {}
+
+    def _migrate(self) -> None:
+        """An index written before releases existed: its manifest records become version
+        records and the initial release, published. Idempotent, so a crash part-way is
+        finished by the next open; readers see the old records until the pointer is set."""
+        if self.releases.pointer() is not None:
+            return
+        legacy = self._legacy_records()
+        if not legacy:
+            return
+        manifest: Manifest = {}
+        for rid, meta, text, vector in legacy:
+            rec = DocumentRecord.from_metadata(meta)
+            self._docs.upsert(ids=[version_id(rec.doc_id, rec.content_hash)], embeddings=[vector],
+                              metadatas=[{**rec.to_metadata(), "kind": "version"}],
+                              documents=[text or ""])
+            manifest[rec.doc_id] = [rec.content_hash, rec.dup_group or rec.doc_id]
+        release = self.releases.create(base=None, scope="the whole index",
+                                       note="initial release of an index built before releases")
+        release.status = "published"
+        release.published_at = time.time()
+        release.documents = len(manifest)
+        release.chunks = sum(int(m.get("chunk_count", 0)) for _, m, _, _ in legacy)
+        self.releases.save(release, manifest)
+        self.releases.set_pointer(release.release_id)
+        self._docs.delete(ids=[rid for rid, _, _, _ in legacy])
+
+    def _legacy_records(self) -> list[tuple[str, dict[str, Any], str, Any]]:
+        out = []
         offset = 0
         while True:
-            page = self._docs.get(include=["metadatas"], limit=_GET_PAGE, offset=offset)
-            for meta in page["metadatas"] or []:
-                rec = DocumentRecord.from_metadata(meta)
-                records[rec.doc_id] = rec
+            page = self._docs.get(include=["metadatas", "documents", "embeddings"],
+                                  limit=_GET_PAGE, offset=offset)
+            for i, rid in enumerate(page["ids"]):
+                meta = page["metadatas"][i]
+                if meta.get("kind") != "version":
+                    out.append((rid, meta, page["documents"][i], page["embeddings"][i]))
             if len(page["ids"]) < _GET_PAGE:
-                return records
+                return out
             offset += _GET_PAGE
 
-    def document(self, doc_id: str) -> DocumentRecord:
-        page = self._docs.get(ids=[doc_id], include=["metadatas"])
-        if not page["ids"]:
-            raise NotFoundError(f"no document with id {doc_id!r} in the index")
-        return DocumentRecord.from_metadata(page["metadatas"][0])
+    def version_records(self, manifest: Manifest,
+                        doc_ids: Iterable[str] | None = None) -> dict[str, DocumentRecord]:
+        """The records of ``manifest``'s versions (of ``doc_ids`` only, when given), each with
+        the manifest's near-duplicate group."""
+        wanted = sorted(manifest if doc_ids is None else set(doc_ids) & set(manifest))
+        records: dict[str, DocumentRecord] = {}
+        missing = []
+        for d in wanted:
+            vid = version_id(d, manifest[d][0])
+            rec = self._version_cache.get(vid)
+            if rec is None:
+                missing.append(vid)
+            else:
+                records[d] = rec
+        for i in range(0, len(missing), _WHERE_BATCH):
+            page = self._docs.get(ids=missing[i : i + _WHERE_BATCH], include=["metadatas"])
+            for vid, meta in zip(page["ids"], page["metadatas"] or []):
+                rec = DocumentRecord.from_metadata(meta)
+                self._version_cache[vid] = rec
+                records[rec.doc_id] = rec
+        return {d: replace(rec, dup_group=manifest[d][1] or d) for d, rec in records.items()
+                if d in manifest and rec.content_hash == manifest[d][0]}
 
-    def document_text(self, doc_id: str) -> str:
-        """The original text of a committed document (offsets index into it)."""
-        page = self._docs.get(ids=[doc_id], include=["documents"])
+    # ---- manifest (of the published release, or the pinned one) --------------------------
+
+    def documents(self, release: str | None = None) -> dict[str, DocumentRecord]:
+        """Every document of the release, by id."""
+        return self.version_records(self._manifest(release))
+
+    def document(self, doc_id: str, release: str | None = None) -> DocumentRecord:
+        rec = self.records([doc_id], release).get(doc_id)
+        if rec is None:
+            raise NotFoundError(f"no document with id {doc_id!r} in the index")
+        return rec
+
+    def document_text(self, doc_id: str, release: str | None = None) -> str:
+        """The original text of a document of the release (offsets index into it)."""
+        manifest = self._manifest(release)
+        if doc_id not in manifest:
+            raise NotFoundError(f"no document with id {doc_id!r} in the index")
+        page = self._docs.get(ids=[version_id(doc_id, manifest[doc_id][0])],
+                              include=["documents"])
         if not page["ids"]:
             raise NotFoundError(f"no document with id {doc_id!r} in the index")
         return page["documents"][0] or ""
 
-    def committed_hashes(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        return {d: rec.content_hash for d, rec in self.records(doc_ids).items()}
+    def committed_hashes(self, doc_ids: Iterable[str],
+                         release: str | None = None) -> dict[str, str]:
+        manifest = self._manifest(release)
+        return {d: manifest[d][0] for d in set(doc_ids) if d in manifest}
 
-    def records(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
-        """The manifest records of those of ``doc_ids`` that are committed (one read)."""
-        ids = sorted(set(doc_ids))
-        if not ids:
-            return {}
-        page = self._docs.get(ids=ids, include=["metadatas"])
-        return {m["doc_id"]: DocumentRecord.from_metadata(m) for m in page["metadatas"] or []}
+    def records(self, doc_ids: Iterable[str],
+                release: str | None = None) -> dict[str, DocumentRecord]:
+        """The records of those of ``doc_ids`` that the release holds."""
+        return self.version_records(self._manifest(release), doc_ids)
 
     def count_chunks(self) -> int:
+        """Every stored chunk, of every retained release and of staged ones."""
         return int(self._chunks.count())
+
+    def visible_chunks(self, release: str | None = None) -> int:
+        """How many chunks the release's documents have (cached: a release never changes)."""
+        rid = release or self.release_id()
+        if rid is None:
+            return 0
+        count = self._visible.get(rid)
+        if count is None:
+            count = sum(r.chunk_count for r in self.documents(rid).values())
+            self._visible[rid] = count
+        return count
 
     # ---- writes ---------------------------------------------------------------------------
 
-    def write_document(self, record: DocumentRecord, chunks: Sequence[Chunk],
-                       vectors: np.ndarray, text: str) -> None:
-        """Replace a document's committed version with ``chunks``, atomically for readers."""
+    def stored_version(self, doc_id: str, content_hash: str) -> DocumentRecord | None:
+        """The record of a version that is stored whole (its record and every chunk), e.g. one
+        a retained release still names: a new release reuses it without re-embedding."""
+        page = self._docs.get(ids=[version_id(doc_id, content_hash)], include=["metadatas"])
+        if not page["ids"]:
+            return None
+        record = DocumentRecord.from_metadata(page["metadatas"][0])
+        stored = self._chunks.get(where={"$and": [{"doc_id": doc_id},
+                                                  {"doc_hash": content_hash}]}, include=[])
+        return record if len(stored["ids"]) == record.chunk_count else None
+
+    def write_version(self, record: DocumentRecord, chunks: Sequence[Chunk],
+                      vectors: np.ndarray, text: str) -> None:
+        """Store one document version (chunks, then its version record). Invisible to readers
+        until a published release names it."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         if len(chunks) != len(vectors):
@@ -235,32 +348,109 @@ class ChromaStore:
         if nodes:
             self.vector_store.add(nodes)
         checkpoint("chunks_written")
-        # The commit point: from here on readers see the new version.
         doc_vector = _mean_vector(vectors, self.dimension)
-        self._docs.upsert(ids=[record.doc_id], embeddings=[doc_vector],
-                          metadatas=[record.to_metadata()], documents=[text])
+        self._docs.upsert(ids=[version_id(record.doc_id, record.content_hash)],
+                          embeddings=[doc_vector],
+                          metadatas=[{**record.to_metadata(), "kind": "version"}],
+                          documents=[text])
         checkpoint("committed")
-        self._delete_other_versions(record.doc_id, keep=record.content_hash)
 
-    def delete_document(self, doc_id: str) -> None:
-        """Remove a document: manifest first (readers stop seeing it), then its chunks."""
-        self.document(doc_id)  # raises NotFoundError
-        self._docs.delete(ids=[doc_id])
-        checkpoint("manifest_deleted")
-        self._chunks.delete(where={"doc_id": doc_id})
+    def begin_release(self, scope: str = "the whole index", note: str = "") -> "StagedRelease":
+        """Start a release from the published one (status ``staging``)."""
+        base = self.releases.pointer()
+        manifest = {d: list(e) for d, e in (self.releases.manifest(base) if base else {}).items()}
+        release = self.releases.create(base=base, scope=scope, note=note)
+        checkpoint("release_begun")
+        return StagedRelease(release, manifest)
 
-    def set_dup_groups(self, groups: dict[str, str]) -> None:
-        """Record each document's near-duplicate group in its manifest record and its chunks."""
-        for doc_id, group in sorted(groups.items()):
-            committed = self.committed_hashes([doc_id]).get(doc_id)
-            if committed is None:
-                continue  # deleted meanwhile
-            ids = self._chunks.get(where={"$and": [{"doc_id": doc_id}, {"doc_hash": committed}]},
-                                   include=[])["ids"]
-            if ids:
-                self._chunks.update(ids=ids, metadatas=[{"dup_group": group}] * len(ids))
-            self._docs.update(ids=[doc_id], metadatas=[{"dup_group": group}])
-            checkpoint("dup_group_set")
+    def rebase(self, stage: "StagedRelease", outside: Callable[[str], bool]) -> None:
+        """Take the documents ``outside`` accepts from the release published *now* rather than
+        from the stage's base, so a scoped worker never reverts another partition's work."""
+        current = self.releases.pointer()
+        if current and current != stage.release.base:
+            now = self.releases.manifest(current)
+            kept = {d: e for d, e in stage.manifest.items() if not outside(d)}
+            kept.update({d: list(e) for d, e in now.items() if outside(d)})
+            stage.manifest = kept
+            stage.release.base = current
+
+    def finish_release(self, stage: "StagedRelease", summary: dict[str, Any]) -> Release:
+        """Complete a staged release: its manifest and record are written (status ``staged``)."""
+        records = self.version_records(stage.manifest)
+        release = stage.release
+        release.status = "staged"
+        release.documents = len(stage.manifest)
+        release.chunks = sum(r.chunk_count for r in records.values())
+        release.summary = summary
+        self.releases.save(release, stage.manifest)
+        checkpoint("release_staged")
+        return release
+
+    def publish(self, release_id: str) -> Release:
+        """Make ``release_id`` the published release (one upsert: the atomic switch)."""
+        release = self.releases.get(release_id)
+        self.releases.check_publishable(release)
+        self.releases.manifest(release_id)
+        self.releases.set_pointer(release_id)
+        checkpoint("published")
+        release.status = "published"
+        release.published_at = time.time()
+        release.is_published = True
+        self.releases.save(release)
+        return release
+
+    def set_status(self, release: Release, status: str, gate: dict[str, Any] | None = None) -> None:
+        release.status = status
+        if gate is not None:
+            release.gate = gate
+        self.releases.save(release)
+
+    def collect_garbage(self, owns: Callable[[str], bool] | None = None,
+                        retain: int = 5, keep: Iterable[str] = ()) -> int:
+        """Retire releases beyond the newest ``retain`` (never the published one, nor ``keep``),
+        mark dead stagings abandoned, then delete the chunks and version records no retained
+        release names; return how many chunks were deleted. Run under the write lock.
+
+        Only chunks whose doc id ``owns`` accepts are considered, so a partitioned worker never
+        removes the not-yet-committed chunks another worker is writing."""
+        whole = owns is None  # only a whole-index writer retires releases
+        owns = owns or (lambda doc_id: True)
+        pointer = self.releases.pointer()
+        keep = set(keep) | ({pointer} if pointer else set())
+        releases = self.releases.list()
+        for r in releases:
+            if r.status == "staging" and r.release_id not in keep and whole:
+                self.set_status(r, "abandoned")
+        live = [r for r in releases if r.status in LIVE]
+        newest = {r.release_id for r in live[-max(retain, 1):]}
+        needed: set[tuple[str, str]] = set()
+        for r in releases:
+            if r.status == "staging" and r.release_id in keep:
+                continue
+            if r.release_id in keep or r.release_id in newest:
+                if r.status in LIVE:
+                    for d, (h, _) in self.releases.manifest(r.release_id).items():
+                        needed.add((d, h))
+            elif r.status in LIVE | {"abandoned"} and whole:
+                self.releases.drop_manifest(r)
+                checkpoint("gc_release")
+        if any(r.status == "staging" and r.release_id in keep for r in releases):
+            return 0  # a release is being written: its versions are not in any manifest yet
+        stale = [cid for cid, doc_id, doc_hash in self._chunk_versions()
+                 if owns(doc_id) and (doc_id, doc_hash) not in needed]
+        for i in range(0, len(stale), _GET_PAGE):
+            self._chunks.delete(ids=stale[i : i + _GET_PAGE])
+            checkpoint("gc_chunks")
+        versions = self._docs.get(include=["metadatas"])
+        dead = [vid for vid, meta in zip(versions["ids"], versions["metadatas"] or [])
+                if owns(str(meta["doc_id"])) and (
+                    meta.get("kind") != "version"  # left by a migration killed part-way
+                    or (str(meta["doc_id"]), str(meta["content_hash"])) not in needed)]
+        if dead:
+            self._docs.delete(ids=dead)
+            for vid in dead:
+                self._version_cache.pop(vid, None)
+        return len(stale)
 
     def record_sync(self, summary: dict[str, Any]) -> None:
         """Remember when the last sync finished and what it did (``rag status``)."""
@@ -272,22 +462,6 @@ class ChromaStore:
         fresh = self._client.get_collection(f"{self.name}__docs", embedding_function=None)
         value = (fresh.metadata or {}).get("last_sync")
         return str(value) if value else None
-
-    def _delete_other_versions(self, doc_id: str, keep: str) -> None:
-        self._chunks.delete(where={"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep}}]})
-
-    def collect_garbage(self, owns: Callable[[str], bool] = lambda doc_id: True) -> int:
-        """Delete chunks of versions that were never committed (a crashed write); return count.
-
-        Only chunks whose doc id ``owns`` accepts are considered, so a partitioned worker never
-        removes the not-yet-committed chunks another worker is writing.
-        """
-        committed = {d.doc_id: d.content_hash for d in self.documents().values()}
-        stale = [cid for cid, doc_id, doc_hash in self._chunk_versions()
-                 if owns(doc_id) and committed.get(doc_id) != doc_hash]
-        for i in range(0, len(stale), _GET_PAGE):
-            self._chunks.delete(ids=stale[i : i + _GET_PAGE])
-        return len(stale)
 
     def _chunk_versions(self) -> Iterator[tuple[str, str, str]]:
         """(chunk id, doc id, doc hash) of every stored chunk, committed or not, page by page."""
@@ -306,22 +480,23 @@ class ChromaStore:
         """How many chunks are stored per (doc id, doc hash), including uncommitted ones."""
         return Counter((doc_id, doc_hash) for _, doc_id, doc_hash in self._chunk_versions())
 
-    def document_chunks(self, doc_id: str) -> list[Chunk]:
-        committed = self.committed_hashes([doc_id]).get(doc_id)
-        if committed is None:
+    def document_chunks(self, doc_id: str, release: str | None = None) -> list[Chunk]:
+        manifest = self._manifest(release)
+        if doc_id not in manifest:
             raise NotFoundError(f"no document with id {doc_id!r} in the index")
+        committed, group = manifest[doc_id]
         page = self._chunks.get(where={"$and": [{"doc_id": doc_id}, {"doc_hash": committed}]},
                                 include=["metadatas", "documents"])
         chunks = [
-            _chunk_from(cid, text or "", meta)
+            _chunk_from(cid, text or "", {**meta, "dup_group": group or doc_id})
             for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"])
         ]
         return sorted(chunks, key=lambda c: c.index)
 
-    def committed_chunks(self, doc_ids: Iterable[str]) -> list[Chunk]:
-        """The committed chunks of ``doc_ids``, read in batches (not one round trip per doc)."""
+    def committed_chunks(self, doc_ids: Iterable[str], release: str | None = None) -> list[Chunk]:
+        """The chunks of ``doc_ids`` in the release, read in batches (not one round trip per doc)."""
         ids = sorted(set(doc_ids))
-        committed = self.committed_hashes(ids)
+        manifest = self._manifest(release)
         chunks: list[Chunk] = []
         for i in range(0, len(ids), _WHERE_BATCH):
             batch = ids[i : i + _WHERE_BATCH]
@@ -331,8 +506,10 @@ class ChromaStore:
                                         include=["metadatas", "documents"],
                                         limit=_GET_PAGE, offset=offset)
                 for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-                    if committed.get(str(meta.get("doc_id"))) == meta.get("doc_hash"):
-                        chunks.append(_chunk_from(cid, text or "", meta))
+                    entry = manifest.get(str(meta.get("doc_id")))
+                    if entry is not None and entry[0] == meta.get("doc_hash"):
+                        chunks.append(_chunk_from(cid, text or "",
+                                                  {**meta, "dup_group": entry[1] or meta["doc_id"]}))
                 if len(page["ids"]) < _GET_PAGE:
                     break
                 offset += _GET_PAGE
@@ -346,13 +523,41 @@ class ChromaStore:
         return {cid: np.asarray(vec, dtype=np.float32)
                 for cid, vec in zip(page["ids"], page["embeddings"])}
 
-    def committed(self, chunks: Sequence[Chunk]) -> list[tuple[Chunk, DocumentRecord]]:
-        """The chunks of committed document versions, in their order, each with its document's
-        record (one manifest read). The one committed-only read: every query path filters its
-        hits through it, so an uncommitted or replaced version is never seen (module docstring)."""
-        records = self.records(c.doc_id for c in chunks)
+    def committed(self, chunks: Sequence[Chunk],
+                  release: str | None = None) -> list[tuple[Chunk, DocumentRecord]]:
+        """The chunks of document versions the release names, in their order, each with its
+        document's record. The one committed-only read: every query path filters its hits
+        through it, so a staged, retired or half-written version is never seen."""
+        records = self.records((c.doc_id for c in chunks), release)
         return [(c, records[c.doc_id]) for c in chunks
                 if c.doc_id in records and records[c.doc_id].content_hash == c.doc_hash]
+
+
+@dataclass
+class StagedRelease:
+    """A release being written: its record (status ``staging``) and its manifest so far."""
+
+    release: Release
+    manifest: Manifest
+
+    @property
+    def release_id(self) -> str:
+        return self.release.release_id
+
+    def put(self, record: DocumentRecord) -> None:
+        self.manifest[record.doc_id] = [record.content_hash, record.doc_id]
+
+    def remove(self, doc_id: str) -> None:
+        if doc_id not in self.manifest:
+            raise NotFoundError(f"no document with id {doc_id!r} in the index")
+        del self.manifest[doc_id]
+        checkpoint("manifest_deleted")
+
+
+def version_id(doc_id: str, content_hash: str) -> str:
+    """The id of a document version's record in ``<name>__docs``."""
+    return f"{doc_id}@{content_hash}"
+
 
 
 def chunk_from_node(node: Any) -> Chunk:

@@ -106,6 +106,7 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
         near_duplicate_threshold=i.near_duplicate_threshold,
         embed_group_chunks=i.embed_group_chunks,
         on_change=(lambda: keyword.refresh(store)) if keyword is not None else None,
+        retain=settings.releases.retain,
     )
 
 
@@ -158,10 +159,11 @@ def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet
     return RuleCondenser()
 
 
-def build_keyword_index(settings: Settings) -> KeywordIndex | None:
+def build_keyword_index(settings: Settings, follow_current: bool = True) -> KeywordIndex | None:
     """The BM25 index beside the Chroma index, current with the store. Built in hybrid and
     keyword mode and for the features reranker and the answerability gate (their term
-    statistics); ``None`` otherwise."""
+    statistics); ``None`` otherwise. ``follow_current=False``: the index of one pinned
+    release (index/keyword.py)."""
     r = settings.retrieval
     if (r.mode == "dense" and not (r.rerank and r.reranker == "features")
             and r.refusal != "model"):
@@ -169,7 +171,9 @@ def build_keyword_index(settings: Settings) -> KeywordIndex | None:
     try:
         return KeywordIndex(settings.data_dir / "keyword" / settings.store.collection,
                             stemmer_language=r.keyword_stemmer or None,
-                            check_interval=r.keyword_check_seconds)
+                            check_interval=r.keyword_check_seconds,
+                            follow_current=follow_current,
+                            keep_versions=settings.releases.retain + 3)
     except KeyError:
         raise ConfigError(f"retrieval.keyword_stemmer {r.keyword_stemmer!r} is not a Snowball "
                           "language (e.g. 'english', 'german'; empty for none)") from None
@@ -262,8 +266,11 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
 
 
 def build_pipeline(settings: Settings, embedder: Embedder | None = None, *,
-                   chat: ChatModel | None = None) -> Pipeline:
+                   chat: ChatModel | None = None, release: str | None = None) -> Pipeline:
     """Load the model (unless given one), open the store and wire every stage.
+
+    ``release``: answer from that release (e.g. a staged one, for the release gate) instead of
+    the published one; such a pipeline is for reading only.
 
     ``chat`` stands in for the LLM backend that ``generator.name`` names ('llamacpp' or
     'openai'): the rest of the pipeline is built exactly as in production around it (tests
@@ -271,7 +278,9 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None, *,
     prompts = load_prompts(settings.generator.prompt_version)
     embedder = embedder or build_embedder(settings)
     store = build_store(settings, embedder)
-    keyword = build_keyword_index(settings)
+    if release is not None:
+        store = store.pinned(release)
+    keyword = build_keyword_index(settings, follow_current=release is None)
     if keyword is not None:
         keyword.refresh(store)
     ingest = build_ingest(settings, store, embedder, keyword)

@@ -59,6 +59,7 @@ class GoldCandidate:
     comment: str
     original_question: str
     prompt_version: str
+    release: str | None = None  # the corpus release the rated answer came from
 
     def to_json(self) -> str:
         return json.dumps({
@@ -66,6 +67,7 @@ class GoldCandidate:
             "doc_ids": list(self.doc_ids), "answerable": self.answerable,
             "source": "feedback", "rating": self.rating, "comment": self.comment,
             "original_question": self.original_question, "prompt_version": self.prompt_version,
+            "release": self.release,
         }, ensure_ascii=False)
 
 
@@ -89,6 +91,10 @@ class FeedbackStore:
         self.path = Path(path)
         self._db = SqliteFile(self.path, _SCHEMA, "feedback store")
         self._connect = self._db.transaction
+        with self._connect() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(answers)")}
+            if "release" not in columns:  # a store made before releases: add the column
+                db.execute("ALTER TABLE answers ADD COLUMN release TEXT")
 
     def record_answer(self, answer: Answer) -> str:
         """Remember an answer; return its new ``answer_id``."""
@@ -97,9 +103,12 @@ class FeedbackStore:
         standalone = getattr(answer, "standalone_question", None) or answer.question
         with self._connect() as db:
             db.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (answer_id, created_at, question, standalone_question, "
+                "answer, refused, doc_ids, prompt_version, release) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, time.time(), answer.question, standalone, answer.answer,
-                 int(answer.refused), json.dumps(doc_ids), answer.prompt_version),
+                 int(answer.refused), json.dumps(doc_ids), answer.prompt_version,
+                 getattr(answer, "release", None)),
             )
         return answer_id
 
@@ -166,7 +175,7 @@ class FeedbackStore:
         """
         query = """
             SELECT a.answer_id, a.question, a.standalone_question, a.answer, a.refused,
-                   a.doc_ids, a.prompt_version, f.rating, f.comment
+                   a.doc_ids, a.prompt_version, f.rating, f.comment, a.release
             FROM feedback f JOIN answers a ON a.answer_id = f.answer_id
             WHERE f.created_at = (SELECT MAX(created_at) FROM feedback g
                                   WHERE g.answer_id = f.answer_id)
@@ -174,7 +183,8 @@ class FeedbackStore:
         """
         with self._connect() as db:
             rows = db.execute(query).fetchall()
-        for answer_id, question, standalone, text, refused, doc_ids, version, rate, comment in rows:
+        for (answer_id, question, standalone, text, refused, doc_ids, version, rate, comment,
+             release) in rows:
             if rating != "any" and rate != rating:
                 continue
             good = rate == "up"
@@ -188,6 +198,7 @@ class FeedbackStore:
                 comment=comment,
                 original_question=question,
                 prompt_version=version,
+                release=release,
             )
 
 

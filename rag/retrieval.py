@@ -25,7 +25,12 @@ from rag.types import Passage, RetrievalFilters
 
 class Retriever(Protocol):
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
-                 filters: RetrievalFilters | None = None) -> list[Passage]: ...
+                 filters: RetrievalFilters | None = None,
+                 release: str | None = None) -> list[Passage]: ...
+
+    def release_id(self) -> str | None:
+        """The release a question asked now is answered from (index/releases.py)."""
+        ...
 
 
 def llama_embedding(embedder: Embedder) -> Any:
@@ -109,18 +114,25 @@ class HybridRetriever:
     def config(self) -> RetrievalConfig:
         return self._config
 
+    def release_id(self) -> str | None:
+        return self._store.release_id()
+
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
-                 filters: RetrievalFilters | None = None) -> list[Passage]:
-        candidates = self.candidates(question, query_vector, top_k, filters)
+                 filters: RetrievalFilters | None = None,
+                 release: str | None = None) -> list[Passage]:
+        candidates = self.candidates(question, query_vector, top_k, filters, release)
         if self._reranker is not None:
             candidates = self._reranker.rerank(question, query_vector, candidates)
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k)
         return [_passage(c) for c in distinct]
 
     def candidates(self, question: str, query_vector: np.ndarray, top_k: int,
-                   filters: RetrievalFilters | None = None) -> list[Candidate]:
-        """The fused candidates of committed versions, every one with its dense score."""
+                   filters: RetrievalFilters | None = None,
+                   release: str | None = None) -> list[Candidate]:
+        """The fused candidates of the versions ``release`` (default: the published release)
+        names, every one with its dense score."""
         cfg = self._config
+        release = release or self._store.release_id()
         if self._keyword is not None:
             self._keyword.ensure_current(self._store)
         allowed = None
@@ -131,21 +143,33 @@ class HybridRetriever:
             if not allowed:
                 return []
         pool = max(cfg.pool, top_k)
-        dense = (self._dense.search(question, query_vector, pool, allowed)
+        dense = (self._dense_visible(question, query_vector, pool, allowed, release)
                  if self._use_dense else [])
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
-                                          cfg.keyword_weight))
+                                          cfg.keyword_weight), release)
         self._fill_vectors(candidates, query_vector)
         return candidates
 
-    def _committed(self, candidates: list[Candidate]) -> list[Candidate]:
+    def _dense_visible(self, question: str, query_vector: np.ndarray, pool: int,
+                       allowed: Collection[str] | None, release: str | None) -> list[Chunk]:
+        """The ``pool`` nearest chunks of the release: chunks of staged and retained releases
+        share the collection, so up to three times the pool is fetched and filtered."""
+        hidden = max(0, self._store.count_chunks() - self._store.visible_chunks(release))
+        fetch = pool + min(hidden, 2 * pool)
+        found = self._dense.search(question, query_vector, fetch, allowed)
+        if not hidden:
+            return found[:pool]
+        return [c for c, _ in self._store.committed(found, release)][:pool]
+
+    def _committed(self, candidates: list[Candidate],
+                   release: str | None = None) -> list[Candidate]:
         """Drop chunks of uncommitted or replaced document versions (the store's committed-only
         read) and note each kept one's near-duplicate group."""
         by_id = {c.chunk.chunk_id: c for c in candidates}
         kept = []
-        for chunk, record in self._store.committed([c.chunk for c in candidates]):
+        for chunk, record in self._store.committed([c.chunk for c in candidates], release):
             candidate = by_id[chunk.chunk_id]
             candidate.group = record.dup_group or None
             kept.append(candidate)

@@ -318,6 +318,30 @@ class EvalSettings(BaseModel):
     baseline: Path | None = Field(
         None, description="Baseline report `rag ingest --eval` compares with (optional).",
     )
+    tolerances: Path | None = Field(
+        None, description="JSON or TOML file of per-metric tolerances for the release gate "
+        "(as `rag eval --tolerances`); other metrics use eval.tolerance.",
+    )
+    gold: Path | None = Field(
+        None, description="Gold Q&A file (qa.jsonl) the release gate asks of every staged "
+        "release and of the published one (docs/releases.md). Set: releases.policy defaults "
+        "to 'gate'.",
+    )
+
+
+class ReleaseSettings(BaseModel):
+    policy: Literal["gate", "always", "manual"] | None = Field(
+        None, description="What becomes of a staged release: 'gate' (published when the gold "
+        "set does not get worse, else held), 'always' (published at once), 'manual' (staged "
+        "until 'rag releases publish'). Default: 'gate' when eval.gold is set, else 'always'.",
+    )
+    retain: int = Field(5, ge=1, le=1000, description="Releases kept rollback-able (besides "
+                        "the published one); older ones and the chunks only they need are "
+                        "garbage-collected.")
+    upload_publish: bool = Field(
+        False, description="Uploads and deletes through the HTTP API publish at once, whatever "
+        "releases.policy says (an interactive upload), instead of following the policy.",
+    )
 
 
 class Settings(BaseSettings):
@@ -336,6 +360,21 @@ class Settings(BaseSettings):
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    releases: ReleaseSettings = Field(default_factory=ReleaseSettings)
+
+    @property
+    def release_policy(self) -> str:
+        """``releases.policy``, or its default: 'gate' with a gold set, else 'always'."""
+        if self.releases.policy is not None:
+            return self.releases.policy
+        return "gate" if self.eval.gold is not None else "always"
+
+    @model_validator(mode="after")
+    def _gate_needs_gold(self) -> "Settings":
+        if self.releases.policy == "gate" and self.eval.gold is None:
+            raise ValueError("releases.policy 'gate' needs a gold set: set eval.gold "
+                             "(RAG_EVAL__GOLD=path/to/qa.jsonl) or choose 'always' or 'manual'")
+        return self
 
     @property
     def latest_eval_report(self) -> Path:

@@ -136,6 +136,7 @@ class Answer:
     # the evidence holds none of the kind asked for.
     short_answer: ShortAnswer | None = None
     answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
+    release: str | None = None  # the corpus release the passages came from (index/releases.py)
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -151,4 +152,5 @@ class Answer:
             "relevance": None if self.relevance is None else round(self.relevance, 4),
             "verification": asdict(self.verification),
             "short_answer": None if self.short_answer is None else asdict(self.short_answer),
+            "release": self.release,
         }

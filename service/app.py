@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,11 +17,18 @@ from service.errors import install_error_handlers
 from service.keys import KeyStore, keys_path
 from service.metrics import Metrics, ObservabilityMiddleware
 from service.routes import (ask, chat, documents, eval, feedback, gaps, health, overview,
-                            pages)
+                            pages, releases)
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app. The model and store are loaded once, in the lifespan, unless given."""
+def create_app(settings: Settings, pipeline: Pipeline | None = None,
+               settle: Callable[[Any, Any], str] | None = None,
+               on_started: Callable[[FastAPI], None] | None = None) -> FastAPI:
+    """Build the app. The model and store are loaded once, in the lifespan, unless given.
+
+    ``settle(pipeline, report) -> outcome`` decides what becomes of a release an upload or a
+    delete staged (the release gate, composed by cli/; see service/routes/releases.py).
+    ``on_started(app)`` runs once the pipeline is loaded (``rag serve --watch`` starts its
+    watcher there)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -28,6 +36,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         app.state.feedback = await run_in_threadpool(FeedbackStore,
                                                      feedback_path(settings.data_dir))
         app.state.keys = await run_in_threadpool(KeyStore, keys_path(settings.data_dir))
+        if on_started is not None:
+            on_started(app)
         yield
         app.state.pipeline = None
         app.state.feedback = None
@@ -41,10 +51,12 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.settle = settle
     app.state.metrics = Metrics()
     app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, feedback, gaps, overview, eval, pages):
+    for module in (health, ask, chat, documents, feedback, gaps, overview, eval, releases,
+                   pages):
         app.include_router(module.router)
     if settings.server.cors_origins:
         app.add_middleware(

@@ -49,18 +49,31 @@ class Metrics:
                                registry=reg, multiprocess_mode="mostrecent")
         self.chunks = Gauge("rag_index_chunks", "Chunks (embedded passages) in the index.",
                             registry=reg, multiprocess_mode="mostrecent")
+        self.releases = Counter("rag_releases", "Corpus releases staged by this process "
+                                "(uploads, deletes, watched folders), by what became of them.",
+                                ["outcome"], registry=reg)
+        self.release_age = Gauge("rag_release_published_age_seconds",
+                                 "Seconds since the published release was published.",
+                                 registry=reg, multiprocess_mode="mostrecent")
 
     def observe_answer(self, timings_ms: Mapping[str, float], refused: bool) -> None:
         for stage, ms in timings_ms.items():
             self.stage.labels(stage=stage).observe(ms / 1000)
         self.answers.labels(outcome="refused" if refused else "answered").inc()
 
-    def render(self, index_size: Callable[[], tuple[int, int]]) -> tuple[bytes, str]:
+    def observe_release(self, outcome: str) -> None:
+        self.releases.labels(outcome=outcome).inc()
+
+    def render(self, index_size: Callable[[], tuple[int, int]],
+               release_age: Callable[[], float | None] = lambda: None) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
         documents, chunks = index_size()
         self.documents.set(documents)
         self.chunks.set(chunks)
+        age = release_age()
+        if age is not None:
+            self.release_age.set(age)
         registry = self.registry
         if self.multiprocess_dir:
             from prometheus_client import multiprocess

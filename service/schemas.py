@@ -194,6 +194,8 @@ class AskResponse(BaseModel):
         None, description="The exact answer, for a question that asks for a person, place, "
         "organisation, date, figure or list of them; it also opens `answer`, cited. null when "
         "the question asks for something else or the evidence names nothing of that kind.")
+    release: str | None = Field(None, description="The corpus release the answer was read "
+                                "from (GET /v1/releases/{id}); null before the first ingest.")
 
 
 class ChatMessage(BaseModel):
@@ -253,6 +255,10 @@ class UploadResult(BaseModel):
     failed: int
     chunks_written: int
     files: list[FileOutcome]
+    release: str | None = Field(None, description="The release the upload staged (or, when "
+                                "nothing changed, the published one).")
+    release_outcome: str = Field("unchanged", description="'published', 'held' (the gate "
+                                 "refused it), 'staged' (waiting for a publish) or 'unchanged'.")
 
 
 class FeedbackRequest(BaseModel):

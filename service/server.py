@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rag.settings import Settings
 from service.logs import configure_logging
@@ -44,7 +46,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
-          corpus: Path | None = None, workers: int = 1) -> int:
+          corpus: Path | None = None, workers: int = 1, pipeline: Any = None,
+          settle: Callable[[Any, Any], str] | None = None,
+          on_started: Callable[[Any], None] | None = None) -> int:
+    """Serve. ``corpus`` is ingested first and published at once (``rag serve`` in cli/ does
+    the ingest itself, through the release policy, and passes ``settle``: what becomes of a
+    release an upload staged; see service/routes/releases.py)."""
     import uvicorn
 
     from rag.factory import build_pipeline
@@ -55,7 +62,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
     port = port or settings.server.port
     if not keys_configured(settings):
         log.warning("no API keys configured: every route is open, to this machine only")
-    pipeline = build_pipeline(settings) if corpus is not None or workers == 1 else None
+    if pipeline is None and (corpus is not None or workers == 1):
+        pipeline = build_pipeline(settings)
     if corpus is not None and pipeline is not None:
         report = pipeline.ingest.sync(corpus)
         s = report.summary()
@@ -65,10 +73,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
              host, port)
     if workers > 1:
         # Each worker process builds its own app (and loads the model once) from the settings,
-        # which reach it through the environment.
+        # which reach it through the environment. Worker apps have no gate: an upload under
+        # releases.policy 'gate' stays staged for 'rag releases publish'.
         os.environ["RAG_DATA_DIR"] = str(settings.data_dir)
         uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_config=None)
         return 0
-    uvicorn.run(create_app(settings, pipeline), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings, pipeline, settle=settle, on_started=on_started), host=host,
+                port=port, log_config=None)
     return 0

@@ -18,13 +18,18 @@ def main(data_dir: str, vector_json: str) -> None:
 
     store = ChromaStore.existing(make_client("embedded", Path(data_dir)), "documents")
     assert store is not None
-    records = store.documents()
     versions = {f"{d}@{h}": n for (d, h), n in store.stored_versions().items()}
     query = VectorStoreQuery(query_embedding=json.loads(vector_json), similarity_top_k=15)
     result = store.vector_store.query(query)
     hits = [chunk_from_node(n) for n in result.nodes or []]
-    visible = store.committed(hits)  # the read the retriever filters its candidates through
+    release = store.release_id()  # every read below is made at this one release
+    records = store.documents(release)
+    visible = store.committed(hits, release)  # the read the retriever filters its candidates through
+    manifest = store.releases.manifest(release) if release else {}
     print(json.dumps({
+        "release": release,
+        "manifest": {d: e[0] for d, e in manifest.items()},
+        "releases": {r.release_id: r.state for r in store.releases.list()},
         "records": {d: {"hash": r.content_hash, "chunks": r.chunk_count, "dup_group": r.dup_group}
                     for d, r in records.items()},
         "versions": versions,

@@ -20,14 +20,16 @@ class Retrieve:
         options = state.options
         top_k = options.top_k or self._top_k
         wanted = max(top_k, options.candidates)
+        state.release = self._retriever.release_id()
+        release = state.release
         if options.exclude_doc_ids:
             # Over-fetch: the left-out documents may hold many of the nearest chunks.
             found = self._retriever.retrieve(state.standalone, state.query_vector,
-                                             wanted * 4 + 40, options.filters)
+                                             wanted * 4 + 40, options.filters, release)
             state.retrieved = [p for p in found
                                if p.doc_id not in options.exclude_doc_ids][:wanted]
         else:
             state.retrieved = self._retriever.retrieve(state.standalone, state.query_vector,
-                                                       wanted, options.filters)
+                                                       wanted, options.filters, release)
         state.passages = state.retrieved[:top_k]
         return ()

@@ -4,7 +4,8 @@ The last message must be the user's question; earlier user and assistant message
 history, system messages are ignored. The extra ``top_k`` and ``filters`` fields narrow
 retrieval exactly as in ``/v1/ask``. The answer is the message content (with its ``[n]``
 markers); the citations, the refusal flag and the answer id ride in extra top-level fields
-(``citations``, ``refused``, ``answer_id``), and in the final chunk when streaming.
+(``citations``, ``refused``, ``answer_id``, ``release``), and in the final chunk when
+streaming.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
 def _extras(done: AskResponse) -> dict[str, Any]:
     return {"citations": [c.model_dump() for c in done.citations], "refused": done.refused,
             "answer_id": done.answer_id, "standalone_question": done.standalone_question,
-            "short_answer": None if done.short_answer is None else done.short_answer.model_dump()}
+            "short_answer": None if done.short_answer is None else done.short_answer.model_dump(),
+            "release": done.release}
 
 
 @router.post("/chat/completions",

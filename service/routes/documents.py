@@ -31,6 +31,7 @@ from service.schemas import (
     FileOutcome,
     UploadResult,
 )
+from service.routes.releases import publishes_at_once, settle_release
 from service.security import AdminAccess, ReadAccess
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -102,7 +103,8 @@ def _temp_name(filename: str) -> str:
     return (stem or "upload") + suffix
 
 
-def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncReport:
+def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
+            publish: bool) -> SyncReport:
     """Load each upload with the CLI's loaders from a temp file, then index them together."""
     docs: list[Document] = []
     failed: dict[str, str] = {}
@@ -118,7 +120,7 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]]) -> SyncRe
                 failed[doc_id] = str(exc)
                 continue
             docs.append(dataclasses.replace(doc, doc_id=doc_id, source_path=f"upload:{doc_id}"))
-    report = pipeline.ingest.add_documents(docs)
+    report = pipeline.ingest.add_documents(docs, publish=publish)
     report.failed.update(failed)
     return report
 
@@ -139,11 +141,13 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
             raise ApiError(422, "InvalidRequest", f"{doc_id!r} is sent twice: each document "
                            "id may appear once per upload")
         uploads.append((doc_id, filename, await f.read()))
-    report = await run_in_threadpool(_ingest, pipeline, uploads)
+    report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings))
+    outcome = await run_in_threadpool(settle_release, request.app, pipeline, report)
     outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
     result = UploadResult(added=len(report.added), updated=len(report.updated),
                           unchanged=len(report.unchanged), failed=len(report.failed),
-                          chunks_written=report.chunks_written, files=outcomes)
+                          chunks_written=report.chunks_written, files=outcomes,
+                          release=report.release, release_outcome=outcome)
     if report.failed and len(report.failed) == len(outcomes):
         reasons = "; ".join(f"{o.filename}: {o.reason}" for o in outcomes)
         unsupported = all("unsupported" in (o.reason or "") for o in outcomes)
@@ -177,13 +181,17 @@ def list_documents(pipeline: PipelineDep, _: ReadAccess,
 @router.get("/{doc_id:path}", response_model=DocumentText, responses=ERRORS,
             summary="A document's metadata and text (citation offsets index into the text)")
 def get_document(doc_id: str, pipeline: PipelineDep, _: ReadAccess) -> DocumentText:
-    record = pipeline.store.document(doc_id)
-    return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id))
+    release = pipeline.store.release_id()  # record and text of one release
+    record = pipeline.store.document(doc_id, release)
+    return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id, release))
 
 
 @router.delete("/{doc_id:path}", responses=WRITE_ERRORS, summary="Remove a document from the index")
-def delete_document(doc_id: str, pipeline: PipelineDep, _: AdminAccess) -> dict[str, object]:
-    # Through IngestService: takes the write lock and refreshes the near-duplicate groups and the
-    # keyword index, like `rag documents delete`.
-    pipeline.ingest.delete([doc_id])
-    return {"doc_id": doc_id, "deleted": True}
+def delete_document(doc_id: str, request: Request, pipeline: PipelineDep,
+                    settings: SettingsDep, _: AdminAccess) -> dict[str, object]:
+    # Through IngestService: takes the write lock, stages a release without the document and
+    # refreshes the keyword index, like `rag documents delete`; then the release policy.
+    report = pipeline.ingest.delete_ids([doc_id], publish=publishes_at_once(settings))
+    outcome = settle_release(request.app, pipeline, report)
+    return {"doc_id": doc_id, "deleted": True, "release": report.release,
+            "release_outcome": outcome}

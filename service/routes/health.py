@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -26,7 +28,12 @@ def readyz(pipeline: PipelineDep) -> Health:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(pipeline: PipelineDep, metrics: MetricsDep) -> Response:
     def index_size() -> tuple[int, int]:
-        return len(pipeline.store.documents()), pipeline.store.count_chunks()
+        return len(pipeline.store.documents()), pipeline.store.visible_chunks()
 
-    body, content_type = metrics.render(index_size)
+    def release_age() -> float | None:
+        rid = pipeline.store.release_id()
+        published = pipeline.store.releases.get(rid).published_at if rid else None
+        return None if published is None else max(0.0, time.time() - published)
+
+    body, content_type = metrics.render(index_size, release_age)
     return Response(body, media_type=content_type)

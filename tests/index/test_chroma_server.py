@@ -136,3 +136,38 @@ def test_two_partitioned_workers_build_the_same_index_as_one(tmp_path, embedder,
 def test_unreachable_server_is_a_clear_error(tmp_path, embedder):
     with pytest.raises(StoreUnavailableError, match="Chroma server"):
         server_pipeline(tmp_path, embedder, free_port(), "nowhere")
+
+
+def test_publish_and_rollback_switch_every_replica(tmp_path, embedder, corpus_dir, chroma_server):
+    """Two replicas (own data dirs, one Chroma server): a release staged by one is invisible to
+    both until published; publish and rollback switch the other at once."""
+    from index.publishing import publish_release, rollback
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    writer = server_pipeline(tmp_path / "a", embedder, chroma_server, "released")
+    replica = build_pipeline(make_settings(tmp_path / "b" / "data", store={
+        "mode": "server", "host": "127.0.0.1", "port": chroma_server, "collection": "released"},
+        retrieval={"keyword_check_seconds": 0}), embedder=embedder)  # BM25 statistics follow
+    assert writer.ingest.sync(corpus).release == "r1"
+    (corpus / "lighthouse.txt").write_text(
+        "Notes from the Kilnsea lighthouse\n\nThe Kilnsea lighthouse keeper Marguerite "
+        "Olafsdottir repainted the lamp room in cobalt blue in 1987. The tower stands on the "
+        "dunes south of the village and its lamp was electrified in 1952.\n")
+    staged = writer.ingest.sync(corpus, publish=False)
+    assert staged.release == "r2" and replica.store.release_id() == "r1"
+    question = "Who repainted the lamp room of the Kilnsea lighthouse?"
+
+    def cites_lighthouse(p: Pipeline) -> tuple[bool, str | None]:
+        a = p.answers.answer(question)
+        return (not a.refused and any(c.doc_id == "lighthouse.txt" for c in a.citations),
+                a.release)
+
+    assert cites_lighthouse(replica) == (False, "r1")
+    publish_release(writer.store, writer.ingest.lock, "r2")
+    assert cites_lighthouse(replica) == (True, "r2")
+    assert "lighthouse.txt" in replica.store.documents()
+    rollback(writer.store, writer.ingest.lock)
+    assert cites_lighthouse(replica) == (False, "r1")
+    assert "lighthouse.txt" not in replica.store.documents()
+    assert [r.state for r in replica.store.releases.list()] == ["published", "retired"]

@@ -144,9 +144,10 @@ def test_killed_ingest_leaves_a_whole_index_and_the_next_run_completes(
         assert proc.returncode == -signal.SIGKILL, fault
         assert_whole(inspect(data, vector), v1, v2)
 
+    # retain=1: the releases the killed runs left behind are collected with their chunks
     done = subprocess.run([sys.executable, "-m", "cli", "ingest", str(corpus), "--json"],
-                          cwd=ROOT, env=env_for(data), capture_output=True, text=True,
-                          timeout=600)
+                          cwd=ROOT, env=env_for(data, RAG_RELEASES__RETAIN="1"),
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["failed"] == 0
     state = inspect(data, vector)

@@ -49,7 +49,13 @@ def test_ingest_is_idempotent_and_tracks_changes(settings, embedder, corpus_copy
     assert changed.updated == ["001_3b16739788f1550a.txt"]
     new_chunks = pipeline.store.document_chunks("001_3b16739788f1550a.txt")
     assert len(new_chunks) == 1 and "Oaxaca" in new_chunks[0].text
-    assert pipeline.store.count_chunks() == chunks - old_count + 1  # old chunks all gone
+    assert pipeline.store.visible_chunks() == chunks - old_count + 1
+    # the old version stays stored for the retained release it belongs to (rollback) ...
+    assert pipeline.store.count_chunks() == chunks + 1
+    assert (first.release, changed.release) == ("r1", "r2")
+    # ... and goes once no retained release needs it
+    pipeline.store.collect_garbage(retain=1)
+    assert pipeline.store.count_chunks() == chunks - old_count + 1
 
     (corpus_copy / "000_1c892726ee893fcb.txt").unlink()
     gone = pipeline.ingest.sync(corpus_copy)

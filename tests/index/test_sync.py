@@ -132,6 +132,6 @@ def test_documents_and_status_commands(capsys, settings, embedder, corpus_copy: 
     code, _, err = run_cli(capsys, data, "documents", "delete", "nope.txt")
     assert code == 2 and "no document with id 'nope.txt'" in err
     code, out, _ = run_cli(capsys, data, "documents", "delete", DEC_A)
-    assert code == 0 and out.strip() == f"deleted {DEC_A}"
+    assert code == 0 and out.splitlines() == [f"deleted {DEC_A}", "release r2: published"]
     code, out, _ = run_cli(capsys, data, "documents", "list")
     assert DEC_A not in out and "near-duplicate" not in out and len(out.splitlines()) == 4

@@ -200,7 +200,8 @@ def test_upload_list_read_replace_delete(keyed):
     page = httpx.get(f"{url}/v1/documents", params={"limit": 1, "offset": 1}, headers=READ).json()
     assert page["total"] == 2 and [d["doc_id"] for d in page["documents"]] == ["policies/parking.md"]
     r = httpx.delete(f"{url}/v1/documents/policies/parking.md", headers=ADMIN)
-    assert r.status_code == 200 and r.json() == {"doc_id": "policies/parking.md", "deleted": True}
+    assert r.status_code == 200 and r.json() == {"doc_id": "policies/parking.md", "deleted": True,
+                                                 "release": "r4", "release_outcome": "published"}
     r = httpx.get(f"{url}/v1/documents/policies/parking.md", headers=READ)
     assert r.status_code == 404 and "policies/parking.md" in r.json()["error"]["message"]
     assert httpx.delete(f"{url}/v1/documents/policies/parking.md", headers=ADMIN).status_code == 404

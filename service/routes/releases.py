@@ -1,0 +1,102 @@
+"""Releases over HTTP (admin key): list, show (JSON and the gate report's page), publish,
+roll back; and the release policy of uploads and deletes.
+
+Uploads and deletes stage a release. Under ``releases.policy = "always"`` (or with
+``releases.upload_publish``, an interactive upload) it is published at once; under ``manual`` it
+stays staged; under ``gate`` the app's ``settle`` callable (composed by ``rag serve`` in cli/,
+since the gate uses eval/) runs the gold questions and publishes or holds it. An app without
+one (``uvicorn --factory service.app:app_from_environment``) leaves it staged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.errors import NotFoundError
+from index.ingest import SyncReport
+from index.publishing import publish_release, rollback
+from rag.factory import Pipeline
+from rag.settings import Settings
+from service.deps import PipelineDep, SettingsDep
+from service.schemas import ERRORS, WRITE_ERRORS, json_errors
+from service.security import AdminAccess
+
+router = APIRouter(prefix="/v1/releases", tags=["releases"])
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release: str | None = Field(None, description="The release to go back to (default: the "
+                                "newest older release that was published).")
+
+
+def publishes_at_once(settings: Settings) -> bool:
+    return settings.releases.upload_publish or settings.release_policy == "always"
+
+
+def settle_release(app: FastAPI, pipeline: Pipeline, report: SyncReport) -> str:
+    """What becomes of the release an upload or delete staged (module docstring)."""
+    if report.outcome != "staged":
+        if report.outcome == "published":
+            app.state.metrics.observe_release("published")
+        return report.outcome
+    settle = getattr(app.state, "settle", None)
+    if pipeline.settings.release_policy == "manual" or settle is None:
+        outcome = "staged"
+    else:
+        outcome = settle(pipeline, report)
+    app.state.metrics.observe_release(outcome)
+    return outcome
+
+
+@router.get("", responses=ERRORS, summary="Every retained release, oldest first")
+def list_releases(pipeline: PipelineDep, _: AdminAccess) -> dict[str, Any]:
+    store = pipeline.store
+    return {"published": store.releases.pointer(),
+            "releases": [r.to_public() for r in store.releases.list()]}
+
+
+@router.get("/{release_id}.html", response_class=HTMLResponse,
+            responses=json_errors(401, 403, 404), summary="A release's gate report, as a page")
+def release_page(release_id: str, pipeline: PipelineDep, _: AdminAccess) -> HTMLResponse:
+    pipeline.store.releases.get(release_id)
+    stored = pipeline.store.releases.report(release_id)
+    if stored is None or not stored[1]:
+        raise NotFoundError(f"release {release_id!r} has no gate report (it was published "
+                            "without the gate)")
+    return HTMLResponse(stored[1])
+
+
+@router.get("/{release_id}", responses=ERRORS, summary="A release and its gate report")
+def show_release(release_id: str, pipeline: PipelineDep, _: AdminAccess) -> dict[str, Any]:
+    data = pipeline.store.releases.get(release_id).to_public()
+    stored = pipeline.store.releases.report(release_id)
+    data["report"] = ({k: v for k, v in stored[0].items() if k != "eval"}
+                      if stored and stored[0].get("outcome") else None)
+    return data
+
+
+@router.post("/rollback", responses=WRITE_ERRORS,
+             summary="Publish the previous (or the named) release again, instantly")
+def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+                     body: RollbackRequest | None = None) -> dict[str, Any]:
+    before = pipeline.store.releases.pointer()
+    release = rollback(pipeline.store, pipeline.ingest.lock, body.release if body else None,
+                       retain=settings.releases.retain, on_change=pipeline.ingest.on_change)
+    return {"published": release.release_id, "previous": before}
+
+
+@router.post("/{release_id}/publish", responses=WRITE_ERRORS, summary="Publish a release")
+def publish(release_id: str, pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+            force: bool = Query(False, description="Publish a release the gate held.")
+            ) -> dict[str, Any]:
+    before = pipeline.store.releases.pointer()
+    release = publish_release(pipeline.store, pipeline.ingest.lock, release_id, force=force,
+                              retain=settings.releases.retain,
+                              on_change=pipeline.ingest.on_change)
+    return {"published": release.release_id, "previous": before}
