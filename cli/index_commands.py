@@ -27,6 +27,9 @@ def add_index_commands(sub: Any) -> None:
     p.add_argument("--partition", default="", metavar="PREFIX", help="own only documents whose "
                    "id (path under PATH) starts with PREFIX, e.g. 'reports/'")
     p.add_argument("--shard", metavar="K/N", help="own only the K-th of N hash shards of ids")
+    p.add_argument("--collection", default="default", metavar="NAME", help="the collection the "
+                   "folder's documents go into (it must exist: 'rag collections create NAME'); "
+                   "only that collection's documents are compared with the folder")
     p.add_argument("--eval", action="store_true", help="then run the regression eval (eval.qa, "
                    "eval.baseline settings) over the synced index; exit 1 if it fails the gate")
 
@@ -63,14 +66,24 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
                                        settle, stage_for_policy)
     from rag.factory import build_lock, build_pipeline
 
+    from index.collections import check_name
+
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
+    collection = check_name(args.collection)
+    if collection != "default":
+        from cli.collection_commands import _registry
+
+        if not _registry(settings).exists(collection):
+            raise NotFoundError(f"no such collection: {collection!r}; create it with "
+                                f"'rag collections create {collection}'")
     require_policy_ready(settings)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
     with ProgressBars(enabled=not args.quiet) as bars:
         report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
                                       progress=bars.update, scope=scope,
-                                      publish=stage_for_policy(settings))
+                                      publish=stage_for_policy(settings),
+                                      collection=collection)
     log = sys.stderr if args.json or args.quiet else sys.stdout
     outcome = settle(settings, pipeline, report, out=log)
     report.outcome = outcome

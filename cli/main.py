@@ -13,6 +13,7 @@ from pathlib import Path
 from index.errors import InputError, RagError
 from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
+from cli.collection_commands import add_collection_commands, run_collections
 from cli.key_commands import add_key_commands, run_keys
 from cli.releases_commands import add_release_commands, run_release_command
 
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_gap_commands(sub)
     add_key_commands(sub)
+    add_collection_commands(sub)
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
     p.add_argument("--corpus", type=Path, help="corpus folder")
@@ -143,6 +145,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_gaps(args, settings)
     if args.command == "keys":
         return run_keys(args, settings)
+    if args.command == "collections":
+        return run_collections(args, settings)
     if args.command == "eval":
         from eval.command import EvalRequest, run_eval_command
 
