@@ -189,10 +189,15 @@ def _public(record: DocumentRecord) -> dict[str, Any]:
 def visible_record(pipeline: Pipeline, who: Principal, doc_id: str,
                    release: str | None = None) -> DocumentRecord:
     """The record of ``doc_id``, or the very 404 a missing document gets when it is in a
-    collection the key cannot see."""
-    record = pipeline.store.document(doc_id, release)
+    collection the key cannot see (the message does not repeat the id either way)."""
+    missing = NotFoundError("no document with that id in the index (GET /v1/documents lists "
+                            "the documents your key can see)")
+    try:
+        record = pipeline.store.document(doc_id, release)
+    except NotFoundError:
+        raise missing from None
     if not can_see(who, record.collection):
-        raise NotFoundError(f"no document with id {doc_id!r} in the index")
+        raise missing
     return record
 
 
