@@ -149,7 +149,8 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
             for r in rows:
                 dup = f"  near-duplicate group {r['dup_group']}" if r["dup_group"] != r["doc_id"] \
                     else ""
-                print(f"{r['doc_id']}  [{r['format']}, {r['chunks']} chunks]  {r['title']}{dup}")
+                print(f"{r['doc_id']}  [{r['collection']}, {r['format']}, {r['chunks']} chunks]  "
+                      f"{r['title']}{dup}")
         return 0
     if store is None or args.doc_id not in records:
         raise NotFoundError(f"no document with id {args.doc_id!r} in the index "
@@ -202,7 +203,8 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _record_public(r: Any) -> dict[str, Any]:
     return {
-        "doc_id": r.doc_id, "title": r.title, "format": r.format, "chunks": r.chunk_count,
+        "doc_id": r.doc_id, "collection": r.collection, "title": r.title, "format": r.format,
+        "chunks": r.chunk_count,
         "chars": r.char_count, "content_hash": r.content_hash, "source_path": r.source_path,
         "mtime": r.mtime, "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                       time.gmtime(r.indexed_at)),

@@ -1,6 +1,7 @@
 """The Chroma store: chunk vectors, document versions and the releases that name them.
 
-Three collections per index:
+Four Chroma collections per index (not to be confused with the document *collections* of
+index/collections.py, which are a metadata field):
 
 - ``<name>``: one record per chunk (vector, cleaned text, doc id, doc hash, offsets), written and
   queried through llama-index's ``ChromaVectorStore``.
@@ -11,6 +12,8 @@ Three collections per index:
   does not name, so staged, retired or half-written versions are never seen; a crash anywhere
   leaves the published release answering, and garbage collection removes what no retained
   release needs.
+- ``<name>__collections``: the names of the document collections and the migration marker
+  (index/collections.py). Chunks and version records carry a ``collection`` field.
 
 The chunk collection's metadata records the embedding model id and dimension; opening an index
 built with another model raises :class:`IndexMismatchError`.

@@ -223,3 +223,30 @@ def test_nothing_of_finance_reaches_a_handbook_key(world):
                                "requests": led.tried, "leaks": led.leaks}, indent=2))
     print(f"\nleak tests: {len(led.tried)} requests tried, {len(led.leaks)} leaks found")
     assert led.leaks == []
+
+
+def test_uploads_go_into_the_named_collection(world):
+    """(Runs last: it adds a document.) An admin key for every collection uploads into
+    'finance'; a bad or unknown collection is refused with a clear message."""
+    server, tokens, _ = world
+    admin = _h(tokens["all"])
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        up = http.post("/v1/documents", files={"files": ("budget.md", b"# Budget\n\nThe "
+                                                         b"travel budget is 4,000 euros.\n")},
+                       data={"collection": "finance"}, headers=admin)
+        assert up.status_code == 200, up.text
+        assert up.json()["files"][0]["doc_id"] == "finance::budget.md"
+        same_id = http.post("/v1/documents", files={"files": ("budget.md", b"# Budget\n\nLot "
+                                                              b"C budget.\n")}, headers=admin)
+        assert same_id.json()["files"][0]["doc_id"] == "budget.md"  # ids are per collection
+        bad = http.post("/v1/documents", files={"files": ("x.md", b"# X\n\ntext\n")},
+                        data={"collection": "Not A Name"}, headers=admin)
+        assert bad.status_code == 422 and "not a valid collection name" in bad.text
+        unknown = http.post("/v1/documents", files={"files": ("x.md", b"# X\n\ntext\n")},
+                            data={"collection": "nosuch"}, headers=admin)
+        assert unknown.status_code == 404 and "no such collection: 'nosuch'" in unknown.text
+        counts = {c["name"]: c["documents"] for c in
+                  http.get("/v1/collections", headers=admin).json()["collections"]}
+        assert counts == {"default": 1, "handbook": 2, "finance": 2}
+        b = http.get("/v1/documents", headers=_h(tokens["read_b"])).json()
+        assert sorted(d["doc_id"] for d in b["documents"]) == ["finance::budget.md", B_ID]
