@@ -41,6 +41,14 @@ def test_collections_from_the_command_line(tmp_path):
               "--collections", "hr,fnance")
     assert key.returncode == 0 and "warning: no such collection yet: fnance" in key.stderr
 
+    asked = rag("ask", "How many days of annual leave?", "--collection", "hr", "--json")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["citations"][0]["doc_id"] == "hr::leave.md"
+    elsewhere = rag("ask", "How many days of annual leave?", "--collection", "default", "--json")
+    assert json.loads(elsewhere.stdout)["citations"] == []
+    missing = rag("ask", "How many days of annual leave?", "--collection", "nosuch")
+    assert missing.returncode == 2 and "no such collection: 'nosuch'" in missing.stderr
+
     refused = rag("collections", "delete", "hr")
     assert refused.returncode == 2 and "holds 1 documents" in refused.stderr
     assert "--force" in refused.stderr
