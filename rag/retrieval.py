@@ -8,7 +8,7 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -145,16 +145,24 @@ class HybridRetriever:
         if self._keyword is not None:
             self._keyword.ensure_current(self._store)
         allowed = None
-        collections = None
+        collections = None  # the condition the two searches carry
+        requested = filters.collections if filters is not None else None
         if filters is not None and not filters.is_empty():
-            if filters.collections is not None and not filters.collections:
+            if requested is not None and not requested:
                 return []
             documents = (self._keyword.documents() if self._keyword is not None
                          else self._store.documents(release))
-            allowed = allowed_documents(filters, documents)
-            if not allowed:
-                return []
-            collections = filters.collections
+            if requested is not None and {d.collection for d in documents.values()} <= set(
+                    requested):
+                # Every document's collection is allowed (e.g. a key naming them all): the
+                # condition would let everything through, and Chroma's metadata filter costs
+                # far more than it does then; _committed still checks every candidate.
+                filters = replace(filters, collections=None)
+            if not filters.is_empty():
+                allowed = allowed_documents(filters, documents)
+                if not allowed:
+                    return []
+                collections = filters.collections
         # The dense query carries the collection condition; the document-id list only when
         # another filter narrows further. BM25 masks the allowed documents before its top k.
         dense_ids = None if filters is None or filters.only_collections() else allowed
@@ -164,7 +172,7 @@ class HybridRetriever:
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
-                                          cfg.keyword_weight), release, collections)
+                                          cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector)
         return candidates
 

@@ -55,9 +55,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app.state.metrics = Metrics()
     app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, collections, feedback, gaps, overview, eval,
-                   releases, pages):
+    for module in (health, ask, chat, documents, collections, feedback, gaps, overview, eval):
         app.include_router(module.router)
+    app.include_router(releases.build_router())
+    app.include_router(pages.router)
     if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -10,10 +10,11 @@ one (``uvicorn --factory service.app:app_from_environment``) leaves it staged.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import HTMLResponse
+from starlette.convertors import Convertor, register_url_convertor
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import NotFoundError
@@ -26,7 +27,21 @@ from service.schemas import ERRORS, WRITE_ERRORS, json_errors
 from service.scoping import can_see, collection_of_key
 from service.security import AdminAccess, Principal
 
-router = APIRouter(prefix="/v1/releases", tags=["releases"])
+
+
+class ReleaseIdConvertor(Convertor[str]):
+    """Release ids are ``r<N>``: so ``/v1/releases/rollback`` is never read as an id."""
+
+    regex = "r[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+ReleaseId = Annotated[str, Path(pattern="^r[0-9]+$", description="A release id, e.g. r12.")]
 
 
 class RollbackRequest(BaseModel):
@@ -55,7 +70,6 @@ def settle_release(app: FastAPI, pipeline: Pipeline, report: SyncReport) -> str:
     return outcome
 
 
-@router.get("", responses=ERRORS, summary="Every retained release, oldest first")
 def list_releases(pipeline: PipelineDep, who: AdminAccess) -> dict[str, Any]:
     store = pipeline.store
     return {"published": store.releases.pointer(),
@@ -77,9 +91,7 @@ def scoped_release(data: dict[str, Any], who: Principal) -> dict[str, Any]:
     return data
 
 
-@router.get("/{release_id}.html", response_class=HTMLResponse,
-            responses=json_errors(401, 403, 404), summary="A release's gate report, as a page")
-def release_page(release_id: str, pipeline: PipelineDep, who: AdminAccess) -> HTMLResponse:
+def release_page(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess) -> HTMLResponse:
     pipeline.store.releases.get(release_id)
     stored = pipeline.store.releases.report(release_id)
     if stored is None or not stored[1] or who.collections is not None:
@@ -88,8 +100,7 @@ def release_page(release_id: str, pipeline: PipelineDep, who: AdminAccess) -> HT
     return HTMLResponse(stored[1])
 
 
-@router.get("/{release_id}", responses=ERRORS, summary="A release and its gate report")
-def show_release(release_id: str, pipeline: PipelineDep, who: AdminAccess) -> dict[str, Any]:
+def show_release(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess) -> dict[str, Any]:
     data = pipeline.store.releases.get(release_id).to_public()
     stored = pipeline.store.releases.report(release_id)
     data["report"] = ({k: v for k, v in stored[0].items() if k != "eval"}
@@ -98,8 +109,6 @@ def show_release(release_id: str, pipeline: PipelineDep, who: AdminAccess) -> di
     return scoped_release(data, who)
 
 
-@router.post("/rollback", responses=WRITE_ERRORS,
-             summary="Publish the previous (or the named) release again, instantly")
 def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
                      body: RollbackRequest | None = None) -> dict[str, Any]:
     before = pipeline.store.releases.pointer()
@@ -108,8 +117,7 @@ def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAcces
     return {"published": release.release_id, "previous": before}
 
 
-@router.post("/{release_id}/publish", responses=WRITE_ERRORS, summary="Publish a release")
-def publish(release_id: str, pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
             force: bool = Query(False, description="Publish a release the gate held.")
             ) -> dict[str, Any]:
     before = pipeline.store.releases.pointer()
@@ -117,3 +125,22 @@ def publish(release_id: str, pipeline: PipelineDep, settings: SettingsDep, _: Ad
                               retain=settings.releases.retain,
                               on_change=pipeline.ingest.on_change)
     return {"published": release.release_id, "previous": before}
+
+
+def build_router() -> APIRouter:
+    """The routes (built by ``create_app``, after the ``release`` path convertor exists)."""
+    register_url_convertor("release", ReleaseIdConvertor())
+    router = APIRouter(prefix="/v1/releases", tags=["releases"])
+    router.add_api_route("", list_releases, methods=["GET"], responses=ERRORS,
+                         summary="Every retained release, oldest first")
+    router.add_api_route("/rollback", rollback_release, methods=["POST"],
+                         responses=WRITE_ERRORS,
+                         summary="Publish the previous (or the named) release again, instantly")
+    router.add_api_route("/{release_id:release}.html", release_page, methods=["GET"],
+                         response_class=HTMLResponse, responses=json_errors(401, 403, 404),
+                         summary="A release's gate report, as a page")
+    router.add_api_route("/{release_id:release}", show_release, methods=["GET"],
+                         responses=ERRORS, summary="A release and its gate report")
+    router.add_api_route("/{release_id:release}/publish", publish, methods=["POST"],
+                         responses=WRITE_ERRORS, summary="Publish a release")
+    return router
