@@ -28,6 +28,9 @@ def add_index_commands(sub: Any) -> None:
     p.add_argument("--partition", default="", metavar="PREFIX", help="own only documents whose "
                    "id (path under PATH) starts with PREFIX, e.g. 'reports/'")
     p.add_argument("--shard", metavar="K/N", help="own only the K-th of N hash shards of ids")
+    p.add_argument("--collection", default="default", metavar="NAME", help="the collection the "
+                   "folder's documents go into (it must exist: 'rag collections create NAME'); "
+                   "only that collection's documents are compared with the folder")
     p.add_argument("--eval", action="store_true", help="then run the regression eval (eval.qa, "
                    "eval.baseline settings) over the synced index; exit 1 if it fails the gate")
 
@@ -64,7 +67,16 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
                                        settle, stage_for_policy)
     from rag.factory import build_lock, build_pipeline
 
+    from index.collections import check_name
+
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
+    collection = check_name(args.collection)
+    if collection != "default":
+        from cli.collection_commands import _registry
+
+        if not _registry(settings).exists(collection):
+            raise NotFoundError(f"no such collection: {collection!r}; create it with "
+                                f"'rag collections create {collection}'")
     require_policy_ready(settings)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
@@ -72,7 +84,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         with ProgressBars(enabled=not args.quiet) as bars:
             report = pipeline.ingest.sync(args.path, delete_missing=not args.no_delete,
                                           progress=bars.update, scope=scope,
-                                          publish=stage_for_policy(settings))
+                                          publish=stage_for_policy(settings),
+                                          collection=collection)
     except Exception as exc:
         full = storage_full(exc, settings.data_dir)  # a full disk, said in words (exit 2)
         if full is None:
@@ -143,7 +156,8 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
             for r in rows:
                 dup = f"  near-duplicate group {r['dup_group']}" if r["dup_group"] != r["doc_id"] \
                     else ""
-                print(f"{r['doc_id']}  [{r['format']}, {r['chunks']} chunks]  {r['title']}{dup}")
+                print(f"{r['doc_id']}  [{r['collection']}, {r['format']}, {r['chunks']} chunks]  "
+                      f"{r['title']}{dup}")
         return 0
     if store is None or args.doc_id not in records:
         raise NotFoundError(f"no document with id {args.doc_id!r} in the index "
@@ -196,7 +210,8 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _record_public(r: Any) -> dict[str, Any]:
     return {
-        "doc_id": r.doc_id, "title": r.title, "format": r.format, "chunks": r.chunk_count,
+        "doc_id": r.doc_id, "collection": r.collection, "title": r.title, "format": r.format,
+        "chunks": r.chunk_count,
         "chars": r.char_count, "content_hash": r.content_hash, "source_path": r.source_path,
         "mtime": r.mtime, "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                       time.gmtime(r.indexed_at)),

@@ -24,6 +24,20 @@ def add_key_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     r.add_argument("name")
 
 
+def _warn_missing(settings, collections) -> None:  # noqa: ANN001
+    """A key may name a collection that does not exist yet (allowed: it opens it once made);
+    say so, since it is often a typo."""
+    if collections is None:
+        return
+    from cli.collection_commands import _registry
+
+    known = set(_registry(settings).names())
+    missing = [n for n in collections if n not in known]
+    if missing:
+        print(f"warning: no such collection yet: {', '.join(missing)} (the key will open it "
+              "once it is created with 'rag collections create')", file=sys.stderr)
+
+
 def run_keys(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     from service.keys import KeyStore, keys_path, parse_collections
 
@@ -34,6 +48,7 @@ def run_keys(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         collections = None if args.all else parse_collections(args.collections)
         key = store.create(args.name, args.role, collections)
         print(key)
+        _warn_missing(settings, collections)
         scope = "every collection" if collections is None else ", ".join(collections)
         print(f"created {args.role} key {args.name!r} for {scope}; it is shown only now",
               file=sys.stderr)

@@ -10,9 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.errors import InputError, RagError
+from index.errors import InputError, NotFoundError, RagError
 from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
+from cli.collection_commands import add_collection_commands, run_collections
 from cli.key_commands import add_key_commands, run_keys
 from cli.releases_commands import add_release_commands, run_release_command
 
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="answer only from matching documents (repeatable; all must hold): "
                    "doc_id=ID (repeat for several), path=PREFIX, title=TEXT, "
                    "modified_after/modified_before/indexed_after/indexed_before=YYYY-MM-DD")
+    p.add_argument("--collection", action="append", default=[], metavar="NAME",
+                   help="answer only from this collection (repeatable; default: every one)")
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
@@ -65,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_gap_commands(sub)
     add_key_commands(sub)
+    add_collection_commands(sub)
 
     p = sub.add_parser("eval", help="evaluate answers against gold Q&A pairs")
     p.add_argument("--corpus", type=Path, help="corpus folder")
@@ -172,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_gaps(args, settings)
     if args.command == "keys":
         return run_keys(args, settings)
+    if args.command == "collections":
+        return run_collections(args, settings)
     if args.command == "eval":
         from eval.command import EvalRequest, run_eval_command
 
@@ -196,9 +202,23 @@ def _run(args: argparse.Namespace) -> int:
 
     # Checked before the model loads, so a mistyped filter fails at once.
     filters = parse_cli_filters(args.filter) if args.command == "ask" else None
+    if args.command == "ask" and args.collection:
+        import dataclasses
+
+        from index.collections import check_name
+        from rag.types import RetrievalFilters
+
+        names = tuple(dict.fromkeys(check_name(n) for n in args.collection))
+        filters = dataclasses.replace(filters or RetrievalFilters(), collections=names)
     pipeline = build_pipeline(settings)
     if args.command == "ask":
         from rag.types import AskOptions
+
+        if filters is not None and filters.collections:
+            unknown = [n for n in filters.collections if not pipeline.store.collections.exists(n)]
+            if unknown:
+                raise NotFoundError(f"no such collection: {unknown[0]!r} (see 'rag collections "
+                                    "list')")
 
         options = AskOptions(top_k=args.top_k, filters=filters)
         answer = pipeline.answers.answer(args.question, options=options)

@@ -11,6 +11,7 @@ throughput and each version is stored on its own (see index/store.py). Every cha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import queue
 import threading
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import Chunker
+from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
 from index.errors import InputError
@@ -112,12 +114,16 @@ class IngestService:
         self.retain = retain  # releases kept rollback-able (garbage collection)
 
     def sync(self, root: Path, delete_missing: bool = True, progress: Progress | None = None,
-             scope: Scope = Scope(), publish: bool = True) -> SyncReport:
+             scope: Scope = Scope(), publish: bool = True,
+             collection: str = DEFAULT) -> SyncReport:
         """Add new files, replace changed ones and (unless told not to) remove vanished ones,
         as one release; published at once unless ``publish`` is False (then ``staged``).
 
-        Only documents ``scope`` owns are read, written, deleted or garbage-collected.
+        Only documents ``scope`` owns are read, written, deleted or garbage-collected. Every
+        document goes into ``collection`` (its key: :func:`index.collections.key_for`), and only
+        that collection's documents are compared with the files or deleted.
         """
+        collection = check_name(collection)
         started = time.perf_counter()
         root = Path(root)
         if not root.exists():
@@ -126,17 +132,19 @@ class IngestService:
         notify = progress or (lambda event, amount: None)
         report = SyncReport()
         with self._locked(scope):
-            paths = [p for p in discover(root) if scope.owns(doc_id_for(p, base))]
+            self.store.collections.ensure(collection)
+            paths = [p for p in discover(root)
+                     if scope.owns(key_for(collection, doc_id_for(p, base)))]
             notify("files_total", len(paths))
             stage = self.store.begin_release(scope.describe(), note=f"ingest {root}")
             committed = {k: v for k, v in self.store.version_records(stage.manifest).items()
-                         if scope.owns(k)}
+                         if scope.owns(k) and v.collection == collection}
             seen: set[str] = set()
             pending = _Pending()
             # Loading, cleaning and chunking run in a producer thread ahead of the encoder
             # (which releases the GIL); results are consumed here in the order of ``paths``.
             # Closed on the way out, so an error here also stops the producer at once.
-            with contextlib.closing(_ahead(self._load_all(paths, base, committed),
+            with contextlib.closing(_ahead(self._load_all(paths, base, committed, collection),
                                            PREPARE_AHEAD)) as prepared_docs:
                 for doc_id, outcome in prepared_docs:
                     seen.add(doc_id)
@@ -149,8 +157,8 @@ class IngestService:
                         continue
                     doc, prepared = outcome
                     (report.updated if doc_id in committed else report.added).append(doc_id)
-                    self._add(doc, prepared, pending, report, notify, stage)
-            self._flush(pending, report, notify, stage)
+                    self._add(doc, prepared, pending, report, notify, stage, collection)
+            self._flush(pending, report, notify, stage, collection)
             if delete_missing and root.is_dir():
                 for doc_id in sorted(set(committed) - seen):
                     stage.remove(doc_id)
@@ -162,12 +170,17 @@ class IngestService:
         self.on_change()
         return report
 
-    def add_documents(self, docs: Sequence[Document], publish: bool = True) -> SyncReport:
-        """Index already-loaded documents (e.g. uploads), replacing earlier versions by id, as
-        one release (published at once unless ``publish`` is False)."""
+    def add_documents(self, docs: Sequence[Document], publish: bool = True,
+                      collection: str = DEFAULT) -> SyncReport:
+        """Index already-loaded documents (e.g. uploads) into ``collection``, replacing earlier
+        versions by id (within that collection), as one release (published at once unless
+        ``publish`` is False). Reported ids are the index-wide keys."""
         started = time.perf_counter()
         report = SyncReport()
+        collection = check_name(collection)
+        docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id)) for d in docs]
         with self._locked(Scope()):
+            self.store.collections.ensure(collection)
             stage = self.store.begin_release(note="upload")
             committed = {d.doc_id: stage.manifest[d.doc_id][0] for d in docs
                          if d.doc_id in stage.manifest}
@@ -177,8 +190,8 @@ class IngestService:
                     report.unchanged.append(doc.doc_id)
                     continue
                 (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
-                self._prepare(doc, pending, report, lambda event, amount: None, stage)
-            self._flush(pending, report, lambda event, amount: None, stage)
+                self._prepare(doc, pending, report, lambda event, amount: None, stage, collection)
+            self._flush(pending, report, lambda event, amount: None, stage, collection)
             report.seconds = time.perf_counter() - started
             self._finish(stage, report, publish, Scope())
         self.on_change()
@@ -201,14 +214,16 @@ class IngestService:
     def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
         return _locked(self.lock, scope)
 
-    def _load_all(self, paths: Sequence[Path], base: Path,
-                  committed: dict[str, DocumentRecord]) -> Iterator[tuple[str, _Outcome]]:
-        """Per path: its doc id and a failure reason, None (unchanged) or the prepared document.
-        Touches no shared state, so it runs in the producer thread."""
+    def _load_all(self, paths: Sequence[Path], base: Path, committed: dict[str, DocumentRecord],
+                  collection: str) -> Iterator[tuple[str, _Outcome]]:
+        """Per path: its doc id (its key in ``collection``) and a failure reason, None
+        (unchanged) or the prepared document. Touches no shared state, so it runs in the
+        producer thread."""
         for path in paths:
-            doc_id = doc_id_for(path, base)
+            doc_id = key_for(collection, doc_id_for(path, base))
             try:
                 doc = load_document(path, base, self.max_file_bytes)
+                doc = dataclasses.replace(doc, doc_id=doc_id)
             except (ValueError, OSError) as exc:
                 yield doc_id, str(exc)
                 continue
@@ -230,12 +245,12 @@ class IngestService:
         return chunks, signature(clean.text)
 
     def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
-                 notify: Progress, stage: StagedRelease) -> None:
-        self._add(doc, self._chunk(doc), pending, report, notify, stage)
+                 notify: Progress, stage: StagedRelease, collection: str = DEFAULT) -> None:
+        self._add(doc, self._chunk(doc), pending, report, notify, stage, collection)
 
     def _add(self, doc: Document, prepared: tuple[list[Chunk], Signature] | str,
              pending: _Pending, report: SyncReport, notify: Progress,
-             stage: StagedRelease) -> None:
+             stage: StagedRelease, collection: str = DEFAULT) -> None:
         reused = self.store.stored_version(doc.doc_id, doc.content_hash)
         if reused is not None:  # e.g. a file changed back: copy-on-write, nothing re-embedded
             stage.put(reused)
@@ -247,10 +262,10 @@ class IngestService:
         pending.items.append((doc, chunks, sig))
         pending.chunks += len(chunks)
         if pending.chunks >= self.embed_group_chunks:
-            self._flush(pending, report, notify, stage)
+            self._flush(pending, report, notify, stage, collection)
 
     def _flush(self, pending: _Pending, report: SyncReport, notify: Progress,
-               stage: StagedRelease) -> None:
+               stage: StagedRelease, collection: str = DEFAULT) -> None:
         if not pending.items:
             return
         # Each distinct text not encoded earlier in this sync is encoded once, the group's
@@ -264,7 +279,7 @@ class IngestService:
                 pending.vectors[keys[text]] = vector
         for doc, chunks, sig in pending.items:
             doc_vectors = np.stack([pending.vectors[keys[c.text]] for c in chunks])
-            record = _record(doc, chunks, sig)
+            record = _record(doc, chunks, sig, collection)
             self.store.write_version(record, chunks, doc_vectors, doc.text)
             stage.put(record)
             report.chunks_written += len(chunks)
@@ -397,7 +412,8 @@ def _locked(lock: WriteLock | None, scope: Scope) -> contextlib.AbstractContextM
     return contextlib.nullcontext() if lock is None else lock.hold(scope)
 
 
-def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature) -> DocumentRecord:
+def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature,
+            collection: str = DEFAULT) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc.doc_id,
         content_hash=doc.content_hash,
@@ -410,6 +426,7 @@ def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature) -> DocumentR
         indexed_at=time.time(),
         extra={"pages": len(doc.page_starts)} if doc.page_starts else None,
         signature=sig.encode(),
+        collection=collection,
     )
 
 

@@ -1,6 +1,7 @@
 """The Chroma store: chunk vectors, document versions and the releases that name them.
 
-Three collections per index:
+Four Chroma collections per index (not to be confused with the document *collections* of
+index/collections.py, which are a metadata field):
 
 - ``<name>``: one record per chunk (vector, cleaned text, doc id, doc hash, offsets), written and
   queried through llama-index's ``ChromaVectorStore``.
@@ -11,6 +12,8 @@ Three collections per index:
   does not name, so staged, retired or half-written versions are never seen; a crash anywhere
   leaves the published release answering, and garbage collection removes what no retained
   release needs.
+- ``<name>__collections``: the names of the document collections and the migration marker
+  (index/collections.py). Chunks and version records carry a ``collection`` field.
 
 The chunk collection's metadata records the embedding model id and dimension; opening an index
 built with another model raises :class:`IndexMismatchError`.
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from index.collections import DEFAULT, CollectionRegistry, stamp_default
 from index.errors import IndexMismatchError, NotFoundError, StoreUnavailableError
 from index.faults import checkpoint
 from index.releases import LIVE, Manifest, Release, ReleaseLog
@@ -55,6 +59,7 @@ class DocumentRecord:
     extra: dict[str, Any] | None = None
     signature: str = ""  # near-duplicate MinHash (index.near_dup.Signature.encode())
     dup_group: str = ""  # id of the near-duplicate group (the smallest member's doc id)
+    collection: str = DEFAULT  # index/collections.py; doc_id is the index-wide key
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -70,6 +75,7 @@ class DocumentRecord:
             "extra": json.dumps(self.extra or {}),
             "signature": self.signature,
             "dup_group": self.dup_group or self.doc_id,
+            "collection": self.collection or DEFAULT,
         }
 
     @classmethod
@@ -87,6 +93,7 @@ class DocumentRecord:
             extra=json.loads(str(meta.get("extra") or "{}")),
             signature=str(meta.get("signature") or ""),
             dup_group=str(meta.get("dup_group") or meta["doc_id"]),
+            collection=str(meta.get("collection") or DEFAULT),
         )
 
 
@@ -137,6 +144,7 @@ class ChromaStore:
                 f"{collection}__docs", embedding_function=None
             )
             self.releases = ReleaseLog(client, f"{collection}__releases")
+            self.collections = CollectionRegistry(client, f"{collection}__collections")
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open Chroma collection {collection!r}: {exc}") from None
         meta = self._chunks.metadata or {}
@@ -153,6 +161,7 @@ class ChromaStore:
         self._version_cache: dict[str, DocumentRecord] = {}
         self._visible: dict[str, int] = {}
         self._migrate()
+        self._migrate_collections()
 
     @classmethod
     def existing(cls, client: Any, collection: str) -> "ChromaStore | None":
@@ -215,6 +224,23 @@ class ChromaStore:
         self.releases.save(release, manifest)
         self.releases.set_pointer(release.release_id)
         self._docs.delete(ids=[rid for rid, _, _, _ in legacy])
+
+    def _migrate_collections(self) -> None:
+        """An index written before collections: every chunk and version record without a
+        ``collection`` field is stamped ``default``, then the marker is written (idempotent:
+        a crash part-way is finished by the next open)."""
+        if self.collections.migrated():
+            return
+        stamp_default(self._chunks)
+        stamp_default(self._docs)
+        self.collections.mark_migrated()
+
+    def collection_counts(self, release: str | None = None) -> dict[str, int]:
+        """Documents per collection in the release (every registered collection, even empty)."""
+        counts = {name: 0 for name in self.collections.names()}
+        for rec in self.documents(release).values():
+            counts[rec.collection] = counts.get(rec.collection, 0) + 1
+        return counts
 
     def _legacy_records(self) -> list[tuple[str, dict[str, Any], str, Any]]:
         out = []
@@ -342,6 +368,7 @@ class ChromaStore:
                     "chunk_index": c.index,
                     "dup_group": record.dup_group or record.doc_id,
                     **c.metadata,
+                    "collection": record.collection or DEFAULT,
                 },
             )
             for i, c in enumerate(chunks)

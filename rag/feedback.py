@@ -82,6 +82,7 @@ class Miss:
     refused: bool
     rating: Rating | None  # the latest rating, if any
     comment: str
+    collections: tuple[str, ...] | None = None  # asked over these (None: every collection)
 
 
 class FeedbackStore:
@@ -95,30 +96,39 @@ class FeedbackStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(answers)")}
             if "release" not in columns:  # a store made before releases: add the column
                 db.execute("ALTER TABLE answers ADD COLUMN release TEXT")
+            if "collections" not in columns:  # before collections: NULL, asked over all
+                db.execute("ALTER TABLE answers ADD COLUMN collections TEXT")
 
-    def record_answer(self, answer: Answer) -> str:
-        """Remember an answer; return its new ``answer_id``."""
+    def record_answer(self, answer: Answer, collections: tuple[str, ...] | None = None) -> str:
+        """Remember an answer and the collections it was asked over (None: every one);
+        return its new ``answer_id``."""
         answer_id = uuid.uuid4().hex
         doc_ids = list(dict.fromkeys(c.doc_id for c in answer.citations))
         standalone = getattr(answer, "standalone_question", None) or answer.question
         with self._connect() as db:
             db.execute(
                 "INSERT INTO answers (answer_id, created_at, question, standalone_question, "
-                "answer, refused, doc_ids, prompt_version, release) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "answer, refused, doc_ids, prompt_version, release, collections) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, time.time(), answer.question, standalone, answer.answer,
                  int(answer.refused), json.dumps(doc_ids), answer.prompt_version,
-                 getattr(answer, "release", None)),
+                 getattr(answer, "release", None),
+                 None if collections is None else json.dumps(sorted(collections))),
             )
         return answer_id
 
-    def add_feedback(self, answer_id: str, rating: Rating, comment: str = "") -> str:
-        """Store a rating of an earlier answer; return the feedback id."""
+    def add_feedback(self, answer_id: str, rating: Rating, comment: str = "",
+                     visible: tuple[str, ...] | None = None) -> str:
+        """Store a rating of an earlier answer; return the feedback id. A caller that sees only
+        ``visible`` collections may rate only answers asked over some of those: any other
+        answer is "no answer" exactly like a missing one."""
         if rating not in ("up", "down"):
             raise InputError(f"rating must be 'up' or 'down', not {rating!r}")
         feedback_id = uuid.uuid4().hex
         with self._connect() as db:
-            if db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
+            row = db.execute("SELECT collections FROM answers WHERE answer_id = ?",
+                             (answer_id,)).fetchone()
+            if row is None or not within(row[0], visible):
                 raise NotFoundError(f"no answer with id {answer_id!r}: send the answer_id "
                                     "returned with the answer")
             db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
@@ -130,11 +140,13 @@ class FeedbackStore:
             rows = db.execute("SELECT rating, COUNT(*) FROM feedback GROUP BY rating").fetchall()
         return {"up": 0, "down": 0} | {r: n for r, n in rows}
 
-    def misses(self, since: float | None = None) -> list[Miss]:
-        """Refused answers and answers whose latest rating is down, oldest first."""
+    def misses(self, since: float | None = None,
+               visible: tuple[str, ...] | None = None) -> list[Miss]:
+        """Refused answers and answers whose latest rating is down, oldest first (only those
+        asked over ``visible`` collections, when given)."""
         query = """
             SELECT a.answer_id, a.created_at, a.standalone_question, a.question, a.refused,
-                   f.rating, f.comment
+                   f.rating, f.comment, a.collections
             FROM answers a LEFT JOIN feedback f ON f.answer_id = a.answer_id
                 AND f.created_at = (SELECT MAX(created_at) FROM feedback g
                                     WHERE g.answer_id = a.answer_id)
@@ -144,14 +156,16 @@ class FeedbackStore:
         with self._connect() as db:
             rows = db.execute(query, (since if since is not None else 0.0,)).fetchall()
         return [Miss(answer_id, created, standalone, question, bool(refused), rating,
-                     comment or "")
-                for answer_id, created, standalone, question, refused, rating, comment in rows]
+                     comment or "", tuple(json.loads(colls)) if colls else None)
+                for answer_id, created, standalone, question, refused, rating, comment, colls
+                in rows if within(colls, visible)]
 
-    def liked_questions(self, limit: int = 4) -> list[str]:
+    def liked_questions(self, limit: int = 4,
+                        visible: tuple[str, ...] | None = None) -> list[str]:
         """The latest distinct questions whose answer was given and last rated up (examples
-        for the chat page's greeting)."""
+        for the chat page's greeting), of answers asked over ``visible`` collections only."""
         query = """
-            SELECT a.standalone_question FROM feedback f JOIN answers a
+            SELECT a.standalone_question, a.collections FROM feedback f JOIN answers a
                 ON a.answer_id = f.answer_id
             WHERE a.refused = 0 AND f.rating = 'up'
               AND f.created_at = (SELECT MAX(created_at) FROM feedback g
@@ -161,7 +175,9 @@ class FeedbackStore:
         with self._connect() as db:
             rows = db.execute(query).fetchall()
         seen: dict[str, str] = {}
-        for (question,) in rows:
+        for question, colls in rows:
+            if not within(colls, visible):
+                continue
             seen.setdefault(" ".join(question.lower().split()), question)
         return list(seen.values())[:limit]
 
@@ -200,6 +216,16 @@ class FeedbackStore:
                 prompt_version=version,
                 release=release,
             )
+
+
+def within(stored: str | None, visible: tuple[str, ...] | None) -> bool:
+    """Whether an answer asked over ``stored`` (JSON list; NULL: every collection) is one a
+    caller seeing ``visible`` (None: every collection) may see."""
+    if visible is None:
+        return True
+    if stored is None:
+        return False
+    return set(json.loads(stored)) <= set(visible)
 
 
 def _without_markers(text: str) -> str:

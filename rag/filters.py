@@ -28,6 +28,8 @@ CLI_KEYS = {
 
 def matches(f: RetrievalFilters, doc: DocumentRecord) -> bool:
     """Whether ``doc`` passes every condition of ``f`` (conditions are ANDed)."""
+    if f.collections is not None and doc.collection not in f.collections:
+        return False
     if f.doc_ids and doc.doc_id not in f.doc_ids:
         return False
     if f.path_prefix and not (doc.doc_id.startswith(f.path_prefix)

@@ -54,7 +54,9 @@ class GapGroup:
             "questions": list(self.questions),
             "examples": [{"answer_id": m.answer_id, "question": m.question,
                           "asked": m.original_question, "date": iso(m.created_at),
-                          "refused": m.refused, "rating": m.rating, "comment": m.comment}
+                          "refused": m.refused, "rating": m.rating, "comment": m.comment,
+                          "collections": (None if m.collections is None
+                                          else list(m.collections))}
                          for m in self.examples],
         }
 

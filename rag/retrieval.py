@@ -8,7 +8,7 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -64,16 +64,25 @@ class DenseSearch:
         )
 
     def search(self, question: str, query_vector: np.ndarray, n: int,
-               allowed_doc_ids: Collection[str] | None) -> list[Chunk]:
+               allowed_doc_ids: Collection[str] | None,
+               collections: Collection[str] | None = None) -> list[Chunk]:
         """The ``n`` nearest chunks, best first (their cosine is computed from the stored
-        vectors by the retriever, not recovered from llama-index's score)."""
+        vectors by the retriever, not recovered from llama-index's score). ``collections``
+        becomes a ``collection $in`` condition of the Chroma query itself (ANDed with the
+        ``doc_id $in`` one), so the nearest chunks are taken among allowed ones only."""
         from llama_index.core.schema import QueryBundle
-        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+        from llama_index.core.vector_stores import (
+            FilterCondition, FilterOperator, MetadataFilter, MetadataFilters)
 
-        filters = None
+        conditions = []
+        if collections is not None:
+            conditions.append(MetadataFilter(key="collection", value=sorted(collections),
+                                             operator=FilterOperator.IN))
         if allowed_doc_ids is not None:
-            filters = MetadataFilters(filters=[MetadataFilter(
-                key="doc_id", value=sorted(allowed_doc_ids), operator=FilterOperator.IN)])
+            conditions.append(MetadataFilter(key="doc_id", value=sorted(allowed_doc_ids),
+                                             operator=FilterOperator.IN))
+        filters = (MetadataFilters(filters=conditions, condition=FilterCondition.AND)
+                   if conditions else None)
         retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
         results = retriever.retrieve(QueryBundle(query_str=question,
                                                  embedding=query_vector.tolist()))
@@ -136,40 +145,60 @@ class HybridRetriever:
         if self._keyword is not None:
             self._keyword.ensure_current(self._store)
         allowed = None
+        collections = None  # the condition the two searches carry
+        requested = filters.collections if filters is not None else None
         if filters is not None and not filters.is_empty():
-            documents = (self._keyword.documents() if self._keyword is not None
-                         else self._store.documents())
-            allowed = allowed_documents(filters, documents)
-            if not allowed:
+            if requested is not None and not requested:
                 return []
+            documents = (self._keyword.documents() if self._keyword is not None
+                         else self._store.documents(release))
+            if requested is not None and {d.collection for d in documents.values()} <= set(
+                    requested):
+                # Every document's collection is allowed (e.g. a key naming them all): the
+                # condition would let everything through, and Chroma's metadata filter costs
+                # far more than it does then; _committed still checks every candidate.
+                filters = replace(filters, collections=None)
+            if not filters.is_empty():
+                allowed = allowed_documents(filters, documents)
+                if not allowed:
+                    return []
+                collections = filters.collections
+        # The dense query carries the collection condition; the document-id list only when
+        # another filter narrows further. BM25 masks the allowed documents before its top k.
+        dense_ids = None if filters is None or filters.only_collections() else allowed
         pool = max(cfg.pool, top_k)
-        dense = (self._dense_visible(question, query_vector, pool, allowed, release)
-                 if self._use_dense else [])
+        dense = (self._dense_visible(question, query_vector, pool, dense_ids, release,
+                                     collections) if self._use_dense else [])
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
-                                          cfg.keyword_weight), release)
+                                          cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector)
         return candidates
 
     def _dense_visible(self, question: str, query_vector: np.ndarray, pool: int,
-                       allowed: Collection[str] | None, release: str | None) -> list[Chunk]:
+                       allowed: Collection[str] | None, release: str | None,
+                       collections: Collection[str] | None = None) -> list[Chunk]:
         """The ``pool`` nearest chunks of the release: chunks of staged and retained releases
         share the collection, so up to three times the pool is fetched and filtered."""
         hidden = max(0, self._store.count_chunks() - self._store.visible_chunks(release))
         fetch = pool + min(hidden, 2 * pool)
-        found = self._dense.search(question, query_vector, fetch, allowed)
+        found = self._dense.search(question, query_vector, fetch, allowed, collections)
         if not hidden:
             return found[:pool]
         return [c for c, _ in self._store.committed(found, release)][:pool]
 
-    def _committed(self, candidates: list[Candidate],
-                   release: str | None = None) -> list[Candidate]:
+    def _committed(self, candidates: list[Candidate], release: str | None = None,
+                   collections: Collection[str] | None = None) -> list[Candidate]:
         """Drop chunks of uncommitted or replaced document versions (the store's committed-only
-        read) and note each kept one's near-duplicate group."""
+        read) and note each kept one's near-duplicate group. A chunk of a collection outside
+        ``collections`` cannot arrive here (both retrievers exclude it); it is dropped anyway,
+        before duplicates are collapsed, as a second line."""
         by_id = {c.chunk.chunk_id: c for c in candidates}
         kept = []
         for chunk, record in self._store.committed([c.chunk for c in candidates], release):
+            if collections is not None and record.collection not in collections:
+                continue
             candidate = by_id[chunk.chunk_id]
             candidate.group = record.dup_group or None
             kept.append(candidate)

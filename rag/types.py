@@ -90,7 +90,9 @@ class RetrievalFilters:
     ``doc_ids``: exact document ids; ``path_prefix``: start of the document id (its path in the
     corpus) or of its source path; ``title``: case-insensitive substring of the title; the
     ``*_after`` (inclusive) / ``*_before`` (exclusive) bounds are Unix times of the file's
-    modification time and of when it was indexed.
+    modification time and of when it was indexed. ``collections``: the collections a document
+    must belong to (None: every one); the service sets it from the key and the request, and
+    retrieval applies it inside both retrievers (docs/collections.md).
     """
 
     doc_ids: tuple[str, ...] = ()
@@ -100,6 +102,14 @@ class RetrievalFilters:
     modified_before: float | None = None
     indexed_after: float | None = None
     indexed_before: float | None = None
+    collections: tuple[str, ...] | None = None
+
+    def only_collections(self) -> bool:
+        """Whether the collections are the only condition (the dense query then needs no
+        document-id list)."""
+        from dataclasses import replace
+
+        return replace(self, collections=None).is_empty()
 
     def is_empty(self) -> bool:
         return self == RetrievalFilters()

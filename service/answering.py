@@ -37,10 +37,12 @@ def public(answer: Answer, answer_id: str) -> AskResponse:
     return AskResponse.model_validate({"answer_id": answer_id, **body})
 
 
-def finish(answer: Answer, feedback: FeedbackStore, metrics: Metrics) -> AskResponse:
-    """Record the answer (so feedback can name it), count it, and shape it. Blocking."""
+def finish(answer: Answer, feedback: FeedbackStore, metrics: Metrics,
+           collections: tuple[str, ...] | None = None) -> AskResponse:
+    """Record the answer with the collections it was asked over (so feedback can name it and
+    only keys that see them can), count it, and shape it. Blocking."""
     metrics.observe_answer(answer.timings_ms, answer.refused)
-    return public(answer, feedback.record_answer(answer))
+    return public(answer, feedback.record_answer(answer, collections))
 
 
 class AnswerStream:

@@ -100,6 +100,9 @@ class RetrievalOptionsIn(BaseModel):
 
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to consider.")
     filters: FiltersIn | None = Field(None, description="Metadata filters (all must hold).")
+    collections: list[Text] | None = Field(
+        None, max_length=100, description="Answer only from these collections (each one the "
+        "key can see; an unknown one is a 404). Default: every collection the key can see.")
 
     @field_validator("top_k", mode="before")
     @classmethod
@@ -221,7 +224,9 @@ class ChatCompletionRequest(RetrievalOptionsIn):
 
 
 class DocumentOut(BaseModel):
-    doc_id: str
+    doc_id: str = Field(..., description="The index-wide id: the path in the corpus, prefixed "
+                        "'COLLECTION::' outside the 'default' collection.")
+    collection: str = "default"
     title: str
     format: str
     content_hash: str
@@ -321,6 +326,15 @@ class CollectionSummary(BaseModel):
     documents: int = Field(..., description="Documents the caller can ask about in it.")
     updated: str | None = Field(None, description="When its newest document was indexed (ISO "
                                 "8601, UTC); null when it is empty.")
+
+
+class CollectionOut(BaseModel):
+    name: str
+    documents: int = Field(..., description="Documents in it (published release).")
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionOut]
 
 
 class Overview(BaseModel):

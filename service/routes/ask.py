@@ -13,6 +13,7 @@ from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
 from service.schemas import ERRORS, AskRequest, AskResponse
+from service.scoping import asked_over, scoped_options
 from service.security import ReadAccess
 from service.streaming import sse
 
@@ -24,12 +25,12 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
              summary="Answer a question with citations, or refuse")
 def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics: MetricsDep,
-        settings: SettingsDep, _: ReadAccess) -> AskResponse:
+        settings: SettingsDep, who: ReadAccess) -> AskResponse:
     # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    options = body.ask_options()
+    options = scoped_options(body.ask_options(), who, body.collections, pipeline.store)
     answer = pipeline.answers.answer(body.question, history, options)
-    return finish(answer, feedback, metrics)
+    return finish(answer, feedback, metrics, asked_over(options))
 
 
 @router.post(
@@ -39,12 +40,13 @@ def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics:
 )
 async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                      feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,
-                     _: ReadAccess) -> StreamingResponse:
+                     who: ReadAccess) -> StreamingResponse:
     """Events: ``delta`` ``{"text"}`` as the answer grows; ``citations`` ``{"citations"}``;
     ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
-    options = body.ask_options()
+    options = await run_in_threadpool(scoped_options, body.ask_options(), who, body.collections,
+                                      pipeline.store)
     stream = await AnswerStream(request, pipeline, body.question, history, options).start()
 
     async def events() -> AsyncIterator[str]:
@@ -54,7 +56,8 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                     case StreamDelta(text=text):
                         yield sse("delta", {"text": text})
                     case StreamDone(answer=answer):
-                        done = await run_in_threadpool(finish, answer, feedback, metrics)
+                        done = await run_in_threadpool(finish, answer, feedback, metrics,
+                                                       asked_over(options))
                         payload = done.model_dump()
                         yield sse("citations", {"citations": payload["citations"]})
                         yield sse("done", payload)

@@ -1,8 +1,8 @@
 """POST /v1/chat/completions: the OpenAI chat-completions protocol, answered from the documents.
 
 The last message must be the user's question; earlier user and assistant messages are the
-history, system messages are ignored. The extra ``top_k`` and ``filters`` fields narrow
-retrieval exactly as in ``/v1/ask``. The answer is the message content (with its ``[n]``
+history, system messages are ignored. The extra ``top_k``, ``filters`` and ``collections``
+fields narrow retrieval exactly as in ``/v1/ask``. The answer is the message content (with its ``[n]``
 markers); the citations, the refusal flag and the answer id ride in extra top-level fields
 (``citations``, ``refused``, ``answer_id``, ``release``), and in the final chunk when
 streaming.
@@ -27,6 +27,7 @@ from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
 from service.routes.ask import SSE_HEADERS
 from service.schemas import ERRORS, AskResponse, ChatCompletionRequest
+from service.scoping import asked_over, scoped_options
 from service.security import ReadAccess
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -54,15 +55,16 @@ def _extras(done: AskResponse) -> dict[str, Any]:
              summary="OpenAI-compatible chat completion (streaming with stream=true)")
 async def chat_completions(body: ChatCompletionRequest, request: Request, pipeline: PipelineDep,
                            feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,
-                           _: ReadAccess) -> Any:
+                           who: ReadAccess) -> Any:
     question, history = split_messages(body)
     history = check_history(history, settings.server)
+    options = await run_in_threadpool(scoped_options, body.ask_options(), who, body.collections,
+                                      pipeline.store)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not body.stream:
-        answer = await run_in_threadpool(pipeline.answers.answer, question, history,
-                                           body.ask_options())
-        done = await run_in_threadpool(finish, answer, feedback, metrics)
+        answer = await run_in_threadpool(pipeline.answers.answer, question, history, options)
+        done = await run_in_threadpool(finish, answer, feedback, metrics, asked_over(options))
         return {
             "id": ident, "object": "chat.completion", "created": created, "model": body.model,
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -70,7 +72,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             **_extras(done),
         }
-    stream = await AnswerStream(request, pipeline, question, history, body.ask_options()).start()
+    stream = await AnswerStream(request, pipeline, question, history, options).start()
 
     def chunk(delta: dict[str, str], finish_reason: str | None = None,
               **extra: Any) -> str:
@@ -90,7 +92,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
                     case StreamDelta(text=text):
                         yield chunk({"content": text})
                     case StreamDone(answer=answer):
-                        done = await run_in_threadpool(finish, answer, feedback, metrics)
+                        done = await run_in_threadpool(finish, answer, feedback, metrics,
+                                                       asked_over(options))
                         yield chunk({}, "stop", **_extras(done))
         except Exception as exc:  # the 200 is sent: say what went wrong in the stream itself
             yield chunk({}, "error", **error_body(exc))

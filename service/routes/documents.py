@@ -15,6 +15,8 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.collections import check_name, key_for
+from index.errors import NotFoundError
 from index.ingest import SyncReport
 from index.loaders import load_document
 from index.storage import storage_full
@@ -35,7 +37,8 @@ from service.schemas import (
     UploadResult,
 )
 from service.routes.releases import publishes_at_once, settle_release
-from service.security import AdminAccess, ReadAccess
+from service.scoping import can_see, no_such_collection
+from service.security import AdminAccess, Principal, ReadAccess
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -47,6 +50,9 @@ _UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-
         "path": {"type": "string", "description": "The document id to use instead of the file "
                  "name (one file only). Uploading the same id again replaces the document.",
                  "examples": ["policies/parking.md"]},
+        "collection": {"type": "string", "description": "The collection to put the files in "
+                       "(default 'default'; it must exist: 'rag collections create NAME').",
+                       "examples": ["hr"]},
     }}}}}}
 
 
@@ -61,7 +67,8 @@ def valid_doc_id(doc_id: str) -> str:
     return doc_id
 
 
-async def _read_form(request: Request, server: ServerSettings) -> tuple[list[UploadFile], str | None]:
+async def _read_form(request: Request,
+                     server: ServerSettings) -> tuple[list[UploadFile], str | None, str]:
     length = int(request.headers.get("content-length") or 0)
     ceiling = server.max_upload_bytes * server.max_upload_files + 1_000_000
     if length > ceiling:
@@ -92,7 +99,10 @@ async def _read_form(request: Request, server: ServerSettings) -> tuple[list[Upl
         raise ApiError(422, "InvalidRequest", "'path' must be a text field")
     if path and len(files) > 1:
         raise ApiError(422, "InvalidRequest", "'path' names one document: send one file with it")
-    return files, path or None
+    collection = form.get("collection") or "default"
+    if not isinstance(collection, str):
+        raise ApiError(422, "InvalidRequest", "'collection' must be a text field")
+    return files, path or None, collection
 
 
 def _bounded(request: Request, ceiling: int, server: ServerSettings) -> Request:
@@ -127,7 +137,7 @@ def _temp_name(filename: str) -> str:
 
 
 def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
-            publish: bool) -> SyncReport:
+            publish: bool, collection: str = "default") -> SyncReport:
     """Load each upload with the CLI's loaders from a temp file, then index them together."""
     docs: list[Document] = []
     failed: dict[str, str] = {}
@@ -143,8 +153,8 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
                 failed[doc_id] = str(exc)
                 continue
             docs.append(dataclasses.replace(doc, doc_id=doc_id, source_path=f"upload:{doc_id}"))
-    report = pipeline.ingest.add_documents(docs, publish=publish)
-    report.failed.update(failed)
+    report = pipeline.ingest.add_documents(docs, publish=publish, collection=collection)
+    report.failed.update({key_for(collection, d): reason for d, reason in failed.items()})
     return report
 
 
@@ -152,10 +162,14 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
              openapi_extra=_UPLOAD_SCHEMA,
              summary="Upload and index files (re-uploading an id replaces the document)")
 async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
-                 _: AdminAccess) -> Any:
+                 who: AdminAccess) -> Any:
     """200 when every file was indexed, 207 when some failed (each file says why), and 415 or
     422 when none could be indexed."""
-    files, path = await _read_form(request, settings.server)
+    files, path, collection = await _read_form(request, settings.server)
+    check_name(collection)
+    if not (can_see(who, collection)
+            and await run_in_threadpool(pipeline.store.collections.exists, collection)):
+        raise no_such_collection(collection)
     uploads = []
     for f in files:
         filename = f.filename or "upload"
@@ -167,14 +181,16 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
                            "id may appear once per upload")
         uploads.append((doc_id, filename, await f.read()))
     try:
-        report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings))
+        report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings),
+                                         collection)
     except Exception as exc:
         full = storage_full(exc, settings.data_dir)  # 507, saying the disk is full
         if full is None:
             raise
         raise full from exc
     outcome = await run_in_threadpool(settle_release, request.app, pipeline, report)
-    outcomes = [_outcome(doc_id, filename, report) for doc_id, filename, _ in uploads]
+    outcomes = [_outcome(key_for(collection, doc_id), filename, report)
+                for doc_id, filename, _ in uploads]
     result = UploadResult(added=len(report.added), updated=len(report.updated),
                           unchanged=len(report.unchanged), failed=len(report.failed),
                           chunks_written=report.chunks_written, files=outcomes,
@@ -201,25 +217,52 @@ def _public(record: DocumentRecord) -> dict[str, Any]:
     return {k: getattr(record, k) for k in DocumentOut.model_fields}
 
 
-@router.get("", response_model=DocumentPage, responses=ERRORS, summary="List documents, paged")
-def list_documents(pipeline: PipelineDep, _: ReadAccess,
-                   offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> DocumentPage:
-    records = sorted(pipeline.store.documents().values(), key=lambda r: r.doc_id)
+def visible_record(pipeline: Pipeline, who: Principal, doc_id: str,
+                   release: str | None = None) -> DocumentRecord:
+    """The record of ``doc_id``, or the very 404 a missing document gets when it is in a
+    collection the key cannot see (the message does not repeat the id either way)."""
+    missing = NotFoundError("no document with that id in the index (GET /v1/documents lists "
+                            "the documents your key can see)")
+    try:
+        record = pipeline.store.document(doc_id, release)
+    except NotFoundError:
+        raise missing from None
+    if not can_see(who, record.collection):
+        raise missing
+    return record
+
+
+@router.get("", response_model=DocumentPage, responses=ERRORS,
+            summary="List the documents of the collections the key can see, paged")
+def list_documents(pipeline: PipelineDep, who: ReadAccess,
+                   offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+                   collection: str | None = Query(None, description="Only this collection.")
+                   ) -> DocumentPage:
+    if collection is not None:
+        check_name(collection)
+        if not (can_see(who, collection) and pipeline.store.collections.exists(collection)):
+            raise no_such_collection(collection)
+    records = sorted((r for r in pipeline.store.documents().values()
+                      if can_see(who, r.collection)
+                      and (collection is None or r.collection == collection)),
+                     key=lambda r: r.doc_id)
     page = [DocumentOut(**_public(r)) for r in records[offset : offset + limit]]
     return DocumentPage(total=len(records), offset=offset, limit=limit, documents=page)
 
 
 @router.get("/{doc_id:path}", response_model=DocumentText, responses=ERRORS,
             summary="A document's metadata and text (citation offsets index into the text)")
-def get_document(doc_id: str, pipeline: PipelineDep, _: ReadAccess) -> DocumentText:
+def get_document(doc_id: str, pipeline: PipelineDep, who: ReadAccess) -> DocumentText:
     release = pipeline.store.release_id()  # record and text of one release
-    record = pipeline.store.document(doc_id, release)
+    record = visible_record(pipeline, who, doc_id, release)
     return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id, release))
 
 
 @router.delete("/{doc_id:path}", responses=WRITE_ERRORS, summary="Remove a document from the index")
 def delete_document(doc_id: str, request: Request, pipeline: PipelineDep,
-                    settings: SettingsDep, _: AdminAccess) -> dict[str, object]:
+                    settings: SettingsDep, who: AdminAccess) -> dict[str, object]:
+    if who.collections is not None:
+        visible_record(pipeline, who, doc_id)
     # Through IngestService: takes the write lock, stages a release without the document and
     # refreshes the keyword index, like `rag documents delete`; then the release policy.
     report = pipeline.ingest.delete_ids([doc_id], publish=publishes_at_once(settings))

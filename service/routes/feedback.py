@@ -15,10 +15,11 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 @router.post("/feedback", status_code=201, response_model=FeedbackCreated, responses=ERRORS,
              summary="Rate an answer (export the ratings with 'rag feedback export')")
 def post_feedback(body: FeedbackRequest, store: FeedbackDep, metrics: MetricsDep,
-                  settings: SettingsDep, _: ReadAccess) -> FeedbackCreated:
+                  settings: SettingsDep, who: ReadAccess) -> FeedbackCreated:
     limit = settings.server.max_feedback_chars
     if len(body.comment) > limit:
         raise InputError(f"the comment is {len(body.comment)} characters long; the limit is {limit}")
-    feedback_id = store.add_feedback(body.answer_id, body.rating, body.comment)
+    feedback_id = store.add_feedback(body.answer_id, body.rating, body.comment,
+                                     who.collections)
     metrics.feedback.labels(rating=body.rating).inc()
     return FeedbackCreated(feedback_id=feedback_id)

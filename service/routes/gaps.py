@@ -1,5 +1,5 @@
 """GET /v1/gaps: the knowledge-gap report (rag.gaps); admin only, since it shows what staff
-asked."""
+asked. A key scoped to collections sees only questions asked over those collections."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ _DISTANCE = Query(DEFAULT_MAX_DISTANCE, gt=0.0, lt=2.0, description="how far apa
 # Plain defs: the SQLite read and the encoder run in FastAPI's thread pool.
 @router.get("", response_class=JSONResponse, responses=json_errors(401, 403, 422, 503),
             summary="Refused and rated-down questions, grouped by meaning")
-def gaps(pipeline: PipelineDep, store: FeedbackDep, _: AdminAccess, since: str | None = _SINCE,
+def gaps(pipeline: PipelineDep, store: FeedbackDep, who: AdminAccess, since: str | None = _SINCE,
          max_distance: float = _DISTANCE) -> JSONResponse:
     after = parse_since(since)
-    misses = store.misses(after)
+    misses = store.misses(after, who.collections)
     groups = find_gaps(misses, pipeline.embedder.embed, max_distance)
     return JSONResponse({"since": None if after is None else iso(after), "misses": len(misses),
                          "groups": [g.to_dict() for g in groups]})
@@ -34,9 +34,9 @@ def gaps(pipeline: PipelineDep, store: FeedbackDep, _: AdminAccess, since: str |
 @router.get("/{group_id}/export", response_class=PlainTextResponse,
             responses=json_errors(401, 403, 404, 422, 503),
             summary="One group's questions as gold candidates (qa.jsonl lines)")
-def export(group_id: str, pipeline: PipelineDep, store: FeedbackDep, _: AdminAccess,
+def export(group_id: str, pipeline: PipelineDep, store: FeedbackDep, who: AdminAccess,
            since: str | None = _SINCE, max_distance: float = _DISTANCE) -> PlainTextResponse:
-    groups = find_gaps(store.misses(parse_since(since)), pipeline.embedder.embed, max_distance)
+    groups = find_gaps(store.misses(parse_since(since), who.collections), pipeline.embedder.embed, max_distance)
     return PlainTextResponse(gold_candidates(find_group(groups, group_id)),
                              media_type="application/x-ndjson",
                              headers={"Content-Disposition":

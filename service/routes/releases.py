@@ -24,7 +24,8 @@ from rag.factory import Pipeline
 from rag.settings import Settings
 from service.deps import PipelineDep, SettingsDep
 from service.schemas import ERRORS, WRITE_ERRORS, json_errors
-from service.security import AdminAccess
+from service.scoping import can_see, collection_of_key
+from service.security import AdminAccess, Principal
 
 
 
@@ -69,27 +70,43 @@ def settle_release(app: FastAPI, pipeline: Pipeline, report: SyncReport) -> str:
     return outcome
 
 
-def list_releases(pipeline: PipelineDep, _: AdminAccess) -> dict[str, Any]:
+def list_releases(pipeline: PipelineDep, who: AdminAccess) -> dict[str, Any]:
     store = pipeline.store
     return {"published": store.releases.pointer(),
-            "releases": [r.to_public() for r in store.releases.list()]}
+            "releases": [scoped_release(r.to_public(), who) for r in store.releases.list()]}
 
 
-def release_page(release_id: ReleaseId, pipeline: PipelineDep, _: AdminAccess) -> HTMLResponse:
+def scoped_release(data: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """A release as a key limited to some collections may see it: only the changed documents
+    of its collections; no totals, note, summary or gate report (they cover every
+    collection)."""
+    if who.collections is None:
+        return data
+    changes = data.get("changes") or {}
+    data["changes"] = {kind: [d for d in ids if can_see(who, collection_of_key(d))]
+                       for kind, ids in changes.items()} if isinstance(changes, dict) else {}
+    for key in ("documents", "chunks", "note", "summary", "scope", "gate"):
+        if key in data:
+            data[key] = None
+    return data
+
+
+def release_page(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess) -> HTMLResponse:
     pipeline.store.releases.get(release_id)
     stored = pipeline.store.releases.report(release_id)
-    if stored is None or not stored[1]:
+    if stored is None or not stored[1] or who.collections is not None:
         raise NotFoundError(f"release {release_id!r} has no gate report (it was published "
                             "without the gate)")
     return HTMLResponse(stored[1])
 
 
-def show_release(release_id: ReleaseId, pipeline: PipelineDep, _: AdminAccess) -> dict[str, Any]:
+def show_release(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess) -> dict[str, Any]:
     data = pipeline.store.releases.get(release_id).to_public()
     stored = pipeline.store.releases.report(release_id)
     data["report"] = ({k: v for k, v in stored[0].items() if k != "eval"}
-                      if stored and stored[0].get("outcome") else None)
-    return data
+                      if stored and stored[0].get("outcome") and who.collections is None
+                      else None)
+    return scoped_release(data, who)
 
 
 def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,

@@ -1,7 +1,8 @@
 /* The staff chat widget. One script tag puts it on any page:
  *   <script src="https://HOST/widget.js" data-api-key="READ_KEY" defer></script>
  * Optional attributes: data-api (API base URL; default: where this script came from),
- * data-title, data-mode="page" (fill the page, no launcher: what / serves).
+ * data-title, data-mode="page" (fill the page, no launcher: what / serves),
+ * data-collections="hr,finance" (answer only from these of the key's collections).
  * Plain JavaScript, no build step. Everything the server sends (answers, passages, documents) is
  * inserted as text (textContent / text nodes), never parsed as HTML.
  */
@@ -15,6 +16,9 @@
   var KEY = script.dataset.apiKey || sessionStorage.getItem(PAGE_KEY) || "";
   var TITLE = script.dataset.title || "Ask the documents";
   var PAGE = script.dataset.mode === "page";
+  var COLLECTIONS = (script.dataset.collections || "").split(",").map(function (c) {
+    return c.trim();
+  }).filter(Boolean);
   var MAX_HISTORY = 20;
   var CONTEXT = 400; // characters of the document shown around a cited passage
 
@@ -181,10 +185,14 @@
       return r.ok ? r.json() : null;
     }).then(function (o) {
       if (!o || !box.isConnected) return;
-      var names = o.collections.map(function (c) { return c.name; }).join(", ");
-      var text = o.documents === 0 ? "There are no documents to ask about yet." :
-        "You can ask about " + o.documents + (o.documents === 1 ? " document" : " documents") +
-        " (" + (o.collections.length === 1 ? "collection " : "collections ") + names +
+      var shown = COLLECTIONS.length ? o.collections.filter(function (c) {
+        return COLLECTIONS.indexOf(c.name) >= 0;
+      }) : o.collections;
+      var names = shown.map(function (c) { return c.name; }).join(", ");
+      var count = shown.reduce(function (n, c) { return n + c.documents; }, 0);
+      var text = count === 0 ? "There are no documents to ask about yet." :
+        "You can ask about " + count + (count === 1 ? " document" : " documents") +
+        " (" + (shown.length === 1 ? "collection " : "collections ") + names +
         (o.updated ? ", updated " + day(o.updated) : "") + ").";
       var kids = [el("span", { text: text })];
       if (o.examples.length) {
@@ -252,7 +260,9 @@
     if (!navigator.onLine) return Promise.reject({ offline: true });
     return fetch(API + "/v1/ask/stream", {
       method: "POST", headers: headers(true),
-      body: JSON.stringify({ question: question, history: turns })
+      body: JSON.stringify(COLLECTIONS.length ?
+        { question: question, history: turns, collections: COLLECTIONS } :
+        { question: question, history: turns })
     }).then(function (r) {
       if (!r.ok) {
         return r.json().catch(function () { return null; }).then(function (b) {
