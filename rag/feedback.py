@@ -85,6 +85,22 @@ class Miss:
     collections: tuple[str, ...] | None = None  # asked over these (None: every collection)
 
 
+@dataclass(frozen=True)
+class Rated:
+    """One rating with the answer it rates (the admin page's feedback list)."""
+
+    feedback_id: str
+    created_at: float
+    rating: Rating
+    comment: str
+    answer_id: str
+    question: str
+    answer: str
+    refused: bool
+    doc_ids: tuple[str, ...]
+    release: str | None
+
+
 class FeedbackStore:
     """The SQLite file of answers and feedback. Safe to share between threads."""
 
@@ -134,6 +150,26 @@ class FeedbackStore:
             db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
                        (feedback_id, answer_id, time.time(), rating, comment.strip()))
         return feedback_id
+
+    def recent(self, limit: int = 50, visible: tuple[str, ...] | None = None) -> list[Rated]:
+        """The latest ratings, newest first, each with its answer (only answers asked over
+        ``visible`` collections, when given)."""
+        query = """
+            SELECT f.feedback_id, f.created_at, f.rating, f.comment, a.answer_id, a.question,
+                   a.answer, a.refused, a.doc_ids, a.release, a.collections
+            FROM feedback f JOIN answers a ON a.answer_id = f.answer_id
+            ORDER BY f.created_at DESC
+        """
+        out: list[Rated] = []
+        with self._connect() as db:
+            for row in db.execute(query):
+                if not within(row[10], visible):
+                    continue
+                out.append(Rated(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                                 bool(row[7]), tuple(json.loads(row[8])), row[9]))
+                if len(out) >= limit:
+                    break
+        return out
 
     def count(self) -> dict[str, int]:
         with self._connect() as db:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = Path(__file__).resolve().parent / "support"
 SHARED = Path(os.environ.get("RAG_SHARED_DIR", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, for the browser tests
 # Variables of the test harness itself (not settings of the product): kept when the developer's
 # RAG_* environment is cleared for the tests.
 HARNESS_VARIABLES = frozenset({"RAG_SHARED_DIR", "RAG_NETLOG", "RAG_FUZZ_EXAMPLES",

@@ -1,4 +1,5 @@
-"""The full-page chat at / and the embeddable widget script at /widget.js."""
+"""The full-page chat at /, the embeddable widget script at /widget.js, the admin page at
+/admin."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def static_file(name: str) -> Path:
 @router.get("/")
 def chat_page() -> FileResponse:
     return FileResponse(static_file("index.html"), media_type="text/html")
+
+
+@router.get("/admin")
+def admin_page() -> FileResponse:
+    return FileResponse(static_file("admin.html"), media_type="text/html")
+
+
+@router.get("/admin.js")
+def admin_script() -> FileResponse:
+    return FileResponse(static_file("admin.js"), media_type="text/javascript")
 
 
 @router.get("/widget.js")

@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ROOT, LiveServer, free_port, make_settings
+from tests.helpers import CHROMIUM, ROOT, LiveServer, free_port, make_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("RAG_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
 READ_KEY = "widget-read-key-0123456789"
 ADMIN_KEY = "widget-admin-key-0123456789"
@@ -89,18 +88,6 @@ def widget_env(tmp_path_factory, embedder, corpus_dir):
         assert r.status_code == 200, r.text
         with HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY), host_port) as page:
             yield api, page, app
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 def ask(page, question: str) -> None:
