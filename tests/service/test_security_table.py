@@ -54,6 +54,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule("public"),
     ("GET", "/"): Rule("public"),
     ("GET", "/widget.js"): Rule("public"),
+    ("GET", "/admin"): Rule("public"),  # the page; it asks for the admin key
+    ("GET", "/admin.js"): Rule("public"),
     ("POST", "/v1/ask"): Rule("read"),
     ("POST", "/v1/ask/stream"): Rule("read"),
     ("POST", "/v1/chat/completions"): Rule("read"),
@@ -63,6 +65,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/eval/latest"): Rule("read"),
     ("GET", "/v1/eval/latest.html"): Rule("read"),
     ("GET", "/v1/overview"): Rule("read"),
+    ("GET", "/v1/collections"): Rule("read"),
+    ("POST", "/v1/collections"): Rule("admin"),
+    ("GET", "/v1/keys"): Rule("admin"),
+    ("POST", "/v1/keys"): Rule("admin"),
+    ("POST", "/v1/keys/{name}/revoke"): Rule("admin"),
+    ("GET", "/v1/feedback"): Rule("admin"),
     ("POST", "/v1/documents"): Rule("admin"),
     ("DELETE", "/v1/documents/{doc_id:path}"): Rule("admin"),
     ("GET", "/v1/gaps"): Rule("admin"),
@@ -84,7 +92,7 @@ def served_routes(app) -> set[tuple[str, str]]:
 
 def url_of(path: str) -> str:
     return (path.replace("{doc_id:path}", "reports/a.txt").replace("{release_id:release}", "r1")
-            .replace("{group_id}", "g1"))
+            .replace("{group_id}", "g1").replace("{name}", "someone"))
 
 
 def missing(*_args, **_kwargs):
@@ -106,7 +114,8 @@ def stand_in_pipeline() -> SimpleNamespace:
     """Just enough of a Pipeline for the routes to answer past their guards without a model."""
     store = SimpleNamespace(documents=dict, count_chunks=lambda: 0, visible_chunks=lambda: 0,
                             document=missing, document_text=missing, releases=Absent(),
-                            release_id=lambda: None)
+                            release_id=lambda: None, collections=Absent(),
+                            collection_counts=dict)
     return SimpleNamespace(store=store, ingest=Absent(), embedder=Absent(),
                            answers=SimpleNamespace(answer=missing, stream=missing))
 
