@@ -20,6 +20,7 @@ import json
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,9 +91,25 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = SqliteFile(self.path, _SCHEMA, "key store")
-        self._transaction = self._db.transaction
+        # Opened (and the file created) only once a key is made, so a service that never had
+        # named keys writes nothing here (a read-only or full data directory still starts).
+        self._opened: SqliteFile | None = None
+        self._opening = threading.Lock()
         self._generation = 0  # bumped by this object's own writes (data_version misses them)
+
+    def _file(self, create: bool) -> SqliteFile | None:
+        if self._opened is None:
+            if not create and not self.path.exists():
+                return None
+            with self._opening:
+                if self._opened is None:
+                    self._opened = SqliteFile(self.path, _SCHEMA, "key store")
+        return self._opened
+
+    def _transaction(self):  # noqa: ANN202
+        file = self._file(create=True)
+        assert file is not None
+        return file.transaction()
 
     # ---- management (rag keys) -----------------------------------------------------------
 
@@ -150,20 +167,23 @@ class KeyStore:
         """Every key, from this thread's cache unless another connection committed since (its
         ``data_version``, which is per connection, hence a cache per thread) or this object
         wrote."""
+        file = self._file(create=False)
+        if file is None:
+            return []
         try:
-            db = self._db.connection()
+            db = file.connection()
             version = (int(db.execute("PRAGMA data_version").fetchone()[0]), self._generation)
-            cached = getattr(self._db.local, "cache", None)
+            cached = getattr(file.local, "cache", None)
             if not fresh and cached is not None and cached[0] == version:
                 return cached[1]
             rows = db.execute("SELECT digest, name, role, collections, created_at, revoked_at "
                               "FROM keys ORDER BY created_at").fetchall()
         except sqlite3.Error as exc:
-            raise self._db.failed(exc) from None
+            raise file.failed(exc) from None
         records = [(d, KeyRecord(name, role, None if c is None else tuple(json.loads(c)),
                                  created, revoked))
                    for d, name, role, c, created, revoked in rows]
-        self._db.local.cache = (version, records)
+        file.local.cache = (version, records)
         return records
 
 
