@@ -102,6 +102,7 @@ class ReleaseLog:
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {exc}") from None
         self._manifests: dict[str, Manifest] = {}
+        self._created: dict[str, str | None] = {}
 
     # ---- the pointer ----------------------------------------------------------------------
 
@@ -134,6 +135,17 @@ class ReleaseLog:
             hint = f" (recent: {', '.join(known)})" if known else " (there are none yet)"
             raise NotFoundError(f"no release {release_id!r}{hint}; see 'rag releases list'")
         return Release.from_metadata(metas[0], self.pointer())
+
+    def created_at(self, release_id: str) -> str | None:
+        """When the release's corpus state was made (ISO 8601, UTC), None for an unknown one.
+        Immutable once a release exists, so cached: an answer names it at no extra read."""
+        if release_id not in self._created:
+            page = self._col.get(ids=[release_id], include=["metadatas"])
+            metas = [m for m in page["metadatas"] or [] if m.get("kind") == _KIND_RELEASE]
+            if not metas:
+                return None
+            self._created[release_id] = _iso(float(metas[0].get("created_at", 0.0)))
+        return self._created[release_id]
 
     def manifest(self, release_id: str) -> Manifest:
         cached = self._manifests.get(release_id)

@@ -195,6 +195,10 @@ class ChromaStore:
         """The release reads are made at: the pinned one, else the published one (one read)."""
         return self._pinned or self.releases.pointer()
 
+    def release_date(self, release_id: str | None) -> str | None:
+        """When ``release_id``'s corpus state was made (ISO 8601), None for none."""
+        return self.releases.created_at(release_id) if release_id else None
+
     def _manifest(self, release: str | None = None) -> Manifest:
         rid = release or self.release_id()
         return self.releases.manifest(rid) if rid else {}

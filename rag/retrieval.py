@@ -32,6 +32,10 @@ class Retriever(Protocol):
         """The release a question asked now is answered from (index/releases.py)."""
         ...
 
+    def release_date(self, release_id: str | None) -> str | None:
+        """When that release's corpus state was made (ISO 8601), None when unknown."""
+        ...
+
 
 def llama_embedding(embedder: Embedder) -> Any:
     """Our embedder as a llama-index embed model, so llama-index never picks its remote default."""
@@ -125,6 +129,9 @@ class HybridRetriever:
 
     def release_id(self) -> str | None:
         return self._store.release_id()
+
+    def release_date(self, release_id: str | None) -> str | None:
+        return self._store.release_date(release_id)
 
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
                  filters: RetrievalFilters | None = None,

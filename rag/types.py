@@ -147,6 +147,7 @@ class Answer:
     short_answer: ShortAnswer | None = None
     answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
     release: str | None = None  # the corpus release the passages came from (index/releases.py)
+    release_date: str | None = None  # when that release's corpus state was made (ISO 8601)
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -163,4 +164,5 @@ class Answer:
             "verification": asdict(self.verification),
             "short_answer": None if self.short_answer is None else asdict(self.short_answer),
             "release": self.release,
+            "release_date": self.release_date,
         }

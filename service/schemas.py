@@ -199,6 +199,9 @@ class AskResponse(BaseModel):
         "the question asks for something else or the evidence names nothing of that kind.")
     release: str | None = Field(None, description="The corpus release the answer was read "
                                 "from (GET /v1/releases/{id}); null before the first ingest.")
+    release_date: str | None = Field(None, description="When that release's corpus state was "
+                                     "made (ISO 8601, UTC): the answer's documents are as of "
+                                     "then. null before the first ingest.")
 
 
 class ChatMessage(BaseModel):

@@ -51,5 +51,5 @@ class Assemble:
                       generator=self._generator_name, retrieved=state.retrieved,
                       standalone_question=state.standalone or state.question,
                       verification=verification, relevance=state.relevance,
-                      release=state.release,
+                      release=state.release, release_date=state.release_date,
                       answer_type=None if state.answer_type is None else state.answer_type.name)

@@ -21,6 +21,7 @@ class Retrieve:
         top_k = options.top_k or self._top_k
         wanted = max(top_k, options.candidates)
         state.release = self._retriever.release_id()
+        state.release_date = self._retriever.release_date(state.release)
         release = state.release
         if options.exclude_doc_ids:
             # Over-fetch: the left-out documents may hold many of the nearest chunks.

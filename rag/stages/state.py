@@ -37,6 +37,7 @@ class AnswerState:
     standalone: str = ""  # condense: the follow-up rewritten as a question of its own
     query_vector: np.ndarray | None = None  # embed
     release: str | None = None  # retrieve: the release the answer is read from
+    release_date: str | None = None  # retrieve: when that release's corpus state was made
     retrieved: list[Passage] = field(default_factory=list)  # retrieve: ranked candidates
     passages: list[Passage] = field(default_factory=list)  # retrieve: the top_k, numbered 1..k
     sentences: list[ScoredSentence] = field(default_factory=list)  # evidence: scored sentences

@@ -176,6 +176,13 @@
 
   // ---- the greeting: what this key can ask about, and questions to try ----------------------
   function day(iso) { return iso ? iso.slice(0, 10) : ""; }
+  // "30 Nov 2026": unambiguous for every locale, and the same in every browser.
+  function longDay(iso) {
+    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+      "Dec"];
+    var d = day(iso).split("-");
+    return d.length === 3 ? Number(d[2]) + " " + months[Number(d[1]) - 1] + " " + d[0] : iso;
+  }
 
   function greet() {
     var box = el("div", { class: "msg greet", role: "note", "aria-label": "Welcome" }, [
@@ -346,6 +353,8 @@
   }
 
   function finishAnswer(bubble, body, answer) {
+    // Each citation carries the date of the corpus release the answer was read from.
+    answer.citations.forEach(function (c) { c.release_date = answer.release_date; });
     if (answer.refused) {
       bubble.classList.add("refused");
       body.replaceChildren(el("strong", { text: "The documents do not say." }), "\n",
@@ -470,7 +479,8 @@
     lastFocus = event && event.currentTarget;
     viewer.hidden = false;
     vTitle.textContent = "[" + c.n + "] " + (c.title || c.doc_id);
-    vMeta.textContent = c.doc_id + " \u00B7 characters " + c.start + "\u2013" + c.end;
+    vMeta.textContent = c.doc_id + " \u00B7 characters " + c.start + "\u2013" + c.end +
+      (c.release_date ? " \u00B7 documents as of " + longDay(c.release_date) : "");
     vDoc.replaceChildren(el("span", { class: "thinking", text: "Loading the passage\u2026" }));
     vTitle.focus();
     var path = c.doc_id.split("/").map(encodeURIComponent).join("/");

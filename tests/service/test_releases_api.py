@@ -62,6 +62,9 @@ def test_upload_is_staged_then_published_and_rolled_back(manual):
     assert r.status_code == 200 and r.json() == {"published": "r2", "previous": "r1"}
     answer = _ask(url, QUESTION)
     assert answer["release"] == "r2" and answer["citations"][0]["doc_id"] == "lighthouse.txt"
+    # The answer is dated by its release's corpus state, as the release list dates it.
+    assert answer["release_date"] == next(x["created_at"] for x in listed["releases"]
+                                          if x["release_id"] == "r2")
     assert "Olafsdottir" in httpx.get(f"{url}/v1/documents/lighthouse.txt",
                                       headers=READ).json()["text"]
 

@@ -151,6 +151,12 @@ def test_widget_end_to_end(widget_env, browser):
     passage = viewer.locator("mark").all_inner_texts()
     assert len(support.inner_text()) < len("".join(passage))  # the span, not the whole passage
     expect(viewer.get_by_role("link", name="Show the whole document")).to_be_visible()
+    # The panel names the date of the corpus release the answer was read from.
+    assert answer["release"] and answer["release_date"]
+    year, month, mday = (int(x) for x in answer["release_date"][:10].split("-"))
+    month_name = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[month - 1]
+    expect(viewer.locator(".vmeta").first).to_contain_text(
+        f"documents as of {mday} {month_name} {year}")
     page.screenshot(path=str(SHOTS / "widget-citation.png"))
     page.keyboard.press("Escape")  # closes the viewer, focus back on the marker
     expect(viewer).to_be_hidden()
