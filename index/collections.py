@@ -3,7 +3,8 @@
 Representation (docs/collections.md):
 
 - A document's record (``<name>__docs``) and each of its chunks carry a ``collection`` metadata
-  field. The dense query filters on the chunks' field inside Chroma.
+  field. A filtered dense query is restricted to the allowed chunks' ids inside Chroma
+  (rag.retrieval), or filters on the chunks' field when no keyword index is kept.
 - Document ids are unique *within* a collection. The index-wide key a document is stored under
   (the releases manifest's key, the chunk ids, ``Passage.doc_id``) is the plain id in ``default``
   and ``NAME::ID`` elsewhere, so two collections can each hold ``handbook.md``.

@@ -162,6 +162,13 @@ class _Snapshot:
             out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return out
 
+    def chunks_of(self, doc_ids: Collection[str]) -> list[Chunk]:
+        """The chunks of ``doc_ids`` in this version, in index order."""
+        position = {d: i for i, d in enumerate(self.doc_order)}
+        wanted = np.zeros(len(self.doc_order), dtype=bool)
+        wanted[[position[d] for d in doc_ids if d in position]] = True
+        return [self.chunks[i] for i in np.flatnonzero(wanted[self.chunk_doc])]
+
     def search(self, query: str, top_k: int,
                allowed_doc_ids: Collection[str] | None) -> list[KeywordHit]:
         if self.bm25 is None or top_k <= 0:
@@ -216,6 +223,11 @@ class KeywordIndex:
 
     def chunk_count(self) -> int:
         return len(self._snapshot.chunks)
+
+    def chunks_of(self, doc_ids: Collection[str]) -> list[Chunk]:
+        """The chunks of ``doc_ids`` in the live version (what a filtered dense search may
+        return: see rag.retrieval.HybridRetriever)."""
+        return self._snapshot.chunks_of(doc_ids)
 
     def search(self, query: str, top_k: int,
                allowed_doc_ids: Collection[str] | None = None) -> list[KeywordHit]:

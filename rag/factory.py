@@ -217,7 +217,7 @@ def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
     r = settings.retrieval
     config = RetrievalConfig(mode=r.mode, pool=r.candidates, rrf_k=r.rrf_k,
                              dense_weight=r.dense_weight, keyword_weight=r.keyword_weight,
-                             duplicates=duplicate_rule(settings))
+                             exact_max=r.exact_max, duplicates=duplicate_rule(settings))
     return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
 
 

@@ -92,12 +92,30 @@ class DenseSearch:
                                                  embedding=query_vector.tolist()))
         return [chunk_from_node(r.node) for r in results]
 
+    def search_among(self, question: str, query_vector: np.ndarray, n: int,
+                     chunk_ids: Sequence[str]) -> list[Chunk]:
+        """The ``n`` nearest of the chunks ``chunk_ids``: Chroma's query restricted to those
+        ids (its HNSW search with an allowed-id set), with no metadata condition to evaluate."""
+        from llama_index.core.schema import QueryBundle
+
+        if not chunk_ids:
+            return []
+        retriever = self._index.as_retriever(similarity_top_k=min(n, len(chunk_ids)),
+                                             vector_store_kwargs={"ids": list(chunk_ids)})
+        results = retriever.retrieve(QueryBundle(query_str=question,
+                                                 embedding=query_vector.tolist()))
+        return [chunk_from_node(r.node) for r in results]
+
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     mode: str = "hybrid"  # "dense", "keyword" (BM25 only) or "hybrid"
     pool: int = 30  # candidates taken from each retriever
     rrf_k: float = 60.0
+    # A filtered dense search over at most this many allowed chunks is exact: their stored
+    # vectors are read by id and scored here (Chroma's filtered HNSW search is slowest when
+    # the allowed set is small).
+    exact_max: int = 400
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     duplicates: DuplicateRule = DuplicateRule()
@@ -170,18 +188,42 @@ class HybridRetriever:
                 if not allowed:
                     return []
                 collections = filters.collections
-        # The dense query carries the collection condition; the document-id list only when
-        # another filter narrows further. BM25 masks the allowed documents before its top k.
-        dense_ids = None if filters is None or filters.only_collections() else allowed
         pool = max(cfg.pool, top_k)
-        dense = (self._dense_visible(question, query_vector, pool, dense_ids, release,
-                                     collections) if self._use_dense else [])
+        if not self._use_dense:
+            dense = []
+        elif allowed is not None and self._keyword is not None:
+            # The keyword index holds the release's chunks with their documents: the dense
+            # search is restricted to the allowed chunks' ids instead of evaluating a metadata
+            # condition in Chroma (about 4x faster at 100k chunks: docs/performance.md).
+            dense = self._dense_among(question, query_vector, pool,
+                                      self._keyword.chunks_of(allowed))
+        else:
+            # The dense query carries the collection condition; the document-id list only when
+            # another filter narrows further.
+            dense_ids = None if filters is None or filters.only_collections() else allowed
+            dense = self._dense_visible(question, query_vector, pool, dense_ids, release,
+                                        collections)
+        # BM25 masks the allowed documents before its top k.
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
                                           cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector)
         return candidates
+
+    def _dense_among(self, question: str, query_vector: np.ndarray, pool: int,
+                     chunks: Sequence[Chunk]) -> list[Chunk]:
+        """The ``pool`` nearest of ``chunks`` (all of the read release, so nothing is hidden):
+        exact over their stored vectors when there are few, else Chroma's id-restricted query."""
+        if len(chunks) > self._config.exact_max:
+            return self._dense.search_among(question, query_vector, pool,
+                                            [c.chunk_id for c in chunks])
+        vectors = self._store.chunk_vectors([c.chunk_id for c in chunks])
+        q = np.asarray(query_vector, dtype=np.float32)
+        scored = [(float(vectors[c.chunk_id] @ q), i) for i, c in enumerate(chunks)
+                  if c.chunk_id in vectors]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [chunks[i] for _, i in scored[:pool]]
 
     def _dense_visible(self, question: str, query_vector: np.ndarray, pool: int,
                        allowed: Collection[str] | None, release: str | None,

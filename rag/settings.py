@@ -156,6 +156,10 @@ class RetrievalSettings(BaseModel):
                          "score = sum(weight / (k + rank)).")
     dense_weight: float = Field(1.0, ge=0, description="RRF weight of the dense list.")
     keyword_weight: float = Field(1.0, ge=0, description="RRF weight of the BM25 list.")
+    exact_max: int = Field(400, ge=0, le=100_000, description="A filtered dense search (a "
+                           "collection-scoped key, a document filter) over at most this many "
+                           "allowed chunks scores their stored vectors exactly; over more, it "
+                           "is Chroma's query restricted to the allowed chunk ids.")
     duplicate_text_overlap: float = Field(
         0.8, ge=0, le=1.01, description="Collapse a passage when this share of its word 3-grams "
         "repeats a better-ranked passage (above 1 disables).",

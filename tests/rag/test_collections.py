@@ -124,3 +124,36 @@ def test_an_index_built_before_collections_reads_as_default(settings, embedder, 
     assert [p.doc_id for p in found] == ["parking.md"]
     answer = again.answers.answer(question)
     assert not answer.refused and answer.citations[0].doc_id == "parking.md"
+
+
+@pytest.mark.parametrize("exact_max", [0, 10_000])
+def test_a_filtered_dense_search_is_the_exact_ranking_of_the_allowed_chunks(tmp_path, embedder,
+                                                                            exact_max):
+    """Both ways a filtered dense search runs (Chroma's query restricted to the allowed chunk
+    ids, and exact scoring of their stored vectors) return the allowed chunks in the order a
+    brute-force cosine over every allowed chunk gives, and nothing else."""
+    settings = make_settings(tmp_path / "data", retrieval={"mode": "dense", "candidates": 8,
+                                                           "rerank": False,
+                                                           "exact_max": exact_max,
+                                                           "duplicate_text_overlap": 1.01})
+    pipeline = build_pipeline(settings, embedder=embedder)
+    for name in ("alpha", "beta"):
+        pipeline.store.collections.create(name)
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(12):
+            (folder / f"{name}{i:02}.md").write_text(
+                f"# {name} note {i}\n\nRoom {i} of the {name} wing holds {i * 3} desks, "
+                f"a printer and {i % 4} plants. Meetings there start at {8 + i % 9} am.\n")
+        pipeline.ingest.sync(folder, collection=name)
+    question = "Which room has the most desks and plants?"
+    vector = embedder.embed([question])[0]
+    store = pipeline.store
+    alpha = [c for d in store.documents() if d.startswith("alpha::")
+             for c in store.document_chunks(d)]
+    stored = store.chunk_vectors([c.chunk_id for c in alpha])
+    expected = sorted(alpha, key=lambda c: -float(stored[c.chunk_id] @ vector))[:8]
+    # (the candidates before near-duplicate collapse: these templated notes are near-duplicates)
+    found = pipeline.retriever.candidates(question, vector, 8,
+                                          RetrievalFilters(collections=("alpha",)))
+    assert [c.chunk.chunk_id for c in found] == [c.chunk_id for c in expected]
