@@ -38,13 +38,16 @@ pytestmark = pytest.mark.skipif(
 
 
 class HostPage:
-    """A plain web server of another origin serving the page that embeds the widget."""
+    """A plain web server of another origin serving the page that embeds the widget (and, by
+    path, any ``others``)."""
 
-    def __init__(self, html: str, port: int) -> None:
-        body = html.encode()
+    def __init__(self, html: str, port: int, others: dict[str, str] | None = None) -> None:
+        bodies = {path: text.encode() for path, text in (others or {}).items()}
+        default = html.encode()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
+                body = bodies.get(self.path, default)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -356,4 +359,82 @@ def test_the_widget_greets_with_what_the_key_can_see_and_questions_to_try(widget
     page.keyboard.press("Enter")  # keyboard usable: the example is asked
     expect(page.locator(".msg.user")).to_have_text(question)
     expect(page.locator(".msg.bot").first).to_contain_text("Bárcena", timeout=60_000)
+    page.close()
+
+
+HR_SECRET = ("# Parental leave\n\nStaff of the border liaison office receive 26 weeks of paid "
+             "parental leave, booked through the HR desk in room 114.\n")
+PUBLIC_NOTE = ("# Office hours\n\nThe border liaison office is open from 8 am to 6 pm on "
+               "weekdays; visitors sign in at the front desk.\n")
+SCOPED_PAGE = HOST_PAGE.replace('defer></script>', 'data-collections="{collections}" defer>'
+                                '</script>')
+
+
+@pytest.fixture(scope="module")
+def scoped_env(tmp_path_factory, embedder):
+    """Two collections: 'hr' holds a fact the 'default' one does not; one host origin serves a
+    page whose widget is narrowed to each."""
+    from rag.factory import build_pipeline
+    from service.app import create_app
+
+    host_port = free_port()
+    settings = make_settings(
+        tmp_path_factory.mktemp("scoped") / "data",
+        server={"read_api_key": READ_KEY, "admin_api_key": ADMIN_KEY,
+                "cors_origins": [f"http://127.0.0.1:{host_port}"]},
+    )
+    pipeline = build_pipeline(settings, embedder=embedder)
+    app = create_app(settings, pipeline)
+    with LiveServer(app) as api:
+        admin = {"X-API-Key": ADMIN_KEY}
+        assert httpx.post(f"{api.url}/v1/collections", headers=admin, json={"name": "hr"},
+                          timeout=30).status_code in (200, 201)
+        for name, text, collection in (("leave.md", HR_SECRET, "hr"),
+                                       ("hours.md", PUBLIC_NOTE, "default")):
+            r = httpx.post(f"{api.url}/v1/documents", headers=admin, timeout=120,
+                           files=[("files", (name, text.encode(), "text/markdown"))],
+                           data={"collection": collection})
+            assert r.status_code == 200, r.text
+        pages = {f"/{c}.html": SCOPED_PAGE.format(api=api.url, key=READ_KEY, collections=c)
+                 for c in ("hr", "default")}
+        with HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY), host_port, pages) as host:
+            yield api, f"http://127.0.0.1:{host_port}"
+
+
+def test_data_collections_narrows_what_the_widget_answers_from(scoped_env, browser):
+    """A page whose widget says data-collections="hr" greets with that collection only, sends
+    it with every question and answers from it; the same key on a page narrowed to 'default'
+    never answers from 'hr'."""
+    from playwright.sync_api import expect
+
+    api, origin = scoped_env
+    question = "How many weeks of paid parental leave do staff receive?"
+    sent: list[dict] = []
+
+    def open_page(collection: str):
+        page = browser.new_page()
+        page.on("request", lambda req: sent.append(req.post_data_json)
+                if req.url.endswith("/v1/ask/stream") and req.method == "POST" else None)
+        page.goto(f"{origin}/{collection}.html")
+        page.get_by_role("button", name="Open Ask the documents").click()
+        return page
+
+    page = open_page("hr")
+    expect(page.get_by_role("note", name="Welcome")).to_contain_text(
+        "You can ask about 1 document (collection hr,")
+    ask(page, question)
+    bot = page.locator(".msg.bot").first
+    expect(bot.locator(".cite").first).to_be_visible(timeout=60_000)
+    expect(bot).to_contain_text("26 weeks")
+    expect(bot.get_by_role("list", name="Sources")).to_have_text("[1] Parental leave")
+    assert sent[-1]["collections"] == ["hr"]
+    page.close()
+
+    page = open_page("default")
+    expect(page.get_by_role("note", name="Welcome")).to_contain_text("(collection default,")
+    ask(page, question)
+    bot = page.locator(".msg.bot").first
+    expect(bot).to_contain_text("The documents do not say", timeout=60_000)
+    expect(bot).not_to_contain_text("26 weeks")
+    assert sent[-1]["collections"] == ["default"]
     page.close()
