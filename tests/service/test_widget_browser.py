@@ -70,20 +70,25 @@ class HostPage:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def widget_env(tmp_path_factory, embedder, corpus_dir):
+def _served(folder: Path, embedder):
+    """A free port for the host page, and the app (with its pipeline) that lets it call."""
     from rag.factory import build_pipeline
     from service.app import create_app
 
     host_port = free_port()
     settings = make_settings(
-        tmp_path_factory.mktemp("widget") / "data",
+        folder / "data",
         server={"read_api_key": READ_KEY, "admin_api_key": ADMIN_KEY,
                 "cors_origins": [f"http://127.0.0.1:{host_port}"]},
     )
     pipeline = build_pipeline(settings, embedder=embedder)
+    return host_port, create_app(settings, pipeline), pipeline
+
+
+@pytest.fixture(scope="module")
+def widget_env(tmp_path_factory, embedder, corpus_dir):
+    host_port, app, pipeline = _served(tmp_path_factory.mktemp("widget"), embedder)
     pipeline.ingest.sync(corpus_dir)
-    app = create_app(settings, pipeline)
     with LiveServer(app) as api:
         r = httpx.post(f"{api.url}/v1/documents", headers={"X-API-Key": ADMIN_KEY}, timeout=120,
                        files=[("files", ("canteen.txt", XSS_DOC.encode(), "text/plain"))],
@@ -374,17 +379,7 @@ SCOPED_PAGE = HOST_PAGE.replace('defer></script>', 'data-collections="{collectio
 def scoped_env(tmp_path_factory, embedder):
     """Two collections: 'hr' holds a fact the 'default' one does not; one host origin serves a
     page whose widget is narrowed to each."""
-    from rag.factory import build_pipeline
-    from service.app import create_app
-
-    host_port = free_port()
-    settings = make_settings(
-        tmp_path_factory.mktemp("scoped") / "data",
-        server={"read_api_key": READ_KEY, "admin_api_key": ADMIN_KEY,
-                "cors_origins": [f"http://127.0.0.1:{host_port}"]},
-    )
-    pipeline = build_pipeline(settings, embedder=embedder)
-    app = create_app(settings, pipeline)
+    host_port, app, _ = _served(tmp_path_factory.mktemp("scoped"), embedder)
     with LiveServer(app) as api:
         admin = {"X-API-Key": ADMIN_KEY}
         assert httpx.post(f"{api.url}/v1/collections", headers=admin, json={"name": "hr"},
