@@ -5,7 +5,9 @@ manifest state it was built from (every committed document id and content hash) 
 :meth:`KeywordIndex.refresh` brings it up to date from the store's committed chunks whenever the
 manifest differs: writers call it at the end of every ingest and delete, and readers call the
 throttled :meth:`KeywordIndex.ensure_current` before searching, so a replica reading a shared
-Chroma server notices another replica's writes within ``check_interval`` seconds.
+Chroma server notices another replica's writes within ``check_interval`` seconds. What it checks
+is a change token, not the manifest: the release pointer (index/releases.py), which every
+writer's publish or rollback moves; the manifest is read only when the token moved.
 
 On disk (``directory``, beside the Chroma index under ``data_dir``) each built version is a folder
 ``v-<state>`` (bm25s's arrays plus ``chunks.jsonl``), written under a temporary name and renamed
@@ -55,6 +57,11 @@ class CommittedSource(Protocol):
     def documents(self) -> dict[str, DocumentRecord]: ...
 
     def committed_chunks(self, doc_ids: Collection[str]) -> list[Chunk]: ...
+
+    def release_id(self) -> str | None:
+        """The change token: the published (or pinned) release, which every writer's publish
+        or rollback moves (one small read)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,8 @@ class KeywordIndex:
         self._snapshot = _Snapshot.build([], {}, self._analyzer, k1, b)
         self._loaded_version: str | None = None
         self._last_check = -float("inf")
+        # The release the live snapshot was last checked against (None: check it again).
+        self._checked_release: str | None = None
         self._load_current()
 
     # ---- reading --------------------------------------------------------------------------
@@ -243,16 +252,22 @@ class KeywordIndex:
 
     # ---- keeping current ------------------------------------------------------------------
 
-    def ensure_current(self, store: CommittedSource) -> None:
+    def ensure_current(self, store: CommittedSource, release: str | None = None) -> None:
         """Cheap check before a search: at most every ``check_interval`` seconds, pick up a
-        version another process wrote and refresh if the store's manifest moved on."""
+        version another process wrote, and refresh only when the change token moved: the
+        release ``release`` (the caller's read of the pointer, else one read here) is not the
+        one the live snapshot was checked against. The manifest is never re-read to find out."""
         now = time.monotonic()
         if now - self._last_check < self._check_interval:
             return
         self._last_check = now
         if self._follow:
             self._load_current()
+        token = release if release is not None else store.release_id()
+        if token is not None and token == self._checked_release:
+            return
         self.refresh(store)
+        self._checked_release = token
 
     def refresh(self, store: CommittedSource) -> bool:
         """Bring the index up to the store's committed state; return True if it changed.
@@ -356,6 +371,7 @@ class KeywordIndex:
             return
         if version == self._loaded_version:
             return
+        self._checked_release = None
         try:
             snapshot = self._read(self.directory / version)
         except (OSError, ValueError, KeyError):

@@ -168,7 +168,7 @@ class HybridRetriever:
         cfg = self._config
         release = release or self._store.release_id()
         if self._keyword is not None:
-            self._keyword.ensure_current(self._store)
+            self._keyword.ensure_current(self._store, release)
         allowed = None
         collections = None  # the condition the two searches carry
         requested = filters.collections if filters is not None else None

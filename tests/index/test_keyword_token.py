@@ -1,0 +1,81 @@
+"""The keyword index learns of other writers through the release pointer (a change token), not
+by re-reading the manifest at every check. A small in-memory source stands in for the store to
+count reads; the real store's path is tested in tests/rag/test_hybrid.py (replicas over a Chroma
+server)."""
+
+from __future__ import annotations
+
+from index.keyword import KeywordIndex
+from index.store import DocumentRecord
+from index.types import Chunk
+
+
+class CountingSource:
+    """Documents and chunks by release, with a pointer; counts manifest reads."""
+
+    def __init__(self) -> None:
+        self.releases: dict[str, dict[str, str]] = {}  # release -> doc id -> text
+        self.pointer: str | None = None
+        self.manifest_reads = 0
+
+    def publish(self, release: str, texts: dict[str, str]) -> None:
+        self.releases[release] = texts
+        self.pointer = release
+
+    def release_id(self) -> str | None:
+        return self.pointer
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        self.manifest_reads += 1
+        texts = self.releases.get(self.pointer or "", {})
+        return {d: DocumentRecord(d, f"h{abs(hash(t))}", d, d, 0.0, 1, len(t), "txt", 0.0)
+                for d, t in texts.items()}
+
+    def committed_chunks(self, doc_ids):
+        docs = self.documents()
+        self.manifest_reads -= 1  # the chunks' own read is not a check
+        texts = self.releases[self.pointer or ""]
+        return [Chunk(f"{d}#0", d, docs[d].content_hash, d, texts[d], 0, len(texts[d]), 0)
+                for d in doc_ids if d in texts]
+
+
+def test_the_manifest_is_read_only_when_the_release_pointer_moved(tmp_path):
+    source = CountingSource()
+    source.publish("r1", {"a.txt": "the canteen opens at noon", "b.txt": "parking in lot C"})
+    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+
+    index.ensure_current(source)
+    assert source.manifest_reads == 1
+    assert [h.chunk.doc_id for h in index.search("canteen", 3)] == ["a.txt"]
+    for _ in range(50):  # the pointer did not move: no manifest read at all
+        index.ensure_current(source)
+        index.ensure_current(source, "r1")
+    assert source.manifest_reads == 1
+
+    source.publish("r2", {"a.txt": "the canteen opens at noon", "c.txt": "the gym is closed"})
+    index.ensure_current(source)  # another writer published: picked up on the next check
+    assert source.manifest_reads == 2
+    assert [h.chunk.doc_id for h in index.search("gym", 3)] == ["c.txt"]
+    assert index.search("parking", 3) == []
+
+    source.pointer = "r1"  # a rollback moves the token too
+    index.ensure_current(source, source.release_id())
+    assert source.manifest_reads == 3 and index.search("gym", 3) == []
+    assert [h.chunk.doc_id for h in index.search("parking", 3)] == ["b.txt"]
+
+
+def test_a_snapshot_another_process_wrote_is_checked_again(tmp_path):
+    """Adopting the version ``CURRENT`` names (written by another process) forgets the token:
+    that version may be older than the release this process last checked."""
+    source = CountingSource()
+    source.publish("r1", {"a.txt": "the canteen opens at noon"})
+    writer = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    writer.refresh(source)
+    reader = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    reader.ensure_current(source)
+    reads = source.manifest_reads
+    source.publish("r2", {"a.txt": "the canteen opens at noon", "c.txt": "the gym is closed"})
+    writer.refresh(source)  # moves CURRENT
+    reader.ensure_current(source)
+    assert source.manifest_reads > reads + 1  # the writer's refresh, then the reader's check
+    assert [h.chunk.doc_id for h in reader.search("gym", 3)] == ["c.txt"]
