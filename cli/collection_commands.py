@@ -27,7 +27,8 @@ def _registry(settings: Any) -> Any:
     from index.store import make_client
 
     s = settings.store
-    client = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers)
+    client = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers,
+                         s.timeout_seconds)
     return CollectionRegistry(client, f"{s.collection}__collections")
 
 

@@ -67,14 +67,16 @@ def build_embedder(settings: Settings) -> Embedder:
 
 def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:
     s = settings.store
-    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers)
+    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers,
+                              s.timeout_seconds)
     return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension)
 
 
 def open_existing_store(settings: Settings) -> ChromaStore | None:
     """The configured index for inspection (no model loaded), or None if nothing is indexed."""
     s = settings.store
-    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers)
+    client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers,
+                              s.timeout_seconds)
     return ChromaStore.existing(client, s.collection)
 
 

@@ -65,6 +65,10 @@ class StoreSettings(BaseModel):
     ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers "
                                     "for the Chroma server (e.g. auth).")
+    timeout_seconds: float = Field(30.0, gt=0, le=3600, description="Longest wait for one "
+                                   "reply of the Chroma server (server mode): a hung server "
+                                   "fails the request with 503 after this instead of holding "
+                                   "it forever. Connecting waits at most 5 s (or this, if less).")
 
     @field_validator("collection")
     @classmethod

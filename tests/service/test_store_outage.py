@@ -133,3 +133,43 @@ def test_chroma_server_stops_and_comes_back(tmp_path, embedder, corpus_dir, chro
         assert r.status_code == 200, r.text
         versions = pipeline.store.stored_versions()
         assert sorted(doc for doc, _ in versions) == [DOC, "new.txt"]
+
+
+def test_a_hung_chroma_server_fails_requests_after_the_store_timeout(tmp_path, embedder,
+                                                                      corpus_dir, chroma):
+    """The server stops answering but keeps its port open (SIGSTOP): every request waits at
+    most `store.timeout_seconds` and gets a 503 that says the store cannot be reached; once it
+    runs again (SIGCONT) the same service answers."""
+    import os
+    import signal
+
+    from rag.factory import build_pipeline
+    from service.app import create_app
+
+    timeout = 3.0
+    settings = make_settings(
+        tmp_path / "data", store={"mode": "server", "host": "127.0.0.1", "port": chroma.port,
+                                  "timeout_seconds": timeout},
+        server={"admin_api_key": ADMIN["X-API-Key"]}, generator={"short_answers": False})
+    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline.ingest.sync(corpus_dir / DOC)
+    assert chroma.proc is not None
+    with LiveServer(create_app(settings, pipeline)) as live:
+        ok = httpx.post(f"{live.url}/v1/ask", json={"question": NOVEMBER}, timeout=60)
+        assert ok.status_code == 200 and "191,000" in ok.json()["answer"]
+        os.kill(chroma.proc.pid, signal.SIGSTOP)
+        try:
+            for path, body in (("/v1/ask", {"question": NOVEMBER}), ("/v1/documents", None)):
+                started = time.perf_counter()
+                r = (httpx.post(f"{live.url}{path}", json=body, headers=ADMIN, timeout=120)
+                     if body else httpx.get(f"{live.url}{path}", headers=ADMIN, timeout=120))
+                seconds = time.perf_counter() - started
+                assert r.status_code == 503, (path, r.status_code, r.text)
+                error = r.json()["error"]
+                assert error["type"] == "StoreUnavailableError" and "Timeout" in error["message"]
+                # one request may make a few store calls, each bounded by the timeout
+                assert seconds < 4 * timeout + 5, (path, seconds)
+        finally:
+            os.kill(chroma.proc.pid, signal.SIGCONT)
+        up = httpx.post(f"{live.url}/v1/ask", json={"question": NOVEMBER}, timeout=60)
+        assert up.status_code == 200 and "191,000" in up.json()["answer"]
