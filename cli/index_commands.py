@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.errors import NotFoundError
-from index.storage import storage_full
+from index.storage import ensure_room, storage_full
 from index.scope import Scope
 from rag.settings import Settings
 
@@ -136,6 +136,7 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
             outcome = settle(settings, pipeline, report)
             print(describe_outcome(report.release, outcome))
             return 3 if outcome == "held" else 0
+        ensure_room(settings.data_dir, int(settings.ingest.min_free_mb * 1_000_000))
         try:
             report = delete_documents(store, build_lock(settings), args.doc_ids,
                                       settings.ingest.near_duplicate_threshold,

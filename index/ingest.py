@@ -27,6 +27,7 @@ from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
 from index.errors import InputError
+from index.storage import INDEX_BYTES_PER_TEXT_BYTE
 from index.loaders import DEFAULT_MAX_BYTES, discover, doc_id_for, load_document
 from index.faults import checkpoint
 from index.lock import WriteLock, publishing
@@ -100,7 +101,8 @@ class IngestService:
                  max_file_bytes: int = DEFAULT_MAX_BYTES,
                  near_duplicate_threshold: float = DEFAULT_THRESHOLD,
                  embed_group_chunks: int = EMBED_GROUP_CHUNKS,
-                 on_change: Callable[[], object] | None = None, retain: int = 5) -> None:
+                 on_change: Callable[[], object] | None = None, retain: int = 5,
+                 check_room: Callable[[int], None] | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -112,6 +114,8 @@ class IngestService:
         # Called after every write, e.g. the keyword index catching up with the store.
         self.on_change = on_change or (lambda: None)
         self.retain = retain  # releases kept rollback-able (garbage collection)
+        # Raises StorageFullError before a write of about N bytes starts without room for it.
+        self.check_room = check_room or (lambda need: None)
 
     def sync(self, root: Path, delete_missing: bool = True, progress: Progress | None = None,
              scope: Scope = Scope(), publish: bool = True,
@@ -131,6 +135,7 @@ class IngestService:
         base = root if root.is_dir() else root.parent
         notify = progress or (lambda event, amount: None)
         report = SyncReport()
+        self.check_room(0)
         with self._locked(scope):
             self.store.collections.ensure(collection)
             paths = [p for p in discover(root)
@@ -179,6 +184,7 @@ class IngestService:
         report = SyncReport()
         collection = check_name(collection)
         docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id)) for d in docs]
+        self.check_room(0)
         with self._locked(Scope()):
             self.store.collections.ensure(collection)
             stage = self.store.begin_release(note="upload")
@@ -200,6 +206,7 @@ class IngestService:
 
     def delete_ids(self, doc_ids: Iterable[str], publish: bool = True) -> SyncReport:
         """Remove documents by id as one release (NotFoundError for an unknown one)."""
+        self.check_room(0)
         try:
             return delete_documents(self.store, self.lock, doc_ids, self.near_duplicate_threshold,
                                     retain=self.retain, publish=publish)
@@ -268,6 +275,10 @@ class IngestService:
                stage: StagedRelease, collection: str = DEFAULT) -> None:
         if not pending.items:
             return
+        # Room for this group's writes (its texts as versions and chunks, their vectors), checked
+        # before any of them: a sync stops cleanly between groups as the disk fills.
+        self.check_room(INDEX_BYTES_PER_TEXT_BYTE * sum(len(doc.text.encode("utf-8", "replace"))
+                                                        for doc, _, _ in pending.items))
         # Each distinct text not encoded earlier in this sync is encoded once, the group's
         # texts longest first (across documents), so batches pad little.
         keys = {c.text: _text_key(c.text) for _, chunks, _ in pending.items for c in chunks}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from index.errors import ConfigError
 from index.ingest import IngestService
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
+from index.storage import ensure_room
 from index.store import ChromaStore, make_client
 from rag.answer_types import Nlp
 from rag.conversation import Condenser, LLMCondenser, RuleCondenser
@@ -110,6 +112,8 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
         embed_group_chunks=i.embed_group_chunks,
         on_change=(lambda: keyword.refresh(store)) if keyword is not None else None,
         retain=settings.releases.retain,
+        check_room=functools.partial(ensure_room, settings.data_dir,
+                                     int(i.min_free_mb * 1_000_000)),
     )
 
 

@@ -84,6 +84,12 @@ class StoreSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
+    min_free_mb: float = Field(
+        32.0, ge=0, description="An ingest, upload or delete starts only with at least this "
+        "many megabytes free on the disk holding data_dir, else it is refused before anything "
+        "is written (a write that runs out of space part-way can leave embedded Chroma blocked "
+        "until the process restarts). 0 turns the check off.",
+    )
     max_file_mb: float = Field(
         20.0, gt=0, description="Files larger than this many megabytes are reported as failed "
         "instead of being read (a 50 MB one-line log is not a document).",

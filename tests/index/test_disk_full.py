@@ -2,8 +2,9 @@
 
 The data directory is a small tmpfs mounted for the test (root only; skipped, saying why, where
 mounting is not allowed). A first sync stores two documents; the disk is then filled to within a
-few hundred kilobytes and a larger sync (and an upload) runs out of space part-way: the error says
-the disk is full (``StorageFullError``: exit 2 in the CLI, 507 over HTTP), the two documents stored
+few hundred kilobytes and a larger sync (and an upload) finds no room for its writes (with the
+free-space floor lowered to 1 MB, the room check refuses them before their first write): the
+error says the disk is full (``StorageFullError``: exit 2 in the CLI, 507 over HTTP), the two documents stored
 before are exactly as they were, and nothing half-written is served. Once the filler is removed,
 the same `rag ingest` runs again cleanly: every document is there, with no orphan chunks.
 """
@@ -82,10 +83,6 @@ def state(store) -> dict[str, tuple]:
             for doc_id, r in store.documents().items()}
 
 
-@pytest.mark.skip(reason="known defect, not fixed: since releases, the embedded Chroma client "
-                  "blocks (never returns) on the release record's write when the disk is full, "
-                  "in this process; `rag ingest` on a full disk (the next test) still ends with "
-                  "a clear error. See docs/reliability.md.")
 def test_disk_full_during_sync_and_upload(tmp_path, small_disk, embedder, corpus_dir):
     from fastapi.testclient import TestClient
 
@@ -93,7 +90,9 @@ def test_disk_full_during_sync_and_upload(tmp_path, small_disk, embedder, corpus
     from service.app import create_app
 
     first, second = corpora(tmp_path, corpus_dir)
-    settings = make_settings(small_disk / "data", generator={"short_answers": False})
+    # The free-space floor (ingest.min_free_mb) below the test disk's 40 MB.
+    settings = make_settings(small_disk / "data", generator={"short_answers": False},
+                             ingest={"min_free_mb": 1})
     pipeline = build_pipeline(settings, embedder=embedder)
     assert not pipeline.ingest.sync(first).failed
     before = state(pipeline.store)
@@ -129,7 +128,8 @@ def test_disk_full_during_sync_and_upload(tmp_path, small_disk, embedder, corpus
     # space is back (docs/reliability.md, "Measured, not fixed").
 
 
-def test_rag_ingest_says_the_disk_is_full(tmp_path, small_disk, corpus_dir):
+def test_rag_ingest_says_the_disk_is_full(tmp_path, small_disk, corpus_dir, monkeypatch):
+    monkeypatch.setenv("RAG_INGEST__MIN_FREE_MB", "1")
     first, second = corpora(tmp_path, corpus_dir)
     data, netlog = small_disk / "data", tmp_path / "netlog.txt"
     netlog.write_text("")
