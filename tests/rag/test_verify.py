@@ -101,3 +101,37 @@ def test_unsupported_sentences_are_dropped_or_flagged(embedder):
     assert flagged.flagged == ["The moon is made of cheese."]
     assert [s.supported for s in flagged.sentences] == [True, False]
     assert "cheese." in flagged.text and flagged.supported_share == 0.5
+
+
+class CountingEmbedder:
+    def __init__(self, inner) -> None:
+        self.inner, self.texts = inner, 0
+        self.model_id, self.dimension, self.max_tokens = (inner.model_id, inner.dimension,
+                                                          inner.max_tokens)
+
+    def embed(self, texts):
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+    def tokenize(self, text):
+        return self.inner.tokenize(text)
+
+
+@pytest.mark.parametrize("draft", [
+    "In November, Border Patrol agents apprehended more than 191,000 migrants who crossed the "
+    "US-Mexico border illegally [1]. Mexico and the United States signed a trade agreement on "
+    "avocados in March [2].",
+    "The officials met in Mexico City on Wednesday [1][2] [7].",  # one named passage lacks it
+    "Border Patrol agents apprehended more than 191,000 migrants [1]. A made-up claim here [2].",
+])
+def test_quoting_drafts_skip_the_encoder_with_the_same_verdicts(embedder, monkeypatch, draft):
+    """When every sentence quotes each passage it cites, verification embeds nothing and gives
+    exactly the verdicts of the full check; otherwise it runs the full check."""
+    counting = CountingEmbedder(embedder)
+    fast = CitationVerifier(counting, mode="flag").verify(draft, PASSAGES)
+    quoting = all(m <= len(PASSAGES) and PASSAGES[m - 1].text.lower().find(c.lower()[:40]) >= 0
+                  for c, ms in marked_sentences(draft) for m in ms)
+    assert (counting.texts == 0) == quoting
+    monkeypatch.setattr(CitationVerifier, "_verbatim_only", staticmethod(lambda *a: None))
+    full = CitationVerifier(embedder, mode="flag").verify(draft, PASSAGES)
+    assert fast == full
