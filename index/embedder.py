@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 PRECISIONS = ("auto", "float32", "bfloat16")
-BACKENDS = ("auto", "torch", "onnx", "openvino")
+BACKENDS = ("auto", "local", "torch", "onnx", "openvino", "openai")
 AVAILABLE_BACKENDS = ("torch",)
 # CPU flags (as /proc/cpuinfo names them) with native bfloat16 matrix arithmetic.
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
@@ -101,13 +101,16 @@ def choose_precision(requested: str, device: str = "cpu",
 
 
 def choose_backend(requested: str) -> str:
-    """The encoder backend. Only sentence-transformers over torch is available: its ONNX and
-    OpenVINO backends need ``optimum-onnx`` / ``optimum-intel``, whose releases pin
-    transformers < 4.58 (this project runs transformers 5), so they are refused clearly."""
+    """The local encoder's runtime. Only sentence-transformers over torch is available: its ONNX
+    and OpenVINO backends need ``optimum-onnx`` / ``optimum-intel``, whose releases pin
+    transformers < 4.58 (this project runs transformers 5), so they are refused clearly.
+    ("openai" is no local runtime: index/remote_embedder.py.)"""
     if requested not in BACKENDS:
         raise ConfigError(f"embedding.backend must be one of {', '.join(BACKENDS)} "
                           f"(got {requested!r})")
-    if requested == "auto":
+    if requested == "openai":
+        return "openai"
+    if requested in ("auto", "local"):
         return "torch"
     if requested not in AVAILABLE_BACKENDS:
         raise ConfigError(f"embedding.backend {requested!r} is not available: it needs "
@@ -137,6 +140,25 @@ def resolve_model(name: str) -> tuple[Path, str]:
             "local sentence-transformers directory (no modules.json or config.json there)"
         )
     return path.resolve(), f"local:{path.resolve().name}"
+
+
+class LocalTokenizer:
+    """The word-piece tokenizer of a local model, without its weights: counts chunk lengths for
+    the remote backend (index/remote_embedder.py). Safe to call from several threads."""
+
+    def __init__(self, model: str) -> None:
+        force_offline()
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        path, self.model_id = resolve_model(model)
+        self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path),
+                                                                     local_files_only=True)
+        self._lock = threading.Lock()
+
+    def tokenize(self, text: str) -> list[str]:
+        with self._lock:  # a fast tokenizer fails when two threads use it at once
+            return self._tokenizer.tokenize(text)
 
 
 class SentenceTransformerEmbedder:

@@ -11,6 +11,8 @@ says what was wrong and what to do. ``service/errors.py`` maps each child to one
 - ``IndexMismatchError`` (409): the index was built with another embedding model.
 - ``IndexBusyError`` (409): another process holds the index's write lock.
 - ``StoreUnavailableError`` (503): the vector store cannot be reached.
+  ``EmbedderUnavailableError`` (503): the embeddings server (``embedding.backend = "openai"``)
+  cannot be reached or failed after its retries.
 - ``StorageFullError`` (507): a write failed because the disk holding the index is full.
 """
 
@@ -50,6 +52,10 @@ class IndexBusyError(RagError):
 
 class StoreUnavailableError(RagError):
     """The vector store cannot be reached."""
+
+
+class EmbedderUnavailableError(StoreUnavailableError):
+    """The remote embeddings server cannot be reached, timed out or failed (HTTP 503)."""
 
 
 class StorageFullError(RagError):

@@ -138,6 +138,25 @@ def bound_http_waits(client: Any, timeout: float) -> None:
     session.timeout = httpx.Timeout(timeout, connect=min(5.0, timeout))
 
 
+def mismatch_message(collection: str, built_with: tuple[Any, Any], model_id: str,
+                     dimension: int) -> str:
+    """Why an index cannot be read with the configured encoder, and what to set instead."""
+    built_model, built_dim = built_with
+    if built_model == model_id:
+        back = ("point the encoder at the model the index was built with (the same name now "
+                "gives other vectors)")
+    elif str(built_model).startswith("openai:"):
+        back = ("set RAG_EMBEDDING__BACKEND=openai and RAG_EMBEDDING__API_MODEL="
+                f"{str(built_model).removeprefix('openai:')!r} (its server)")
+    else:
+        back = (f"set RAG_EMBEDDING__MODEL back to {built_model!r} (backend 'local', or an "
+                "embeddings server declared to run it)")
+    return (f"the index {collection!r} was built with embedding model {built_model!r} "
+            f"(dimension {built_dim}), but the configured model is {model_id!r} (dimension "
+            f"{dimension}). To read it, {back}; or use a new collection "
+            "(RAG_STORE__COLLECTION) or data directory to rebuild.")
+
+
 class ChromaStore:
     """Chunks and manifest of one index in Chroma. Safe to share between threads."""
 
@@ -169,12 +188,8 @@ class ChromaStore:
         meta = self._chunks.metadata or {}
         built_with = (meta.get("embedding_model"), meta.get("embedding_dim"))
         if built_with != (model_id, dimension):
-            raise IndexMismatchError(
-                f"the index {collection!r} was built with embedding model {built_with[0]!r} "
-                f"(dimension {built_with[1]}), but the configured model is {model_id!r} "
-                f"(dimension {dimension}). Set RAG_EMBEDDING__MODEL back to {built_with[0]!r}, "
-                "or use a new collection (RAG_STORE__COLLECTION) or data directory to rebuild."
-            )
+            raise IndexMismatchError(mismatch_message(collection, built_with, model_id,
+                                                      dimension))
         self.vector_store = ChromaVectorStore(chroma_collection=self._chunks)
         self._pinned: str | None = None
         self._version_cache: dict[str, DocumentRecord] = {}

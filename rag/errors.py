@@ -2,6 +2,7 @@
 
 from index.errors import (
     ConfigError,
+    EmbedderUnavailableError,
     IndexBusyError,
     IndexMismatchError,
     InputError,
@@ -19,6 +20,7 @@ class GeneratorUnavailableError(StoreUnavailableError):
 
 __all__ = [
     "ConfigError",
+    "EmbedderUnavailableError",
     "GeneratorUnavailableError",
     "IndexBusyError",
     "IndexMismatchError",

@@ -9,11 +9,12 @@ from typing import Any
 
 from index.chunking import Chunker
 from index.cleaning import Cleaner
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.embedder import Embedder, LocalTokenizer, SentenceTransformerEmbedder
 from index.errors import ConfigError
 from index.ingest import IngestService
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
+from index.remote_embedder import OpenAIEmbedder, check_same_model
 from index.storage import ensure_room
 from index.store import ChromaStore, make_client
 from rag.answer_types import Nlp
@@ -63,8 +64,46 @@ class Pipeline:
 
 def build_embedder(settings: Settings) -> Embedder:
     e = settings.embedding
+    if e.backend == "openai":
+        return build_remote_embedder(settings)
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
                                        precision=e.precision, backend=e.backend)
+
+
+def names_local_model(api_model: str, model: str) -> bool:
+    """Whether the server's model name is the local model's (``all-MiniLM-L6-v2``,
+    ``sentence-transformers/all-MiniLM-L6-v2`` or a local directory's name; any case)."""
+    def base(name: str) -> str:
+        return name.rstrip("/").lower().rsplit("/", 1)[-1]
+
+    return base(api_model) == base(model)
+
+
+def build_remote_embedder(settings: Settings) -> OpenAIEmbedder:
+    """The ``openai`` backend, probed at once (docs/embedding-backends.md): its dimension is
+    learnt, and a server declared to run the local model is compared with it on the probe texts
+    (refused unless they agree). Chunk lengths are counted with embedding.model's tokenizer."""
+    e = settings.embedding
+    assert e.api_base is not None and e.api_model is not None  # checked by the settings
+    same = (e.api_same_model if e.api_same_model is not None
+            else names_local_model(e.api_model, e.model))
+    tokenizer = LocalTokenizer(e.model)
+    server = dict(api_key=e.api_key.get_secret_value() if e.api_key else None,
+                  tokenize=tokenizer.tokenize, batch_size=e.api_batch_size,
+                  timeout=e.api_timeout, max_retries=e.api_max_retries)
+    if not same:
+        if settings.chunking.chunk_size > e.api_max_tokens:
+            raise ConfigError(
+                f"chunking.chunk_size ({settings.chunking.chunk_size}) is larger than "
+                f"embedding.api_max_tokens ({e.api_max_tokens}), the longest input the model "
+                f"{e.api_model!r} takes: lower the chunk size or raise api_max_tokens")
+        return OpenAIEmbedder(e.api_base, e.api_model, max_tokens=e.api_max_tokens, **server)
+    local = SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
+                                        precision="float32", backend="torch")
+    remote = OpenAIEmbedder(e.api_base, e.api_model, model_id=local.model_id,
+                            max_tokens=local.max_tokens, **server)
+    check_same_model(local, remote, e.api_min_cosine)
+    return remote
 
 
 def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:

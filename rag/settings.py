@@ -32,9 +32,57 @@ class EmbeddingSettings(BaseModel):
         "auto", description="Encoder arithmetic: 'auto' is bfloat16 (torch autocast) on a CPU "
         "with AVX-512 BF16 or AMX, else float32. Vectors agree at cosine >= 0.9999, so an index "
         "built at one precision answers queries embedded at the other.")
-    backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
-        "auto", description="Encoder runtime: 'auto' and 'torch' run sentence-transformers over "
-        "torch; 'onnx' and 'openvino' are refused (optimum does not support transformers 5).")
+    backend: Literal["auto", "local", "torch", "onnx", "openvino", "openai"] = Field(
+        "auto", description="Where texts are embedded. 'auto' (= 'local') and 'torch' run the "
+        "local model with sentence-transformers over torch; 'onnx' and 'openvino' are refused "
+        "(optimum does not support transformers 5); 'openai' sends them to an OpenAI-compatible "
+        "embeddings server (api_base, api_model; docs/embedding-backends.md).")
+    api_base: str | None = Field(
+        None, description="openai backend: base URL of the embeddings server including /v1, "
+        "e.g. http://gpu-box:8080/v1 (TEI, vLLM, Infinity, Ollama, llama.cpp's server).")
+    api_model: str | None = Field(
+        None, description="openai backend: the model name the server knows. An index built "
+        "through it records 'openai:<api_model>', unless it is declared to be the local model.")
+    api_key: SecretStr | None = Field(
+        None, description="openai backend: API key, sent as a Bearer token (never logged or "
+        "shown). Unset: a placeholder is sent (OPENAI_API_KEY is never read).")
+    api_timeout: float = Field(60.0, gt=0, description="openai backend: seconds to wait for "
+                               "one request.")
+    api_batch_size: int = Field(32, ge=1, le=2048, description="openai backend: texts per "
+                                "request.")
+    api_max_retries: int = Field(
+        2, ge=0, le=10, description="openai backend: retries (with backoff) after a timeout, a "
+        "refused connection, HTTP 408/429 or 5xx; then the request fails with a clear error.")
+    api_same_model: bool | None = Field(
+        None, description="openai backend: the server runs the local model (embedding.model). "
+        "Then a probe is embedded both ways at start and a disagreement is refused, and the "
+        "index records the local model id (either backend can read it). Unset: true when "
+        "api_model names embedding.model.")
+    api_min_cosine: float = Field(
+        0.99, gt=0, le=1, description="openai backend, same model: the lowest cosine between "
+        "the server's and the local probe vectors that is accepted.")
+    api_max_tokens: int = Field(
+        512, ge=16, le=65536, description="openai backend, another model: the longest input "
+        "the server's model takes, in its tokens; chunking.chunk_size (counted with "
+        "embedding.model's tokenizer) must not be larger. (Same model: the local limit.)")
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_base(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f"api_base must start with http:// or https:// (got {v!r})")
+        return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _openai_needs_server(self) -> "EmbeddingSettings":
+        if self.backend == "openai":
+            missing = [name for name in ("api_base", "api_model") if not getattr(self, name)]
+            if missing:
+                raise ValueError(
+                    "backend 'openai' needs " + " and ".join(f"embedding.{m}" for m in missing)
+                    + " (e.g. RAG_EMBEDDING__API_BASE=http://127.0.0.1:8080/v1, "
+                    "RAG_EMBEDDING__API_MODEL=all-MiniLM-L6-v2)")
+        return self
 
 
 class ChunkingSettings(BaseModel):

