@@ -122,8 +122,8 @@ def queued_sync(settings: Settings, root: Path, *, delete_missing: bool = True,
         raise InputError(f"corpus path {root} does not exist")
     base = root if root.is_dir() else root.parent
     q = settings.queue
+    _check_redis(q.broker_url)
     tracker = SyncTracker.connect(q.broker_url, q.keep_days)
-    _check_redis(tracker, q.broker_url)
     pipeline = build_pipeline(settings)
     store, ingest = pipeline.store, pipeline.ingest
     started = time.perf_counter()
@@ -174,13 +174,14 @@ def queued_sync(settings: Settings, root: Path, *, delete_missing: bool = True,
     return pipeline, report, sync_id
 
 
-def _check_redis(tracker: Any, url: str) -> None:
+def _check_redis(url: str) -> None:
+    """Fail before the model loads when Redis cannot be reached (one quick try)."""
     import redis
 
-    from index.queue import redacted_url
+    from index.queue import redacted_url, redis_client
 
     try:
-        tracker.redis.ping()
+        redis_client(url, retry_seconds=1.0).ping()
     except redis.RedisError as exc:
         raise InputError(f"cannot reach the job queue's Redis at {redacted_url(url)}: {exc}; start "
                          "redis-server or set queue.broker_url (RAG_QUEUE__BROKER_URL)") from None
