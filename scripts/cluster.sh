@@ -7,7 +7,8 @@
 # Environment: CLUSTER_DIR (state; default ./cluster), API_REPLICAS (2), WORKERS (1), API_PORT
 # (the first replica's port, 8000; the next ones count up), API_HOST (127.0.0.1), REDIS_PORT
 # (6379), CHROMA_PORT (8001), REDIS_BIND/CHROMA_BIND (127.0.0.1: set the machine's address to
-# serve other machines, behind a firewall), and any RAG_* setting.
+# serve other machines, behind a firewall), VENV (the virtualenv; default ./.venv), and any RAG_*
+# setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,7 +20,7 @@ export RAG_STORE__MODE=server
 export RAG_STORE__HOST="${RAG_STORE__HOST:-127.0.0.1}"
 export RAG_STORE__PORT="${RAG_STORE__PORT:-$CHROMA_PORT}"
 export RAG_QUEUE__BROKER_URL="${RAG_QUEUE__BROKER_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
-export PATH="$root/.venv/bin:$PATH"
+export PATH="${VENV:-$root/.venv}/bin:$PATH"   # VENV: another virtualenv with the project
 for tool in honcho rag; do
   command -v "$tool" >/dev/null || { echo "cluster: $tool is missing: run scripts/setup.sh queue" >&2; exit 2; }
 done

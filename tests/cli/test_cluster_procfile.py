@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -44,7 +45,8 @@ def test_cluster_script_serves_answers_from_queued_ingest(tmp_path, corpus_dir):
                REDIS_PORT=str(redis_port), CHROMA_PORT=str(chroma_port), API_REPLICAS="2",
                WORKERS="1", RAG_CONFIG=os.environ.get("RAG_CONFIG", ""),
                RAG_RETRIEVAL__KEYWORD_CHECK_SECONDS="0", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1")
+               TRANSFORMERS_OFFLINE="1", VENV=str(Path(sys.executable).parent.parent),
+               PYTHONPATH=str(ROOT))  # this checkout's code, whichever venv runs it
     log = tmp_path / "cluster.log"
     cluster = subprocess.Popen(["bash", str(ROOT / "scripts" / "cluster.sh")], env=env,
                                cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT,
