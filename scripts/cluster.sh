@@ -5,7 +5,7 @@
 #        an API machine:   RAG_STORE__HOST=data1 RAG_QUEUE__BROKER_URL=redis://data1:6379/0 \
 #                          API_REPLICAS=4 scripts/cluster.sh api
 # Environment: CLUSTER_DIR (state; default ./cluster), API_REPLICAS (2), WORKERS (1), API_PORT
-# (the first replica's port, 8000; the next ones count up), API_HOST (127.0.0.1), REDIS_PORT
+# (the first replica's port, 8080; the next ones count up), API_HOST (127.0.0.1), REDIS_PORT
 # (6379), CHROMA_PORT (8001), REDIS_BIND/CHROMA_BIND (127.0.0.1: set the machine's address to
 # serve other machines, behind a firewall), VENV (the virtualenv; default ./.venv), and any RAG_*
 # setting.
@@ -25,5 +25,5 @@ for tool in honcho rag; do
   command -v "$tool" >/dev/null || { echo "cluster: $tool is missing: run scripts/setup.sh queue" >&2; exit 2; }
 done
 mkdir -p "$CLUSTER_DIR/redis" "$CLUSTER_DIR/chroma"
-exec honcho -f deploy/Procfile -d "$root" start -p "${API_PORT:-8000}" \
+exec honcho -f deploy/Procfile -d "$root" start -p "${API_PORT:-8080}" \
   -c "api=${API_REPLICAS:-2},worker=${WORKERS:-1}" "$@"

@@ -7,7 +7,7 @@
 - Redis is killed mid-sync and started again on its append-only file: no job lost, none done
   twice in effect, the same result.
 
-``RAG_QUEUE_TEST_DOCS`` sets how many covidqa papers the kill test ingests: 30 by default (the
+``RAG_QUEUE_TEST_DOCS`` sets how many covidqa papers the kill test ingests: 24 by default (the
 full 98 took 634 s here on a loaded machine, too long for CI; docs/scale.md has its figures).
 """
 
@@ -117,7 +117,7 @@ def check_indexed_once(chroma_port: int, collection: str, corpus: Path, embedder
 
 
 def test_a_worker_killed_mid_job_changes_nothing(tmp_path, chroma, redis_server, embedder):
-    count = int(os.environ.get("RAG_QUEUE_TEST_DOCS", "30"))
+    count = int(os.environ.get("RAG_QUEUE_TEST_DOCS", "24"))
     corpus = covidqa_subset(tmp_path / "corpus", count)
     marker = tmp_path / "holding-a-job"
     env = {name: cluster_env(redis_server, chroma.port, "killed", tmp_path / name,
