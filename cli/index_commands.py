@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.errors import NotFoundError
+from index.errors import InputError, NotFoundError
 from index.storage import ensure_room, storage_full
 from index.scope import Scope
 from rag.settings import Settings
@@ -33,6 +33,10 @@ def add_index_commands(sub: Any) -> None:
                    "only that collection's documents are compared with the folder")
     p.add_argument("--eval", action="store_true", help="then run the regression eval (eval.qa, "
                    "eval.baseline settings) over the synced index; exit 1 if it fails the gate")
+    p.add_argument("--queue", action="store_true", help="split the sync into per-document jobs "
+                   "on the Redis job queue (queue.broker_url) for 'rag worker' processes on any "
+                   "machines; waits, showing the jobs done, then stages one release "
+                   "(store.mode must be 'server'; docs/scale.md)")
 
     p = sub.add_parser("documents", help="list, show or delete indexed documents")
     dsub = p.add_subparsers(dest="action", required=True)
@@ -78,6 +82,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             raise NotFoundError(f"no such collection: {collection!r}; create it with "
                                 f"'rag collections create {collection}'")
     require_policy_ready(settings)
+    if args.queue:
+        if args.eval:
+            raise InputError("--eval is not available with --queue: set eval.gold to gate the "
+                             "release instead (releases.policy = 'gate')")
+        from cli.queue_commands import ingest_queued
+
+        return ingest_queued(args, settings, scope, collection)
     build_lock(settings).check(scope)  # a busy index is reported before the model loads
     pipeline = build_pipeline(settings)
     try:

@@ -15,6 +15,7 @@ from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
 from cli.collection_commands import add_collection_commands, run_collections
 from cli.key_commands import add_key_commands, run_keys
+from cli.queue_commands import add_worker_command
 from cli.releases_commands import add_release_commands, run_release_command
 
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
                    "to review")
 
     add_gap_commands(sub)
+    add_worker_command(sub)
     add_key_commands(sub)
     add_collection_commands(sub)
 
@@ -170,6 +172,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "releases":
         return run_release_command(args, settings)
+    if args.command == "worker":
+        from cli.queue_commands import run_worker
+
+        return run_worker(args, settings)
     if args.command == "feedback":
         return _feedback_export(settings, args.out, args.rating)
     if args.command == "gaps":

@@ -80,6 +80,26 @@ class SyncReport:
         }
 
 
+@dataclass(frozen=True)
+class DocumentJob:
+    """What one queued document job did: ``outcome`` is added, updated, unchanged or failed;
+    ``reused`` when a version stored whole was taken as it was (nothing embedded)."""
+
+    doc_id: str
+    outcome: str
+    content_hash: str = ""
+    chunks: int = 0
+    reused: bool = False
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "DocumentJob":
+        return cls(**data)  # type: ignore[arg-type]
+
+
 Progress = Callable[[str, int], None]  # (event, amount): "files_total", "file" or "chunks"
 
 
@@ -212,6 +232,35 @@ class IngestService:
                                     retain=self.retain, publish=publish)
         finally:
             self.on_change()
+
+    def ingest_one(self, path: Path, base: Path, collection: str = DEFAULT,
+                   committed_hash: str | None = None) -> DocumentJob:
+        """One document of a queued sync (index/queue.py): load it, and unless the release's
+        version (``committed_hash``) or a version stored whole already holds its content, chunk,
+        embed and store it. Idempotent by content hash: run again (a redelivered job) it
+        re-embeds nothing that was stored whole, and a half-written version is rewritten.
+        Publishes nothing: the coordinator puts the versions into one release."""
+        doc_id = key_for(check_name(collection), doc_id_for(path, base))
+        try:
+            doc = load_document(path, base, self.max_file_bytes)
+        except (ValueError, OSError) as exc:
+            return DocumentJob(doc_id, "failed", reason=str(exc))
+        doc = dataclasses.replace(doc, doc_id=doc_id)
+        changed = "added" if committed_hash is None else "updated"
+        if doc.content_hash == committed_hash:
+            return DocumentJob(doc_id, "unchanged", doc.content_hash)
+        reused = self.store.stored_version(doc_id, doc.content_hash)
+        if reused is not None:
+            return DocumentJob(doc_id, changed, doc.content_hash, reused.chunk_count, True)
+        prepared = self._chunk(doc)
+        if isinstance(prepared, str):
+            return DocumentJob(doc_id, "failed", doc.content_hash, reason=prepared)
+        chunks, sig = prepared
+        texts = sorted({c.text for c in chunks}, key=len, reverse=True)  # each text once
+        by_text = dict(zip(texts, self.embedder.embed(texts)))
+        self.store.write_version(_record(doc, chunks, sig, collection), chunks,
+                                 np.stack([by_text[c.text] for c in chunks]), doc.text)
+        return DocumentJob(doc_id, changed, doc.content_hash, len(chunks))
 
     def _finish(self, stage: StagedRelease, report: SyncReport, publish: bool,
                 scope: Scope) -> None:

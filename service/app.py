@@ -17,7 +17,7 @@ from service.errors import install_error_handlers
 from service.keys import KeyStore, keys_path
 from service.metrics import Metrics, ObservabilityMiddleware
 from service.routes import (admin, ask, chat, collections, documents, eval, feedback, gaps,
-                            health, overview, pages, releases)
+                            health, ingest_jobs, overview, pages, releases)
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
@@ -56,7 +56,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)
     for module in (health, ask, chat, documents, collections, feedback, gaps, overview, eval,
-                   admin):
+                   admin, ingest_jobs):
         app.include_router(module.router)
     app.include_router(releases.build_router())
     app.include_router(pages.router)

@@ -21,7 +21,7 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's, for the browser tests
 # Variables of the test harness itself (not settings of the product): kept when the developer's
 # RAG_* environment is cleared for the tests.
 HARNESS_VARIABLES = frozenset({"RAG_SHARED_DIR", "RAG_NETLOG", "RAG_FUZZ_EXAMPLES",
-                               "RAG_SCREENSHOTS"})
+                               "RAG_SCREENSHOTS", "RAG_QUEUE_TEST_DOCS"})
 
 
 def network_attempts() -> list[str]:

@@ -80,6 +80,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/releases/{release_id:release}.html"): Rule("admin"),
     ("POST", "/v1/releases/rollback"): Rule("admin"),
     ("POST", "/v1/releases/{release_id:release}/publish"): Rule("admin"),
+    ("GET", "/v1/ingest/jobs/{sync_id}"): Rule("admin"),
 }
 PROTECTED = sorted(k for k, rule in ROUTES.items() if rule.access != "public")
 
@@ -92,7 +93,8 @@ def served_routes(app) -> set[tuple[str, str]]:
 
 def url_of(path: str) -> str:
     return (path.replace("{doc_id:path}", "reports/a.txt").replace("{release_id:release}", "r1")
-            .replace("{group_id}", "g1").replace("{name}", "someone"))
+            .replace("{group_id}", "g1").replace("{name}", "someone")
+            .replace("{sync_id}", "0123456789ab"))
 
 
 def missing(*_args, **_kwargs):

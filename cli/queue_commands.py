@@ -1,0 +1,251 @@
+"""Queued ingestion (index/queue.py): ``rag worker`` and the coordinator of ``rag ingest
+--queue``.
+
+The coordinator holds the index's write lock on its machine, begins one staged release, sends
+one job per document (doc id, path, the published version's hash) and waits, showing a bar of
+jobs done, until every job has a result. It then puts each new version into the release, removes
+the documents gone from the folder, and the release goes through ``releases.policy`` exactly as
+after ``rag ingest`` (staged, gated, published). Workers write versions only, which no reader
+sees until a release names them; the folder must be at the same path on every worker's machine
+(a shared mount).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, TextIO
+
+from index.errors import InputError, RagError
+from index.scope import Scope
+from rag.settings import Settings
+
+POLL_SECONDS = 0.5
+
+
+def add_worker_command(sub: Any) -> None:
+    p = sub.add_parser("worker", help="take queued ingest jobs (rag ingest --queue) from Redis "
+                       "and index their documents; run any number, on any machines")
+    p.add_argument("--concurrency", type=int, default=1, metavar="N",
+                   help="jobs run at once (pool processes, each loading the model; default 1)")
+    p.add_argument("--name", default="rag-worker@%h", help="Celery node name (default "
+                   "rag-worker@HOST)")
+    p.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
+
+
+def register_tasks(app: Any, settings: Settings) -> Any:
+    """Register the document job on ``app``; the ingest service is built (model loaded) in
+    each pool process at its first job, and reused."""
+    from index.ingest import DocumentJob
+    from index.queue import TASK_NAME, SyncTracker
+
+    built: dict[str, Any] = {}
+
+    def parts() -> tuple[Any, SyncTracker]:
+        if not built:
+            from rag.factory import build_embedder, build_ingest, build_store
+
+            embedder = build_embedder(settings)
+            built["ingest"] = build_ingest(settings, build_store(settings, embedder), embedder)
+            built["tracker"] = SyncTracker.connect(settings.queue.broker_url,
+                                                   settings.queue.keep_days)
+        return built["ingest"], built["tracker"]
+
+    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True,
+              max_retries=settings.queue.max_retries)
+    def ingest_document(self: Any, sync_id: str, doc_id: str, root: str, path: str,
+                        collection: str, committed_hash: str | None, index: str) -> str:
+        ingest, tracker = parts()
+        if tracker.result(sync_id, doc_id) is not None:
+            tracker.duplicate(sync_id)  # a redelivered job whose result was recorded
+            return "done before"
+        tracker.started(sync_id, doc_id)
+        if ingest.store.name != index:
+            job = DocumentJob(doc_id, "failed", reason=(
+                f"the worker writes the index {ingest.store.name!r} but the sync is for "
+                f"{index!r}: give the worker the same store settings (RAG_STORE__*)"))
+        else:
+            try:
+                job = ingest.ingest_one(Path(path), Path(root), collection, committed_hash)
+            except Exception as exc:  # the store or encoder failed: retried, then failed
+                if self.request.retries < self.max_retries:
+                    raise self.retry(exc=exc, countdown=min(30, 2 ** self.request.retries))
+                job = DocumentJob(doc_id, "failed", reason=f"{type(exc).__name__}: {exc}")
+        tracker.finished(sync_id, job)
+        return job.outcome
+
+    return ingest_document
+
+
+def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from index.queue import make_celery
+
+    if args.concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    if settings.store.mode != "server":
+        raise InputError("a queue worker writes to a Chroma server that every worker and the "
+                         "coordinator share: set store.mode = \"server\" (RAG_STORE__MODE=server"
+                         ", RAG_STORE__HOST, RAG_STORE__PORT)")
+    q = settings.queue
+    app = make_celery(q.broker_url, q.name, q.visibility_timeout)
+    register_tasks(app, settings)
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Chroma call otherwise
+    argv = ["worker", "--queues", q.name, "--concurrency", str(args.concurrency),
+            "--pool", "prefork", "--hostname", args.name, "--loglevel", args.loglevel,
+            "--without-gossip", "--without-mingle"]
+    app.worker_main(argv)
+    return 0
+
+
+def queued_sync(settings: Settings, root: Path, *, delete_missing: bool = True,
+                scope: Scope = Scope(), collection: str = "default", show_progress: bool = True,
+                log: TextIO = sys.stdout) -> tuple[Any, Any, str]:
+    """Run a sync through the queue; returns (pipeline, report, sync id) with the release
+    staged (or published under policy 'always'), ready for ``settle``."""
+    from cli.releases_commands import stage_for_policy
+    from index.collections import key_for
+    from index.ingest import SyncReport, finish_release
+    from index.loaders import discover, doc_id_for
+    from index.queue import TASK_NAME, SyncTracker, make_celery
+    from rag.factory import build_pipeline
+
+    if settings.store.mode != "server":
+        raise InputError("'rag ingest --queue' needs the Chroma server every worker writes to: "
+                         "set store.mode = \"server\" (RAG_STORE__MODE=server)")
+    root = Path(root).resolve()
+    if not root.exists():
+        raise InputError(f"corpus path {root} does not exist")
+    base = root if root.is_dir() else root.parent
+    q = settings.queue
+    _check_redis(q.broker_url)
+    tracker = SyncTracker.connect(q.broker_url, q.keep_days)
+    pipeline = build_pipeline(settings)
+    store, ingest = pipeline.store, pipeline.ingest
+    started = time.perf_counter()
+    report = SyncReport()
+    sync_id = uuid.uuid4().hex[:12]
+    with ingest.lock.hold(scope):
+        store.collections.ensure(collection)
+        paths = [p for p in discover(root) if scope.owns(key_for(collection, doc_id_for(p, base)))]
+        stage = store.begin_release(scope.describe(), note=f"ingest {root} (queue {sync_id})")
+        committed = {k: v for k, v in store.version_records(stage.manifest).items()
+                     if scope.owns(k) and v.collection == collection}
+        jobs = {key_for(collection, doc_id_for(p, base)): p for p in paths}
+        tracker.create(sync_id, len(jobs), release=stage.release_id, root=str(root),
+                       collection=collection, index=store.name)
+        app = make_celery(q.broker_url, q.name, q.visibility_timeout)
+        for doc_id, path in jobs.items():
+            previous = committed.get(doc_id)
+            app.send_task(TASK_NAME, kwargs={
+                "sync_id": sync_id, "doc_id": doc_id, "root": str(base), "path": str(path),
+                "collection": collection, "index": store.name,
+                "committed_hash": previous.content_hash if previous else None})
+        print(f"sync {sync_id}: {len(jobs)} jobs queued on {q.name!r}; workers ('rag worker') "
+              f"take them", file=log)
+        _wait(tracker, sync_id, len(jobs), show_progress, log)
+        tracker.set_state(sync_id, "finishing")
+        for doc_id, job in sorted(tracker.results(sync_id).items()):
+            if job.outcome == "failed":
+                report.failed[doc_id] = job.reason
+            elif job.outcome == "unchanged":
+                report.unchanged.append(doc_id)
+            elif (record := store.stored_version(doc_id, job.content_hash)) is None:
+                report.failed[doc_id] = "its version is not stored whole (a worker's write was lost)"
+            else:
+                (report.updated if doc_id in committed else report.added).append(doc_id)
+                stage.put(record)
+                report.chunks_written += 0 if job.reused else job.chunks
+        if delete_missing and root.is_dir():
+            for doc_id in sorted(set(committed) - set(jobs)):
+                stage.remove(doc_id)
+                report.deleted.append(doc_id)
+        report.seconds = time.perf_counter() - started
+        finish_release(store, ingest.lock, stage, report, publish=stage_for_policy(settings),
+                       scope=scope, threshold=ingest.near_duplicate_threshold,
+                       retain=ingest.retain)
+        report.seconds = time.perf_counter() - started
+        store.record_sync(report.summary())
+    ingest.on_change()
+    return pipeline, report, sync_id
+
+
+def _check_redis(url: str) -> None:
+    """Fail before the model loads when Redis cannot be reached (one quick try)."""
+    import redis
+
+    from index.queue import redacted_url, redis_client
+
+    try:
+        redis_client(url, retry_seconds=1.0).ping()
+    except redis.RedisError as exc:
+        raise InputError(f"cannot reach the job queue's Redis at {redacted_url(url)}: {exc}; start "
+                         "redis-server or set queue.broker_url (RAG_QUEUE__BROKER_URL)") from None
+
+
+def _wait(tracker: Any, sync_id: str, total: int, show_progress: bool, log: TextIO) -> None:
+    """Until every job has a result: a bar of jobs done (on a terminal). Rides out a Redis
+    restart (the client retries; a longer outage is reported and waited for)."""
+    import redis
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="jobs", unit="job", file=sys.stderr, delay=1.0,
+               disable=None if show_progress else True)
+    try:
+        done = 0
+        while done < total:
+            try:
+                status = tracker.status(sync_id)
+            except redis.RedisError as exc:
+                print(f"sync {sync_id}: Redis unreachable ({exc}); waiting", file=log)
+                time.sleep(2.0)
+                continue
+            bar.update(status.done - done)
+            bar.set_postfix(running=status.running, failed=status.failed,
+                            redelivered=status.redeliveries, refresh=False)
+            done = status.done
+            if done < total:
+                time.sleep(POLL_SECONDS)
+    finally:
+        bar.close()
+
+
+def ingest_queued(args: argparse.Namespace, settings: Settings, scope: Scope,
+                  collection: str) -> int:
+    """``rag ingest PATH --queue``: the summary and exit status of ``rag ingest``."""
+    import json
+
+    from cli.releases_commands import describe_outcome, exit_status, settle
+    from index.queue import SyncTracker
+
+    log = sys.stderr if args.json or args.quiet else sys.stdout
+    pipeline, report, sync_id = queued_sync(
+        settings, args.path, delete_missing=not args.no_delete, scope=scope,
+        collection=collection, show_progress=not args.quiet, log=log)
+    tracker = SyncTracker.connect(settings.queue.broker_url, settings.queue.keep_days)
+    try:
+        outcome = settle(settings, pipeline, report, out=log)
+    except RagError as exc:
+        tracker.set_state(sync_id, "failed", report.release, str(exc))
+        raise
+    report.outcome = outcome
+    status = tracker.status(sync_id)
+    tracker.set_state(sync_id, outcome, report.release)
+    summary = {**report.summary(), "sync_id": sync_id, "jobs": status.total,
+               "attempts": status.attempts, "duplicates": status.duplicates,
+               "redeliveries": status.redeliveries}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        print(f"sync {sync_id}: {status.total} jobs, {status.redeliveries} redelivered; added "
+              f"{summary['added']}, updated {summary['updated']}, unchanged "
+              f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
+              f" ({summary['chunks_written']} chunks in {summary['seconds']} s)")
+        print(describe_outcome(report.release, outcome))
+    for doc_id, reason in sorted(report.failed.items()):
+        print(f"  failed: {doc_id}: {reason}", file=log)
+    return exit_status(outcome, report)
