@@ -31,7 +31,11 @@ here first and why this module only ever runs as its own process (the test runs 
 """
 
 # isort: off
-import locust  # noqa: F401  (first: gevent's monkey patching must precede the other imports)
+try:
+    import locust  # noqa: F401  (first: gevent's monkey patching must precede the other imports)
+except ImportError:  # pragma: no cover
+    raise SystemExit("python -m eval.soak needs Locust, which the 'test' extra installs: "
+                     "pip install -e '.[test]' (or scripts/setup.sh test)") from None
 # isort: on
 
 import argparse
@@ -69,7 +73,7 @@ class SoakPlan:
     minutes: float = 10.0
     clients: int = 16
     max_requests: int = 200_000
-    warmup_s: float | None = None  # default: 10% of the run, between 15 and 60 s
+    warmup_s: float | None = None  # default: 10% of the run, between 30 and 60 s
     corpus: Path = Path(os.environ.get("RAG_SHARED_DIR", "../shared")) / "corpus"
     writers_take_turns: bool = True
     questions: list[str] = field(default_factory=list)
@@ -81,7 +85,7 @@ class SoakPlan:
     @property
     def warmup(self) -> float:
         return self.warmup_s if self.warmup_s is not None else min(60.0, max(
-            15.0, self.seconds * 0.1))
+            30.0, self.seconds * 0.1))
 
 
 def check_plan(plan: SoakPlan) -> None:
@@ -353,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-requests", type=int, default=200_000,
                    help="stop after this many requests even before --minutes")
     p.add_argument("--warmup", type=float, default=None, help="seconds before the RSS the bound "
-                   "is measured from (default 10%% of the run, 15..60 s)")
+                   "is measured from (default 10%% of the run, 30..60 s)")
     p.add_argument("--corpus", type=Path, default=SoakPlan.corpus)
     p.add_argument("--concurrent-writers", action="store_true", help="let the uploader and the "
                    "releaser write at the same time (their writes may then be refused with 409)")
