@@ -102,7 +102,12 @@ def check_plan(plan: SoakPlan) -> None:
 
 def rss_mb(pid: int) -> float:
     """The process's resident set (``VmRSS``), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        raise RuntimeError(f"the server process {pid} exited during the soak (its log is kept "
+                           "beside the report)") from None
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
@@ -287,7 +292,8 @@ def drive(url: str, pid: int, plan: SoakPlan) -> tuple[list[Sample], list[Memory
     request count is reached; every request and memory sample."""
     samples: list[Sample] = []
     memory: list[Memory] = []
-    env = Environment(user_classes=user_classes(url, plan.questions, plan.writers_take_turns), stop_timeout=STOP_GRACE_S)
+    env = Environment(user_classes=user_classes(url, plan.questions, plan.writers_take_turns),
+                      stop_timeout=STOP_GRACE_S)
     runner = env.create_local_runner()
     begin = time.time()
 
@@ -306,7 +312,7 @@ def drive(url: str, pid: int, plan: SoakPlan) -> tuple[list[Sample], list[Memory
             stop()
 
     def sample_memory() -> None:
-        while True:
+        while os.path.exists(f"/proc/{pid}"):  # a server that died is reported at the end
             memory.append(Memory(t=round(time.time() - begin, 2), rss_mb=rss_mb(pid),
                                  load1=loadavg()[0]))
             gevent.sleep(SAMPLE_EVERY_S)
@@ -379,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{result['requests']} requests in {result['seconds']} s, {result['errors']} errors, "
           f"{result['refusals']} refusals; server RSS start {mem['start_mb']} MB, warm "
           f"{mem['warm_mb']} MB, end {mem['end_mb']} MB (bound {mem['limit_mb']} MB, slope "
-          f"{mem['slope_mb_per_min']} MB/min); load average at the end {result['load_average_end']}")
+          f"{mem['slope_mb_per_min']} MB/min); load average at the end "
+          f"{result['load_average_end']}")
     for problem in problems:
         print(f"soak: FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
