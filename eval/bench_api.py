@@ -100,6 +100,13 @@ class ServiceProcess:
         self.start_seconds = time.perf_counter() - started
         return self
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (one process: uvicorn runs in it with one worker)."""
+        if self._proc is None:
+            raise RuntimeError("the server is not started")
+        return self._proc.pid
+
     def __exit__(self, *exc: object) -> None:
         if self._proc is None or self._proc.poll() is not None:
             return

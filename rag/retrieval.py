@@ -15,7 +15,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
-from index.store import ChromaStore, chunk_from_node
+from index.store import ChromaStore, chunks_from_nodes
 from index.types import Chunk
 from rag.filters import allowed_documents
 from rag.fusion import Candidate, DuplicateRule, collapse_duplicates, fuse
@@ -90,7 +90,7 @@ class DenseSearch:
         retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
         results = retriever.retrieve(QueryBundle(query_str=question,
                                                  embedding=query_vector.tolist()))
-        return [chunk_from_node(r.node) for r in results]
+        return chunks_from_nodes(r.node for r in results)
 
     def search_among(self, question: str, query_vector: np.ndarray, n: int,
                      chunk_ids: Sequence[str]) -> list[Chunk]:
@@ -104,7 +104,7 @@ class DenseSearch:
                                              vector_store_kwargs={"ids": list(chunk_ids)})
         results = retriever.retrieve(QueryBundle(query_str=question,
                                                  embedding=query_vector.tolist()))
-        return [chunk_from_node(r.node) for r in results]
+        return chunks_from_nodes(r.node for r in results)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,79 @@
+"""A vector query that meets a delete (found by the soak, eval/soak.py): real embedded Chroma
+through llama-index's ChromaVectorStore, one thread deleting and adding chunk records while
+others query. Chroma then returns ids whose record is gone (metadata None); before the fix
+``chunk_from_node`` raised KeyError 'doc_id' and the question was a 500."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from index.store import chunks_from_nodes
+
+DIM = 32
+BATCH = 50
+SECONDS = 30.0  # at most; stops once the race was seen a few times
+
+
+def _records(gen: int, rng: np.random.Generator) -> dict:
+    ids = [f"g{gen}-{i}" for i in range(BATCH)]
+    return {"ids": ids, "embeddings": rng.standard_normal((BATCH, DIM)).tolist(),
+            "documents": [f"chunk {i}" for i in ids],
+            "metadatas": [{"doc_id": f"doc{gen}.txt", "doc_hash": "h", "start": 0, "end": 5,
+                           "chunk_index": i} for i in range(BATCH)]}
+
+
+@pytest.mark.slow  # up to 30 s of racing threads
+def test_chunks_deleted_while_a_query_runs_are_left_out(tmp_path):
+    import chromadb
+    from llama_index.core.vector_stores import VectorStoreQuery
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    collection = client.create_collection("chunks", metadata={"hnsw:space": "cosine"})
+    rng = np.random.default_rng(0)
+    for gen in range(10):
+        collection.add(**_records(gen, rng))
+    store = ChromaVectorStore(chroma_collection=collection)
+    deadline = time.monotonic() + SECONDS
+    seen = {"queries": 0, "gone": 0, "chunks": 0}
+    errors: list[BaseException] = []
+
+    def query() -> None:
+        qrng = np.random.default_rng(threading.get_ident() % 1000)
+        while time.monotonic() < deadline and seen["gone"] < 3 and not errors:
+            result = store.query(VectorStoreQuery(
+                query_embedding=qrng.standard_normal(DIM).tolist(), similarity_top_k=30))
+            nodes = result.nodes or []
+            seen["gone"] += sum("doc_id" not in (n.metadata or {}) for n in nodes)
+            try:
+                chunks = chunks_from_nodes(nodes)
+            except BaseException as exc:  # noqa: BLE001  (reported below)
+                errors.append(exc)
+                return
+            assert all(c.doc_id.startswith("doc") for c in chunks)
+            seen["queries"] += 1
+            seen["chunks"] += len(chunks)
+
+    def churn() -> None:
+        gen = 10
+        wrng = np.random.default_rng(1)
+        while time.monotonic() < deadline and seen["gone"] < 3 and not errors:
+            collection.add(**_records(gen, wrng))
+            collection.delete(ids=[f"g{gen - 10}-{i}" for i in range(BATCH)])
+            gen += 1
+
+    threads = [threading.Thread(target=query) for _ in range(3)] + [threading.Thread(
+        target=churn)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=SECONDS + 30)
+    assert not errors, f"{errors[0]!r} after {seen}"
+    assert seen["queries"] > 0 and seen["chunks"] > 0
+    if not seen["gone"]:
+        pytest.skip(f"no query met a delete in {SECONDS:.0f} s ({seen['queries']} queries): "
+                    "the race was not exercised")
