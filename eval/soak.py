@@ -18,8 +18,9 @@ Locust, used as a library in this process, then runs for ``--minutes`` (or until
   release that does not exist (404).
 
 The two writers take turns (one lock, on the client side): each write then has one right answer,
-so any other status is an error. (Two writes at once in one server are not queued: the second is
-a 409, see docs/reliability.md.) A deliberately bad request answered as it should be is a
+so any other status is an error. (Two writes at once in one server wait for each other,
+``ingest.lock_wait_seconds``; with ``--concurrent-writers`` each write's right answer depends on
+the other's timing, see docs/reliability.md.) A deliberately bad request answered as it should be is a
 *refusal*, counted apart from errors.
 
 The server's RSS (``VmRSS`` of ``/proc/PID/status``) and the load average are read every 5 s. The

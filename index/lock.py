@@ -2,7 +2,9 @@
 
 An OS file lock (``flock``) under ``<data_dir>/locks/``: the kernel releases it when the holder
 exits, even on ``kill -9``, so a crashed ingest never leaves the index locked. A second writer
-fails at once with :class:`IndexBusyError` naming the holder (pid, host, scope, start time).
+waits up to ``wait_seconds`` for its turn (two uploads to one service, an upload during a
+publish), then fails with :class:`IndexBusyError` naming the holder (pid, host, scope, start
+time).
 
 Embedded mode: the Chroma files support one writing process, so every writer takes the index lock
 exclusively. Server mode: workers with disjoint scopes (``--partition`` / ``--shard``) may write
@@ -30,8 +32,10 @@ from index.scope_registry import ScopeRegistry
 
 
 class WriteLock:
-    def __init__(self, lock_dir: Path, index_name: str, allow_partitions: bool) -> None:
+    def __init__(self, lock_dir: Path, index_name: str, allow_partitions: bool,
+                 wait_seconds: float = 0.0) -> None:
         self.lock_dir = Path(lock_dir)
+        self.wait_seconds = wait_seconds
         self.index_name = index_name
         self.allow_partitions = allow_partitions
         self.scopes = ScopeRegistry(self.lock_dir, index_name)
@@ -58,10 +62,16 @@ class WriteLock:
         path = self.lock_dir / f"{name}.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexBusyError(self._busy_message(path)) from None
+            deadline = time.monotonic() + self.wait_seconds
+            while True:
+                try:
+                    fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                                | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(self._busy_message(path)) from None
+                    time.sleep(0.05)
             if exclusive:
                 holder = {"pid": os.getpid(), "host": socket.gethostname(),
                           "scope": scope.describe(), "since": time.strftime(

@@ -126,10 +126,12 @@ def build_lock(settings: Settings) -> WriteLock:
     s = settings.store
     match s.mode:
         case "embedded":
-            return WriteLock(settings.data_dir / "locks", s.collection, allow_partitions=False)
+            return WriteLock(settings.data_dir / "locks", s.collection, allow_partitions=False,
+                             wait_seconds=settings.ingest.lock_wait_seconds)
         case "server":
             name = f"{s.host}-{s.port}-{s.collection}"
-            return WriteLock(settings.data_dir / "locks", name, allow_partitions=True)
+            return WriteLock(settings.data_dir / "locks", name, allow_partitions=True,
+                             wait_seconds=settings.ingest.lock_wait_seconds)
 
 
 def build_cleaner(settings: Settings) -> Cleaner:

@@ -132,6 +132,11 @@ class StoreSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
+    lock_wait_seconds: float = Field(
+        10.0, ge=0, le=3600, description="A write (ingest, upload, delete, publish, rollback) "
+        "that finds the index's write lock taken waits this long for its turn before failing "
+        "with 'being written by another process' (HTTP 409, CLI exit 2). 0: fail at once.",
+    )
     min_free_mb: float = Field(
         32.0, ge=0, description="An ingest, upload or delete starts only with at least this "
         "many megabytes free on the disk holding data_dir, else it is refused before anything "
