@@ -15,18 +15,16 @@ from pydantic import BaseModel, Field
 from index.collections import check_name
 from index.errors import InputError
 from service.deps import FeedbackDep, PipelineDep
-from service.errors import ApiError
 from service.keys import KeyStore, parse_collections
 from service.schemas import ERRORS, WRITE_ERRORS
+from service.scoping import require_every_collection
 from service.security import AdminAccess, Principal
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
 
 def _everything(who: Principal) -> None:
-    if who.collections is not None:
-        raise ApiError(403, "Forbidden", "managing keys and collections needs an admin key "
-                       "for every collection")
+    require_every_collection(who, "managing keys and collections")
 
 
 def _keys(request: Request) -> KeyStore:

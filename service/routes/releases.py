@@ -24,7 +24,7 @@ from rag.factory import Pipeline
 from rag.settings import Settings
 from service.deps import PipelineDep, SettingsDep
 from service.schemas import ERRORS, WRITE_ERRORS, json_errors
-from service.scoping import can_see, collection_of_key
+from service.scoping import can_see, collection_of_key, require_every_collection
 from service.security import AdminAccess, Principal
 
 
@@ -109,17 +109,20 @@ def show_release(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess)
     return scoped_release(data, who)
 
 
-def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+def rollback_release(pipeline: PipelineDep, settings: SettingsDep, who: AdminAccess,
                      body: RollbackRequest | None = None) -> dict[str, Any]:
+    require_every_collection(who, "rolling back (the release covers every collection)")
     before = pipeline.store.releases.pointer()
     release = rollback(pipeline.store, pipeline.ingest.lock, body.release if body else None,
                        retain=settings.releases.retain, on_change=pipeline.ingest.on_change)
     return {"published": release.release_id, "previous": before}
 
 
-def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep,
+            who: AdminAccess,
             force: bool = Query(False, description="Publish a release the gate held.")
             ) -> dict[str, Any]:
+    require_every_collection(who, "publishing a release (it covers every collection)")
     before = pipeline.store.releases.pointer()
     release = publish_release(pipeline.store, pipeline.ingest.lock, release_id, force=force,
                               retain=settings.releases.retain,
