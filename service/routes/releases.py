@@ -23,7 +23,8 @@ from index.publishing import publish_release, rollback
 from rag.factory import Pipeline
 from rag.settings import Settings
 from service.deps import PipelineDep, SettingsDep
-from service.schemas import ERRORS, WRITE_ERRORS, json_errors
+from service.schemas import (ERRORS, PUBLISH_RELEASE, ROLLBACK, SHOW_RELEASE, WRITE_ERRORS,
+                             json_errors, release_links, with_links)
 from service.scoping import can_see, collection_of_key, require_every_collection
 from service.security import AdminAccess, Principal
 
@@ -137,7 +138,12 @@ def build_router() -> APIRouter:
     router.add_api_route("", list_releases, methods=["GET"], responses=ERRORS,
                          summary="Every retained release, oldest first")
     router.add_api_route("/rollback", rollback_release, methods=["POST"],
-                         responses=WRITE_ERRORS,
+                         responses=with_links(WRITE_ERRORS, 200, {
+                             **release_links("published"),
+                             "RollForward": {"operationId": PUBLISH_RELEASE,
+                                             "parameters": {"release_id": "$response.body#/previous"},
+                                             "description": "Publish again the release that "
+                                             "was published before the rollback."}}),
                          summary="Publish the previous (or the named) release again, instantly")
     router.add_api_route("/{release_id:release}.html", release_page, methods=["GET"],
                          response_class=HTMLResponse, responses=json_errors(401, 403, 404),
@@ -145,5 +151,13 @@ def build_router() -> APIRouter:
     router.add_api_route("/{release_id:release}", show_release, methods=["GET"],
                          responses=ERRORS, summary="A release and its gate report")
     router.add_api_route("/{release_id:release}/publish", publish, methods=["POST"],
-                         responses=WRITE_ERRORS, summary="Publish a release")
+                         responses=with_links(WRITE_ERRORS, 200, {
+                             "ShowPublished": {"operationId": SHOW_RELEASE,
+                                               "parameters": {"release_id": "$response.body#/published"},
+                                               "description": "The release just published."},
+                             "RollBack": {"operationId": ROLLBACK,
+                                          "requestBody": {"release": "$response.body#/previous"},
+                                          "description": "Go back to the release published "
+                                          "before."}}),
+                         summary="Publish a release")
     return router
