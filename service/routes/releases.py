@@ -131,6 +131,21 @@ def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep,
     return {"published": release.release_id, "previous": before}
 
 
+# OpenAPI links (service/schemas.py): what follows from a publish and from a rollback.
+_PREVIOUS, _PUBLISHED = "$response.body#/previous", "$response.body#/published"
+_PUBLISH_LINKS = {
+    "ShowPublished": {"operationId": SHOW_RELEASE, "parameters": {"release_id": _PUBLISHED},
+                      "description": "The release just published."},
+    "RollBack": {"operationId": ROLLBACK, "requestBody": {"release": _PREVIOUS},
+                 "description": "Go back to the release published before."},
+}
+_ROLLBACK_LINKS = {
+    **release_links("published"),
+    "RollForward": {"operationId": PUBLISH_RELEASE, "parameters": {"release_id": _PREVIOUS},
+                    "description": "Publish again the release published before the rollback."},
+}
+
+
 def build_router() -> APIRouter:
     """The routes (built by ``create_app``, after the ``release`` path convertor exists)."""
     register_url_convertor("release", ReleaseIdConvertor())
@@ -138,12 +153,7 @@ def build_router() -> APIRouter:
     router.add_api_route("", list_releases, methods=["GET"], responses=ERRORS,
                          summary="Every retained release, oldest first")
     router.add_api_route("/rollback", rollback_release, methods=["POST"],
-                         responses=with_links(WRITE_ERRORS, 200, {
-                             **release_links("published"),
-                             "RollForward": {"operationId": PUBLISH_RELEASE,
-                                             "parameters": {"release_id": "$response.body#/previous"},
-                                             "description": "Publish again the release that "
-                                             "was published before the rollback."}}),
+                         responses=with_links(WRITE_ERRORS, 200, _ROLLBACK_LINKS),
                          summary="Publish the previous (or the named) release again, instantly")
     router.add_api_route("/{release_id:release}.html", release_page, methods=["GET"],
                          response_class=HTMLResponse, responses=json_errors(401, 403, 404),
@@ -151,13 +161,6 @@ def build_router() -> APIRouter:
     router.add_api_route("/{release_id:release}", show_release, methods=["GET"],
                          responses=ERRORS, summary="A release and its gate report")
     router.add_api_route("/{release_id:release}/publish", publish, methods=["POST"],
-                         responses=with_links(WRITE_ERRORS, 200, {
-                             "ShowPublished": {"operationId": SHOW_RELEASE,
-                                               "parameters": {"release_id": "$response.body#/published"},
-                                               "description": "The release just published."},
-                             "RollBack": {"operationId": ROLLBACK,
-                                          "requestBody": {"release": "$response.body#/previous"},
-                                          "description": "Go back to the release published "
-                                          "before."}}),
+                         responses=with_links(WRITE_ERRORS, 200, _PUBLISH_LINKS),
                          summary="Publish a release")
     return router
