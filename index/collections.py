@@ -24,7 +24,8 @@ from index.errors import InputError, NotFoundError, StoreUnavailableError
 
 DEFAULT = "default"
 SEPARATOR = "::"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+COLLECTION_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_NAME = re.compile(COLLECTION_NAME_PATTERN)
 _SCHEMA_ID = "__schema__"
 _DUMMY = [1.0]
 _PAGE = 5000

@@ -12,6 +12,7 @@ from importlib.resources.abc import Traversable
 
 from index.errors import ConfigError
 from rag import markers
+from rag.text import instruction_like
 from rag.types import Passage
 
 # The prompt sets of the installed ``prompts`` package (a data-only package: no code of ours).
@@ -78,12 +79,18 @@ def render_passages(passages: Sequence[Passage], max_chars: int = 1500) -> str:
     blocks = []
     for n, p in enumerate(passages, start=1):
         text = p.text if len(p.text) <= max_chars else p.text[:max_chars].rsplit(" ", 1)[0] + " …"
-        title = _defuse(p.title).replace('"', "'")
+        # A title (HTML <title>, PDF or DOCX metadata) that gives orders is not shown.
+        title = "" if instruction_like(p.title) else _defuse(p.title).replace('"', "'")
         blocks.append(f'<passage n="{n}" title="{title}">\n{_defuse(text)}\n</passage>')
     return "\n".join(blocks)
 
 
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+
+
 def _defuse(text: str) -> str:
-    """Neutralise fence tags and chat-template control tokens inside document text."""
+    """Neutralise fence tags and chat-template control tokens inside document text, and drop
+    the invisible characters that hide words from a reader (zero-width, bidi overrides)."""
+    text = _INVISIBLE.sub("", text)
     text = re.sub(r"</?\s*passage\b[^>]*>", "[passage tag removed]", text, flags=re.IGNORECASE)
     return re.sub(r"<\|[^|>]*\|>|<\/?s>|\[/?INST\]", "", text)

@@ -19,6 +19,7 @@ from index.store import ChromaStore, chunks_from_nodes
 from index.types import Chunk
 from rag.filters import allowed_documents
 from rag.fusion import Candidate, DuplicateRule, collapse_duplicates, fuse
+from rag.injection import hostile
 from rag.rerank import Reranker
 from rag.types import Passage, RetrievalFilters
 
@@ -206,6 +207,10 @@ class HybridRetriever:
         # BM25 masks the allowed documents before its top k.
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
+        # Passages that only give the model orders take no place (rag.injection), before the
+        # ranks are fused: the others keep the ranks they would have without them.
+        dense = [c for c in dense if not hostile(c.text, c.title)]
+        keyword = [(c, s) for c, s in keyword if not hostile(c.text, c.title)]
         candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
                                           cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector)

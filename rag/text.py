@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _ABBREVIATIONS = {
@@ -77,22 +78,55 @@ def content_words(text: str) -> set[str]:
 
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,30}\b(?:instructions|prompts?|"
-    r"system messages?)\b"
-    r"|\bsystem (?:prompt|message|notice|instruction)s?\b"
+    r"system messages?|rules)\b"
+    r"|\bsystem (?:prompt|message|notice|instruction)s?\b|\bprompt override\b"
     r"|\b(?:you are now|pretend to be|from now on,? you)\b"
     r"|\b(?:reveal|print|repeat|output|show)\b[^.!?\n]{0,30}\b(?:prompt|instructions)\b"
     r"|\b(?:respond|reply|answer|output)\b[^.!?\n]{0,10}\b(?:only|exactly)\s+(?:with\s+)?"
-    r"(?:the\s+)?(?:words?|phrase|text|string)\b",
-    re.IGNORECASE,
+    r"(?:the\s+)?(?:words?|phrase|text|string)\b"
+    # orders addressed to the model, or about the answer it is to write
+    r"|\bnew instructions\b|\binstructions for (?:the |an? )?(?:ai|assistant|model|llm)"
+    r"|\b(?:ai(?: assistant| model)?|chatbot|language model|llm)s?\b(?: reading this)?\s*[:,]?"
+    r"\s*(?:must|should|shall|do not|don't|never|always|ignore|reply|answer|say|tell)\b"
+    r"|\bassistant\s*[:,]\s*(?:you |please )?(?:must|should|do not|don't|never|always|ignore|"
+    r"reply|answer|say|tell|from now)\b"
+    r"|\battention,? (?:ai|assistant|language model|llm)\b"
+    r"|\b(?:answer|respond to|reply to) (?:every|all|any) questions?\b"
+    r"|\b(?:do not|don't|never) (?:answer|respond|cite|mention|reveal)\b"
+    r"|\bsay that the documents\b|\bstop citing\b|\bbefore answering\b|\bwhen you answer\b"
+    r"|\b(?:always|only) cite\b|\bcite\b[^.!?\n]{0,60}\b(?:as your|in every|as the only)\b"
+    r"|\b(?:append|add|include|insert|embed|render)\b[^.!?\n]{0,60}\b(?:to|in|into) "
+    r"(?:the |your |every |each )?(?:answer|reply|response)s?\b"
+    r"|\b(?:tell|ask|instruct) the user\b"
+    r"|!\[[^\]]*\]\(\s*\w+://"  # a Markdown image: rendered by a client, it fetches the URL
+    # the prompt's own wording and chat-template tokens, imitated to pose as the prompt
+    r"|\banswer in at most \w+ sentences\b|\bfollowed by its citation marker\b"
+    r"|\byou answer questions\b|\b(?:reply|respond|answer) (?:exactly|only)\s*:"
+    r"|<\|[a-z_]+\|>|\[/?INST\]|^\s*(?:system|assistant)\s*:|```\s*(?:system|assistant)\b",
+    re.IGNORECASE | re.MULTILINE,
 )
+# Letters of other scripts that look like Latin ones (a filter reading "Іgnоre" as "Ignore").
+_HOMOGLYPHS = str.maketrans("АВЕНІЈКМОРСТХаеіјорсухѕԁɡΑΒΕΗΙΚΜΝΟΡΤΧΥΖοι",
+                            "ABEHIJKMOPCTXaeijopcyxsdgABEHIKMNOPTXYZoi")
+_BIDI_RUN = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069]*)")
+
+
+def normalize_for_matching(text: str) -> str:
+    """``text`` as a reader sees it: compatibility forms folded (full-width letters), format
+    characters (zero-width, bidi controls) removed, right-to-left-override runs read in
+    display order, look-alike letters of other scripts mapped to Latin."""
+    text = _BIDI_RUN.sub(lambda m: m.group(1)[::-1], unicodedata.normalize("NFKC", text))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.translate(_HOMOGLYPHS)
 
 
 def instruction_like(text: str) -> bool:
-    """Whether ``text`` reads as an instruction aimed at the model (a prompt injection).
+    """Whether ``text`` reads as an instruction aimed at the model (a prompt injection),
+    however it is spelt (see :func:`normalize_for_matching`).
 
     Documents are data: such sentences are never used as evidence or as support.
     """
-    return bool(_INSTRUCTION.search(text))
+    return bool(_INSTRUCTION.search(normalize_for_matching(text)))
 
 
 # C0 control characters other than tab, newline and carriage return, and DEL.

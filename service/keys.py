@@ -32,7 +32,8 @@ from rag.sqlite import SqliteFile
 
 Role = Literal["read", "admin"]
 ROLES: tuple[Role, ...] = ("read", "admin")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_NAME = re.compile(KEY_NAME_PATTERN)
 _COLLECTION = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (

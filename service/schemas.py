@@ -316,6 +316,31 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
                  for code in (409, 507)}}
 
 
+# OpenAPI links: which call follows from a response, by the operationIds FastAPI derives from
+# the route functions (tests/service/test_api_links.py checks every link's target and
+# parameters). Clients and Schemathesis's stateful tests chain calls through them.
+SHOW_RELEASE = "show_release_v1_releases__release_id__get"
+PUBLISH_RELEASE = "publish_v1_releases__release_id__publish_post"
+ROLLBACK = "rollback_release_v1_releases_rollback_post"
+LIST_DOCUMENTS = "list_documents_v1_documents_get"
+
+
+def release_links(field: str = "release") -> dict[str, Any]:
+    """Links from a response that names a release in ``field``: show it, publish it."""
+    value = f"$response.body#/{field}"
+    return {"ShowRelease": {"operationId": SHOW_RELEASE, "parameters": {"release_id": value},
+                            "description": f"The release named in '{field}'."},
+            "PublishRelease": {"operationId": PUBLISH_RELEASE,
+                               "parameters": {"release_id": value},
+                               "description": f"Publish the release named in '{field}'."}}
+
+
+def with_links(responses: dict[int | str, dict[str, Any]], status: int,
+               links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses`` with ``links`` on the ``status`` response."""
+    return {**responses, status: {**responses.get(status, {}), "links": links}}
+
+
 def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Error responses documented as JSON on a route whose own media type is another (a page):
     FastAPI would list a ``model`` under the route's media type. Use beside ``ERRORS`` elsewhere,

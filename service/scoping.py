@@ -16,12 +16,19 @@ from index.collections import DEFAULT, SEPARATOR, check_name
 from index.errors import InputError, NotFoundError
 from index.store import ChromaStore
 from rag.types import AskOptions, RetrievalFilters
+from service.errors import ApiError
 from service.security import Principal
 
 
 def no_such_collection(name: str) -> NotFoundError:
     return NotFoundError(f"no such collection: {name!r} (list the ones your key can see with "
                          "GET /v1/collections)")
+
+
+def require_every_collection(principal: Principal, what: str) -> None:
+    """403 unless the key opens every collection: ``what`` acts on all of them at once."""
+    if principal.collections is not None:
+        raise ApiError(403, "Forbidden", f"{what} needs an admin key for every collection")
 
 
 def can_see(principal: Principal, collection: str) -> bool:

@@ -8,25 +8,24 @@ mint keys for others. Feedback is listed for the collections the admin key sees.
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from index.collections import check_name
+from index.collections import COLLECTION_NAME_PATTERN, check_name
 from index.errors import InputError
 from service.deps import FeedbackDep, PipelineDep
-from service.errors import ApiError
-from service.keys import KeyStore, parse_collections
-from service.schemas import ERRORS, WRITE_ERRORS
+from service.keys import KEY_NAME_PATTERN, KeyStore, parse_collections
+from service.schemas import ERRORS, LIST_DOCUMENTS, WRITE_ERRORS, with_links
+from service.scoping import require_every_collection
 from service.security import AdminAccess, Principal
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
 
 def _everything(who: Principal) -> None:
-    if who.collections is not None:
-        raise ApiError(403, "Forbidden", "managing keys and collections needs an admin key "
-                       "for every collection")
+    require_every_collection(who, "managing keys and collections")
 
 
 def _keys(request: Request) -> KeyStore:
@@ -37,15 +36,26 @@ def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+# Documented in the schema, checked by check_name (whose message says what is allowed).
+CollectionName = Annotated[str, Field(json_schema_extra={"pattern": COLLECTION_NAME_PATTERN})]
+
+
 class KeyCreate(BaseModel):
-    name: str = Field(..., max_length=64, description="Who or what the key is for (unique).")
-    role: str = Field(..., description="'read' or 'admin'.")
-    collections: list[str] | None = Field(None, description="The collections it opens; null "
-                                          "for every collection.")
+    # The patterns are documented here and checked by the key store, whose messages say what
+    # is allowed.
+    name: str = Field(..., max_length=64, description="Who or what the key is for (unique).",
+                      json_schema_extra={"pattern": KEY_NAME_PATTERN})
+    role: str = Field(..., description="'read' or 'admin'.",
+                      json_schema_extra={"enum": ["read", "admin"]})
+    collections: list[CollectionName] | None = Field(
+        None, min_length=1, description="The collections it opens; null for every collection.")
 
 
 class CollectionCreate(BaseModel):
-    name: str = Field(..., max_length=64)
+    # The pattern is documented, and checked by check_name (whose message says what is allowed).
+    name: str = Field(..., max_length=64, description="1-63 lower-case letters, digits, '-' "
+                      "and '_', starting with a letter or digit.",
+                      json_schema_extra={"pattern": COLLECTION_NAME_PATTERN})
 
 
 @router.get("/keys", responses=ERRORS, summary="The named keys (never a secret)")
@@ -72,7 +82,10 @@ def revoke_key(name: str, request: Request, who: AdminAccess) -> dict[str, objec
     return _keys(request).revoke(name).to_public()
 
 
-@router.post("/collections", status_code=201, responses=WRITE_ERRORS,
+@router.post("/collections", status_code=201, responses=with_links(WRITE_ERRORS, 201, {
+    "ListDocuments": {"operationId": LIST_DOCUMENTS,
+                      "parameters": {"collection": "$response.body#/name"},
+                      "description": "The documents of the new collection."}}),
              summary="Create an empty collection")
 def create_collection(body: CollectionCreate, pipeline: PipelineDep,
                       who: AdminAccess) -> dict[str, object]:

@@ -35,6 +35,8 @@ from service.schemas import (
     DocumentText,
     FileOutcome,
     UploadResult,
+    release_links,
+    with_links,
 )
 from service.routes.releases import publishes_at_once, settle_release
 from service.scoping import can_see, no_such_collection
@@ -158,7 +160,9 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
     return report
 
 
-@router.post("", response_model=UploadResult, responses={**WRITE_ERRORS, 207: {"model": UploadResult}},
+@router.post("", response_model=UploadResult,
+             responses=with_links(with_links({**WRITE_ERRORS, 207: {"model": UploadResult}},
+                                             207, release_links()), 200, release_links()),
              openapi_extra=_UPLOAD_SCHEMA,
              summary="Upload and index files (re-uploading an id replaces the document)")
 async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
@@ -258,7 +262,8 @@ def get_document(doc_id: str, pipeline: PipelineDep, who: ReadAccess) -> Documen
     return DocumentText(**_public(record), text=pipeline.store.document_text(doc_id, release))
 
 
-@router.delete("/{doc_id:path}", responses=WRITE_ERRORS, summary="Remove a document from the index")
+@router.delete("/{doc_id:path}", responses=with_links(WRITE_ERRORS, 200, release_links()),
+               summary="Remove a document from the index")
 def delete_document(doc_id: str, request: Request, pipeline: PipelineDep,
                     settings: SettingsDep, who: AdminAccess) -> dict[str, object]:
     if who.collections is not None:

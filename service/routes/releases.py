@@ -23,8 +23,9 @@ from index.publishing import publish_release, rollback
 from rag.factory import Pipeline
 from rag.settings import Settings
 from service.deps import PipelineDep, SettingsDep
-from service.schemas import ERRORS, WRITE_ERRORS, json_errors
-from service.scoping import can_see, collection_of_key
+from service.schemas import (ERRORS, PUBLISH_RELEASE, ROLLBACK, SHOW_RELEASE, WRITE_ERRORS,
+                             json_errors, release_links, with_links)
+from service.scoping import can_see, collection_of_key, require_every_collection
 from service.security import AdminAccess, Principal
 
 
@@ -109,22 +110,40 @@ def show_release(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess)
     return scoped_release(data, who)
 
 
-def rollback_release(pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+def rollback_release(pipeline: PipelineDep, settings: SettingsDep, who: AdminAccess,
                      body: RollbackRequest | None = None) -> dict[str, Any]:
+    require_every_collection(who, "rolling back (the release covers every collection)")
     before = pipeline.store.releases.pointer()
     release = rollback(pipeline.store, pipeline.ingest.lock, body.release if body else None,
                        retain=settings.releases.retain, on_change=pipeline.ingest.on_change)
     return {"published": release.release_id, "previous": before}
 
 
-def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep, _: AdminAccess,
+def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep,
+            who: AdminAccess,
             force: bool = Query(False, description="Publish a release the gate held.")
             ) -> dict[str, Any]:
+    require_every_collection(who, "publishing a release (it covers every collection)")
     before = pipeline.store.releases.pointer()
     release = publish_release(pipeline.store, pipeline.ingest.lock, release_id, force=force,
                               retain=settings.releases.retain,
                               on_change=pipeline.ingest.on_change)
     return {"published": release.release_id, "previous": before}
+
+
+# OpenAPI links (service/schemas.py): what follows from a publish and from a rollback.
+_PREVIOUS, _PUBLISHED = "$response.body#/previous", "$response.body#/published"
+_PUBLISH_LINKS = {
+    "ShowPublished": {"operationId": SHOW_RELEASE, "parameters": {"release_id": _PUBLISHED},
+                      "description": "The release just published."},
+    "RollBack": {"operationId": ROLLBACK, "requestBody": {"release": _PREVIOUS},
+                 "description": "Go back to the release published before."},
+}
+_ROLLBACK_LINKS = {
+    **release_links("published"),
+    "RollForward": {"operationId": PUBLISH_RELEASE, "parameters": {"release_id": _PREVIOUS},
+                    "description": "Publish again the release published before the rollback."},
+}
 
 
 def build_router() -> APIRouter:
@@ -134,7 +153,7 @@ def build_router() -> APIRouter:
     router.add_api_route("", list_releases, methods=["GET"], responses=ERRORS,
                          summary="Every retained release, oldest first")
     router.add_api_route("/rollback", rollback_release, methods=["POST"],
-                         responses=WRITE_ERRORS,
+                         responses=with_links(WRITE_ERRORS, 200, _ROLLBACK_LINKS),
                          summary="Publish the previous (or the named) release again, instantly")
     router.add_api_route("/{release_id:release}.html", release_page, methods=["GET"],
                          response_class=HTMLResponse, responses=json_errors(401, 403, 404),
@@ -142,5 +161,6 @@ def build_router() -> APIRouter:
     router.add_api_route("/{release_id:release}", show_release, methods=["GET"],
                          responses=ERRORS, summary="A release and its gate report")
     router.add_api_route("/{release_id:release}/publish", publish, methods=["POST"],
-                         responses=WRITE_ERRORS, summary="Publish a release")
+                         responses=with_links(WRITE_ERRORS, 200, _PUBLISH_LINKS),
+                         summary="Publish a release")
     return router

@@ -6,8 +6,8 @@ added without a row here fails ``test_every_route_is_in_the_table``; every row i
 without a key, with a key that is wrong, and with the key of the wrong role, and must be refused
 (401/403, one error shape); with the right key it must get past the guard.
 
-The table's rows are ``Rule``s so that a scope can be added as a further column later (e.g. the
-collection a key is limited to): a new field with a default, and one more refusal case below.
+The table's rows are ``Rule``s; their ``scope`` column says what a key limited to another
+collection meets on the route, tried with real data in test_security_collections.py.
 
 No model is loaded: the app runs over a stand-in pipeline (what the guards protect is the route,
 not the answer), so this is in the fast subset.
@@ -40,22 +40,26 @@ SECRETS = (READ_KEY, ADMIN_KEY, WRONG_KEY, "s3cr3t")
 @dataclass(frozen=True)
 class Rule:
     access: Literal["public", "read", "admin"]
-    # A later column (collection-scoped keys) goes here, with a default, e.g.
-    # collection: Literal["any", "own"] = "any"
+    # What a key scoped to collection A meets on this route (tests/service/
+    # test_security_collections.py tries each with B's resources): "own" reads or writes
+    # collection-scoped data and shows A's only (B's is a 404 like a missing one); "every"
+    # acts on every collection at once and needs a key for every collection (403); "none"
+    # holds no collection data.
+    scope: Literal["none", "own", "every"] = "own"
 
 
 ROUTES: dict[tuple[str, str], Rule] = {
-    ("GET", "/openapi.json"): Rule("public"),
-    ("GET", "/docs"): Rule("public"),
-    ("GET", "/docs/oauth2-redirect"): Rule("public"),
-    ("GET", "/redoc"): Rule("public"),
-    ("GET", "/healthz"): Rule("public"),
-    ("GET", "/readyz"): Rule("public"),
-    ("GET", "/metrics"): Rule("public"),
-    ("GET", "/"): Rule("public"),
-    ("GET", "/widget.js"): Rule("public"),
-    ("GET", "/admin"): Rule("public"),  # the page; it asks for the admin key
-    ("GET", "/admin.js"): Rule("public"),
+    ("GET", "/openapi.json"): Rule("public", "none"),
+    ("GET", "/docs"): Rule("public", "none"),
+    ("GET", "/docs/oauth2-redirect"): Rule("public", "none"),
+    ("GET", "/redoc"): Rule("public", "none"),
+    ("GET", "/healthz"): Rule("public", "none"),
+    ("GET", "/readyz"): Rule("public", "none"),
+    ("GET", "/metrics"): Rule("public", "none"),
+    ("GET", "/"): Rule("public", "none"),
+    ("GET", "/widget.js"): Rule("public", "none"),
+    ("GET", "/admin"): Rule("public", "none"),  # the page; it asks for the admin key
+    ("GET", "/admin.js"): Rule("public", "none"),
     ("POST", "/v1/ask"): Rule("read"),
     ("POST", "/v1/ask/stream"): Rule("read"),
     ("POST", "/v1/chat/completions"): Rule("read"),
@@ -66,10 +70,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/eval/latest.html"): Rule("read"),
     ("GET", "/v1/overview"): Rule("read"),
     ("GET", "/v1/collections"): Rule("read"),
-    ("POST", "/v1/collections"): Rule("admin"),
-    ("GET", "/v1/keys"): Rule("admin"),
-    ("POST", "/v1/keys"): Rule("admin"),
-    ("POST", "/v1/keys/{name}/revoke"): Rule("admin"),
+    ("POST", "/v1/collections"): Rule("admin", "every"),
+    ("GET", "/v1/keys"): Rule("admin", "every"),
+    ("POST", "/v1/keys"): Rule("admin", "every"),
+    ("POST", "/v1/keys/{name}/revoke"): Rule("admin", "every"),
     ("GET", "/v1/feedback"): Rule("admin"),
     ("POST", "/v1/documents"): Rule("admin"),
     ("DELETE", "/v1/documents/{doc_id:path}"): Rule("admin"),
@@ -78,9 +82,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/releases"): Rule("admin"),
     ("GET", "/v1/releases/{release_id:release}"): Rule("admin"),
     ("GET", "/v1/releases/{release_id:release}.html"): Rule("admin"),
-    ("POST", "/v1/releases/rollback"): Rule("admin"),
-    ("POST", "/v1/releases/{release_id:release}/publish"): Rule("admin"),
-    ("GET", "/v1/ingest/jobs/{sync_id}"): Rule("admin"),
+    ("POST", "/v1/releases/rollback"): Rule("admin", "every"),
+    ("POST", "/v1/releases/{release_id:release}/publish"): Rule("admin", "every"),
+    # a queued sync is a whole-index write (its release, its failures)
+    ("GET", "/v1/ingest/jobs/{sync_id}"): Rule("admin", "every"),
 }
 PROTECTED = sorted(k for k, rule in ROUTES.items() if rule.access != "public")
 

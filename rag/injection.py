@@ -1,0 +1,24 @@
+"""Passages that only give the model orders (a prompt injection planted as a document).
+
+Sentences that read as instructions (``rag.text.instruction_like``) are never evidence nor
+support, wherever they are. A passage made of nothing else, apart from headings, title lines and
+questions, is dropped from retrieval altogether (:func:`hostile`): it can state no fact, and
+letting it take one of the top-k places would push a real passage out and put the orders in front
+of an LLM. A passage that mixes facts and orders stays; its orders are ignored sentence by
+sentence.
+"""
+
+from __future__ import annotations
+
+from rag.selection import is_fragment
+from rag.text import instruction_like, split_sentences
+
+
+def hostile(text: str, title: str = "") -> bool:
+    """Whether ``text`` holds an instruction to the model and no statement besides it."""
+    sentences = [s.text for s in split_sentences(text)]
+    orders = [instruction_like(s) for s in sentences]
+    if not any(orders):
+        return False
+    return all(order or s.rstrip().endswith("?") or is_fragment(s, title)
+               for s, order in zip(sentences, orders))
