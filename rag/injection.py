@@ -10,12 +10,17 @@ sentence.
 
 from __future__ import annotations
 
+import functools
+
 from rag.selection import is_fragment
 from rag.text import instruction_like, split_sentences
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def hostile(text: str, title: str = "") -> bool:
-    """Whether ``text`` holds an instruction to the model and no statement besides it."""
+    """Whether ``text`` holds an instruction to the model and no statement besides it.
+    Cached: retrieval asks it of every candidate passage, and the same passages come back
+    question after question."""
     sentences = [s.text for s in split_sentences(text)]
     orders = [instruction_like(s) for s in sentences]
     if not any(orders):

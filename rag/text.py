@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -115,16 +116,21 @@ def normalize_for_matching(text: str) -> str:
     """``text`` as a reader sees it: compatibility forms folded (full-width letters), format
     characters (zero-width, bidi controls) removed, right-to-left-override runs read in
     display order, look-alike letters of other scripts mapped to Latin."""
+    if text.isascii():  # nothing to fold, remove, reorder or map (most text)
+        return text
     text = _BIDI_RUN.sub(lambda m: m.group(1)[::-1], unicodedata.normalize("NFKC", text))
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return text.translate(_HOMOGLYPHS)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def instruction_like(text: str) -> bool:
     """Whether ``text`` reads as an instruction aimed at the model (a prompt injection),
     however it is spelt (see :func:`normalize_for_matching`).
 
-    Documents are data: such sentences are never used as evidence or as support.
+    Documents are data: such sentences are never used as evidence or as support. Cached: the
+    same passages' sentences are checked by retrieval, evidence and verification, question
+    after question.
     """
     return bool(_INSTRUCTION.search(normalize_for_matching(text)))
 
