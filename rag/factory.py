@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunker
@@ -62,7 +63,8 @@ class Pipeline:
 def build_embedder(settings: Settings) -> Embedder:
     e = settings.embedding
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
-                                       precision=e.precision, backend=e.backend)
+                                       precision=e.precision, backend=e.backend,
+                                       cache_dir=Path(settings.data_dir) / "encoders")
 
 
 def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:

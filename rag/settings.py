@@ -28,13 +28,16 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Texts per encoder batch.")
     device: str = Field("cpu", description="torch device for the encoder.")
-    precision: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Encoder arithmetic: 'auto' is bfloat16 (torch autocast) on a CPU "
-        "with AVX-512 BF16 or AMX, else float32. Vectors agree at cosine >= 0.9999, so an index "
-        "built at one precision answers queries embedded at the other.")
+    precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        "auto", description="Encoder arithmetic: 'float32', 'bfloat16' (torch autocast) or "
+        "'int8' (ONNX Runtime, quantised at first use from the bundled weights). 'auto' decides "
+        "with the backend by the CPU's flags (docs/performance.md): int8 on a CPU with VNNI, "
+        "else bfloat16 with AVX-512 BF16 or AMX, else float32.")
     backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
-        "auto", description="Encoder runtime: 'auto' and 'torch' run sentence-transformers over "
-        "torch; 'onnx' and 'openvino' are refused (optimum does not support transformers 5).")
+        "auto", description="Encoder runtime: 'torch' (sentence-transformers), 'onnx' (ONNX "
+        "Runtime over a model exported locally into DATA_DIR/encoders at first use; float32 or "
+        "int8), or 'auto' (chosen with the precision). 'openvino' is refused (optimum-intel "
+        "does not support transformers 5).")
 
 
 class ChunkingSettings(BaseModel):
