@@ -49,6 +49,8 @@ def parse_variants(text: str | None) -> tuple[str, ...]:
 
 def _embedders(settings: Settings, given: Any,
                variants: tuple[str, ...]) -> dict[str, SentenceTransformerEmbedder]:
+    from rag.factory import encoder_cache_dir
+
     e = settings.embedding
     out = {}
     for v in variants:
@@ -60,7 +62,7 @@ def _embedders(settings: Settings, given: Any,
             out[v] = SentenceTransformerEmbedder(e.model, device=e.device,
                                                  batch_size=e.batch_size, precision=precision,
                                                  backend=backend,
-                                                 cache_dir=settings.data_dir / "encoders")
+                                                 cache_dir=encoder_cache_dir(settings))
     return out
 
 

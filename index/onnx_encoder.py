@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -137,8 +138,18 @@ def _quantize(source: Path, out: Path, recipe: OnnxRecipe) -> None:
     if recipe.keep_float and len(nodes) == len(matmuls):
         raise RuntimeError("int8 export: no feed-forward output projection found to keep in "
                            "float32 (the exported graph's node names changed)")
-    quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8,
-                     per_channel=recipe.per_channel, nodes_to_quantize=nodes)
+    root = logging.getLogger()
+    root.addFilter(_no_preprocess_advice)
+    try:
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8,
+                         per_channel=recipe.per_channel, nodes_to_quantize=nodes)
+    finally:
+        root.removeFilter(_no_preprocess_advice)
+
+
+def _no_preprocess_advice(record: logging.LogRecord) -> bool:
+    """Drop the quantiser's generic advice to pre-process the model (it was measured as is)."""
+    return "pre-processing before quantization" not in record.getMessage()
 
 
 def _valid(directory: Path, key: str) -> bool:

@@ -64,7 +64,13 @@ def build_embedder(settings: Settings) -> Embedder:
     e = settings.embedding
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
                                        precision=e.precision, backend=e.backend,
-                                       cache_dir=Path(settings.data_dir) / "encoders")
+                                       cache_dir=encoder_cache_dir(settings))
+
+
+def encoder_cache_dir(settings: Settings) -> Path:
+    """Where built encoder files (the ONNX export) live: ``embedding.cache_dir`` or
+    DATA_DIR/encoders."""
+    return Path(settings.embedding.cache_dir or Path(settings.data_dir) / "encoders")
 
 
 def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:

@@ -38,6 +38,10 @@ class EmbeddingSettings(BaseModel):
         "Runtime over a model exported locally into DATA_DIR/encoders at first use; float32 or "
         "int8), or 'auto' (chosen with the precision). 'openvino' is refused (optimum-intel "
         "does not support transformers 5).")
+    cache_dir: Path | None = Field(
+        None, description="Where the ONNX encoder files built from the local model are kept "
+        "(default DATA_DIR/encoders). Keyed by model, file hashes and recipe, so one directory "
+        "can serve several data directories.")
 
 
 class ChunkingSettings(BaseModel):
