@@ -31,6 +31,13 @@ def model_dir() -> tuple[Path, str]:
     return resolve_model("all-MiniLM-L6-v2")
 
 
+def _copy_of_the_cache(embedder, shared: Path, model: tuple[Path, str], tmp: Path) -> Path:  # noqa: ANN001
+    """A private copy of the run's float32 export (built there once): the model.onnx path."""
+    built = build_or_reuse(embedder._model, *model, shared, FLOAT32)
+    shutil.copytree(built.parent, tmp / "cache" / built.parent.name)
+    return tmp / "cache" / built.parent.name / "model.onnx"
+
+
 def _count_exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = onnx_encoder._export
@@ -104,12 +111,11 @@ def test_export_cache_is_reused_and_rebuilt_when_the_key_changes(
         embedder, shared_cache: Path, model_dir: tuple[Path, str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     path, model_id = model_dir
-    first = build_or_reuse(embedder._model, path, model_id, shared_cache, FLOAT32)
-    cache = tmp_path / "cache"
-    shutil.copytree(first.parent, cache / first.parent.name)
+    copied = _copy_of_the_cache(embedder, shared_cache, model_dir, tmp_path)
+    cache = copied.parent.parent
     calls = _count_exports(monkeypatch)
     reused = build_or_reuse(embedder._model, path, model_id, cache, FLOAT32)
-    assert calls == [] and reused == cache / first.parent.name / "model.onnx"
+    assert calls == [] and reused == copied
     mtime = reused.stat().st_mtime_ns
     OnnxEncoder(embedder._model, path, model_id, cache, quantize=False)
     assert calls == [] and reused.stat().st_mtime_ns == mtime
@@ -126,10 +132,8 @@ def test_partial_or_corrupt_cache_is_rebuilt_not_crashed_on(
         embedder, shared_cache: Path, model_dir: tuple[Path, str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     path, model_id = model_dir
-    good = build_or_reuse(embedder._model, path, model_id, shared_cache, FLOAT32)
-    cache = tmp_path / "cache"
-    shutil.copytree(good.parent, cache / good.parent.name)
-    cached = cache / good.parent.name / "model.onnx"
+    cached = _copy_of_the_cache(embedder, shared_cache, model_dir, tmp_path)
+    cache = cached.parent.parent
     expected = SentenceTransformerEmbedder(precision="float32", backend="onnx",
                                            cache_dir=shared_cache).embed([QUESTION])
     calls = _count_exports(monkeypatch)
