@@ -94,11 +94,10 @@ def choose_encoder(backend: str = "auto", precision: str = "auto", device: str =
     Explicit values are honoured (a backend that cannot run a precision is refused). ``auto``
     is decided by the CPU's flags, by the rule measured in docs/performance.md:
 
-    - int8 dot-product instructions (VNNI): ONNX Runtime, int8 (faster than bfloat16 here, with
-      covidqa's recall@5 and MRR within 0.005 of float32);
-    - else bfloat16 instructions: torch under bfloat16 autocast;
-    - else (AVX2 alone): float32 on torch (bfloat16 is emulated there, and int8 on AVX2 is
-      neither verified nor exact: see VNNI_FLAGS).
+    - bfloat16 instructions: torch under bfloat16 autocast (the fastest measured here: 1.44x
+      float32, where ONNX int8 ran at 0.51x in the same run, so int8 is not chosen);
+    - else (AVX2 alone): float32 on torch (bfloat16 is emulated there; ONNX int8 was not faster
+      than torch float32 here, and on AVX2 without VNNI its kernels are not exact: VNNI_FLAGS).
 
     With the backend fixed, ``auto`` precision picks that backend's fastest safe one (onnx:
     int8 with VNNI, else float32; torch: bfloat16 with bfloat16 instructions, else float32).
@@ -121,10 +120,6 @@ def choose_encoder(backend: str = "auto", precision: str = "auto", device: str =
         return "torch", "float32" if precision == "auto" else precision
     cpu = cpu_flags() if flags is None else flags
     if backend == "auto":
-        if precision == "auto":
-            if cpu & VNNI_FLAGS:
-                return "onnx", "int8"
-            return "torch", "bfloat16" if cpu & BF16_FLAGS else "float32"
         backend = "onnx" if precision == "int8" else "torch"
     if precision == "auto":
         if backend == "onnx":

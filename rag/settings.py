@@ -31,8 +31,9 @@ class EmbeddingSettings(BaseModel):
     precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto", description="Encoder arithmetic: 'float32', 'bfloat16' (torch autocast) or "
         "'int8' (ONNX Runtime, quantised at first use from the bundled weights). 'auto' decides "
-        "with the backend by the CPU's flags (docs/performance.md): int8 on a CPU with VNNI, "
-        "else bfloat16 with AVX-512 BF16 or AMX, else float32.")
+        "with the backend by the CPU's flags (docs/performance.md): torch bfloat16 with AVX-512 "
+        "BF16 or AMX, else torch float32; with backend 'onnx', int8 on a CPU with VNNI, else "
+        "float32.")
     backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
         "auto", description="Encoder runtime: 'torch' (sentence-transformers), 'onnx' (ONNX "
         "Runtime over a model exported locally into DATA_DIR/encoders at first use; float32 or "

@@ -21,9 +21,9 @@ BF16_NO_VNNI = AVX2 | {"avx512_bf16"}  # not a real CPU, but the rule must still
 
 @pytest.mark.parametrize(("flags", "expected"), [
     (AVX2, ("torch", "float32")), (frozenset(), ("torch", "float32")),
-    (COOPER, ("onnx", "int8")), (SAPPHIRE, ("onnx", "int8")), (CASCADE, ("onnx", "int8")),
-    (ALDER, ("onnx", "int8")), (BF16_NO_VNNI, ("torch", "bfloat16")),
-    (frozenset({"amx_bf16"}), ("torch", "bfloat16"))])
+    (COOPER, ("torch", "bfloat16")), (SAPPHIRE, ("torch", "bfloat16")),
+    (CASCADE, ("torch", "float32")), (ALDER, ("torch", "float32")),
+    (BF16_NO_VNNI, ("torch", "bfloat16")), (frozenset({"amx_bf16"}), ("torch", "bfloat16"))])
 def test_auto_follows_the_cpu_flags(flags: frozenset[str], expected: tuple[str, str]) -> None:
     assert choose_encoder("auto", "auto", "cpu", flags) == expected
 
@@ -32,6 +32,7 @@ def test_auto_follows_the_cpu_flags(flags: frozenset[str], expected: tuple[str, 
     ("torch", "auto", SAPPHIRE, ("torch", "bfloat16")),
     ("torch", "auto", AVX2, ("torch", "float32")),
     ("onnx", "auto", COOPER, ("onnx", "int8")),
+    ("onnx", "auto", ALDER, ("onnx", "int8")),
     ("onnx", "auto", AVX2, ("onnx", "float32")),  # int8 is not exact on AVX2 alone
     ("auto", "int8", AVX2, ("onnx", "int8")),  # explicit: honoured even there
     ("auto", "bfloat16", AVX2, ("torch", "bfloat16")),
