@@ -224,6 +224,7 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
     if embedder is not None:
         raw_encoder = raw_question_rate(embedder, [i.question for i in items])
         raw_encoder["precision"] = getattr(embedder, "precision", None)
+        raw_encoder["backend"] = getattr(embedder, "backend", None)
         derived["raw_encoder_questions_per_s"] = raw_encoder["questions_per_s"]
         derived["requests_per_s_over_raw_encoder"] = round(
             float(derived["requests_per_s"]) / raw_encoder["questions_per_s"], 4)
