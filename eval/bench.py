@@ -69,8 +69,8 @@ def parser(prog: str = "python -m eval.bench") -> argparse.ArgumentParser:
                    help="questions asked (default: the sample gold set)")
     g.add_argument("--warmup", type=int, help="requests before measuring (default: each "
                    "question once)")
-    g = p.add_argument_group("encoder (each precision: throughput, vector agreement, "
-                             "recall@5 and MRR)")
+    g = p.add_argument_group("encoder (each backend and precision: throughput, vector "
+                             "agreement, recall@5 and MRR)")
     g.add_argument("--encoder-corpus", type=Path, default=None,
                    help="corpus indexed at each precision (default: covidqa's)")
     g.add_argument("--encoder-qa", type=Path, default=None,
@@ -79,6 +79,9 @@ def parser(prog: str = "python -m eval.bench") -> argparse.ArgumentParser:
                    help="chunk texts timed per precision (default 1024)")
     g.add_argument("--encoder-questions", type=int, default=None,
                    help="questions scored, evenly spaced (default 500)")
+    g.add_argument("--encoder-variants", default=None,
+                   help="comma-separated backend-precision variants compared with "
+                   "torch-float32 (default: torch-bfloat16,onnx-float32,onnx-int8)")
     return p
 
 
@@ -114,6 +117,9 @@ def _check(args: argparse.Namespace) -> None:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     if args.seconds <= 0:
         raise InputError("--seconds must be positive")
+    from eval.bench_encoder import parse_variants
+
+    parse_variants(getattr(args, "encoder_variants", None))  # refuses an unknown one early
     wanted = wanted_benches(args)
     paths = {"ingest": [args.corpus], "retrieval": [args.base_corpus, args.questions],
              "api": [args.api_corpus, args.api_qa], "api-stages": [args.api_corpus, args.api_qa],
@@ -127,7 +133,7 @@ def _check(args: argparse.Namespace) -> None:
 def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> dict[str, Any]:
     """Run the chosen benchmarks; return the whole report (also what ``--out`` receives)."""
     from eval.bench_api import run_api, run_api_stages
-    from eval.bench_encoder import run_encoder
+    from eval.bench_encoder import parse_variants, run_encoder
     from eval.bench_ingest import run_ingest
     from eval.bench_retrieval import run_retrieval
 
@@ -155,9 +161,10 @@ def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> d
                                            args.clients, args.seconds, args.workers,
                                            args.warmup, settings=settings, embedder=embedder))
                 case "encoder":
-                    results.append(run_encoder(settings, args.encoder_corpus, args.encoder_qa,
-                                               work / "encoder", args.encoder_texts,
-                                               args.encoder_questions, embedder))
+                    results.append(run_encoder(
+                        settings, args.encoder_corpus, args.encoder_qa, work / "encoder",
+                        args.encoder_texts, args.encoder_questions, embedder,
+                        parse_variants(getattr(args, "encoder_variants", None))))
                 case "api-stages":
                     results.append(run_api_stages(args.api_corpus, args.api_qa,
                                                   work / "api-stages", args.clients,
@@ -177,19 +184,19 @@ def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> d
 
 
 def encoder_context(settings: Settings, embedder: Any = None) -> dict[str, Any]:
-    """The CPU's flags that decide the encoder's precision, and the precision chosen."""
-    from index.embedder import choose_backend, choose_precision, cpu_flags
+    """The CPU's flags that decide the encoder's backend and precision, and those chosen."""
+    from index.embedder import choose_encoder, cpu_flags
 
     flags = cpu_flags()
     e = settings.embedding
+    backend, precision = choose_encoder(e.backend, e.precision, e.device, flags)
     return {
         "cpu_flags": sorted(flags),
         "cpu_flags_relevant": sorted(f for f in flags if f.startswith(("avx", "amx", "fma",
                                                                         "sse4", "f16c"))),
         "encoder": {"precision_setting": e.precision, "backend_setting": e.backend,
-                    "precision": getattr(embedder, "precision", None)
-                    or choose_precision(e.precision, e.device, flags),
-                    "backend": getattr(embedder, "backend", None) or choose_backend(e.backend)},
+                    "precision": getattr(embedder, "precision", None) or precision,
+                    "backend": getattr(embedder, "backend", None) or backend},
     }
 
 

@@ -1,16 +1,17 @@
-"""Encoder options side by side: throughput and retrieval at each precision, in one run.
+"""Encoder options side by side: throughput and retrieval of each variant, in one run.
 
-For every precision (float32, bfloat16) the corpus is ingested into its own index with the
-encoder at that precision, and then:
+A variant is a backend and a precision: ``torch-float32`` (the reference), ``torch-bfloat16``,
+``onnx-float32`` and ``onnx-int8`` (``--encoder-variants`` picks some). For each, the corpus is
+ingested into its own index with that encoder, and then:
 
-- throughput: ``SentenceTransformer.encode`` at that precision (the raw encoder, its autocast
-  context) over the same chunk texts (the float32 index's, at most ``texts``), texts/s;
-- agreement: the cosine of each text's vector to its float32 vector;
-- retrieval: each question is embedded at the index's precision and retrieved by the default
+- throughput: the raw encoder of the variant (``raw_encode``: no lock, no coalescing) over the
+  same chunk texts (the reference index's, at most ``texts``), texts/s;
+- agreement: the cosine of each text's (and each question's) vector to its float32 vector;
+- retrieval: each question is embedded by the index's variant and retrieved by the default
   pipeline (``full``: dense + BM25, fusion, reranker) and by the vector search alone (``dense``);
-  recall@5 and MRR of the gold documents (``eval.metrics``, as the eval reports them). A third
-  pairing, the float32 index queried at bfloat16, says whether an existing index can be queried
-  on the faster path.
+  recall@5 and MRR of the gold documents (``eval.metrics``, as the eval reports them). One more
+  pairing per variant, the float32 index queried by that variant, says whether an existing index
+  can be queried on the faster path.
 
 Goals: recall@5 and MRR of every pairing within 0.005 of float32's (same questions, same run).
 """
@@ -29,37 +30,48 @@ from eval.metrics import recall_at_k, reciprocal_rank
 from index.embedder import SentenceTransformerEmbedder
 from rag.settings import Settings
 
-PRECISIONS = ("float32", "bfloat16")
+REFERENCE = "torch-float32"
+VARIANTS = (REFERENCE, "torch-bfloat16", "onnx-float32", "onnx-int8")
 TOLERANCE = 0.005
-# (index precision, query precision)
-PAIRINGS = (("float32", "float32"), ("bfloat16", "bfloat16"), ("float32", "bfloat16"))
 
 
-def _embedders(settings: Settings, given: Any) -> dict[str, SentenceTransformerEmbedder]:
+def parse_variants(text: str | None) -> tuple[str, ...]:
+    """``--encoder-variants`` (comma separated); the reference is always included, first."""
+    from index.errors import InputError
+
+    wanted = [v.strip() for v in (text or ",".join(VARIANTS)).split(",") if v.strip()]
+    unknown = [v for v in wanted if v not in VARIANTS]
+    if unknown:
+        raise InputError(f"unknown encoder variant {', '.join(unknown)}; choose from "
+                         f"{', '.join(VARIANTS)}")
+    return (REFERENCE, *dict.fromkeys(v for v in wanted if v != REFERENCE))
+
+
+def _embedders(settings: Settings, given: Any,
+               variants: tuple[str, ...]) -> dict[str, SentenceTransformerEmbedder]:
+    from rag.factory import encoder_cache_dir
+
     e = settings.embedding
     out = {}
-    for p in PRECISIONS:
-        if given is not None and getattr(given, "precision", None) == p:
-            out[p] = given
+    for v in variants:
+        backend, precision = v.split("-")
+        if given is not None and (getattr(given, "backend", None),
+                                  getattr(given, "precision", None)) == (backend, precision):
+            out[v] = given
         else:
-            out[p] = SentenceTransformerEmbedder(e.model, device=e.device,
-                                                 batch_size=e.batch_size, precision=p)
+            out[v] = SentenceTransformerEmbedder(e.model, device=e.device,
+                                                 batch_size=e.batch_size, precision=precision,
+                                                 backend=backend,
+                                                 cache_dir=encoder_cache_dir(settings))
     return out
 
 
 def _raw_rate(embedder: SentenceTransformerEmbedder, texts: list[str]) -> tuple[float,
                                                                                   np.ndarray]:
-    with embedder.precision_context():
-        embedder.encoder.encode(texts[:embedder.batch_size], batch_size=embedder.batch_size,
-                                show_progress_bar=False)  # warm
-        started = time.perf_counter()
-        vectors = embedder.encoder.encode(texts, batch_size=embedder.batch_size,
-                                          normalize_embeddings=True, convert_to_numpy=True,
-                                          show_progress_bar=False)
-        seconds = time.perf_counter() - started
-    vectors = np.asarray(vectors, dtype=np.float32)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return seconds, vectors
+    embedder.raw_encode(texts[:embedder.batch_size])  # warm
+    started = time.perf_counter()
+    vectors = embedder.raw_encode(texts)
+    return time.perf_counter() - started, vectors
 
 
 def _scores(pipeline: Any, dense: Any, items: list[Any], vectors: np.ndarray,
@@ -78,11 +90,11 @@ def _scores(pipeline: Any, dense: Any, items: list[Any], vectors: np.ndarray,
 
 def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path,
                 max_texts: int = 1024, max_questions: int = 500,
-                embedder: Any = None) -> BenchResult:
+                embedder: Any = None, variants: tuple[str, ...] = VARIANTS) -> BenchResult:
     from rag.factory import build_pipeline
 
     corpus = Path(corpus).resolve()
-    embedders = _embedders(settings, embedder)
+    embedders = _embedders(settings, embedder, variants)
     items = [i for i in load_qa(questions) if i.answerable and i.doc_ids]
     if len(items) > max_questions:  # evenly spaced through the file
         step = len(items) / max_questions
@@ -99,7 +111,7 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
         d = s.model_copy(update={"retrieval": s.retrieval.model_copy(
             update={"mode": "dense", "rerank": False})})
         dense[p] = build_pipeline(d, embedder=emb)
-    base = pipelines["float32"]
+    base = pipelines[REFERENCE]
     chunks = base.store.committed_chunks(base.store.documents())
     texts = [c.text for c in sorted(chunks, key=lambda c: (c.doc_id, c.index))][:max_texts]
     throughput, vectors = {}, {}
@@ -107,20 +119,28 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
         seconds, vectors[p] = _raw_rate(emb, texts)
         throughput[p] = {"texts": len(texts), "seconds": round(seconds, 3),
                          "texts_per_s": round(len(texts) / seconds, 3)}
-    cos = (vectors["float32"] * vectors["bfloat16"]).sum(axis=1)
-    agreement = {"min": round(float(cos.min()), 6), "mean": round(float(cos.mean()), 6),
-                 "p01": round(float(np.percentile(cos, 1)), 6)}
     qvec = {p: emb.embed([i.question for i in items]) for p, emb in embedders.items()}
-    qcos = (qvec["float32"] * qvec["bfloat16"]).sum(axis=1)
+    chunk_cos, question_cos = {}, {}
+    for p in embedders:
+        if p == REFERENCE:
+            continue
+        c = (vectors[REFERENCE] * vectors[p]).sum(axis=1)
+        q = (qvec[REFERENCE] * qvec[p]).sum(axis=1)
+        chunk_cos[p] = {"min": round(float(c.min()), 6), "mean": round(float(c.mean()), 6),
+                        "p01": round(float(np.percentile(c, 1)), 6)}
+        question_cos[p] = {"min": round(float(q.min()), 6), "mean": round(float(q.mean()), 6)}
+    pairings = [(p, p) for p in embedders] + [(REFERENCE, p) for p in embedders
+                                              if p != REFERENCE]
     retrieval = {}
-    for index_p, query_p in PAIRINGS:
+    for index_p, query_p in pairings:
         key = f"index_{index_p}__query_{query_p}"
         retrieval[key] = _scores(pipelines[index_p], dense[index_p], items, qvec[query_p],
                                  depth)
-    ref = retrieval["index_float32__query_float32"]
+    ref_key = f"index_{REFERENCE}__query_{REFERENCE}"
+    ref = retrieval[ref_key]
     goals = []
     for key, res in retrieval.items():
-        if key == "index_float32__query_float32":
+        if key == ref_key:
             continue
         for mode in ("full", "dense"):
             for metric in ("recall_at_5", "mrr"):
@@ -128,29 +148,33 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
                 goals.append(Goal(f"encoder.{key}.{mode}.{metric}_abs_diff", diff, TOLERANCE,
                                   "lower", "", f"|{metric} - float32's|, {mode} retrieval, "
                                   f"{len(items)} questions", True))
+    ref_rate = throughput[REFERENCE]["texts_per_s"]
     result = BenchResult(
         name="encoder",
         params={"corpus": str(corpus), "questions": str(Path(questions).resolve()),
                 "max_texts": max_texts, "max_questions": max_questions,
+                "variants": list(embedders),
                 "batch_size": settings.embedding.batch_size, "model": base.embedder.model_id},
         raw={"ingest_seconds": ingest_seconds, "throughput": throughput,
-             "chunk_cosine_bf16_vs_f32": [round(float(c), 6) for c in cos],
+             "chunk_cosine_vs_float32": {p: [round(float(c), 6) for c in
+                                             (vectors[REFERENCE] * vectors[p]).sum(axis=1)]
+                                         for p in chunk_cos},
              "question_ids": [i.id for i in items]},
         derived={"texts_per_s": {p: t["texts_per_s"] for p, t in throughput.items()},
-                 "bfloat16_speedup": round(throughput["bfloat16"]["texts_per_s"]
-                                           / throughput["float32"]["texts_per_s"], 3),
-                 "chunk_cosine": agreement,
-                 "question_cosine": {"min": round(float(qcos.min()), 6),
-                                     "mean": round(float(qcos.mean()), 6)},
+                 "speedup_over_float32": {p: round(t["texts_per_s"] / ref_rate, 3)
+                                          for p, t in throughput.items()},
+                 "chunk_cosine": chunk_cos, "question_cosine": question_cos,
                  "retrieval": retrieval},
         goals=goals,
     )
-    for p in PRECISIONS:
-        t = throughput[p]
+    for p, t in throughput.items():
         result.rows.append((f"encode {p}", f"{t['texts']} texts in {t['seconds']:.2f} s = "
-                            f"{t['texts_per_s']:.1f} texts/s (ingest {ingest_seconds[p]:.1f} s)"))
-    result.rows.append(("cosine bf16/f32", f"chunks min {agreement['min']:.5f} mean "
-                        f"{agreement['mean']:.5f}; questions min {float(qcos.min()):.5f}"))
+                            f"{t['texts_per_s']:.1f} texts/s, x{t['texts_per_s'] / ref_rate:.2f}"
+                            f" (ingest {ingest_seconds[p]:.1f} s)"))
+    for p, c in chunk_cos.items():
+        result.rows.append((f"cosine {p}", f"chunks min {c['min']:.5f} mean {c['mean']:.5f}; "
+                            f"questions min {question_cos[p]['min']:.5f} mean "
+                            f"{question_cos[p]['mean']:.5f}"))
     for key, res in retrieval.items():
         result.rows.append((key, "  ".join(f"{m}: R@5 {r['recall_at_5']:.4f} MRR "
                                            f"{r['mrr']:.4f}" for m, r in res.items())))

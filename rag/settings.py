@@ -28,15 +28,23 @@ class EmbeddingSettings(BaseModel):
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Texts per encoder batch.")
     device: str = Field("cpu", description="torch device for the encoder.")
-    precision: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Encoder arithmetic: 'auto' is bfloat16 (torch autocast) on a CPU "
-        "with AVX-512 BF16 or AMX, else float32. Vectors agree at cosine >= 0.9999, so an index "
-        "built at one precision answers queries embedded at the other.")
+    precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        "auto", description="Encoder arithmetic: 'float32', 'bfloat16' (torch autocast) or "
+        "'int8' (ONNX Runtime, quantised at first use from the bundled weights). 'auto' decides "
+        "with the backend by the CPU's flags (docs/performance.md): torch bfloat16 with AVX-512 "
+        "BF16 or AMX, else torch float32; with backend 'onnx', int8 on a CPU with VNNI, else "
+        "float32.")
     backend: Literal["auto", "local", "torch", "onnx", "openvino", "openai"] = Field(
-        "auto", description="Where texts are embedded. 'auto' (= 'local') and 'torch' run the "
-        "local model with sentence-transformers over torch; 'onnx' and 'openvino' are refused "
-        "(optimum does not support transformers 5); 'openai' sends them to an OpenAI-compatible "
-        "embeddings server (api_base, api_model; docs/embedding-backends.md).")
+        "auto", description="Where texts are embedded. The local model: 'torch' "
+        "(sentence-transformers), 'onnx' (ONNX Runtime over a model exported locally into "
+        "DATA_DIR/encoders at first use; float32 or int8), or 'auto' (= 'local': the runtime "
+        "chosen with the precision). 'openvino' is refused (optimum-intel does not support "
+        "transformers 5). 'openai' sends texts to an OpenAI-compatible embeddings server "
+        "(api_base, api_model; docs/embedding-backends.md).")
+    cache_dir: Path | None = Field(
+        None, description="Where the ONNX encoder files built from the local model are kept "
+        "(default DATA_DIR/encoders). Keyed by model, file hashes and recipe, so one directory "
+        "can serve several data directories.")
     api_base: str | None = Field(
         None, description="openai backend: base URL of the embeddings server including /v1, "
         "e.g. http://gpu-box:8080/v1 (TEI, vLLM, Infinity, Ollama, llama.cpp's server).")

@@ -23,6 +23,9 @@ def _isolate_environment() -> None:
     empty = Path(tempfile.mkdtemp(prefix="rag-tests-")) / "empty.toml"
     empty.write_text("")
     os.environ["RAG_CONFIG"] = str(empty)
+    # The ONNX encoder is exported once for the whole run (and kept between runs: the cache is
+    # keyed by the model's file hashes), not once per test's fresh data directory.
+    os.environ["RAG_EMBEDDING__CACHE_DIR"] = str(ROOT / "test-artifacts" / "encoders")
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from index.embedder import BF16_FLAGS, cpu_flags
+from eval.bench_encoder import VARIANTS
+from index.embedder import choose_encoder, cpu_flags
 from tests.helpers import run_cli as rag
 
 pytestmark = pytest.mark.slow
@@ -25,17 +26,21 @@ def test_rag_bench_quick_runs_every_benchmark(tmp_path):
     assert set(report["benchmarks"]) == {"ingest", "retrieval", "api", "encoder"}
     ctx = report["context"]
     assert set(ctx["cpu_flags_relevant"]) <= set(ctx["cpu_flags"])
-    expected = "bfloat16" if cpu_flags() & BF16_FLAGS else "float32"
+    backend, precision = choose_encoder("auto", "auto", "cpu", cpu_flags())
     assert ctx["encoder"] == {"precision_setting": "auto", "backend_setting": "auto",
-                              "precision": expected, "backend": "torch"}
-    assert report["benchmarks"]["ingest"]["params"]["precision"] == expected
+                              "precision": precision, "backend": backend}
+    params = report["benchmarks"]["ingest"]["params"]
+    assert (params["backend"], params["precision"]) == (backend, precision)
     api = report["benchmarks"]["api"]["derived"]
     assert api["raw_encoder_questions_per_s"] > 0
     enc = report["benchmarks"]["encoder"]["derived"]
-    assert enc["chunk_cosine"]["min"] >= 0.999
-    assert {"index_float32__query_float32", "index_bfloat16__query_bfloat16",
-            "index_float32__query_bfloat16"} == set(enc["retrieval"])
-    assert "encode bfloat16" in done.stdout and "CPU flags" in done.stdout
+    assert set(enc["chunk_cosine"]) == set(VARIANTS[1:])
+    for variant in ("torch-bfloat16", "onnx-float32"):
+        assert enc["chunk_cosine"][variant]["min"] >= 0.999, variant
+    assert enc["chunk_cosine"]["onnx-int8"]["min"] >= 0.99
+    assert set(enc["retrieval"]) == {f"index_{v}__query_{v}" for v in VARIANTS} | {
+        f"index_torch-float32__query_{v}" for v in VARIANTS[1:]}
+    assert "encode onnx-int8" in done.stdout and "CPU flags" in done.stdout
     assert netlog.read_text() == ""
 
 

@@ -1,4 +1,4 @@
-"""Encoder precision and backend: chosen per CPU at start-up, explicit values honoured, unknown
+"""Encoder backend and precision: chosen per CPU at start-up, explicit values honoured, unknown
 or unavailable values refused; the bfloat16 path gives the float32 vectors (cosine >= 0.999)."""
 
 from __future__ import annotations
@@ -8,36 +8,60 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import (BF16_FLAGS, SentenceTransformerEmbedder, choose_backend,
-                            choose_precision, cpu_flags)
+from index.embedder import SentenceTransformerEmbedder, choose_encoder, cpu_flags
 from index.errors import ConfigError
 
 AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
-SAPPHIRE = AVX2 | {"avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile"}
-COOPER = AVX2 | {"avx512f", "avx512_bf16"}
+SAPPHIRE = AVX2 | {"avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8"}
+COOPER = AVX2 | {"avx512f", "avx512_vnni", "avx512_bf16"}
+CASCADE = AVX2 | {"avx512f", "avx512_vnni"}  # VNNI, no bfloat16
+ALDER = AVX2 | {"avx_vnni"}  # AVX-VNNI without AVX-512
+BF16_NO_VNNI = AVX2 | {"avx512_bf16"}  # not a real CPU, but the rule must still be defined
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
-    (AVX2, "float32"), (COOPER, "bfloat16"), (SAPPHIRE, "bfloat16"), (frozenset(), "float32"),
-    (frozenset({"amx_bf16"}), "bfloat16")])
-def test_auto_follows_the_cpu_flags(flags: frozenset[str], expected: str) -> None:
-    assert choose_precision("auto", "cpu", flags) == expected
+    (AVX2, ("torch", "float32")), (frozenset(), ("torch", "float32")),
+    (COOPER, ("torch", "bfloat16")), (SAPPHIRE, ("torch", "bfloat16")),
+    (CASCADE, ("torch", "float32")), (ALDER, ("torch", "float32")),
+    (BF16_NO_VNNI, ("torch", "bfloat16")), (frozenset({"amx_bf16"}), ("torch", "bfloat16"))])
+def test_auto_follows_the_cpu_flags(flags: frozenset[str], expected: tuple[str, str]) -> None:
+    assert choose_encoder("auto", "auto", "cpu", flags) == expected
 
 
-def test_explicit_precision_is_honoured_whatever_the_cpu() -> None:
-    assert choose_precision("float32", "cpu", SAPPHIRE) == "float32"
-    assert choose_precision("bfloat16", "cpu", AVX2) == "bfloat16"
-    assert choose_precision("auto", "cuda", SAPPHIRE) == "float32"
+@pytest.mark.parametrize(("backend", "precision", "flags", "expected"), [
+    ("torch", "auto", SAPPHIRE, ("torch", "bfloat16")),
+    ("torch", "auto", AVX2, ("torch", "float32")),
+    ("onnx", "auto", COOPER, ("onnx", "int8")),
+    ("onnx", "auto", ALDER, ("onnx", "int8")),
+    ("onnx", "auto", AVX2, ("onnx", "float32")),  # int8 is not exact on AVX2 alone
+    ("auto", "int8", AVX2, ("onnx", "int8")),  # explicit: honoured even there
+    ("auto", "bfloat16", AVX2, ("torch", "bfloat16")),
+    ("auto", "float32", SAPPHIRE, ("torch", "float32")),
+    ("onnx", "float32", SAPPHIRE, ("onnx", "float32")),
+    ("torch", "float32", SAPPHIRE, ("torch", "float32"))])
+def test_explicit_values_are_honoured(backend: str, precision: str, flags: frozenset[str],
+                                      expected: tuple[str, str]) -> None:
+    assert choose_encoder(backend, precision, "cpu", flags) == expected
 
 
-def test_unknown_precision_and_unavailable_backend_are_clear_errors() -> None:
+def test_other_devices_run_torch_float32() -> None:
+    assert choose_encoder("auto", "auto", "cuda", SAPPHIRE) == ("torch", "float32")
+    assert choose_encoder("torch", "bfloat16", "cuda", AVX2) == ("torch", "bfloat16")
+    with pytest.raises(ConfigError, match="CPU only"):
+        choose_encoder("onnx", "auto", "cuda", SAPPHIRE)
+
+
+def test_unknown_or_impossible_choices_are_clear_errors() -> None:
     with pytest.raises(ConfigError, match="embedding.precision must be one of"):
-        choose_precision("int3", "cpu", AVX2)
+        choose_encoder("auto", "int3", "cpu", AVX2)
     with pytest.raises(ConfigError, match="embedding.backend must be one of"):
-        choose_backend("tensorrt")
-    with pytest.raises(ConfigError, match="'onnx' is not available"):
-        choose_backend("onnx")
-    assert choose_backend("auto") == choose_backend("torch") == "torch"
+        choose_encoder("tensorrt", "auto", "cpu", AVX2)
+    with pytest.raises(ConfigError, match="'openvino' is not available"):
+        choose_encoder("openvino", "auto", "cpu", AVX2)
+    with pytest.raises(ConfigError, match="'int8' is not available on backend 'torch'"):
+        choose_encoder("torch", "int8", "cpu", SAPPHIRE)
+    with pytest.raises(ConfigError, match="'bfloat16' is not available on backend 'onnx'"):
+        choose_encoder("onnx", "bfloat16", "cpu", SAPPHIRE)
 
 
 def test_settings_refuse_an_unknown_precision(tmp_path: Path) -> None:
@@ -54,9 +78,13 @@ def test_cpu_flags_read_from_cpuinfo(tmp_path: Path) -> None:
     assert cpu_flags(tmp_path / "missing") == frozenset()
 
 
-def test_this_machine_auto_choice_matches_its_flags(embedder) -> None:
-    auto = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="auto")
-    assert auto.precision == ("bfloat16" if cpu_flags() & BF16_FLAGS else "float32")
+@pytest.mark.slow
+def test_this_machine_auto_choice_matches_its_flags(tmp_path: Path) -> None:
+    from rag.factory import build_embedder
+    from tests.helpers import make_settings
+
+    auto = build_embedder(make_settings(tmp_path))  # the settings' default: auto, auto
+    assert (auto.backend, auto.precision) == choose_encoder("auto", "auto", "cpu", cpu_flags())
 
 
 SAMPLES = [
