@@ -16,8 +16,8 @@ The index is built once per parameter set under ``data_dir/bench/retrieval-<key>
 
 Then ``HybridRetriever.retrieve`` as the default settings configure it (dense + BM25, RRF, the
 features reranker, dedup) is timed per question, and, in separate calls, its stages: dense search
-(Chroma through llama-index), BM25 search, and ``candidates`` (both searches, fusion, the commit
-check and the stored-vector read); ``retrieve - candidates`` of the same question is the rerank
+(``DenseSearch``: Chroma's query reading the hits' vectors), BM25 search, and ``candidates``
+(both searches, fusion, the commit check and the stored-vector read); ``retrieve - candidates`` of the same question is the rerank
 and dedup. The question's embedding is timed on its own.
 """
 
@@ -164,7 +164,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
     pipeline = build_pipeline(settings.model_copy(update={"data_dir": built.data_dir}),
                               embedder=embedder)
     retriever, keyword = pipeline.retriever, pipeline.keyword
-    dense = DenseSearch(pipeline.store, embedder)
+    dense = DenseSearch(pipeline.store)
     top_k = settings.retrieval.top_k
     pool = max(settings.retrieval.candidates, top_k)
     items = load_qa(qa)
@@ -202,7 +202,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
         chroma.query(query_embeddings=[v.tolist()], n_results=top_k)
         raw["chroma_top_k"].append(_ms(t))
         t = time.perf_counter()
-        dense.search(q, v, pool, None)
+        dense.search(v, pool, None)
         raw["dense"].append(_ms(t))
         if keyword is not None:
             t = time.perf_counter()
@@ -216,10 +216,10 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
         raw["retrieve_one_collection"].append(_ms(t))
         if one_chunks:  # the dense search retrieval makes for that key: restricted to ids
             t = time.perf_counter()
-            dense.search_among(q, v, pool, one_chunks)
+            dense.search_among(v, pool, one_chunks)
             raw["dense_one_collection"].append(_ms(t))
         t = time.perf_counter()  # the same with Chroma's metadata condition instead
-        dense.search(q, v, pool, None, one.collections)
+        dense.search(v, pool, None, one.collections)
         raw["dense_one_collection_where"].append(_ms(t))
         t = time.perf_counter()
         retriever.retrieve(q, v, top_k, every)

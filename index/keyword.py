@@ -48,6 +48,7 @@ from index.files import write_text_atomic
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FORMAT_VERSION = 2  # 2: accents folded ("López" is "lopez")
 STALE_SECONDS = 60.0
+TERMS_CACHE = 20_000  # analysed texts kept (about 40 MB at 200 terms each)
 log = logging.getLogger(__name__)
 
 
@@ -91,24 +92,26 @@ class Analyzer:
     def __init__(self, stemmer_language: str | None = "english") -> None:
         from bm25s.stopwords import STOPWORDS_EN
 
-        self._stop = frozenset(STOPWORDS_EN)
         self._stemmer: Any = None
-        self._cache: dict[str, str] = {}
         if stemmer_language:
             import Stemmer
 
             self._stemmer = Stemmer.Stemmer(stemmer_language)
+        # word -> its term, "" for a stopword: one lookup per word (the reranker analyses
+        # every candidate of every question, so this is on the query path).
+        self._terms: dict[str, str] = dict.fromkeys(STOPWORDS_EN, "")
 
     def terms(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(fold_accents(text.lower())) if w not in self._stop]
-        if self._stemmer is None:
-            return words
-        cache = self._cache
-        missing = [w for w in set(words) if w not in cache]
-        if missing:
-            for word, stem in zip(missing, self._stemmer.stemWords(missing)):
-                cache[word] = stem
-        return [cache[w] for w in words]
+        words = _WORD.findall(fold_accents(text.lower()))
+        table = self._terms
+        try:
+            return list(filter(None, map(table.__getitem__, words)))
+        except KeyError:
+            pass
+        missing = list({w for w in words if w not in table})
+        stems = self._stemmer.stemWords(missing) if self._stemmer is not None else missing
+        table.update(zip(missing, stems))
+        return list(filter(None, map(table.__getitem__, words)))
 
 
 def record_version(record: DocumentRecord) -> str:
@@ -206,6 +209,9 @@ class KeywordIndex:
                  follow_current: bool = True, keep_versions: int = 8) -> None:
         self.directory = Path(directory)
         self._analyzer = Analyzer(stemmer_language)
+        # The reranker, the sentence selector and the gate analyse the same candidates'
+        # texts question after question: each text is analysed once while it stays in use.
+        self._analysed = functools.lru_cache(maxsize=TERMS_CACHE)(self._analyzer.terms)
         self._params = {"k1": k1, "b": b, "stemmer": stemmer_language or "",
                         "format": FORMAT_VERSION}
         self._check_interval = check_interval
@@ -248,7 +254,7 @@ class KeywordIndex:
 
     def terms(self, text: str) -> list[str]:
         """``text`` analysed exactly as the index analyses chunks."""
-        return self._analyzer.terms(text)
+        return list(self._analysed(text))
 
     # ---- keeping current ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from rag.selection import is_fragment
-from rag.text import instruction_like, split_sentences
+from rag.text import instruction_like, may_hold_instruction, split_sentences
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -21,6 +21,14 @@ def hostile(text: str, title: str = "") -> bool:
     """Whether ``text`` holds an instruction to the model and no statement besides it.
     Cached: retrieval asks it of every candidate passage, and the same passages come back
     question after question."""
+    if not may_hold_instruction(text):  # most passages: one search, no sentence split
+        return False
+    return orders_only(text, title)
+
+
+def orders_only(text: str, title: str = "") -> bool:
+    """The sentence check: some sentence of ``text`` is an instruction, and every other one is a
+    question or a fragment (a heading, the title)."""
     sentences = [s.text for s in split_sentences(text)]
     orders = [instruction_like(s) for s in sentences]
     if not any(orders):

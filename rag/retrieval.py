@@ -15,7 +15,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
-from index.store import ChromaStore, chunks_from_nodes
+from index.store import ChromaStore
 from index.types import Chunk
 from rag.filters import allowed_documents
 from rag.fusion import Candidate, DuplicateRule, collapse_duplicates, fuse
@@ -58,54 +58,44 @@ def llama_embedding(embedder: Embedder) -> Any:
     return _Adapter(model_name=embedder.model_id, embed_batch_size=64)
 
 
+Hit = tuple[Chunk, np.ndarray]  # a chunk and its stored (unit) vector
+# How old a count of the stored chunks may be when sizing the dense fetch (this process's
+# writes reset it; another process's are seen within this many seconds).
+COUNT_MAX_AGE = 2.0
+
+
 class DenseSearch:
-    """Top-n cosine search of the chunk collection through llama-index."""
+    """Top-n cosine search of the chunk collection: Chroma's own query
+    (:meth:`ChromaStore.nearest`), each hit's stored vector read in the same call.
 
-    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
-        from llama_index.core import VectorStoreIndex
+    llama-index writes the chunks (``ChromaVectorStore``); the query skips its retriever, which
+    rebuilt a node from JSON for every hit (about 3 ms a query at 100k chunks, most of what it
+    added to Chroma's own 4 ms) and returned no vectors, so the retriever read them again in a
+    second call (docs/performance.md)."""
 
-        self._index = VectorStoreIndex.from_vector_store(
-            store.vector_store, embed_model=llama_embedding(embedder)
-        )
+    def __init__(self, store: ChromaStore) -> None:
+        self._store = store
 
-    def search(self, question: str, query_vector: np.ndarray, n: int,
+    def search(self, query_vector: np.ndarray, n: int,
                allowed_doc_ids: Collection[str] | None,
-               collections: Collection[str] | None = None) -> list[Chunk]:
-        """The ``n`` nearest chunks, best first (their cosine is computed from the stored
-        vectors by the retriever, not recovered from llama-index's score). ``collections``
-        becomes a ``collection $in`` condition of the Chroma query itself (ANDed with the
-        ``doc_id $in`` one), so the nearest chunks are taken among allowed ones only."""
-        from llama_index.core.schema import QueryBundle
-        from llama_index.core.vector_stores import (
-            FilterCondition, FilterOperator, MetadataFilter, MetadataFilters)
-
-        conditions = []
+               collections: Collection[str] | None = None) -> list[Hit]:
+        """The ``n`` nearest chunks, best first. ``collections`` becomes a ``collection $in``
+        condition of the Chroma query itself (ANDed with the ``doc_id $in`` one), so the
+        nearest chunks are taken among allowed ones only."""
+        conditions: list[dict[str, Any]] = []
         if collections is not None:
-            conditions.append(MetadataFilter(key="collection", value=sorted(collections),
-                                             operator=FilterOperator.IN))
+            conditions.append({"collection": {"$in": sorted(collections)}})
         if allowed_doc_ids is not None:
-            conditions.append(MetadataFilter(key="doc_id", value=sorted(allowed_doc_ids),
-                                             operator=FilterOperator.IN))
-        filters = (MetadataFilters(filters=conditions, condition=FilterCondition.AND)
-                   if conditions else None)
-        retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
-        results = retriever.retrieve(QueryBundle(query_str=question,
-                                                 embedding=query_vector.tolist()))
-        return chunks_from_nodes(r.node for r in results)
+            conditions.append({"doc_id": {"$in": sorted(allowed_doc_ids)}})
+        where = (None if not conditions else conditions[0] if len(conditions) == 1
+                 else {"$and": conditions})
+        return self._store.nearest(query_vector, n, where)
 
-    def search_among(self, question: str, query_vector: np.ndarray, n: int,
-                     chunk_ids: Sequence[str]) -> list[Chunk]:
+    def search_among(self, query_vector: np.ndarray, n: int,
+                     chunk_ids: Sequence[str]) -> list[Hit]:
         """The ``n`` nearest of the chunks ``chunk_ids``: Chroma's query restricted to those
         ids (its HNSW search with an allowed-id set), with no metadata condition to evaluate."""
-        from llama_index.core.schema import QueryBundle
-
-        if not chunk_ids:
-            return []
-        retriever = self._index.as_retriever(similarity_top_k=min(n, len(chunk_ids)),
-                                             vector_store_kwargs={"ids": list(chunk_ids)})
-        results = retriever.retrieve(QueryBundle(query_str=question,
-                                                 embedding=query_vector.tolist()))
-        return chunks_from_nodes(r.node for r in results)
+        return self._store.nearest(query_vector, n, ids=chunk_ids)
 
 
 @dataclass(frozen=True)
@@ -134,7 +124,7 @@ class HybridRetriever:
         if config.mode != "dense" and keyword is None:
             raise ValueError(f"{config.mode} retrieval needs a keyword index")
         self._store = store
-        self._dense = DenseSearch(store, embedder)
+        self._dense = DenseSearch(store)
         # In dense mode a keyword index may still be kept current for the reranker's statistics.
         self._keyword = keyword
         self._use_keyword = config.mode != "dense"
@@ -191,56 +181,57 @@ class HybridRetriever:
                 collections = filters.collections
         pool = max(cfg.pool, top_k)
         if not self._use_dense:
-            dense = []
+            dense: list[Hit] = []
         elif allowed is not None and self._keyword is not None:
             # The keyword index holds the release's chunks with their documents: the dense
             # search is restricted to the allowed chunks' ids instead of evaluating a metadata
             # condition in Chroma (about 4x faster at 100k chunks: docs/performance.md).
-            dense = self._dense_among(question, query_vector, pool,
-                                      self._keyword.chunks_of(allowed))
+            dense = self._dense_among(query_vector, pool, self._keyword.chunks_of(allowed))
         else:
             # The dense query carries the collection condition; the document-id list only when
             # another filter narrows further.
             dense_ids = None if filters is None or filters.only_collections() else allowed
-            dense = self._dense_visible(question, query_vector, pool, dense_ids, release,
-                                        collections)
+            dense = self._dense_visible(query_vector, pool, dense_ids, release, collections)
         # BM25 masks the allowed documents before its top k.
         keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
                    if self._keyword is not None and self._use_keyword else [])
         # Passages that only give the model orders take no place (rag.injection), before the
         # ranks are fused: the others keep the ranks they would have without them.
-        dense = [c for c in dense if not hostile(c.text, c.title)]
+        vectors = {c.chunk_id: v for c, v in dense}
+        dense_chunks = [c for c, _ in dense if not hostile(c.text, c.title)]
         keyword = [(c, s) for c, s in keyword if not hostile(c.text, c.title)]
-        candidates = self._committed(fuse(dense, keyword, cfg.rrf_k, cfg.dense_weight,
+        candidates = self._committed(fuse(dense_chunks, keyword, cfg.rrf_k, cfg.dense_weight,
                                           cfg.keyword_weight), release, requested)
-        self._fill_vectors(candidates, query_vector)
+        self._fill_vectors(candidates, query_vector, vectors)
         return candidates
 
-    def _dense_among(self, question: str, query_vector: np.ndarray, pool: int,
-                     chunks: Sequence[Chunk]) -> list[Chunk]:
+    def _dense_among(self, query_vector: np.ndarray, pool: int,
+                     chunks: Sequence[Chunk]) -> list[Hit]:
         """The ``pool`` nearest of ``chunks`` (all of the read release, so nothing is hidden):
         exact over their stored vectors when there are few, else Chroma's id-restricted query."""
         if len(chunks) > self._config.exact_max:
-            return self._dense.search_among(question, query_vector, pool,
-                                            [c.chunk_id for c in chunks])
+            return self._dense.search_among(query_vector, pool, [c.chunk_id for c in chunks])
         vectors = self._store.chunk_vectors([c.chunk_id for c in chunks])
         q = np.asarray(query_vector, dtype=np.float32)
         scored = [(float(vectors[c.chunk_id] @ q), i) for i, c in enumerate(chunks)
                   if c.chunk_id in vectors]
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return [chunks[i] for _, i in scored[:pool]]
+        return [(chunks[i], vectors[chunks[i].chunk_id]) for _, i in scored[:pool]]
 
-    def _dense_visible(self, question: str, query_vector: np.ndarray, pool: int,
+    def _dense_visible(self, query_vector: np.ndarray, pool: int,
                        allowed: Collection[str] | None, release: str | None,
-                       collections: Collection[str] | None = None) -> list[Chunk]:
+                       collections: Collection[str] | None = None) -> list[Hit]:
         """The ``pool`` nearest chunks of the release: chunks of staged and retained releases
         share the collection, so up to three times the pool is fetched and filtered."""
-        hidden = max(0, self._store.count_chunks() - self._store.visible_chunks(release))
+        hidden = max(0, self._store.count_chunks(COUNT_MAX_AGE)
+                     - self._store.visible_chunks(release))
         fetch = pool + min(hidden, 2 * pool)
-        found = self._dense.search(question, query_vector, fetch, allowed, collections)
+        found = self._dense.search(query_vector, fetch, allowed, collections)
         if not hidden:
             return found[:pool]
-        return [c for c, _ in self._store.committed(found, release)][:pool]
+        vectors = {c.chunk_id: v for c, v in found}
+        return [(c, vectors[c.chunk_id])
+                for c, _ in self._store.committed([c for c, _ in found], release)][:pool]
 
     def _committed(self, candidates: list[Candidate], release: str | None = None,
                    collections: Collection[str] | None = None) -> list[Candidate]:
@@ -258,10 +249,13 @@ class HybridRetriever:
             kept.append(candidate)
         return kept
 
-    def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray) -> None:
-        """Stored vectors of all candidates (one batched read) and every candidate's cosine
-        with the question, computed from them (both vectors are unit length)."""
-        vectors = self._store.chunk_vectors([c.chunk.chunk_id for c in candidates])
+    def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray,
+                      known: dict[str, np.ndarray]) -> None:
+        """Every candidate's stored vector (``known``: those the dense search read; the
+        others in one batched read) and its cosine with the question, computed from them (both
+        vectors are unit length)."""
+        missing = [c.chunk.chunk_id for c in candidates if c.chunk.chunk_id not in known]
+        vectors = {**known, **self._store.chunk_vectors(missing)} if missing else known
         q = np.asarray(query_vector, dtype=np.float32)
         for c in candidates:
             c.vector = vectors.get(c.chunk.chunk_id)

@@ -1,7 +1,7 @@
-"""A vector query that meets a delete (found by the soak, eval/soak.py): real embedded Chroma
-through llama-index's ChromaVectorStore, one thread deleting and adding chunk records while
-others query. Chroma then returns ids whose record is gone (metadata None); before the fix
-``chunk_from_node`` raised KeyError 'doc_id' and the question was a 500."""
+"""A vector query that meets a delete (found by the soak, eval/soak.py): real embedded Chroma,
+one thread deleting and adding chunk records while others query the way ``ChromaStore.nearest``
+does. Chroma then returns ids whose record is gone (metadata None); before the fix reading the
+hit raised KeyError 'doc_id' and the question was a 500."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from index.store import chunks_from_nodes
+from index.store import hits_from_query
 
 DIM = 32
 BATCH = 50
@@ -29,15 +29,12 @@ def _records(gen: int, rng: np.random.Generator) -> dict:
 @pytest.mark.slow  # up to 30 s of racing threads
 def test_chunks_deleted_while_a_query_runs_are_left_out(tmp_path):
     import chromadb
-    from llama_index.core.vector_stores import VectorStoreQuery
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
     collection = client.create_collection("chunks", metadata={"hnsw:space": "cosine"})
     rng = np.random.default_rng(0)
     for gen in range(10):
         collection.add(**_records(gen, rng))
-    store = ChromaVectorStore(chroma_collection=collection)
     deadline = time.monotonic() + SECONDS
     seen = {"queries": 0, "gone": 0, "chunks": 0}
     errors: list[BaseException] = []
@@ -45,12 +42,12 @@ def test_chunks_deleted_while_a_query_runs_are_left_out(tmp_path):
     def query() -> None:
         qrng = np.random.default_rng(threading.get_ident() % 1000)
         while time.monotonic() < deadline and seen["gone"] < 3 and not errors:
-            result = store.query(VectorStoreQuery(
-                query_embedding=qrng.standard_normal(DIM).tolist(), similarity_top_k=30))
-            nodes = result.nodes or []
-            seen["gone"] += sum("doc_id" not in (n.metadata or {}) for n in nodes)
+            result = collection.query(query_embeddings=[qrng.standard_normal(DIM)],
+                                      n_results=30,
+                                      include=["documents", "metadatas", "embeddings"])
+            seen["gone"] += sum(not m or "doc_id" not in m for m in result["metadatas"][0])
             try:
-                chunks = chunks_from_nodes(nodes)
+                chunks = [c for c, _ in hits_from_query(result)]
             except BaseException as exc:  # noqa: BLE001  (reported below)
                 errors.append(exc)
                 return
