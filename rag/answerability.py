@@ -24,6 +24,7 @@ A gate's :meth:`score` is what ``Answer.relevance`` reports; the question is ref
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,9 +88,12 @@ _DATE = re.compile(
     re.IGNORECASE)
 
 
-def dates(text: str) -> set[str]:
-    """Months (as three letters) and years named in ``text``: "in October 2023" -> {oct, 2023}."""
-    return {m.group(3) or (m.group(1) or m.group(2)).lower()[:3] for m in _DATE.finditer(text)}
+@functools.lru_cache(maxsize=1 << 13)
+def dates(text: str) -> frozenset[str]:
+    """Months (as three letters) and years named in ``text``: "in October 2023" -> {oct, 2023}.
+    Cached: passages come back question after question."""
+    return frozenset(m.group(3) or (m.group(1) or m.group(2)).lower()[:3]
+                     for m in _DATE.finditer(text))
 
 TOP_SENTENCES = 3
 FIGURE_KINDS = frozenset({"count", "quantity", "money", "percent"})
@@ -114,10 +118,12 @@ WINDOW = 10  # tokens either side of a candidate entity in which the asked attri
 _WORD = re.compile(r"[^\W_]+")
 
 
-def content_words(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 14)
+def content_words(text: str) -> tuple[str, ...]:
     """Lower-case words without accents that are not stopwords ("the 2014 Winter Olympics" ->
-    2014, winter, olympics; "López" -> lopez)."""
-    return [w for w in _WORD.findall(fold_accents(text.lower())) if w not in STOPWORDS]
+    2014, winter, olympics; "López" -> lopez). Cached: passages come back question after
+    question."""
+    return tuple(w for w in _WORD.findall(fold_accents(text.lower())) if w not in STOPWORDS)
 
 
 def _stem(word: str) -> str:

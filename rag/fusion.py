@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,11 +64,13 @@ def _order(c: Candidate) -> tuple[float, int, str]:
     return (-c.fused, best, c.chunk.chunk_id)
 
 
-def shingles(text: str) -> set[tuple[str, ...]]:
+@functools.lru_cache(maxsize=1 << 13)
+def shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """The passage's word 3-grams. Cached: candidates come back question after question."""
     words = _WORD.findall(text.lower())
     if len(words) < SHINGLE:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+        return frozenset({tuple(words)} if words else ())
+    return frozenset(zip(*(words[i:] for i in range(SHINGLE))))
 
 
 def overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:

@@ -20,6 +20,7 @@ sentences arrive scored (``ExtractiveGenerator.score_sentences``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -69,6 +70,7 @@ Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def is_fragment(text: str, title: str = "") -> bool:
     """A heading, a title line or a verbless fragment: never an answer on its own.
 

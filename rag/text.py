@@ -72,10 +72,13 @@ STOPWORDS = frozenset(
 )
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of ``text`` without stopwords and trailing punctuation."""
+@functools.lru_cache(maxsize=1 << 16)
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased words of ``text`` without stopwords and trailing punctuation. Cached (like
+    the other per-text analyses of the answer path): the same passages and sentences come back
+    question after question."""
     words = (w.lower().strip(".'’-") for w in _WORD.findall(text))
-    return {w for w in words if w and w not in STOPWORDS}
+    return frozenset(w for w in words if w and w not in STOPWORDS)
 
 
 _INSTRUCTION = re.compile(

@@ -31,6 +31,7 @@ All encoder work for one draft is one batched call.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -212,7 +213,8 @@ def _norm(word: str) -> str:
     return _NOT_ALNUM.sub("", fold_accents(_POSSESSIVE.sub("", word).lower()))
 
 
-def names(sentence: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 14)
+def names(sentence: str) -> frozenset[str]:
     """The names a sentence asserts: capitalised words that are not its first word (which is
     capitalised anyway) unless the next word is capitalised too ("Brandon Johnson said"), and
     not stopwords ("The", "In")."""
@@ -226,16 +228,19 @@ def names(sentence: str) -> set[str]:
         form = _norm(tok)
         if len(form) > 1:
             out.add(form)
-    return out
+    return frozenset(out)
 
 
-def name_forms(text: str) -> set[str]:
-    """Every word of ``text`` in the form :func:`names` compares, capitalised or not."""
-    return {_norm(t) for t in _TOKEN.findall(text)}
+@functools.lru_cache(maxsize=1 << 13)
+def name_forms(text: str) -> frozenset[str]:
+    """Every word of ``text`` in the form :func:`names` compares, capitalised or not. Cached:
+    passages come back question after question."""
+    return frozenset(_norm(t) for t in _TOKEN.findall(text))
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+@functools.lru_cache(maxsize=1 << 13)
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
 
 
 def _find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
