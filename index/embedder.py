@@ -25,9 +25,12 @@ import numpy as np
 
 from index.coalesce import Coalescer
 from index.errors import ConfigError
+from index.traced_encoder import build as build_traced
+from index.traced_encoder import short
 
 if TYPE_CHECKING:
     from index.onnx_encoder import OnnxEncoder
+    from index.traced_encoder import TracedEncoder
 
 PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 BACKENDS = ("auto", "local", "torch", "onnx", "openvino", "openai")
@@ -188,7 +191,8 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "cpu",
                  batch_size: int = 64, precision: str = "float32",
-                 backend: str = "torch", cache_dir: Path | None = None) -> None:
+                 backend: str = "torch", cache_dir: Path | None = None,
+                 trace: bool = True) -> None:
         force_offline()
         let_idle_threads_sleep()
         import transformers
@@ -213,6 +217,10 @@ class SentenceTransformerEmbedder:
                                      cache_dir or default_cache_dir(),
                                      quantize=self.precision == "int8")
         self.max_tokens = int(self._model.max_seq_length)
+        # Short texts (questions, sentences) through a TorchScript trace of the same model,
+        # built at first use (index/traced_encoder.py); None once known to be unavailable.
+        self._trace = trace and self._onnx is None
+        self._traced: TracedEncoder | None = None
         # Tokenizers are not safe to share across threads mid-call; encoding is serialised.
         self._lock = threading.Lock()
         # The chunker's tokenizer is a copy with its own lock, so chunking one document can run
@@ -252,6 +260,14 @@ class SentenceTransformerEmbedder:
         return self._coalescer.run(list(texts))
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        """Called under the encoder lock (the coalescer's): short texts through the traced
+        graph, the rest (ingest's chunks) through sentence-transformers."""
+        if self._trace and short(texts):
+            if self._traced is None:
+                self._traced = build_traced(self._model, self.precision_context)
+                self._trace = self._traced is not None
+            if self._traced is not None:
+                return self._traced.encode(texts)
         return self.raw_encode(texts)
 
     def tokenize(self, text: str) -> list[str]:

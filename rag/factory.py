@@ -69,7 +69,7 @@ def build_embedder(settings: Settings) -> Embedder:
         return build_remote_embedder(settings)
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
                                        precision=e.precision, backend=e.backend,
-                                       cache_dir=encoder_cache_dir(settings))
+                                       cache_dir=encoder_cache_dir(settings), trace=e.trace)
 
 
 def encoder_cache_dir(settings: Settings) -> Path:

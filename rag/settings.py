@@ -41,6 +41,11 @@ class EmbeddingSettings(BaseModel):
         "chosen with the precision). 'openvino' is refused (optimum-intel does not support "
         "transformers 5). 'openai' sends texts to an OpenAI-compatible embeddings server "
         "(api_base, api_model; docs/embedding-backends.md).")
+    trace: bool = Field(
+        True, description="torch backend: run short texts (questions, passage sentences) "
+        "through a TorchScript trace of the same model, built at first use: the same vectors "
+        "(cosine >= 0.9999), without eager PyTorch's per-operation Python work and lock "
+        "(docs/performance.md). Ingest's chunks always use sentence-transformers' encode.")
     cache_dir: Path | None = Field(
         None, description="Where the ONNX encoder files built from the local model are kept "
         "(default DATA_DIR/encoders). Keyed by model, file hashes and recipe, so one directory "

@@ -1,0 +1,62 @@
+"""The traced (TorchScript) encoder for short texts gives the eager encoder's vectors.
+
+Real bundled model. The trace is made on one padded batch; these check that the graph holds for
+other batch sizes and lengths (1 to 9 texts, a few words to past the 256-piece limit, where both
+truncate), at float32 and at bfloat16, and that the service's ``embed`` uses it for short texts
+only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embedder import SentenceTransformerEmbedder
+from index.traced_encoder import SHORT_CHARS, short
+
+WORDS = ("border talks delegation mexico city president fentanyl rail crossing migrants "
+         "apprehended november agents union pacific losses").split()
+
+
+def _texts(rng: np.random.Generator, n: int, max_words: int) -> list[str]:
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(1, max_words + 1))))
+            for _ in range(n)]
+
+
+@pytest.mark.slow  # loads the model twice and traces it
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_traced_vectors_are_the_eager_ones(precision):
+    embedder = SentenceTransformerEmbedder(precision=precision)
+    rng = np.random.default_rng(0)
+    embedder.embed(["warm up: the first short call builds the trace", "x"])
+    assert embedder._traced is not None, "the encoder was not traced"
+    for n, max_words in [(1, 3), (1, 40), (2, 5), (3, 60), (8, 12), (9, 30), (4, 400)]:
+        texts = _texts(rng, n, max_words)
+        eager = embedder.raw_encode(texts, 64)
+        traced = embedder._traced.encode(texts)
+        assert traced.shape == eager.shape
+        np.testing.assert_allclose(np.linalg.norm(traced, axis=1), 1.0, atol=1e-5)
+        cosine = (eager * traced).sum(axis=1)
+        assert cosine.min() >= 0.9999, (n, max_words, cosine.min())
+
+
+@pytest.mark.slow
+def test_embed_takes_the_traced_graph_for_short_texts_only():
+    embedder = SentenceTransformerEmbedder(precision="float32")
+    calls: list[int] = []
+    embedder.embed(["build the trace"])
+    traced = embedder._traced
+    assert traced is not None
+    original = traced.encode
+    traced.encode = lambda texts: calls.append(len(texts)) or original(texts)  # type: ignore
+    embedder.embed(["a question?", "a sentence of a passage."])
+    assert calls == [2]
+    embedder.embed(["word " * (SHORT_CHARS // 5 + 10)])  # a chunk-sized text: eager
+    assert calls == [2]
+    assert not short(["x"] * 65) and short(["x"] * 64)
+
+
+@pytest.mark.slow
+def test_trace_can_be_switched_off():
+    embedder = SentenceTransformerEmbedder(precision="float32", trace=False)
+    embedder.embed(["a question?"])
+    assert embedder._traced is None
