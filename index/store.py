@@ -3,8 +3,9 @@
 Four Chroma collections per index (not to be confused with the document *collections* of
 index/collections.py, which are a metadata field):
 
-- ``<name>``: one record per chunk (vector, cleaned text, doc id, doc hash, offsets), written and
-  queried through llama-index's ``ChromaVectorStore``.
+- ``<name>``: one record per chunk (vector, cleaned text, doc id, doc hash, offsets), written
+  through llama-index's ``ChromaVectorStore`` and queried with Chroma's own query
+  (:meth:`ChromaStore.nearest`, which reads each hit's vector in the same call).
 - ``<name>__docs``: one record per document *version* (id ``doc_id@hash``: its record and
   original text), written after all of its chunks.
 - ``<name>__releases``: the releases (index/releases.py). A version is *committed* when the

@@ -1,4 +1,4 @@
-"""Retrieval: dense (Chroma through llama-index) and BM25 candidates, fused, reranked, deduplicated.
+"""Retrieval: dense (Chroma's own query) and BM25 candidates, fused, reranked, deduplicated.
 
 ``Retriever.retrieve`` returns passages best first. ``Passage.score`` is always the cosine of the
 question and the passage vectors (for keyword-only hits it is computed from the stored vector),
