@@ -56,6 +56,16 @@ def test_embed_takes_the_traced_graph_for_short_texts_only():
 
 
 @pytest.mark.slow
+def test_tracing_leaves_the_eager_encoder_as_it_was():
+    embedder = SentenceTransformerEmbedder(precision="bfloat16")
+    texts = ["a question about the border talks?", "word " * 300, "Mexico City"]
+    before = embedder.raw_encode(texts, 8)
+    embedder.embed(["build the trace"])
+    assert embedder._traced is not None
+    np.testing.assert_array_equal(embedder.raw_encode(texts, 8), before)
+
+
+@pytest.mark.slow
 def test_trace_can_be_switched_off():
     embedder = SentenceTransformerEmbedder(precision="float32", trace=False)
     embedder.embed(["a question?"])
