@@ -12,16 +12,14 @@ from pathlib import Path
 
 
 def main(data_dir: str, vector_json: str) -> None:
-    from llama_index.core.vector_stores.types import VectorStoreQuery
+    import numpy as np
 
-    from index.store import ChromaStore, chunk_from_node, make_client
+    from index.store import ChromaStore, make_client
 
     store = ChromaStore.existing(make_client("embedded", Path(data_dir)), "documents")
     assert store is not None
     versions = {f"{d}@{h}": n for (d, h), n in store.stored_versions().items()}
-    query = VectorStoreQuery(query_embedding=json.loads(vector_json), similarity_top_k=15)
-    result = store.vector_store.query(query)
-    hits = [chunk_from_node(n) for n in result.nodes or []]
+    hits = [c for c, _ in store.nearest(np.asarray(json.loads(vector_json)), 15)]
     release = store.release_id()  # every read below is made at this one release
     records = store.documents(release)
     visible = store.committed(hits, release)  # the read the retriever filters its candidates through
