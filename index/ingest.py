@@ -2,10 +2,11 @@
 
 Files are streamed: each is read, compared with the published release by content hash, and (if
 new or changed) cleaned and chunked; chunks of several documents are embedded together for
-throughput and each version is stored on its own (see index/store.py). Every change builds one
-*staged release* (index/releases.py), published at the end unless the caller gates it
-(``publish=False``: the CLI's gate, cli/gate_flow.py). Every write happens under the index's
-:class:`WriteLock`; a sync touches only documents inside its :class:`Scope`.
+throughput and written together, each version with its own record after all of its chunks
+(see index/store.py). Every change builds one *staged release* (index/releases.py), published
+at the end unless the caller gates it (``publish=False``: the CLI's gate, cli/gate_flow.py).
+Every write happens under the index's :class:`WriteLock`; a sync touches only documents inside
+its :class:`Scope`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from index.store import ChromaStore, DocumentRecord, StagedRelease
 from index.types import Chunk, Document
 
 # Documents are embedded together until this many chunks are pending: large batches keep the
-# encoder busy, and each document is still committed on its own.
+# encoder busy, and the group is written in one Chroma call for its chunks and one for its
+# version records (each version still has its own record, after its chunks).
 EMBED_GROUP_CHUNKS = 512
 # Vectors of chunk texts already encoded in this sync, kept to reuse for a repeated text
 # (near-duplicate stories repeat whole paragraphs); at most this many (384 floats each).

@@ -392,8 +392,8 @@ class ChromaStore:
         version records in one write, so each version's record still follows all of its
         chunks (a version without its record is invisible, as in :meth:`write_version`). One
         Chroma call per group rather than per document: each call has a fixed cost (about
-        40 ms here), which per document was most of the ingest's time outside the encoder
-        (docs/performance.md)."""
+        30 ms here), which per document was the largest part of the ingest's time outside the
+        encoder (docs/performance.md)."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         for record, chunks, vectors, _ in versions:
