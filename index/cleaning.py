@@ -61,7 +61,7 @@ class Cleaner:
     def clean(self, document: Document) -> CleanDocument:
         text = document.text
         out: list[str] = []
-        pos: list[np.ndarray] = []
+        runs: list[tuple[int, int, int]] = []  # per piece of ``out``: _Run
         removed: list[str] = []
         blank_run = 0
         line_start = 0
@@ -70,7 +70,7 @@ class Cleaner:
             line_start += len(line)
             body = line.rstrip("\r\n")
             stripped = body.strip()
-            pieces, piece_pos = _clean_line(body, start)
+            pieces, piece_runs = _clean_line(body, start)
             # The rules read the line as it is and as it is kept (tags and escapes gone), so
             # "<b>Read more</b>" is boilerplate too and a chunk's original span, cleaned again,
             # gives the chunk's text back.
@@ -90,12 +90,12 @@ class Cleaner:
                 newline_at = start - 1 if start > 0 else 0
                 sep = "\n\n" if blank_run else "\n"
                 out.append(sep)
-                pos.append(np.full(len(sep), newline_at, dtype=np.int64))
+                runs.append((newline_at, len(sep), 0))
             blank_run = 0
             out.extend(pieces)
-            pos.extend(piece_pos)
+            runs.extend(piece_runs)
         clean_text = "".join(out)
-        offsets = np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64)
+        offsets = _expand(runs)
         assert len(offsets) == len(clean_text)
         return CleanDocument(document, clean_text, offsets, tuple(removed))
 
@@ -107,25 +107,42 @@ def _compile(patterns: Sequence[str], kind: str) -> re.Pattern[str]:
         raise ValueError(f"invalid {kind} pattern: {exc}") from None
 
 
-def _clean_line(body: str, base: int) -> tuple[list[str], list[np.ndarray]]:
-    """Clean one line; return its text pieces and, per piece, the original offsets."""
+# The original offsets of a clean piece: (first offset, length, step), step 1 for text kept as
+# it was (consecutive offsets) and 0 for characters standing for one place (a collapsed run of
+# spaces, a line break). One array is built per document (_expand) rather than one per piece.
+_Run = tuple[int, int, int]
+
+
+def _expand(runs: Sequence[_Run]) -> np.ndarray:
+    """The offset of every clean character, from the pieces' runs."""
+    if not runs:
+        return np.zeros(0, dtype=np.int64)
+    table = np.array(runs, dtype=np.int64)
+    starts, lengths, steps = table[:, 0], table[:, 1], table[:, 2]
+    first = np.cumsum(lengths) - lengths  # where each run starts in the clean text
+    within = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(first, lengths)
+    return np.repeat(starts, lengths) + within * np.repeat(steps, lengths)
+
+
+def _clean_line(body: str, base: int) -> tuple[list[str], list[_Run]]:
+    """Clean one line; return its text pieces and, per piece, its original offsets."""
     pieces: list[str] = []
-    positions: list[np.ndarray] = []
+    positions: list[_Run] = []
     cursor = 0
     for m in _INLINE.finditer(body):
         if m.start() > cursor:
             pieces.append(body[cursor : m.start()])
-            positions.append(np.arange(base + cursor, base + m.start(), dtype=np.int64))
+            positions.append((base + cursor, m.start() - cursor, 1))
         if m.group("esc") is not None:
             pieces.append(m.group("esc"))
-            positions.append(np.array([base + m.start() + 1], dtype=np.int64))
+            positions.append((base + m.start() + 1, 1, 1))
         elif m.group("ws") is not None:
             pieces.append(" ")
-            positions.append(np.array([base + m.start()], dtype=np.int64))
+            positions.append((base + m.start(), 1, 1))
         cursor = m.end()
     if cursor < len(body):
         pieces.append(body[cursor:])
-        positions.append(np.arange(base + cursor, base + len(body), dtype=np.int64))
+        positions.append((base + cursor, len(body) - cursor, 1))
     # Trim the spaces at either end of the line (and drop a line of only spaces/tags).
     while pieces and pieces[0].strip() == "":
         pieces.pop(0)
@@ -136,8 +153,10 @@ def _clean_line(body: str, base: int) -> tuple[list[str], list[np.ndarray]]:
     if pieces:
         lead = len(pieces[0]) - len(pieces[0].lstrip())
         if lead:
-            pieces[0], positions[0] = pieces[0][lead:], positions[0][lead:]
+            at, n, step = positions[0]
+            pieces[0], positions[0] = pieces[0][lead:], (at + lead * step, n - lead, step)
         trail = len(pieces[-1]) - len(pieces[-1].rstrip())
         if trail:
-            pieces[-1], positions[-1] = pieces[-1][:-trail], positions[-1][:-trail]
+            at, n, step = positions[-1]
+            pieces[-1], positions[-1] = pieces[-1][:-trail], (at, n - trail, step)
     return pieces, positions

@@ -2,10 +2,11 @@
 
 Files are streamed: each is read, compared with the published release by content hash, and (if
 new or changed) cleaned and chunked; chunks of several documents are embedded together for
-throughput and each version is stored on its own (see index/store.py). Every change builds one
-*staged release* (index/releases.py), published at the end unless the caller gates it
-(``publish=False``: the CLI's gate, cli/gate_flow.py). Every write happens under the index's
-:class:`WriteLock`; a sync touches only documents inside its :class:`Scope`.
+throughput and written together, each version with its own record after all of its chunks
+(see index/store.py). Every change builds one *staged release* (index/releases.py), published
+at the end unless the caller gates it (``publish=False``: the CLI's gate, cli/gate_flow.py).
+Every write happens under the index's :class:`WriteLock`; a sync touches only documents inside
+its :class:`Scope`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from index.store import ChromaStore, DocumentRecord, StagedRelease
 from index.types import Chunk, Document
 
 # Documents are embedded together until this many chunks are pending: large batches keep the
-# encoder busy, and each document is still committed on its own.
+# encoder busy, and the group is written in one Chroma call for its chunks and one for its
+# version records (each version still has its own record, after its chunks).
 EMBED_GROUP_CHUNKS = 512
 # Vectors of chunk texts already encoded in this sync, kept to reuse for a repeated text
 # (near-duplicate stories repeat whole paragraphs); at most this many (384 floats each).
@@ -257,7 +259,7 @@ class IngestService:
             return DocumentJob(doc_id, "failed", doc.content_hash, reason=prepared)
         chunks, sig = prepared
         texts = sorted({c.text for c in chunks}, key=len, reverse=True)  # each text once
-        by_text = dict(zip(texts, self.embedder.embed(texts)))
+        by_text = dict(zip(texts, _embed_documents(self.embedder, texts)))
         self.store.write_version(_record(doc, chunks, sig, collection), chunks,
                                  np.stack([by_text[c.text] for c in chunks]), doc.text)
         return DocumentJob(doc_id, changed, doc.content_hash, len(chunks))
@@ -334,13 +336,15 @@ class IngestService:
         new = sorted((t for t, k in keys.items() if k not in pending.vectors),
                      key=len, reverse=True)
         if new:
-            fresh = self.embedder.embed(new)
+            fresh = _embed_documents(self.embedder, new)
             for text, vector in zip(new, fresh):
                 pending.vectors[keys[text]] = vector
-        for doc, chunks, sig in pending.items:
-            doc_vectors = np.stack([pending.vectors[keys[c.text]] for c in chunks])
-            record = _record(doc, chunks, sig, collection)
-            self.store.write_version(record, chunks, doc_vectors, doc.text)
+        # The group's versions in one write (each record still after all of its chunks).
+        versions = [(_record(doc, chunks, sig, collection), chunks,
+                     np.stack([pending.vectors[keys[c.text]] for c in chunks]), doc.text)
+                    for doc, chunks, sig in pending.items]
+        self.store.write_versions(versions)
+        for record, chunks, _, _ in versions:
             stage.put(record)
             report.chunks_written += len(chunks)
             notify("chunks", len(chunks))
@@ -351,6 +355,13 @@ class IngestService:
 
 
 _Outcome = str | None | tuple[Document, tuple[list[Chunk], Signature] | str]
+
+
+def _embed_documents(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Chunk texts through the embedder's ingest path when it has one (the local model's
+    ``embed_documents``: the same vectors, less work around the model), else ``embed``."""
+    encode = getattr(embedder, "embed_documents", None)
+    return encode(texts) if encode is not None else embedder.embed(texts)
 
 
 def _text_key(text: str) -> bytes:

@@ -150,8 +150,10 @@ def build_cleaner(settings: Settings) -> Cleaner:
 def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
                  keyword: KeywordIndex | None = None) -> IngestService:
     i = settings.ingest
+    # Chunk sizes are counted in word pieces: by their ids where the embedder has that
+    # cheaper call (index.embedder.SentenceTransformerEmbedder.word_piece_ids), else tokenize.
     chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
-                      embedder.tokenize)
+                      getattr(embedder, "word_piece_ids", embedder.tokenize))
     return IngestService(
         store, embedder, chunker,
         build_cleaner(settings),

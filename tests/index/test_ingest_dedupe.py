@@ -127,7 +127,7 @@ def test_a_write_error_stops_the_producer(settings, embedder, tmp_path: Path,
     def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise OSError("store went away")
 
-    monkeypatch.setattr(pipeline.store, "write_version", broken)
+    monkeypatch.setattr(pipeline.store, "write_versions", broken)
     before = threading.active_count()
     with pytest.raises(OSError, match="store went away"):
         pipeline.ingest.sync(corpus)
