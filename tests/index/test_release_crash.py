@@ -63,7 +63,11 @@ def test_kill_during_staging_publish_rollback_and_gc(tmp_path: Path, embedder):
 
     # staging: killed while writing versions, then with the release staged but not published
     for i, fault in enumerate(["chunks_written:3:mark", "release_staged:1"]):
-        proc = start_ingest(corpus, data, fault, tmp_path / f"stage-{i}")
+        # One document per write group for the run killed while it carries on writing: a
+        # group is written in one go, so with the default group the whole corpus could be
+        # stored and published before the kill lands.
+        extra = {"RAG_INGEST__EMBED_GROUP_CHUNKS": "1"} if fault.endswith(":mark") else {}
+        proc = start_ingest(corpus, data, fault, tmp_path / f"stage-{i}", **extra)
         wait_for(tmp_path / f"stage-{i}", proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -99,6 +99,11 @@ def widget_env(tmp_path_factory, embedder, corpus_dir):
 
 
 def ask(page, question: str) -> None:
+    """Type and send, as a person would once the previous answer is finished: the widget
+    ignores a send while it is still busy with one (its Ask button is disabled until then)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Ask", exact=True)).to_be_enabled(timeout=60_000)
     page.get_by_role("textbox", name="Your question").fill(question)
     page.get_by_role("textbox", name="Your question").press("Enter")
 
