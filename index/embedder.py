@@ -8,7 +8,8 @@ Backend and precision (docs/performance.md): torch at float32 or under
 ``torch.autocast(bfloat16)`` (CPUs with AVX-512 BF16 or AMX: about twice the texts per second,
 cosine >= 0.9999 to float32), or ONNX Runtime over a model exported from the same local weights
 at first use (``index.onnx_encoder``), at float32 or int8. ``auto`` picks per CPU at start-up
-(:func:`choose_encoder`); explicit values are honoured. Ingest and queries share the one path.
+(:func:`choose_encoder`); explicit values are honoured. Ingest and queries share the one model
+and precision; short texts run through its TorchScript trace (``index.traced_encoder``).
 """
 
 from __future__ import annotations

@@ -64,20 +64,17 @@ class TracedEncoder:
                 mean = summed / mask.sum(1).clamp(min=1e-9)
                 return torch.nn.functional.normalize(mean.float(), dim=1)
 
-        features = self._features(_EXAMPLE)
+        features = self._model.preprocess(_EXAMPLE)
         with torch.inference_mode(), self._context():
             graph = torch.jit.trace(MeanPooled(network).eval(),
                                     (features["input_ids"], features["attention_mask"]),
                                     check_trace=False, strict=False)
             return torch.jit.freeze(graph)
 
-    def _features(self, texts: list[str]) -> dict[str, Any]:
-        return self._model.preprocess(texts)
-
     def encode(self, texts: list[str]) -> np.ndarray:
         import torch
 
-        features = self._features(texts)
+        features = self._model.preprocess(texts)
         with torch.inference_mode(), self._context():
             vectors = self._graph(features["input_ids"], features["attention_mask"])
         return np.asarray(vectors.numpy(), dtype=np.float32)
