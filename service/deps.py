@@ -1,4 +1,8 @@
-"""FastAPI dependencies: what the lifespan built, handed to routes."""
+"""FastAPI dependencies: what the lifespan built, handed to routes.
+
+They are ``async def``: each only reads ``app.state``, and FastAPI runs a plain ``def``
+dependency in its thread pool, a hand-off per dependency per request that cost the answering
+route more of the interpreter lock than its own retrieval (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -13,25 +17,25 @@ from rag.settings import Settings
 from service.metrics import Metrics
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
     pipeline = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         raise StoreUnavailableError("the service is still starting: the model is loading")
     return pipeline
 
 
-def get_feedback(request: Request) -> FeedbackStore:
+async def get_feedback(request: Request) -> FeedbackStore:
     store = getattr(request.app.state, "feedback", None)
     if store is None:
         raise StoreUnavailableError("the service is still starting: the feedback store is opening")
     return store
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -92,7 +92,10 @@ def check_access(server: ServerSettings, given: str | None, access: Access,
 
 
 def _require(access: Access):  # noqa: ANN202
-    def dependency(request: Request) -> Principal:
+    # async: run on the event loop, not handed to the thread pool (service.deps). The key
+    # store's reads are a cached lookup and, when another process changed the keys, one
+    # SQLite read of a WAL file, which never waits for a writer.
+    async def dependency(request: Request) -> Principal:
         state = request.app.state
         keys = getattr(state, "keys", None)
         if keys is None and getattr(state, "keys_required", False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from rag.service import StreamDelta, StreamDone
@@ -25,12 +25,16 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 @router.post("/ask", response_model=AskResponse, responses=ERRORS,
              summary="Answer a question with citations, or refuse")
 def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics: MetricsDep,
-        settings: SettingsDep, who: ReadAccess) -> AskResponse:
+        settings: SettingsDep, who: ReadAccess) -> Response:
     # A plain def: FastAPI runs it in the thread pool, so encoding never blocks the event loop.
+    # The body is serialised here too, by the AskResponse model that was just built (the JSON
+    # FastAPI would make from response_model, which still documents it): FastAPI would
+    # validate the model again and serialise it on the event loop, which every request shares.
     history = check_history([t.to_turn() for t in body.history], settings.server)
     options = scoped_options(body.ask_options(), who, body.collections, pipeline.store)
     answer = pipeline.answers.answer(body.question, history, options)
-    return finish(answer, feedback, metrics, asked_over(options))
+    shaped = finish(answer, feedback, metrics, asked_over(options))
+    return Response(shaped.model_dump_json(), media_type="application/json")
 
 
 @router.post(
