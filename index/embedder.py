@@ -18,7 +18,7 @@ import contextlib
 import copy
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -187,13 +187,35 @@ class LocalTokenizer:
             return self._tokenizer.tokenize(text)
 
 
+@contextlib.contextmanager
+def intra_op_threads(n: int) -> Iterator[None]:
+    """torch's intra-op threads set to ``n`` for the block (0: left as they are).
+
+    A question is a few hundred small operations; spread over two cores each one wakes a
+    sleeping helper thread (``let_idle_threads_sleep``), and one question took 12 ms of wall
+    time and 13 ms of CPU on two threads against 8.6 ms on one, while the other core is left to
+    the requests' Python (docs/performance.md). torch's setting is process-wide: callers hold
+    the encoder's lock, which every encode of this embedder takes."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n <= 0 or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class SentenceTransformerEmbedder:
     """:class:`Embedder` over a local sentence-transformers model on the CPU."""
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "cpu",
                  batch_size: int = 64, precision: str = "float32",
                  backend: str = "torch", cache_dir: Path | None = None,
-                 trace: bool = True) -> None:
+                 trace: bool = True, short_text_threads: int = 1) -> None:
         force_offline()
         let_idle_threads_sleep()
         import transformers
@@ -222,6 +244,8 @@ class SentenceTransformerEmbedder:
         # built at first use (index/traced_encoder.py); None once known to be unavailable.
         self._trace = trace and self._onnx is None
         self._traced: TracedEncoder | None = None
+        # Threads torch uses for one traced call (0: torch's own number, all cores).
+        self._short_threads = short_text_threads
         # Tokenizers are not safe to share across threads mid-call; encoding is serialised.
         self._lock = threading.Lock()
         # The chunker's tokenizer is a copy with its own lock, so chunking one document can run
@@ -318,7 +342,8 @@ class SentenceTransformerEmbedder:
                 self._traced = build_traced(self._model, self.precision_context)
                 self._trace = self._traced is not None
             if self._traced is not None:
-                return self._traced.encode(texts)
+                with intra_op_threads(self._short_threads):
+                    return self._traced.encode(texts)
         return self.raw_encode(texts)
 
     def tokenize(self, text: str) -> list[str]:

@@ -69,7 +69,8 @@ def build_embedder(settings: Settings) -> Embedder:
         return build_remote_embedder(settings)
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size,
                                        precision=e.precision, backend=e.backend,
-                                       cache_dir=encoder_cache_dir(settings), trace=e.trace)
+                                       cache_dir=encoder_cache_dir(settings), trace=e.trace,
+                                       short_text_threads=e.short_text_threads)
 
 
 def encoder_cache_dir(settings: Settings) -> Path:

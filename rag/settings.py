@@ -46,6 +46,11 @@ class EmbeddingSettings(BaseModel):
         "through a TorchScript trace of the same model, built at first use: the same vectors "
         "(cosine >= 0.9999), without eager PyTorch's per-operation Python work and lock "
         "(docs/performance.md). Ingest's chunks always use sentence-transformers' encode.")
+    short_text_threads: int = Field(
+        1, ge=0, le=256, description="torch backend: intra-op threads for one traced call "
+        "(questions, sentences); 0: torch's default (every core). One thread is faster for a "
+        "question on this kind of machine and leaves the other cores to the requests' own "
+        "work (docs/performance.md). Ingest's batches always use every core.")
     cache_dir: Path | None = Field(
         None, description="Where the ONNX encoder files built from the local model are kept "
         "(default DATA_DIR/encoders). Keyed by model, file hashes and recipe, so one directory "

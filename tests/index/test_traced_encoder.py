@@ -70,3 +70,45 @@ def test_trace_can_be_switched_off():
     embedder = SentenceTransformerEmbedder(precision="float32", trace=False)
     embedder.embed(["a question?"])
     assert embedder._traced is None
+
+
+@pytest.mark.slow
+def test_short_texts_run_on_the_configured_threads_and_the_rest_on_all():
+    import torch
+
+    before = torch.get_num_threads()
+    embedder = SentenceTransformerEmbedder(precision="float32", short_text_threads=1)
+    embedder.embed(["build the trace"])
+    traced = embedder._traced
+    assert traced is not None
+    seen: list[int] = []
+    original = traced.encode
+    traced.encode = lambda texts: seen.append(torch.get_num_threads()) or original(texts)  # type: ignore
+    one = embedder.embed(["how many agents were at the crossing?"])
+    assert seen == [1]
+    assert torch.get_num_threads() == before  # restored for ingest's batches
+
+    everyone = SentenceTransformerEmbedder(precision="float32", short_text_threads=0)
+    everyone.embed(["build the trace"])
+    assert everyone._traced is not None
+    other = everyone._traced.encode
+    everyone._traced.encode = (  # type: ignore
+        lambda texts: seen.append(torch.get_num_threads()) or other(texts))
+    all_cores = everyone.embed(["how many agents were at the crossing?"])
+    assert seen == [1, before]
+    assert float(one[0] @ all_cores[0]) >= 0.9999  # the threads change the speed, not the vector
+
+
+def test_intra_op_threads_restores_the_setting_after_an_error():
+    import torch
+
+    from index.embedder import intra_op_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with intra_op_threads(1):
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("encode failed")
+    assert torch.get_num_threads() == before
+    with intra_op_threads(0):  # 0: left as it is
+        assert torch.get_num_threads() == before
