@@ -133,10 +133,16 @@ def _screen(pattern: str) -> Any:
     return re2.compile("(?im)" + widened)
 
 
+# The non-ASCII letters Python's ``re`` matches to ASCII ones when ignoring case (found by
+# trying every code point): RE2 folds them otherwise, so its screen reads them as these.
+_FOLDS_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
 def _search(compiled: re.Pattern[str], text: str) -> bool:
     """Whether ``compiled`` matches ``text``: RE2's screen first, Python's ``re`` when it
     passes."""
-    if not _screen(compiled.pattern).search(text):
+    screened = text if text.isascii() else text.translate(_FOLDS_TO_ASCII)
+    if not _screen(compiled.pattern).search(screened):
         return False
     return compiled.search(text) is not None
 # Letters of other scripts that look like Latin ones (a filter reading "Іgnоre" as "Ignore").
