@@ -137,6 +137,7 @@ class _Snapshot:
     def __init__(self, chunks: list[Chunk], documents: dict[str, DocumentRecord],
                  bm25: Any, analyzer: Analyzer) -> None:
         self.chunks = chunks
+        self.by_id = {c.chunk_id: c for c in chunks}
         self.documents = documents
         self.state = {d.doc_id: d.content_hash for d in documents.values()}
         self.versions = {d.doc_id: record_version(d) for d in documents.values()}
@@ -243,6 +244,12 @@ class KeywordIndex:
         """The chunks of ``doc_ids`` in the live version (what a filtered dense search may
         return: see rag.retrieval.HybridRetriever)."""
         return self._snapshot.chunks_of(doc_ids)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The live version's chunk ``chunk_id``, None when it has none by that id. A chunk
+        id names one version of one document (``doc#hash#index``), so the chunk is the one
+        stored under that id: the dense search takes hits' texts and metadata from here."""
+        return self._snapshot.by_id.get(chunk_id)
 
     def search(self, query: str, top_k: int,
                allowed_doc_ids: Collection[str] | None = None) -> list[KeywordHit]:

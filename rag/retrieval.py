@@ -7,7 +7,7 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -71,10 +71,13 @@ class DenseSearch:
     llama-index writes the chunks (``ChromaVectorStore``); the query skips its retriever, which
     rebuilt a node from JSON for every hit (about 3 ms a query at 100k chunks, most of what it
     added to Chroma's own 4 ms) and returned no vectors, so the retriever read them again in a
-    second call (docs/performance.md)."""
+    second call (docs/performance.md). ``known``: the chunks the caller holds by id (the
+    keyword index's), so the query reads only the hits' ids and vectors."""
 
-    def __init__(self, store: ChromaStore) -> None:
+    def __init__(self, store: ChromaStore,
+                 known: Callable[[str], Chunk | None] | None = None) -> None:
         self._store = store
+        self._known = known
 
     def search(self, query_vector: np.ndarray, n: int,
                allowed_doc_ids: Collection[str] | None,
@@ -89,13 +92,13 @@ class DenseSearch:
             conditions.append({"doc_id": {"$in": sorted(allowed_doc_ids)}})
         where = (None if not conditions else conditions[0] if len(conditions) == 1
                  else {"$and": conditions})
-        return self._store.nearest(query_vector, n, where)
+        return self._store.nearest(query_vector, n, where, known=self._known)
 
     def search_among(self, query_vector: np.ndarray, n: int,
                      chunk_ids: Sequence[str]) -> list[Hit]:
         """The ``n`` nearest of the chunks ``chunk_ids``: Chroma's query restricted to those
         ids (its HNSW search with an allowed-id set), with no metadata condition to evaluate."""
-        return self._store.nearest(query_vector, n, ids=chunk_ids)
+        return self._store.nearest(query_vector, n, ids=chunk_ids, known=self._known)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class HybridRetriever:
         if config.mode != "dense" and keyword is None:
             raise ValueError(f"{config.mode} retrieval needs a keyword index")
         self._store = store
-        self._dense = DenseSearch(store)
+        self._dense = DenseSearch(store, keyword.chunk if keyword is not None else None)
         # In dense mode a keyword index may still be kept current for the reranker's statistics.
         self._keyword = keyword
         self._use_keyword = config.mode != "dense"

@@ -1,0 +1,84 @@
+"""The dense query reading hits' texts from the keyword index's copy (``ChromaStore.nearest``
+with ``known``) finds what the query reading them from Chroma finds: the same chunks (text,
+offsets, metadata), in the same order, with the same stored vectors. Real model, real Chroma,
+the sample corpus."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+QUESTIONS = ["Who led the Mexican delegation?", "What did the two governments agree on?",
+             "How many migrants were apprehended at the border?", "fentanyl seizures",
+             "Which rail crossings were closed?"]
+
+
+def _fields(chunk):
+    """Every field of the chunk; of its metadata, all but the near-duplicate group, which the
+    keyword copy takes from the release's manifest (as every committed read does) and the
+    chunk's own Chroma record keeps as it was when written (no reader uses that one)."""
+    return replace(chunk, metadata={k: v for k, v in chunk.metadata.items()
+                                    if k != "dup_group"})
+
+
+def _same(a, b):
+    assert [c.chunk_id for c, _ in a] == [c.chunk_id for c, _ in b]
+    for (ca, va), (cb, vb) in zip(a, b):
+        assert _fields(ca) == _fields(cb)  # text, offsets, title, index, other metadata
+        np.testing.assert_array_equal(va, vb)
+
+
+def test_hits_read_through_the_keyword_copy_equal_chroma_reads(seeded):
+    store, keyword = seeded.store, seeded.keyword
+    vectors = seeded.embedder.embed(QUESTIONS)
+    fetched_half = []
+
+    def half_known(chunk_id):  # every other hit is left for the read by id
+        if len(fetched_half) % 2:
+            fetched_half.append(chunk_id)
+            return None
+        fetched_half.append(chunk_id)
+        return keyword.chunk(chunk_id)
+
+    for v in vectors:
+        plain = store.nearest(v, 30)
+        assert len(plain) == min(30, store.count_chunks())
+        _same(plain, store.nearest(v, 30, known=keyword.chunk))
+        _same(plain, store.nearest(v, 30, known=half_known))
+        _same(plain, store.nearest(v, 30, known=lambda _: None))  # nothing known: all read
+        ids = [c.chunk_id for c, _ in plain[::3]]  # the id-restricted search too
+        _same(store.nearest(v, 5, ids=ids), store.nearest(v, 5, ids=ids, known=keyword.chunk))
+    assert fetched_half
+
+
+def test_the_keyword_copy_knows_the_release_chunks_and_nothing_else(seeded):
+    keyword = seeded.keyword
+    chunks = keyword.chunks_of(keyword.documents())
+    assert chunks and all(keyword.chunk(c.chunk_id) == c for c in chunks)
+    committed = {c.chunk_id: c for c in seeded.store.committed_chunks(keyword.documents())}
+    assert {c.chunk_id: c for c in chunks} == committed  # the committed read, groups and all
+    assert keyword.chunk("no-such-doc.txt#000000000000#0") is None
+
+
+def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, monkeypatch):
+    """The retriever's dense search reads only ids and vectors from Chroma when the keyword
+    index holds the hits: its answer is unchanged."""
+    retriever = seeded.retriever
+    v = seeded.embedder.embed([QUESTIONS[0]])[0]
+    before = retriever.retrieve(QUESTIONS[0], v, 5)
+    reads: list[list[str]] = []
+    include = []
+    chunks = seeded.store._chunks
+    query = chunks.query
+
+    def spy(*args, **kwargs):
+        include.append(tuple(kwargs.get("include", ())))
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(chunks, "query", spy)
+    get = chunks.get
+    monkeypatch.setattr(chunks, "get", lambda *a, **k: reads.append(k.get("ids")) or get(*a, **k))
+    after = retriever.retrieve(QUESTIONS[0], v, 5)
+    assert after == before
+    assert include and all("documents" not in inc for inc in include)
