@@ -342,9 +342,23 @@ class SentenceTransformerEmbedder:
                 self._traced = build_traced(self._model, self.precision_context)
                 self._trace = self._traced is not None
             if self._traced is not None:
+                features = self._short_features(texts)
                 with intra_op_threads(self._short_threads):
-                    return self._traced.encode(texts)
+                    return self._traced.encode(texts, features)
         return self.raw_encode(texts)
+
+    def _short_features(self, texts: list[str]) -> dict[str, object] | None:
+        """The traced graph's inputs for ``texts`` from the document tokenizer (the Rust one
+        checked to give ``preprocess``'s tensors; :meth:`embed_documents`), or None to let
+        ``preprocess`` make them: its Python around the tokenizer was about a tenth of the
+        interpreter lock a question held (docs/performance.md). Under the encoder's lock."""
+        if self._doc_tokenizer is _UNCHECKED:
+            self._doc_tokenizer = _matching_tokenizer(self._model, self.max_tokens)
+        tokenizer = self._doc_tokenizer
+        if tokenizer is None:
+            return None
+        encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
+        return _padded(encodings, max(len(e.ids) for e in encodings))
 
     def tokenize(self, text: str) -> list[str]:
         # A fast tokenizer used in two threads at once fails ("excessive nesting"), e.g. two

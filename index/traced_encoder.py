@@ -71,10 +71,13 @@ class TracedEncoder:
                                     check_trace=False, strict=False)
             return torch.jit.freeze(graph)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], features: Any = None) -> np.ndarray:
+        """``features``: ``texts`` already tokenised as ``preprocess`` would (the embedder's
+        checked Rust tokenizer); default: ``preprocess``."""
         import torch
 
-        features = self._model.preprocess(texts)
+        if features is None:
+            features = self._model.preprocess(texts)
         with torch.inference_mode(), self._context():
             vectors = self._graph(features["input_ids"], features["attention_mask"])
         return np.asarray(vectors.numpy(), dtype=np.float32)

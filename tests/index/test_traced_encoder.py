@@ -47,7 +47,7 @@ def test_embed_takes_the_traced_graph_for_short_texts_only():
     traced = embedder._traced
     assert traced is not None
     original = traced.encode
-    traced.encode = lambda texts: calls.append(len(texts)) or original(texts)  # type: ignore
+    traced.encode = lambda texts, f=None: calls.append(len(texts)) or original(texts, f)  # type: ignore
     embedder.embed(["a question?", "a sentence of a passage."])
     assert calls == [2]
     embedder.embed(["word " * (SHORT_CHARS // 5 + 10)])  # a chunk-sized text: eager
@@ -83,7 +83,8 @@ def test_short_texts_run_on_the_configured_threads_and_the_rest_on_all():
     assert traced is not None
     seen: list[int] = []
     original = traced.encode
-    traced.encode = lambda texts: seen.append(torch.get_num_threads()) or original(texts)  # type: ignore
+    traced.encode = (  # type: ignore
+        lambda texts, f=None: seen.append(torch.get_num_threads()) or original(texts, f))
     one = embedder.embed(["how many agents were at the crossing?"])
     assert seen == [1]
     assert torch.get_num_threads() == before  # restored for ingest's batches
@@ -93,7 +94,7 @@ def test_short_texts_run_on_the_configured_threads_and_the_rest_on_all():
     assert everyone._traced is not None
     other = everyone._traced.encode
     everyone._traced.encode = (  # type: ignore
-        lambda texts: seen.append(torch.get_num_threads()) or other(texts))
+        lambda texts, f=None: seen.append(torch.get_num_threads()) or other(texts, f))
     all_cores = everyone.embed(["how many agents were at the crossing?"])
     assert seen == [1, before]
     assert float(one[0] @ all_cores[0]) >= 0.9999  # the threads change the speed, not the vector
@@ -112,3 +113,20 @@ def test_intra_op_threads_restores_the_setting_after_an_error():
     assert torch.get_num_threads() == before
     with intra_op_threads(0):  # 0: left as it is
         assert torch.get_num_threads() == before
+
+
+@pytest.mark.slow
+def test_short_texts_tokenised_by_the_checked_tokenizer_give_preprocess_vectors():
+    """The traced call's inputs come from the Rust tokenizer the embedder checked against
+    ``preprocess`` (no Python around it): the same tensors, so the same vectors."""
+    embedder = SentenceTransformerEmbedder(precision="float32")
+    texts = ["Who led the Mexican delegation?", "Ünïcode café, naïve façade: COVID-19 at 3.5%!",
+             "", "word " * 300]  # the last is cut at the model's 256 pieces by both
+    embedder.embed(["build the trace"])
+    features = embedder._short_features(texts)
+    assert features is not None, "the checked tokenizer is not in use"
+    expected = embedder._model.preprocess(texts)
+    for key in ("input_ids", "attention_mask"):
+        assert features[key].tolist() == expected[key].tolist()
+    np.testing.assert_array_equal(embedder._traced.encode(texts, features),
+                                  embedder._traced.encode(texts))
