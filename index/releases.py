@@ -17,14 +17,22 @@ it still is, else it is shown as ``retired``), ``abandoned`` (a staging that die
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from index.errors import InputError, NotFoundError, StoreUnavailableError
 
+log = logging.getLogger(__name__)
+
 POINTER_ID = "__published__"
+# A pointer read through the change token is trusted for at most this long (seconds): the
+# bound on staleness if a writer died between moving the pointer and writing the token.
+POINTER_RECHECK = 1.0
 _REPORT = "report:"
 _KIND_RELEASE, _KIND_POINTER, _KIND_REPORT = "release", "pointer", "report"
 _DUMMY = [1.0]  # Chroma wants a vector per record; releases are never searched
@@ -95,8 +103,14 @@ class ReleaseLog:
     gate reports. Safe to share between threads (manifests of finished releases are cached:
     they never change)."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, token: Path | None = None) -> None:
         self.name = name
+        # The pointer's change token: a file every publish and rollback rewrites after moving
+        # the pointer (embedded Chroma only: every process using it shares the directory).
+        # A query reads it (~10 us) and reads the pointer from Chroma (~1 ms) only when it
+        # changed: (token text, pointer, monotonic time of the read).
+        self._token = token
+        self._known: tuple[str, str | None, float] | None = None
         try:
             self._col = client.get_or_create_collection(name, embedding_function=None)
         except Exception as exc:
@@ -107,17 +121,68 @@ class ReleaseLog:
     # ---- the pointer ----------------------------------------------------------------------
 
     def pointer(self) -> str | None:
-        """The id of the published release (one read), None before the first publish."""
+        """The id of the published release, None before the first publish: read from Chroma,
+        unless the change token is unchanged since the last read (less than
+        ``POINTER_RECHECK`` seconds ago)."""
+        if self._token is None:
+            return self._read_pointer()
+        mark = self._mark()
+        known, now = self._known, time.monotonic()
+        if (mark is not None and known is not None and known[0] == mark
+                and now - known[2] < POINTER_RECHECK):
+            return known[1]
+        value = self._read_pointer()  # read after the token: a newer token means a new read
+        if mark is not None:
+            self._known = (mark, value, now)
+        return value
+
+    def _mark(self) -> str | None:
+        """The change token's text; a token is made when there is none yet (an index last
+        published before tokens existed): made before the pointer is read, and only if no
+        writer made one first. None: no token can be read or made here (read-only)."""
+        assert self._token is not None
+        try:
+            return self._token.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        mark = f"- {uuid.uuid4().hex}\n"
+        try:
+            fd = os.open(self._token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:  # a writer (or another reader) made it meanwhile
+            try:
+                return self._token.read_text(encoding="utf-8")
+            except OSError:
+                return None
+        except OSError:
+            return None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(mark)
+        return mark
+
+    def _read_pointer(self) -> str | None:
         page = self._col.get(ids=[POINTER_ID], include=["metadatas"])
         if not page["ids"]:
             return None
         return str(page["metadatas"][0]["release_id"]) or None
 
     def set_pointer(self, release_id: str) -> None:
-        """The atomic switch: one upsert of one record."""
+        """The atomic switch: one upsert of one record; then the change token is rewritten,
+        so readers of this directory read the new pointer on their next query."""
         self._col.upsert(ids=[POINTER_ID], embeddings=[_DUMMY], documents=[""],
                          metadatas=[{"kind": _KIND_POINTER, "release_id": release_id,
                                      "at": time.time()}])
+        self._known = None
+        if self._token is not None:
+            from index.files import write_text_atomic
+
+            try:
+                write_text_atomic(self._token, f"{release_id} {uuid.uuid4().hex}\n")
+            except OSError as exc:  # readers see the move within POINTER_RECHECK seconds
+                log.warning("the release pointer's change token %s could not be written "
+                            "(%s): other processes see release %s within %.0f s", self._token,
+                            exc, release_id, POINTER_RECHECK)
 
     # ---- releases -------------------------------------------------------------------------
 

@@ -162,7 +162,10 @@ def mismatch_message(collection: str, built_with: tuple[Any, Any], model_id: str
 class ChromaStore:
     """Chunks and manifest of one index in Chroma. Safe to share between threads."""
 
-    def __init__(self, client: Any, collection: str, model_id: str, dimension: int) -> None:
+    def __init__(self, client: Any, collection: str, model_id: str, dimension: int,
+                 pointer_token: Path | None = None) -> None:
+        """``pointer_token``: the release pointer's change token file (index.releases), for
+        an embedded Chroma whose directory every process shares; None: read the pointer."""
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.name = collection
@@ -183,7 +186,7 @@ class ChromaStore:
             self._docs = client.get_or_create_collection(
                 f"{collection}__docs", embedding_function=None
             )
-            self.releases = ReleaseLog(client, f"{collection}__releases")
+            self.releases = ReleaseLog(client, f"{collection}__releases", pointer_token)
             self.collections = CollectionRegistry(client, f"{collection}__collections")
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open Chroma collection {collection!r}: {exc}") from None

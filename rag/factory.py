@@ -119,7 +119,11 @@ def build_store(settings: Settings, embedder: Embedder) -> ChromaStore:
     s = settings.store
     client: Any = make_client(s.mode, settings.data_dir, s.host, s.port, s.ssl, s.headers,
                               s.timeout_seconds)
-    return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension)
+    # Embedded Chroma: a file beside it tells the processes sharing it when the release
+    # pointer moved (index.releases.ReleaseLog); a Chroma server's clients read the pointer.
+    token = (Path(settings.data_dir) / f"{s.collection}.pointer"
+             if s.mode == "embedded" else None)
+    return ChromaStore(client, s.collection, embedder.model_id, embedder.dimension, token)
 
 
 def open_existing_store(settings: Settings) -> ChromaStore | None:
