@@ -30,6 +30,10 @@ from index.errors import RagError
 GOAL_CLIENTS = 8
 RAW_BATCH = 8  # the raw encoder's floor: the same questions embedded 8 at a time
 RAW_MIN_SECONDS = 3.0
+# The baseline rates are the best of this many passes: on a shared machine a pass that meets
+# a neighbour's burst reads lower (passes of one run here ranged 112-261 questions/s), and a
+# lower baseline would flatter the ratio; the best pass is the encoder's rate.
+RAW_PASSES = 3
 START_TIMEOUT = 300.0  # seconds: model load plus the corpus's ingest
 
 
@@ -206,6 +210,14 @@ def raw_question_rate(embedder: Any, questions: list[str], batch: int = RAW_BATC
             "questions_per_s": round(texts / (sum(ms) / 1000), 3)}
 
 
+def best_rate(measure: Any, passes: int = RAW_PASSES) -> dict[str, Any]:
+    """The pass of ``measure`` (a :func:`raw_question_rate`) with the most questions/s, with
+    every pass's rate in ``passes_questions_per_s``."""
+    runs = [measure() for _ in range(passes)]
+    best = max(runs, key=lambda r: r["questions_per_s"])
+    return {**best, "passes_questions_per_s": [r["questions_per_s"] for r in runs]}
+
+
 def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
             seconds: float = 30.0, workers: int = 1, warmup: int | None = None,
             env: dict[str, str] | None = None, name: str = "api", settings: Any = None,
@@ -234,7 +246,7 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
         embedder = build_embedder(settings)
     if embedder is not None:
         questions = [i.question for i in items]
-        raw_encoder = raw_question_rate(embedder, questions)
+        raw_encoder = best_rate(lambda: raw_question_rate(embedder, questions))
         raw_encoder["precision"] = getattr(embedder, "precision", None)
         raw_encoder["backend"] = getattr(embedder, "backend", None)
         derived["raw_encoder_questions_per_s"] = raw_encoder["questions_per_s"]
@@ -242,7 +254,8 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
             float(derived["requests_per_s"]) / raw_encoder["questions_per_s"], 4)
         # The service's own encoder path (embed: the traced graph for short texts) on the same
         # batches, shown beside the goal's baseline so neither ratio hides the other.
-        service_encoder = raw_question_rate(embedder, questions, encode=embedder.embed)
+        service_encoder = best_rate(
+            lambda: raw_question_rate(embedder, questions, encode=embedder.embed))
         raw_encoder["service_encoder"] = service_encoder
         derived["service_encoder_questions_per_s"] = service_encoder["questions_per_s"]
         derived["requests_per_s_over_service_encoder"] = round(
@@ -275,9 +288,11 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
                         f"{span:.1f} s = {derived['requests_per_s']:.2f} req/s, {clients} "
                         f"clients, {workers} worker(s)"))
     if raw_encoder:
+        passes = ", ".join(f"{r:.1f}" for r in raw_encoder["passes_questions_per_s"])
         result.rows.append(("raw encoder", f"{raw_encoder['questions_per_s']:.1f} questions/s "
-                            f"in batches of {RAW_BATCH} ({raw_encoder['precision']}); /v1/ask "
-                            f"at {derived['requests_per_s_over_raw_encoder']:.3f} of it"))
+                            f"in batches of {RAW_BATCH} ({raw_encoder['precision']}; best of "
+                            f"{passes}); /v1/ask at "
+                            f"{derived['requests_per_s_over_raw_encoder']:.3f} of it"))
         result.rows.append(("service encoder", f"{derived['service_encoder_questions_per_s']:.1f}"
                             f" questions/s through embed() (traced for short texts), batches of "
                             f"{RAW_BATCH}; /v1/ask at "
