@@ -157,8 +157,11 @@ class ReleaseLog:
                 return None
         except OSError:
             return None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(mark)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(mark)
+        except OSError:  # e.g. a full disk: no token, so nothing is trusted from one
+            return None
         return mark
 
     def _read_pointer(self) -> str | None:

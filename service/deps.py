@@ -1,8 +1,8 @@
 """FastAPI dependencies: what the lifespan built, handed to routes.
 
 They are ``async def``: each only reads ``app.state``, and FastAPI runs a plain ``def``
-dependency in its thread pool, a hand-off per dependency per request that cost the answering
-route more of the interpreter lock than its own retrieval (docs/performance.md)."""
+dependency in its thread pool: a hand-off per dependency per request, which under load held
+about as much of the interpreter lock as the answer's own retrieval (docs/performance.md)."""
 
 from __future__ import annotations
 
