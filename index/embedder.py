@@ -310,9 +310,13 @@ class SentenceTransformerEmbedder:
         differ from ``preprocess``'s (decided once, on the first call). Under the encoder's
         lock: the check runs the encoder's own tokenizer, which queries may be using."""
         with self._lock:
-            if self._doc_tokenizer is _UNCHECKED:
-                self._doc_tokenizer = _matching_tokenizer(self._model, self.max_tokens)
-            return self._doc_tokenizer
+            return self._checked_tokenizer()
+
+    def _checked_tokenizer(self) -> object | None:
+        """:meth:`_document_tokenizer` for a caller already holding the encoder's lock."""
+        if self._doc_tokenizer is _UNCHECKED:
+            self._doc_tokenizer = _matching_tokenizer(self._model, self.max_tokens)
+        return self._doc_tokenizer
 
     def _encode_documents(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -352,9 +356,7 @@ class SentenceTransformerEmbedder:
         checked to give ``preprocess``'s tensors; :meth:`embed_documents`), or None to let
         ``preprocess`` make them: its Python around the tokenizer was about a tenth of the
         interpreter lock a question held (docs/performance.md). Under the encoder's lock."""
-        if self._doc_tokenizer is _UNCHECKED:
-            self._doc_tokenizer = _matching_tokenizer(self._model, self.max_tokens)
-        tokenizer = self._doc_tokenizer
+        tokenizer = self._checked_tokenizer()
         if tokenizer is None:
             return None
         encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
