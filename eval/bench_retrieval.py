@@ -16,7 +16,7 @@ The index is built once per parameter set under ``data_dir/bench/retrieval-<key>
 
 Then ``HybridRetriever.retrieve`` as the default settings configure it (dense + BM25, RRF, the
 features reranker, dedup) is timed per question, and, in separate calls, its stages: dense search
-(``DenseSearch``: Chroma's query reading the hits' ids and vectors, their texts from the
+(``DenseSearch``: Chroma's query reading the hits' ids, their texts and vectors from the
 keyword index's copy), BM25 search, and ``candidates``
 (both searches, fusion, the commit check and the stored-vector read); ``retrieve - candidates`` of the same question is the rerank
 and dedup. The question's embedding is timed on its own.
@@ -166,7 +166,8 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
                               embedder=embedder)
     retriever, keyword = pipeline.retriever, pipeline.keyword
     # The dense search as the retriever makes it (hits' texts from the keyword index's copy).
-    dense = DenseSearch(pipeline.store, keyword.chunk if keyword is not None else None)
+    dense = (DenseSearch(pipeline.store, keyword.chunk, keyword.vectors) if keyword is not None
+             else DenseSearch(pipeline.store))
     top_k = settings.retrieval.top_k
     pool = max(settings.retrieval.candidates, top_k)
     items = load_qa(qa)

@@ -62,7 +62,7 @@ def collect(settings: Settings, root: Path, limit: int | None) -> list[Question]
     out = []
     for item, vector in zip(items, vectors):
         cands = retriever.candidates(item.question, vector, settings.retrieval.top_k)
-        rows = features(item.question, cands, keyword.terms, keyword.idf)
+        rows = features(item.question, cands, keyword.terms, keyword.idf, keyword.matches)
         labels = gold_labels(item, cands)
         out.append(Question(item, cands, rows, labels))
     return out

@@ -253,7 +253,7 @@ def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker
         case "features":
             assert keyword is not None  # built for this reranker
             model = load_weights(r.rerank_weights or DEFAULT_WEIGHTS)
-            return FeatureReranker(model, keyword.terms, keyword.idf)
+            return FeatureReranker(model, keyword.terms, keyword.idf, keyword.matches)
 
 
 def build_gate(settings: Settings, keyword: KeywordIndex | None) -> RefusalGate:

@@ -57,22 +57,34 @@ class Reranker(Protocol):
 
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
+# Where the question's terms occur in each chunk's analysed text, read from an index that holds
+# the chunks analysed (index.keyword.KeywordIndex.matches): for question terms ``q`` and chunk
+# ids, one list per chunk of (position, index into ``q``) pairs, None for a chunk it lacks.
+Matches = Callable[[Sequence[str], Sequence[str]], list[list[tuple[int, int]] | None]]
 
 
 def features(question: str, candidates: Sequence[Candidate], terms: Terms,
-             idf: Idf) -> np.ndarray:
+             idf: Idf, matches: Matches | None = None) -> np.ndarray:
     """One row of :data:`FEATURES` per candidate (missing dense scores count as 0).
 
     Every feature is relative to the question or to the other candidates of the same question
     (gaps, leads, shares, standardised values), never a raw cosine or BM25 score, and lies on a
     scale of about one, so that weights fitted on one corpus carry over to another whose raw
     score scales differ.
+
+    The text features need only where the question's terms occur in the candidate (see
+    :func:`term_hits`): ``matches`` gives them from the index's analysed copy of the chunks
+    (no text analysed on the query path); a chunk it lacks is analysed here with ``terms``.
     """
     q_list = terms(question)
-    q_terms = set(q_list)
-    q_bigrams = set(zip(q_list, q_list[1:]))
-    weights = idf(sorted(q_terms))
-    q_weight = sum(weights.get(t, 0.0) for t in q_terms) or 1.0
+    q_order = sorted(set(q_list))
+    q_index = {t: j for j, t in enumerate(q_order)}
+    q_bigrams = {(q_index[a], q_index[b]) for a, b in zip(q_list, q_list[1:])}
+    weights = idf(q_order)
+    q_idf = [weights.get(t, 0.0) for t in q_order]
+    q_weight = sum(q_idf) or 1.0
+    rare = max(q_idf, default=0.0) or 1.0
+    q_terms = set(q_order)
     n = len(candidates)
     dense = np.array([c.dense if c.dense is not None else 0.0 for c in candidates])
     bm25 = np.array([c.bm25 or 0.0 for c in candidates])
@@ -85,42 +97,61 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     bm25_lead = (bm25 - _best_of_others(bm25)) / best_bm25
     best_fused = float(fused.max()) if n else 0.0
     best_fused = best_fused or 1.0
-    rare = max((weights.get(t, 0.0) for t in q_terms), default=0.0) or 1.0
-    q_idf = {t: weights.get(t, 0.0) for t in q_terms}
-    rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    found = (matches(q_order, [c.chunk.chunk_id for c in candidates])
+             if matches is not None and q_order else [None] * n)
+    text_rows = []
     for i, c in enumerate(candidates):
-        body = terms(c.chunk.text)
-        body_terms = set(body)
+        hits = found[i]
+        if hits is None:
+            hits = term_hits(terms(c.chunk.text), q_index)
+        shared = {j for _, j in hits}
         title_terms = set(terms(c.chunk.title))
-        shared = q_terms & body_terms
-        rows[i, :14] = (
-            dense[i] - best_dense,
-            dense_lead[i],
-            dense_z[i],
-            1.0 / c.dense_rank if c.dense_rank else 0.0,
-            bm25[i] / best_bm25,
-            bm25_lead[i],
-            1.0 / c.keyword_rank if c.keyword_rank else 0.0,
-            c.fused / best_fused,
-            len(shared) / len(q_terms) if q_terms else 0.0,
-            sum(q_idf[t] for t in shared) / q_weight,
-            best_window(body, q_idf, WINDOW) / q_weight,
-            len(q_bigrams & set(zip(body, body[1:]))) / len(q_bigrams) if q_bigrams else 0.0,
+        text_rows.append((
+            len(shared) / len(q_order) if q_order else 0.0,
+            sum(q_idf[j] for j in shared) / q_weight,
+            _window(hits, q_idf, WINDOW) / q_weight,
+            _bigrams(hits, q_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
             len(title_terms & q_terms) / len(title_terms) if title_terms else 0.0,
-            max((q_idf[t] for t in shared), default=0.0) / rare,
-        )
+            max((q_idf[j] for j in shared), default=0.0) / rare,
+        ))
+    col = {name: i for i, name in enumerate(FEATURES)}
+    rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if not n:
+        return rows
+    rows[:, :8] = np.column_stack((
+        dense - best_dense,
+        dense_lead,
+        dense_z,
+        [1.0 / c.dense_rank if c.dense_rank else 0.0 for c in candidates],
+        bm25 / best_bm25,
+        bm25_lead,
+        [1.0 / c.keyword_rank if c.keyword_rank else 0.0 for c in candidates],
+        fused / best_fused,
+    ))
+    rows[:, 8:14] = text_rows
     # Document-level evidence: the retrieval is judged by documents, and a long document's
     # best chunk speaks for the others.
-    col = {name: i for i, name in enumerate(FEATURES)}
     per_doc: dict[str, list[int]] = {}
     for i, c in enumerate(candidates):
         per_doc.setdefault(c.chunk.doc_id, []).append(i)
+    doc_rows = [()] * n
+    window = rows[:, col["window"]].tolist()
+    dense_values, fused_values = dense.tolist(), fused.tolist()
     for members in per_doc.values():
-        rows[members, col["doc_share"]] = len(members) / n
-        rows[members, col["doc_best_rrf"]] = fused[members].max() / best_fused
-        rows[members, col["doc_best_dense"]] = dense[members].max() - best_dense
-        rows[members, col["doc_best_window"]] = rows[members, col["window"]].max()
+        row = (len(members) / n,
+               max(fused_values[i] for i in members) / best_fused,
+               max(dense_values[i] for i in members) - best_dense,
+               max(window[i] for i in members))
+        for i in members:
+            doc_rows[i] = row
+    rows[:, col["doc_share"]:] = doc_rows
     return rows
+
+
+def term_hits(body: Sequence[str], q_index: dict[str, int]) -> list[tuple[int, int]]:
+    """Each occurrence of a question term in the analysed text ``body``: (its position, the
+    term's index in ``q_index``), in text order."""
+    return [(i, q_index[t]) for i, t in enumerate(body) if t in q_index]
 
 
 def _best_of_others(values: np.ndarray) -> np.ndarray:
@@ -133,11 +164,25 @@ def _best_of_others(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _bigrams(hits: Sequence[tuple[int, int]], q_bigrams: set[tuple[int, int]]) -> int:
+    """How many of the question's adjacent term pairs occur adjacent in the text: both terms
+    of such a pair are question terms, so the hits alone tell."""
+    at = dict(hits)
+    return len({(j, at[p + 1]) for p, j in hits if p + 1 in at} & q_bigrams)
+
+
 def best_window(body: Sequence[str], weights: dict[str, float], width: int) -> float:
     """The largest sum of ``weights`` of distinct terms occurring together within ``width``
     consecutive terms of ``body`` (term proximity: the question's words near each other)."""
-    hits = [(i, t) for i, t in enumerate(body) if t in weights]
-    counts: dict[str, int] = {}
+    order = sorted(weights)
+    return _window(term_hits(body, {t: j for j, t in enumerate(order)}),
+                   [weights[t] for t in order], width)
+
+
+def _window(hits: Sequence[tuple[int, int]], weights: Sequence[float], width: int) -> float:
+    """:func:`best_window` over the hits of the terms (their positions, their indexes in
+    ``weights``)."""
+    counts: dict[int, int] = {}
     best = current = 0.0
     lo = 0
     for pos, term in hits:
@@ -150,7 +195,8 @@ def best_window(body: Sequence[str], weights: dict[str, float], width: int) -> f
             if counts[old] == 0:
                 current -= weights[old]
             lo += 1
-        best = max(best, current)
+        if current > best:
+            best = current
     return best
 
 
@@ -163,16 +209,19 @@ class FeatureReranker:
     """A linear model over :data:`FEATURES` (no encoder call, a few ms per question); ``score``
     is ``sigmoid(w . x)``, meaningful only for ordering the candidates of one question."""
 
-    def __init__(self, model: LinearModel, terms: Terms, idf: Idf) -> None:
+    def __init__(self, model: LinearModel, terms: Terms, idf: Idf,
+                 matches: Matches | None = None) -> None:
         self._model = model
         self._terms = terms
         self._idf = idf
+        self._matches = matches
 
     def rerank(self, question: str, query_vector: np.ndarray,
                candidates: Sequence[Candidate]) -> list[Candidate]:
         if not candidates:
             return []
-        scores = self._model.score(features(question, candidates, self._terms, self._idf))
+        scores = self._model.score(features(question, candidates, self._terms, self._idf,
+                                            self._matches))
         for cand, s in zip(candidates, scores):
             cand.score = float(s)
         return _sorted(candidates)

@@ -7,7 +7,7 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -72,12 +72,16 @@ class DenseSearch:
     rebuilt a node from JSON for every hit (about 3 ms a query at 100k chunks, most of what it
     added to Chroma's own 4 ms) and returned no vectors, so the retriever read them again in a
     second call (docs/performance.md). ``known``: the chunks the caller holds by id (the
-    keyword index's), so the query reads only the hits' ids and vectors."""
+    keyword index's), so the query reads only the hits' ids and vectors; ``known_vectors``: the
+    stored vectors the caller holds (the same copy's), so it reads only ids."""
 
     def __init__(self, store: ChromaStore,
-                 known: Callable[[str], Chunk | None] | None = None) -> None:
+                 known: Callable[[str], Chunk | None] | None = None,
+                 known_vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None
+                 ) -> None:
         self._store = store
         self._known = known
+        self._known_vectors = known_vectors
 
     def search(self, query_vector: np.ndarray, n: int,
                allowed_doc_ids: Collection[str] | None,
@@ -92,13 +96,15 @@ class DenseSearch:
             conditions.append({"doc_id": {"$in": sorted(allowed_doc_ids)}})
         where = (None if not conditions else conditions[0] if len(conditions) == 1
                  else {"$and": conditions})
-        return self._store.nearest(query_vector, n, where, known=self._known)
+        return self._store.nearest(query_vector, n, where, known=self._known,
+                                   known_vectors=self._known_vectors)
 
     def search_among(self, query_vector: np.ndarray, n: int,
                      chunk_ids: Sequence[str]) -> list[Hit]:
         """The ``n`` nearest of the chunks ``chunk_ids``: Chroma's query restricted to those
         ids (its HNSW search with an allowed-id set), with no metadata condition to evaluate."""
-        return self._store.nearest(query_vector, n, ids=chunk_ids, known=self._known)
+        return self._store.nearest(query_vector, n, ids=chunk_ids, known=self._known,
+                                   known_vectors=self._known_vectors)
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,8 @@ class HybridRetriever:
         if config.mode != "dense" and keyword is None:
             raise ValueError(f"{config.mode} retrieval needs a keyword index")
         self._store = store
-        self._dense = DenseSearch(store, keyword.chunk if keyword is not None else None)
+        self._dense = (DenseSearch(store, keyword.chunk, keyword.vectors) if keyword is not None
+                       else DenseSearch(store))
         # In dense mode a keyword index may still be kept current for the reranker's statistics.
         self._keyword = keyword
         self._use_keyword = config.mode != "dense"
@@ -214,7 +221,7 @@ class HybridRetriever:
         exact over their stored vectors when there are few, else Chroma's id-restricted query."""
         if len(chunks) > self._config.exact_max:
             return self._dense.search_among(query_vector, pool, [c.chunk_id for c in chunks])
-        vectors = self._store.chunk_vectors([c.chunk_id for c in chunks])
+        vectors = self._stored_vectors([c.chunk_id for c in chunks])
         q = np.asarray(query_vector, dtype=np.float32)
         scored = [(float(vectors[c.chunk_id] @ q), i) for i, c in enumerate(chunks)
                   if c.chunk_id in vectors]
@@ -258,11 +265,19 @@ class HybridRetriever:
         others in one batched read) and its cosine with the question, computed from them (both
         vectors are unit length)."""
         missing = [c.chunk.chunk_id for c in candidates if c.chunk.chunk_id not in known]
-        vectors = {**known, **self._store.chunk_vectors(missing)} if missing else known
+        vectors = {**known, **self._stored_vectors(missing)} if missing else known
         q = np.asarray(query_vector, dtype=np.float32)
         for c in candidates:
             c.vector = vectors.get(c.chunk.chunk_id)
             c.dense = float(c.vector @ q) if c.vector is not None else 0.0
+
+
+    def _stored_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of ``chunk_ids``: from the keyword index's copy of the release where
+        it holds them (no Chroma read: ~1-2 ms at 100k chunks), the rest in one read by id."""
+        found = self._keyword.vectors(chunk_ids) if self._keyword is not None else {}
+        rest = [cid for cid in chunk_ids if cid not in found]
+        return {**found, **self._store.chunk_vectors(rest)} if rest else found
 
 
 def _passage(c: Candidate) -> Passage:

@@ -38,6 +38,9 @@ class CountingSource:
         return [Chunk(f"{d}#0", d, docs[d].content_hash, d, texts[d], 0, len(texts[d]), 0)
                 for d in doc_ids if d in texts]
 
+    def chunk_vectors(self, chunk_ids):
+        return {}  # a source without vectors: the index keeps none
+
 
 def test_the_manifest_is_read_only_when_the_release_pointer_moved(tmp_path):
     source = CountingSource()

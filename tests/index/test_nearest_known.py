@@ -47,8 +47,15 @@ def test_hits_read_through_the_keyword_copy_equal_chroma_reads(seeded):
         _same(plain, store.nearest(v, 30, known=keyword.chunk))
         _same(plain, store.nearest(v, 30, known=half_known))
         _same(plain, store.nearest(v, 30, known=lambda _: None))  # nothing known: all read
+        # vectors from the copy too: all of them, every other one, none
+        _same(plain, store.nearest(v, 30, known=keyword.chunk, known_vectors=keyword.vectors))
+        _same(plain, store.nearest(v, 30, known=half_known, known_vectors=lambda ids: {
+            cid: vec for cid, vec in keyword.vectors(ids).items() if cid in ids[::2]}))
+        _same(plain, store.nearest(v, 30, known=keyword.chunk, known_vectors=lambda _: {}))
         ids = [c.chunk_id for c, _ in plain[::3]]  # the id-restricted search too
         _same(store.nearest(v, 5, ids=ids), store.nearest(v, 5, ids=ids, known=keyword.chunk))
+        _same(store.nearest(v, 5, ids=ids), store.nearest(v, 5, ids=ids, known=keyword.chunk,
+                                                          known_vectors=keyword.vectors))
     assert fetched_half
 
 
@@ -56,14 +63,20 @@ def test_the_keyword_copy_knows_the_release_chunks_and_nothing_else(seeded):
     keyword = seeded.keyword
     chunks = keyword.chunks_of(keyword.documents())
     assert chunks and all(keyword.chunk(c.chunk_id) == c for c in chunks)
+    # and their stored vectors, equal to Chroma's
+    ids = [c.chunk_id for c in chunks]
+    held, stored = keyword.vectors(ids + ["no-such-doc.txt#0#0"]), seeded.store.chunk_vectors(ids)
+    assert held.keys() == stored.keys() == set(ids)
+    for cid in ids:
+        np.testing.assert_array_equal(held[cid], stored[cid])
     committed = {c.chunk_id: c for c in seeded.store.committed_chunks(keyword.documents())}
     assert {c.chunk_id: c for c in chunks} == committed  # the committed read, groups and all
     assert keyword.chunk("no-such-doc.txt#000000000000#0") is None
 
 
 def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, monkeypatch):
-    """The retriever's dense search reads only ids and vectors from Chroma when the keyword
-    index holds the hits: its answer is unchanged."""
+    """The retriever's dense search reads only ids from Chroma when the keyword index holds
+    the hits and their vectors: its answer is unchanged."""
     retriever = seeded.retriever
     v = seeded.embedder.embed([QUESTIONS[0]])[0]
     before = retriever.retrieve(QUESTIONS[0], v, 5)
@@ -81,4 +94,4 @@ def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, monkeypatch):
     monkeypatch.setattr(chunks, "get", lambda *a, **k: reads.append(k.get("ids")) or get(*a, **k))
     after = retriever.retrieve(QUESTIONS[0], v, 5)
     assert after == before
-    assert include and all("documents" not in inc for inc in include)
+    assert include and all(inc == () for inc in include)  # no texts, no vectors
