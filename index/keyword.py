@@ -309,6 +309,13 @@ class KeywordIndex:
         return: see rag.retrieval.HybridRetriever)."""
         return self._snapshot.chunks_of(doc_ids)
 
+    def release_chunks(self, release: str | None) -> list[Chunk] | None:
+        """Every chunk of ``release`` when the live version is known to be that release's
+        (the release it was last checked against, see :meth:`ensure_current`), else None."""
+        if release is None or release != self._checked_release:
+            return None
+        return list(self._snapshot.chunks)
+
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The live version's chunk ``chunk_id``, None when it has none by that id. A chunk
         id names one version of one document (``doc#hash#index``), so the chunk is the one

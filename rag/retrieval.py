@@ -114,7 +114,7 @@ class RetrievalConfig:
     rrf_k: float = 60.0
     # A filtered dense search over at most this many allowed chunks is exact: their stored
     # vectors are read by id and scored here (Chroma's filtered HNSW search is slowest when
-    # the allowed set is small).
+    # the allowed set is small); so is an unfiltered one over a release this small.
     exact_max: int = 400
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
@@ -197,6 +197,12 @@ class HybridRetriever:
             # search is restricted to the allowed chunks' ids instead of evaluating a metadata
             # condition in Chroma (about 4x faster at 100k chunks: docs/performance.md).
             dense = self._dense_among(query_vector, pool, self._keyword.chunks_of(allowed))
+        elif (allowed is None and collections is None and self._keyword is not None
+              and self._keyword.chunk_count() <= cfg.exact_max
+              and (whole := self._keyword.release_chunks(release)) is not None):
+            # A small release the keyword index holds whole: exact search over its stored
+            # vectors, no Chroma query (~1.5 ms of fixed cost even at 20 chunks).
+            dense = self._dense_among(query_vector, pool, whole)
         else:
             # The dense query carries the collection condition; the document-id list only when
             # another filter narrows further.
@@ -222,11 +228,13 @@ class HybridRetriever:
         if len(chunks) > self._config.exact_max:
             return self._dense.search_among(query_vector, pool, [c.chunk_id for c in chunks])
         vectors = self._stored_vectors([c.chunk_id for c in chunks])
+        present = [c for c in chunks if c.chunk_id in vectors]
+        if not present:
+            return []
         q = np.asarray(query_vector, dtype=np.float32)
-        scored = [(float(vectors[c.chunk_id] @ q), i) for i, c in enumerate(chunks)
-                  if c.chunk_id in vectors]
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        return [(chunks[i], vectors[chunks[i].chunk_id]) for _, i in scored[:pool]]
+        scores = np.stack([vectors[c.chunk_id] for c in present]) @ q
+        best = np.lexsort((np.arange(len(present)), -scores))[:pool]  # ties: index order
+        return [(present[i], vectors[present[i].chunk_id]) for i in best]
 
     def _dense_visible(self, query_vector: np.ndarray, pool: int,
                        allowed: Collection[str] | None, release: str | None,

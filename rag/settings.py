@@ -240,7 +240,9 @@ class RetrievalSettings(BaseModel):
     exact_max: int = Field(400, ge=0, le=100_000, description="A filtered dense search (a "
                            "collection-scoped key, a document filter) over at most this many "
                            "allowed chunks scores their stored vectors exactly; over more, it "
-                           "is Chroma's query restricted to the allowed chunk ids.")
+                           "is Chroma's query restricted to the allowed chunk ids. An "
+                           "unfiltered search of a release of at most this many chunks is "
+                           "exact too (over the keyword index's copy, no Chroma query).")
     duplicate_text_overlap: float = Field(
         0.8, ge=0, le=1.01, description="Collapse a passage when this share of its word 3-grams "
         "repeats a better-ranked passage (above 1 disables).",

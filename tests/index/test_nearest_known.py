@@ -74,24 +74,44 @@ def test_the_keyword_copy_knows_the_release_chunks_and_nothing_else(seeded):
     assert keyword.chunk("no-such-doc.txt#000000000000#0") is None
 
 
-def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, monkeypatch):
-    """The retriever's dense search reads only ids from Chroma when the keyword index holds
-    the hits and their vectors: its answer is unchanged."""
-    retriever = seeded.retriever
-    v = seeded.embedder.embed([QUESTIONS[0]])[0]
-    before = retriever.retrieve(QUESTIONS[0], v, 5)
-    reads: list[list[str]] = []
-    include = []
-    chunks = seeded.store._chunks
-    query = chunks.query
+def _spy_chroma(monkeypatch, chunks):
+    """Record the ``include`` of every Chroma query and the ids of every read by id."""
+    include: list[tuple] = []
+    reads: list = []
+    query, get = chunks.query, chunks.get
 
     def spy(*args, **kwargs):
         include.append(tuple(kwargs.get("include", ())))
         return query(*args, **kwargs)
 
     monkeypatch.setattr(chunks, "query", spy)
-    get = chunks.get
     monkeypatch.setattr(chunks, "get", lambda *a, **k: reads.append(k.get("ids")) or get(*a, **k))
-    after = retriever.retrieve(QUESTIONS[0], v, 5)
-    assert after == before
+    return include, reads
+
+
+def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, embedder, monkeypatch):
+    """Over a release larger than ``retrieval.exact_max``, the retriever's dense search reads
+    only ids from Chroma when the keyword index holds the hits and their vectors; over a
+    smaller one it makes no Chroma query at all (exact search over the copy's vectors). Both
+    answer as the Chroma query reading everything does."""
+    from rag.factory import build_pipeline
+
+    retrieval = seeded.settings.retrieval
+    large = build_pipeline(seeded.settings.model_copy(update={
+        "retrieval": retrieval.model_copy(update={"exact_max": 0})}), embedder=embedder)
+    for q, v in zip(QUESTIONS, seeded.embedder.embed(QUESTIONS)):
+        small_answer = seeded.retriever.retrieve(q, v, 5)
+        large_answer = large.retriever.retrieve(q, v, 5)
+        assert [p.chunk_id for p in small_answer] == [p.chunk_id for p in large_answer]
+        plain = [c.chunk_id for c, _ in seeded.store.nearest(v, 30)]
+        exact = seeded.retriever._dense_among(v, 30, seeded.keyword.release_chunks(
+            seeded.store.release_id()))
+        assert [c.chunk_id for c, _ in exact] == plain  # exact search = Chroma's here
+    v = seeded.embedder.embed([QUESTIONS[0]])[0]
+    before = large.retriever.retrieve(QUESTIONS[0], v, 5)
+    include, reads = _spy_chroma(monkeypatch, large.store._chunks)
+    assert large.retriever.retrieve(QUESTIONS[0], v, 5) == before
     assert include and all(inc == () for inc in include)  # no texts, no vectors
+    include, reads = _spy_chroma(monkeypatch, seeded.store._chunks)
+    seeded.retriever.retrieve(QUESTIONS[0], v, 5)
+    assert include == [] and reads == []  # 20 chunks <= exact_max: no Chroma read
