@@ -257,12 +257,15 @@ class _Snapshot:
                     allowed[position[d]] = 1.0
             mask = allowed[self.chunk_doc]
         scores = self.bm25.get_scores_from_ids(ids, weight_mask=mask)
-        # Only chunks holding a query term score above 0: the top k is taken among those
-        # (a partition of all 100k scores was ~0.8 ms), best first, ties by index order.
-        scored = np.flatnonzero(scores > 0)
-        if len(scored) > top_k:
-            scored = scored[np.argpartition(-scores[scored], top_k - 1)[:top_k]]
-        top = scored[np.lexsort((scored, -scores[scored]))]
+        # Among the chunks holding a query term (score above 0), the k-th best score by a
+        # partition of their values, then every one at or above it, best first, ties by index
+        # order. (A partition of all 100k scores, mostly zeros, took up to 10 ms; an
+        # argpartition of the positive ones 0.4 ms against 0.25 ms.)
+        top = np.flatnonzero(scores > 0)
+        if len(top) > top_k:
+            values = scores[top]
+            top = top[values >= np.partition(values, len(values) - top_k)[len(values) - top_k]]
+        top = top[np.lexsort((top, -scores[top]))][:top_k]
         return [KeywordHit(self.chunks[i], float(scores[i])) for i in top]
 
 
@@ -389,7 +392,7 @@ class KeywordIndex:
             chunks = sorted(kept + fresh, key=lambda c: (c.doc_id, c.index))
             snapshot = _Snapshot.build(chunks, documents, self._analyzer,
                                        self._params["k1"], self._params["b"],
-                                       _release_vectors(chunks, old, store))
+                                       _release_vectors(chunks, old, store, changed))
             try:
                 self._persist(snapshot)
             except OSError as exc:  # e.g. a full disk: keep answering from memory
@@ -498,13 +501,15 @@ class KeywordIndex:
         return _Snapshot(chunks, documents, bm25, self._analyzer, term_ids, offsets, vectors)
 
 
-def _release_vectors(chunks: Sequence[Chunk], old: _Snapshot,
-                     store: CommittedSource) -> np.ndarray | None:
-    """The vectors of ``chunks``, row by row: those ``old`` holds copied, the rest read from the
-    store in batches; None when the store lacks any (retrieval then reads them from Chroma)."""
+def _release_vectors(chunks: Sequence[Chunk], old: _Snapshot, store: CommittedSource,
+                     changed: Collection[str]) -> np.ndarray | None:
+    """The vectors of ``chunks``, row by row: those of unchanged documents that ``old`` holds
+    copied, the rest read from the store in batches; None when the store lacks any (retrieval
+    then reads them from Chroma)."""
     if not chunks:
         return None
-    need = [c.chunk_id for c in chunks if old.vectors is None or c.chunk_id not in old.row]
+    need = [c.chunk_id for c in chunks
+            if old.vectors is None or c.doc_id in changed or c.chunk_id not in old.row]
     read: dict[str, np.ndarray] = {}
     for i in range(0, len(need), VECTOR_BATCH):
         read.update(store.chunk_vectors(need[i:i + VECTOR_BATCH]))

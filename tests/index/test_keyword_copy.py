@@ -1,0 +1,110 @@
+"""What the keyword index keeps of each release besides BM25: every chunk's analysed terms (as
+vocabulary ids) and stored vector, which retrieval reads instead of analysing texts and asking
+Chroma per question. Built from a small in-memory source (the real store's path: the retrieval
+tests over the sample corpus and tests/index/test_nearest_known.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.keyword import KeywordIndex
+from index.store import DocumentRecord
+from index.types import Chunk
+from rag.rerank import term_hits
+
+WORDS = ["border", "talks", "fentanyl", "Mexico", "López", "rail", "crossing", "the", "of",
+         "closed", "agreed", "migrants", "Obrador", "delegation", "seizures", "agents"]
+
+
+class Source:
+    """One release of documents (one chunk each) with vectors, or without (``vectors=False``)."""
+
+    def __init__(self, texts: dict[str, str], vectors: bool = True) -> None:
+        self.texts = texts
+        self.with_vectors = vectors
+        self.vector_reads: list[list[str]] = []
+
+    def release_id(self) -> str:
+        return "r1"
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        return {d: DocumentRecord(d, f"h{abs(hash(t))}", d, d, 0.0, 1, len(t), "txt", 0.0)
+                for d, t in self.texts.items()}
+
+    def committed_chunks(self, doc_ids):
+        docs = self.documents()
+        return [Chunk(f"{d}#0", d, docs[d].content_hash, d, self.texts[d], 0,
+                      len(self.texts[d]), 0) for d in doc_ids if d in self.texts]
+
+    def chunk_vectors(self, chunk_ids):
+        self.vector_reads.append(list(chunk_ids))
+        if not self.with_vectors:
+            return {}
+        return {cid: _vector(cid + self.texts[cid.split("#")[0]]) for cid in chunk_ids}
+
+
+def _vector(chunk_id: str) -> np.ndarray:
+    v = np.random.default_rng(abs(hash(chunk_id)) % 2**32).normal(size=8).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+texts = st.dictionaries(
+    st.sampled_from([f"d{i}.txt" for i in range(12)]),
+    st.lists(st.sampled_from(WORDS), min_size=0, max_size=25).map(" ".join),
+    min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join))
+def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_index(
+        tmp_path_factory, corpus, question):
+    index = KeywordIndex(tmp_path_factory.mktemp("kw"), check_interval=0.0)
+    index.refresh(Source(corpus))
+    chunks = index.chunks_of(index.documents())
+    q_terms = sorted(set(index.terms(question)))
+    q_index = {t: j for j, t in enumerate(q_terms)}
+    ids = [c.chunk_id for c in chunks] + ["missing.txt#0"]
+    found = index.matches(q_terms, ids)
+    assert found[-1] is None  # a chunk the copy lacks
+    for chunk, hits in zip(chunks, found):
+        assert hits == term_hits(index.terms(chunk.text), q_index)
+    # BM25's top k: the best scores, ties by index order, only chunks holding a query term
+    hits = index.search(question, 3)
+    scores = {h.chunk.chunk_id: h.score for h in index.search(question, len(chunks))}
+    order = [c.chunk_id for c in chunks]
+    expected = sorted(scores, key=lambda cid: (-scores[cid], order.index(cid)))[:3]
+    assert [h.chunk.chunk_id for h in hits] == expected
+    assert all(h.score > 0 for h in hits)
+
+
+def test_vectors_are_kept_per_version_and_read_only_for_changed_documents(tmp_path):
+    source = Source({"a.txt": "border talks", "b.txt": "rail crossing closed"})
+    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index.refresh(source)
+    held = index.vectors(["a.txt#0", "b.txt#0", "nope#0"])
+    assert held.keys() == {"a.txt#0", "b.txt#0"}
+    np.testing.assert_array_equal(held["a.txt#0"], _vector("a.txt#0border talks"))
+    # b changes: only its new chunk's vector is read (even under the same chunk id, as this
+    # source gives); a's is copied from the last version
+    source.texts["b.txt"] = "rail crossing reopened"
+    source.vector_reads.clear()
+    index.refresh(source)
+    assert source.vector_reads == [["b.txt#0"]]
+    np.testing.assert_array_equal(index.vectors(["b.txt#0"])["b.txt#0"],
+                                  _vector("b.txt#0rail crossing reopened"))
+    # another process loads the saved version: same terms, same vectors
+    other = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    assert other.chunk_count() == 2
+    for cid in ("a.txt#0", "b.txt#0"):
+        np.testing.assert_array_equal(other.vectors([cid])[cid], index.vectors([cid])[cid])
+    q = sorted(set(index.terms("rail reopened border")))
+    assert other.matches(q, ["a.txt#0", "b.txt#0"]) == index.matches(q, ["a.txt#0", "b.txt#0"])
+
+
+def test_a_source_without_vectors_leaves_retrieval_to_read_them(tmp_path):
+    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index.refresh(Source({"a.txt": "border talks"}, vectors=False))
+    assert index.chunk_count() == 1 and index.vectors(["a.txt#0"]) == {}
+    assert index.matches(["border"], ["a.txt#0"]) == [[(0, 0)]]
