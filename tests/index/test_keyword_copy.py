@@ -108,3 +108,17 @@ def test_a_source_without_vectors_leaves_retrieval_to_read_them(tmp_path):
     index.refresh(Source({"a.txt": "border talks"}, vectors=False))
     assert index.chunk_count() == 1 and index.vectors(["a.txt#0"]) == {}
     assert index.matches(["border"], ["a.txt#0"]) == [[(0, 0)]]
+
+
+def test_the_whole_release_is_offered_only_when_the_copy_was_checked_against_it(tmp_path):
+    """Exact search over the copy (rag.retrieval, a release of at most exact_max chunks) is
+    only as right as the copy: it is offered for the release the live version was last
+    checked against, never for another one or before any check."""
+    source = Source({"a.txt": "border talks", "b.txt": "rail crossing closed"})
+    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index.refresh(source)
+    assert index.release_chunks("r1") is None  # built, but not checked against a release
+    index.ensure_current(source, "r1")
+    whole = index.release_chunks("r1")
+    assert whole is not None and {c.chunk_id for c in whole} == {"a.txt#0", "b.txt#0"}
+    assert index.release_chunks("r2") is None and index.release_chunks(None) is None
