@@ -62,7 +62,8 @@ def collect(settings: Settings, root: Path, limit: int | None) -> list[Question]
     out = []
     for item, vector in zip(items, vectors):
         cands = retriever.candidates(item.question, vector, settings.retrieval.top_k)
-        rows = features(item.question, cands, keyword.terms, keyword.idf, keyword.matches)
+        rows = features(item.question, cands, keyword.terms, keyword.idf, keyword.matches,
+                        keyword.title_terms)
         labels = gold_labels(item, cands)
         out.append(Question(item, cands, rows, labels))
     return out

@@ -157,6 +157,12 @@ class _Snapshot:
         # A plain array over a memory map: slicing a np.memmap makes a memmap object per slice.
         self.term_ids = term_ids.view(np.ndarray)
         self.offsets = offsets
+        # Each distinct title's terms (a document's title is on every chunk of it): the
+        # reranker's title feature, analysed once per version rather than per question.
+        self.titles: dict[str, frozenset[str]] = {}
+        for c in chunks:
+            if c.title not in self.titles:
+                self.titles[c.title] = frozenset(analyzer.terms(c.title))
         self.documents = documents
         self.state = {d.doc_id: d.content_hash for d in documents.values()}
         self.versions = {d.doc_id: record_version(d) for d in documents.values()}
@@ -332,6 +338,12 @@ class KeywordIndex:
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         return self._snapshot.document_frequency(terms)
+
+    def title_terms(self, title: str) -> frozenset[str]:
+        """The distinct terms of ``title`` (analysed as chunks are), from the live version
+        when one of its chunks has that title."""
+        found = self._snapshot.titles.get(title)
+        return found if found is not None else frozenset(self._analysed(title))
 
     def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those of ``chunk_ids`` the live version holds (a chunk id

@@ -253,7 +253,8 @@ def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker
         case "features":
             assert keyword is not None  # built for this reranker
             model = load_weights(r.rerank_weights or DEFAULT_WEIGHTS)
-            return FeatureReranker(model, keyword.terms, keyword.idf, keyword.matches)
+            return FeatureReranker(model, keyword.terms, keyword.idf, keyword.matches,
+                                   keyword.title_terms)
 
 
 def build_gate(settings: Settings, keyword: KeywordIndex | None) -> RefusalGate:

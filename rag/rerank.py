@@ -11,7 +11,7 @@ site that has one (none with weights is on PyPI).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -64,7 +64,8 @@ Matches = Callable[[Sequence[str], Sequence[str]], list[list[tuple[int, int]] | 
 
 
 def features(question: str, candidates: Sequence[Candidate], terms: Terms,
-             idf: Idf, matches: Matches | None = None) -> np.ndarray:
+             idf: Idf, matches: Matches | None = None,
+             title_terms: Callable[[str], Collection[str]] | None = None) -> np.ndarray:
     """One row of :data:`FEATURES` per candidate (missing dense scores count as 0).
 
     Every feature is relative to the question or to the other candidates of the same question
@@ -75,6 +76,7 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     The text features need only where the question's terms occur in the candidate (see
     :func:`term_hits`): ``matches`` gives them from the index's analysed copy of the chunks
     (no text analysed on the query path); a chunk it lacks is analysed here with ``terms``.
+    ``title_terms``: a title's distinct terms from the same index (else analysed here).
     """
     q_list = terms(question)
     q_order = sorted(set(q_list))
@@ -105,13 +107,14 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
         if hits is None:
             hits = term_hits(terms(c.chunk.text), q_index)
         shared = {j for _, j in hits}
-        title_terms = set(terms(c.chunk.title))
+        title = (title_terms(c.chunk.title) if title_terms is not None
+                 else set(terms(c.chunk.title)))
         text_rows.append((
             len(shared) / len(q_order) if q_order else 0.0,
             sum(q_idf[j] for j in shared) / q_weight,
             _window(hits, q_idf, WINDOW) / q_weight,
             _bigrams(hits, q_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
-            len(title_terms & q_terms) / len(title_terms) if title_terms else 0.0,
+            len(q_terms.intersection(title)) / len(title) if title else 0.0,
             max((q_idf[j] for j in shared), default=0.0) / rare,
         ))
     col = {name: i for i, name in enumerate(FEATURES)}
@@ -210,18 +213,20 @@ class FeatureReranker:
     is ``sigmoid(w . x)``, meaningful only for ordering the candidates of one question."""
 
     def __init__(self, model: LinearModel, terms: Terms, idf: Idf,
-                 matches: Matches | None = None) -> None:
+                 matches: Matches | None = None,
+                 title_terms: Callable[[str], Collection[str]] | None = None) -> None:
         self._model = model
         self._terms = terms
         self._idf = idf
         self._matches = matches
+        self._title_terms = title_terms
 
     def rerank(self, question: str, query_vector: np.ndarray,
                candidates: Sequence[Candidate]) -> list[Candidate]:
         if not candidates:
             return []
         scores = self._model.score(features(question, candidates, self._terms, self._idf,
-                                            self._matches))
+                                            self._matches, self._title_terms))
         for cand, s in zip(candidates, scores):
             cand.score = float(s)
         return _sorted(candidates)

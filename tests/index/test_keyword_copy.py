@@ -70,6 +70,7 @@ def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_ind
     assert found[-1] is None  # a chunk the copy lacks
     for chunk, hits in zip(chunks, found):
         assert hits == term_hits(index.terms(chunk.text), q_index)
+        assert index.title_terms(chunk.title) == frozenset(index.terms(chunk.title))
     # BM25's top k: the best scores, ties by index order, only chunks holding a query term
     hits = index.search(question, 3)
     scores = {h.chunk.chunk_id: h.score for h in index.search(question, len(chunks))}
