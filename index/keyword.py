@@ -152,8 +152,7 @@ class _Snapshot:
             raise ValueError("the vectors do not match the chunks")
         self.vectors = vectors.view(np.ndarray) if vectors is not None else None
         self.chunks = chunks
-        self.by_id = {c.chunk_id: c for c in chunks}
-        self.row = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self.row = {c.chunk_id: i for i, c in enumerate(chunks)}  # chunk id -> its position
         # A plain array over a memory map: slicing a np.memmap makes a memmap object per slice.
         self.term_ids = term_ids.view(np.ndarray)
         self.offsets = offsets
@@ -329,7 +328,9 @@ class KeywordIndex:
         """The live version's chunk ``chunk_id``, None when it has none by that id. A chunk
         id names one version of one document (``doc#hash#index``), so the chunk is the one
         stored under that id: the dense search takes hits' texts and metadata from here."""
-        return self._snapshot.by_id.get(chunk_id)
+        snapshot = self._snapshot
+        i = snapshot.row.get(chunk_id)
+        return None if i is None else snapshot.chunks[i]
 
     def search(self, query: str, top_k: int,
                allowed_doc_ids: Collection[str] | None = None) -> list[KeywordHit]:
