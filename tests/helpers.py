@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -118,9 +119,40 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
     return events
 
 
-def run_cli(*args: str, data_dir: Path, netlog: Path) -> subprocess.CompletedProcess:
-    """The ``rag`` command in a subprocess with the network guard, HF_* variables unset."""
+def _cli_env(data_dir: Path, netlog: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env.update(PYTHONPATH=str(SUPPORT), RAG_NETLOG=str(netlog), RAG_DATA_DIR=str(data_dir))
+    return env
+
+
+def run_cli(*args: str, data_dir: Path, netlog: Path) -> subprocess.CompletedProcess:
+    """The ``rag`` command in a subprocess with the network guard, HF_* variables unset."""
     return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
-                          text=True, env=env, timeout=600, cwd=ROOT)
+                          text=True, env=_cli_env(data_dir, netlog), timeout=600, cwd=ROOT)
+
+
+def run_cli_measured(*args: str, data_dir: Path, netlog: Path,
+                     timeout: float = 600) -> tuple[subprocess.CompletedProcess, float]:
+    """``run_cli`` plus that one child's peak resident memory in MB (with whatever it reaped).
+
+    Taken from ``os.wait4`` on the child's pid: ``RUSAGE_CHILDREN`` of the test process would
+    be the largest of every child any earlier test ran, not this one's."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "cli", *args], stdout=out, stderr=err,
+                                env=_cli_env(data_dir, netlog), cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(proc.args, proc.returncode,
+                                             out.read().decode(), err.read().decode())
+    return result, usage.ru_maxrss / 1024
