@@ -13,7 +13,7 @@ from index.cleaning import Cleaner
 from index.embedder import Embedder, LocalTokenizer, SentenceTransformerEmbedder
 from index.errors import ConfigError
 from index.ingest import IngestService
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, PassageScreen
 from index.lock import WriteLock
 from index.remote_embedder import OpenAIEmbedder, check_same_model
 from index.storage import ensure_room
@@ -25,6 +25,7 @@ from rag.generators.base import Generator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.fusion import DuplicateRule
 from rag.generators.llm import ChatModel, LLMGenerator
+from rag.injection import hostile, screen_version
 from rag.prompts import PromptSet, load_prompts
 from rag.answerability import DEFAULT_WEIGHTS as DEFAULT_REFUSAL_WEIGHTS
 from rag.answerability import ModelGate, RefusalGate, ThresholdGate
@@ -236,7 +237,8 @@ def build_keyword_index(settings: Settings, follow_current: bool = True) -> Keyw
                             stemmer_language=r.keyword_stemmer or None,
                             check_interval=r.keyword_check_seconds,
                             follow_current=follow_current,
-                            keep_versions=settings.releases.retain + 3)
+                            keep_versions=settings.releases.retain + 3,
+                            screen=PassageScreen(screen_version(), hostile))
     except KeyError:
         raise ConfigError(f"retrieval.keyword_stemmer {r.keyword_stemmer!r} is not a Snowball "
                           "language (e.g. 'english', 'german'; empty for none)") from None

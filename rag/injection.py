@@ -11,7 +11,12 @@ sentence.
 from __future__ import annotations
 
 import functools
+import hashlib
+import sys
+import unicodedata
+from pathlib import Path
 
+from rag import selection, text
 from rag.selection import is_fragment
 from rag.text import instruction_like, may_hold_instruction, split_sentences
 
@@ -24,6 +29,17 @@ def hostile(text: str, title: str = "") -> bool:
     if not may_hold_instruction(text):  # most passages: one search, no sentence split
         return False
     return orders_only(text, title)
+
+
+@functools.cache
+def screen_version() -> str:
+    """Names the code :func:`hostile` runs (this module's and the two it calls into, with the
+    Unicode tables and the interpreter behind them): verdicts stored under another name were
+    decided by other code, so the keyword index judges its chunks again (index.keyword)."""
+    h = hashlib.sha256(f"{unicodedata.unidata_version}|{sys.version_info[:2]}".encode())
+    for module in (sys.modules[__name__], selection, text):
+        h.update(Path(module.__file__ or "").read_bytes())
+    return h.hexdigest()[:16]
 
 
 def orders_only(text: str, title: str = "") -> bool:

@@ -214,12 +214,22 @@ class HybridRetriever:
         # Passages that only give the model orders take no place (rag.injection), before the
         # ranks are fused: the others keep the ranks they would have without them.
         vectors = {c.chunk_id: v for c, v in dense}
-        dense_chunks = [c for c, _ in dense if not hostile(c.text, c.title)]
-        keyword = [(c, s) for c, s in keyword if not hostile(c.text, c.title)]
+        dense_chunks = [c for c, _ in dense]
+        dense_chunks = [c for c, ok in zip(dense_chunks, self._harmless(dense_chunks)) if ok]
+        keyword = [hit for hit, ok in zip(keyword, self._harmless([c for c, _ in keyword]))
+                   if ok]
         candidates = self._committed(fuse(dense_chunks, keyword, cfg.rrf_k, cfg.dense_weight,
                                           cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector, vectors)
         return candidates
+
+    def _harmless(self, chunks: Sequence[Chunk]) -> list[bool]:
+        """Whether each of ``chunks`` may take a place (not rag.injection.hostile): the keyword
+        index's stored verdict where it has one (judged once per version), else judged here."""
+        flags = (self._keyword.flags([c.chunk_id for c in chunks]) if self._keyword is not None
+                 else [None] * len(chunks))
+        return [not (hostile(c.text, c.title) if flag is None else flag)
+                for c, flag in zip(chunks, flags)]
 
     def _dense_among(self, query_vector: np.ndarray, pool: int,
                      chunks: Sequence[Chunk]) -> list[Hit]:

@@ -1,6 +1,6 @@
 """What the keyword index keeps of each release besides BM25: every chunk's analysed terms (as
-vocabulary ids) and stored vector, which retrieval reads instead of analysing texts and asking
-Chroma per question. Built from a small in-memory source (the real store's path: the retrieval
+vocabulary ids), stored vector and the injection screen's verdict, which retrieval reads instead
+of analysing and screening texts and asking Chroma per question. Built from a small in-memory source (the real store's path: the retrieval
 tests over the sample corpus and tests/index/test_nearest_known.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, PassageScreen, best_positive
 from index.store import DocumentRecord
 from index.types import Chunk
 from rag.rerank import term_hits
@@ -123,3 +123,60 @@ def test_the_whole_release_is_offered_only_when_the_copy_was_checked_against_it(
     whole = index.release_chunks("r1")
     assert whole is not None and {c.chunk_id for c in whole} == {"a.txt#0", "b.txt#0"}
     assert index.release_chunks("r2") is None and index.release_chunks(None) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 1.5, 2.25, 3.0]), max_size=1500),
+       st.integers(0, 40), st.sampled_from([1, 2, 16]))
+def test_best_positive_is_a_stable_sort_of_the_positive_scores(values, k, stride):
+    """BM25's top k from a sample's floor: the same positions, in the same order, as sorting
+    every positive score (ties by position), with many ties and zeros."""
+    scores = np.asarray(values, dtype=np.float32)
+    expected = sorted((i for i, v in enumerate(values) if v > 0),
+                      key=lambda i: (-values[i], i))[:k]
+    assert best_positive(scores, k, stride).tolist() == expected
+
+
+class CountingScreen:
+    """Flags texts holding ``word``; counts the texts it judged."""
+
+    def __init__(self, word: str) -> None:
+        self.word, self.judged = word, []
+
+    def __call__(self, text: str, title: str) -> bool:
+        self.judged.append(text)
+        return self.word in text.split()
+
+
+def test_screen_verdicts_are_judged_once_per_version_and_kept_per_screen(tmp_path):
+    source = Source({"a.txt": "border talks", "b.txt": "rail fentanyl", "c.txt": "agents"})
+    first = CountingScreen("fentanyl")
+    index = KeywordIndex(tmp_path / "kw", check_interval=0.0,
+                         screen=PassageScreen("v1", first))
+    index.refresh(source)
+    assert index.flags(["a.txt#0", "b.txt#0", "c.txt#0", "nope#0"]) == [False, True, False,
+                                                                        None]
+    assert sorted(first.judged) == ["agents", "border talks", "rail fentanyl"]
+    # one document changes: only its chunk is judged, the others' verdicts are copied
+    first.judged.clear()
+    source.texts["c.txt"] = "agents seized fentanyl"
+    index.refresh(source)
+    assert first.judged == ["agents seized fentanyl"]
+    assert index.flags(["a.txt#0", "b.txt#0", "c.txt#0"]) == [False, True, True]
+    # another process with the same screen loads the kept verdicts: nothing judged again
+    again = CountingScreen("fentanyl")
+    reader = KeywordIndex(tmp_path / "kw", check_interval=0.0, screen=PassageScreen("v1", again))
+    assert again.judged == [] and reader.flags(["c.txt#0"]) == [True]
+    # other code (another screen version) never reads those verdicts: it judges every chunk,
+    # keeps its own beside them, and the first screen's stay as they were
+    other = CountingScreen("border")
+    changed = KeywordIndex(tmp_path / "kw", check_interval=0.0,
+                           screen=PassageScreen("v2", other))
+    assert len(other.judged) == 3
+    assert changed.flags(["a.txt#0", "b.txt#0", "c.txt#0"]) == [True, False, False]
+    third = CountingScreen("fentanyl")
+    assert KeywordIndex(tmp_path / "kw", check_interval=0.0,
+                        screen=PassageScreen("v1", third)).flags(["b.txt#0"]) == [True]
+    assert third.judged == []
+    # without a screen there are no verdicts: retrieval judges each candidate itself
+    assert KeywordIndex(tmp_path / "kw", check_interval=0.0).flags(["a.txt#0"]) == [None]

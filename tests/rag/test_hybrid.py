@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, PassageScreen
 from rag.factory import build_pipeline
+from rag.retrieval import HybridRetriever
 from rag.filters import parse_cli_filters
 from rag.types import AskOptions, RetrievalFilters
 from tests.helpers import free_port, make_settings
@@ -73,6 +74,27 @@ def test_hybrid_finds_a_keyword_only_match_that_dense_misses(indexed):
     assert hybrid.settings.retrieval.mode == "hybrid"
     assert CANTEEN not in ask_ids(dense, CODE_QUESTION)
     assert CANTEEN in ask_ids(hybrid, CODE_QUESTION)
+
+
+def test_the_screen_verdicts_the_keyword_index_keeps_decide_which_passages_take_a_place(
+        indexed):
+    """Retrieval reads each candidate's injection verdict from the keyword index (judged once
+    per version, index/keyword.py) rather than screening its text per question: a screen that
+    flags the canteen note keeps it out of both the dense and the keyword side; an index
+    without a screen leaves retrieval to judge (rag.injection.hostile: the note is harmless)."""
+    hybrid, _ = indexed
+    assert ask_ids(hybrid, CODE_QUESTION)[0] == CANTEEN
+
+    def retriever(screen):
+        keyword = KeywordIndex(hybrid.keyword.directory, screen=screen)
+        return HybridRetriever(hybrid.store, hybrid.embedder, hybrid.retriever.config, keyword,
+                               hybrid.retriever._reranker)
+
+    vector = hybrid.embedder.embed([CODE_QUESTION])[0]
+    flagging = retriever(PassageScreen("test-canteen", lambda text, title: "XQ-7731" in text))
+    found = [p.doc_id for p in flagging.retrieve(CODE_QUESTION, vector, 10)]
+    assert found and CANTEEN not in found
+    assert [p.doc_id for p in retriever(None).retrieve(CODE_QUESTION, vector, 3)][0] == CANTEEN
 
 
 def test_keyword_mode_is_bm25_alone_with_the_dense_cosine_of_every_passage(indexed,
