@@ -43,7 +43,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -89,6 +89,18 @@ class CommittedSource(Protocol):
 class KeywordHit:
     chunk: Chunk
     score: float  # BM25 score (unbounded, > 0)
+
+
+class TermHits(NamedTuple):
+    """Where given (analysed) terms occur in given chunks: hit ``h`` is term ``term[h]`` (an
+    index into the terms asked) at ``position[h]`` of chunk ``segment[h]`` (an index into the
+    chunks asked), ordered by chunk then position. ``held[i]``: chunk ``i`` was looked at (a
+    chunk not held has no hits here, which says nothing about its text)."""
+
+    held: np.ndarray
+    segment: np.ndarray
+    position: np.ndarray
+    term: np.ndarray
 
 
 @functools.cache
@@ -236,19 +248,17 @@ class _Snapshot:
             out[t] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return out
 
-    def matches(self, q_terms: Sequence[str],
-                chunk_ids: Sequence[str]) -> list[list[tuple[int, int]] | None]:
-        """For each chunk, every occurrence of one of ``q_terms`` in its analysed text:
-        (position, index in ``q_terms``), in text order; None for a chunk not in this version.
-        One vectorised pass over the chunks' stored term ids."""
+    def matches(self, q_terms: Sequence[str], chunk_ids: Sequence[str]) -> TermHits:
+        """Every occurrence of one of ``q_terms`` in the analysed text of each of ``chunk_ids``
+        this version holds, in one vectorised pass over their stored term ids."""
         rows = [self.row.get(cid) for cid in chunk_ids]
-        out: list[list[tuple[int, int]] | None] = [None if r is None else [] for r in rows]
+        held = np.fromiter((r is not None for r in rows), dtype=bool, count=len(rows))
+        none = np.zeros(0, dtype=np.int64)
         vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
-        known = [(vocab[t], j) for j, t in enumerate(q_terms) if t in vocab]
-        present = [i for i, r in enumerate(rows) if r is not None]
-        if not known or not present:
-            return out
-        known.sort()
+        known = sorted((vocab[t], j) for j, t in enumerate(q_terms) if t in vocab)
+        present = np.flatnonzero(held)
+        if not known or not len(present):
+            return TermHits(held, none, none, none)
         q_ids = np.array([g for g, _ in known], dtype=np.int32)
         q_pos = np.array([j for _, j in known], dtype=np.int64)
         at = np.array([rows[i] for i in present], dtype=np.int64)
@@ -256,12 +266,9 @@ class _Snapshot:
         flat = np.concatenate([self.term_ids[a:b] for a, b in zip(starts, ends)])
         begin = np.concatenate(([0], np.cumsum(ends - starts)[:-1]))
         where = np.flatnonzero(np.isin(flat, q_ids))
-        segment = np.searchsorted(begin, where, side="right") - 1
-        position = where - begin[segment]
-        term = q_pos[np.searchsorted(q_ids, flat[where])]
-        for s, p, j in zip(segment.tolist(), position.tolist(), term.tolist()):
-            out[present[s]].append((p, j))  # type: ignore[union-attr]
-        return out
+        local = np.searchsorted(begin, where, side="right") - 1  # an empty chunk: skipped
+        return TermHits(held, present[local], where - begin[local],
+                        q_pos[np.searchsorted(q_ids, flat[where])])
 
     def chunks_of(self, doc_ids: Collection[str]) -> list[Chunk]:
         """The chunks of ``doc_ids`` in this version, in index order."""
@@ -379,10 +386,9 @@ class KeywordIndex:
         row, flagged = snapshot.row, snapshot.flagged
         return [(cid in flagged) if cid in row else None for cid in chunk_ids]
 
-    def matches(self, q_terms: Sequence[str],
-                chunk_ids: Sequence[str]) -> list[list[tuple[int, int]] | None]:
+    def matches(self, q_terms: Sequence[str], chunk_ids: Sequence[str]) -> TermHits:
         """Where the (analysed) terms ``q_terms`` occur in each chunk's analysed text, from the
-        live version's stored term ids (rag.rerank.Matches); None for a chunk it lacks."""
+        live version's stored term ids (rag.rerank.Matches); a chunk it lacks is not held."""
         return self._snapshot.matches(q_terms, chunk_ids)
 
     def terms(self, text: str) -> list[str]:

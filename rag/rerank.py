@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from index.errors import ConfigError
+from index.keyword import TermHits
 from rag.fusion import Candidate
 from rag.linear import LinearModel
 
@@ -59,8 +60,8 @@ Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Where the question's terms occur in each chunk's analysed text, read from an index that holds
 # the chunks analysed (index.keyword.KeywordIndex.matches): for question terms ``q`` and chunk
-# ids, one list per chunk of (position, index into ``q``) pairs, None for a chunk it lacks.
-Matches = Callable[[Sequence[str], Sequence[str]], list[list[tuple[int, int]] | None]]
+# ids, the hits of every chunk it holds.
+Matches = Callable[[Sequence[str], Sequence[str]], TermHits]
 
 
 def features(question: str, candidates: Sequence[Candidate], terms: Terms,
@@ -99,24 +100,20 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     bm25_lead = (bm25 - _best_of_others(bm25)) / best_bm25
     best_fused = float(fused.max()) if n else 0.0
     best_fused = best_fused or 1.0
-    found = (matches(q_order, [c.chunk.chunk_id for c in candidates])
-             if matches is not None and q_order else [None] * n)
-    text_rows = []
-    for i, c in enumerate(candidates):
-        hits = found[i]
-        if hits is None:
-            hits = term_hits(terms(c.chunk.text), q_index)
-        shared = {j for _, j in hits}
-        title = (title_terms(c.chunk.title) if title_terms is not None
-                 else set(terms(c.chunk.title)))
-        text_rows.append((
-            len(shared) / len(q_order) if q_order else 0.0,
-            sum(q_idf[j] for j in shared) / q_weight,
-            _window(hits, q_idf, WINDOW) / q_weight,
-            _bigrams(hits, q_bigrams) / len(q_bigrams) if q_bigrams else 0.0,
-            len(q_terms.intersection(title)) / len(title) if title else 0.0,
-            max((q_idf[j] for j in shared), default=0.0) / rare,
-        ))
+    hits = _hits(q_order, candidates, terms, matches)
+    titles: dict[str, float] = {}
+    for c in candidates:
+        if c.chunk.title not in titles:
+            title = (title_terms(c.chunk.title) if title_terms is not None
+                     else set(terms(c.chunk.title)))
+            titles[c.chunk.title] = len(q_terms.intersection(title)) / len(title) if title else 0.0
+    text_columns = _text_features(n, hits, np.asarray(q_idf, dtype=np.float64), q_bigrams,
+                                  WINDOW)
+    text_columns[:, 0] /= len(q_order) or 1
+    text_columns[:, 1:3] /= q_weight
+    text_columns[:, 3] /= len(q_bigrams) or 1
+    text_columns[:, 4] = [titles[c.chunk.title] for c in candidates]
+    text_columns[:, 5] /= rare
     col = {name: i for i, name in enumerate(FEATURES)}
     rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -131,7 +128,7 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
         [1.0 / c.keyword_rank if c.keyword_rank else 0.0 for c in candidates],
         fused / best_fused,
     ))
-    rows[:, 8:14] = text_rows
+    rows[:, 8:14] = text_columns
     # Document-level evidence: the retrieval is judged by documents, and a long document's
     # best chunk speaks for the others.
     per_doc: dict[str, list[int]] = {}
@@ -157,6 +154,63 @@ def term_hits(body: Sequence[str], q_index: dict[str, int]) -> list[tuple[int, i
     return [(i, q_index[t]) for i, t in enumerate(body) if t in q_index]
 
 
+def _hits(q_order: Sequence[str], candidates: Sequence[Candidate], terms: Terms,
+          matches: Matches | None) -> TermHits:
+    """The question terms' hits in every candidate: from the index's stored terms
+    (``matches``), the candidates it does not hold analysed here."""
+    n = len(candidates)
+    none = np.zeros(0, dtype=np.int64)
+    if not q_order or not n:
+        return TermHits(np.zeros(n, dtype=bool), none, none, none)
+    found = (matches(q_order, [c.chunk.chunk_id for c in candidates]) if matches is not None
+             else TermHits(np.zeros(n, dtype=bool), none, none, none))
+    missing = np.flatnonzero(~found.held)
+    if not len(missing):
+        return found
+    q_index = {t: j for j, t in enumerate(q_order)}
+    extra = [(i, p, j) for i in missing.tolist()
+             for p, j in term_hits(terms(candidates[i].chunk.text), q_index)]
+    if not extra:
+        return found
+    segment, position, term = (np.concatenate((old, np.array(new, dtype=np.int64)))
+                               for old, new in zip(found[1:], zip(*extra)))
+    order = np.lexsort((position, segment))
+    return TermHits(np.ones(n, dtype=bool), segment[order], position[order], term[order])
+
+
+def _text_features(n: int, hits: TermHits, q_idf: np.ndarray, q_bigrams: set[tuple[int, int]],
+                   width: int) -> np.ndarray:
+    """Per candidate, before scaling: distinct question terms held, their idf sum, the best
+    ``width``-term window's idf sum of distinct terms, distinct question bigrams held
+    (adjacent in the text), 0 (the title column, filled by the caller), and the idf of the
+    rarest term held. All from the hits in a few array passes (no loop over candidates)."""
+    out = np.zeros((n, 6), dtype=np.float64)
+    seg, pos, term = hits.segment, hits.position, hits.term
+    if not len(seg):
+        return out
+    q = len(q_idf)
+    pairs = np.unique(seg * q + term)  # distinct (candidate, term)
+    pair_seg, pair_idf = pairs // q, q_idf[pairs % q]
+    out[:, 0] = np.bincount(pair_seg, minlength=n)
+    out[:, 1] = np.bincount(pair_seg, weights=pair_idf, minlength=n)
+    np.maximum.at(out[:, 5], pair_seg, pair_idf)
+    # the window ending at each hit: hits of the same candidate less than ``width`` before it
+    key = seg * (int(pos.max()) + width + 1) + pos
+    lo = np.searchsorted(key, key - width + 1, side="left")
+    seen = np.zeros((len(seg) + 1, q), dtype=np.int32)
+    seen[np.arange(1, len(seg) + 1), term] = 1
+    np.cumsum(seen, axis=0, out=seen)
+    inside = (seen[1:] - seen[lo]) > 0  # (hit, term): the term occurs in that hit's window
+    np.maximum.at(out[:, 2], seg, inside @ q_idf)
+    if q_bigrams:
+        adjacent = np.flatnonzero((seg[1:] == seg[:-1]) & (pos[1:] == pos[:-1] + 1))
+        codes = term[adjacent] * q + term[adjacent + 1]
+        wanted = np.isin(codes, [a * q + b for a, b in q_bigrams])
+        found = np.unique(seg[adjacent][wanted] * q * q + codes[wanted])
+        out[:, 3] = np.bincount(found // (q * q), minlength=n)
+    return out
+
+
 def _best_of_others(values: np.ndarray) -> np.ndarray:
     """For each position, the largest value at any *other* position (0 when there is none)."""
     if len(values) < 2:
@@ -167,40 +221,17 @@ def _best_of_others(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _bigrams(hits: Sequence[tuple[int, int]], q_bigrams: set[tuple[int, int]]) -> int:
-    """How many of the question's adjacent term pairs occur adjacent in the text: both terms
-    of such a pair are question terms, so the hits alone tell."""
-    at = dict(hits)
-    return len({(j, at[p + 1]) for p, j in hits if p + 1 in at} & q_bigrams)
-
-
 def best_window(body: Sequence[str], weights: dict[str, float], width: int) -> float:
     """The largest sum of ``weights`` of distinct terms occurring together within ``width``
     consecutive terms of ``body`` (term proximity: the question's words near each other)."""
     order = sorted(weights)
-    return _window(term_hits(body, {t: j for j, t in enumerate(order)}),
-                   [weights[t] for t in order], width)
-
-
-def _window(hits: Sequence[tuple[int, int]], weights: Sequence[float], width: int) -> float:
-    """:func:`best_window` over the hits of the terms (their positions, their indexes in
-    ``weights``)."""
-    counts: dict[int, int] = {}
-    best = current = 0.0
-    lo = 0
-    for pos, term in hits:
-        counts[term] = counts.get(term, 0) + 1
-        if counts[term] == 1:
-            current += weights[term]
-        while pos - hits[lo][0] >= width:
-            old = hits[lo][1]
-            counts[old] -= 1
-            if counts[old] == 0:
-                current -= weights[old]
-            lo += 1
-        if current > best:
-            best = current
-    return best
+    found = term_hits(body, {t: j for j, t in enumerate(order)})
+    if not found:
+        return 0.0
+    position, term = (np.array(x, dtype=np.int64) for x in zip(*found))
+    hits = TermHits(np.ones(1, dtype=bool), np.zeros(len(found), dtype=np.int64), position, term)
+    return float(_text_features(1, hits, np.array([weights[t] for t in order]), set(),
+                                width)[0, 2])
 
 
 def load_weights(path: Path | Traversable) -> LinearModel:

@@ -67,8 +67,12 @@ def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_ind
     q_index = {t: j for j, t in enumerate(q_terms)}
     ids = [c.chunk_id for c in chunks] + ["missing.txt#0"]
     found = index.matches(q_terms, ids)
-    assert found[-1] is None  # a chunk the copy lacks
-    for chunk, hits in zip(chunks, found):
+    assert found.held.tolist() == [True] * len(chunks) + [False]  # a chunk the copy lacks
+    per_chunk = [[] for _ in ids]
+    for s, p, j in zip(found.segment.tolist(), found.position.tolist(), found.term.tolist()):
+        per_chunk[s].append((p, j))
+    assert per_chunk[-1] == []
+    for chunk, hits in zip(chunks, per_chunk):
         assert hits == term_hits(index.terms(chunk.text), q_index)
         assert index.title_terms(chunk.title) == frozenset(index.terms(chunk.title))
     # BM25's top k: the best scores, ties by index order, only chunks holding a query term
@@ -101,14 +105,17 @@ def test_vectors_are_kept_per_version_and_read_only_for_changed_documents(tmp_pa
     for cid in ("a.txt#0", "b.txt#0"):
         np.testing.assert_array_equal(other.vectors([cid])[cid], index.vectors([cid])[cid])
     q = sorted(set(index.terms("rail reopened border")))
-    assert other.matches(q, ["a.txt#0", "b.txt#0"]) == index.matches(q, ["a.txt#0", "b.txt#0"])
+    for mine, theirs in zip(other.matches(q, ["a.txt#0", "b.txt#0"]),
+                            index.matches(q, ["a.txt#0", "b.txt#0"])):
+        assert mine.tolist() == theirs.tolist()
 
 
 def test_a_source_without_vectors_leaves_retrieval_to_read_them(tmp_path):
     index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
     index.refresh(Source({"a.txt": "border talks"}, vectors=False))
     assert index.chunk_count() == 1 and index.vectors(["a.txt#0"]) == {}
-    assert index.matches(["border"], ["a.txt#0"]) == [[(0, 0)]]
+    found = index.matches(["border"], ["a.txt#0"])
+    assert [x.tolist() for x in found] == [[True], [0], [0], [0]]
 
 
 def test_the_whole_release_is_offered_only_when_the_copy_was_checked_against_it(tmp_path):

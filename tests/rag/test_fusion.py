@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from eval.fit_reranker import fit_listwise
 from index.errors import ConfigError
@@ -152,6 +154,51 @@ def test_best_window_finds_question_terms_close_together():
     assert best_window(far, weights, 30) == 6.0
     assert best_window(["shirley", "shirley", "x"], weights, 5) == 2.0  # counted once
     assert best_window([], weights, 5) == 0.0
+
+
+VOCAB = [f"w{i}" for i in range(30)]
+IDF = {w: 0.1 + (7 * i % 30) / 4 for i, w in enumerate(VOCAB)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCAB), max_size=60), min_size=1, max_size=6),
+       st.lists(st.sampled_from(VOCAB), min_size=1, max_size=8), st.integers(0, 5))
+@example([["w1"] + ["w2"] * 11 + ["w3"], ["w1"] + ["w2"] * 10 + ["w3"]], ["w1", "w3"], 1)
+@example([["w1"], ["w2", "w3"]], ["w1", "w3"], 0)
+def test_text_features_match_their_definitions_over_each_candidate(bodies, question, held):
+    """The text columns, computed for all candidates at once from the hits (the first
+    ``held`` candidates' hits given as an index's matches would give them, the others'
+    analysed), against their definitions written per candidate, text by text."""
+    def words(text):
+        return text.split()
+
+    def matches(q_terms, chunk_ids):
+        from index.keyword import TermHits
+        found = [(i, p, q_terms.index(t)) for i, cid in enumerate(chunk_ids[:held])
+                 for p, t in enumerate(bodies[int(cid)]) if t in q_terms]
+        seg, pos, term = (np.array(x, dtype=np.int64).reshape(-1) for x in
+                          (zip(*found) if found else ([], [], [])))
+        return TermHits(np.arange(len(chunk_ids)) < held, seg, pos, term)
+
+    cands = [Candidate(chunk(str(i), " ".join(b) or "zz", title="zz"), fused=0.1)
+             for i, b in enumerate(bodies)]
+    rows = features(" ".join(question), cands, words, lambda ts: {t: IDF[t] for t in ts},
+                    matches)
+    f = {name: rows[:, i] for i, name in enumerate(FEATURES)}
+    q = sorted(set(question))
+    weight = sum(IDF[t] for t in q)
+    pairs = set(zip(question, question[1:]))
+    for i, body in enumerate(bodies):
+        shared = set(body) & set(q)
+        assert f["coverage"][i] == pytest.approx(len(shared) / len(q))
+        assert f["idf_coverage"][i] == pytest.approx(sum(IDF[t] for t in shared) / weight)
+        assert f["rarest_match"][i] == pytest.approx(
+            max((IDF[t] for t in shared), default=0.0) / max(IDF[t] for t in q))
+        best = max((sum(IDF[t] for t in set(body[s:s + 12]) & set(q))
+                    for s in range(len(body))), default=0.0)
+        assert f["window"][i] == pytest.approx(best / weight)
+        adjacent = set(zip(body, body[1:])) & pairs
+        assert f["bigram"][i] == pytest.approx(len(adjacent) / len(pairs) if pairs else 0.0)
 
 
 def test_listwise_fit_learns_the_feature_that_ranks_gold_first_and_reranks_by_it():
