@@ -131,20 +131,16 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     rows[:, 8:14] = text_columns
     # Document-level evidence: the retrieval is judged by documents, and a long document's
     # best chunk speaks for the others.
-    per_doc: dict[str, list[int]] = {}
-    for i, c in enumerate(candidates):
-        per_doc.setdefault(c.chunk.doc_id, []).append(i)
-    doc_rows = [()] * n
-    window = rows[:, col["window"]].tolist()
-    dense_values, fused_values = dense.tolist(), fused.tolist()
-    for members in per_doc.values():
-        row = (len(members) / n,
-               max(fused_values[i] for i in members) / best_fused,
-               max(dense_values[i] for i in members) - best_dense,
-               max(window[i] for i in members))
-        for i in members:
-            doc_rows[i] = row
-    rows[:, col["doc_share"]:] = doc_rows
+    number: dict[str, int] = {}
+    doc = np.fromiter((number.setdefault(c.chunk.doc_id, len(number)) for c in candidates),
+                      dtype=np.int64, count=n)
+    best = np.full((len(number), 3), -np.inf)
+    for j, values in enumerate((fused, dense, rows[:, col["window"]])):
+        np.maximum.at(best[:, j], doc, values)
+    rows[:, col["doc_share"]] = np.bincount(doc)[doc] / n
+    rows[:, col["doc_best_rrf"]] = best[doc, 0] / best_fused
+    rows[:, col["doc_best_dense"]] = best[doc, 1] - best_dense
+    rows[:, col["doc_best_window"]] = best[doc, 2]
     return rows
 
 
@@ -189,11 +185,12 @@ def _text_features(n: int, hits: TermHits, q_idf: np.ndarray, q_bigrams: set[tup
     if not len(seg):
         return out
     q = len(q_idf)
-    pairs = np.unique(seg * q + term)  # distinct (candidate, term)
-    pair_seg, pair_idf = pairs // q, q_idf[pairs % q]
-    out[:, 0] = np.bincount(pair_seg, minlength=n)
-    out[:, 1] = np.bincount(pair_seg, weights=pair_idf, minlength=n)
-    np.maximum.at(out[:, 5], pair_seg, pair_idf)
+    held = np.zeros(n * q, dtype=bool)  # (candidate, term): the candidate holds the term
+    held[seg * q + term] = True
+    held = held.reshape(n, q)
+    out[:, 0] = held.sum(axis=1)
+    out[:, 1] = held @ q_idf
+    out[:, 5] = (held * q_idf).max(axis=1, initial=0.0)
     # the window ending at each hit: hits of the same candidate less than ``width`` before it
     key = seg * (int(pos.max()) + width + 1) + pos
     lo = np.searchsorted(key, key - width + 1, side="left")
@@ -201,13 +198,17 @@ def _text_features(n: int, hits: TermHits, q_idf: np.ndarray, q_bigrams: set[tup
     seen[np.arange(1, len(seg) + 1), term] = 1
     np.cumsum(seen, axis=0, out=seen)
     inside = (seen[1:] - seen[lo]) > 0  # (hit, term): the term occurs in that hit's window
-    np.maximum.at(out[:, 2], seg, inside @ q_idf)
+    first = np.flatnonzero(np.concatenate(([True], seg[1:] != seg[:-1])))  # seg is sorted
+    out[seg[first], 2] = np.maximum.reduceat(inside @ q_idf, first)
     if q_bigrams:
+        codes = np.array(sorted(a * q + b for a, b in q_bigrams), dtype=np.int64)
         adjacent = np.flatnonzero((seg[1:] == seg[:-1]) & (pos[1:] == pos[:-1] + 1))
-        codes = term[adjacent] * q + term[adjacent + 1]
-        wanted = np.isin(codes, [a * q + b for a, b in q_bigrams])
-        found = np.unique(seg[adjacent][wanted] * q * q + codes[wanted])
-        out[:, 3] = np.bincount(found // (q * q), minlength=n)
+        pair = term[adjacent] * q + term[adjacent + 1]
+        at = np.minimum(np.searchsorted(codes, pair), len(codes) - 1)
+        wanted = codes[at] == pair
+        found = np.zeros(n * len(codes), dtype=bool)  # (candidate, bigram) held
+        found[seg[adjacent][wanted] * len(codes) + at[wanted]] = True
+        out[:, 3] = found.reshape(n, len(codes)).sum(axis=1)
     return out
 
 

@@ -284,10 +284,17 @@ class HybridRetriever:
         vectors are unit length)."""
         missing = [c.chunk.chunk_id for c in candidates if c.chunk.chunk_id not in known]
         vectors = {**known, **self._stored_vectors(missing)} if missing else known
-        q = np.asarray(query_vector, dtype=np.float32)
+        held = []
         for c in candidates:
             c.vector = vectors.get(c.chunk.chunk_id)
-            c.dense = float(c.vector @ q) if c.vector is not None else 0.0
+            c.dense = 0.0
+            if c.vector is not None:
+                held.append(c)
+        if held:
+            cosines = np.stack([c.vector for c in held]) @ np.asarray(query_vector,
+                                                                      dtype=np.float32)
+            for c, cosine in zip(held, cosines.tolist()):
+                c.dense = cosine
 
 
     def _stored_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
