@@ -194,6 +194,8 @@ class _Snapshot:
         self.versions = {d.doc_id: record_version(d) for d in documents.values()}
         self.key = state_key(self.versions)
         self.bm25 = bm25
+        vocab = bm25.vocab_dict if bm25 is not None else {}
+        self.vocab_size = max(vocab.values(), default=-1) + 1
         self.doc_order = sorted(documents)
         position = {d: i for i, d in enumerate(self.doc_order)}
         self.chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64,
@@ -255,20 +257,23 @@ class _Snapshot:
         held = np.fromiter((r is not None for r in rows), dtype=bool, count=len(rows))
         none = np.zeros(0, dtype=np.int64)
         vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
-        known = sorted((vocab[t], j) for j, t in enumerate(q_terms) if t in vocab)
+        known = [(vocab[t], j) for j, t in enumerate(q_terms) if t in vocab]
         present = np.flatnonzero(held)
         if not known or not len(present):
             return TermHits(held, none, none, none)
-        q_ids = np.array([g for g, _ in known], dtype=np.int32)
-        q_pos = np.array([j for _, j in known], dtype=np.int64)
+        # vocabulary id -> 1 + index of the question term (0: not a question term); zeroed
+        # pages cost nothing until written
+        lookup = np.zeros(self.vocab_size, dtype=np.int32)
+        lookup[[g for g, _ in known]] = [j + 1 for _, j in known]
         at = np.array([rows[i] for i in present], dtype=np.int64)
-        starts, ends = self.offsets[at], self.offsets[at + 1]
-        flat = np.concatenate([self.term_ids[a:b] for a, b in zip(starts, ends)])
-        begin = np.concatenate(([0], np.cumsum(ends - starts)[:-1]))
-        where = np.flatnonzero(np.isin(flat, q_ids))
+        starts = self.offsets[at]
+        lengths = self.offsets[at + 1] - starts
+        begin = np.cumsum(lengths) - lengths  # each chunk's first place in ``flat``
+        flat = self.term_ids[np.repeat(starts - begin, lengths) + np.arange(int(lengths.sum()))]
+        term = lookup[flat]
+        where = np.flatnonzero(term)
         local = np.searchsorted(begin, where, side="right") - 1  # an empty chunk: skipped
-        return TermHits(held, present[local], where - begin[local],
-                        q_pos[np.searchsorted(q_ids, flat[where])])
+        return TermHits(held, present[local], where - begin[local], term[where] - 1)
 
     def chunks_of(self, doc_ids: Collection[str]) -> list[Chunk]:
         """The chunks of ``doc_ids`` in this version, in index order."""

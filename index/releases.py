@@ -111,6 +111,9 @@ class ReleaseLog:
         # changed: (token text, pointer, monotonic time of the read).
         self._token = token
         self._known: tuple[str, str | None, float] | None = None
+        # The token file's identity when its text was last read (inode, size, times): the
+        # text is read again only when they change (a writer replaces the file).
+        self._seen: tuple[tuple[int, ...], str] | None = None
         try:
             self._col = client.get_or_create_collection(name, embedding_function=None)
         except Exception as exc:
@@ -142,7 +145,14 @@ class ReleaseLog:
         writer made one first. None: no token can be read or made here (read-only)."""
         assert self._token is not None
         try:
-            return self._token.read_text(encoding="utf-8")
+            st = os.stat(self._token)
+            identity = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            seen = self._seen
+            if seen is not None and seen[0] == identity:
+                return seen[1]
+            text = self._token.read_text(encoding="utf-8")
+            self._seen = (identity, text)
+            return text
         except FileNotFoundError:
             pass
         except OSError:
@@ -214,6 +224,11 @@ class ReleaseLog:
                 return None
             self._created[release_id] = _iso(float(metas[0].get("created_at", 0.0)))
         return self._created[release_id]
+
+    def finished(self, release_id: str) -> bool:
+        """Whether ``release_id``'s manifest was read and can no longer change (a release past
+        staging)."""
+        return release_id in self._manifests
 
     def manifest(self, release_id: str) -> Manifest:
         cached = self._manifests.get(release_id)

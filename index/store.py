@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +41,7 @@ from index.types import Chunk
 
 SCHEMA_VERSION = 1
 _GET_PAGE = 5000
+RELEASES_REMEMBERED = 4  # finished releases whose documents' records stay in memory
 _WHERE_BATCH = 500  # document ids per "$in" filter
 _DELETE_BATCH = 100  # (doc id, hash) pairs per "$or" filter
 
@@ -198,6 +199,9 @@ class ChromaStore:
         self.vector_store = ChromaVectorStore(chroma_collection=self._chunks)
         self._pinned: str | None = None
         self._version_cache: dict[str, DocumentRecord] = {}
+        # Per finished release (its manifest never changes, nor does a version's record): the
+        # records read of it so far, by doc id. The last few releases only.
+        self._release_records: OrderedDict[str, dict[str, DocumentRecord]] = OrderedDict()
         self._visible: dict[str, int] = {}
         self._count: tuple[int, float] | None = None  # (chunks stored, when it was read)
         self._migrate()
@@ -362,8 +366,24 @@ class ChromaStore:
 
     def records(self, doc_ids: Iterable[str],
                 release: str | None = None) -> dict[str, DocumentRecord]:
-        """The records of those of ``doc_ids`` that the release holds."""
-        return self.version_records(self._manifest(release), doc_ids)
+        """The records of those of ``doc_ids`` that the release holds (every query asks this
+        of its candidates' documents: a finished release's are remembered as read)."""
+        rid = release or self.release_id()
+        if not rid:
+            return {}
+        manifest = self.releases.manifest(rid)
+        if not self.releases.finished(rid):
+            return self.version_records(manifest, doc_ids)
+        known = self._release_records.get(rid)
+        if known is None:
+            known = self._release_records[rid] = {}
+            while len(self._release_records) > RELEASES_REMEMBERED:
+                self._release_records.popitem(last=False)
+        wanted = [d for d in dict.fromkeys(doc_ids) if d in manifest]
+        missing = [d for d in wanted if d not in known]
+        if missing:
+            known.update(self.version_records(manifest, missing))
+        return {d: known[d] for d in wanted if d in known}
 
     def count_chunks(self, max_age: float = 0.0) -> int:
         """Every stored chunk, of every retained release and of staged ones. ``max_age``: a
