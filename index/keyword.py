@@ -55,6 +55,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FORMAT_VERSION = 3  # 2: accents folded ("López" is "lopez"); 3: chunks' analysed terms kept
 STALE_SECONDS = 60.0
 VECTOR_BATCH = 2_000  # chunk ids per read of stored vectors when building a version
+SHINGLE = 3  # terms per shingle (near-duplicate passages: rag.fusion)
+_MIX = (np.int64(0x9E3779B97F4A7C15 - (1 << 64)), np.int64(0x632BE59BD9B4E019))
 TERMS_CACHE = 20_000  # analysed texts kept (about 40 MB at 200 terms each)
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,23 @@ class Analyzer:
         return list(filter(None, map(table.__getitem__, words)))
 
 
+def term_shingles(hashes: np.ndarray) -> frozenset[int]:
+    """A passage's 3-grams of analysed terms (``hashes``: each term's ``hash``, in text order),
+    each folded into one int (collisions are as likely as between random 64-bit values); a
+    passage of fewer terms is one shingle of them all."""
+    if len(hashes) < SHINGLE:
+        return frozenset({hash(tuple(hashes.tolist()))}) if len(hashes) else frozenset()
+    with np.errstate(over="ignore"):
+        codes = hashes[:-2] * _MIX[0] + hashes[1:-1] * _MIX[1] + hashes[2:]
+    return frozenset(codes.tolist())
+
+
+def text_shingles(analyzer: Analyzer, text: str) -> frozenset[int]:
+    """:func:`term_shingles` of ``text`` analysed by ``analyzer``."""
+    terms = analyzer.terms(text)
+    return term_shingles(np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms)))
+
+
 def record_version(record: DocumentRecord) -> str:
     """What must match for a document's indexed chunks to be current: its content hash and
     anything copied into its chunks' metadata after the commit (the near-duplicate group)."""
@@ -196,6 +215,11 @@ class _Snapshot:
         self.bm25 = bm25
         vocab = bm25.vocab_dict if bm25 is not None else {}
         self.vocab_size = max(vocab.values(), default=-1) + 1
+        # each vocabulary term's hash (by id): shingles of a chunk from its stored term ids
+        self.term_hash = np.zeros(self.vocab_size, dtype=np.int64)
+        if vocab:
+            self.term_hash[np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))] = (
+                np.fromiter(map(hash, vocab), dtype=np.int64, count=len(vocab)))
         self.doc_order = sorted(documents)
         position = {d: i for i, d in enumerate(self.doc_order)}
         self.chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64,
@@ -390,6 +414,16 @@ class KeywordIndex:
             return [None] * len(chunk_ids)
         row, flagged = snapshot.row, snapshot.flagged
         return [(cid in flagged) if cid in row else None for cid in chunk_ids]
+
+    def shingles(self, chunk: Chunk) -> frozenset[int]:
+        """The chunk's 3-grams of analysed terms (:func:`term_shingles`), from the live
+        version's stored term ids when it holds the chunk, else analysed here."""
+        snapshot = self._snapshot
+        i = snapshot.row.get(chunk.chunk_id)
+        if i is None or snapshot.chunks[i].text != chunk.text:
+            return text_shingles(self._analyzer, chunk.text)
+        ids = snapshot.term_ids[snapshot.offsets[i]:snapshot.offsets[i + 1]]
+        return term_shingles(snapshot.term_hash[ids])
 
     def matches(self, q_terms: Sequence[str], chunk_ids: Sequence[str]) -> TermHits:
         """Where the (analysed) terms ``q_terms`` occur in each chunk's analysed text, from the

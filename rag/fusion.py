@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
 
+from index.keyword import Analyzer, text_shingles
 from index.types import Chunk
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-SHINGLE = 3  # words per shingle when comparing passages' text
+# A chunk's shingles (index.keyword.term_shingles): the keyword index's KeywordIndex.shingles,
+# which reads the terms it stored, or :func:`shingles` of the chunk's text.
+Shingles = Callable[[Chunk], Set[int]]
 
 
 @dataclass
@@ -64,16 +65,24 @@ def _order(c: Candidate) -> tuple[float, int, str]:
     return (-c.fused, best, c.chunk.chunk_id)
 
 
+@functools.cache
+def _analyzer() -> Analyzer:
+    return Analyzer()
+
+
 @functools.lru_cache(maxsize=1 << 13)
-def shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """The passage's word 3-grams. Cached: candidates come back question after question."""
-    words = _WORD.findall(text.lower())
-    if len(words) < SHINGLE:
-        return frozenset({tuple(words)} if words else ())
-    return frozenset(zip(*(words[i:] for i in range(SHINGLE))))
+def shingles(text: str) -> frozenset[int]:
+    """The passage's 3-grams of analysed terms (lower-cased, accents folded, stopwords
+    dropped, English stems, as the keyword index analyses text), for a retriever without a
+    keyword index. Cached: candidates come back question after question."""
+    return text_shingles(_analyzer(), text)
 
 
-def overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+def chunk_shingles(chunk: Chunk) -> frozenset[int]:
+    return shingles(chunk.text)
+
+
+def overlap(a: Set[int], b: Set[int]) -> float:
     """Containment of the smaller shingle set in the larger (1.0: one passage repeats the other)."""
     if not a or not b:
         return 0.0
@@ -84,8 +93,9 @@ def overlap(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
 class DuplicateRule:
     """When two passages count as near-duplicates (any condition suffices).
 
-    ``text``: at least this share of the smaller passage's word 3-grams occur in the other
-    (copies cut into chunks at other places still match); ``cosine``: their vectors are at least
+    ``text``: at least this share of the smaller passage's 3-grams of analysed terms (stopwords
+    dropped, stemmed: :func:`shingles`) occur in the other (copies cut into chunks at other
+    places, or with a word or two changed, still match); ``cosine``: their vectors are at least
     this similar; ``group_cosine``: passages of *different* documents that ingest put in one
     near-duplicate group (e.g. two outlets' rewrites of one story) whose vectors are at least
     this similar. Values above 1 disable a condition.
@@ -95,8 +105,7 @@ class DuplicateRule:
     cosine: float = 0.95
     group_cosine: float = 0.8
 
-    def duplicates(self, a: Candidate, a_sh: set[tuple[str, ...]], b: Candidate,
-                   b_sh: set[tuple[str, ...]]) -> bool:
+    def duplicates(self, a: Candidate, a_sh: Set[int], b: Candidate, b_sh: Set[int]) -> bool:
         if self.text <= 1.0 and overlap(a_sh, b_sh) >= self.text:
             return True
         if a.vector is None or b.vector is None:
@@ -109,15 +118,16 @@ class DuplicateRule:
 
 
 def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
-                        limit: int | None = None) -> list[Candidate]:
+                        limit: int | None = None,
+                        shingles_of: Shingles = chunk_shingles) -> list[Candidate]:
     """Drop every candidate that near-duplicates a better-ranked one (see
     :class:`DuplicateRule`), keeping the order; stop once ``limit`` distinct ones are found."""
     limit = len(ranked) if limit is None else limit
-    kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
+    kept: list[tuple[Candidate, Set[int]]] = []
     for cand in ranked:
         if len(kept) >= limit:
             break
-        sh = shingles(cand.chunk.text)
+        sh = shingles_of(cand.chunk)
         if not any(rule.duplicates(cand, sh, other, other_sh) for other, other_sh in kept):
             kept.append((cand, sh))
     return [c for c, _ in kept]

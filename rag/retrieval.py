@@ -18,7 +18,7 @@ from index.keyword import KeywordIndex
 from index.store import ChromaStore
 from index.types import Chunk
 from rag.filters import allowed_documents
-from rag.fusion import Candidate, DuplicateRule, collapse_duplicates, fuse
+from rag.fusion import Candidate, DuplicateRule, chunk_shingles, collapse_duplicates, fuse
 from rag.injection import hostile
 from rag.rerank import Reranker
 from rag.types import Passage, RetrievalFilters
@@ -141,6 +141,8 @@ class HybridRetriever:
         self._use_dense = config.mode != "keyword"
         self._reranker = reranker
         self._config = config
+        # near-duplicates compared by the terms the keyword index stored, when there is one
+        self._shingles = keyword.shingles if keyword is not None else chunk_shingles
 
     @property
     def config(self) -> RetrievalConfig:
@@ -158,7 +160,8 @@ class HybridRetriever:
         candidates = self.candidates(question, query_vector, top_k, filters, release)
         if self._reranker is not None:
             candidates = self._reranker.rerank(question, query_vector, candidates)
-        distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k)
+        distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
+                                       shingles_of=self._shingles)
         return [_passage(c) for c in distinct]
 
     def candidates(self, question: str, query_vector: np.ndarray, top_k: int,

@@ -9,7 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.keyword import KeywordIndex, PassageScreen, best_positive
+from index.keyword import (Analyzer, KeywordIndex, PassageScreen, best_positive,
+                           text_shingles)
 from index.store import DocumentRecord
 from index.types import Chunk
 from rag.rerank import term_hits
@@ -74,6 +75,8 @@ def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_ind
     assert per_chunk[-1] == []
     for chunk, hits in zip(chunks, per_chunk):
         assert hits == term_hits(index.terms(chunk.text), q_index)
+        # near-duplicate shingles from the stored terms: those of the text analysed
+        assert index.shingles(chunk) == text_shingles(Analyzer(), chunk.text)
         assert index.title_terms(chunk.title) == frozenset(index.terms(chunk.title))
     # BM25's top k: the best scores, ties by index order, only chunks holding a query term
     hits = index.search(question, 3)
