@@ -73,9 +73,10 @@ class PassageScreen:
 class CommittedSource(Protocol):
     """What the keyword index reads from the store (``ChromaStore`` provides it)."""
 
-    def documents(self) -> dict[str, DocumentRecord]: ...
+    def documents(self, release: str | None = None) -> dict[str, DocumentRecord]: ...
 
-    def committed_chunks(self, doc_ids: Collection[str]) -> list[Chunk]: ...
+    def committed_chunks(self, doc_ids: Collection[str],
+                         release: str | None = None) -> list[Chunk]: ...
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (a source without them returns ``{}``)."""
@@ -225,6 +226,8 @@ class _Snapshot:
         self.chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64,
                                      count=len(chunks))
         self.analyzer = analyzer
+        # The release this version was checked to hold (KeywordIndex.ensure_current).
+        self.release: str | None = None
         # The screen's verdicts (KeywordIndex._judge): row i true when chunk i is flagged.
         self.flags: np.ndarray | None = None
         self.flagged: frozenset[str] = frozenset()
@@ -375,9 +378,18 @@ class KeywordIndex:
     def release_chunks(self, release: str | None) -> list[Chunk] | None:
         """Every chunk of ``release`` when the live version is known to be that release's
         (the release it was last checked against, see :meth:`ensure_current`), else None."""
-        if release is None or release != self._checked_release:
+        snapshot = self._snapshot
+        if release is None or snapshot.release != release:
             return None
-        return list(self._snapshot.chunks)
+        return list(snapshot.chunks)
+
+    def release_documents(self, release: str | None) -> dict[str, DocumentRecord] | None:
+        """The records of every document of ``release`` (read-only), when the live version
+        is known to be that release's (as :meth:`release_chunks`), else None."""
+        snapshot = self._snapshot
+        if release is None or snapshot.release != release:
+            return None
+        return snapshot.documents
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The live version's chunk ``chunk_id``, None when it has none by that id. A chunk
@@ -450,7 +462,8 @@ class KeywordIndex:
         token = release if release is not None else store.release_id()
         if token is not None and token == self._checked_release:
             return
-        self.refresh(store)
+        _, snapshot = self._refresh(store, token)
+        snapshot.release = token  # this version is that release's: its chunks and records
         self._checked_release = token
 
     def refresh(self, store: CommittedSource) -> bool:
@@ -458,19 +471,25 @@ class KeywordIndex:
 
         Only documents whose committed hash changed are read back from the store, in batches.
         """
-        documents = store.documents()
+        return self._refresh(store, None)[0]
+
+    def _refresh(self, store: CommittedSource, release: str | None) -> tuple[bool, _Snapshot]:
+        """:meth:`refresh` to the state of ``release`` (default: the published one); also
+        returns the version that holds that state."""
+        documents = store.documents(release) if release is not None else store.documents()
         state = {d.doc_id: d.content_hash for d in documents.values()}
         versions = {d.doc_id: record_version(d) for d in documents.values()}
         with self._lock:
             old = self._snapshot
             if versions == old.versions:
-                return False
+                return False, old
             adopted = self._adopt(versions)
             if adopted is not None:
                 self._snapshot = adopted
-                return True
+                return True, adopted
             changed = {d for d, v in versions.items() if old.versions.get(d) != v}
-            fresh = store.committed_chunks(changed) if changed else []
+            fresh = ((store.committed_chunks(changed, release) if release is not None
+                      else store.committed_chunks(changed)) if changed else [])
             kept = [c for c in old.chunks
                     if state.get(c.doc_id) == c.doc_hash and c.doc_id not in changed]
             # A document committed after documents() was read is picked up by the next refresh.
@@ -486,7 +505,7 @@ class KeywordIndex:
                 log.warning("the keyword index could not be saved (%s); it is served from "
                             "memory and saved at the next change", exc)
             self._snapshot = snapshot
-            return True
+            return True, snapshot
 
     # ---- persistence ----------------------------------------------------------------------
 

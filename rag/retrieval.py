@@ -15,7 +15,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.keyword import KeywordIndex
-from index.store import ChromaStore
+from index.store import ChromaStore, DocumentRecord
 from index.types import Chunk
 from rag.filters import allowed_documents
 from rag.fusion import Candidate, DuplicateRule, chunk_shingles, collapse_duplicates, fuse
@@ -272,13 +272,25 @@ class HybridRetriever:
         before duplicates are collapsed, as a second line."""
         by_id = {c.chunk.chunk_id: c for c in candidates}
         kept = []
-        for chunk, record in self._store.committed([c.chunk for c in candidates], release):
+        for chunk, record in self._committed_records([c.chunk for c in candidates], release):
             if collections is not None and record.collection not in collections:
                 continue
             candidate = by_id[chunk.chunk_id]
             candidate.group = record.dup_group or None
             kept.append(candidate)
         return kept
+
+    def _committed_records(self, chunks: list[Chunk],
+                           release: str | None) -> list[tuple[Chunk, DocumentRecord]]:
+        """The store's committed-only read (ChromaStore.committed), answered from the keyword
+        index's records when its live version is known to be ``release``'s (no read of
+        records it has not cached: ~0.3 ms a question at 100k chunks)."""
+        records = (self._keyword.release_documents(release)
+                   if self._keyword is not None and release is not None else None)
+        if records is None:
+            return self._store.committed(chunks, release)
+        return [(c, records[c.doc_id]) for c in chunks
+                if c.doc_id in records and records[c.doc_id].content_hash == c.doc_hash]
 
     def _fill_vectors(self, candidates: Sequence[Candidate], query_vector: np.ndarray,
                       known: dict[str, np.ndarray]) -> None:

@@ -30,11 +30,11 @@ class Source:
     def release_id(self) -> str:
         return "r1"
 
-    def documents(self) -> dict[str, DocumentRecord]:
+    def documents(self, release=None) -> dict[str, DocumentRecord]:
         return {d: DocumentRecord(d, f"h{abs(hash(t))}", d, d, 0.0, 1, len(t), "txt", 0.0)
                 for d, t in self.texts.items()}
 
-    def committed_chunks(self, doc_ids):
+    def committed_chunks(self, doc_ids, release=None):
         docs = self.documents()
         return [Chunk(f"{d}#0", d, docs[d].content_hash, d, self.texts[d], 0,
                       len(self.texts[d]), 0) for d in doc_ids if d in self.texts]
@@ -133,6 +133,12 @@ def test_the_whole_release_is_offered_only_when_the_copy_was_checked_against_it(
     whole = index.release_chunks("r1")
     assert whole is not None and {c.chunk_id for c in whole} == {"a.txt#0", "b.txt#0"}
     assert index.release_chunks("r2") is None and index.release_chunks(None) is None
+    assert index.release_documents("r1").keys() == {"a.txt", "b.txt"}
+    assert index.release_documents("r2") is None and index.release_documents(None) is None
+    # a writer's refresh makes a new version: not known to be any release's until checked
+    source.texts["c.txt"] = "agents"
+    index.refresh(source)
+    assert index.release_chunks("r1") is None and index.release_documents("r1") is None
 
 
 @settings(max_examples=200, deadline=None)

@@ -25,13 +25,13 @@ class CountingSource:
     def release_id(self) -> str | None:
         return self.pointer
 
-    def documents(self) -> dict[str, DocumentRecord]:
+    def documents(self, release=None) -> dict[str, DocumentRecord]:
         self.manifest_reads += 1
         texts = self.releases.get(self.pointer or "", {})
         return {d: DocumentRecord(d, f"h{abs(hash(t))}", d, d, 0.0, 1, len(t), "txt", 0.0)
                 for d, t in texts.items()}
 
-    def committed_chunks(self, doc_ids):
+    def committed_chunks(self, doc_ids, release=None):
         docs = self.documents()
         self.manifest_reads -= 1  # the chunks' own read is not a check
         texts = self.releases[self.pointer or ""]

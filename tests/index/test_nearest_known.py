@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
+
+from index.errors import NotFoundError
 
 QUESTIONS = ["Who led the Mexican delegation?", "What did the two governments agree on?",
              "How many migrants were apprehended at the border?", "fentanyl seizures",
@@ -115,3 +118,28 @@ def test_retrieval_uses_the_keyword_copy_for_dense_hits(seeded, embedder, monkey
     include, reads = _spy_chroma(monkeypatch, seeded.store._chunks)
     seeded.retriever.retrieve(QUESTIONS[0], v, 5)
     assert include == [] and reads == []  # 20 chunks <= exact_max: no Chroma read
+
+
+def test_the_committed_read_from_the_keyword_records_equals_the_stores(seeded, monkeypatch):
+    """The committed-only check of candidates answered from the keyword index's records of
+    the release (once its live version is known to be that release's) keeps exactly what the
+    store's read keeps, groups included, and reads no record from Chroma; for another release,
+    or before the check, it is the store's read."""
+    retriever, keyword, store = seeded.retriever, seeded.keyword, seeded.store
+    release = store.release_id()
+    keyword.ensure_current(store, release)
+    chunks = keyword.chunks_of(keyword.documents())
+    stale = replace(chunks[0], chunk_id="x#0", doc_hash="0" * 12)  # a version not released
+    asked = [stale, *chunks, replace(chunks[1], doc_id="gone.txt")]
+    expected = store.committed(asked, release)
+    assert len(expected) == len(chunks)
+    reads: list = []
+    get = store._docs.get
+    monkeypatch.setattr(store._docs, "get", lambda *a, **k: reads.append(k) or get(*a, **k))
+    store._release_records.clear()
+    store._version_cache.clear()
+    assert retriever._committed_records(asked, release) == expected
+    assert reads == []  # every record from the keyword index's copy
+    assert keyword.release_documents("r-other") is None
+    with pytest.raises(NotFoundError):  # not the copy's release: the store answers
+        retriever._committed_records(asked, "r-other")
