@@ -47,6 +47,7 @@ FEATURES = (
     "doc_best_dense",  # best dense among the document's candidates minus the best dense
     "doc_best_window",  # best window among the document's candidates
 )
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
 WINDOW = 12  # terms (stopwords removed: about a sentence) for the proximity feature
 
 class Reranker(Protocol):
@@ -89,17 +90,18 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     rare = max(q_idf, default=0.0) or 1.0
     q_terms = set(q_order)
     n = len(candidates)
-    dense = np.array([c.dense if c.dense is not None else 0.0 for c in candidates])
-    bm25 = np.array([c.bm25 or 0.0 for c in candidates])
-    fused = np.array([c.fused for c in candidates])
-    dense_lead = dense - _best_of_others(dense)
-    best_dense = float(dense.max()) if n else 0.0
-    dense_z = (dense - dense.mean()) / dense.std() if n and dense.std() > 1e-9 else dense * 0
-    best_bm25 = float(bm25.max()) if n else 0.0
-    best_bm25 = best_bm25 or 1.0
-    bm25_lead = (bm25 - _best_of_others(bm25)) / best_bm25
-    best_fused = float(fused.max()) if n else 0.0
-    best_fused = best_fused or 1.0
+    rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if not n:
+        return rows
+    # dense, BM25, fused, 1/dense rank, 1/keyword rank: one pass over the candidates
+    dense, bm25, fused, dense_rr, keyword_rr = np.array(
+        [(c.dense or 0.0, c.bm25 or 0.0, c.fused, 1.0 / c.dense_rank if c.dense_rank else 0.0,
+          1.0 / c.keyword_rank if c.keyword_rank else 0.0) for c in candidates],
+        dtype=np.float64).T
+    best_dense = float(dense.max())
+    spread = float(dense.std())
+    best_bm25 = float(bm25.max()) or 1.0
+    best_fused = float(fused.max()) or 1.0
     hits = _hits(q_order, candidates, terms, matches)
     titles: dict[str, float] = {}
     for c in candidates:
@@ -114,26 +116,21 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     text_columns[:, 3] /= len(q_bigrams) or 1
     text_columns[:, 4] = [titles[c.chunk.title] for c in candidates]
     text_columns[:, 5] /= rare
-    col = {name: i for i, name in enumerate(FEATURES)}
-    rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
-    if not n:
-        return rows
-    rows[:, :8] = np.column_stack((
-        dense - best_dense,
-        dense_lead,
-        dense_z,
-        [1.0 / c.dense_rank if c.dense_rank else 0.0 for c in candidates],
-        bm25 / best_bm25,
-        bm25_lead,
-        [1.0 / c.keyword_rank if c.keyword_rank else 0.0 for c in candidates],
-        fused / best_fused,
-    ))
+    rows[:, 0] = dense - best_dense
+    rows[:, 1] = dense - _best_of_others(dense)
+    rows[:, 2] = (dense - dense.mean()) / spread if spread > 1e-9 else 0.0
+    rows[:, 3] = dense_rr
+    rows[:, 4] = bm25 / best_bm25
+    rows[:, 5] = (bm25 - _best_of_others(bm25)) / best_bm25
+    rows[:, 6] = keyword_rr
+    rows[:, 7] = fused / best_fused
     rows[:, 8:14] = text_columns
     # Document-level evidence: the retrieval is judged by documents, and a long document's
     # best chunk speaks for the others.
     number: dict[str, int] = {}
     doc = np.fromiter((number.setdefault(c.chunk.doc_id, len(number)) for c in candidates),
                       dtype=np.int64, count=n)
+    col = _COLUMN
     best = np.full((len(number), 3), -np.inf)
     for j, values in enumerate((fused, dense, rows[:, col["window"]])):
         np.maximum.at(best[:, j], doc, values)
