@@ -244,8 +244,8 @@ class RetrievalSettings(BaseModel):
                            "unfiltered search of a release of at most this many chunks is "
                            "exact too (over the keyword index's copy, no Chroma query).")
     duplicate_text_overlap: float = Field(
-        0.8, ge=0, le=1.01, description="Collapse a passage when this share of its word 3-grams "
-        "repeats a better-ranked passage (above 1 disables).",
+        0.8, ge=0, le=1.01, description="Collapse a passage when this share of its 3-grams of "
+        "analysed terms repeats a better-ranked passage (above 1 disables).",
     )
     duplicate_cosine: float = Field(
         0.95, ge=-1, le=1.01, description="Collapse a passage whose vector is at least this "
