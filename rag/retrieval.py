@@ -7,7 +7,10 @@ so downstream thresholds mean the same in every mode; the order is the retriever
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -62,6 +65,7 @@ Hit = tuple[Chunk, np.ndarray]  # a chunk and its stored (unit) vector
 # How old a count of the stored chunks may be when sizing the dense fetch (this process's
 # writes reset it; another process's are seen within this many seconds).
 COUNT_MAX_AGE = 2.0
+OVERLAP_THREADS = 32  # dense queries in flight at once (one per question being retrieved)
 
 
 class DenseSearch:
@@ -143,6 +147,8 @@ class HybridRetriever:
         self._config = config
         # near-duplicates compared by the terms the keyword index stored, when there is one
         self._shingles = keyword.shingles if keyword is not None else chunk_shingles
+        self._overlap_lock = threading.Lock()
+        self._overlap_pool: ThreadPoolExecutor | None = None
 
     @property
     def config(self) -> RetrievalConfig:
@@ -193,27 +199,46 @@ class HybridRetriever:
                     return []
                 collections = filters.collections
         pool = max(cfg.pool, top_k)
+        dense_search: Callable[[], list[Hit]] | None = None
+        queries_chroma = True  # the dense search is a Chroma query (not exact over the copy)
         if not self._use_dense:
-            dense: list[Hit] = []
+            dense_search = None
         elif allowed is not None and self._keyword is not None:
             # The keyword index holds the release's chunks with their documents: the dense
             # search is restricted to the allowed chunks' ids instead of evaluating a metadata
             # condition in Chroma (about 4x faster at 100k chunks: docs/performance.md).
-            dense = self._dense_among(query_vector, pool, self._keyword.chunks_of(allowed))
+            among = self._keyword.chunks_of(allowed)
+            queries_chroma = len(among) > cfg.exact_max
+            dense_search = functools.partial(self._dense_among, query_vector, pool, among)
         elif (allowed is None and collections is None and self._keyword is not None
               and self._keyword.chunk_count() <= cfg.exact_max
               and (whole := self._keyword.release_chunks(release)) is not None):
             # A small release the keyword index holds whole: exact search over its stored
             # vectors, no Chroma query (~1.5 ms of fixed cost even at 20 chunks).
-            dense = self._dense_among(query_vector, pool, whole)
+            queries_chroma = False
+            dense_search = functools.partial(self._dense_among, query_vector, pool, whole)
         else:
             # The dense query carries the collection condition; the document-id list only when
             # another filter narrows further.
             dense_ids = None if filters is None or filters.only_collections() else allowed
-            dense = self._dense_visible(query_vector, pool, dense_ids, release, collections)
+            dense_search = functools.partial(self._dense_visible, query_vector, pool, dense_ids,
+                                             release, collections)
         # BM25 masks the allowed documents before its top k.
-        keyword = ([(h.chunk, h.score) for h in self._keyword.search(question, pool, allowed)]
-                   if self._keyword is not None and self._use_keyword else [])
+        keyword_search = (functools.partial(self._keyword.search, question, pool, allowed)
+                          if self._keyword is not None and self._use_keyword else None)
+        pending = None
+        if dense_search is not None and keyword_search is not None and queries_chroma:
+            # Chroma's query lets go of the interpreter lock while its Rust code searches: BM25
+            # runs meanwhile (~0.5 ms a question less at 100k chunks: docs/performance.md).
+            pending = self._overlap().submit(dense_search)
+        elif dense_search is not None:
+            dense = dense_search()
+        keyword = ([(h.chunk, h.score) for h in keyword_search()]
+                   if keyword_search is not None else [])
+        if pending is not None:
+            dense = pending.result()
+        elif dense_search is None:
+            dense = []
         # Passages that only give the model orders take no place (rag.injection), before the
         # ranks are fused: the others keep the ranks they would have without them.
         vectors = {c.chunk_id: v for c, v in dense}
@@ -225,6 +250,15 @@ class HybridRetriever:
                                           cfg.keyword_weight), release, requested)
         self._fill_vectors(candidates, query_vector, vectors)
         return candidates
+
+    def _overlap(self) -> ThreadPoolExecutor:
+        """The threads dense queries run in while the asking thread runs BM25 (made at first
+        use; one per question in flight, up to OVERLAP_THREADS)."""
+        with self._overlap_lock:
+            if self._overlap_pool is None:
+                self._overlap_pool = ThreadPoolExecutor(OVERLAP_THREADS,
+                                                        thread_name_prefix="dense-query")
+            return self._overlap_pool
 
     def _harmless(self, chunks: Sequence[Chunk]) -> list[bool]:
         """Whether each of ``chunks`` may take a place (not rag.injection.hostile): the keyword

@@ -143,3 +143,52 @@ def test_the_committed_read_from_the_keyword_records_equals_the_stores(seeded, m
     assert keyword.release_documents("r-other") is None
     with pytest.raises(NotFoundError):  # not the copy's release: the store answers
         retriever._committed_records(asked, "r-other")
+
+
+def test_the_dense_query_runs_beside_bm25_and_answers_as_it_would_alone(seeded, embedder,
+                                                                          monkeypatch):
+    """Over a release searched through Chroma, the dense query runs in a worker thread while
+    the asking thread runs BM25 (Chroma lets go of the interpreter lock while it searches);
+    the passages are those of the same searches made one after the other, and a failing
+    query fails the retrieval as before."""
+    import threading
+    from concurrent.futures import Future
+
+    from index.errors import StoreUnavailableError
+    from rag.factory import build_pipeline
+
+    retrieval = seeded.settings.retrieval
+    large = build_pipeline(seeded.settings.model_copy(update={
+        "retrieval": retrieval.model_copy(update={"exact_max": 0})}), embedder=embedder)
+    retriever, store = large.retriever, large.store
+    threads: list[str] = []
+    nearest = store.nearest
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return nearest(*args, **kwargs)
+
+    monkeypatch.setattr(store, "nearest", spy)
+    vectors = seeded.embedder.embed(QUESTIONS)
+    overlapped = [retriever.retrieve(q, v, 5) for q, v in zip(QUESTIONS, vectors)]
+    assert threads and all(t.startswith("dense-query") for t in threads)
+
+    class Inline:  # the same searches, one after the other in the asking thread
+        def submit(self, fn):
+            done: Future = Future()
+            done.set_result(fn())
+            return done
+
+    overlap = retriever._overlap
+    monkeypatch.setattr(retriever, "_overlap", Inline)
+    threads.clear()
+    assert [retriever.retrieve(q, v, 5) for q, v in zip(QUESTIONS, vectors)] == overlapped
+    assert threads == [threading.current_thread().name] * len(QUESTIONS)
+
+    def down(*args, **kwargs):
+        raise StoreUnavailableError("Chroma is not answering")
+
+    monkeypatch.setattr(store, "nearest", down)
+    monkeypatch.setattr(retriever, "_overlap", overlap)  # in the worker thread again
+    with pytest.raises(StoreUnavailableError, match="not answering"):
+        retriever.retrieve(QUESTIONS[0], vectors[0], 5)
