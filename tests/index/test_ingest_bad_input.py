@@ -3,7 +3,7 @@
 One real ``rag ingest`` (subprocess, real model, real Chroma) over a folder holding symlinks out of
 the corpus, a 1 GB (sparse) file, a PDF claiming 100,000 pages, deeply nested HTML, a zip-bomb
 DOCX, files whose extension lies, and names that differ only in case or Unicode normalisation
-beside good files. The run's time and the child's own peak memory (``os.wait4``) are measured
+beside good files. The run's time and the child's own peak memory (its ``VmHWM``) are measured
 and held to generous bounds; every hostile file is named with its reason, the rest indexed, and
 nothing outside the folder is read.
 """
@@ -100,9 +100,10 @@ def test_hostile_corpus_folder_is_answered_file_by_file(tmp_path: Path):
     formats = {r["doc_id"]: r["format"] for r in json.loads(listed.stdout)}
     assert formats == INDEXED  # nothing from linked-dir/, nothing outside the folder
     assert summary["added"] == len(INDEXED)
-    # bounds: the model load dominates both; a 1 GB read or a bomb inflated would not fit
+    # bounds: the model load dominates both (about 0.7 GB of memory here); a 1 GB file read
+    # whole or a bomb inflated would not fit
     assert seconds < 180, seconds
-    assert peak_mb < 3000, peak_mb
+    assert peak_mb < 1500, peak_mb
     assert netlog.read_text() == ""
     print(f"\nhostile folder: {len(INDEXED)} indexed, {len(FAILED)} refused in {seconds:.1f} s, "
           f"child peak RSS {peak_mb:.0f} MB")
