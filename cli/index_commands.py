@@ -227,7 +227,8 @@ def _record_public(r: Any) -> dict[str, Any]:
         "chars": r.char_count, "content_hash": r.content_hash, "source_path": r.source_path,
         "mtime": r.mtime, "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                       time.gmtime(r.indexed_at)),
-        "dup_group": r.dup_group, **(r.extra or {}),
+        "date": r.date, "date_source": r.date_source, "dup_group": r.dup_group,
+        **(r.extra or {}),
     }
 
 

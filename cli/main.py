@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
                    help="answer only from matching documents (repeatable; all must hold): "
                    "doc_id=ID (repeat for several), path=PREFIX, title=TEXT, "
-                   "modified_after/modified_before/indexed_after/indexed_before=YYYY-MM-DD")
+                   "modified_after/modified_before/indexed_after/indexed_before/dated_after/"
+                   "dated_before=YYYY-MM-DD (dated: the document's own date)")
     p.add_argument("--collection", action="append", default=[], metavar="NAME",
                    help="answer only from this collection (repeatable; default: every one)")
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from index.dates import parse_metadata
 from index.docx_safety import check_docx_package, malformed_part
 from index.errors import UnreadableFile
 
@@ -55,6 +56,7 @@ class Extracted:
     text: str
     title: str = ""  # empty: derive from the text
     page_starts: tuple[int, ...] = ()  # PDF: offset in ``text`` where each page begins
+    date: str = ""  # the date the format's metadata gives (index.dates), empty if none
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -157,7 +159,9 @@ def extract_pdf(data: bytes) -> Extracted:
         if size > MAX_TEXT_CHARS:
             raise UnreadableFile(f"PDF refused: its text is over the limit of {MAX_TEXT_CHARS:,} "
                                  "characters")
-    title = str((reader.metadata or {}).get("/Title") or "").strip()
+    info = reader.metadata or {}
+    title = str(info.get("/Title") or "").strip()
+    stated = parse_metadata(info.get("/ModDate")) or parse_metadata(info.get("/CreationDate"))
     if not pages:
         raise UnreadableFile("corrupt PDF (no pages)")
     starts: list[int] = []
@@ -170,7 +174,7 @@ def extract_pdf(data: bytes) -> Extracted:
     full = SECTION_BREAK.join(parts)
     if not full.strip():
         raise UnreadableFile("PDF has no text layer (scanned images need OCR first)")
-    return Extracted("pdf", full, title, tuple(starts))
+    return Extracted("pdf", full, title, tuple(starts), stated or "")
 
 
 def _declared_page_count(reader: object) -> int:
@@ -232,7 +236,9 @@ def extract_docx(data: bytes) -> Extracted:
     text = "\n".join(lines).strip("\n")
     if not text.strip():
         raise UnreadableFile("DOCX has no text")
-    return Extracted("docx", text, title)
+    core = document.core_properties
+    stated = parse_metadata(core.modified) or parse_metadata(core.created)
+    return Extracted("docx", text, title, date=stated or "")
 
 
 # ---- HTML -----------------------------------------------------------------------------------
@@ -248,13 +254,17 @@ def extract_html(data: bytes) -> Extracted:
     parser.close()
     body = parser.text()
     title = parser.title or parser.h1
-    return Extracted("html", body, " ".join(title.split()))
+    return Extracted("html", body, " ".join(title.split()), date=parser.date())
 
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "nav", "footer", "head", "iframe"}
 _BLOCK = {"p", "div", "section", "article", "main", "header", "aside", "blockquote", "li", "ul",
           "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "figure",
           "figcaption", "dl", "dt", "dd", "form", "hr", "address", "details", "summary", "body"}
+# <meta> names and properties that date a page, the newer statement first; then <time datetime>.
+_DATE_META = ("article:modified_time", "og:updated_time", "last-modified", "dcterms.modified",
+              "datemodified", "article:published_time", "datepublished", "date", "dc.date",
+              "dcterms.date", "dcterms.created", "pubdate", "publishdate")
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
          "track", "wbr"}
 
@@ -271,8 +281,11 @@ class _TextParser(HTMLParser):
         self.title = ""
         self.h1 = ""
         self._in: str | None = None  # "title" or "h1" while inside one
+        self.dates: dict[str, str] = {}  # _DATE_META name (or "time") -> its value, first kept
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("meta", "time"):
+            self._note_date(tag, dict(attrs))
         if tag == "title":
             self._in = "title"
         elif tag in _SKIP and tag not in _VOID:
@@ -321,6 +334,24 @@ class _TextParser(HTMLParser):
     def text(self) -> str:
         self._flush()
         return SECTION_BREAK.join(self.blocks)
+
+    def _note_date(self, tag: str, attrs: dict[str, str | None]) -> None:
+        if tag == "time":
+            name, value = "time", attrs.get("datetime")
+        else:
+            name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                    or attrs.get("http-equiv") or "").strip().lower()
+            value = attrs.get("content")
+        if value and (name == "time" or name in _DATE_META) and name not in self.dates:
+            self.dates[name] = value
+
+    def date(self) -> str:
+        """The page's date from its meta tags (the newest statement first), else its first
+        ``<time datetime>``; empty if none reads as a date."""
+        for name in (*_DATE_META, "time"):
+            if name in self.dates and (value := parse_metadata(self.dates[name])) is not None:
+                return value
+        return ""
 
 
 def _describe_binary(head: bytes) -> str:

@@ -498,6 +498,8 @@ def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature,
         extra={"pages": len(doc.page_starts)} if doc.page_starts else None,
         signature=sig.encode(),
         collection=collection,
+        date=doc.date,
+        date_source=doc.date_source,
     )
 
 

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from index.dates import document_date, front_matter, front_matter_title
 from index.errors import UnreadableFile
 from index.formats import extract, sniff
 from index.types import Document
@@ -87,16 +88,20 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     text = extracted.text
     if not text.strip():
         raise UnreadableFile("empty file")
-    title = _shorten(" ".join(extracted.title.split())) if extracted.title.strip() else ""
+    title = extracted.title.strip() or front_matter_title(text)
+    title = _shorten(" ".join(title.split())) if title else ""
+    dated = document_date(extracted.date, text, info.st_mtime)
     return Document(
         doc_id=doc_id,
-        title=title or derive_title(text, fallback=path.stem),
+        title=title or derive_title(text[front_matter(text)[1]:], fallback=path.stem),
         text=text,
         source_path=str(path.resolve()),
         mtime=info.st_mtime,
         content_hash=hashlib.sha256(data).hexdigest(),
         format=extracted.format,
         page_starts=extracted.page_starts,
+        date=dated.value,
+        date_source=dated.source,
     )
 
 

@@ -63,6 +63,8 @@ class DocumentRecord:
     signature: str = ""  # near-duplicate MinHash (index.near_dup.Signature.encode())
     dup_group: str = ""  # id of the near-duplicate group (the smallest member's doc id)
     collection: str = DEFAULT  # index/collections.py; doc_id is the index-wide key
+    date: str = ""  # ISO 8601: published or last updated (index.dates); empty before it existed
+    date_source: str = ""  # metadata, text or file (only the first two are the document's word)
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,8 @@ class DocumentRecord:
             "signature": self.signature,
             "dup_group": self.dup_group or self.doc_id,
             "collection": self.collection or DEFAULT,
+            "date": self.date,
+            "date_source": self.date_source,
         }
 
     @classmethod
@@ -97,6 +101,8 @@ class DocumentRecord:
             signature=str(meta.get("signature") or ""),
             dup_group=str(meta.get("dup_group") or meta["doc_id"]),
             collection=str(meta.get("collection") or DEFAULT),
+            date=str(meta.get("date") or ""),
+            date_source=str(meta.get("date_source") or ""),
         )
 
 

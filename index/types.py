@@ -24,6 +24,8 @@ class Document:
     content_hash: str  # sha256 of the file's bytes
     format: str = "text"  # text, markdown, html, pdf or docx
     page_starts: tuple[int, ...] = ()  # PDF: where each page begins in ``text``
+    date: str = ""  # ISO 8601: when it was published or last updated (index.dates)
+    date_source: str = ""  # where ``date`` came from: metadata, text or file
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

@@ -113,7 +113,8 @@ NOUN_KINDS: dict[str, frozenset[str]] = {
         "commission agency office bureau"),
     "date": _words("year date day month decade century era birthday period timeframe"),
     "time": _words("time hour"),
-    "money": _words("price cost salary fee budget fine revenue income worth funding sum wage "
+    "money": _words("price cost salary fee fare toll rent tuition budget fine revenue income "
+                    "worth funding sum wage "
                     "pay fortune payment loss losses"),
     "percent": _words("percentage percent proportion"),
     "count": _words("number population"),

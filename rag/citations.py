@@ -29,7 +29,8 @@ def assemble(draft_text: str, passages: Sequence[Passage],
             citations.append(Citation(n=numbering[original], doc_id=p.doc_id, title=p.title,
                                       text=p.text, start=p.start, end=p.end, score=p.score,
                                       chunk_id=p.chunk_id,
-                                      spans=tuple(spans.get(original, ()))))
+                                      spans=tuple(spans.get(original, ())), date=p.date,
+                                      date_source=p.date_source))
         return numbering[original]
 
     text = markers.renumber(draft_text, renumber)

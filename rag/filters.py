@@ -23,6 +23,8 @@ CLI_KEYS = {
     "modified_before": "modified_before",
     "indexed_after": "indexed_after",
     "indexed_before": "indexed_before",
+    "dated_after": "dated_after",
+    "dated_before": "dated_before",
 }
 
 
@@ -37,8 +39,23 @@ def matches(f: RetrievalFilters, doc: DocumentRecord) -> bool:
         return False
     if f.title and f.title.casefold() not in doc.title.casefold():
         return False
-    return (_within(doc.mtime, f.modified_after, f.modified_before)
-            and _within(doc.indexed_at, f.indexed_after, f.indexed_before))
+    if not (_within(doc.mtime, f.modified_after, f.modified_before)
+            and _within(doc.indexed_at, f.indexed_after, f.indexed_before)):
+        return False
+    if f.dated_after is None and f.dated_before is None:
+        return True
+    dated = document_time(doc.date)
+    return dated is not None and _within(dated, f.dated_after, f.dated_before)
+
+
+def document_time(value: str) -> float | None:
+    """A stored document date (index.dates: ISO day or UTC date-time) as a Unix time."""
+    if not value:
+        return None
+    try:
+        return parse_time(value, "date")
+    except InputError:
+        return None
 
 
 def _within(value: float, after: float | None, before: float | None) -> bool:
@@ -99,7 +116,7 @@ def parse_cli_filters(items: Sequence[str]) -> RetrievalFilters | None:
 def build_filters(**values: object) -> RetrievalFilters:
     """Filters from already-typed values; InputError when a date range is empty."""
     f = RetrievalFilters(**values)  # type: ignore[arg-type]
-    for name in ("modified", "indexed"):
+    for name in ("modified", "indexed", "dated"):
         after, before = getattr(f, f"{name}_after"), getattr(f, f"{name}_before")
         if after is not None and before is not None and after >= before:
             raise InputError(f"filter {name}_after must be earlier than {name}_before")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.dates import STATED
 from index.keyword import Analyzer, text_shingles
 from index.types import Chunk
 
@@ -29,6 +30,8 @@ class Candidate:
     score: float = 0.0  # the final ranking score (fused, or the reranker's)
     vector: np.ndarray | None = None  # the stored chunk vector (unit length)
     group: str | None = None  # the document's near-duplicate group (from the manifest)
+    date: str = ""  # the document's date (index.dates), from the manifest
+    date_source: str = ""  # where that date came from (index.dates.STATED: the document's word)
 
 
 def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:
@@ -117,17 +120,48 @@ class DuplicateRule:
                 and a.chunk.doc_id != b.chunk.doc_id and cosine >= self.group_cosine)
 
 
+def newer(a: Candidate, b: Candidate) -> bool:
+    """Whether ``a``'s document states a later date than ``b``'s. Only dates the documents state
+    count (index.dates.STATED), never a file's modification time; a day-only date is compared by
+    its day."""
+    if a.date_source not in STATED or b.date_source not in STATED or not a.date or not b.date:
+        return False
+    if len(a.date) == len(b.date):
+        return a.date > b.date
+    return a.date[:10] > b.date[:10]
+
+
 def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
                         limit: int | None = None,
                         shingles_of: Shingles = chunk_shingles) -> list[Candidate]:
-    """Drop every candidate that near-duplicates a better-ranked one (see
-    :class:`DuplicateRule`), keeping the order; stop once ``limit`` distinct ones are found."""
+    """One candidate of each set of near-duplicates (see :class:`DuplicateRule`), in the place
+    of the best-ranked one, keeping the order; ``limit`` places at most.
+
+    The one kept is the *newest version*: a candidate whose document states a later date than
+    the one holding the place (:func:`newer`) takes that place, so a story re-issued or corrected
+    outranks its older telling wherever either ranked; without stated dates the better-ranked
+    one stays. Once ``limit`` places are filled, the rest of the list is read only for such newer
+    versions (only candidates with a stated date are compared at all)."""
     limit = len(ranked) if limit is None else limit
-    kept: list[tuple[Candidate, Set[int]]] = []
+    kept: list[list] = []  # [candidate, its shingles]
+    oldest = None  # the earliest stated date among the kept (None: none states one)
     for cand in ranked:
-        if len(kept) >= limit:
-            break
+        full = len(kept) >= limit
+        if full and (oldest is None or cand.date_source not in STATED
+                     or cand.date[:10] <= oldest):
+            continue  # cannot be a newer version of anything kept
         sh = shingles_of(cand.chunk)
-        if not any(rule.duplicates(cand, sh, other, other_sh) for other, other_sh in kept):
-            kept.append((cand, sh))
+        twin = next((slot for slot in kept if rule.duplicates(cand, sh, slot[0], slot[1])),
+                    None)
+        if twin is not None:
+            if newer(cand, twin[0]):
+                twin[0], twin[1] = cand, sh
+            else:
+                continue
+        elif full:
+            continue
+        else:
+            kept.append([cand, sh])
+        stated = [c.date[:10] for c, _ in kept if c.date_source in STATED and c.date]
+        oldest = min(stated) if stated else None
     return [c for c, _ in kept]

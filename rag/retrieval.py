@@ -311,6 +311,7 @@ class HybridRetriever:
                 continue
             candidate = by_id[chunk.chunk_id]
             candidate.group = record.dup_group or None
+            candidate.date, candidate.date_source = record.date, record.date_source
             kept.append(candidate)
         return kept
 
@@ -358,7 +359,8 @@ def _passage(c: Candidate) -> Passage:
     chunk = c.chunk
     return Passage(chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=chunk.title,
                    text=chunk.text, start=chunk.start, end=chunk.end,
-                   score=round(c.dense if c.dense is not None else 0.0, 6))
+                   score=round(c.dense if c.dense is not None else 0.0, 6), date=c.date,
+                   date_source=c.date_source)
 
 
 def top_score(passages: Sequence[Passage]) -> float:

@@ -17,6 +17,8 @@ class Passage:
     start: int
     end: int
     score: float
+    date: str = ""  # the document's date, ISO 8601 (index.dates); empty if unknown
+    date_source: str = ""  # metadata or text (the document's own word) or file (its mtime)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Citation:
     score: float
     chunk_id: str
     spans: tuple[Span, ...] = ()
+    date: str = ""  # the document's date (see Passage.date)
+    date_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,21 @@ class ShortAnswer:
     citation: int
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a disagreement among the sources: the value one document states
+    (``document[start:end] == text``, as :class:`ShortAnswer`), in citation ``citation``, with
+    that document's date (see rag.claims for when two values disagree)."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+    doc_id: str
+    date: str = ""
+    date_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,9 @@ class RetrievalFilters:
     ``doc_ids``: exact document ids; ``path_prefix``: start of the document id (its path in the
     corpus) or of its source path; ``title``: case-insensitive substring of the title; the
     ``*_after`` (inclusive) / ``*_before`` (exclusive) bounds are Unix times of the file's
-    modification time and of when it was indexed. ``collections``: the collections a document
+    modification time and of when it was indexed; ``dated_*`` bound the document's date (when it
+    was published or last updated, index.dates: a document without one does not pass them).
+    ``collections``: the collections a document
     must belong to (None: every one); the service sets it from the key and the request, and
     retrieval applies it inside both retrievers (docs/collections.md).
     """
@@ -103,6 +124,8 @@ class RetrievalFilters:
     indexed_after: float | None = None
     indexed_before: float | None = None
     collections: tuple[str, ...] | None = None
+    dated_after: float | None = None  # the document's own date (index.dates), as a Unix time
+    dated_before: float | None = None
 
     def only_collections(self) -> bool:
         """Whether the collections are the only condition (the dense query then needs no
@@ -148,6 +171,10 @@ class Answer:
     answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
     release: str | None = None  # the corpus release the passages came from (index/releases.py)
     release_date: str | None = None  # when that release's corpus state was made (ISO 8601)
+    # The sources state different values for the exact answer: each side, newest first (the
+    # first is the short answer's when it is the newest or no side is dated); empty when they
+    # agree or only one says.
+    disagreement: list[Side] = field(default_factory=list)
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -165,4 +192,5 @@ class Answer:
             "short_answer": None if self.short_answer is None else asdict(self.short_answer),
             "release": self.release,
             "release_date": self.release_date,
+            "disagreement": [asdict(s) for s in self.disagreement],
         }

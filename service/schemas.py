@@ -75,6 +75,10 @@ class FiltersIn(BaseModel):
     modified_before: Moment | None = Field(None, description="File modified before this.")
     indexed_after: Moment | None = Field(None, description="Indexed at or after this.")
     indexed_before: Moment | None = Field(None, description="Indexed before this.")
+    dated_after: Moment | None = Field(None, description="The document's own date (published or "
+                                       "last updated) at or after this; an undated document "
+                                       "does not pass.")
+    dated_before: Moment | None = Field(None, description="The document's own date before this.")
 
     def to_filters(self) -> RetrievalFilters:
         """The typed filters; InputError (422) when a date range is empty."""
@@ -84,6 +88,8 @@ class FiltersIn(BaseModel):
             modified_before=_timestamp(self.modified_before),
             indexed_after=_timestamp(self.indexed_after),
             indexed_before=_timestamp(self.indexed_before),
+            dated_after=_timestamp(self.dated_after),
+            dated_before=_timestamp(self.dated_before),
         )
 
 
@@ -163,6 +169,10 @@ class CitationOut(BaseModel):
     chunk_id: str
     spans: list[SpanOut] = Field(default_factory=list, description="The exact text inside the "
                                  "passage that supports the answer (the widget highlights it).")
+    date: str = Field("", description="The document's date: when it was published or last "
+                      "updated (ISO 8601), empty if unknown.")
+    date_source: str = Field("", description="'metadata' or 'text' (the document states it) or "
+                             "'file' (its modification time; it states none).")
 
 
 class ShortAnswerOut(BaseModel):
@@ -172,6 +182,12 @@ class ShortAnswerOut(BaseModel):
     start: int = Field(..., description="Start of the exact answer in the document text (the "
                        "same offsets as citation spans).")
     end: int = Field(..., description="End (exclusive) of the exact answer in the document.")
+
+
+class SideOut(ShortAnswerOut):
+    doc_id: str
+    date: str = Field("", description="That document's date (ISO 8601), empty if unknown.")
+    date_source: str = Field("", description="Where the date came from (see citations).")
 
 
 class AskResponse(BaseModel):
@@ -202,6 +218,10 @@ class AskResponse(BaseModel):
     release_date: str | None = Field(None, description="When that release's corpus state was "
                                      "made (ISO 8601, UTC): the answer's documents are as of "
                                      "then. null before the first ingest.")
+    disagreement: list[SideOut] = Field(
+        default_factory=list, description="When the cited documents state different values for "
+        "the exact answer (a figure, an amount, a duration, a date): each side, newest stated "
+        "date first, each cited; the answer text opens by saying so. Empty when they agree.")
 
 
 class ChatMessage(BaseModel):
@@ -236,6 +256,11 @@ class DocumentOut(BaseModel):
     chunk_count: int
     char_count: int
     indexed_at: float
+    date: str = Field("", description="When the document was published or last updated (ISO "
+                      "8601; empty for one indexed before dates were kept).")
+    date_source: str = Field("", description="Where the date came from: 'metadata' (the "
+                             "file's own), 'text' (a date the text states of itself) or "
+                             "'file' (its modification time: the document states none).")
 
 
 class DocumentText(DocumentOut):

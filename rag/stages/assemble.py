@@ -4,12 +4,48 @@ renumbered 1..m to match the citation list (rag.citations), or the refusal. An e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from index.dates import STATED
 
 from rag.citations import assemble
 from rag.prompts import PromptSet
-from rag.stages.state import AnswerState
-from rag.types import Answer, Citation, ShortAnswer, Verification
+from rag.stages.state import AnswerState, ShortPick
+from rag.types import Answer, Citation, Passage, ShortAnswer, Side, Verification
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def newest_first(sides: Sequence[ShortPick], passages: Sequence[Passage]) -> list[ShortPick]:
+    """The sides of a disagreement, those whose documents state a date newest first, then the
+    undated in the order found (the short answer's first)."""
+    def key(pick: ShortPick) -> tuple[int, str]:
+        p = passages[pick.passage - 1]
+        return (0, _inverted(p.date)) if p.date and p.date_source in STATED else (1, "")
+    return sorted(sides, key=key)
+
+
+def disagreement_text(sides: Sequence[ShortPick], passages: Sequence[Passage]) -> str:
+    """"The sources disagree: 3 hours [2] (Border talks, 8 Feb 2024); more than two hours [1]
+    (Officials meet, 7 Feb 2024)." Each side cited; a date only where its document states one."""
+    parts = []
+    for pick in sides:
+        p = passages[pick.passage - 1]
+        about = [(p.title or p.doc_id).rstrip(". ")]
+        if p.date and p.date_source in STATED:
+            about.append(_day(p.date))
+        parts.append(f"{pick.text.rstrip(' .')} [{pick.passage}] ({', '.join(about)})")
+    return "The sources disagree: " + "; ".join(parts) + "."
+
+
+def _day(iso: str) -> str:
+    year, month, day = iso[:10].split("-")
+    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+
+
+def _inverted(iso: str) -> str:
+    """A key that sorts ISO dates newest first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in iso[:10])
 
 
 class Assemble:
@@ -24,7 +60,10 @@ class Assemble:
         if not state.refused and verified is not None:
             short = state.short
             draft = verified.text
-            if short is not None:
+            sides = newest_first(state.sides, state.passages)
+            if sides:
+                draft = f"{disagreement_text(sides, state.passages)} {draft}"
+            elif short is not None:
                 stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
                 draft = f"{short.text}{stop} [{short.passage}] {draft}"
             text, citations = assemble(draft, state.passages, state.spans)
@@ -39,10 +78,19 @@ class Assemble:
                     n = next(c.n for c in citations if c.chunk_id == chunk)
                     state.answer.short_answer = ShortAnswer(short.text, n, short.start,
                                                             short.end)
+                state.answer.disagreement = [self._side(pick, state, citations)
+                                             for pick in sides]
                 return ()
         state.refuse()
         state.answer = self._answer(state, self._prompts.refusal, [], Verification())
         return ()
+
+    @staticmethod
+    def _side(pick: ShortPick, state: AnswerState, citations: list[Citation]) -> Side:
+        passage = state.passages[pick.passage - 1]
+        n = next(c.n for c in citations if c.chunk_id == passage.chunk_id)
+        return Side(text=pick.text, citation=n, start=pick.start, end=pick.end,
+                    doc_id=passage.doc_id, date=passage.date, date_source=passage.date_source)
 
     def _answer(self, state: AnswerState, text: str, citations: list[Citation],
                 verification: Verification) -> Answer:

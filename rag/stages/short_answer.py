@@ -11,6 +11,11 @@ homeland security"); a list question takes a run of candidates joined by commas 
 ("New York, Chicago and Denver") as one span, looking on to the next sentence for one. The span is located in the original document
 exactly as the citation spans are (rag.spans), and kept only if the document's own text there
 reads the same, so ``document[start:end] == text`` always holds.
+
+When the question asks for a measure (a figure, an amount, a duration, a date) the best evidence
+sentences of *other* documents are read too; a value there that cannot be true beside the short
+answer's (rag.claims) makes a disagreement: each side is kept, its sentence cited as a span, and
+assemble opens the answer by saying the sources disagree.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rag.answer_types import AnswerType, Entity, Nlp, same_unit
+from rag.claims import MEASURED, conflict, value_of
+from rag.generators.extractive import SELECT_MARGIN
 from rag.spans import SpanLocator
 from rag.stages.state import AnswerState, ShortPick
 from rag.text import STOPWORDS
+from rag.types import Passage, Span
 
 _WORD = re.compile(r"[^\W_]+")
 # What may stand between the items of a listed answer: "A, B and C", "A, B, or C", "A & B",
@@ -36,7 +44,9 @@ _HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximatel
                     r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
                     re.IGNORECASE)
 _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_CURRENCY = frozenset("$€£¥")
 WINDOW = 8  # tokens either side of an entity in which question words count
+SIDE_SENTENCES = 3  # other documents' sentences read for a conflicting value, at most
 
 
 def _content(text: str) -> list[str]:
@@ -77,12 +87,74 @@ class ShortAnswer:
                 break
         if first is not None:
             n, passage, s, e = first
-            start, end = self._locator.locate(passage, s, e)
-            document = self._locator.document_text(passage)
-            if document is not None and _SPACE.sub(" ", document[start:end]) == passage.text[s:e]:
-                state.short = ShortPick(text=document[start:end], passage=n, start=start,
-                                        end=end)  # (else markup inside it: not the same text)
+            state.short = self._exact(n, passage, s, e)
+            if state.short is not None and answer_type.kind in MEASURED and \
+                    not answer_type.is_list:
+                state.sides = self._sides(state, answer_type, question, passage, s, e)
         return ()
+
+    def _exact(self, n: int, passage: Passage, s: int, e: int) -> ShortPick | None:
+        """``passage.text[s:e]`` as the document states it, None when markup inside it makes
+        the document's own text there read otherwise."""
+        start, end = self._locator.locate(passage, s, e)
+        document = self._locator.document_text(passage)
+        if document is None or _SPACE.sub(" ", document[start:end]) != passage.text[s:e]:
+            return None
+        return ShortPick(text=document[start:end], passage=n, start=start, end=end)
+
+    def _sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
+               passage: Passage, s: int, e: int) -> list[ShortPick]:
+        """The short answer and each conflicting value other documents state (rag.claims), or
+        [] when none conflicts. Read: the evidence sentences of other documents that score
+        within SELECT_MARGIN of the best and share the question's words, SIDE_SENTENCES at
+        most (each costs an entity-recogniser call), one value per document."""
+        assert state.short is not None
+        kind = answer_type.kind
+        main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
+        if main is None or not state.sentences:
+            return []
+        top = max(x.score for x in state.sentences)
+        pool = sorted((x for x in state.sentences if x.score >= top - SELECT_MARGIN),
+                      key=lambda x: (-x.score, x.order))
+        sides, values, seen = [state.short], [main], {passage.doc_id}
+        checked = 0
+        for sentence in pool:
+            other = state.passages[sentence.passage - 1]
+            if checked >= SIDE_SENTENCES:
+                break
+            if other.doc_id in seen:
+                continue
+            words = set(_content(sentence.text))
+            if len(words & question) < min(2, len(question)):
+                continue  # close in meaning, but not about what was asked
+            at = other.text.find(sentence.text)
+            if at < 0:
+                continue
+            checked += 1
+            found = self._pick(sentence.text, answer_type, question)
+            if found is None or found[1]:
+                continue
+            (a, b), _ = found
+            value = value_of(kind, sentence.text[a:b], sentence.text[b:b + 60])
+            if value is None or not all(conflict(value, v) for v in values):
+                continue
+            pick = self._exact(sentence.passage, other, at + a, at + b)
+            if pick is None:
+                continue
+            sides.append(pick)
+            values.append(value)
+            seen.add(other.doc_id)
+            self._cite_sentence(state, sentence.passage, other, at, at + len(sentence.text))
+        return sides if len(sides) > 1 else []
+
+    def _cite_sentence(self, state: AnswerState, n: int, passage: Passage, a: int,
+                       b: int) -> None:
+        """The sentence that states a side, as a span of its citation (support 1.0: the value
+        the answer quotes is inside it, by construction)."""
+        start, end = self._locator.locate(passage, a, b)
+        spans = state.spans.setdefault(n, [])
+        if all((x.start, x.end) != (start, end) for x in spans):
+            spans.append(Span(start=start, end=end, text=passage.text[a:b], support=1.0))
 
     def _pick(self, text: str, answer_type: AnswerType,
               question: set[str]) -> tuple[tuple[int, int], bool] | None:
@@ -120,6 +192,9 @@ class ShortAnswer:
         if one.label in _FIGURES:
             hedge = _HEDGE.match(one.text)
             start += hedge.end() if hedge else 0
+        if one.label == "MONEY" and start == one.start and start > 0 and \
+                text[start - 1] in _CURRENCY:
+            start -= 1  # the recogniser leaves the sign out of "$15"
         return (start, one.end), False
 
 

@@ -49,6 +49,9 @@ class AnswerState:
     spans: dict[int, list[Span]] = field(default_factory=dict)  # spans: by passage number
     answer_type: AnswerType | None = None  # short_answer: what the question asks for
     short: ShortPick | None = None  # short_answer: the exact answer, if one was found
+    # short_answer: when other documents state a conflicting value, every side (the short
+    # answer's first), else empty
+    sides: list[ShortPick] = field(default_factory=list)
     answer: Answer | None = None  # assemble
     refused: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds by stage name

@@ -45,7 +45,8 @@ def _extras(done: AskResponse) -> dict[str, Any]:
     return {"citations": [c.model_dump() for c in done.citations], "refused": done.refused,
             "answer_id": done.answer_id, "standalone_question": done.standalone_question,
             "short_answer": None if done.short_answer is None else done.short_answer.model_dump(),
-            "release": done.release, "release_date": done.release_date}
+            "release": done.release, "release_date": done.release_date,
+            "disagreement": [side.model_dump() for side in done.disagreement]}
 
 
 @router.post("/chat/completions",

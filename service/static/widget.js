@@ -47,6 +47,7 @@
     ".short{display:block;margin:0 0 .35rem;font-size:1.15em;font-weight:700;color:#0b3d91}",
     ".cite{padding:0 .3rem;margin:0 .1rem;font-size:.8em;vertical-align:super;line-height:1;border-color:#1f5fbf;color:#1f5fbf}",
     ".sources{margin:.4rem 0 0;padding:0;list-style:none;font-size:.88em}",
+    ".sources .date{color:#555}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
     ".actions{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}",
     ".actions button{font-size:.85em;padding:.2rem .5rem}",
@@ -176,6 +177,11 @@
 
   // ---- the greeting: what this key can ask about, and questions to try ----------------------
   function day(iso) { return iso ? iso.slice(0, 10) : ""; }
+  // A date the document states of itself (not its file's modification time: index/dates.py).
+  function stated(c) {
+    return Boolean(c.date) && (c.date_source === "metadata" || c.date_source === "text");
+  }
+
   // "30 Nov 2026": unambiguous for every locale, and the same in every browser.
   function longDay(iso) {
     var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -364,8 +370,10 @@
       renderShort(body, answer);
       var list = el("ol", { class: "sources", "aria-label": "Sources" });
       answer.citations.forEach(function (c) {
-        list.appendChild(el("li", {}, [el("button", { type: "button", text: "[" + c.n + "] " +
-          (c.title || c.doc_id), onclick: openCitation.bind(null, c, answer.answer) })]));
+        var item = [el("button", { type: "button", text: "[" + c.n + "] " +
+          (c.title || c.doc_id), onclick: openCitation.bind(null, c, answer.answer) })];
+        if (stated(c)) item.push(el("span", { class: "date", text: " \u00B7 " + longDay(c.date) }));
+        list.appendChild(el("li", {}, item));
       });
       bubble.appendChild(list);
       status.textContent = "Answer: " + answer.answer.replace(/\s*\[\d+\]/g, "");
@@ -479,7 +487,8 @@
     lastFocus = event && event.currentTarget;
     viewer.hidden = false;
     vTitle.textContent = "[" + c.n + "] " + (c.title || c.doc_id);
-    vMeta.textContent = c.doc_id + " \u00B7 characters " + c.start + "\u2013" + c.end +
+    vMeta.textContent = c.doc_id + (stated(c) ? " \u00B7 dated " + longDay(c.date) : "") +
+      " \u00B7 characters " + c.start + "\u2013" + c.end +
       (c.release_date ? " \u00B7 documents as of " + longDay(c.release_date) : "");
     vDoc.replaceChildren(el("span", { class: "thinking", text: "Loading the passage\u2026" }));
     vTitle.focus();
