@@ -30,6 +30,7 @@ from dateutil import parser as date_parser
 STATED = ("metadata", "text")  # sources that are the document's own statement
 HEAD_CHARS = 3000  # labelled dates are looked for this far into the text
 DATELINE_CHARS = 400  # an unlabelled date counts only this close to the start
+HEADER_LINE = 100  # a line this short that opens with a date is a header ("30 March 2020 Team")
 EARLIEST_YEAR = 1900
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -42,6 +43,11 @@ _FULL_DATE = re.compile(
     re.IGNORECASE)
 _LABEL = re.compile(r"(?im)^[ \t>*_#|-]*(?P<label>last updated|updated|published|posted|"
                     r"released|dated|date)\b(?:\s+on)?\s*[:\-–—]?\s*(?P<rest>[^\n]{0,80})")
+# What may stand before a dateline's date: a place ("MEXICO CITY,", "Laredo, Texas,") or a
+# byline that ends in a separator ("By Ana Ruiz |", "Updated ·").
+_PLACE = re.compile(r"[A-Z][\w.'’-]*(?:\s+[A-Za-z][\w.'’-]*){0,3}"
+                    r"(?:,\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}){0,2},?")
+_BYLINE = re.compile(r"(?:^By\s.*|[|·•])$")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(?P<body>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
                            re.DOTALL)
 _FRONT_TITLE = re.compile(r"(?im)^title[ \t]*:[ \t]*[\"']?(?P<value>[^\"'\n]+)")
@@ -154,7 +160,26 @@ def text_date(text: str) -> str | None:
     for label in _KEY_ORDER:
         if label in labelled:
             return labelled[label]
-    return parse_stated(text[:DATELINE_CHARS])
+    return dateline(text[:DATELINE_CHARS])
+
+
+def dateline(head: str) -> str | None:
+    """The date of a dateline in ``head``: a short line that opens with the date ("30 March
+    2020 Imperial College ..."), or a line with a place and then the date ("WASHINGTON, Feb. 7,
+    2024 —", "LAREDO, Texas, March 3, 2024 (Reuters)") or a byline and then the date ("By Ana
+    Ruiz | March 3, 2024") that goes on with a dash, a parenthesis, a bar or nothing. A date inside a sentence ("was founded on May 21, 2014")
+    dates an event, not the document, and is not read."""
+    for line in head.splitlines():
+        match = _FULL_DATE.search(line)
+        if match is None:
+            continue
+        before, after = line[:match.start()].strip(), line[match.end():].strip()
+        opens = not before and len(line) <= HEADER_LINE  # a header line: "30 March 2020 ..."
+        placed = (_PLACE.fullmatch(before) or _BYLINE.search(before)) and \
+            (not after or after[0] in "—–-(|/·•")
+        if opens or placed:
+            return parse_stated(match.group(0))
+    return None
 
 
 def document_date(metadata: str | None, text: str, mtime: float) -> DocumentDate:

@@ -33,9 +33,26 @@ def test_a_dateline_in_any_usual_form_reads_as_its_day(day: date, form: str):
     "June 31, 2024 was the day.",  # no such day
     "x" * 500 + " March 3, 2024",  # too far from the start and not labelled
     "Meeting on 02/03/2024",  # numeric day/month order is ambiguous: not read
+    # an event's date inside a sentence (Wikipedia's way: 1,197 of hotpotqa's 4,858 paragraphs
+    # were misdated by "the first full date near the top" before datelines were required)
+    "The Standarte was activated on November 12, 1940, and reached battalion strength.",
+    "14ymedio\n\nIt was founded on May 21, 2014, by the Cuban blogger Yoani Sanchez.",
+    '<ref name="The Independent - 5 September 1992 - BOOK REVIEW"> </ref>',
 ])
 def test_text_that_states_no_full_date_has_none(text: str):
     assert text_date(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("LAREDO, Texas, March 3, 2024 (Reuters) - Rail crossings reopened.", "2024-03-03"),
+    ("Border notes\nBy Ana Ruiz | March 3, 2024\nRail crossings reopened.", "2024-03-03"),
+    ("Estimating infections\n\n30 March 2020 Imperial College COVID-19 Response Team\n",
+     "2020-03-30"),
+    ("Title: Virus genome\nAuthors: Yang, Jing-tian\nDate: 2013-10-10\nDOI: 10.1128/x",
+     "2013-10-10"),
+])
+def test_datelines_headers_and_labels_date_the_document(text: str, expected: str):
+    assert text_date(text) == expected
 
 
 def test_a_labelled_update_outranks_the_publication_date_and_the_dateline():
