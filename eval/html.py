@@ -64,6 +64,11 @@ def _questions_table(report: Report, comparison: Comparison | None) -> str:
         short = (f'<div class="short"><b>{escape(str(q.short_answer["text"]))}</b> '
                  f'[{escape(str(q.short_answer["citation"]))}]</div>'
                  if q.short_answer else "")
+        if q.disagreement:
+            short += '<div class="bad">sources disagree: ' + "; ".join(
+                f'{escape(str(d["text"]))} [{escape(str(d["citation"]))}] '
+                f'{escape(str(d["doc_id"]))} {escape(str(d.get("date") or ""))}'
+                for d in q.disagreement) + "</div>"
         kind = f'<div class="passage">type: {escape(q.answer_type)}</div>' \
             if q.answer_type else ""
         scores = ", ".join(f"{escape(k)}={v:.2f}" for k, v in sorted(q.scores.items()))

@@ -28,6 +28,8 @@ MEAN_METRICS: dict[str, tuple[str, str]] = {
     "short_answer.exact_match": ("short_answer", "short_exact"),
     "short_answer.token_f1": ("short_answer", "short_f1"),
     "short_answer.answered": ("short_answer", "short_given"),
+    # Share of those whose answer says the sources disagree (docs/time.md); not gated.
+    "short_answer.disagreed": ("short_answer", "short_disagreed"),
     "citations.precision": ("citations", "citation_precision"),
     "citations.recall": ("citations", "citation_recall"),
     "citations.supported": ("citations", "citation_supported"),

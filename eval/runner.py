@@ -87,6 +87,8 @@ class QuestionOutcome:
     # answer given ({"text", "citation", "start", "end"}), None when there was none.
     answer_type: str | None = None
     short_answer: dict[str, Any] | None = None
+    # The sides when the answer says the sources disagree (rag.types.Side as dicts), else [].
+    disagreement: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def correct(self) -> bool:
@@ -122,12 +124,14 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
         answer.standalone_question or item.question).name  # a refusal ran no typing stage
     short = None if answer.refused else answer.short_answer
     outcome.short_answer = None if short is None else asdict(short)
+    outcome.disagreement = [] if answer.refused else [asdict(d) for d in answer.disagreement]
     if item.answerable and item.answers and _typed(outcome.answer_type):
         # Over the questions that ask for an entity: a missing short answer scores 0.
         given = "" if short is None else short.text
         s["short_exact"] = float(exact_match(given, item.answers))
         s["short_f1"] = token_f1(given, item.answers)
         s["short_given"] = float(short is not None)
+        s["short_disagreed"] = float(bool(outcome.disagreement))
     if item.answerable and gold_docs:
         s["recall_at_1"] = recall_at_k(ranked, gold_docs, 1)
         s["recall_at_5"] = recall_at_k(ranked, gold_docs, 5)

@@ -10,7 +10,7 @@ from eval.html import render_html
 from eval.metrics import exact_match, normalize, token_f1
 from eval.report import Report, RunInfo, aggregate
 from eval.runner import score
-from rag.types import Answer, Citation, ShortAnswer
+from rag.types import Answer, Citation, ShortAnswer, Side
 
 
 def test_exact_match_normalises_like_squad():
@@ -71,15 +71,26 @@ def test_score_records_and_scores_the_short_answer():
                     5.0, _NoSupport())
     assert refused.answer_type == "person" and refused.scores["short_exact"] == 0.0
 
+    # Sources that disagree: the sides are kept with the outcome and counted, not gated.
+    disagreeing = _answer("The sources disagree: Brandon Johnson [1] (d); Rahm Emanuel [2].",
+                          short, "person")
+    disagreeing.disagreement = [Side("Brandon Johnson", 1, 14, 29, "d.txt", "2024-02-08", "text"),
+                                Side("Rahm Emanuel", 2, 0, 12, "e.txt", "", "file")]
+    split = score(_item("f", ["Brandon Johnson"]), disagreeing, 5.0, _NoSupport())
+    assert split.scores["short_disagreed"] == 1.0 and right.scores["short_disagreed"] == 0.0
+    assert [d["text"] for d in split.disagreement] == ["Brandon Johnson", "Rahm Emanuel"]
+
     info = RunInfo("full", "c", "qa", "f" * 64, "m", "extractive", "v1", "abc", {})
-    report = Report(info, aggregate([right, wrong, missing, untyped, refused]),
-                    [right, wrong, missing, untyped, refused])
-    assert report.metrics["short_answer"] == {"exact_match": 0.25, "token_f1": 0.25,
-                                              "answered": 0.5}
+    outcomes = [right, wrong, missing, untyped, refused, split]
+    report = Report(info, aggregate(outcomes), outcomes)
+    assert report.metrics["short_answer"] == {"exact_match": 0.4, "token_f1": 0.4,
+                                              "answered": 0.6, "disagreed": 0.2}
     again = Report.from_json(json.loads(json.dumps(report.to_json())))
     assert again.questions[0].short_answer == right.short_answer
+    assert again.questions[-1].disagreement == split.disagreement
     page = render_html([report], {})
     assert "short_answer.exact_match" in page and "<b>Brandon Johnson</b>" in page
+    assert "sources disagree: Brandon Johnson [1] d.txt 2024-02-08; Rahm Emanuel [2]" in page
 
 
 def test_html_escapes_the_short_answer():
