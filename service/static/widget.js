@@ -48,6 +48,7 @@
     ".cite{padding:0 .3rem;margin:0 .1rem;font-size:.8em;vertical-align:super;line-height:1;border-color:#1f5fbf;color:#1f5fbf}",
     ".sources{margin:.4rem 0 0;padding:0;list-style:none;font-size:.88em}",
     ".sources .date{color:#555}",
+    ".disagree{display:block;margin-bottom:.3rem;padding:.2rem .4rem;border-left:3px solid #b35c00;background:#fff6ec}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
     ".actions{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}",
     ".actions button{font-size:.85em;padding:.2rem .5rem}",
@@ -343,9 +344,26 @@
 
   // The exact answer (a name, a figure, a date) first and emphasised, then the rest of the
   // answer, which opens with the same text and its marker: "191,000. [1] In November, ...".
+  // "The sources disagree: four hours [1] (Wire, 8 Feb 2024); two hours [2] (...)." opens the
+  // answer when the documents state conflicting values: shown as a note of its own.
+  function renderDisagreement(body, answer) {
+    var sides = answer.disagreement || [];
+    var text = answer.answer;
+    var last = sides.length > 1 ? text.indexOf("[" + sides[sides.length - 1].citation + "] (") : -1;
+    var end = last >= 0 ? text.indexOf(").", last) : -1;
+    if (text.indexOf("The sources disagree:") !== 0 || end < 0) return false;
+    var head = el("strong", { class: "disagree", role: "note" });
+    renderText(head, text.slice(0, end + 2), answer.citations);
+    var rest = el("span", { class: "rest" });
+    renderText(rest, text.slice(end + 2).replace(/^\s+/, ""), answer.citations);
+    body.replaceChildren(head, rest);
+    return true;
+  }
+
   function renderShort(body, answer) {
     var short = answer.short_answer;
     var text = answer.answer;
+    if (renderDisagreement(body, answer)) return;
     if (!short || typeof short.text !== "string" || !short.text || text.indexOf(short.text) !== 0) {
       renderText(body, text, answer.citations);
       return;

@@ -438,3 +438,42 @@ def test_data_collections_narrows_what_the_widget_answers_from(scoped_env, brows
     expect(bot).not_to_contain_text("26 weeks")
     assert sent[-1]["collections"] == ["default"]
     page.close()
+
+
+def test_widget_shows_document_dates_and_a_disagreement(tmp_path, embedder, browser):
+    """Sources stating different durations: the answer opens with a note naming each side,
+    cited; each source is listed with the date its document states; the viewer names it."""
+    from playwright.sync_api import expect
+
+    from tests.rag.test_dated_answers import FILES
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in FILES.items():
+        (corpus / name).write_text(text)
+    host_port, app, pipeline = _served(tmp_path, embedder)
+    pipeline.ingest.sync(corpus)
+    with LiveServer(app) as api, HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY),
+                                          host_port) as host:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(host.url)
+        page.get_by_role("button", name="Open Ask the documents").click()
+        ask(page, "How long did the meeting between the delegations last?")
+        bot = page.locator(".msg.bot").first
+        note = bot.locator(".text > .disagree")
+        expect(note).to_be_visible(timeout=60_000)
+        expect(note).to_have_attribute("role", "note")
+        expect(note).to_contain_text("The sources disagree: four hours")
+        expect(note).to_contain_text("two hours")
+        assert note.locator(".cite").count() == 2  # each side cited
+        expect(bot.locator(".text > .rest")).not_to_contain_text("The sources disagree")
+        sources = bot.get_by_role("list", name="Sources")
+        expect(sources).to_contain_text("Border talks in Mexico City · 8 Feb 2024")
+        expect(sources).to_contain_text("7 Feb 2024")
+        page.screenshot(path=str(SHOTS / "widget-disagreement.png"))
+        sources.get_by_role("button").filter(has_text="Border talks").click()
+        expect(page.locator(".vmeta").first).to_contain_text("dated 8 Feb 2024")
+        assert not errors, errors
+        page.close()
