@@ -80,17 +80,17 @@ class ShortAnswer:
             if found is None:
                 continue
             (s, e), listed = found
-            pick = (support.passage, passage, a + s, a + e)
+            pick = (support.passage, passage, a + s, a + e, passage.text[a:b])
             first = first or pick
             if listed or not answer_type.is_list:  # a list question looks on for a list
                 first = pick
                 break
         if first is not None:
-            n, passage, s, e = first
+            n, passage, s, e, said = first
             state.short = self._exact(n, passage, s, e)
             if state.short is not None and answer_type.kind in MEASURED and \
                     not answer_type.is_list:
-                state.sides = self._sides(state, answer_type, question, passage, s, e)
+                state.sides = self._sides(state, answer_type, question, passage, s, e, said)
         return ()
 
     def _exact(self, n: int, passage: Passage, s: int, e: int) -> ShortPick | None:
@@ -103,13 +103,16 @@ class ShortAnswer:
         return ShortPick(text=document[start:end], passage=n, start=start, end=end)
 
     def _sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
-               passage: Passage, s: int, e: int) -> list[ShortPick]:
+               passage: Passage, s: int, e: int, said: str) -> list[ShortPick]:
         """The short answer and each conflicting value other documents state (rag.claims), or
         [] when none conflicts. Read: the evidence sentences of other documents that score
-        within SELECT_MARGIN of the best and share the question's words, SIDE_SENTENCES at
-        most (each costs an entity-recogniser call), one value per document."""
+        within SELECT_MARGIN of the best and hold every word of the question that the short
+        answer's sentence (``said``) holds, so they speak of the same thing (a year of another
+        person's birth is no rival to this one's), SIDE_SENTENCES at most (each costs an
+        entity-recogniser call), one value per document."""
         assert state.short is not None
         kind = answer_type.kind
+        asked = question & set(_content(said))
         main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
         if main is None or not state.sentences:
             return []
@@ -125,8 +128,8 @@ class ShortAnswer:
             if other.doc_id in seen:
                 continue
             words = set(_content(sentence.text))
-            if len(words & question) < min(2, len(question)):
-                continue  # close in meaning, but not about what was asked
+            if not asked <= words or len(words & question) < min(2, len(question)):
+                continue  # close in meaning, but not about the same thing
             at = other.text.find(sentence.text)
             if at < 0:
                 continue

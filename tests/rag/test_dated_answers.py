@@ -39,6 +39,10 @@ FILES = {
         "The delegation held talks with the Mexican president on migration and on the "
         "closure of rail crossings at the border. The meeting between the two delegations "
         "lasted two hours, the readout said. Officials described the talks as productive."),
+    # another meeting's duration: not a rival of the delegations' meeting
+    "trade-talks.txt": ("OTTAWA — Trade ministers of Canada and Mexico met on Monday.\n\n"
+                        "The meeting between the trade ministers lasted six hours, an aide "
+                        "said. They spoke about tariffs on steel and on farm goods."),
     "library.txt": ("The town library opens at nine every weekday and lends e-readers to "
                     "members. Its reading room holds four hundred seats."),
 }
@@ -97,6 +101,8 @@ def test_sources_that_disagree_are_each_cited_newest_first(dated):
     sides = answer.disagreement
     assert [(s.doc_id, s.text) for s in sides] == [("talks-wire.html", "four hours"),
                                                    ("talks-readout.txt", "two hours")]
+    # "six hours" of the trade ministers' meeting is about another meeting: not a side
+    assert "six hours" not in answer.answer
     assert answer.answer.startswith("The sources disagree: four hours [")
     first, cites = markers.marked_sentences(answer.answer)[0]
     by_n = {c.n: c for c in answer.citations}
