@@ -47,6 +47,8 @@ _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
 _CURRENCY = frozenset("$€£¥")
 WINDOW = 8  # tokens either side of an entity in which question words count
 SIDE_SENTENCES = 3  # other documents' sentences read for a conflicting value, at most
+# Entity labels that say what a sentence is about (rival values must be about the same one).
+_SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
 
 
 def _content(text: str) -> list[str]:
@@ -113,6 +115,7 @@ class ShortAnswer:
         assert state.short is not None
         kind = answer_type.kind
         asked = question & set(_content(said))
+        about = self._subjects(said, question)
         main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
         if main is None or not state.sentences:
             return []
@@ -134,6 +137,8 @@ class ShortAnswer:
             if at < 0:
                 continue
             checked += 1
+            if not _same_subjects(about, self._subjects(sentence.text, question)):
+                continue  # another manager's years, another film's box office
             found = self._pick(sentence.text, answer_type, question)
             if found is None or found[1]:
                 continue
@@ -149,6 +154,17 @@ class ShortAnswer:
             seen.add(other.doc_id)
             self._cite_sentence(state, sentence.passage, other, at, at + len(sentence.text))
         return sides if len(sides) > 1 else []
+
+    def _subjects(self, text: str, question: set[str]) -> dict[str, set[str]]:
+        """The named things ``text`` speaks of that the question does not name, by label: the
+        last word of each person, organisation, work, product, event, facility or law."""
+        entities, _ = self._nlp.entities(text)
+        out: dict[str, set[str]] = {}
+        for e in entities:
+            words = _content(e.text)
+            if e.label in _SUBJECT_LABELS and words and not _named_in(e, question):
+                out.setdefault(e.label, set()).add(words[-1])
+        return out
 
     def _cite_sentence(self, state: AnswerState, n: int, passage: Passage, a: int,
                        b: int) -> None:
@@ -199,6 +215,15 @@ class ShortAnswer:
                 text[start - 1] in _CURRENCY:
             start -= 1  # the recogniser leaves the sign out of "$15"
         return (start, one.end), False
+
+
+def _same_subjects(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
+    """Two sentences that both name people (or organisations, works, ...) speak of the same
+    thing only if they share one of each such kind: "Mangnall managed Manchester United between
+    1903 and 1912" and "Busby managed Manchester United between 1945 and 1969" do not disagree,
+    they are about two managers. A sentence naming none constrains nothing ("the meeting lasted
+    four hours, an official said")."""
+    return all(a[label] & b[label] for label in a.keys() & b.keys())
 
 
 def _named_in(entity: Entity, question: set[str]) -> bool:

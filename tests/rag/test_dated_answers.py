@@ -187,3 +187,27 @@ def test_the_http_api_carries_dates_sides_and_the_date_filter(dated_server):
     assert bad.status_code == 422 and "dated_after must be earlier" in bad.text
     listed = httpx.get(f"{dated_server.url}/v1/documents", timeout=60).json()["documents"]
     assert {d["doc_id"]: d["date_source"] for d in listed}["talks-readout.txt"] == "text"
+
+
+def test_sentences_about_different_people_are_no_rivals(embedder):
+    """The spaCy pipeline names who each sentence speaks of; two managers' years at one club
+    are not a disagreement (a false one seen on hotpotqa before this check), one meeting's
+    durations from two outlets that name no one are."""
+    from rag.factory import build_nlp
+    from rag.stages.short_answer import ShortAnswer, _content, _same_subjects
+
+    stage = ShortAnswer(build_nlp(), locator=None)  # type: ignore[arg-type]
+    question = set(_content("During what years did the manager of Harbour United serve?"))
+    first = stage._subjects("Arthur Pennington was an English football manager who managed "
+                            "Harbour United between 1903 and 1912.", question)
+    second = stage._subjects("Walter Greaves was a Scottish manager who managed Harbour United "
+                             "between 1945 and 1969.", question)
+    again = stage._subjects("In 1903 the club appointed Arthur Pennington, who managed Harbour "
+                            "United until 1910.", question)
+    assert first["PERSON"] == {"pennington"} and second["PERSON"] == {"greaves"}
+    assert not _same_subjects(first, second)
+    assert _same_subjects(first, again)
+    meeting = set(_content("How long did the meeting last?"))
+    assert _same_subjects(stage._subjects("The meeting lasted four hours, an official said.",
+                                          meeting),
+                          stage._subjects("The meeting lasted two hours.", meeting))
