@@ -32,6 +32,7 @@ HEAD_CHARS = 3000  # labelled dates are looked for this far into the text
 DATELINE_CHARS = 400  # an unlabelled date counts only this close to the start
 HEADER_LINE = 100  # a line this short that opens with a date is a header ("30 March 2020 Team")
 EARLIEST_YEAR = 1900
+MAX_METADATA_CHARS = 64  # longer metadata values are not dates
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -107,8 +108,8 @@ def parse_metadata(value: object) -> str | None:
     if isinstance(value, (datetime, date)):
         return normalise(value) if _plausible(value) else None
     text = str(value or "").strip()
-    if not text:
-        return None
+    if not text or len(text) > MAX_METADATA_CHARS:
+        return None  # a date is short; a megabyte of <meta content> is not read
     pdf = _PDF_DATE.match(text) if text.startswith("D:") or text[:8].isdigit() else None
     if pdf is not None and pdf.group("m") and pdf.group("d"):
         zone = (pdf.group("z") or "").replace("'", "")

@@ -76,6 +76,7 @@ def test_front_matter_prefers_updated_to_date():
     ("2024-03-05", "2024-03-05"),
     (datetime(2024, 3, 5, 14, 30, tzinfo=timezone.utc), "2024-03-05T14:30:00Z"),
     ("not a date", None), ("", None), (None, None), ("D:18000101", None),
+    ("2024-03-05" + "x" * 100_000, None), ("9" * 1_000_000, None),  # hostile sizes: not read
 ])
 def test_format_metadata_dates(raw, expected):
     assert parse_metadata(raw) == expected
