@@ -113,6 +113,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             f"added {summary['added']}, updated {summary['updated']}, unchanged "
             f"{summary['unchanged']}, deleted {summary['deleted']}, failed {summary['failed']}"
             f" ({summary['chunks_written']} chunks in {summary['seconds']} s)"
+            + (f"; dated {summary['dated']} indexed before dates were kept"
+               if summary["dated"] else "")
         )
         print(describe_outcome(report.release, outcome))
     if not args.json:

@@ -34,6 +34,7 @@ from index.faults import checkpoint
 from index.lock import WriteLock, publishing
 from index.near_dup import DEFAULT_THRESHOLD, Signature, duplicate_groups, signature
 from index.scope import Scope
+from index.dates import DocumentDate as Dated
 from index.store import ChromaStore, DocumentRecord, StagedRelease
 from index.types import Chunk, Document
 
@@ -56,6 +57,8 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    # unchanged files whose versions were indexed before dates were kept, dated by this release
+    dated: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
     chunks_written: int = 0
     seconds: float = 0.0
@@ -64,7 +67,7 @@ class SyncReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.deleted)
+        return bool(self.added or self.updated or self.deleted or self.dated)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -72,6 +75,7 @@ class SyncReport:
             "updated": len(self.updated),
             "unchanged": len(self.unchanged),
             "deleted": len(self.deleted),
+            "dated": len(self.dated),
             "failed": len(self.failed),
             "failures": [{"doc_id": k, "reason": v} for k, v in sorted(self.failed.items())],
             "chunks_written": self.chunks_written,
@@ -182,6 +186,10 @@ class IngestService:
                     if outcome is None:
                         report.unchanged.append(doc_id)
                         continue
+                    if isinstance(outcome, Dated):
+                        stage.date(doc_id, outcome.value, outcome.source)
+                        report.dated.append(doc_id)
+                        continue
                     doc, prepared = outcome
                     (report.updated if doc_id in committed else report.added).append(doc_id)
                     self._add(doc, prepared, pending, report, notify, stage, collection)
@@ -287,7 +295,9 @@ class IngestService:
                 continue
             previous = committed.get(doc_id)
             if previous is not None and previous.content_hash == doc.content_hash:
-                yield doc_id, None
+                # A version indexed before dates were kept gets its date from this release.
+                undated = not previous.date_source and doc.date_source
+                yield doc_id, Dated(doc.date, doc.date_source) if undated else None
                 continue
             yield doc_id, (doc, self._chunk(doc))
 
@@ -354,7 +364,7 @@ class IngestService:
         pending.chunks = 0
 
 
-_Outcome = str | None | tuple[Document, tuple[list[Chunk], Signature] | str]
+_Outcome = str | None | Dated | tuple[Document, tuple[list[Chunk], Signature] | str]
 
 
 def _embed_documents(embedder: Embedder, texts: list[str]) -> np.ndarray:

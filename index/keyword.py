@@ -167,9 +167,11 @@ def text_shingles(analyzer: Analyzer, text: str) -> frozenset[int]:
 
 
 def record_version(record: DocumentRecord) -> str:
-    """What must match for a document's indexed chunks to be current: its content hash and
-    anything copied into its chunks' metadata after the commit (the near-duplicate group)."""
-    return f"{record.content_hash}|{getattr(record, 'dup_group', '')}"
+    """What must match for a document's indexed chunks and record to be current: its content
+    hash, anything copied into its chunks' metadata after the commit (the near-duplicate group),
+    and its date (a release may date a version indexed before dates were kept)."""
+    return (f"{record.content_hash}|{getattr(record, 'dup_group', '')}|"
+            f"{getattr(record, 'date', '')}")
 
 
 def state_key(state: Mapping[str, str]) -> str:

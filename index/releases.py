@@ -36,7 +36,9 @@ POINTER_RECHECK = 1.0
 _REPORT = "report:"
 _KIND_RELEASE, _KIND_POINTER, _KIND_REPORT = "release", "pointer", "report"
 _DUMMY = [1.0]  # Chroma wants a vector per record; releases are never searched
-# Entry of a manifest: [content hash, near-duplicate group].
+# Entry of a manifest: [content hash, near-duplicate group], or with the document's date and its
+# source after them when a sync dated a version indexed before dates were kept (index/dates.py:
+# a version's record never changes, so the release carries the date).
 Manifest = dict[str, list[str]]
 LIVE = frozenset({"staged", "held", "published"})  # statuses whose manifest is kept
 

@@ -339,6 +339,8 @@ class ChromaStore:
             if rec.dup_group != group:  # kept with this group: the next query copies nothing
                 rec = self._version_cache[version_id(d, rec.content_hash)] = replace(
                     rec, dup_group=group)
+            if len(manifest[d]) > 3 and not rec.date_source:  # dated by the release
+                rec = replace(rec, date=manifest[d][2], date_source=manifest[d][3])
             out[d] = rec
         return out
 
@@ -564,8 +566,8 @@ class ChromaStore:
                 continue
             if r.release_id in keep or r.release_id in newest:
                 if r.status in LIVE:
-                    for d, (h, _) in self.releases.manifest(r.release_id).items():
-                        needed.add((d, h))
+                    for d, entry in self.releases.manifest(r.release_id).items():
+                        needed.add((d, entry[0]))
             elif r.status in LIVE | {"abandoned"} and whole:
                 self.releases.drop_manifest(r)
                 checkpoint("gc_release")
@@ -734,6 +736,12 @@ class StagedRelease:
 
     def put(self, record: DocumentRecord) -> None:
         self.manifest[record.doc_id] = [record.content_hash, record.doc_id]
+
+    def date(self, doc_id: str, date: str, source: str) -> None:
+        """Date the committed version of ``doc_id`` in this release: for a version indexed
+        before dates were kept, whose record (immutable, cached by every reader) has none."""
+        entry = self.manifest[doc_id]
+        self.manifest[doc_id] = [entry[0], entry[1], date, source]
 
     def remove(self, doc_id: str) -> None:
         if doc_id not in self.manifest:

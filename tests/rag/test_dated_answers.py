@@ -211,3 +211,45 @@ def test_sentences_about_different_people_are_no_rivals(embedder):
     assert _same_subjects(stage._subjects("The meeting lasted four hours, an official said.",
                                           meeting),
                           stage._subjects("The meeting lasted two hours.", meeting))
+
+
+def test_an_index_made_before_dates_is_dated_by_the_next_sync(tmp_path, embedder, monkeypatch):
+    """Versions indexed without dates (as every index before this feature) get them from the
+    next sync as one release that re-embeds nothing; answers then carry them and the newest
+    version wins; the sync after that changes nothing."""
+    import index.loaders
+    from index.dates import DocumentDate
+    from rag.factory import build_pipeline
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ferry-notice.md", "ferry-notice-corrected.md", "talks-readout.txt"):
+        (corpus / name).write_text(FILES[name])
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
+    with monkeypatch.context() as m:  # the loader as it was: no dates
+        m.setattr(index.loaders, "document_date", lambda *a: DocumentDate("", ""))
+        first = pipeline.ingest.sync(corpus)
+    assert sorted(first.added) == sorted(FILES_OF(corpus)) and first.outcome == "published"
+    assert {r.date_source for r in pipeline.store.documents().values()} == {""}
+    fare = "How much is the single adult fare for the island ferry?"
+    old = pipeline.answers.answer(fare)
+    assert all(c.date == "" for c in old.citations)
+
+    second = pipeline.ingest.sync(corpus)
+    assert sorted(second.dated) == sorted(FILES_OF(corpus)) and second.chunks_written == 0
+    assert second.outcome == "published" and second.release != first.release
+    records = pipeline.store.documents()
+    assert (records["ferry-notice-corrected.md"].date, records["talks-readout.txt"].date_source) \
+        == ("2024-03-15", "text")
+    answer = pipeline.answers.answer(fare)
+    assert answer.short_answer is not None and answer.short_answer.text == "$15"
+    assert {c.doc_id: c.date for c in answer.citations} == {"ferry-notice-corrected.md":
+                                                             "2024-03-15"}
+    # the first release still reads as it was (releases are immutable), the third sync is a no-op
+    assert pipeline.store.documents(first.release)["ferry-notice.md"].date == ""
+    third = pipeline.ingest.sync(corpus)
+    assert third.outcome == "unchanged" and not third.dated
+
+
+def FILES_OF(corpus):  # noqa: N802 - reads as a constant at the call sites
+    return [p.name for p in corpus.iterdir()]
