@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.errors import InputError, NotFoundError
-from index.storage import ensure_room, storage_full
+from index.disk_space import ensure_room, storage_full
 from index.scope import Scope
 from rag.settings import Settings
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from eval.bench_report import BenchResult, loadavg, machine_context, render_table
 from index.errors import InputError, RagError
-from index.files import write_text_atomic
+from index.atomic_files import write_text_atomic
 from rag.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

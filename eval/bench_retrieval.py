@@ -39,10 +39,10 @@ from eval.dataset import load_qa
 from eval.runner import corpus_fingerprint, index_key
 from index.embedder import Embedder
 from index.collections import key_for
-from index.files import write_text_atomic
+from index.atomic_files import write_text_atomic
 from index.store import ChromaStore, DocumentRecord
 from index.types import Chunk
-from rag.text import split_sentences
+from rag.sentences import split_sentences
 from rag.types import RetrievalFilters
 
 GENERATOR_VERSION = 2  # bump when the synthetic chunks change (2: spread over collections)

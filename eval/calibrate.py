@@ -53,7 +53,7 @@ from eval.dataset import QAItem, load_qa
 from eval.logistic import fit_logistic
 from eval.runner import _history, eval_pipeline
 from index.errors import ConfigError
-from rag.answer_types import Nlp
+from rag.question_typing import Nlp
 from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features, gate_scores
 from rag.factory import Pipeline, build_nlp
 from rag.linear import LinearModel
@@ -427,11 +427,11 @@ def _code_key() -> str:
     import rag.conversation
     import rag.generators.extractive
     import rag.retrieval
-    import rag.verify
+    import rag.grounding
 
     h = hashlib.sha256()
     for module in (index.keyword, rag.conversation, rag.generators.extractive, rag.retrieval,
-                   rag.verify):
+                   rag.grounding):
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()[:12]
 
@@ -566,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
     if args.write_weights:
-        from index.files import write_text_atomic
+        from index.atomic_files import write_text_atomic
 
         write_text_atomic(args.write_weights, json.dumps(
             model.to_json(threshold=result["threshold"], calibration=result), indent=2) + "\n")

@@ -12,7 +12,7 @@ from eval.dataset import read_data_file
 from eval.metrics import percentile, refusal_scores
 from eval.runner import CitedPassage, QuestionOutcome
 from index.errors import InputError
-from index.files import write_text_atomic
+from index.atomic_files import write_text_atomic
 
 # Aggregate metric -> (section, per-question score key averaged over answerable questions).
 MEAN_METRICS: dict[str, tuple[str, str]] = {
@@ -24,7 +24,7 @@ MEAN_METRICS: dict[str, tuple[str, str]] = {
     "answer.contains_gold": ("answer", "contains_gold"),
     "answer.token_f1": ("answer", "token_f1"),
     "answer.semantic_similarity": ("answer", "semantic_similarity"),
-    # Over answerable questions that ask for an entity (rag.answer_types), gold answers known.
+    # Over answerable questions that ask for an entity (rag.question_typing), gold answers known.
     "short_answer.exact_match": ("short_answer", "short_exact"),
     "short_answer.token_f1": ("short_answer", "short_f1"),
     "short_answer.answered": ("short_answer", "short_given"),

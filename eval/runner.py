@@ -23,7 +23,7 @@ from eval.metrics import (
 from eval.support import SupportChecker, answer_sentences
 from index.errors import InputError
 from index.loaders import discover
-from rag.answer_types import LABELS
+from rag.question_typing import LABELS
 from rag.factory import Pipeline, build_nlp, build_pipeline
 from rag.settings import Settings
 from rag.types import Answer, Turn
@@ -83,7 +83,7 @@ class QuestionOutcome:
     latency_ms: float
     unsupported_sentences: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
-    # What the question asks for (rag.answer_types, e.g. "person", "list:place") and the exact
+    # What the question asks for (rag.question_typing, e.g. "person", "list:place") and the exact
     # answer given ({"text", "citation", "start", "end"}), None when there was none.
     answer_type: str | None = None
     short_answer: dict[str, Any] | None = None

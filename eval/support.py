@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from eval.metrics import lexical_support
 from index.embedder import Embedder
 from rag import markers
-from rag.text import split_sentences
+from rag.sentences import split_sentences
 
 
 

@@ -59,4 +59,4 @@ class EmbedderUnavailableError(StoreUnavailableError):
 
 
 class StorageFullError(RagError):
-    """A write to the index failed because its disk is full (see index/storage.py)."""
+    """A write to the index failed because its disk is full (see index/disk_space.py)."""

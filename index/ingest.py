@@ -28,7 +28,7 @@ from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
 from index.errors import InputError
-from index.storage import INDEX_BYTES_PER_TEXT_BYTE
+from index.disk_space import INDEX_BYTES_PER_TEXT_BYTE
 from index.loaders import DEFAULT_MAX_BYTES, discover, doc_id_for, load_document
 from index.faults import checkpoint
 from index.lock import WriteLock, publishing

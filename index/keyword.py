@@ -49,7 +49,7 @@ import numpy as np
 
 from index.store import DocumentRecord
 from index.types import Chunk
-from index.files import write_text_atomic
+from index.atomic_files import write_text_atomic
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 FORMAT_VERSION = 3  # 2: accents folded ("López" is "lopez"); 3: chunks' analysed terms kept

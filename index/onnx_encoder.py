@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.errors import ConfigError
-from index.files import write_text_atomic
+from index.atomic_files import write_text_atomic
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -190,7 +190,7 @@ class ReleaseLog:
                                      "at": time.time()}])
         self._known = None
         if self._token is not None:
-            from index.files import write_text_atomic
+            from index.atomic_files import write_text_atomic
 
             try:
                 write_text_atomic(self._token, f"{release_id} {uuid.uuid4().hex}\n")

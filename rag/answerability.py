@@ -10,7 +10,7 @@ any generator runs. Two gates share one interface (:class:`RefusalGate`):
   on the fit set and the figures measured on the others. Closeness alone does not separate the
   two groups (a corpus without the answer still holds passages on the same topic); what does is
   whether the question's *distinctive* terms occur in the evidence, which the features measure
-  with the keyword index's IDF statistics, and (from answer typing, :class:`rag.answer_types.Nlp`,
+  with the keyword index's IDF statistics, and (from answer typing, :class:`rag.question_typing.Nlp`,
   run on the question and the :data:`TOP_SENTENCES` best evidence sentences only) whether those
   sentences hold an entity of the type asked for, state the asked attribute next to one, and
   name the question's own entities: a question about another person, place or year than the
@@ -35,13 +35,13 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.answer_types import AnswerType, Entity, Nlp, same_unit
+from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.generators.extractive import ScoredSentence
 from rag.linear import LinearModel
 from rag.types import Passage
 from index.keyword import fold_accents
-from rag.text import STOPWORDS
-from rag.verify import name_forms, names
+from rag.sentences import STOPWORDS
+from rag.grounding import name_forms, names
 
 # The bundled weights, read from the installed package (retrieval.refusal_weights names another).
 DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "refusal_weights.json"
@@ -59,7 +59,7 @@ FEATURES = (
     "names_any",  # share of the question's names (capitalised words) found in some passage
     "names_best",  # share of them found in the passage of the best-scoring sentence
     "dates_found",  # share of the question's months and years found in some passage
-    # From answer typing (rag.answer_types; NER runs on the question and the top sentences only):
+    # From answer typing (rag.question_typing; NER runs on the question and the top sentences only):
     "typed_entity",  # typed question: an entity of an expected label, not named in the
     #                  question, in a top sentence (1 for questions no entity answers)
     "attribute_stated",  # the asked attribute (the question's focus noun: "budget",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Answer kinds (rag.answer_types.AnswerType.kind) whose answers can be compared.
+# Answer kinds (rag.question_typing.AnswerType.kind) whose answers can be compared.
 MEASURED = frozenset({"date", "duration", "money", "percent", "count", "quantity", "age"})
 DATE_KINDS = frozenset({"date"})
 EXACT = 0.005  # relative difference two plain figures may have and still agree

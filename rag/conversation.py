@@ -19,7 +19,7 @@ from typing import Protocol
 
 from rag import markers
 from rag.prompts import PromptSet
-from rag.text import content_words
+from rag.sentences import content_words
 from rag.types import Turn
 
 _MONTHS = ("january february march april may june july august september october november "

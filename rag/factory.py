@@ -16,9 +16,9 @@ from index.ingest import IngestService
 from index.keyword import KeywordIndex, PassageScreen
 from index.lock import WriteLock
 from index.remote_embedder import OpenAIEmbedder, check_same_model
-from index.storage import ensure_room
+from index.disk_space import ensure_room
 from index.store import ChromaStore, make_client
-from rag.answer_types import Nlp
+from rag.question_typing import Nlp
 from rag.conversation import Condenser, LLMCondenser, RuleCondenser
 from rag.embedding_cache import CachedEmbedder
 from rag.generators.base import Generator
@@ -36,7 +36,7 @@ from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.selection import DEFAULT_WEIGHTS as DEFAULT_SELECTOR_WEIGHTS
 from rag.selection import SentenceSelector
 from rag.selection import load_weights as load_selector_weights
-from rag.service import AnswerService
+from rag.answer_service import AnswerService
 from rag.stages import Stage
 from rag.stages.assemble import Assemble
 from rag.stages.condense import Condense
@@ -49,8 +49,8 @@ from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
 from rag.settings import Settings
-from rag.spans import SpanLocator
-from rag.verify import CitationVerifier
+from rag.span_locator import SpanLocator
+from rag.grounding import CitationVerifier
 
 
 @dataclass

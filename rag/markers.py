@@ -1,7 +1,7 @@
 """The one parser of citation markers: ``[n]`` after a sentence names passage ``n`` (1-based).
 
 Everything that reads or rewrites markers goes through here: citation numbering
-(``rag.citations``), verification (``rag.verify``), streaming (``rag.service``), refusal
+(``rag.citations``), verification (``rag.grounding``), streaming (``rag.answer_service``), refusal
 detection (``rag.prompts``) and the eval's support check (``eval.support``), so a change of the
 marker format is a change of this file.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from rag.text import content_words, split_sentences
+from rag.sentences import content_words, split_sentences
 
 # A marker with the white space before it: "191,000 migrants [1]".
 MARKER = re.compile(r"\s*\[(\d+)\]")

@@ -12,7 +12,7 @@ from importlib.resources.abc import Traversable
 
 from index.errors import ConfigError
 from rag import markers
-from rag.text import instruction_like
+from rag.instructions import instruction_like
 from rag.types import Passage
 
 # The prompt sets of the installed ``prompts`` package (a data-only package: no code of ours).

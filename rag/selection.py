@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.linear import LinearModel
-from rag.text import WANTS_NUMBER, content_words
+from rag.sentences import WANTS_NUMBER, content_words
 from rag.types import Passage
 
 FEATURES = (
@@ -85,11 +85,19 @@ def is_fragment(text: str, title: str = "") -> bool:
         return True
     title_words = content_words(title)
     own = content_words(text)
-    if title_words and own and len(own & title_words) / len(own) >= 0.8 and len(words) <= 20:
+    if (title_words and own and len(own & title_words) / len(own) >= 0.8 and len(words) <= 20
+            and not (ends and _FINITE.search(text) and _titled_by(text, title))):
         return True
     # Without a tagger, only a short sentence is judged by the verb list: a long one that ends
     # like a sentence is a clause far more often than the list would say.
     return len(words) <= SHORT_WORDS and not _FINITE.search(text)
+
+
+def _titled_by(text: str, title: str) -> bool:
+    """Whether ``title`` was taken from ``text`` itself: a document whose first line is a whole
+    sentence (a one-line note, an FAQ entry) is titled by that sentence, which stays a sentence."""
+    head = " ".join(title.rstrip("…").split())
+    return bool(head) and " ".join(text.split()).startswith(head)
 
 
 def features(question: str, sentences: Sequence, passages: Sequence[Passage],

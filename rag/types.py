@@ -29,7 +29,7 @@ class Span:
     start: int
     end: int
     text: str
-    support: float  # how well it supports the sentence that cites it (see rag.verify)
+    support: float  # how well it supports the sentence that cites it (see rag.grounding)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Side:
 
 @dataclass(frozen=True)
 class Verification:
-    """What citation verification did to the generator's draft (see rag.verify).
+    """What citation verification did to the generator's draft (see rag.grounding).
 
     ``dropped``: answer sentences removed because no cited passage supports them (mode "drop");
     ``flagged``: unsupported sentences kept but marked (mode "flag"); ``removed_markers``: markers
@@ -168,7 +168,7 @@ class Answer:
     # The exact answer, first in ``answer`` too; None when the question asks for no entity or
     # the evidence holds none of the kind asked for.
     short_answer: ShortAnswer | None = None
-    answer_type: str | None = None  # what the question asks for (rag.answer_types); not public
+    answer_type: str | None = None  # what the question asks for (rag.question_typing); not public
     release: str | None = None  # the corpus release the passages came from (index/releases.py)
     release_date: str | None = None  # when that release's corpus state was made (ISO 8601)
     # The sources state different values for the exact answer: each side, newest first (the

@@ -9,7 +9,7 @@ from fastapi import Request
 from index.errors import InputError
 from rag.factory import Pipeline
 from rag.feedback import FeedbackStore
-from rag.service import StreamDelta, StreamDone
+from rag.answer_service import StreamDelta, StreamDone
 from rag.settings import ServerSettings
 from rag.types import Answer, AskOptions, Turn
 from service.metrics import Metrics

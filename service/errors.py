@@ -22,7 +22,7 @@ from index.errors import (
 )
 from service.logs import current_request_id
 
-log = logging.getLogger("rag.service")
+log = logging.getLogger("rag.answer_service")
 
 STATUS: dict[type[RagError], int] = {
     InputError: 422,

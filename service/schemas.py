@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from rag.filters import build_filters
-from rag.text import text_problem
+from rag.input_checks import text_problem
 from rag.types import AskOptions, RetrievalFilters, Turn
 
 

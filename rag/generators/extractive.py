@@ -10,7 +10,8 @@ import numpy as np
 from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
 from rag.selection import SentenceSelector
-from rag.text import content_words, instruction_like, split_sentences
+from rag.instructions import instruction_like
+from rag.sentences import content_words, split_sentences
 from rag.types import Passage
 
 import re

@@ -1,5 +1,5 @@
 """Stage 9: the exact answer (a name, a figure, a date, a list of places) taken from the best
-verified sentences, with its offsets in the original document (see rag.answer_types).
+verified sentences, with its offsets in the original document (see rag.question_typing).
 
 The question is typed (``Nlp.classify``); a type that an entity can answer names spaCy labels.
 The supporting passage text of the first verified sentences, best first, is run through the
@@ -9,7 +9,7 @@ label wins, then the one with most words of the question close around it ("Actin
 Secretary of Homeland Security Kristie Canegallo" for "who was acting deputy secretary of
 homeland security"); a list question takes a run of candidates joined by commas and "and"
 ("New York, Chicago and Denver") as one span, looking on to the next sentence for one. The span is located in the original document
-exactly as the citation spans are (rag.spans), and kept only if the document's own text there
+exactly as the citation spans are (rag.span_locator), and kept only if the document's own text there
 reads the same, so ``document[start:end] == text`` always holds.
 
 When the question asks for a measure (a figure, an amount, a duration, a date) the best evidence
@@ -23,12 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from rag.answer_types import AnswerType, Entity, Nlp, same_unit
+from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.claims import MEASURED, conflict, value_of
 from rag.generators.extractive import SELECT_MARGIN
-from rag.spans import SpanLocator
+from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState, ShortPick
-from rag.text import STOPWORDS
+from rag.sentences import STOPWORDS
 from rag.types import Passage, Span
 
 _WORD = re.compile(r"[^\W_]+")

@@ -1,11 +1,11 @@
 """Stage 8: the exact text supporting each kept sentence, as offsets into the original document
-(rag.spans maps the cleaned passage's offsets back through the cleaning)."""
+(rag.span_locator maps the cleaned passage's offsets back through the cleaning)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rag.spans import SpanLocator
+from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Span
 

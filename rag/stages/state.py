@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answer_types import AnswerType
+from rag.question_typing import AnswerType
 from rag.generators.base import Draft, GenerationRequest
 from rag.generators.extractive import ScoredSentence
 from rag.types import Answer, AskOptions, Passage, Span, Turn
-from rag.verify import VerifiedDraft
+from rag.grounding import VerifiedDraft
 
 
 @dataclass(frozen=True)

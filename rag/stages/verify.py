@@ -1,4 +1,4 @@
-"""Stage 7: every sentence of the draft checked against the passages it cites (rag.verify).
+"""Stage 7: every sentence of the draft checked against the passages it cites (rag.grounding).
 
 An LLM's draft is replaced by the verified extractive answer when too little of it holds up or
 when what holds up answers something else; the model's own refusal is honoured when trusted.
@@ -12,7 +12,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from rag.stages.state import AnswerState
-from rag.verify import CitationVerifier, VerifiedDraft
+from rag.grounding import CitationVerifier, VerifiedDraft
 
 # How much further from the question than the best evidence sentence an LLM's answer may be.
 OFF_TOPIC_MARGIN = 0.2

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from rag.service import StreamDelta, StreamDone
+from rag.answer_service import StreamDelta, StreamDone
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body

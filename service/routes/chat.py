@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from index.errors import InputError
-from rag.service import StreamDelta, StreamDone
+from rag.answer_service import StreamDelta, StreamDone
 from rag.types import Turn
 from service.answering import AnswerStream, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep

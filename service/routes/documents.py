@@ -19,12 +19,12 @@ from index.collections import check_name, key_for
 from index.errors import NotFoundError
 from index.ingest import SyncReport
 from index.loaders import load_document
-from index.storage import storage_full
+from index.disk_space import storage_full
 from index.store import DocumentRecord
 from index.types import Document
 from rag.factory import Pipeline
 from rag.settings import ServerSettings
-from rag.text import text_problem
+from rag.input_checks import text_problem
 from service.deps import PipelineDep, SettingsDep
 from service.errors import ApiError
 from service.schemas import (

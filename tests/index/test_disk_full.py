@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import StorageFullError
-from index.storage import free_bytes, storage_full
+from index.disk_space import free_bytes, storage_full
 from tests.helpers import make_settings, run_cli
 
 pytestmark = pytest.mark.slow

@@ -1,11 +1,11 @@
-"""The free-space check before a write (index.storage.ensure_room) and where ingest calls it."""
+"""The free-space check before a write (index.disk_space.ensure_room) and where ingest calls it."""
 
 from __future__ import annotations
 
 import pytest
 
 from index.errors import StorageFullError
-from index.storage import ensure_room, free_bytes
+from index.disk_space import ensure_room, free_bytes
 
 
 def test_a_write_needs_its_estimate_plus_the_floor(tmp_path):

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from index.chunking import Chunker
 from index.cleaning import Cleaner
 from index.types import Document
-from rag.spans import SpanLocator
+from rag.span_locator import SpanLocator
 from rag.types import Passage
 
 EXAMPLES = int(os.environ.get("RAG_PROPERTY_EXAMPLES", "200"))

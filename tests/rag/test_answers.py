@@ -62,7 +62,7 @@ def test_top_k_option_limits_passages(seeded):
 
 
 def test_stream_yields_pieces_then_the_answer(seeded):
-    from rag.service import StreamDelta, StreamDone
+    from rag.answer_service import StreamDelta, StreamDone
 
     events = list(seeded.answers.stream(NOVEMBER))
     assert isinstance(events[-1], StreamDone)

@@ -3,7 +3,7 @@ corpus, asked the sample gold set (eval/gold/sample_qa.jsonl) with every generat
 with the same questions over the clean corpus: no order followed, no injected document cited, the
 system prompt never echoed, and the answers the same wherever the generator read the same
 passages. The defence must not depend on the model obeying: SmolLM2 is weak, and what holds
-here is held by retrieval (rag.injection) and the citation verifier (rag.verify)."""
+here is held by retrieval (rag.injection) and the citation verifier (rag.grounding)."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_gold_answers_hold_with_the_llm_generators(llm_pipelines, corpus_dir):
 
 
 def test_orders_addressed_to_the_model_are_never_evidence():
-    from rag.text import instruction_like
+    from rag.instructions import instruction_like
     from tests.rag.injection_set import injections
 
     for item in injections():

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rag.service import StreamDelta, StreamDone
+from rag.answer_service import StreamDelta, StreamDone
 from rag.settings import OpenAISettings
 from rag.types import Turn
 from tests.helpers import pipeline_with_generator

@@ -7,7 +7,7 @@ import pytest
 
 from rag.factory import build_stages
 from rag.generators.llm import Message
-from rag.service import AnswerService, StreamDelta, StreamDone
+from rag.answer_service import AnswerService, StreamDelta, StreamDone
 from rag.prompts import load_prompts
 
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"

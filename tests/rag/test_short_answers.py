@@ -67,7 +67,7 @@ def test_the_public_body_carries_the_short_answer(seeded):
 def test_a_measure_question_takes_a_figure_of_its_unit():
     # "680,000 people" is a figure but no length: with the real spaCy pipeline, the picker skips
     # it for the figure that names the asked unit, and finds none when no figure does.
-    from rag.answer_types import Nlp
+    from rag.question_typing import Nlp
     from rag.stages.short_answer import ShortAnswer, _content
 
     nlp = Nlp()

@@ -1,4 +1,4 @@
-from rag.text import content_words, split_sentences
+from rag.sentences import content_words, split_sentences
 
 
 def test_sentences_keep_offsets_and_abbreviations():

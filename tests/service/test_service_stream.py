@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from rag.service import StreamDelta, StreamEvent
+from rag.answer_service import StreamDelta, StreamEvent
 from service.server import bind_host
 from tests.helpers import LiveServer, make_settings
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from index.errors import InputError
 from rag import markers
 from rag.stages import AnswerState, Stage
-from rag.text import text_problem
+from rag.input_checks import text_problem
 from rag.types import Answer, AskOptions, Turn
 
 

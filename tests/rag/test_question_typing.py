@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import LABELS, AnswerType, Nlp, classify
+from rag.question_typing import LABELS, AnswerType, Nlp, classify
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ request's passages (1-based). For each sentence the verifier measures, per passa
 - **embedding support**: the best cosine, under the bundled encoder, between the sentence and a
   sentence of the passage (or two adjacent ones, for a claim that joins them).
 
-Sentences of a passage that read as instructions to a model (``rag.text.instruction_like``)
+Sentences of a passage that read as instructions to a model (``rag.instructions.instruction_like``)
 support nothing, and an answer sentence that is itself such an instruction is never kept: text in
 a document cannot change the answer's format by being echoed.
 
@@ -42,7 +42,8 @@ import numpy as np
 from index.embedder import Embedder
 from index.keyword import fold_accents
 from rag import markers
-from rag.text import STOPWORDS, content_words, instruction_like, split_sentences
+from rag.instructions import instruction_like
+from rag.sentences import STOPWORDS, content_words, split_sentences
 from rag.types import Passage
 
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")

@@ -4,7 +4,7 @@ import pytest
 
 from rag.types import Passage
 from rag.markers import marked_sentences
-from rag.verify import CitationVerifier
+from rag.grounding import CitationVerifier
 
 BORDER = ("In November, Border Patrol agents apprehended more than 191,000 migrants who crossed "
           "the US-Mexico border illegally. The officials met in Mexico City on Wednesday.")
@@ -69,7 +69,7 @@ def test_a_passage_does_not_support_its_facts_pinned_on_another_subject(verifier
 
 
 def test_names_are_the_capitalised_words_a_sentence_asserts():
-    from rag.verify import names
+    from rag.grounding import names
 
     assert names("The Quell Valley Library is a bridge.") == {"quell", "valley", "library"}
     assert names("Brandon Johnson said the U.S. and Mexico's leaders met.") == {
