@@ -351,7 +351,6 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
         return AnswerType("other")
     word = lower[wh]
     after = wh + 1
-    nxt = lower[after] if after < len(words) else ""
     # "Who is older, A or B?", "which was founded first, A or B?": the answer is one of them.
     rest = lower[after:]
     choice = "or" in rest and ("," in rest or any(t in ("JJR", "RBR", "JJS", "RBS")
@@ -369,7 +368,12 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
         return AnswerType("reason")
     if word == "how":
         return _how(words, tags, after)
-    # what / which
+    return _what_or_which(words, tags, after, choice)
+
+
+def _what_or_which(words: list[str], tags: list[str], after: int, choice: bool) -> AnswerType:
+    """The answer type of a what / which question; ``after`` is the index after the wh-word."""
+    lower = [w.lower() for w in words]
     head, numbered = _noun_run(words, tags, after)
     if head is not None and lower[head] in ("kind", "type", "sort", "form", "genre", "style") \
             and head + 1 < len(words) and lower[head + 1] == "of":
@@ -378,6 +382,7 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
     if head is not None and lower[head] == "name" and \
             head + 1 < len(words) and lower[head + 1] in ("of", "for"):
         head, numbered = _noun_run(words, tags, head + 2)
+    nxt = lower[after] if after < len(words) else ""
     if head is None and nxt in _COPULA:
         # "What is the capital of Canada?", "What was the name of the band ...?"
         head, numbered = _noun_run(words, tags, after + 1)
