@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from index.dates import parse_metadata
 from index.docx_safety import check_docx_package, malformed_part
 from index.errors import UnreadableFile
+from index.tables import Table
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".log", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -57,6 +58,8 @@ class Extracted:
     title: str = ""  # empty: derive from the text
     page_starts: tuple[int, ...] = ()  # PDF: offset in ``text`` where each page begins
     date: str = ""  # the date the format's metadata gives (index.dates), empty if none
+    tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages (or 1 for an image) whose text is OCR's
 
 
 def sniff(data: bytes, suffix: str) -> str:
