@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", add_help=False, help="measure ingest, retrieval and /v1/ask "
                        "speed: rag bench [ingest|retrieval|api|all] [--quick] [--out FILE] "
-                       "(the options of python -m eval.bench; rag bench --help lists them)")
+                       "(the options of python -m bench; rag bench --help lists them)")
     p.add_argument("bench_args", nargs="*")
 
     p = sub.add_parser("eval-import", help="turn a SQuAD file or a BEIR folder into a corpus "
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args, unknown = parser.parse_known_args(argv)
-    if args.command == "bench":  # the options are eval.bench's own, checked there
+    if args.command == "bench":  # the options are bench.command's own, checked there
         args.bench_args = argv[_command_at(argv) + 1:]
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -152,8 +152,8 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "bench":  # eval.bench's own command line, settings loaded there
-        from eval.bench import main as bench_main
+    if args.command == "bench":  # bench.command's own command line, settings loaded there
+        from bench.command import main as bench_main
 
         extra = ["--data-dir", str(args.data_dir)] if args.data_dir else []
         return bench_main([*args.bench_args, *extra], prog="rag bench")

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.calibrate import (Case, CorpusWords, Measured, auc, build_swaps, entity_pool,
+from fitting.calibrate import (Case, CorpusWords, Measured, auc, build_swaps, entity_pool,
                             fit_model, fit_threshold, measure, report, stats)
 from eval.dataset import load_qa
 from eval.dataset import QAItem
@@ -72,7 +72,7 @@ def test_refusal_weights_must_match_the_features_and_carry_a_threshold(tmp_path)
 @pytest.fixture(scope="module")
 def sample_swaps(corpus_dir):
     """Entity-swapped questions of the sample gold set, replacements from the corpus itself."""
-    from eval.calibrate import SAMPLE_QA
+    from fitting.calibrate import SAMPLE_QA
     from rag.factory import build_nlp
 
     nlp = build_nlp()

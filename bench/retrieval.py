@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_report import BenchResult, Goal, fmt_ms, summarize
+from bench.report import BenchResult, Goal, fmt_ms, summarize
 from eval.dataset import load_qa
 from eval.runner import corpus_fingerprint, index_key
 from index.embedder import Embedder

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_report import BenchResult, Goal
+from bench.report import BenchResult, Goal
 from eval.dataset import load_qa
 from eval.metrics import recall_at_k, reciprocal_rank
 from index.embedder import SentenceTransformerEmbedder

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.bench_report import BenchResult, Goal, fmt_ms, summarize
+from bench.report import BenchResult, Goal, fmt_ms, summarize
 from eval.dataset import QAItem, load_qa
 from index.errors import RagError
 

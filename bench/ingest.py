@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.bench_report import BenchResult, Goal
+from bench.report import BenchResult, Goal
 from index.embedder import SentenceTransformerEmbedder
 from index.store import make_client
 from rag.settings import Settings

@@ -1,5 +1,5 @@
 """Soak: the real service under mixed load for minutes, counting every wrong answer and watching
-the server's memory. ``python -m eval.soak --minutes 10 --clients 16 --out soak.json``.
+the server's memory. ``python -m bench.soak --minutes 10 --clients 16 --out soak.json``.
 
 ``rag serve --corpus CORPUS`` runs in its own process on a free 127.0.0.1 port with a fresh data
 directory (real model, embedded Chroma, ``releases.policy = always``, a read and an admin key).
@@ -25,7 +25,7 @@ the other's timing, see docs/reliability.md.) A deliberately bad request answere
 
 The server's RSS (``VmRSS`` of ``/proc/PID/status``) and the load average are read every 5 s. The
 run fails (exit 1) on any error, a kind of request never made, no refusal, or an RSS over
-``eval/soak_report.py``'s bound. The JSON report holds every request's timing.
+``bench/soak_report.py``'s bound. The JSON report holds every request's timing.
 
 Locust patches this whole process with gevent when it is imported, which is why it is imported
 here first and why this module only ever runs as its own process (the test runs the command).
@@ -35,8 +35,8 @@ here first and why this module only ever runs as its own process (the test runs 
 try:
     import locust  # noqa: F401  (first: gevent's monkey patching must precede the other imports)
 except ImportError:  # pragma: no cover
-    raise SystemExit("python -m eval.soak needs Locust, which the 'test' extra installs: "
-                     "pip install -e '.[test]' (or scripts/setup.sh test)") from None
+    raise SystemExit("python -m bench.soak needs Locust, which the 'bench' extra installs: "
+                     "pip install -e '.[bench]' (or scripts/setup.sh bench)") from None
 # isort: on
 
 import argparse
@@ -56,10 +56,10 @@ from gevent.lock import Semaphore
 from locust import HttpUser, constant, task
 from locust.env import Environment
 
-from eval.bench_api import ServiceProcess
-from eval.bench_report import loadavg
+from bench.api import ServiceProcess
+from bench.report import loadavg
+from bench.soak_report import Memory, Sample, failures, markdown_table, summary
 from eval.dataset import load_qa
-from eval.soak_report import Memory, Sample, failures, markdown_table, summary
 
 READ_KEY = "soak-read-key-0123456789"
 ADMIN_KEY = "soak-admin-key-0123456789"
@@ -338,7 +338,7 @@ def drive(url: str, pid: int, plan: SoakPlan) -> tuple[list[Sample], list[Memory
 
 def run(plan: SoakPlan, workdir: Path, log: Path) -> dict[str, Any]:
     """Start the service (its output to ``log``), load it, stop it; the report
-    (``eval/soak_report.summary``) with the plan, the start-up time and every request."""
+    (``bench.soak_report.summary``) with the plan, the start-up time and every request."""
     check_plan(plan)
     if not plan.questions:
         plan.questions = [q.question for q in load_qa(files("eval") / "gold" /
@@ -357,7 +357,7 @@ def run(plan: SoakPlan, workdir: Path, log: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.soak", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--clients", type=int, default=16, help="concurrent readers (plus one "
                    "uploader and one releaser)")

@@ -1,6 +1,6 @@
 """Fit the refusal gate on one set and report it on others.
 
-``python -m eval.calibrate --fit covidqa --report hotpotqa_dev500 sample --write-weights``
+``python -m fitting.calibrate --fit covidqa --report hotpotqa_dev500 sample --write-weights``
 
 The shared benchmarks hold only answerable questions, so each question is asked three times: once as
 it is (answerable), once with its gold documents left out of retrieval
@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import QAItem, load_qa
-from eval.logistic import fit_logistic
 from eval.runner import _history, eval_pipeline
+from fitting.logistic import fit_logistic
 from index.errors import ConfigError
 from rag.question_typing import Nlp
 from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features, gate_scores
@@ -522,7 +522,7 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
         "threshold_rule": ("youden" if max_false_refusal is None
                            else f"false_refusal<={max_false_refusal}"),
         "unanswerable_kinds": "no-gold: asked without its gold documents; swapped: key entity "
-                              "replaced by another of its label (eval.calibrate.build_swaps); "
+                              "replaced by another of its label (fitting.calibrate.build_swaps); "
                               "unanswerable: the gold set's own",
         "sets": {name: {"role": "fit" if name == fit else "report",
                         **report(m, model, threshold, cosine_fitted, configured)}
@@ -532,7 +532,7 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m fitting.calibrate", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--fit", default="covidqa", help="benchmark to fit the gate on "
                         "(a folder under ../shared/benchmarks, or 'sample')")
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     model, result = run(load_settings(**overrides), args.fit, args.report, args.limit,
                         args.seed, args.max_docs or None, args.l2,
                         args.max_false_refusal, args.swaps_out)
-    result["command"] = "python -m eval.calibrate " + " ".join(
+    result["command"] = "python -m fitting.calibrate " + " ".join(
         a for a in (argv if argv is not None else sys.argv[1:]))
     text = json.dumps(result, indent=2)
     if args.out:
