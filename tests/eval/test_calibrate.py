@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from fitting.calibrate import (Case, CorpusWords, Measured, auc, build_swaps, entity_pool,
-                            fit_model, fit_threshold, measure, report, stats)
 from eval.dataset import load_qa
 from eval.dataset import QAItem
+from fitting.calibrate import Measured, fit_model, measure, report
+from fitting.refusal_stats import Case, auc, fit_threshold, stats
+from fitting.swaps import CorpusWords, build_swaps, entity_pool
 from index.errors import ConfigError
 from rag.answerability import FEATURES, load_weights
 
