@@ -1,16 +1,17 @@
 """The ``rag`` command: the composition root of the product. Index commands (ingest,
-documents, status) live in cli/index_commands.py; ask, serve, feedback and eval here."""
+documents, status) live in cli/index_commands.py, ask in cli/ask_command.py; serve, feedback
+and eval here."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.errors import InputError, NotFoundError, RagError
+from index.errors import InputError, RagError
+from cli.ask_command import add_ask_command, run_ask
 from cli.gap_commands import add_gap_commands, run_gaps
 from cli.index_commands import INDEX_COMMANDS, add_index_commands, run_index_command
 from cli.collection_commands import add_collection_commands, run_collections
@@ -30,17 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     add_index_commands(sub)
     add_release_commands(sub)
 
-    p = sub.add_parser("ask", help="answer a question from the index")
-    p.add_argument("question")
-    p.add_argument("--top-k", type=int, help="passages to consider")
-    p.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
-                   help="answer only from matching documents (repeatable; all must hold): "
-                   "doc_id=ID (repeat for several), path=PREFIX, title=TEXT, "
-                   "modified_after/modified_before/indexed_after/indexed_before/dated_after/"
-                   "dated_before=YYYY-MM-DD (dated: the document's own date)")
-    p.add_argument("--collection", action="append", default=[], metavar="NAME",
-                   help="answer only from this collection (repeatable; default: every one)")
-    p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
+    add_ask_command(sub)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
     p.add_argument("--host", help="bind address (default from settings: 127.0.0.1)")
@@ -98,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", add_help=False, help="measure ingest, retrieval and /v1/ask "
                        "speed: rag bench [ingest|retrieval|api|all] [--quick] [--out FILE] "
-                       "(the options of python -m eval.bench; rag bench --help lists them)")
+                       "(the options of python -m bench; rag bench --help lists them)")
     p.add_argument("bench_args", nargs="*")
 
     p = sub.add_parser("eval-import", help="turn a SQuAD file or a BEIR folder into a corpus "
@@ -114,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args, unknown = parser.parse_known_args(argv)
-    if args.command == "bench":  # the options are eval.bench's own, checked there
+    if args.command == "bench":  # the options are bench.command's own, checked there
         args.bench_args = argv[_command_at(argv) + 1:]
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -152,8 +143,8 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "bench":  # eval.bench's own command line, settings loaded there
-        from eval.bench import main as bench_main
+    if args.command == "bench":  # bench.command's own command line, settings loaded there
+        from bench.command import main as bench_main
 
         extra = ["--data-dir", str(args.data_dir)] if args.data_dir else []
         return bench_main([*args.bench_args, *extra], prog="rag bench")
@@ -203,39 +194,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command in INDEX_COMMANDS:
         return run_index_command(args, settings)
-
-    from rag.factory import build_pipeline
-    from rag.filters import parse_cli_filters
-
-    # Checked before the model loads, so a mistyped filter fails at once.
-    filters = parse_cli_filters(args.filter) if args.command == "ask" else None
-    if args.command == "ask" and args.collection:
-        import dataclasses
-
-        from index.collections import check_name
-        from rag.types import RetrievalFilters
-
-        names = tuple(dict.fromkeys(check_name(n) for n in args.collection))
-        filters = dataclasses.replace(filters or RetrievalFilters(), collections=names)
-    pipeline = build_pipeline(settings)
     if args.command == "ask":
-        from rag.types import AskOptions
-
-        if filters is not None and filters.collections:
-            unknown = [n for n in filters.collections if not pipeline.store.collections.exists(n)]
-            if unknown:
-                raise NotFoundError(f"no such collection: {unknown[0]!r} (see 'rag collections "
-                                    "list')")
-
-        options = AskOptions(top_k=args.top_k, filters=filters)
-        answer = pipeline.answers.answer(args.question, options=options)
-        if args.json:
-            print(json.dumps(answer.to_public(), indent=2, ensure_ascii=False))
-        else:
-            print(answer.answer)
-            for c in answer.citations:
-                print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}")
-        return 0
+        return run_ask(args, settings)
     raise AssertionError(args.command)
 
 

@@ -1,5 +1,5 @@
-"""``rag serve``: the first ingest and the uploads follow ``releases.policy``; the gate (which
-uses eval/, out of the service's reach) is handed to the app as a plain callable."""
+"""``rag serve``: the first ingest and the uploads follow ``releases.policy`` (releases/policy.py,
+which the app's upload and delete routes run too)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,11 @@ from rag.settings import Settings
 log = logging.getLogger("rag.serve")
 
 
-def release_settler(settings: Settings):  # noqa: ANN201
-    """``settle(pipeline, report) -> outcome`` for the service's uploads and deletes."""
-    from cli.releases_commands import settle
-
-    def run(pipeline: Any, report: Any) -> str:
-        return settle(settings, pipeline, report, out=sys.stderr)
-
-    return run
-
-
 def serve_with_releases(settings: Settings, host: str | None = None, port: int | None = None,
                         corpus: Path | None = None, workers: int = 1,
                         watch: Path | None = None) -> int:
-    from cli.releases_commands import describe_outcome, require_policy_ready, settle, \
-        stage_for_policy
     from rag.factory import build_pipeline
+    from releases.policy import describe_outcome, require_policy_ready, settle, stage_for_policy
     from service.logs import configure_logging
     from service.server import serve
 
@@ -57,4 +46,4 @@ def serve_with_releases(settings: Settings, host: str | None = None, port: int |
                                lambda outcome, report: app.state.metrics.observe_release(outcome))
 
     return serve(settings, host=host, port=port, workers=workers, pipeline=pipeline,
-                 settle=release_settler(settings), on_started=started)
+                 on_started=started)

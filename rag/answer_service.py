@@ -82,7 +82,7 @@ class AnswerService:
     def evidence(self, question: str, history: Sequence[Turn] = (),
                  options: AskOptions | None = None) -> AnswerState:
         """The stages up to ``evidence`` without the gate: the standalone question, the
-        retrieved passages and their sentences scored (``eval.calibrate`` fits the gate on
+        retrieved passages and their sentences scored (``fitting.calibrate`` fits the gate on
         these)."""
         state = self._start(question, history, options, streaming=False)
         for _ in self._run(state, until="evidence"):

@@ -4,7 +4,7 @@ Retrieval always returns something, so whether to answer is a separate decision,
 any generator runs. Two gates share one interface (:class:`RefusalGate`):
 
 - :class:`ModelGate` (the default, ``retrieval.refusal = "model"``): a logistic model over
-  :data:`FEATURES` of the evidence, fitted by ``python -m eval.calibrate`` on one benchmark's
+  :data:`FEATURES` of the evidence, fitted by ``python -m fitting.calibrate`` on one benchmark's
   answerable questions and the same questions asked without their gold documents, then checked
   on other sets. The shipped ``rag/refusal_weights.json`` holds the weights, the threshold chosen
   on the fit set and the figures measured on the others. Closeness alone does not separate the
@@ -296,7 +296,7 @@ def load_weights(path: Path | Traversable) -> LinearModel:
     """A refusal weights file, checked against :data:`FEATURES`; it must carry its threshold."""
     from index.errors import ConfigError
 
-    model = LinearModel.load(path, FEATURES, "python -m eval.calibrate --write-weights")
+    model = LinearModel.load(path, FEATURES, "python -m fitting.calibrate --write-weights")
     threshold = model.extra.get("threshold")
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"refusal weights {path} carry no threshold between 0 and 1")

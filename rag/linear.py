@@ -1,7 +1,7 @@
 """A logistic model over named, standardised features: the form of every fitted model we ship
 (the features reranker's ``rag/rerank_weights.json``, the refusal gate's
-``rag/refusal_weights.json``). Fitting lives in ``eval/`` (``eval.logistic``); loading and scoring
-live here so the answering path never imports the eval package."""
+``rag/refusal_weights.json``). Fitting lives in ``fitting/`` (``fitting.logistic``); loading and
+scoring live here so the answering path never imports the fitting package."""
 
 from __future__ import annotations
 

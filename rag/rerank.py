@@ -3,7 +3,7 @@
 ``FeatureReranker`` (the default) scores each candidate with a linear model over cheap features
 computed in one pass (a listwise fit: only the order within a question matters), with weights
 fitted on one benchmark and checked on another by
-``python -m eval.fit_reranker`` (the fitted file ships as ``rag/rerank_weights.json``).
+``python -m fitting.fit_reranker`` (the fitted file ships as ``rag/rerank_weights.json``).
 ``CrossEncoderReranker`` runs a local sentence-transformers cross-encoder directory instead, for a
 site that has one (none with weights is on PyPI).
 """
@@ -234,7 +234,7 @@ def best_window(body: Sequence[str], weights: dict[str, float], width: int) -> f
 
 def load_weights(path: Path | Traversable) -> LinearModel:
     """The features reranker's weights file, checked against :data:`FEATURES`."""
-    return LinearModel.load(path, FEATURES, "python -m eval.fit_reranker")
+    return LinearModel.load(path, FEATURES, "python -m fitting.fit_reranker")
 
 
 class FeatureReranker:

@@ -2,7 +2,7 @@
 answer breaks.
 
 Every candidate sentence of the retrieved passages gets a row of :data:`FEATURES`; a logistic
-model (``rag/selector_weights.json``, fitted by ``python -m eval.fit_selector`` on one benchmark,
+model (``rag/selector_weights.json``, fitted by ``python -m fitting.fit_selector`` on one benchmark,
 checked on another: the sentence that holds the gold answer is the positive) turns it into the
 probability that the sentence states the answer. Then the rules:
 
@@ -232,4 +232,4 @@ DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "selector_weights.json"
 
 
 def load_weights(path: Path | Traversable) -> LinearModel:
-    return LinearModel.load(path, FEATURES, "python -m eval.fit_selector --write-weights")
+    return LinearModel.load(path, FEATURES, "python -m fitting.fit_selector --write-weights")

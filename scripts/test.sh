@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 # 'llm': the LLM backends are tested against the real SmolLM2 model, the openai one through a
 # real llama_cpp.server on 127.0.0.1 (the first run compiles llama-cpp-python, a few minutes).
 # 'queue': the job-queue tests run real Celery workers on Debian's redis-server (below).
-scripts/setup.sh test,llm,queue
+# 'bench': Locust, for the soak's test (tests/eval/test_soak.py runs python -m bench.soak).
+scripts/setup.sh test,llm,queue,bench
 # The widget's browser tests drive Debian's chromium (never a browser Playwright downloads).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

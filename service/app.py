@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,14 +20,14 @@ from service.routes import (admin, ask, chat, collections, documents, eval, feed
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
-               settle: Callable[[Any, Any], str] | None = None,
+               settle_uploads: bool = False,
                on_started: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """Build the app. The model and store are loaded once, in the lifespan, unless given.
 
-    ``settle(pipeline, report) -> outcome`` decides what becomes of a release an upload or a
-    delete staged (the release gate, composed by cli/; see service/routes/releases.py).
-    ``on_started(app)`` runs once the pipeline is loaded (``rag serve --watch`` starts its
-    watcher there)."""
+    ``settle_uploads``: a release an upload or a delete staged goes through ``releases.policy``
+    (the release gate included; the app of ``rag serve``); else it stays staged (see
+    service/routes/releases.py). ``on_started(app)`` runs once the pipeline is loaded
+    (``rag serve --watch`` starts its watcher there)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,7 +50,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.settle = settle
+    app.state.settle_uploads = settle_uploads
     app.state.metrics = Metrics()
     app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)

@@ -47,11 +47,10 @@ def _is_loopback(host: str) -> bool:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
           corpus: Path | None = None, workers: int = 1, pipeline: Any = None,
-          settle: Callable[[Any, Any], str] | None = None,
           on_started: Callable[[Any], None] | None = None) -> int:
     """Serve. ``corpus`` is ingested first and published at once (``rag serve`` in cli/ does
-    the ingest itself, through the release policy, and passes ``settle``: what becomes of a
-    release an upload staged; see service/routes/releases.py)."""
+    the ingest itself, through the release policy). The app's uploads and deletes follow the
+    release policy, the gate included (see service/routes/releases.py)."""
     import uvicorn
 
     from rag.factory import build_pipeline
@@ -79,6 +78,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
         uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_config=None)
         return 0
-    uvicorn.run(create_app(settings, pipeline, settle=settle, on_started=on_started), host=host,
-                port=port, log_config=None)
+    uvicorn.run(create_app(settings, pipeline, settle_uploads=True, on_started=on_started),
+                host=host, port=port, log_config=None)
     return 0

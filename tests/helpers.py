@@ -76,7 +76,7 @@ def llama_server(log_dir: Path, *extra: str, ready_path: str = "/v1/models",
     Yields (base URL with /v1, process); stopped (resumed first, if a test paused it) on exit."""
     import signal
 
-    from eval.bench_api import wait_for_http
+    from bench.api import wait_for_http
     from rag.generators.llamacpp import default_gguf
 
     port = free_port()

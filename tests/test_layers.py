@@ -36,7 +36,10 @@ VIOLATIONS = {
     "rag": ("service.app", "rag is not allowed to import service"),
     "index": ("rag.types", "index is not allowed to import rag"),
     "service": ("eval.metrics", "service is not allowed to import eval"),
-    "eval": ("cli.main", "eval is not allowed to import cli"),
+    "releases": ("service.app", "releases is not allowed to import service"),
+    "eval": ("releases.gate", "eval is not allowed to import releases"),
+    "bench": ("cli.main", "bench is not allowed to import cli"),
+    "fitting": ("bench.report", "fitting is not allowed to import bench"),
     "prompts": ("index.errors", "prompts is not allowed to import index"),
 }
 
@@ -56,6 +59,21 @@ def test_a_violating_import_is_reported(tmp_path):
     for package, (imported, message) in VIOLATIONS.items():
         assert message in done.stdout, done.stdout
         assert f"{package}._planted -> {imported} (l.2)" in done.stdout, done.stdout
+
+
+# The benchmarks, the soak (and its Locust, the `bench` extra) and the weight fitting are
+# installed, but only their own commands import them: never the `rag` command's entry point, the
+# app or the release gate.
+_DEFAULT_IMPORTS = ("import sys, cli.main, service.app, releases.gate, releases.policy; "
+                    "print(sorted({n.split('.')[0] for n in sys.modules}"
+                    " & {'bench', 'fitting', 'locust', 'gevent'}))")
+
+
+def test_the_product_imports_no_benchmark_soak_or_fitting():
+    done = subprocess.run([sys.executable, "-c", _DEFAULT_IMPORTS], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_architecture_notes_state_the_same_layers():

@@ -19,7 +19,7 @@ class RetrievalSettings(BaseModel):
     )
     refusal_weights: Path | None = advanced(
         None, description="Weights file of the answerability model (from python -m "
-        "eval.calibrate --write-weights); empty for the bundled rag/refusal_weights.json.",
+        "fitting.calibrate --write-weights); empty for the bundled rag/refusal_weights.json.",
     )
     min_answerability: float | None = advanced(
         None, ge=0.0, le=1.0, description="Refuse below this answerability (refusal = 'model'); "
@@ -41,7 +41,7 @@ class RetrievalSettings(BaseModel):
     )
     rerank_weights: Path | None = advanced(
         None, description="Weights file of the features reranker (from python -m "
-        "eval.fit_reranker); empty for the bundled rag/rerank_weights.json.",
+        "fitting.fit_reranker); empty for the bundled rag/rerank_weights.json.",
     )
     cross_encoder_path: Path | None = Field(
         None, description="A local sentence-transformers CrossEncoder directory (reranker = "
@@ -140,7 +140,7 @@ class GeneratorSettings(BaseModel):
         "the exact entity that answers it (short_answer); needs the spaCy pipeline.",
     )
     selector_weights: Path | None = advanced(
-        None, description="Weights file of the sentence selector (python -m eval.fit_selector "
+        None, description="Weights file of the sentence selector (python -m fitting.fit_selector "
         "--write-weights); empty for the bundled rag/selector_weights.json.",
     )
     prompt_version: str = Field("v1", description="Folder under prompts/ to use.")

@@ -3,13 +3,15 @@ roll back; and the release policy of uploads and deletes.
 
 Uploads and deletes stage a release. Under ``releases.policy = "always"`` (or with
 ``releases.upload_publish``, an interactive upload) it is published at once; under ``manual`` it
-stays staged; under ``gate`` the app's ``settle`` callable (composed by ``rag serve`` in cli/,
-since the gate uses eval/) runs the gold questions and publishes or holds it. An app without
-one (``uvicorn --factory service.app:app_from_environment``) leaves it staged.
+stays staged; under ``gate`` the release gate (releases/policy.py) runs the gold questions and
+publishes or holds it, in the app of ``rag serve`` (``create_app(..., settle_uploads=True)``).
+An app without it (``uvicorn --factory service.app:app_from_environment``, the workers of
+``rag serve --workers N``) leaves it staged.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Query
@@ -19,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import NotFoundError
 from index.ingest import SyncReport
-from index.publishing import publish_release, rollback
 from rag.factory import Pipeline
-from rag.settings import Settings
+from releases.policy import publishes_at_once, settle  # noqa: F401 (publishes_at_once: uploads)
+from releases.publishing import publish_release, rollback
 from service.deps import PipelineDep, SettingsDep
 from service.schemas import (ERRORS, PUBLISH_RELEASE, ROLLBACK, SHOW_RELEASE, WRITE_ERRORS,
                              json_errors, release_links, with_links)
@@ -52,22 +54,12 @@ class RollbackRequest(BaseModel):
                                 "newest older release that was published).")
 
 
-def publishes_at_once(settings: Settings) -> bool:
-    return settings.releases.upload_publish or settings.release_policy == "always"
-
-
 def settle_release(app: FastAPI, pipeline: Pipeline, report: SyncReport) -> str:
     """What becomes of the release an upload or delete staged (module docstring)."""
-    if report.outcome != "staged":
-        if report.outcome == "published":
-            app.state.metrics.observe_release("published")
-        return report.outcome
-    settle = getattr(app.state, "settle", None)
-    if pipeline.settings.release_policy == "manual" or settle is None:
-        outcome = "staged"
-    else:
-        outcome = settle(pipeline, report)
-    app.state.metrics.observe_release(outcome)
+    outcome = (settle(app.state.settings, pipeline, report, out=sys.stderr)
+               if app.state.settle_uploads else report.outcome)
+    if report.outcome == "staged" or outcome == "published":
+        app.state.metrics.observe_release(outcome)
     return outcome
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from eval.bench_encoder import VARIANTS
+from bench.encoder import VARIANTS
 from index.embedder import choose_encoder, cpu_flags
 from tests.helpers import run_cli as rag
 

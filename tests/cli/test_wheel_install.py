@@ -20,7 +20,7 @@ import pytest
 
 from tests.helpers import ROOT, SUPPORT
 
-PACKAGES = ("cli", "rag", "index", "service", "eval", "prompts")
+PACKAGES = ("cli", "rag", "index", "service", "releases", "eval", "bench", "fitting", "prompts")
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 # Left out of the copy the wheel is built from: build output, venvs, local data (top level only,
 # so a package's own folder named e.g. "data" is still copied).
@@ -81,7 +81,8 @@ def test_the_wheel_holds_every_file_of_the_packages_and_no_tests(wheel):
 _PROBE = """
 import json, sys
 from importlib import resources
-import cli.main, eval.calibrate, index, prompts, rag.answerability, rag.prompts, rag.rerank
+import bench.command, cli.main, fitting.calibrate, index, prompts, rag.answerability, rag.prompts
+import rag.rerank, releases.gate
 import service.routes.pages as pages
 from rag.answerability import DEFAULT_WEIGHTS, load_weights
 from rag.rerank import DEFAULT_WEIGHTS as RERANK, load_weights as load_rerank
@@ -89,7 +90,7 @@ load_weights(DEFAULT_WEIGHTS)
 load_rerank(RERANK)
 rag.prompts.load_prompts("v1")
 assert pages.chat_page().path and pages.widget_script().path
-assert eval.calibrate.SAMPLE_QA.is_file()
+assert fitting.calibrate.SAMPLE_QA.is_file()
 data = sys.argv[1:]
 print(json.dumps({
     "modules": {n: m.__file__ for n, m in sys.modules.items()

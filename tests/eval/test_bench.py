@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eval import bench
-from eval.bench_retrieval import write_synthetic
+from bench.retrieval import write_synthetic
 
 # Subprocesses that load the model, or whole eval runs: not in the fast subset.
 pytestmark = pytest.mark.slow
@@ -192,7 +192,7 @@ def test_bad_arguments_are_refused(tmp_path, capsys):
 def test_the_encoder_baseline_is_its_best_pass():
     """A pass slowed by something else on the machine must not lower the baseline (which
     would flatter the /v1/ask ratio): the best pass counts, every pass is reported."""
-    from eval.bench_api import best_rate
+    from bench.api import best_rate
 
     rates = iter([120.0, 210.5, 180.0])
     best = best_rate(lambda: {"questions_per_s": next(rates), "batch": 8}, passes=3)

@@ -6,10 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from eval.calibrate import (Case, CorpusWords, Measured, auc, build_swaps, entity_pool,
-                            fit_model, fit_threshold, measure, report, stats)
 from eval.dataset import load_qa
 from eval.dataset import QAItem
+from fitting.calibrate import Measured, fit_model, measure, report
+from fitting.refusal_stats import Case, auc, fit_threshold, stats
+from fitting.swaps import CorpusWords, build_swaps, entity_pool
 from index.errors import ConfigError
 from rag.answerability import FEATURES, load_weights
 
@@ -72,7 +73,7 @@ def test_refusal_weights_must_match_the_features_and_carry_a_threshold(tmp_path)
 @pytest.fixture(scope="module")
 def sample_swaps(corpus_dir):
     """Entity-swapped questions of the sample gold set, replacements from the corpus itself."""
-    from eval.calibrate import SAMPLE_QA
+    from fitting.calibrate import SAMPLE_QA
     from rag.factory import build_nlp
 
     nlp = build_nlp()

@@ -1,7 +1,7 @@
 """The soak (issue #15): the real service, 16 readers asking and streaming while an uploader and
 a releaser write, for one minute; and the arithmetic of its report.
 
-The run is ``python -m eval.soak`` in a subprocess, as a person runs it: Locust patches the
+The run is ``python -m bench.soak`` in a subprocess, as a person runs it: Locust patches the
 whole process with gevent when imported, so it is never imported into pytest.
 """
 
@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from eval.soak_report import (GROWTH, SLACK_MB, Memory, Sample, failures, markdown_table,
-                              memory_bound, minute_rows, summary)
+from bench.soak_report import (GROWTH, SLACK_MB, Memory, Sample, failures, markdown_table,
+                               memory_bound, minute_rows, summary)
 from tests.helpers import ROOT, SUPPORT
 
 
@@ -78,7 +78,7 @@ def test_one_minute_soak_has_no_error_and_bounded_memory(tmp_path, corpus_dir):
     out = tmp_path / "soak.json"
     env = {**os.environ, "PYTHONPATH": str(SUPPORT)}  # the server and client: loopback only
     proc = subprocess.run(
-        [sys.executable, "-m", "eval.soak", "--minutes", "1", "--clients", "16",
+        [sys.executable, "-m", "bench.soak", "--minutes", "1", "--clients", "16",
          "--corpus", str(corpus_dir), "--out", str(out)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert out.is_file(), proc.stderr[-3000:]

@@ -141,7 +141,7 @@ def test_unreachable_server_is_a_clear_error(tmp_path, embedder):
 def test_publish_and_rollback_switch_every_replica(tmp_path, embedder, corpus_dir, chroma_server):
     """Two replicas (own data dirs, one Chroma server): a release staged by one is invisible to
     both until published; publish and rollback switch the other at once."""
-    from index.publishing import publish_release, rollback
+    from releases.publishing import publish_release, rollback
 
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_dir, corpus)

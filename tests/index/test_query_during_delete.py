@@ -1,4 +1,4 @@
-"""A vector query that meets a delete (found by the soak, eval/soak.py): real embedded Chroma,
+"""A vector query that meets a delete (found by the soak, bench/soak.py): real embedded Chroma,
 one thread deleting and adding chunk records while others query the way ``ChromaStore.nearest``
 does. Chroma then returns ids whose record is gone (metadata None); before the fix reading the
 hit raised KeyError 'doc_id' and the question was a 500."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import ConfigError, InputError, NotFoundError
-from index.publishing import publish_release, rollback
+from releases.publishing import publish_release, rollback
 from index.store import ChromaStore, make_client
 from rag.factory import build_pipeline
 from tests.helpers import make_settings

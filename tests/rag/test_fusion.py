@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from eval.fit_reranker import fit_listwise
+from fitting.fit_reranker import fit_listwise
 from index.errors import ConfigError
 from index.types import Chunk
 from rag.fusion import (
@@ -259,7 +259,7 @@ def test_shipped_weights_load_and_beat_each_list_on_the_benchmark_they_never_saw
 
 def test_fit_labels_prefer_the_chunks_holding_the_answer():
     from eval.dataset import QAItem
-    from eval.fit_reranker import gold_labels
+    from fitting.fit_reranker import gold_labels
 
     title = Candidate(chunk("p1", "Border talks: officials meet in Mexico City.", doc="paper"))
     answer = Candidate(chunk("p2", "Agents apprehended 191,000 migrants in November.",

@@ -66,7 +66,7 @@ def test_access_rules_with_named_and_settings_keys(tmp_path):
 
 
 def test_a_revoked_key_is_refused_by_every_worker_within_a_second(tmp_path, corpus_dir):
-    from eval.bench_api import ServiceProcess
+    from bench.api import ServiceProcess
 
     data = tmp_path / "data"
     net = tmp_path / "net.txt"

@@ -106,3 +106,24 @@ def test_metrics_count_releases_and_the_published_age(manual):
     age = [line for line in text.splitlines()
            if line.startswith("rag_release_published_age_seconds ")]
     assert age and float(age[0].split()[1]) >= 0
+
+
+def test_only_the_app_of_rag_serve_puts_an_upload_through_the_release_policy(monkeypatch):
+    """``create_app(..., settle_uploads=True)`` (``rag serve``) runs releases.policy.settle (the
+    gate) on a staged upload; other apps leave it staged. Both count it in the metrics."""
+    from types import SimpleNamespace
+
+    from service.metrics import Metrics
+    from service.routes import releases
+
+    settled = []
+    monkeypatch.setattr(releases, "settle", lambda settings, pipeline, report, out:
+                        settled.append((settings, report)) or "held")
+    staged = SimpleNamespace(outcome="staged", release="r2")
+    for serving, outcome in ((True, "held"), (False, "staged")):
+        metrics = Metrics()
+        app = SimpleNamespace(state=SimpleNamespace(settings="settings", metrics=metrics,
+                                                    settle_uploads=serving))
+        assert releases.settle_release(app, None, staged) == outcome
+        assert metrics.releases.labels(outcome=outcome)._value.get() == 1
+    assert settled == [("settings", staged)]

@@ -1,8 +1,8 @@
-"""The soak's figures, from what ``eval/soak.py`` recorded: per-minute latency percentiles, error
+"""The soak's figures, from what ``bench/soak.py`` recorded: per-minute latency percentiles, error
 counts and the server's memory, and the bound the memory must keep.
 
 Pure functions over plain records, so they are tested without a server (and without Locust,
-whose import patches the whole process; see ``eval/soak.py``).
+whose import patches the whole process; see ``bench/soak.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fit the features reranker on one benchmark and check it on another.
 
-    python -m eval.fit_reranker --fit hotpotqa_dev500 --check covidqa
+    python -m fitting.fit_reranker --fit hotpotqa_dev500 --check covidqa
 
 For every question of each benchmark the hybrid retriever's fused candidates (before reranking)
 are turned into :data:`rag.rerank.FEATURES` rows labelled 1 for the chunks of gold documents that
@@ -165,7 +165,7 @@ def report(name: str, questions: Sequence[Question], model: LinearModel,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.fit_reranker", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m fitting.fit_reranker", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fit", default="hotpotqa_dev500", help="benchmark to fit on")
     parser.add_argument("--check", default="covidqa", help="benchmark to check on")
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": report(args.check, check, model, rule, top_k),
         "candidates_per_retriever": settings.retrieval.candidates,
         "l2": args.l2,
-        "command": "python -m eval.fit_reranker " + " ".join(
+        "command": "python -m fitting.fit_reranker " + " ".join(
             sys.argv[1:] if argv is None else argv),
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -1,5 +1,5 @@
 """Soak: the real service under mixed load for minutes, counting every wrong answer and watching
-the server's memory. ``python -m eval.soak --minutes 10 --clients 16 --out soak.json``.
+the server's memory. ``python -m bench.soak --minutes 10 --clients 16 --out soak.json``.
 
 ``rag serve --corpus CORPUS`` runs in its own process on a free 127.0.0.1 port with a fresh data
 directory (real model, embedded Chroma, ``releases.policy = always``, a read and an admin key).
@@ -25,7 +25,7 @@ the other's timing, see docs/reliability.md.) A deliberately bad request answere
 
 The server's RSS (``VmRSS`` of ``/proc/PID/status``) and the load average are read every 5 s. The
 run fails (exit 1) on any error, a kind of request never made, no refusal, or an RSS over
-``eval/soak_report.py``'s bound. The JSON report holds every request's timing.
+``bench/soak_report.py``'s bound. The JSON report holds every request's timing.
 
 Locust patches this whole process with gevent when it is imported, which is why it is imported
 here first and why this module only ever runs as its own process (the test runs the command).
@@ -35,8 +35,8 @@ here first and why this module only ever runs as its own process (the test runs 
 try:
     import locust  # noqa: F401  (first: gevent's monkey patching must precede the other imports)
 except ImportError:  # pragma: no cover
-    raise SystemExit("python -m eval.soak needs Locust, which the 'test' extra installs: "
-                     "pip install -e '.[test]' (or scripts/setup.sh test)") from None
+    raise SystemExit("python -m bench.soak needs Locust, which the 'bench' extra installs: "
+                     "pip install -e '.[bench]' (or scripts/setup.sh bench)") from None
 # isort: on
 
 import argparse
@@ -46,6 +46,7 @@ import os
 import sys
 import tempfile
 import time
+import types
 from dataclasses import asdict, dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -56,10 +57,10 @@ from gevent.lock import Semaphore
 from locust import HttpUser, constant, task
 from locust.env import Environment
 
-from eval.bench_api import ServiceProcess
-from eval.bench_report import loadavg
+from bench.api import ServiceProcess
+from bench.report import loadavg
+from bench.soak_report import Memory, Sample, failures, markdown_table, summary
 from eval.dataset import load_qa
-from eval.soak_report import Memory, Sample, failures, markdown_table, summary
 
 READ_KEY = "soak-read-key-0123456789"
 ADMIN_KEY = "soak-admin-key-0123456789"
@@ -139,153 +140,166 @@ def _expect(r: Any, status: int, check: Any = None) -> None:
         r.failure(f"{type(exc).__name__}: {exc}")
 
 
+READ = {"Authorization": f"Bearer {READ_KEY}"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+class _SoakUser(HttpUser):
+    """What the soak's users share, bound by :func:`user_classes`: the server's ``host``, the
+    gold ``questions``, the writers' lock (``writing``) and the readers' numbering."""
+
+    abstract = True
+    questions: list[str] = []
+    writing: Any = contextlib.nullcontext()
+    readers: Any = None
+
+
+class Reader(_SoakUser):
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.n = next(self.readers) * 7  # readers start at different questions
+
+    @task
+    def read(self) -> None:
+        self.n += 1
+        question = self.questions[self.n % len(self.questions)]
+        if self.n % 25 == 0:
+            with self.client.post("/v1/ask", json={"question": ""}, headers=READ,
+                                  name="bad ask: empty question", catch_response=True,
+                                  timeout=TIMEOUT_S) as r:
+                _expect(r, 422, lambda b: b["error"]["message"])
+        elif self.n % 2:
+            with self.client.post("/v1/ask", json={"question": question}, headers=READ,
+                                  name="ask", catch_response=True, timeout=TIMEOUT_S) as r:
+                _expect(r, 200, lambda b: b["answer"] is not None and b["release"])
+        else:
+            self._stream(question)
+
+    def _stream(self, question: str) -> None:
+        with self.client.post("/v1/ask/stream", json={"question": question}, headers=READ,
+                              name="stream", catch_response=True, stream=True,
+                              timeout=TIMEOUT_S) as r:
+            try:
+                body = r.content.decode() if r.status_code == 200 else r.text
+                # The time until the last event, not the first byte.
+                r.request_meta["response_time"] = (
+                    time.time() - r.request_meta["start_time"]) * 1000
+                events = _sse(body) if r.status_code == 200 else []
+            except Exception as exc:  # noqa: BLE001  (a cut connection mid-stream)
+                r.failure(f"stream broken: {type(exc).__name__}: {exc}")
+                return
+            last = events[-1][0] if events else None
+            if r.status_code == 0:
+                r.failure(f"no response: {type(r.error).__name__}: {r.error}")
+            elif r.status_code != 200:
+                r.failure(f"HTTP {r.status_code}: {body[:300]}")
+            elif last == "done":
+                r.success()
+            elif last == "error":
+                r.failure(f"stream ended with an error event: {events[-1][1][:300]}")
+            else:
+                r.failure(f"stream ended without done or error (last event {last!r})")
+
+
+class Uploader(_SoakUser):
+    fixed_count = 1
+    wait_time = constant(0.5)
+
+    def on_start(self) -> None:
+        self.n = 0
+        self.live: set[str] = set()
+
+    @task
+    def write(self) -> None:
+        with self.writing:
+            self.n += 1
+            n = self.n
+            if n % 5 == 0:
+                with self.client.post("/v1/documents", headers=ADMIN, data={
+                        "path": "../escape.txt"}, files=[("files", (
+                            "x.txt", b"Outside.", "text/plain"))],
+                        name="bad upload: ../ path", catch_response=True,
+                        timeout=TIMEOUT_S) as r:
+                    _expect(r, 422, lambda b: b["error"]["type"] == "InvalidDocumentId")
+                with self.client.delete("/v1/documents/soak/never-uploaded.txt",
+                                        headers=ADMIN, name="bad delete: missing document",
+                                        catch_response=True, timeout=TIMEOUT_S) as r:
+                    _expect(r, 404, lambda b: b["error"]["type"] == "NotFoundError")
+            elif n % 5 == 3 and self.live:
+                doc = sorted(self.live)[n % len(self.live)]
+                with self.client.delete(f"/v1/documents/{doc}", headers=ADMIN,
+                                        name="delete", catch_response=True,
+                                        timeout=TIMEOUT_S) as r:
+                    _expect(r, 200, lambda b: b["deleted"] and
+                            b["release_outcome"] == "published")
+                self.live.discard(doc)
+            else:
+                doc = f"soak/note-{n % SLOTS}.txt"
+                text = (f"Soak note {n}\n\nThe night watch of the Kilnsea lighthouse logged "
+                        f"{n * 7} ships on shift {n}. Note {n} was written at "
+                        f"{time.strftime('%H:%M:%S')}.\n").encode()
+                with self.client.post("/v1/documents", headers=ADMIN, data={"path": doc},
+                                      files=[("files", ("note.txt", text, "text/plain"))],
+                                      name="upload", catch_response=True,
+                                      timeout=TIMEOUT_S) as r:
+                    _expect(r, 200, lambda b: b["release_outcome"] == "published")
+                self.live.add(doc)
+
+
+class Releaser(_SoakUser):
+    fixed_count = 1
+    wait_time = constant(1.0)
+
+    def on_start(self) -> None:
+        self.n = 0
+
+    @task
+    def release(self) -> None:
+        with self.writing:
+            self.n += 1
+            if self.n % 5 == 0:
+                with self.client.post("/v1/releases/r999999/publish", headers=ADMIN,
+                                      name="bad publish: no such release",
+                                      catch_response=True, timeout=TIMEOUT_S) as r:
+                    _expect(r, 404, lambda b: b["error"]["type"] == "NotFoundError")
+            listing = self._releases()
+            if listing is None or not any(x["state"] == "retired"
+                                          for x in listing["releases"]):
+                return  # nothing to roll back to yet
+            current = listing["published"]
+            with self.client.post("/v1/releases/rollback", headers=ADMIN, name="rollback",
+                                  catch_response=True, timeout=TIMEOUT_S) as r:
+                _expect(r, 200, lambda b: b["previous"] == current and
+                        b["published"] != current)
+            with self.client.post(f"/v1/releases/{current}/publish", headers=ADMIN,
+                                  name="publish", catch_response=True,
+                                  timeout=TIMEOUT_S) as r:
+                _expect(r, 200, lambda b: b["published"] == current)
+            after = self._releases()
+            if after is not None and after["published"] != current:
+                self.environment.events.request.fire(
+                    request_type="CHECK", name="releases", response_time=0,
+                    response_length=0, response=None, context={}, start_time=time.time(),
+                    url="/v1/releases", exception=AssertionError(
+                        f"published is {after['published']!r} after publishing {current!r}"))
+
+    def _releases(self) -> dict[str, Any] | None:
+        with self.client.get("/v1/releases", headers=ADMIN, name="releases",
+                             catch_response=True, timeout=TIMEOUT_S) as r:
+            _expect(r, 200, lambda b: b["published"])
+            return r.json() if r.status_code == 200 else None
+
+
 def user_classes(url: str, questions: list[str],
                  writers_take_turns: bool = True) -> list[type[HttpUser]]:
     """The readers, the uploader and the releaser, bound to ``url``; the writers share a lock
     (unless ``writers_take_turns`` is false: then their writes may meet in the server)."""
-    read = {"Authorization": f"Bearer {READ_KEY}"}
-    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    writing = Semaphore() if writers_take_turns else contextlib.nullcontext()
-    readers = iter(range(10**6))
-
-    class Reader(HttpUser):
-        host = url
-        wait_time = constant(0)
-
-        def on_start(self) -> None:
-            self.n = next(readers) * 7  # readers start at different questions
-
-        @task
-        def read(self) -> None:
-            self.n += 1
-            question = questions[self.n % len(questions)]
-            if self.n % 25 == 0:
-                with self.client.post("/v1/ask", json={"question": ""}, headers=read,
-                                      name="bad ask: empty question", catch_response=True,
-                                      timeout=TIMEOUT_S) as r:
-                    _expect(r, 422, lambda b: b["error"]["message"])
-            elif self.n % 2:
-                with self.client.post("/v1/ask", json={"question": question}, headers=read,
-                                      name="ask", catch_response=True, timeout=TIMEOUT_S) as r:
-                    _expect(r, 200, lambda b: b["answer"] is not None and b["release"])
-            else:
-                self._stream(question)
-
-        def _stream(self, question: str) -> None:
-            with self.client.post("/v1/ask/stream", json={"question": question}, headers=read,
-                                  name="stream", catch_response=True, stream=True,
-                                  timeout=TIMEOUT_S) as r:
-                try:
-                    body = r.content.decode() if r.status_code == 200 else r.text
-                    # The time until the last event, not the first byte.
-                    r.request_meta["response_time"] = (
-                        time.time() - r.request_meta["start_time"]) * 1000
-                    events = _sse(body) if r.status_code == 200 else []
-                except Exception as exc:  # noqa: BLE001  (a cut connection mid-stream)
-                    r.failure(f"stream broken: {type(exc).__name__}: {exc}")
-                    return
-                last = events[-1][0] if events else None
-                if r.status_code == 0:
-                    r.failure(f"no response: {type(r.error).__name__}: {r.error}")
-                elif r.status_code != 200:
-                    r.failure(f"HTTP {r.status_code}: {body[:300]}")
-                elif last == "done":
-                    r.success()
-                elif last == "error":
-                    r.failure(f"stream ended with an error event: {events[-1][1][:300]}")
-                else:
-                    r.failure(f"stream ended without done or error (last event {last!r})")
-
-    class Uploader(HttpUser):
-        host = url
-        fixed_count = 1
-        wait_time = constant(0.5)
-
-        def on_start(self) -> None:
-            self.n = 0
-            self.live: set[str] = set()
-
-        @task
-        def write(self) -> None:
-            with writing:
-                self.n += 1
-                n = self.n
-                if n % 5 == 0:
-                    with self.client.post("/v1/documents", headers=admin, data={
-                            "path": "../escape.txt"}, files=[("files", (
-                                "x.txt", b"Outside.", "text/plain"))],
-                            name="bad upload: ../ path", catch_response=True,
-                            timeout=TIMEOUT_S) as r:
-                        _expect(r, 422, lambda b: b["error"]["type"] == "InvalidDocumentId")
-                    with self.client.delete("/v1/documents/soak/never-uploaded.txt",
-                                            headers=admin, name="bad delete: missing document",
-                                            catch_response=True, timeout=TIMEOUT_S) as r:
-                        _expect(r, 404, lambda b: b["error"]["type"] == "NotFoundError")
-                elif n % 5 == 3 and self.live:
-                    doc = sorted(self.live)[n % len(self.live)]
-                    with self.client.delete(f"/v1/documents/{doc}", headers=admin,
-                                            name="delete", catch_response=True,
-                                            timeout=TIMEOUT_S) as r:
-                        _expect(r, 200, lambda b: b["deleted"] and
-                                b["release_outcome"] == "published")
-                    self.live.discard(doc)
-                else:
-                    doc = f"soak/note-{n % SLOTS}.txt"
-                    text = (f"Soak note {n}\n\nThe night watch of the Kilnsea lighthouse logged "
-                            f"{n * 7} ships on shift {n}. Note {n} was written at "
-                            f"{time.strftime('%H:%M:%S')}.\n").encode()
-                    with self.client.post("/v1/documents", headers=admin, data={"path": doc},
-                                          files=[("files", ("note.txt", text, "text/plain"))],
-                                          name="upload", catch_response=True,
-                                          timeout=TIMEOUT_S) as r:
-                        _expect(r, 200, lambda b: b["release_outcome"] == "published")
-                    self.live.add(doc)
-
-    class Releaser(HttpUser):
-        host = url
-        fixed_count = 1
-        wait_time = constant(1.0)
-
-        def on_start(self) -> None:
-            self.n = 0
-
-        @task
-        def release(self) -> None:
-            with writing:
-                self.n += 1
-                if self.n % 5 == 0:
-                    with self.client.post("/v1/releases/r999999/publish", headers=admin,
-                                          name="bad publish: no such release",
-                                          catch_response=True, timeout=TIMEOUT_S) as r:
-                        _expect(r, 404, lambda b: b["error"]["type"] == "NotFoundError")
-                listing = self._releases()
-                if listing is None or not any(x["state"] == "retired"
-                                              for x in listing["releases"]):
-                    return  # nothing to roll back to yet
-                current = listing["published"]
-                with self.client.post("/v1/releases/rollback", headers=admin, name="rollback",
-                                      catch_response=True, timeout=TIMEOUT_S) as r:
-                    _expect(r, 200, lambda b: b["previous"] == current and
-                            b["published"] != current)
-                with self.client.post(f"/v1/releases/{current}/publish", headers=admin,
-                                      name="publish", catch_response=True,
-                                      timeout=TIMEOUT_S) as r:
-                    _expect(r, 200, lambda b: b["published"] == current)
-                after = self._releases()
-                if after is not None and after["published"] != current:
-                    self.environment.events.request.fire(
-                        request_type="CHECK", name="releases", response_time=0,
-                        response_length=0, response=None, context={}, start_time=time.time(),
-                        url="/v1/releases", exception=AssertionError(
-                            f"published is {after['published']!r} after publishing {current!r}"))
-
-        def _releases(self) -> dict[str, Any] | None:
-            with self.client.get("/v1/releases", headers=admin, name="releases",
-                                 catch_response=True, timeout=TIMEOUT_S) as r:
-                _expect(r, 200, lambda b: b["published"])
-                return r.json() if r.status_code == 200 else None
-
-    return [Reader, Uploader, Releaser]
+    shared = {"host": url, "questions": questions,
+              "writing": Semaphore() if writers_take_turns else contextlib.nullcontext(),
+              "readers": iter(range(10**6))}
+    return [types.new_class(user.__name__, (user,), exec_body=lambda ns: ns.update(shared))
+            for user in (Reader, Uploader, Releaser)]
 
 
 def drive(url: str, pid: int, plan: SoakPlan) -> tuple[list[Sample], list[Memory], float]:
@@ -338,7 +352,7 @@ def drive(url: str, pid: int, plan: SoakPlan) -> tuple[list[Sample], list[Memory
 
 def run(plan: SoakPlan, workdir: Path, log: Path) -> dict[str, Any]:
     """Start the service (its output to ``log``), load it, stop it; the report
-    (``eval/soak_report.summary``) with the plan, the start-up time and every request."""
+    (``bench.soak_report.summary``) with the plan, the start-up time and every request."""
     check_plan(plan)
     if not plan.questions:
         plan.questions = [q.question for q in load_qa(files("eval") / "gold" /
@@ -357,7 +371,7 @@ def run(plan: SoakPlan, workdir: Path, log: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.soak", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--clients", type=int, default=16, help="concurrent readers (plus one "
                    "uploader and one releaser)")

@@ -7,8 +7,8 @@ threads, each with its own HTTP connection, ask the gold questions round robin f
 Every request's latency as the client saw it, status and the server's own stage timings are kept.
 Requests/s is successful requests over the time from the start to the last response.
 
-This is the one place ``eval/`` speaks HTTP: it measures the service's speed, and judges no
-answer (the quality eval calls ``AnswerService`` directly).
+Here (and in the soak, which drives this same process) the benchmarks speak HTTP: they measure the
+service's speed, and judge no answer (the quality eval calls ``AnswerService`` directly).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.bench_report import BenchResult, Goal, fmt_ms, summarize
+from bench.report import BenchResult, Goal, fmt_ms, summarize
 from eval.dataset import QAItem, load_qa
 from index.errors import RagError
 
@@ -245,21 +245,7 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
 
         embedder = build_embedder(settings)
     if embedder is not None:
-        questions = [i.question for i in items]
-        raw_encoder = best_rate(lambda: raw_question_rate(embedder, questions))
-        raw_encoder["precision"] = getattr(embedder, "precision", None)
-        raw_encoder["backend"] = getattr(embedder, "backend", None)
-        derived["raw_encoder_questions_per_s"] = raw_encoder["questions_per_s"]
-        derived["requests_per_s_over_raw_encoder"] = round(
-            float(derived["requests_per_s"]) / raw_encoder["questions_per_s"], 4)
-        # The service's own encoder path (embed: the traced graph for short texts) on the same
-        # batches, shown beside the goal's baseline so neither ratio hides the other.
-        service_encoder = best_rate(
-            lambda: raw_question_rate(embedder, questions, encode=embedder.embed))
-        raw_encoder["service_encoder"] = service_encoder
-        derived["service_encoder_questions_per_s"] = service_encoder["questions_per_s"]
-        derived["requests_per_s_over_service_encoder"] = round(
-            float(derived["requests_per_s"]) / service_encoder["questions_per_s"], 4)
+        raw_encoder = _encoder_rates(embedder, [i.question for i in items], derived)
     result = BenchResult(
         name=name,
         params={"clients": clients, "seconds": seconds, "workers": workers, "env": env or {},
@@ -284,6 +270,34 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
         ],
     )
     result.rows.append(("latency", fmt_ms(latency)))
+    _add_rows(result, derived, span, clients, workers, raw_encoder)
+    return result
+
+
+def _encoder_rates(embedder: Any, questions: list[str],
+                   derived: dict[str, Any]) -> dict[str, Any]:
+    """The raw encoder's questions/s (the goal's baseline) and the service's own encoder path's
+    on the same questions; their ratios to the requests/s go into ``derived``."""
+    raw_encoder = best_rate(lambda: raw_question_rate(embedder, questions))
+    raw_encoder["precision"] = getattr(embedder, "precision", None)
+    raw_encoder["backend"] = getattr(embedder, "backend", None)
+    derived["raw_encoder_questions_per_s"] = raw_encoder["questions_per_s"]
+    derived["requests_per_s_over_raw_encoder"] = round(
+        float(derived["requests_per_s"]) / raw_encoder["questions_per_s"], 4)
+    # The service's own encoder path (embed: the traced graph for short texts) on the same
+    # batches, shown beside the goal's baseline so neither ratio hides the other.
+    service_encoder = best_rate(
+        lambda: raw_question_rate(embedder, questions, encode=embedder.embed))
+    raw_encoder["service_encoder"] = service_encoder
+    derived["service_encoder_questions_per_s"] = service_encoder["questions_per_s"]
+    derived["requests_per_s_over_service_encoder"] = round(
+        float(derived["requests_per_s"]) / service_encoder["questions_per_s"], 4)
+    return raw_encoder
+
+
+def _add_rows(result: BenchResult, derived: dict[str, Any], span: float, clients: int,
+              workers: int, raw_encoder: dict[str, Any] | None) -> None:
+    """The table rows (after latency) and notes of an api run."""
     result.rows.append(("throughput", f"{derived['ok']} ok / {derived['errors']} errors in "
                         f"{span:.1f} s = {derived['requests_per_s']:.2f} req/s, {clients} "
                         f"clients, {workers} worker(s)"))
@@ -301,7 +315,6 @@ def run_api(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,
         result.rows.append((f"server {stage}", f"p50 {s['p50']:.1f}  p95 {s['p95']:.1f} ms"))
     if derived["errors"]:
         result.notes.append(f"{derived['errors']} requests failed (status 0 = no response)")
-    return result
 
 
 # The answering stages added for trustworthy extractive answers (issue: exact answer first,

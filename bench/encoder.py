@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_report import BenchResult, Goal
+from bench.report import BenchResult, Goal
 from eval.dataset import load_qa
 from eval.metrics import recall_at_k, reciprocal_rank
 from index.embedder import SentenceTransformerEmbedder
@@ -88,18 +88,13 @@ def _scores(pipeline: Any, dense: Any, items: list[Any], vectors: np.ndarray,
     return out
 
 
-def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path,
-                max_texts: int = 1024, max_questions: int = 500,
-                embedder: Any = None, variants: tuple[str, ...] = VARIANTS) -> BenchResult:
+def _indexes(settings: Settings, corpus: Path, workdir: Path,
+             embedders: dict[str, SentenceTransformerEmbedder]
+             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
+    """The corpus ingested into an index per variant: each variant's default pipeline, its
+    dense-only pipeline over the same index, and the seconds each ingest took."""
     from rag.factory import build_pipeline
 
-    corpus = Path(corpus).resolve()
-    embedders = _embedders(settings, embedder, variants)
-    items = [i for i in load_qa(questions) if i.answerable and i.doc_ids]
-    if len(items) > max_questions:  # evenly spaced through the file
-        step = len(items) / max_questions
-        items = [items[int(i * step)] for i in range(max_questions)]
-    depth = max(settings.retrieval.top_k, 10)
     pipelines, dense, ingest_seconds = {}, {}, {}
     for p, emb in embedders.items():
         s = settings.model_copy(update={"data_dir": workdir / f"index-{p}"})
@@ -111,17 +106,14 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
         d = s.model_copy(update={"retrieval": s.retrieval.model_copy(
             update={"mode": "dense", "rerank": False})})
         dense[p] = build_pipeline(d, embedder=emb)
-    base = pipelines[REFERENCE]
-    chunks = base.store.committed_chunks(base.store.documents())
-    texts = [c.text for c in sorted(chunks, key=lambda c: (c.doc_id, c.index))][:max_texts]
-    throughput, vectors = {}, {}
-    for p, emb in embedders.items():
-        seconds, vectors[p] = _raw_rate(emb, texts)
-        throughput[p] = {"texts": len(texts), "seconds": round(seconds, 3),
-                         "texts_per_s": round(len(texts) / seconds, 3)}
-    qvec = {p: emb.embed([i.question for i in items]) for p, emb in embedders.items()}
+    return pipelines, dense, ingest_seconds
+
+
+def _cosines(vectors: dict[str, np.ndarray], qvec: dict[str, np.ndarray]
+             ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Each variant's chunk and question vectors against float32's: cosine figures."""
     chunk_cos, question_cos = {}, {}
-    for p in embedders:
+    for p in vectors:
         if p == REFERENCE:
             continue
         c = (vectors[REFERENCE] * vectors[p]).sum(axis=1)
@@ -129,13 +121,11 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
         chunk_cos[p] = {"min": round(float(c.min()), 6), "mean": round(float(c.mean()), 6),
                         "p01": round(float(np.percentile(c, 1)), 6)}
         question_cos[p] = {"min": round(float(q.min()), 6), "mean": round(float(q.mean()), 6)}
-    pairings = [(p, p) for p in embedders] + [(REFERENCE, p) for p in embedders
-                                              if p != REFERENCE]
-    retrieval = {}
-    for index_p, query_p in pairings:
-        key = f"index_{index_p}__query_{query_p}"
-        retrieval[key] = _scores(pipelines[index_p], dense[index_p], items, qvec[query_p],
-                                 depth)
+    return chunk_cos, question_cos
+
+
+def _goals(retrieval: dict[str, dict[str, dict[str, float]]], questions: int) -> list[Goal]:
+    """Recall@5 and MRR of every pairing within ``TOLERANCE`` of float32's."""
     ref_key = f"index_{REFERENCE}__query_{REFERENCE}"
     ref = retrieval[ref_key]
     goals = []
@@ -147,7 +137,38 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
                 diff = round(abs(res[mode][metric] - ref[mode][metric]), 4)
                 goals.append(Goal(f"encoder.{key}.{mode}.{metric}_abs_diff", diff, TOLERANCE,
                                   "lower", "", f"|{metric} - float32's|, {mode} retrieval, "
-                                  f"{len(items)} questions", True))
+                                  f"{questions} questions", True))
+    return goals
+
+
+def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path,
+                max_texts: int = 1024, max_questions: int = 500,
+                embedder: Any = None, variants: tuple[str, ...] = VARIANTS) -> BenchResult:
+    corpus = Path(corpus).resolve()
+    embedders = _embedders(settings, embedder, variants)
+    items = [i for i in load_qa(questions) if i.answerable and i.doc_ids]
+    if len(items) > max_questions:  # evenly spaced through the file
+        step = len(items) / max_questions
+        items = [items[int(i * step)] for i in range(max_questions)]
+    depth = max(settings.retrieval.top_k, 10)
+    pipelines, dense, ingest_seconds = _indexes(settings, corpus, workdir, embedders)
+    base = pipelines[REFERENCE]
+    chunks = base.store.committed_chunks(base.store.documents())
+    texts = [c.text for c in sorted(chunks, key=lambda c: (c.doc_id, c.index))][:max_texts]
+    throughput, vectors = {}, {}
+    for p, emb in embedders.items():
+        seconds, vectors[p] = _raw_rate(emb, texts)
+        throughput[p] = {"texts": len(texts), "seconds": round(seconds, 3),
+                         "texts_per_s": round(len(texts) / seconds, 3)}
+    qvec = {p: emb.embed([i.question for i in items]) for p, emb in embedders.items()}
+    chunk_cos, question_cos = _cosines(vectors, qvec)
+    pairings = [(p, p) for p in embedders] + [(REFERENCE, p) for p in embedders
+                                              if p != REFERENCE]
+    retrieval = {}
+    for index_p, query_p in pairings:
+        key = f"index_{index_p}__query_{query_p}"
+        retrieval[key] = _scores(pipelines[index_p], dense[index_p], items, qvec[query_p],
+                                 depth)
     ref_rate = throughput[REFERENCE]["texts_per_s"]
     result = BenchResult(
         name="encoder",
@@ -165,7 +186,7 @@ def run_encoder(settings: Settings, corpus: Path, questions: Path, workdir: Path
                                           for p, t in throughput.items()},
                  "chunk_cosine": chunk_cos, "question_cosine": question_cos,
                  "retrieval": retrieval},
-        goals=goals,
+        goals=_goals(retrieval, len(items)),
     )
     for p, t in throughput.items():
         result.rows.append((f"encode {p}", f"{t['texts']} texts in {t['seconds']:.2f} s = "

@@ -1,6 +1,6 @@
 """Fit the sentence selector on one benchmark and check it on another.
 
-    python -m eval.fit_selector --fit hotpotqa_dev500 --check covidqa --write-weights
+    python -m fitting.fit_selector --fit hotpotqa_dev500 --check covidqa --write-weights
 
 For every answerable question with a text answer (not yes/no) the service's own evidence
 (``AnswerService.evidence``: retrieval, then every passage sentence scored) is turned into
@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import QAItem, load_qa
-from eval.logistic import fit_logistic
 from eval.metrics import contains_gold
 from eval.runner import eval_pipeline
+from fitting.logistic import fit_logistic
 from rag.generators.extractive import ScoredSentence, select_by_score
 from rag.linear import LinearModel
 from rag.selection import (DEFAULT_WEIGHTS, FEATURES, SentenceSelector, features, is_fragment,
@@ -128,7 +128,7 @@ def report(questions: Sequence[Question], model: LinearModel, add_ratio: float
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.fit_selector", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m fitting.fit_selector", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fit", default="hotpotqa_dev500", help="benchmark to fit on")
     parser.add_argument("--check", default="covidqa", help="benchmark to check on")
@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         add_ratio_trials_on_fit_set={str(r): t for r, t in trials.items()},
         fit={"benchmark": args.fit, **report(fit, model, add_ratio)},
         check={"benchmark": args.check, **report(check, model, add_ratio)},
-        command="python -m eval.fit_selector " + " ".join(argv if argv is not None
+        command="python -m fitting.fit_selector " + " ".join(argv if argv is not None
                                                           else sys.argv[1:]))
     if args.write_weights:
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_report import BenchResult, Goal, fmt_ms, summarize
+from bench.report import BenchResult, Goal, fmt_ms, summarize
 from eval.dataset import load_qa
 from eval.runner import corpus_fingerprint, index_key
 from index.embedder import Embedder
@@ -153,33 +153,64 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
-def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUNKS,
-                  queries: int = 200, seed: int = 7, warmup: int = 5,
-                  embedder: Embedder | None = None) -> BenchResult:
-    from rag.factory import build_embedder, build_pipeline
+@dataclass
+class _Probe:
+    """What each question is timed against: the retriever and, in separate calls, its stages
+    (the dense search as the retriever makes it, BM25, candidates), Chroma's own top-k query,
+    and retrieval for a key of one collection and for a key naming every collection."""
+
+    retriever: Any
+    dense: Any
+    keyword: Any
+    chroma: Any
+    top_k: int
+    pool: int
+    one: RetrievalFilters
+    every: RetrievalFilters
+    one_chunks: list[str]
+
+    def time(self, q: str, v: np.ndarray, raw: dict[str, list[float]]) -> int:
+        """Time question ``q`` (vector ``v``) into ``raw``; return the passages retrieved."""
+        retriever, top_k, pool = self.retriever, self.top_k, self.pool
+        t = time.perf_counter()
+        results = len(retriever.retrieve(q, v, top_k))
+        raw["retrieve"].append(_ms(t))
+        t = time.perf_counter()  # Chroma's own top-k query (what issue 14 compares with)
+        self.chroma.query(query_embeddings=[v.tolist()], n_results=top_k)
+        raw["chroma_top_k"].append(_ms(t))
+        t = time.perf_counter()
+        self.dense.search(v, pool, None)
+        raw["dense"].append(_ms(t))
+        if self.keyword is not None:
+            t = time.perf_counter()
+            self.keyword.search(q, pool)
+            raw["keyword"].append(_ms(t))
+        t = time.perf_counter()
+        retriever.candidates(q, v, top_k)
+        raw["candidates"].append(_ms(t))
+        t = time.perf_counter()
+        retriever.retrieve(q, v, top_k, self.one)
+        raw["retrieve_one_collection"].append(_ms(t))
+        if self.one_chunks:  # the dense search retrieval makes for that key: restricted to ids
+            t = time.perf_counter()
+            self.dense.search_among(v, pool, self.one_chunks)
+            raw["dense_one_collection"].append(_ms(t))
+        t = time.perf_counter()  # the same with Chroma's metadata condition instead
+        self.dense.search(v, pool, None, self.one.collections)
+        raw["dense_one_collection_where"].append(_ms(t))
+        t = time.perf_counter()
+        retriever.retrieve(q, v, top_k, self.every)
+        raw["retrieve_all_collections"].append(_ms(t))
+        return results
+
+
+def _probe(pipeline: Any, top_k: int, pool: int) -> _Probe:
     from rag.retrieval import DenseSearch
 
-    corpus = Path(corpus).resolve()
-    embedder = embedder or build_embedder(settings)
-    built = build_index(settings, embedder, corpus, chunks, seed)
-    pipeline = build_pipeline(settings.model_copy(update={"data_dir": built.data_dir}),
-                              embedder=embedder)
-    retriever, keyword = pipeline.retriever, pipeline.keyword
+    keyword = pipeline.keyword
     # The dense search as the retriever makes it (hits' texts from the keyword index's copy).
     dense = (DenseSearch(pipeline.store, keyword.chunk, keyword.vectors) if keyword is not None
              else DenseSearch(pipeline.store))
-    top_k = settings.retrieval.top_k
-    pool = max(settings.retrieval.candidates, top_k)
-    items = load_qa(qa)
-    questions = [items[i % len(items)].question for i in range(queries)]
-    stored = pipeline.store.count_chunks()
-
-    raw: dict[str, list[float]] = {k: [] for k in
-                                   ("embed", "retrieve", "chroma_top_k", "dense", "keyword",
-                                    "candidates",
-                                    "retrieve_one_collection", "dense_one_collection",
-                                    "dense_one_collection_where",
-                                    "retrieve_all_collections")}
     # A key for one of the 10 synthetic collections (about a tenth of the chunks), and a key
     # naming every collection (the filter is applied but lets everything through).
     one = RetrievalFilters(collections=("bench-0",))
@@ -189,53 +220,65 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
     one_chunks = ([c.chunk_id for c in keyword.chunks_of(one_docs)] if keyword is not None
                   else [])
     chroma = pipeline.store.vector_store.client  # the chunks' Chroma collection
+    return _Probe(pipeline.retriever, dense, keyword, chroma, top_k, pool, one, every,
+                  one_chunks)
+
+
+def _time_questions(probe: _Probe, embedder: Embedder, questions: list[str],
+                    warmup: int) -> tuple[dict[str, list[float]], int]:
+    """Each question's embedding, then (after ``warmup`` retrievals) each question through
+    ``probe``: the milliseconds of every measurement and the passages retrieved."""
+    raw: dict[str, list[float]] = {k: [] for k in
+                                   ("embed", "retrieve", "chroma_top_k", "dense", "keyword",
+                                    "candidates",
+                                    "retrieve_one_collection", "dense_one_collection",
+                                    "dense_one_collection_where",
+                                    "retrieve_all_collections")}
     vectors = []
     for q in questions:
         t = time.perf_counter()
         vectors.append(embedder.embed([q])[0])
         raw["embed"].append(_ms(t))
     for q, v in list(zip(questions, vectors))[:warmup]:
-        retriever.retrieve(q, v, top_k)
+        probe.retriever.retrieve(q, v, probe.top_k)
     results = 0
     for q, v in zip(questions, vectors):
-        t = time.perf_counter()
-        results += len(retriever.retrieve(q, v, top_k))
-        raw["retrieve"].append(_ms(t))
-        t = time.perf_counter()  # Chroma's own top-k query (what issue 14 compares with)
-        chroma.query(query_embeddings=[v.tolist()], n_results=top_k)
-        raw["chroma_top_k"].append(_ms(t))
-        t = time.perf_counter()
-        dense.search(v, pool, None)
-        raw["dense"].append(_ms(t))
-        if keyword is not None:
-            t = time.perf_counter()
-            keyword.search(q, pool)
-            raw["keyword"].append(_ms(t))
-        t = time.perf_counter()
-        retriever.candidates(q, v, top_k)
-        raw["candidates"].append(_ms(t))
-        t = time.perf_counter()
-        retriever.retrieve(q, v, top_k, one)
-        raw["retrieve_one_collection"].append(_ms(t))
-        if one_chunks:  # the dense search retrieval makes for that key: restricted to ids
-            t = time.perf_counter()
-            dense.search_among(v, pool, one_chunks)
-            raw["dense_one_collection"].append(_ms(t))
-        t = time.perf_counter()  # the same with Chroma's metadata condition instead
-        dense.search(v, pool, None, one.collections)
-        raw["dense_one_collection_where"].append(_ms(t))
-        t = time.perf_counter()
-        retriever.retrieve(q, v, top_k, every)
-        raw["retrieve_all_collections"].append(_ms(t))
+        results += probe.time(q, v, raw)
     raw["rerank_dedup"] = [r - c for r, c in zip(raw["retrieve"], raw["candidates"])]
+    return raw, results
+
+
+def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUNKS,
+                  queries: int = 200, seed: int = 7, warmup: int = 5,
+                  embedder: Embedder | None = None) -> BenchResult:
+    from rag.factory import build_embedder, build_pipeline
+
+    corpus = Path(corpus).resolve()
+    embedder = embedder or build_embedder(settings)
+    built = build_index(settings, embedder, corpus, chunks, seed)
+    pipeline = build_pipeline(settings.model_copy(update={"data_dir": built.data_dir}),
+                              embedder=embedder)
+    top_k = settings.retrieval.top_k
+    pool = max(settings.retrieval.candidates, top_k)
+    items = load_qa(qa)
+    questions = [items[i % len(items)].question for i in range(queries)]
+    stored = pipeline.store.count_chunks()
+    raw, results = _time_questions(_probe(pipeline, top_k, pool), embedder, questions, warmup)
+    params = {"chunks": chunks, "queries": queries, "seed": seed, "warmup": warmup,
+              "corpus": str(corpus), "qa": str(Path(qa).resolve()), "top_k": top_k,
+              "pool": pool, "mode": settings.retrieval.mode,
+              "rerank": settings.retrieval.rerank, "reranker": settings.retrieval.reranker}
+    return _retrieval_result(params, built, stored, raw, results)
+
+
+def _retrieval_result(params: dict[str, Any], built: BuiltIndex, stored: int,
+                      raw: dict[str, list[float]], results: int) -> BenchResult:
     summaries = {k: summarize(v) for k, v in raw.items()}
     p95 = summaries["retrieve"].p95
+    top_k = params["top_k"]
     result = BenchResult(
         name="retrieval",
-        params={"chunks": chunks, "queries": queries, "seed": seed, "warmup": warmup,
-                "corpus": str(corpus), "qa": str(Path(qa).resolve()), "top_k": top_k,
-                "pool": pool, "mode": settings.retrieval.mode,
-                "rerank": settings.retrieval.rerank, "reranker": settings.retrieval.reranker},
+        params=params,
         raw={"ms": {k: [round(x, 4) for x in v] for k, v in raw.items()},
              "chunks_stored": stored, "base_chunks": built.base_chunks,
              "synthetic_chunks": built.synthetic_chunks,

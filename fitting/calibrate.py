@@ -1,6 +1,6 @@
 """Fit the refusal gate on one set and report it on others.
 
-``python -m eval.calibrate --fit covidqa --report hotpotqa_dev500 sample --write-weights``
+``python -m fitting.calibrate --fit covidqa --report hotpotqa_dev500 sample --write-weights``
 
 The shared benchmarks hold only answerable questions, so each question is asked three times: once as
 it is (answerable), once with its gold documents left out of retrieval
@@ -11,7 +11,7 @@ another of the same label found in the corpus (NER over the passages retrieved f
 questions), so the documents stay on topic but no longer answer. A swap is kept only when the
 replacement occurs in no gold document and in no corpus document together with the question's
 two rarest other terms, and the recogniser reads the swapped question's new entity with the
-same label (:func:`build_swaps`). The sample corpus's gold set (``eval/gold/sample_qa.jsonl``: its own unanswerable
+same label (:func:`fitting.swaps.build_swaps`). The sample corpus's gold set (``eval/gold/sample_qa.jsonl``: its own unanswerable
 questions and follow-ups, plus every answerable one asked again without its gold documents) is an
 out-of-domain set (its own unanswerable questions are kind ``unanswerable``). The gathered
 evidence of every case is kept under ``data_dir/calibrate/`` and reused while the corpus and the
@@ -35,13 +35,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import pickle
 import random
-import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -50,11 +48,13 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import QAItem, load_qa
-from eval.logistic import fit_logistic
 from eval.runner import _history, eval_pipeline
+from fitting.logistic import fit_logistic
+from fitting.refusal_stats import Case, auc, stats, threshold_for
+from fitting.swaps import CorpusWords, Swap, build_swaps, entity_pool
 from index.errors import ConfigError
 from rag.question_typing import Nlp
-from rag.answerability import DEFAULT_WEIGHTS, FEATURES, content_words, features, gate_scores
+from rag.answerability import DEFAULT_WEIGHTS, FEATURES, features, gate_scores
 from rag.factory import Pipeline, build_nlp
 from rag.linear import LinearModel
 from rag.settings import Settings, load_settings
@@ -64,27 +64,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 SAMPLE_CORPUS = ROOT.parent / "shared" / "corpus"
 SAMPLE_QA: Traversable = resources.files("eval") / "gold" / "sample_qa.jsonl"  # packaged
-
-
-@dataclass(frozen=True)
-class Case:
-    """One question in one condition: ``answerable`` is whether the index holds its answer;
-    ``score`` is a gate's score of the evidence (refused below the gate's threshold)."""
-
-    id: str
-    answerable: bool
-    score: float
-
-
-@dataclass(frozen=True)
-class RefusalStats:
-    threshold: float
-    precision: float | None
-    recall: float | None
-    false_refusal_rate: float | None
-    answerable: int
-    unanswerable: int
-
 
 KINDS = ("answerable", "unanswerable", "no-gold", "swapped")
 
@@ -118,129 +97,6 @@ def _kind_of(case_id: str, label: float) -> str:
         return "answerable"
     return ("no-gold" if case_id.endswith("/no-gold") else
             "swapped" if case_id.endswith("/swap") else "unanswerable")
-
-
-@dataclass(frozen=True)
-class Swap:
-    """``question`` with one entity (``original``, characters ``start:end``, label ``label``)
-    replaced by ``replacement``: ``swapped``."""
-
-    item_id: str
-    question: str
-    swapped: str
-    label: str
-    original: str
-    replacement: str
-    start: int
-    end: int
-
-
-# Entity labels worth swapping: what a question hinges on (not ORDINAL "first").
-SWAP_LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT",
-               "LAW", "LANGUAGE", "DATE", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "TIME")
-
-
-def entity_pool(nlp: Nlp, texts: Iterable[str], labels: Sequence[str] = SWAP_LABELS
-                ) -> dict[str, list[str]]:
-    """Entity texts by label found in ``texts`` (each text's first 2,000 characters), sorted."""
-    pool: dict[str, set[str]] = {}
-    for text in texts:
-        for e in nlp.entities(text[:2000])[0]:
-            name = _THE.sub("", " ".join(e.text.split()))
-            if e.label in labels and _swappable(name) and len(name) <= 40 and \
-                    name[:1].isalnum() and not name.endswith(("'s", "’s")):
-                pool.setdefault(e.label, set()).add(name)
-    return {label: sorted(names) for label, names in sorted(pool.items())}
-
-
-_THE = re.compile(r"^the\s+", re.IGNORECASE)
-_WH_WORDS = frozenset("what which who whom whose when where why how".split())
-_DATED = frozenset({"DATE", "TIME"})
-
-
-def _swappable(text: str) -> bool:
-    """An entity a swap may take out or put in: content words, no wh-word ("what year"), and a
-    date or time only with a figure in it ("March 2020", not "this week")."""
-    words = content_words(text)
-    return bool(words) and not _WH_WORDS & set(text.lower().split())
-
-
-def _fits(original: str, replacement: str, label: str) -> bool:
-    """A date or time is swapped only for another with a figure ("in 2014" -> "in 1998")."""
-    if label in _DATED:
-        return any(c.isdigit() for c in original) and any(c.isdigit() for c in replacement)
-    return True
-
-
-class CorpusWords:
-    """Each corpus document's set of content words, and their document frequencies: what a
-    swap's replacement is checked against."""
-
-    def __init__(self, texts: dict[str, str]) -> None:
-        self.words = {doc: frozenset(content_words(t)) for doc, t in texts.items()}
-        self.df = Counter(w for ws in self.words.values() for w in ws)
-
-    @classmethod
-    def of(cls, corpus: Path) -> CorpusWords:
-        return cls({p.name: p.read_text(encoding="utf-8", errors="ignore")
-                    for p in sorted(corpus.iterdir()) if p.is_file()})
-
-    def rarity(self, word: str) -> float:
-        return math.log((1 + len(self.words)) / (1 + self.df.get(word, 0)))
-
-
-def build_swaps(nlp: Nlp, items: Sequence[QAItem], pool: dict[str, list[str]],
-                corpus: CorpusWords, seed: int = 13, tries: int = 25) -> list[Swap]:
-    """One entity-swapped question per answerable item (with gold documents and no history)
-    where a safe swap exists (see the module doc): the key entity is the question's rarest
-    swappable one, the replacement a random pool entity of its label that
-
-    - shares no word with it and is not in the question already,
-    - occurs in no gold document (all its words in one),
-    - occurs in no corpus document together with the question's two rarest other words,
-    - and is read by the recogniser, in the swapped question, as an entity of the same label."""
-    swaps: list[Swap] = []
-    for item in items:
-        if not item.answerable or not item.doc_ids or item.extra.get("history"):
-            continue
-        rng = random.Random(f"{seed}/{item.id}")
-        q_words = set(content_words(item.question))
-        entities = [e for e in nlp.entities(item.question)[0]
-                    if e.label in SWAP_LABELS and _swappable(e.text) and pool.get(e.label)]
-        entities.sort(key=lambda e: (-max(corpus.rarity(w) for w in content_words(e.text)),
-                                     e.start))
-        gold = [corpus.words.get(d, frozenset()) for d in item.doc_ids]
-        found = None
-        for entity in entities[:3]:
-            own = set(content_words(entity.text))
-            others = sorted(q_words - own, key=lambda w: (-corpus.rarity(w), w))[:2]
-            names = pool[entity.label]
-            for replacement in rng.sample(names, min(tries, len(names))):
-                if not _fits(entity.text, replacement, entity.label):
-                    continue
-                the = None if entity.label in _DATED else _THE.match(entity.text)
-                replacement = the.group(0) + replacement if the else replacement
-                new = set(content_words(replacement))
-                if new & own or new <= q_words:
-                    continue
-                if any(new <= g for g in gold):
-                    continue
-                if any(new <= ws and all(w in ws for w in others)
-                       for ws in corpus.words.values()):
-                    continue
-                swapped = item.question[:entity.start] + replacement + item.question[entity.end:]
-                at = entity.start
-                if not any(e.label == entity.label and e.start == at and
-                           e.text == replacement for e in nlp.entities(swapped)[0]):
-                    continue
-                found = Swap(item.id, item.question, swapped, entity.label, entity.text,
-                             replacement, entity.start, entity.end)
-                break
-            if found is not None:
-                break
-        if found is not None:
-            swaps.append(found)
-    return swaps
 
 
 Evidence = tuple[str, list, list]  # standalone question, scored sentences, passages
@@ -321,53 +177,6 @@ def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = Tr
     cache.save()
     return Measured(ids, np.asarray(labels), np.vstack(rows) if rows else
                     np.zeros((0, len(FEATURES))), kinds)
-
-
-def stats(cases: Sequence[Case], threshold: float) -> RefusalStats:
-    refused = [c for c in cases if c.score < threshold]
-    right = [c for c in refused if not c.answerable]
-    answerable = [c for c in cases if c.answerable]
-    unanswerable = [c for c in cases if not c.answerable]
-    false = [c for c in refused if c.answerable]
-    return RefusalStats(
-        threshold=round(threshold, 4),
-        precision=round(len(right) / len(refused), 4) if refused else None,
-        recall=round(len(right) / len(unanswerable), 4) if unanswerable else None,
-        false_refusal_rate=round(len(false) / len(answerable), 4) if answerable else None,
-        answerable=len(answerable), unanswerable=len(unanswerable))
-
-
-def fit_threshold(cases: Sequence[Case]) -> float:
-    """The threshold with the best refusal recall minus false-refusal rate (Youden's J); ties
-    go to the lower threshold (fewer refusals)."""
-    candidates = sorted({round(c.score, 4) for c in cases} | {-1.0})
-
-    def j(t: float) -> float:
-        s = stats(cases, t)
-        return (s.recall or 0.0) - (s.false_refusal_rate or 0.0)
-
-    return max(candidates, key=lambda t: (j(t), -t))
-
-
-def threshold_for(cases: Sequence[Case], max_false_refusal: float | None) -> float:
-    """Youden's J (``None``), or the highest threshold whose false-refusal rate stays within
-    ``max_false_refusal`` (the most refusals a site that bounds false ones can have)."""
-    if max_false_refusal is None:
-        return fit_threshold(cases)
-    candidates = sorted({round(c.score, 4) for c in cases} | {-1.0})
-    within = [t for t in candidates
-              if (stats(cases, t).false_refusal_rate or 0.0) <= max_false_refusal]
-    return max(within)
-
-
-def auc(cases: Sequence[Case]) -> float | None:
-    """Probability that an answerable case scores above an unanswerable one (ties count half)."""
-    pos = np.array([c.score for c in cases if c.answerable])
-    neg = np.array([c.score for c in cases if not c.answerable])
-    if not len(pos) or not len(neg):
-        return None
-    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return round(float(greater / (len(pos) * len(neg))), 4)
 
 
 def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
@@ -522,7 +331,7 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
         "threshold_rule": ("youden" if max_false_refusal is None
                            else f"false_refusal<={max_false_refusal}"),
         "unanswerable_kinds": "no-gold: asked without its gold documents; swapped: key entity "
-                              "replaced by another of its label (eval.calibrate.build_swaps); "
+                              "replaced by another of its label (fitting.swaps.build_swaps); "
                               "unanswerable: the gold set's own",
         "sets": {name: {"role": "fit" if name == fit else "report",
                         **report(m, model, threshold, cosine_fitted, configured)}
@@ -532,7 +341,7 @@ def run(settings: Settings, fit: str, report_on: list[str], limit: int | None, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m fitting.calibrate", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--fit", default="covidqa", help="benchmark to fit the gate on "
                         "(a folder under ../shared/benchmarks, or 'sample')")
@@ -559,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     model, result = run(load_settings(**overrides), args.fit, args.report, args.limit,
                         args.seed, args.max_docs or None, args.l2,
                         args.max_false_refusal, args.swaps_out)
-    result["command"] = "python -m eval.calibrate " + " ".join(
+    result["command"] = "python -m fitting.calibrate " + " ".join(
         a for a in (argv if argv is not None else sys.argv[1:]))
     text = json.dumps(result, indent=2)
     if args.out:

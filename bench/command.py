@@ -1,4 +1,4 @@
-"""The speed benchmark: ``python -m eval.bench {ingest,retrieval,api,all} [--out report.json]``.
+"""The speed benchmark: ``python -m bench {ingest,retrieval,api,all} [--out report.json]``.
 
 Timings on a shared machine are noisy, so speed goals are checked here, as ratios measured in one
 run (our ingest against the raw encoder and a plain llama-index pipeline) and percentiles of many
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.bench_report import BenchResult, loadavg, machine_context, render_table
+from bench.report import BenchResult, loadavg, machine_context, render_table
 from index.errors import InputError, RagError
 from index.atomic_files import write_text_atomic
 from rag.settings import Settings, load_settings
@@ -36,7 +36,7 @@ QUICK = {"corpus": SHARED / "corpus", "repeats": 1, "chunks": 300, "queries": 5,
 QUICK_ALL = ("ingest", "retrieval", "api", "encoder")
 
 
-def parser(prog: str = "python -m eval.bench") -> argparse.ArgumentParser:
+def parser(prog: str = "python -m bench") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("bench", nargs="?", default="all", choices=[*BENCHES, "all"],
                    help="what to measure (default: all)")
@@ -117,7 +117,7 @@ def _check(args: argparse.Namespace) -> None:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     if args.seconds <= 0:
         raise InputError("--seconds must be positive")
-    from eval.bench_encoder import parse_variants
+    from bench.encoder import parse_variants
 
     parse_variants(getattr(args, "encoder_variants", None))  # refuses an unknown one early
     wanted = wanted_benches(args)
@@ -132,10 +132,10 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(settings: Settings, args: argparse.Namespace, embedder: Any = None) -> dict[str, Any]:
     """Run the chosen benchmarks; return the whole report (also what ``--out`` receives)."""
-    from eval.bench_api import run_api, run_api_stages
-    from eval.bench_encoder import parse_variants, run_encoder
-    from eval.bench_ingest import run_ingest
-    from eval.bench_retrieval import run_retrieval
+    from bench.api import run_api, run_api_stages
+    from bench.encoder import parse_variants, run_encoder
+    from bench.ingest import run_ingest
+    from bench.retrieval import run_retrieval
 
     from eval.report import code_version
 
@@ -200,7 +200,7 @@ def encoder_context(settings: Settings, embedder: Any = None) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m eval.bench") -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m bench") -> int:
     args = parser(prog).parse_args(argv)
     try:
         settings = load_settings(**({"data_dir": args.data_dir} if args.data_dir else {}))

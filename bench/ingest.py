@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.bench_report import BenchResult, Goal
+from bench.report import BenchResult, Goal
 from index.embedder import SentenceTransformerEmbedder
 from index.store import make_client
 from rag.settings import Settings
@@ -119,12 +119,11 @@ def derive(runs: list[IngestRun]) -> dict[str, Any]:
     }
 
 
-def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1,
-               embedder: SentenceTransformerEmbedder | None = None) -> BenchResult:
-    """Time the three systems ``repeats`` times, alternating their order every repeat."""
+def _encoders(settings: Settings, embedder: SentenceTransformerEmbedder | None
+              ) -> tuple[SentenceTransformerEmbedder, SentenceTransformerEmbedder, float]:
+    """Our encoder and the plain llama-index pipeline's, both warm, and the seconds taken."""
     from rag.factory import build_embedder
 
-    corpus = Path(corpus).resolve()
     load_started = time.perf_counter()
     if embedder is None:
         embedder = build_embedder(settings)
@@ -136,7 +135,13 @@ def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1
                                     batch_size=embedder.batch_size, precision="float32",
                                     backend="torch")
     plain.embed(["warm up the encoder"] * embedder.batch_size)
-    load_seconds = time.perf_counter() - load_started
+    return embedder, plain, time.perf_counter() - load_started
+
+
+def _time_systems(settings: Settings, embedder: SentenceTransformerEmbedder,
+                  plain: SentenceTransformerEmbedder, corpus: Path, workdir: Path,
+                  repeats: int) -> tuple[list[IngestRun], list[str]]:
+    """Every system's runs, and the chunk texts our ingest made."""
     runs: list[IngestRun] = []
     texts: list[str] = []
     for rep in range(repeats):
@@ -157,6 +162,15 @@ def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1
                     secs, chunks, docs = _llama_index(settings, plain, corpus,
                                                       workdir / f"llama-{rep}")
                     runs.append(IngestRun(system, rep, pos, chunks, secs, docs))
+    return runs, texts
+
+
+def run_ingest(settings: Settings, corpus: Path, workdir: Path, repeats: int = 1,
+               embedder: SentenceTransformerEmbedder | None = None) -> BenchResult:
+    """Time the three systems ``repeats`` times, alternating their order every repeat."""
+    corpus = Path(corpus).resolve()
+    embedder, plain, load_seconds = _encoders(settings, embedder)
+    runs, texts = _time_systems(settings, embedder, plain, corpus, workdir, repeats)
     derived = derive(runs)
     n_chars = sum(len(t) for t in texts)
     derived["distinct_chunk_texts"] = len(set(texts))
