@@ -124,7 +124,7 @@ def queued_sync(settings: Settings, root: Path, *, delete_missing: bool = True,
         raise InputError("'rag ingest --queue' needs the Chroma server every worker writes to: "
                          "set store.mode = \"server\" (RAG_STORE__MODE=server)")
     root = Path(root).resolve()
-    corpus_base(root)
+    corpus_base(root)  # a missing folder is an InputError before Redis and the model
     q = settings.queue
     _check_redis(q.broker_url)
     tracker = SyncTracker.connect(q.broker_url, q.keep_days)

@@ -122,7 +122,7 @@ class IngestService:
         collection = check_name(collection)
         started = time.perf_counter()
         root = Path(root)
-        corpus_base(root)
+        corpus_base(root)  # a missing folder is an InputError before any work
         notify = progress or (lambda event, amount: None)
         self.check_room(0)
         request = SyncRequest(root, scope, collection, f"ingest {root}", delete_missing, publish)
