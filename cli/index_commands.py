@@ -67,20 +67,11 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from cli.releases_commands import (describe_outcome, exit_status, require_policy_ready,
-                                       settle, stage_for_policy)
+    from cli.releases_commands import exit_status, require_policy_ready, settle, stage_for_policy
     from rag.factory import build_lock, build_pipeline
 
-    from index.collections import check_name
-
     scope = Scope.parse_shard(args.shard, args.partition) if args.shard else Scope(args.partition)
-    collection = check_name(args.collection)
-    if collection != "default":
-        from cli.collection_commands import _registry
-
-        if not _registry(settings).exists(collection):
-            raise NotFoundError(f"no such collection: {collection!r}; create it with "
-                                f"'rag collections create {collection}'")
+    collection = _existing_collection(settings, args.collection)
     require_policy_ready(settings)
     if args.queue:
         if args.eval:
@@ -105,6 +96,35 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     log = sys.stderr if args.json or args.quiet else sys.stdout
     outcome = settle(settings, pipeline, report, out=log)
     report.outcome = outcome
+    _print_report(args, report, outcome)
+    if args.eval:
+        from eval.command import eval_after_ingest
+
+        gate = eval_after_ingest(pipeline, args.path, sys.stderr if args.json else sys.stdout)
+        if gate and outcome != "held":
+            return 1
+    return exit_status(outcome, report)
+
+
+def _existing_collection(settings: Settings, name: str) -> str:
+    """``name`` checked, and NotFoundError unless it is ``default`` or has been created."""
+    from index.collections import check_name
+
+    collection = check_name(name)
+    if collection != "default":
+        from cli.collection_commands import _registry
+
+        if not _registry(settings).exists(collection):
+            raise NotFoundError(f"no such collection: {collection!r}; create it with "
+                                f"'rag collections create {collection}'")
+    return collection
+
+
+def _print_report(args: argparse.Namespace, report: Any, outcome: str) -> None:
+    """What an ingest did: its summary (as JSON with ``--json``, nothing with ``--quiet``), how
+    its release ended and the files that failed."""
+    from cli.releases_commands import describe_outcome
+
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -120,47 +140,14 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         for doc_id, reason in sorted(report.failed.items()):
             print(f"  failed: {doc_id}: {reason}", file=sys.stderr if args.quiet else sys.stdout)
-    if args.eval:
-        from eval.command import eval_after_ingest
-
-        gate = eval_after_ingest(pipeline, args.path, sys.stderr if args.json else sys.stdout)
-        if gate and outcome != "held":
-            return 1
-    return exit_status(outcome, report)
 
 
 def _documents(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.factory import build_keyword_index, build_lock, open_existing_store
+    from rag.factory import open_existing_store
 
     store = open_existing_store(settings)
     if args.action == "delete":
-        from cli.releases_commands import describe_outcome, settle, stage_for_policy
-        from index.ingest import delete_documents
-
-        if store is None:
-            raise NotFoundError("the index is empty; nothing to delete")
-        if not stage_for_policy(settings):  # staged, then gated: the gate needs the model
-            from rag.factory import build_pipeline
-
-            pipeline = build_pipeline(settings)
-            report = pipeline.ingest.delete_ids(args.doc_ids, publish=False)
-            for doc_id in report.deleted:
-                print(f"deleted {doc_id}")
-            outcome = settle(settings, pipeline, report)
-            print(describe_outcome(report.release, outcome))
-            return 3 if outcome == "held" else 0
-        ensure_room(settings.data_dir, int(settings.ingest.min_free_mb * 1_000_000))
-        try:
-            report = delete_documents(store, build_lock(settings), args.doc_ids,
-                                      settings.ingest.near_duplicate_threshold,
-                                      retain=settings.releases.retain, publish=True)
-            for doc_id in report.deleted:
-                print(f"deleted {doc_id}")
-            print(describe_outcome(report.release, report.outcome))
-        finally:
-            if (keyword := build_keyword_index(settings)) is not None:
-                keyword.refresh(store)
-        return 0
+        return _delete(args, settings, store)
     records = store.documents() if store is not None else {}
     if args.action == "list":
         rows = [_record_public(r) for _, r in sorted(records.items())]
@@ -192,6 +179,39 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{key}: {value}")
         for c in record["chunks"]:
             print(f"--- chunk {c['chunk_id']} ({c['start']}-{c['end']})\n{c['text']}")
+    return 0
+
+
+def _delete(args: argparse.Namespace, settings: Settings, store: Any) -> int:
+    """``rag documents delete``: one release without the documents, published at once (the
+    keyword index then refreshed) or, under a gate, staged and settled."""
+    from cli.releases_commands import describe_outcome, settle, stage_for_policy
+    from index.ingest import delete_documents
+    from rag.factory import build_keyword_index, build_lock
+
+    if store is None:
+        raise NotFoundError("the index is empty; nothing to delete")
+    if not stage_for_policy(settings):  # staged, then gated: the gate needs the model
+        from rag.factory import build_pipeline
+
+        pipeline = build_pipeline(settings)
+        report = pipeline.ingest.delete_ids(args.doc_ids, publish=False)
+        for doc_id in report.deleted:
+            print(f"deleted {doc_id}")
+        outcome = settle(settings, pipeline, report)
+        print(describe_outcome(report.release, outcome))
+        return 3 if outcome == "held" else 0
+    ensure_room(settings.data_dir, int(settings.ingest.min_free_mb * 1_000_000))
+    try:
+        report = delete_documents(store, build_lock(settings), args.doc_ids,
+                                  settings.ingest.near_duplicate_threshold,
+                                  retain=settings.releases.retain, publish=True)
+        for doc_id in report.deleted:
+            print(f"deleted {doc_id}")
+        print(describe_outcome(report.release, report.outcome))
+    finally:
+        if (keyword := build_keyword_index(settings)) is not None:
+            keyword.refresh(store)
     return 0
 
 

@@ -1,10 +1,11 @@
 """Queued ingestion (index/queue.py): ``rag worker`` and the coordinator of ``rag ingest
 --queue``.
 
-The coordinator holds the index's write lock on its machine, begins one staged release, sends
-one job per document (doc id, path, the published version's hash) and waits, showing a bar of
-jobs done, until every job has a result. It then puts each new version into the release, removes
-the documents gone from the folder, and the release goes through ``releases.policy`` exactly as
+The coordinator runs the sync of ``rag ingest`` (index/sync.py): it holds the index's write
+lock on its machine, begins one staged release, and for indexing the documents sends one job per
+document (doc id, path, the published version's hash) and waits, showing a bar of jobs done,
+until every job has a result. It then puts each new version into the release, removes the
+documents gone from the folder, and the release goes through ``releases.policy`` exactly as
 after ``rag ingest`` (staged, gated, published). Workers write versions only, which no reader
 sees until a release names them; the folder must be at the same path on every worker's machine
 (a shared mount).
@@ -17,11 +18,17 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from index.errors import InputError, RagError
 from index.scope import Scope
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from index.ingest import DocumentJob
+    from index.queue import SyncTracker
+    from index.store import ChromaStore
+    from index.sync import SyncPlan
 
 POLL_SECONDS = 0.5
 
@@ -106,72 +113,76 @@ def queued_sync(settings: Settings, root: Path, *, delete_missing: bool = True,
                 scope: Scope = Scope(), collection: str = "default", show_progress: bool = True,
                 log: TextIO = sys.stdout) -> tuple[Any, Any, str]:
     """Run a sync through the queue; returns (pipeline, report, sync id) with the release
-    staged (or published under policy 'always'), ready for ``settle``."""
+    staged (or published under policy 'always'), ready for ``settle``. The steps are those of
+    ``rag ingest`` (index/sync.py); only the documents are indexed by the workers' jobs."""
     from cli.releases_commands import stage_for_policy
-    from index.collections import key_for
-    from index.ingest import SyncReport, finish_release
-    from index.loaders import discover, doc_id_for
-    from index.queue import TASK_NAME, SyncTracker, make_celery
+    from index.queue import SyncTracker
+    from index.sync import SyncRequest, corpus_base, run_sync
     from rag.factory import build_pipeline
 
     if settings.store.mode != "server":
         raise InputError("'rag ingest --queue' needs the Chroma server every worker writes to: "
                          "set store.mode = \"server\" (RAG_STORE__MODE=server)")
     root = Path(root).resolve()
-    if not root.exists():
-        raise InputError(f"corpus path {root} does not exist")
-    base = root if root.is_dir() else root.parent
+    corpus_base(root)  # a missing folder is an InputError before Redis and the model
     q = settings.queue
     _check_redis(q.broker_url)
     tracker = SyncTracker.connect(q.broker_url, q.keep_days)
     pipeline = build_pipeline(settings)
     store, ingest = pipeline.store, pipeline.ingest
     started = time.perf_counter()
-    report = SyncReport()
     sync_id = uuid.uuid4().hex[:12]
-    with ingest.lock.hold(scope):
-        store.collections.ensure(collection)
-        paths = [p for p in discover(root) if scope.owns(key_for(collection, doc_id_for(p, base)))]
-        stage = store.begin_release(scope.describe(), note=f"ingest {root} (queue {sync_id})")
-        committed = {k: v for k, v in store.version_records(stage.manifest).items()
-                     if scope.owns(k) and v.collection == collection}
-        jobs = {key_for(collection, doc_id_for(p, base)): p for p in paths}
-        tracker.create(sync_id, len(jobs), release=stage.release_id, root=str(root),
-                       collection=collection, index=store.name)
-        app = make_celery(q.broker_url, q.name, q.visibility_timeout)
-        for doc_id, path in jobs.items():
-            previous = committed.get(doc_id)
-            app.send_task(TASK_NAME, kwargs={
-                "sync_id": sync_id, "doc_id": doc_id, "root": str(base), "path": str(path),
-                "collection": collection, "index": store.name,
-                "committed_hash": previous.content_hash if previous else None})
-        print(f"sync {sync_id}: {len(jobs)} jobs queued on {q.name!r}; workers ('rag worker') "
-              f"take them", file=log)
-        _wait(tracker, sync_id, len(jobs), show_progress, log)
-        tracker.set_state(sync_id, "finishing")
-        for doc_id, job in sorted(tracker.results(sync_id).items()):
-            if job.outcome == "failed":
-                report.failed[doc_id] = job.reason
-            elif job.outcome == "unchanged":
-                report.unchanged.append(doc_id)
-            elif (record := store.stored_version(doc_id, job.content_hash)) is None:
-                report.failed[doc_id] = "its version is not stored whole (a worker's write was lost)"
-            else:
-                (report.updated if doc_id in committed else report.added).append(doc_id)
-                stage.put(record)
-                report.chunks_written += 0 if job.reused else job.chunks
-        if delete_missing and root.is_dir():
-            for doc_id in sorted(set(committed) - set(jobs)):
-                stage.remove(doc_id)
-                report.deleted.append(doc_id)
-        report.seconds = time.perf_counter() - started
-        finish_release(store, ingest.lock, stage, report, publish=stage_for_policy(settings),
-                       scope=scope, threshold=ingest.near_duplicate_threshold,
-                       retain=ingest.retain)
-        report.seconds = time.perf_counter() - started
-        store.record_sync(report.summary())
+    request = SyncRequest(root, scope, collection, f"ingest {root} (queue {sync_id})",
+                          delete_missing, stage_for_policy(settings))
+    report = run_sync(store, ingest.lock, request,
+                      lambda plan: _run_jobs(plan, store, settings, tracker, sync_id,
+                                             show_progress, log),
+                      threshold=ingest.near_duplicate_threshold, retain=ingest.retain,
+                      started=started)
     ingest.on_change()
     return pipeline, report, sync_id
+
+
+def _run_jobs(plan: SyncPlan, store: ChromaStore, settings: Settings, tracker: SyncTracker,
+              sync_id: str, show_progress: bool, log: TextIO) -> None:
+    """The queued step of a sync (index/sync.py): one job per document of the plan (doc id,
+    path, the published version's hash), waited for until every job has a result; then each
+    new version is put into the release."""
+    from index.queue import TASK_NAME, make_celery
+
+    q = settings.queue
+    jobs = plan.files
+    tracker.create(sync_id, len(jobs), release=plan.stage.release_id, root=str(plan.root),
+                   collection=plan.collection, index=store.name)
+    app = make_celery(q.broker_url, q.name, q.visibility_timeout)
+    for doc_id, path in jobs.items():
+        previous = plan.committed.get(doc_id)
+        app.send_task(TASK_NAME, kwargs={
+            "sync_id": sync_id, "doc_id": doc_id, "root": str(plan.base), "path": str(path),
+            "collection": plan.collection, "index": store.name,
+            "committed_hash": previous.content_hash if previous else None})
+    print(f"sync {sync_id}: {len(jobs)} jobs queued on {q.name!r}; workers ('rag worker') "
+          f"take them", file=log)
+    _wait(tracker, sync_id, len(jobs), show_progress, log)
+    tracker.set_state(sync_id, "finishing")
+    _put_results(plan, store, tracker.results(sync_id))
+
+
+def _put_results(plan: SyncPlan, store: ChromaStore, results: dict[str, DocumentJob]) -> None:
+    """Each job's result into the plan's report, and each new version stored whole into its
+    release (a version not stored whole is a failure: a worker's write was lost)."""
+    report = plan.report
+    for doc_id, job in sorted(results.items()):
+        if job.outcome == "failed":
+            report.failed[doc_id] = job.reason
+        elif job.outcome == "unchanged":
+            report.unchanged.append(doc_id)
+        elif (record := store.stored_version(doc_id, job.content_hash)) is None:
+            report.failed[doc_id] = "its version is not stored whole (a worker's write was lost)"
+        else:
+            plan.changed(doc_id)
+            plan.stage.put(record)
+            report.chunks_written += 0 if job.reused else job.chunks
 
 
 def _check_redis(url: str) -> None:

@@ -6,7 +6,7 @@ with ``ENOSPC``, SQLite's "database or disk is full", or Chroma's own "Error in 
 :func:`storage_full` turns such a failure into :class:`StorageFullError` when the exception says
 so or the file system holding ``data_dir`` has (almost) no room left, so the CLI and the upload
 route can report it plainly. A document version is committed by its manifest record, written
-last (see index/store.py), so what a failed write leaves is never served, and the next sync
+last (see index/store/staging.py), so what a failed write leaves is never served, and the next sync
 writes what is missing and removes the orphans.
 """
 

@@ -3,10 +3,11 @@
 Files are streamed: each is read, compared with the published release by content hash, and (if
 new or changed) cleaned and chunked; chunks of several documents are embedded together for
 throughput and written together, each version with its own record after all of its chunks
-(see index/store.py). Every change builds one *staged release* (index/releases.py), published
-at the end unless the caller gates it (``publish=False``: the CLI's gate, cli/gate_flow.py).
-Every write happens under the index's :class:`WriteLock`; a sync touches only documents inside
-its :class:`Scope`.
+(see index/store/staging.py). Every change builds one *staged release* (index/releases.py),
+published at the end unless the caller gates it (``publish=False``: the CLI's gate,
+cli/releases_commands.py). Every write happens under the index's :class:`WriteLock`; a sync
+touches only documents inside its :class:`Scope`. A sync's steps (plan, stage, put versions,
+remove the gone, finish the release) are index/sync.py's, shared with the queue's coordinator.
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from index.chunking import Chunker
 from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
-from index.errors import InputError
 from index.disk_space import INDEX_BYTES_PER_TEXT_BYTE
-from index.loaders import DEFAULT_MAX_BYTES, discover, doc_id_for, load_document
-from index.faults import checkpoint
-from index.lock import WriteLock, publishing
-from index.near_dup import DEFAULT_THRESHOLD, Signature, duplicate_groups, signature
+from index.loaders import DEFAULT_MAX_BYTES, doc_id_for, load_document
+from index.lock import WriteLock
+from index.near_dup import DEFAULT_THRESHOLD, Signature, signature
 from index.scope import Scope
 from index.dates import DocumentDate as Dated
 from index.store import ChromaStore, DocumentRecord, StagedRelease
+from index.sync import (SyncPlan, SyncReport, SyncRequest, corpus_base, finish_release, locked,
+                        run_sync)
 from index.types import Chunk, Document
 
 # Documents are embedded together until this many chunks are pending: large batches keep the
@@ -47,43 +48,6 @@ EMBED_GROUP_CHUNKS = 512
 MAX_REMEMBERED_TEXTS = 200_000
 # Documents loaded, cleaned and chunked ahead of the encoder by the producer thread.
 PREPARE_AHEAD = 64
-
-
-@dataclass
-class SyncReport:
-    """What one sync did, by document id."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    # unchanged files whose versions were indexed before dates were kept, dated by this release
-    dated: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
-    chunks_written: int = 0
-    seconds: float = 0.0
-    release: str | None = None  # the release staged (or, when nothing changed, the published one)
-    outcome: str = "unchanged"  # "published", "staged" (left to the caller), "unchanged"
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.deleted or self.dated)
-
-    def summary(self) -> dict[str, object]:
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "deleted": len(self.deleted),
-            "dated": len(self.dated),
-            "failed": len(self.failed),
-            "failures": [{"doc_id": k, "reason": v} for k, v in sorted(self.failed.items())],
-            "chunks_written": self.chunks_written,
-            "seconds": round(self.seconds, 3),
-            "ids": {"added": self.added, "updated": self.updated, "deleted": self.deleted},
-            "release": self.release,
-            "outcome": self.outcome,
-        }
 
 
 @dataclass(frozen=True)
@@ -151,59 +115,50 @@ class IngestService:
 
         Only documents ``scope`` owns are read, written, deleted or garbage-collected. Every
         document goes into ``collection`` (its key: :func:`index.collections.key_for`), and only
-        that collection's documents are compared with the files or deleted.
+        that collection's documents are compared with the files or deleted. The steps are
+        index/sync.py's, which the queue's coordinator runs too; this one loads, chunks and
+        embeds the documents in-process (:meth:`_index_files`).
         """
         collection = check_name(collection)
         started = time.perf_counter()
         root = Path(root)
-        if not root.exists():
-            raise InputError(f"corpus path {root} does not exist")
-        base = root if root.is_dir() else root.parent
+        corpus_base(root)  # a missing folder is an InputError before any work
         notify = progress or (lambda event, amount: None)
-        report = SyncReport()
         self.check_room(0)
-        with self._locked(scope):
-            self.store.collections.ensure(collection)
-            paths = [p for p in discover(root)
-                     if scope.owns(key_for(collection, doc_id_for(p, base)))]
-            notify("files_total", len(paths))
-            stage = self.store.begin_release(scope.describe(), note=f"ingest {root}")
-            committed = {k: v for k, v in self.store.version_records(stage.manifest).items()
-                         if scope.owns(k) and v.collection == collection}
-            seen: set[str] = set()
-            pending = _Pending()
-            # Loading, cleaning and chunking run in a producer thread ahead of the encoder
-            # (which releases the GIL); results are consumed here in the order of ``paths``.
-            # Closed on the way out, so an error here also stops the producer at once.
-            with contextlib.closing(_ahead(self._load_all(paths, base, committed, collection),
-                                           PREPARE_AHEAD)) as prepared_docs:
-                for doc_id, outcome in prepared_docs:
-                    seen.add(doc_id)
-                    notify("file", 1)
-                    if isinstance(outcome, str):
-                        report.failed[doc_id] = outcome
-                        continue
-                    if outcome is None:
-                        report.unchanged.append(doc_id)
-                        continue
-                    if isinstance(outcome, Dated):
-                        stage.date(doc_id, outcome.value, outcome.source)
-                        report.dated.append(doc_id)
-                        continue
-                    doc, prepared = outcome
-                    (report.updated if doc_id in committed else report.added).append(doc_id)
-                    self._add(doc, prepared, pending, report, notify, stage, collection)
-            self._flush(pending, report, notify, stage, collection)
-            if delete_missing and root.is_dir():
-                for doc_id in sorted(set(committed) - seen):
-                    stage.remove(doc_id)
-                    report.deleted.append(doc_id)
-            report.seconds = time.perf_counter() - started
-            self._finish(stage, report, publish, scope)
-            report.seconds = time.perf_counter() - started
-            self.store.record_sync(report.summary())
+        request = SyncRequest(root, scope, collection, f"ingest {root}", delete_missing, publish)
+        report = run_sync(self.store, self.lock, request,
+                          lambda plan: self._index_files(plan, notify),
+                          threshold=self.near_duplicate_threshold, retain=self.retain,
+                          started=started)
         self.on_change()
         return report
+
+    def _index_files(self, plan: SyncPlan, notify: Progress) -> None:
+        """The in-process step of a sync: each of the plan's files loaded, compared with its
+        published version, and if new or changed, chunked, embedded, stored and put into the
+        release. Loading, cleaning and chunking run in a producer thread ahead of the encoder
+        (which releases the GIL); results are consumed here in the order of the files. Closed
+        on the way out, so an error here also stops the producer at once."""
+        notify("files_total", len(plan.files))
+        report, stage, collection = plan.report, plan.stage, plan.collection
+        pending = _Pending()
+        with contextlib.closing(_ahead(self._load_all(plan), PREPARE_AHEAD)) as prepared_docs:
+            for doc_id, outcome in prepared_docs:
+                notify("file", 1)
+                if isinstance(outcome, str):
+                    report.failed[doc_id] = outcome
+                    continue
+                if outcome is None:
+                    report.unchanged.append(doc_id)
+                    continue
+                if isinstance(outcome, Dated):
+                    stage.date(doc_id, outcome.value, outcome.source)
+                    report.dated.append(doc_id)
+                    continue
+                doc, prepared = outcome
+                plan.changed(doc_id)
+                self._add(doc, prepared, pending, report, notify, stage, collection)
+        self._flush(pending, report, notify, stage, collection)
 
     def add_documents(self, docs: Sequence[Document], publish: bool = True,
                       collection: str = DEFAULT) -> SyncReport:
@@ -215,7 +170,7 @@ class IngestService:
         collection = check_name(collection)
         docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id)) for d in docs]
         self.check_room(0)
-        with self._locked(Scope()):
+        with locked(self.lock, Scope()):
             self.store.collections.ensure(collection)
             stage = self.store.begin_release(note="upload")
             committed = {d.doc_id: stage.manifest[d.doc_id][0] for d in docs
@@ -277,23 +232,18 @@ class IngestService:
         finish_release(self.store, self.lock, stage, report, publish=publish, scope=scope,
                        threshold=self.near_duplicate_threshold, retain=self.retain)
 
-    def _locked(self, scope: Scope) -> contextlib.AbstractContextManager[None]:
-        return _locked(self.lock, scope)
-
-    def _load_all(self, paths: Sequence[Path], base: Path, committed: dict[str, DocumentRecord],
-                  collection: str) -> Iterator[tuple[str, _Outcome]]:
-        """Per path: its doc id (its key in ``collection``) and a failure reason, None
-        (unchanged) or the prepared document. Touches no shared state, so it runs in the
+    def _load_all(self, plan: SyncPlan) -> Iterator[tuple[str, _Outcome]]:
+        """Per file of the plan: its doc id (its key in the collection) and a failure reason,
+        None (unchanged) or the prepared document. Touches no shared state, so it runs in the
         producer thread."""
-        for path in paths:
-            doc_id = key_for(collection, doc_id_for(path, base))
+        for doc_id, path in plan.files.items():
             try:
-                doc = load_document(path, base, self.max_file_bytes)
+                doc = load_document(path, plan.base, self.max_file_bytes)
                 doc = dataclasses.replace(doc, doc_id=doc_id)
             except (ValueError, OSError) as exc:
                 yield doc_id, str(exc)
                 continue
-            previous = committed.get(doc_id)
+            previous = plan.committed.get(doc_id)
             if previous is not None and previous.content_hash == doc.content_hash:
                 # A version indexed before dates were kept gets its date from this release.
                 undated = not previous.date_source and doc.date_source
@@ -431,7 +381,7 @@ def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterab
     """Remove documents by id under the write lock, as one release (NotFoundError for an
     unknown id, and then nothing changes)."""
     report = SyncReport()
-    with _locked(lock, Scope()):
+    with locked(lock, Scope()):
         stage = store.begin_release(note="delete")
         try:
             for doc_id in doc_ids:
@@ -443,54 +393,6 @@ def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterab
         finish_release(store, lock, stage, report, publish=publish, scope=Scope(),
                        threshold=threshold, retain=retain)
     return report
-
-
-def finish_release(store: ChromaStore, lock: WriteLock | None, stage: StagedRelease,
-                   report: SyncReport, *, publish: bool, scope: Scope, threshold: float,
-                   retain: int) -> None:
-    """Complete the staged release (or drop it when nothing changed), publish it when asked,
-    and collect garbage. The caller holds the write lock."""
-    owns = None if scope.is_everything else scope.owns
-    if not report.changed:
-        store.releases.delete(stage.release_id)
-        report.release, report.outcome = stage.release.base, "unchanged"
-        store.collect_garbage(owns, retain=retain)
-        return
-    merge = None if scope.is_everything else (lambda doc_id: not scope.owns(doc_id))
-    with publishing(lock if merge is not None else None):
-        if merge is not None:
-            store.rebase(stage, merge)
-        refresh_stage_duplicates(store, stage, threshold)
-        release = store.finish_release(stage, report.summary())
-        report.release = release.release_id
-        if publish:
-            store.publish(release.release_id)
-            report.outcome = "published"
-        else:
-            report.outcome = "staged"
-    store.collect_garbage(owns, retain=retain, keep=[release.release_id])
-
-
-def refresh_stage_duplicates(store: ChromaStore, stage: StagedRelease,
-                             threshold: float = DEFAULT_THRESHOLD) -> int:
-    """Recompute the near-duplicate groups over the staged release's documents; return how
-    many documents changed group."""
-    records = store.version_records(stage.manifest)
-    signatures = {doc_id: sig for doc_id, rec in records.items()
-                  if (sig := Signature.decode(rec.signature)) is not None}
-    groups = duplicate_groups(signatures, threshold)
-    changed = 0
-    for doc_id, entry in stage.manifest.items():
-        group = groups.get(doc_id, doc_id)
-        if entry[1] != group:
-            entry[1] = group
-            changed += 1
-    checkpoint("dup_group_set")
-    return changed
-
-
-def _locked(lock: WriteLock | None, scope: Scope) -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext() if lock is None else lock.hold(scope)
 
 
 def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature,

@@ -1,0 +1,142 @@
+"""What the store keeps about a document version, and the migrations of older indexes.
+
+:class:`DocumentRecord` is one version's record in ``<name>__docs`` (id :func:`version_id`:
+``doc_id@hash``) and its mapping to and from Chroma metadata. :class:`Migrations` brings an
+index written before releases or before collections up to date when it is opened (both
+idempotent: a crash part-way is finished by the next open).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from index.collections import DEFAULT, CollectionRegistry, stamp_default
+from index.releases import Manifest, ReleaseLog
+
+GET_PAGE = 5000  # records per paged read of a collection
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the manifest knows about one committed document."""
+
+    doc_id: str
+    content_hash: str
+    title: str
+    source_path: str
+    mtime: float
+    chunk_count: int
+    char_count: int
+    format: str
+    indexed_at: float
+    extra: dict[str, Any] | None = None
+    signature: str = ""  # near-duplicate MinHash (index.near_dup.Signature.encode())
+    dup_group: str = ""  # id of the near-duplicate group (the smallest member's doc id)
+    collection: str = DEFAULT  # index/collections.py; doc_id is the index-wide key
+    date: str = ""  # ISO 8601: published or last updated (index.dates); empty before it existed
+    date_source: str = ""  # metadata, text or file (only the first two are the document's word)
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "content_hash": self.content_hash,
+            "title": self.title,
+            "source_path": self.source_path,
+            "mtime": float(self.mtime),
+            "chunk_count": int(self.chunk_count),
+            "char_count": int(self.char_count),
+            "format": self.format,
+            "indexed_at": float(self.indexed_at),
+            "extra": json.dumps(self.extra or {}),
+            "signature": self.signature,
+            "dup_group": self.dup_group or self.doc_id,
+            "collection": self.collection or DEFAULT,
+            "date": self.date,
+            "date_source": self.date_source,
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "DocumentRecord":
+        return cls(
+            doc_id=str(meta["doc_id"]),
+            content_hash=str(meta["content_hash"]),
+            title=str(meta.get("title", "")),
+            source_path=str(meta.get("source_path", "")),
+            mtime=float(meta.get("mtime", 0.0)),
+            chunk_count=int(meta.get("chunk_count", 0)),
+            char_count=int(meta.get("char_count", 0)),
+            format=str(meta.get("format", "text")),
+            indexed_at=float(meta.get("indexed_at", 0.0)),
+            extra=json.loads(str(meta.get("extra") or "{}")),
+            signature=str(meta.get("signature") or ""),
+            dup_group=str(meta.get("dup_group") or meta["doc_id"]),
+            collection=str(meta.get("collection") or DEFAULT),
+            date=str(meta.get("date") or ""),
+            date_source=str(meta.get("date_source") or ""),
+        )
+
+def version_id(doc_id: str, content_hash: str) -> str:
+    """The id of a document version's record in ``<name>__docs``."""
+    return f"{doc_id}@{content_hash}"
+
+
+class Migrations:
+    """Part of :class:`index.store.ChromaStore`: run once by its constructor."""
+
+    _chunks: Any
+    _docs: Any
+    releases: ReleaseLog
+    collections: CollectionRegistry
+
+    def _migrate(self) -> None:
+        """An index written before releases existed: its manifest records become version
+        records and the initial release, published. Idempotent, so a crash part-way is
+        finished by the next open; readers see the old records until the pointer is set."""
+        if self.releases.pointer() is not None:
+            return
+        legacy = self._legacy_records()
+        if not legacy:
+            return
+        manifest: Manifest = {}
+        for rid, meta, text, vector in legacy:
+            rec = DocumentRecord.from_metadata(meta)
+            self._docs.upsert(ids=[version_id(rec.doc_id, rec.content_hash)], embeddings=[vector],
+                              metadatas=[{**rec.to_metadata(), "kind": "version"}],
+                              documents=[text or ""])
+            manifest[rec.doc_id] = [rec.content_hash, rec.dup_group or rec.doc_id]
+        release = self.releases.create(base=None, scope="the whole index",
+                                       note="initial release of an index built before releases")
+        release.status = "published"
+        release.published_at = time.time()
+        release.documents = len(manifest)
+        release.chunks = sum(int(m.get("chunk_count", 0)) for _, m, _, _ in legacy)
+        self.releases.save(release, manifest)
+        self.releases.set_pointer(release.release_id)
+        self._docs.delete(ids=[rid for rid, _, _, _ in legacy])
+
+    def _migrate_collections(self) -> None:
+        """An index written before collections: every chunk and version record without a
+        ``collection`` field is stamped ``default``, then the marker is written (idempotent:
+        a crash part-way is finished by the next open)."""
+        if self.collections.migrated():
+            return
+        stamp_default(self._chunks)
+        stamp_default(self._docs)
+        self.collections.mark_migrated()
+
+    def _legacy_records(self) -> list[tuple[str, dict[str, Any], str, Any]]:
+        out = []
+        offset = 0
+        while True:
+            page = self._docs.get(include=["metadatas", "documents", "embeddings"],
+                                  limit=GET_PAGE, offset=offset)
+            for i, rid in enumerate(page["ids"]):
+                meta = page["metadatas"][i]
+                if meta.get("kind") != "version":
+                    out.append((rid, meta, page["documents"][i], page["embeddings"][i]))
+            if len(page["ids"]) < GET_PAGE:
+                return out
+            offset += GET_PAGE
