@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import bench
+from bench import command as bench
 from bench.retrieval import write_synthetic
 
 # Subprocesses that load the model, or whole eval runs: not in the fast subset.
