@@ -365,7 +365,7 @@ class _TextParser(HTMLParser):
             self.grids.pop()
             if grid:
                 grid.end_row()
-                self.out.add_grid(grid.caption_text() or self.heading, grid.rows, SECTION_BREAK)
+                self.out.add_grid(grid.caption_text(), grid.rows, SECTION_BREAK, self.heading)
             else:
                 self._flush()
         elif grid is None:

@@ -59,18 +59,20 @@ class TextBuilder:
         self.tables.append(table)
         return True
 
-    def add_grid(self, caption: str, grid: Sequence[Sequence[str]], sep: str = "\n") -> None:
+    def add_grid(self, caption: str, grid: Sequence[Sequence[str]], sep: str = "\n",
+                 heading: str = "") -> None:
         """A table of a document (HTML, DOCX, ODT, PPTX): a data table when it has a header row
         and a body row of at least two columns and no cell too long for a row line (index.tables
-        cuts those), rendered with the first row as header; else a layout grid, written as it
-        was before tables were rendered: a line per row, its non-empty cells joined by " | "."""
+        cuts those), rendered with the first row as header and ``caption`` (else the ``heading``
+        above it) as caption; else a layout grid, written as it was before tables were rendered:
+        its own caption, then a line per row, its non-empty cells joined by " | "."""
         rows = [row for row in (trim(r) for r in grid) if row]
         if not rows:
             return
         width = max(len(r) for r in rows)
         long_cell = any(len(c) > MAX_CELL_CHARS for r in rows for c in r)
         if len(rows) >= 2 and width >= 2 and not long_cell:
-            if self.add_table(caption, rows[0], rows[1:], sep):
+            if self.add_table(caption or heading, rows[0], rows[1:], sep):
                 return
         lines = [CELL_SEPARATOR.join(c for c in r if c) for r in rows]
         self.add("\n".join(([clean_cell(caption)] if caption.strip() else []) + lines), sep)

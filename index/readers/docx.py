@@ -36,7 +36,8 @@ def extract_docx(data: bytes) -> Extracted:
     heading = ""
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            out.add_grid(heading, [[c.text for c in row.cells] for row in block.rows])
+            out.add_grid("", [[c.text for c in row.cells] for row in block.rows],
+                          heading=heading)
             continue
         text = block.text.strip()
         style = ((block.style.name if block.style is not None else "") or "").lower()

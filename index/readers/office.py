@@ -73,7 +73,7 @@ def _add_shape(out: TextBuilder, shape, caption: str) -> None:  # type: ignore[n
     if getattr(shape, "has_table", False):
         rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
         count_cells(rows, "PPTX")
-        out.add_grid(caption, rows)
+        out.add_grid("", rows, heading=caption)
     elif getattr(shape, "has_text_frame", False):
         lines = (p.text.replace("\v", "\n").strip() for p in shape.text_frame.paragraphs)
         out.add("\n".join(line for line in lines if line))
@@ -134,7 +134,7 @@ def _odt_block(out: TextBuilder, node, state: dict[str, str]) -> None:  # type: 
     elif name == (_TABLE_NS, "table"):
         rows = list(_odt_rows(node))
         count_cells(rows, "ODT")
-        out.add_grid(state["heading"], rows)
+        out.add_grid("", rows, heading=state["heading"])
     elif name in _CONTAINERS:
         for child in node.childNodes:
             _odt_block(out, child, state)
