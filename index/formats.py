@@ -2,41 +2,52 @@
 
 The *text form* of a document is the string every stored offset points into: a text or Markdown
 file's decoded contents, an HTML page's visible text, a PDF's pages' text layers joined by a blank
-line, a DOCX's paragraphs and table cells one per line. Each extractor raises
+line, a DOCX's paragraphs one per line; tables, in every format, written by index.tables (a row
+per line, each cell named by its column). The readers of the other formats (presentations,
+spreadsheets, OpenDocument, EPUB, mail) are in index/readers/ and are imported when first used.
+Each extractor raises
 :class:`UnreadableFile` with the reason in words (encrypted, corrupt, no text, ...), and
 :func:`extract`, the one place that calls them, turns any other exception of a parser into an
 ``UnreadableFile`` naming the format, so one hostile file fails alone. Limits bound what a file may
-cost: ``MAX_PDF_PAGES``, ``MAX_TEXT_CHARS`` and the DOCX package checks of index/docx_safety.py.
+cost: ``MAX_PDF_PAGES``, ``MAX_TEXT_CHARS``, the package checks of index/zip_safety.py for every
+ZIP-based format, and each reader's own (rows, cells, attachments).
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from index.dates import parse_metadata
-from index.docx_safety import check_docx_package, malformed_part
 from index.errors import UnreadableFile
+from index.readers.common import TextBuilder
+from index.readers.containers import looks_like_mail, ole_format, zip_format
+from index.readers.html_tables import CELL_BREAKS, Grid
 from index.tables import Table
 
-TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".log", ""}
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".log", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FORMAT_BY_SUFFIX = {
     **{s: "text" for s in TEXT_SUFFIXES},
     ".md": "markdown", ".markdown": "markdown",
     **{s: "html" for s in HTML_SUFFIXES},
-    ".pdf": "pdf", ".docx": "docx",
+    ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".ods": "ods", ".odt": "odt", ".epub": "epub", ".csv": "csv", ".tsv": "csv",
+    ".eml": "eml", ".mbox": "mbox", ".msg": "msg",
 }
+_ZIP_FORMATS = {"docx", "pptx", "xlsx", "odt", "ods", "epub"}
+_BINARY_FORMATS = {"pdf", "msg", *_ZIP_FORMATS}  # a file named so must hold the format's bytes
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Binary formats we recognise only to name them in the failure reason.
 _OTHER_MAGIC = (
     (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
     (b"\x1f\x8b", "gzip archive"), (b"\x7fELF", "ELF executable"), (b"PK\x03\x04", "ZIP archive"),
-    (b"\xd0\xcf\x11\xe0", "legacy Office (OLE) file"), (b"Rar!", "RAR archive"),
+    (b"Rar!", "RAR archive"),
     (b"7z\xbc\xaf", "7-Zip archive"), (b"RIFF", "RIFF audio/video"), (b"OggS", "Ogg media"),
 )
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
@@ -44,7 +55,10 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
 SECTION_BREAK = "\n\n"
 MAX_PDF_PAGES = 2_000
 MAX_TEXT_CHARS = 50_000_000  # a text form larger than this is refused (a 20 MB file gives less)
-_LABELS = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "markdown": "Markdown", "text": "text"}
+_LABELS = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "markdown": "Markdown", "text": "text",
+           "pptx": "PPTX", "xlsx": "XLSX", "ods": "ODS", "odt": "ODT", "epub": "EPUB",
+           "csv": "CSV", "eml": "mail (.eml)", "mbox": "mailbox (.mbox)",
+           "msg": "Outlook message (.msg)"}
 
 __all__ = ["Extracted", "UnreadableFile", "decode_text", "extract", "sniff"]
 
@@ -60,34 +74,57 @@ class Extracted:
     date: str = ""  # the date the format's metadata gives (index.dates), empty if none
     tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
     ocr_pages: tuple[int, ...] = ()  # 1-based pages (or 1 for an image) whose text is OCR's
+    # a mail's attached files (file name, bytes), bounded (index/readers/mail.py); the ingest
+    # step indexes them as documents of their own
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 def sniff(data: bytes, suffix: str) -> str:
-    """The format of ``data``: by magic bytes first, by the file name's suffix second."""
+    """The format of ``data``: by magic bytes first (a ZIP or OLE file by its members), by the
+    file name's suffix second."""
     head = data[:2048]
     declared = FORMAT_BY_SUFFIX.get(suffix.lower())
     if head.startswith(b"%PDF-"):
         return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            if _is_docx(data):
-                return "docx"
-        except Exception as exc:  # zipfile on hostile bytes: any error means "not readable"
-            if declared == "docx":
-                raise UnreadableFile("corrupt DOCX (not a readable ZIP archive, truncated or "
-                                     f"damaged: {_brief(exc)})") from None
-    if declared in {"pdf", "docx"}:
-        raise UnreadableFile(f"named {suffix} but the content is not a {declared.upper()} file"
-                             f" ({_describe_binary(head) or 'no ' + declared.upper() + ' header'})")
+    if head.startswith(b"PK\x03\x04") and (found := _sniff_zip(data, declared)):
+        return found
+    if head.startswith(_OLE_MAGIC):
+        return ole_format(data)  # an Outlook message, or the reason (legacy Office, encrypted)
+    if declared in _BINARY_FORMATS:
+        label = "Outlook .msg" if declared == "msg" else _LABELS[declared]
+        raise UnreadableFile(f"named {suffix} but the content is not a {label} file"
+                             f" ({_describe_binary(head) or 'no ' + label + ' header'})")
     binary = _describe_binary(head)
     if binary:
         raise UnreadableFile(f"unsupported file type ({binary})")
     if declared == "html" or _HTML_START.match(head):
         return "html"
+    if declared in {"eml", "mbox"} or declared is None or suffix == "":
+        mail = looks_like_mail(head)
+        if mail or declared in {"eml", "mbox"}:
+            return mail or _not_mail(suffix)
     if declared is None:
         # Unknown suffix: accept it only if it reads as text (decided by decode_text later).
         return "text"
     return declared
+
+
+def _sniff_zip(data: bytes, declared: str | None) -> str | None:
+    """The ZIP-based format of ``data`` (index.readers.containers), None for another ZIP."""
+    try:
+        return zip_format(data)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # zipfile on hostile bytes: any error means "not readable"
+        if declared in _ZIP_FORMATS:
+            raise UnreadableFile(f"corrupt {_LABELS[declared]} (not a readable ZIP archive, "
+                                 f"truncated or damaged: {_brief(exc)})") from None
+        return None
+
+
+def _not_mail(suffix: str) -> str:
+    raise UnreadableFile(f"named {suffix} but the content is not a mail message (it does not "
+                         "open with header lines such as From:, To:, Subject:, Date:)")
 
 
 def extract(data: bytes, fmt: str) -> Extracted:
@@ -200,50 +237,6 @@ def _tidy_pdf_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-# ---- DOCX -----------------------------------------------------------------------------------
-
-def _is_docx(data: bytes) -> bool:
-    """True for a readable ZIP holding ``word/document.xml``; raises if the ZIP is unreadable."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return "word/document.xml" in zf.namelist()
-
-
-def extract_docx(data: bytes) -> Extracted:
-    import docx
-    from docx.table import Table
-
-    from lxml.etree import XMLSyntaxError
-
-    check_docx_package(data)  # zip bombs, DTDs and non-XML parts, before python-docx reads it
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except XMLSyntaxError:
-        found = malformed_part(data)
-        if found is None:
-            raise
-        raise UnreadableFile(f"corrupt DOCX: part {found[0]} is not well-formed XML "
-                             f"({found[1]})") from None
-    lines: list[str] = []
-    title = (document.core_properties.title or "").strip()
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
-                lines.append(" | ".join(c for c in cells if c))
-            continue
-        text = block.text.strip()
-        style = (block.style.name if block.style is not None else "") or ""
-        if not title and text and style.lower().startswith(("title", "heading")):
-            title = text
-        lines.append(text)
-    text = "\n".join(lines).strip("\n")
-    if not text.strip():
-        raise UnreadableFile("DOCX has no text")
-    core = document.core_properties
-    stated = parse_metadata(core.modified) or parse_metadata(core.created)
-    return Extracted("docx", text, title, date=stated or "")
-
-
 # ---- HTML -----------------------------------------------------------------------------------
 
 def extract_html(data: bytes) -> Extracted:
@@ -257,7 +250,8 @@ def extract_html(data: bytes) -> Extracted:
     parser.close()
     body = parser.text()
     title = parser.title or parser.h1
-    return Extracted("html", body, " ".join(title.split()), date=parser.date())
+    return Extracted("html", body, " ".join(title.split()), date=parser.date(),
+                     tables=tuple(parser.out.tables))
 
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "nav", "footer", "head", "iframe"}
@@ -268,16 +262,19 @@ _BLOCK = {"p", "div", "section", "article", "main", "header", "aside", "blockquo
 _DATE_META = ("article:modified_time", "og:updated_time", "last-modified", "dcterms.modified",
               "datemodified", "article:published_time", "datepublished", "date", "dc.date",
               "dcterms.date", "dcterms.created", "pubdate", "publishdate")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TABLE_TAGS = {"table", "tr", "td", "th", "caption"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
          "track", "wbr"}
 
 
 class _TextParser(HTMLParser):
-    """Visible text of an HTML page: one line per block element, inline whitespace squeezed."""
+    """Visible text of an HTML page: one block per block element, inline whitespace squeezed,
+    blocks joined by a blank line; tables written by index.tables (index.readers.html_tables)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
+        self.out = TextBuilder("HTML")
         self.current: list[str] = []
         self.skip_depth = 0
         self.pre_depth = 0
@@ -285,6 +282,8 @@ class _TextParser(HTMLParser):
         self.h1 = ""
         self._in: str | None = None  # "title" or "h1" while inside one
         self.dates: dict[str, str] = {}  # _DATE_META name (or "time") -> its value, first kept
+        self.grids: list[Grid] = []  # the tables we are inside, innermost last
+        self.heading = ""  # the last heading's text: a table's caption when it has none
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("meta", "time"):
@@ -293,6 +292,10 @@ class _TextParser(HTMLParser):
             self._in = "title"
         elif tag in _SKIP and tag not in _VOID:
             self.skip_depth += 1
+        elif self.skip_depth:
+            return
+        elif tag in _TABLE_TAGS or (self._grid() and tag in CELL_BREAKS):
+            self._table_start(tag, dict(attrs))
         elif tag == "br":
             self.current.append("\n")
         elif tag in _BLOCK:
@@ -301,8 +304,6 @@ class _TextParser(HTMLParser):
                 self.pre_depth += 1
             if tag == "h1" and not self.h1:
                 self._in = "h1"
-        elif tag in {"td", "th"}:
-            self.current.append(" | " if self.current else "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title" or (tag == "h1" and self._in == "h1"):
@@ -311,10 +312,14 @@ class _TextParser(HTMLParser):
             return
         if tag in _SKIP:
             self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in _TABLE_TAGS:
+            self._table_end(tag)
         elif tag in _BLOCK:
-            self._flush()
+            block = self._flush()
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
+            if tag in _HEADINGS and block:
+                self.heading = block
 
     def handle_data(self, data: str) -> None:
         if self._in == "title":
@@ -324,19 +329,69 @@ class _TextParser(HTMLParser):
             return
         if self._in == "h1":
             self.h1 += data
+        if grid := self._grid():
+            grid.data(data)
+            return
         self.current.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
 
-    def _flush(self) -> None:
+    def _grid(self) -> Grid | None:
+        """The table collecting text now, if any (a layout table collects nothing)."""
+        return self.grids[-1] if self.grids and self.grids[-1].collecting else None
+
+    def _table_start(self, tag: str, attrs: dict[str, str | None]) -> None:
+        grid = self._grid()
+        if tag == "table":
+            self._flush()
+            if grid:  # a table in a table: the outer one is for layout
+                self.out.add(grid.release(), SECTION_BREAK)
+            self.grids.append(Grid())
+        elif grid is None:
+            if self.grids:  # inside a layout table, a cell or row is a block
+                self._flush()
+        elif tag == "tr":
+            grid.start_row()
+        elif tag in ("td", "th"):
+            grid.start_cell(attrs.get("colspan"))
+            if grid.full():
+                self.out.add(grid.release(), SECTION_BREAK)
+        elif tag == "caption":
+            grid.in_caption = True
+        else:
+            grid.space()
+
+    def _table_end(self, tag: str) -> None:
+        grid = self._grid()
+        if tag == "table" and self.grids:
+            self.grids.pop()
+            if grid:
+                grid.end_row()
+                self.out.add_grid(grid.caption_text(), grid.rows, SECTION_BREAK, self.heading)
+            else:
+                self._flush()
+        elif grid is None:
+            self._flush()
+        elif tag in ("td", "th"):
+            grid.end_cell()
+        elif tag == "tr":
+            grid.end_row()
+        elif tag == "caption":
+            grid.in_caption = False
+
+    def _flush(self) -> str:
         raw = "".join(self.current)
         self.current = []
         lines = raw.split("\n") if self.pre_depth else [ln.strip() for ln in raw.split("\n")]
         block = "\n".join(lines).strip("\n")
-        if block.strip():
-            self.blocks.append(block)
+        if not block.strip():
+            return ""
+        self.out.add(block, SECTION_BREAK)
+        return block
 
     def text(self) -> str:
         self._flush()
-        return SECTION_BREAK.join(self.blocks)
+        while self.grids:  # tables left open at the end of the page
+            self._table_end("table")
+        return self.out.text()
 
     def _note_date(self, tag: str, attrs: dict[str, str | None]) -> None:
         if tag == "time":
@@ -366,6 +421,21 @@ def _describe_binary(head: bytes) -> str:
     return ""
 
 
+def _reader(module: str, name: str) -> Callable[[bytes], Extracted]:
+    """An extractor of index/readers/, imported on first use (its library with it)."""
+    def read(data: bytes) -> Extracted:
+        return getattr(importlib.import_module(f"index.readers.{module}"), name)(data)
+    read.__name__ = name
+    return read
+
+
 _EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
-    "pdf": extract_pdf, "docx": extract_docx, "html": extract_html,
+    "pdf": extract_pdf, "html": extract_html,
+    "docx": _reader("docx", "extract_docx"),
+    "pptx": _reader("office", "extract_pptx"), "odt": _reader("office", "extract_odt"),
+    "epub": _reader("office", "extract_epub"),
+    "xlsx": _reader("sheets", "extract_xlsx"), "ods": _reader("sheets", "extract_ods"),
+    "csv": _reader("sheets", "extract_csv"),
+    "eml": _reader("mail", "extract_eml"), "mbox": _reader("mail", "extract_mbox"),
+    "msg": _reader("mail", "extract_msg"),
 }

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import index.docx_safety as docx_safety
+import index.readers.docx as docx_reader
+import index.zip_safety as zip_safety
 import index.formats as formats
 from index.errors import InputError, RagError, UnreadableFile
 from index.formats import extract, sniff
@@ -173,7 +174,7 @@ def test_any_exception_of_a_parser_becomes_that_files_failure(monkeypatch, fmt, 
 def test_lxml_refuses_the_xml_bomb_even_without_our_check(monkeypatch):
     # python-docx parses with resolve_entities=False and libxml2 caps entity amplification: the
     # DTD check is a clearer first line, and the dispatcher catches what lxml raises behind it.
-    monkeypatch.setattr(formats, "check_docx_package", lambda data: None)
+    monkeypatch.setattr(docx_reader, "check_package", lambda data, label: None)
     with pytest.raises(UnreadableFile, match=r"^corrupt DOCX"):
         extract(rezip(DOCX, {"word/document.xml": billion_laughs()}), "docx")
 
@@ -187,10 +188,10 @@ def test_pdf_that_understates_its_pages_is_refused_by_its_real_count(monkeypatch
 
 def test_docx_with_too_many_parts_is_refused(monkeypatch):
     parts = len(zipfile.ZipFile(io.BytesIO(DOCX)).infolist())
-    monkeypatch.setattr(docx_safety, "MAX_PARTS", parts - 1)
+    monkeypatch.setattr(zip_safety, "MAX_PARTS", parts - 1)
     with pytest.raises(UnreadableFile, match=rf"^DOCX refused: {parts} parts, over the limit"):
         extract(DOCX, "docx")
-    monkeypatch.setattr(docx_safety, "MAX_PARTS", parts)
+    monkeypatch.setattr(zip_safety, "MAX_PARTS", parts)
     assert extract(DOCX, "docx").text.startswith("Harbour Minutes")
 
 
