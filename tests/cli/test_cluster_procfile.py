@@ -18,7 +18,7 @@ import pytest
 from tests.helpers import ROOT, free_port
 from tests.queue_cluster import START_GUARD, kill_group, wait_http
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra("queue"), pytest.mark.binary("redis-server")]
 
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 

@@ -28,6 +28,7 @@ def test_queue_needs_server_mode(tmp_path, corpus_dir, capsys):
     assert "store.mode = \"server\"" in capsys.readouterr().err
 
 
+@pytest.mark.extra("queue", "redis")
 def test_unreachable_redis_is_named(tmp_path, corpus_dir, capsys, monkeypatch):
     port = free_port()
     monkeypatch.setenv("RAG_STORE__MODE", "server")

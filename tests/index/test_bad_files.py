@@ -62,6 +62,7 @@ def test_bad_files_are_named_with_their_reason(settings, embedder, bad_dir: Path
     assert summary["failed"] == len(EXPECTED) and summary["added"] == 1
 
 
+@pytest.mark.slow  # a real `rag ingest` (in process) loads the model
 def test_cli_summary_names_every_failure(tmp_path, bad_dir: Path, capsys):
     code = main(["--data-dir", str(tmp_path / "data"), "ingest", str(bad_dir), "--json"])
     assert code == 1  # the run finished; some files failed

@@ -37,6 +37,7 @@ def test_document_encode_gives_the_query_paths_vectors(embedder) -> None:
     assert embedder.embed_documents([]).shape == (0, embedder.dimension)
 
 
+@pytest.mark.slow  # loads the real model (a second copy, at bfloat16)
 def test_document_encode_at_bfloat16_stays_within_its_noise() -> None:
     bf16 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="bfloat16")
     texts = _texts()

@@ -30,7 +30,8 @@ from tests.helpers import ROOT, SHARED, LiveServer, make_settings
 from tests.queue_cluster import (ChromaServer, RedisServer, cluster_env, kill_group,
                                  start_worker)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.extra("queue", "celery", "redis"),
+              pytest.mark.binary("redis-server")]
 
 COVIDQA = SHARED / "benchmarks" / "covidqa" / "corpus"
 RUN_GUARD = 900  # seconds: a hang guard for a whole sync, not a timing assertion

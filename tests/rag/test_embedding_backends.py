@@ -43,8 +43,6 @@ DOCS = {
 def embedding_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """llama.cpp's OpenAI-compatible server in embedding mode, with an API key (its /v1 routes
     want it, so readiness is polled on /docs). Yields (base URL, process)."""
-    pytest.importorskip("llama_cpp", reason="the 'llm' extra is not installed "
-                        "(scripts/setup.sh test,llm)")
     # SmolLM2's GGUF names no pooling: without one the server returns a vector per token.
     with llama_server(tmp_path_factory.mktemp("embedding-server"), "--n_ctx", "512",
                       "--embedding", "true", "--kv_overrides", "llama.pooling_type=int:1",
@@ -55,8 +53,6 @@ def embedding_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen[b
 @pytest.fixture(scope="module")
 def minilm_server(tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """llama.cpp's server serving the bundled all-MiniLM-L6-v2 (mean pooling, from its GGUF)."""
-    pytest.importorskip("llama_cpp", reason="the 'llm' extra is not installed "
-                        "(scripts/setup.sh test,llm)")
     from tests.minilm_gguf import write_minilm_gguf
 
     folder = tmp_path_factory.mktemp("minilm-server")

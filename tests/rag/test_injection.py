@@ -22,7 +22,6 @@ The Quell Valley library opened in 1992 and holds 40,000 books.
 """
 # Short prompts and replies: the SmolLM2 backends run on two shared CPU cores in CI.
 SMALL = {"max_tokens": 48, "max_passage_chars": 500}
-NO_LLM_EXTRA = "the 'llm' extra is not installed (scripts/setup.sh test,llm)"
 SYSTEM_WORDS = ["You answer questions for staff", "numbered passages", "reply exactly"]
 
 
@@ -40,18 +39,18 @@ def injected(tmp_path_factory, embedder):
     return pipeline
 
 
-@pytest.fixture(scope="module", params=["extractive", "openai", "llamacpp"])
+@pytest.fixture(scope="module", params=[
+    "extractive", pytest.param("openai", marks=pytest.mark.extra("llm")),
+    pytest.param("llamacpp", marks=pytest.mark.extra("llm"))])
 def pipeline(request, injected):
     match request.param:
         case "extractive":
             return injected
         case "openai":
-            pytest.importorskip("llama_cpp", reason=NO_LLM_EXTRA)
             url = request.getfixturevalue("openai_server")
             server = OpenAISettings(base_url=url, model="smollm2", timeout=900, max_retries=0)
             return pipeline_with_generator(injected, name="openai", openai=server, **SMALL)
         case "llamacpp":
-            pytest.importorskip("llama_cpp", reason=NO_LLM_EXTRA)
             return pipeline_with_generator(injected, name="llamacpp", **SMALL)
 
 

@@ -118,9 +118,9 @@ def test_gold_answers_hold_with_the_extractive_generator(corpora, corpus_dir):
           f"corpus; {changed} answers differ (refused, cited documents or short answer)")
 
 
-@pytest.fixture(scope="module", params=["llamacpp", "openai"])
+@pytest.fixture(scope="module", params=[pytest.param("llamacpp", marks=pytest.mark.extra("llm")),
+                                        pytest.param("openai", marks=pytest.mark.extra("llm"))])
 def llm_pipelines(request, corpora):
-    pytest.importorskip("llama_cpp", reason="the 'llm' extra is not installed")
     clean, injected, items = corpora
     generator: dict = {"name": request.param, **SMALL}
     if request.param == "openai":

@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from rag.settings import OpenAISettings
 from tests.helpers import free_port, pipeline_with_generator, sse_events
 
-pytest.importorskip("llama_index.llms.openai_like", reason="the 'llm' extra is not installed")
+pytestmark = pytest.mark.extra("llm", "llama_index.llms.openai_like")
 
 NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 TIMEOUT = 1.5

@@ -16,8 +16,7 @@ NOVEMBER = "How many migrants did Border Patrol apprehend in November?"
 SEED_QUESTIONS = [NOVEMBER, "Who led the interagency delegation to Mexico in February?"]
 
 
-pytest.importorskip("llama_cpp", reason="the 'llm' extra is not installed "
-                    "(scripts/setup.sh test,llm)")
+pytestmark = pytest.mark.extra("llm")
 
 # Short prompts and replies: the SmolLM2 backends run on two shared CPU cores in CI.
 SMALL = {"max_tokens": 48, "max_passage_chars": 500}

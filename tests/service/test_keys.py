@@ -65,6 +65,7 @@ def test_access_rules_with_named_and_settings_keys(tmp_path):
     assert e.value.status == 401 and "wrong-key" not in str(e.value)
 
 
+@pytest.mark.slow  # `rag serve` with two workers: loads the model, indexes the corpus
 def test_a_revoked_key_is_refused_by_every_worker_within_a_second(tmp_path, corpus_dir):
     from bench.api import ServiceProcess
 
