@@ -186,8 +186,13 @@ def _put_results(plan: SyncPlan, store: ChromaStore, results: dict[str, Document
 
 
 def _check_redis(url: str) -> None:
-    """Fail before the model loads when Redis cannot be reached (one quick try)."""
-    import redis
+    """Fail before the model loads when the queue is not installed or Redis cannot be reached
+    (one quick try)."""
+    try:
+        import redis
+    except ImportError:
+        raise InputError("rag ingest --queue needs the 'queue' extra (celery, redis), which is "
+                         "not installed: pip install '.[queue]' or scripts/setup.sh queue") from None
 
     from index.queue import redacted_url, redis_client
 

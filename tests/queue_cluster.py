@@ -35,14 +35,14 @@ class RedisServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "RedisServer":
+        import redis  # before the server starts: a missing package leaves no stray server
+
         log = open(self.folder / "redis.log", "a")
         self.proc = subprocess.Popen(
             [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir",
              str(self.folder), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
              "--protected-mode", "yes", "--daemonize", "no"],
             stdout=log, stderr=log, start_new_session=True)
-        import redis
-
         client = redis.Redis(host="127.0.0.1", port=self.port)
         deadline = time.monotonic() + START_GUARD
         while True:

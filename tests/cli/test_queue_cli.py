@@ -3,6 +3,7 @@ tracker's counting, against a real redis-server on 127.0.0.1 (index/queue.py).""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -37,6 +38,15 @@ def test_unreachable_redis_is_named(tmp_path, corpus_dir, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert f"cannot reach the job queue's Redis at redis://127.0.0.1:{port}/0" in err
     assert "hunter2" not in err  # the password is never printed
+
+
+def test_queue_without_the_extra_says_how_to_install_it(tmp_path, corpus_dir, capsys,
+                                                         monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the 'queue' extra were absent
+    monkeypatch.setenv("RAG_STORE__MODE", "server")
+    assert main(["--data-dir", str(tmp_path), "ingest", str(corpus_dir), "--queue"]) == 2
+    err = capsys.readouterr().err
+    assert "needs the 'queue' extra" in err and "Traceback" not in err
 
 
 def test_queue_refuses_eval_flag(tmp_path, corpus_dir, capsys):
