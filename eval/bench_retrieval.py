@@ -157,6 +157,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
                   queries: int = 200, seed: int = 7, warmup: int = 5,
                   embedder: Embedder | None = None) -> BenchResult:
     from rag.factory import build_embedder, build_pipeline
+    from index import bm25
     from rag.retrieval import DenseSearch
 
     corpus = Path(corpus).resolve()
@@ -166,8 +167,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
                               embedder=embedder)
     retriever, keyword = pipeline.retriever, pipeline.keyword
     # The dense search as the retriever makes it (hits' texts from the keyword index's copy).
-    dense = (DenseSearch(pipeline.store, keyword.chunk, keyword.vectors) if keyword is not None
-             else DenseSearch(pipeline.store))
+    dense = DenseSearch(pipeline.store, keyword.latest() if keyword is not None else None)
     top_k = settings.retrieval.top_k
     pool = max(settings.retrieval.candidates, top_k)
     items = load_qa(qa)
@@ -186,7 +186,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
     every = RetrievalFilters(collections=tuple(pipeline.store.collections.names()))
     # The chunks a bench-0 key may see, as retrieval finds them (the keyword index's release).
     one_docs = {d for d, r in pipeline.store.documents().items() if r.collection == "bench-0"}
-    one_chunks = ([c.chunk_id for c in keyword.chunks_of(one_docs)] if keyword is not None
+    one_chunks = ([c.chunk_id for c in keyword.latest().chunks_of(one_docs)] if keyword is not None
                   else [])
     chroma = pipeline.store.vector_store.client  # the chunks' Chroma collection
     vectors = []
@@ -209,7 +209,7 @@ def run_retrieval(settings: Any, corpus: Path, qa: Path, chunks: int = GOAL_CHUN
         raw["dense"].append(_ms(t))
         if keyword is not None:
             t = time.perf_counter()
-            keyword.search(q, pool)
+            bm25.search(keyword.latest(), q, pool)
             raw["keyword"].append(_ms(t))
         t = time.perf_counter()
         retriever.candidates(q, v, top_k)
