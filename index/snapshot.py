@@ -54,7 +54,7 @@ def state_key(state: Mapping[str, str]) -> str:
 
 
 class ReleaseSnapshot:
-    """One immutable version: chunks (in index order), their documents' records, the BM25
+    """One immutable version (nothing changes it once made; its arrays are read-only): chunks (in index order), their documents' records, the BM25
     matrix, each chunk's analysed text as term ids (``term_ids[offsets[i]:offsets[i + 1]]`` for
     chunk ``i``, ids of the BM25 vocabulary), each chunk's stored vector (row ``i``; None when
     the source gave none) and the screen's verdicts (``flags[i]`` true when chunk ``i`` is
@@ -102,6 +102,9 @@ class ReleaseSnapshot:
         self.flagged: frozenset[str] = (
             frozenset(chunks[i].chunk_id for i in np.flatnonzero(self.flags))
             if self.flags is not None else frozenset())
+        for array in (self.vectors, self.term_ids, self.offsets, self.flags):
+            if array is not None:
+                array.flags.writeable = False  # never changed after it is made
 
     @classmethod
     def build(cls, chunks: list[Chunk], documents: dict[str, DocumentRecord],
