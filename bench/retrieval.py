@@ -37,6 +37,7 @@ import numpy as np
 from bench.report import BenchResult, Goal, fmt_ms, summarize
 from eval.dataset import load_qa
 from eval.runner import corpus_fingerprint, index_key
+from index import bm25
 from index.embedder import Embedder
 from index.collections import key_for
 from index.atomic_files import write_text_atomic
@@ -183,7 +184,7 @@ class _Probe:
         raw["dense"].append(_ms(t))
         if self.keyword is not None:
             t = time.perf_counter()
-            self.keyword.search(q, pool)
+            bm25.search(self.keyword.latest(), q, pool)
             raw["keyword"].append(_ms(t))
         t = time.perf_counter()
         retriever.candidates(q, v, top_k)
@@ -209,15 +210,14 @@ def _probe(pipeline: Any, top_k: int, pool: int) -> _Probe:
 
     keyword = pipeline.keyword
     # The dense search as the retriever makes it (hits' texts from the keyword index's copy).
-    dense = (DenseSearch(pipeline.store, keyword.chunk, keyword.vectors) if keyword is not None
-             else DenseSearch(pipeline.store))
+    dense = DenseSearch(pipeline.store, keyword.latest() if keyword is not None else None)
     # A key for one of the 10 synthetic collections (about a tenth of the chunks), and a key
     # naming every collection (the filter is applied but lets everything through).
     one = RetrievalFilters(collections=("bench-0",))
     every = RetrievalFilters(collections=tuple(pipeline.store.collections.names()))
     # The chunks a bench-0 key may see, as retrieval finds them (the keyword index's release).
     one_docs = {d for d, r in pipeline.store.documents().items() if r.collection == "bench-0"}
-    one_chunks = ([c.chunk_id for c in keyword.chunks_of(one_docs)] if keyword is not None
+    one_chunks = ([c.chunk_id for c in keyword.latest().chunks_of(one_docs)] if keyword is not None
                   else [])
     chroma = pipeline.store.vector_store.client  # the chunks' Chroma collection
     return _Probe(pipeline.retriever, dense, keyword, chroma, top_k, pool, one, every,

@@ -232,14 +232,14 @@ def subset_corpus(corpus: Path, items: list[QAItem], max_docs: int | None, seed:
 def _code_key() -> str:
     """Gathered evidence is reused only while the evidence code is unchanged (the features are
     recomputed from it every run)."""
-    import index.keyword
+    import index.replica
     import rag.conversation
     import rag.generators.extractive
     import rag.retrieval
     import rag.grounding
 
     h = hashlib.sha256()
-    for module in (index.keyword, rag.conversation, rag.generators.extractive, rag.retrieval,
+    for module in (index.replica, rag.conversation, rag.generators.extractive, rag.retrieval,
                    rag.grounding):
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()[:12]

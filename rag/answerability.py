@@ -39,7 +39,7 @@ from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.generators.extractive import ScoredSentence
 from rag.linear import LinearModel
 from rag.types import Passage
-from index.keyword import fold_accents
+from index.analysis import fold_accents
 from rag.sentences import STOPWORDS
 from rag.grounding import name_forms, names
 

@@ -13,7 +13,7 @@ from index.cleaning import Cleaner
 from index.embedder import Embedder, LocalTokenizer, SentenceTransformerEmbedder
 from index.errors import ConfigError
 from index.ingest import IngestService
-from index.keyword import KeywordIndex, PassageScreen
+from index.replica import PassageScreen, ReleaseReplica
 from index.lock import WriteLock
 from index.remote_embedder import OpenAIEmbedder, check_same_model
 from index.disk_space import ensure_room
@@ -58,7 +58,7 @@ class Pipeline:
     settings: Settings
     embedder: Embedder
     store: ChromaStore
-    keyword: KeywordIndex | None
+    keyword: ReleaseReplica | None
     retriever: HybridRetriever
     ingest: IngestService
     answers: AnswerService
@@ -154,7 +154,7 @@ def build_cleaner(settings: Settings) -> Cleaner:
 
 
 def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
-                 keyword: KeywordIndex | None = None) -> IngestService:
+                 keyword: ReleaseReplica | None = None) -> IngestService:
     i = settings.ingest
     # Chunk sizes are counted in word pieces: by their ids where the embedder has that
     # cheaper call (index.embedder.SentenceTransformerEmbedder.word_piece_ids), else tokenize.
@@ -175,7 +175,7 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
 
 
 def build_generator(settings: Settings, embedder: Embedder, prompts: PromptSet | None = None,
-                    *, keyword: KeywordIndex | None = None,
+                    *, keyword: ReleaseReplica | None = None,
                     chat: ChatModel | None = None) -> Generator:
     """The generator ``generator.name`` names; ``chat`` replaces an LLM backend's model."""
     g = settings.generator
@@ -206,7 +206,7 @@ def build_generator(settings: Settings, embedder: Embedder, prompts: PromptSet |
             return LLMGenerator("openai", chat, prompts, g.max_passage_chars)
 
 
-def build_selector(settings: Settings, keyword: KeywordIndex | None) -> SentenceSelector | None:
+def build_selector(settings: Settings, keyword: ReleaseReplica | None) -> SentenceSelector | None:
     """The fitted sentence selector of extractive answers (None: the plain score rule)."""
     g = settings.generator
     if g.selector == "score":
@@ -223,28 +223,28 @@ def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet
     return RuleCondenser()
 
 
-def build_keyword_index(settings: Settings, follow_current: bool = True) -> KeywordIndex | None:
-    """The BM25 index beside the Chroma index, current with the store. Built in hybrid and
-    keyword mode and for the features reranker and the answerability gate (their term
-    statistics); ``None`` otherwise. ``follow_current=False``: the index of one pinned
-    release (index/keyword.py)."""
+def build_keyword_index(settings: Settings, follow_current: bool = True) -> ReleaseReplica | None:
+    """The release replica beside the Chroma index (BM25 and the release's copy that the fast
+    paths read: index/replica.py), current with the store. Built in hybrid and keyword mode and
+    for the features reranker and the answerability gate (their term statistics); ``None``
+    otherwise. ``follow_current=False``: the replica of one pinned release."""
     r = settings.retrieval
     if (r.mode == "dense" and not (r.rerank and r.reranker == "features")
             and r.refusal != "model"):
         return None
     try:
-        return KeywordIndex(settings.data_dir / "keyword" / settings.store.collection,
-                            stemmer_language=r.keyword_stemmer or None,
-                            check_interval=r.keyword_check_seconds,
-                            follow_current=follow_current,
-                            keep_versions=settings.releases.retain + 3,
-                            screen=PassageScreen(screen_version(), hostile))
+        return ReleaseReplica(settings.data_dir / "keyword" / settings.store.collection,
+                              stemmer_language=r.keyword_stemmer or None,
+                              check_interval=r.keyword_check_seconds,
+                              follow_current=follow_current,
+                              keep_versions=settings.releases.retain + 3,
+                              screen=PassageScreen(screen_version(), hostile))
     except KeyError:
         raise ConfigError(f"retrieval.keyword_stemmer {r.keyword_stemmer!r} is not a Snowball "
                           "language (e.g. 'english', 'german'; empty for none)") from None
 
 
-def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker | None:
+def build_reranker(settings: Settings, keyword: ReleaseReplica | None) -> Reranker | None:
     r = settings.retrieval
     if not r.rerank:
         return None
@@ -259,7 +259,7 @@ def build_reranker(settings: Settings, keyword: KeywordIndex | None) -> Reranker
                                    keyword.title_terms)
 
 
-def build_gate(settings: Settings, keyword: KeywordIndex | None) -> RefusalGate:
+def build_gate(settings: Settings, keyword: ReleaseReplica | None) -> RefusalGate:
     r = settings.retrieval
     if r.refusal == "threshold":
         return ThresholdGate(r.min_relevance)
@@ -278,7 +278,7 @@ def duplicate_rule(settings: Settings) -> DuplicateRule:
 
 
 def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
-                    keyword: KeywordIndex | None) -> HybridRetriever:
+                    keyword: ReleaseReplica | None) -> HybridRetriever:
     r = settings.retrieval
     config = RetrievalConfig(mode=r.mode, pool=r.candidates, rrf_k=r.rrf_k,
                              dense_weight=r.dense_weight, keyword_weight=r.keyword_weight,
@@ -301,7 +301,7 @@ def build_nlp() -> Nlp:
 
 
 def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
-                 retriever: HybridRetriever, keyword: KeywordIndex | None,
+                 retriever: HybridRetriever, keyword: ReleaseReplica | None,
                  prompts: PromptSet, chat: ChatModel | None = None) -> AnswerService:
     """The answering sequence (rag.stages) and the service that runs it."""
     g = settings.generator

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.dates import STATED
-from index.keyword import Analyzer, text_shingles
+from index.analysis import Analyzer, text_shingles
 from index.types import Chunk
 
-# A chunk's shingles (index.keyword.term_shingles): the keyword index's KeywordIndex.shingles,
-# which reads the terms it stored, or :func:`shingles` of the chunk's text.
+# A chunk's shingles (index.analysis.term_shingles): the release replica's stored terms
+# (index.replica.ReleaseReplica.shingles), or :func:`shingles` of the chunk's text.
 Shingles = Callable[[Chunk], Set[int]]
 
 
@@ -76,8 +76,8 @@ def _analyzer() -> Analyzer:
 @functools.lru_cache(maxsize=1 << 13)
 def shingles(text: str) -> frozenset[int]:
     """The passage's 3-grams of analysed terms (lower-cased, accents folded, stopwords
-    dropped, English stems, as the keyword index analyses text), for a retriever without a
-    keyword index. Cached: candidates come back question after question."""
+    dropped, English stems, as BM25 analyses text), for a retriever without a release
+    replica. Cached: candidates come back question after question."""
     return text_shingles(_analyzer(), text)
 
 

@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from index.embedder import Embedder
-from index.keyword import fold_accents
+from index.analysis import fold_accents
 from rag import markers
 from rag.instructions import instruction_like
 from rag.sentences import STOPWORDS, content_words, split_sentences

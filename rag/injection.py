@@ -36,7 +36,7 @@ def hostile(text: str, title: str = "") -> bool:
 def screen_version() -> str:
     """Names the code :func:`hostile` runs (this module's and the three it calls into, with the
     Unicode tables and the interpreter behind them): verdicts stored under another name were
-    decided by other code, so the keyword index judges its chunks again (index.keyword)."""
+    decided by other code, so the release replica judges its chunks again (index.replica)."""
     h = hashlib.sha256(f"{unicodedata.unidata_version}|{sys.version_info[:2]}".encode())
     for module in (sys.modules[__name__], selection, sentences, instructions):
         h.update(Path(module.__file__ or "").read_bytes())

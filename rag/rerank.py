@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from index.errors import ConfigError
-from index.keyword import TermHits
+from index.snapshot import TermHits
 from rag.fusion import Candidate
 from rag.linear import LinearModel
 
@@ -60,7 +60,7 @@ class Reranker(Protocol):
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
 # Where the question's terms occur in each chunk's analysed text, read from an index that holds
-# the chunks analysed (index.keyword.KeywordIndex.matches): for question terms ``q`` and chunk
+# the chunks analysed (index.replica.ReleaseReplica.matches): for question terms ``q`` and chunk
 # ids, the hits of every chunk it holds.
 Matches = Callable[[Sequence[str], Sequence[str]], TermHits]
 
@@ -82,13 +82,6 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     """
     q_list = terms(question)
     q_order = sorted(set(q_list))
-    q_index = {t: j for j, t in enumerate(q_order)}
-    q_bigrams = {(q_index[a], q_index[b]) for a, b in zip(q_list, q_list[1:])}
-    weights = idf(q_order)
-    q_idf = [weights.get(t, 0.0) for t in q_order]
-    q_weight = sum(q_idf) or 1.0
-    rare = max(q_idf, default=0.0) or 1.0
-    q_terms = set(q_order)
     n = len(candidates)
     rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if not n:
@@ -102,20 +95,6 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     spread = float(dense.std())
     best_bm25 = float(bm25.max()) or 1.0
     best_fused = float(fused.max()) or 1.0
-    hits = _hits(q_order, candidates, terms, matches)
-    titles: dict[str, float] = {}
-    for c in candidates:
-        if c.chunk.title not in titles:
-            title = (title_terms(c.chunk.title) if title_terms is not None
-                     else set(terms(c.chunk.title)))
-            titles[c.chunk.title] = len(q_terms.intersection(title)) / len(title) if title else 0.0
-    text_columns = _text_features(n, hits, np.asarray(q_idf, dtype=np.float64), q_bigrams,
-                                  WINDOW)
-    text_columns[:, 0] /= len(q_order) or 1
-    text_columns[:, 1:3] /= q_weight
-    text_columns[:, 3] /= len(q_bigrams) or 1
-    text_columns[:, 4] = [titles[c.chunk.title] for c in candidates]
-    text_columns[:, 5] /= rare
     rows[:, 0] = dense - best_dense
     rows[:, 1] = dense - _best_of_others(dense)
     rows[:, 2] = (dense - dense.mean()) / spread if spread > 1e-9 else 0.0
@@ -124,9 +103,47 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     rows[:, 5] = (bm25 - _best_of_others(bm25)) / best_bm25
     rows[:, 6] = keyword_rr
     rows[:, 7] = fused / best_fused
-    rows[:, 8:14] = text_columns
-    # Document-level evidence: the retrieval is judged by documents, and a long document's
-    # best chunk speaks for the others.
+    rows[:, 8:14] = _text_columns(q_list, q_order, candidates, terms, idf, matches, title_terms)
+    _document_columns(rows, candidates, fused, dense)
+    return rows
+
+
+def _text_columns(q_list: Sequence[str], q_order: Sequence[str],
+                  candidates: Sequence[Candidate], terms: Terms, idf: Idf,
+                  matches: Matches | None,
+                  title_terms: Callable[[str], Collection[str]] | None) -> np.ndarray:
+    """The text features (coverage to rarest_match) of every candidate, scaled."""
+    q_index = {t: j for j, t in enumerate(q_order)}
+    q_bigrams = {(q_index[a], q_index[b]) for a, b in zip(q_list, q_list[1:])}
+    weights = idf(q_order)
+    q_idf = [weights.get(t, 0.0) for t in q_order]
+    q_weight = sum(q_idf) or 1.0
+    rare = max(q_idf, default=0.0) or 1.0
+    q_terms = set(q_order)
+    hits = _hits(q_order, candidates, terms, matches)
+    titles: dict[str, float] = {}
+    for c in candidates:
+        if c.chunk.title not in titles:
+            title = (title_terms(c.chunk.title) if title_terms is not None
+                     else set(terms(c.chunk.title)))
+            titles[c.chunk.title] = len(q_terms.intersection(title)) / len(title) if title else 0.0
+    text_columns = _text_features(len(candidates), hits, np.asarray(q_idf, dtype=np.float64),
+                                  q_bigrams, WINDOW)
+    text_columns[:, 0] /= len(q_order) or 1
+    text_columns[:, 1:3] /= q_weight
+    text_columns[:, 3] /= len(q_bigrams) or 1
+    text_columns[:, 4] = [titles[c.chunk.title] for c in candidates]
+    text_columns[:, 5] /= rare
+    return text_columns
+
+
+def _document_columns(rows: np.ndarray, candidates: Sequence[Candidate], fused: np.ndarray,
+                      dense: np.ndarray) -> None:
+    """Document-level evidence into ``rows``: the retrieval is judged by documents, and a long
+    document's best chunk speaks for the others."""
+    n = len(candidates)
+    best_dense = float(dense.max())
+    best_fused = float(fused.max()) or 1.0
     number: dict[str, int] = {}
     doc = np.fromiter((number.setdefault(c.chunk.doc_id, len(number)) for c in candidates),
                       dtype=np.int64, count=n)
@@ -138,7 +155,6 @@ def features(question: str, candidates: Sequence[Candidate], terms: Terms,
     rows[:, col["doc_best_rrf"]] = best[doc, 0] / best_fused
     rows[:, col["doc_best_dense"]] = best[doc, 1] - best_dense
     rows[:, col["doc_best_window"]] = best[doc, 2]
-    return rows
 
 
 def term_hits(body: Sequence[str], q_index: dict[str, int]) -> list[tuple[int, int]]:

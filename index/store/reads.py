@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -232,57 +232,41 @@ class Reads:
         return {cid: np.asarray(vec, dtype=np.float32)
                 for cid, vec in zip(page["ids"], page["embeddings"])}
 
-    def nearest(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None,
-                ids: Sequence[str] | None = None,
-                known: Callable[[str], Chunk | None] | None = None,
-                known_vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None
-                ) -> list[tuple[Chunk, np.ndarray]]:
-        """Chroma's own top-``n`` cosine query over the chunks (of every stored version: the
-        caller keeps the committed ones), each hit with its stored vector from the same call.
-        ``where``: a Chroma metadata condition; ``ids``: search only these chunks (Chroma's
-        HNSW search with an allowed-id set).
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, tuple[Chunk, np.ndarray]]:
+        """Stored chunks with their vectors by id (one batched read), each chunk's metadata as
+        written with it; ids whose record is gone (garbage-collected meanwhile) are left out."""
+        if not chunk_ids:
+            return {}
+        page = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas",
+                                                               "embeddings"])
+        return {cid: (_chunk_from(cid, text or "", dict(meta)), np.asarray(vec, dtype=np.float32))
+                for cid, text, meta, vec in zip(page["ids"], page["documents"] or [],
+                                                page["metadatas"] or [], page["embeddings"])
+                if meta and "doc_id" in meta and vec is not None}
 
-        ``known``: where the caller already holds chunks by id (the keyword index's copy of
-        the release): the query then reads only ids and vectors, and the texts and metadata of
-        hits ``known`` lacks in one read by id. Reading 30 hits' texts and metadata was most
-        of the query's cost (at 100k chunks ~5 ms against ~2 ms without: docs/performance.md).
-        ``known_vectors``: where the caller also holds stored vectors by chunk id (the same
-        copy): the query then reads only ids (~0.6 ms less), and what the copy lacks by id.
-        A known chunk's metadata carries its release's near-duplicate group (as
-        :meth:`committed_chunks` gives it); a chunk read here, the group written with it."""
-        if n <= 0 or (ids is not None and not ids):
+    def nearest(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None,
+                ids: Sequence[str] | None = None) -> list[tuple[Chunk, np.ndarray]]:
+        """Chroma's own top-``n`` cosine query over the chunks (of every stored version: the
+        caller keeps the committed ones), each hit with its text, metadata and stored vector
+        from the same call. ``where``: a Chroma metadata condition; ``ids``: search only these
+        chunks (Chroma's HNSW search with an allowed-id set)."""
+        args = _query_args(vector, n, where, ids)
+        if args is None:
             return []
-        kwargs: dict[str, Any] = {}
-        if where:
-            kwargs["where"] = where
-        if ids is not None:
-            kwargs["ids"] = list(ids)
-            n = min(n, len(kwargs["ids"]))
-        query = [np.asarray(vector, dtype=np.float32)]
-        if known is None:
-            return hits_from_query(self._chunks.query(
-                query_embeddings=query, n_results=n,
-                include=["documents", "metadatas", "embeddings"], **kwargs))
-        result = self._chunks.query(query_embeddings=query, n_results=n,
-                                    include=[] if known_vectors else ["embeddings"], **kwargs)
-        found = result["ids"][0] if result.get("ids") else []
-        if known_vectors is not None:
-            vectors = dict(known_vectors(found))
-        else:
-            vectors = {cid: vec for cid, vec in zip(found, result["embeddings"][0])
-                       if vec is not None}
-        chunks = {cid: chunk for cid in found if (chunk := known(cid)) is not None}
-        missing = [cid for cid in found if cid not in chunks or cid not in vectors]
-        if missing:
-            page = self._chunks.get(ids=missing, include=["documents", "metadatas",
-                                                          "embeddings"])
-            for cid, text, meta, vec in zip(page["ids"], page["documents"] or [],
-                                            page["metadatas"] or [], page["embeddings"]):
-                if meta and "doc_id" in meta and vec is not None:  # else collected meanwhile
-                    chunks.setdefault(cid, _chunk_from(cid, text or "", dict(meta)))
-                    vectors.setdefault(cid, vec)
-        return [(chunks[cid], np.asarray(vectors[cid], dtype=np.float32)) for cid in found
-                if cid in chunks and cid in vectors]
+        return hits_from_query(self._chunks.query(
+            include=["documents", "metadatas", "embeddings"], **args))
+
+    def nearest_ids(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None,
+                    ids: Sequence[str] | None = None) -> list[str]:
+        """The ids of :meth:`nearest`'s hits, best first, and nothing else read: for a caller
+        that holds chunks and vectors by id (reading 30 hits' texts and metadata was most of
+        the query's cost: at 100k chunks ~5 ms against ~2 ms for ids and vectors, ~0.6 ms less
+        again for ids alone; docs/performance.md)."""
+        args = _query_args(vector, n, where, ids)
+        if args is None:
+            return []
+        result = self._chunks.query(include=[], **args)
+        return list(result["ids"][0]) if result.get("ids") else []
 
     def committed(self, chunks: Sequence[Chunk],
                   release: str | None = None) -> list[tuple[Chunk, DocumentRecord]]:
@@ -313,6 +297,22 @@ def hits_from_query(result: Mapping[str, Any]) -> list[tuple[Chunk, np.ndarray]]
         hits.append((_chunk_from(cid, text or "", dict(meta)),
                      np.asarray(vec, dtype=np.float32)))
     return hits
+
+
+def _query_args(vector: np.ndarray, n: int, where: dict[str, Any] | None,
+                ids: Sequence[str] | None) -> dict[str, Any] | None:
+    """The arguments of a one-vector Chroma query for ``n`` hits (at most ``len(ids)``), None
+    when it can find nothing."""
+    if n <= 0 or (ids is not None and not ids):
+        return None
+    args: dict[str, Any] = {"query_embeddings": [np.asarray(vector, dtype=np.float32)]}
+    if where:
+        args["where"] = where
+    if ids is not None:
+        args["ids"] = list(ids)
+        n = min(n, len(args["ids"]))
+    args["n_results"] = n
+    return args
 
 
 def _chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:

@@ -1,7 +1,8 @@
-"""What the keyword index keeps of each release besides BM25: every chunk's analysed terms (as
+"""What the release replica keeps of each release besides BM25: every chunk's analysed terms (as
 vocabulary ids), stored vector and the injection screen's verdict, which retrieval reads instead
-of analysing and screening texts and asking Chroma per question. Built from a small in-memory source (the real store's path: the retrieval
-tests over the sample corpus and tests/index/test_nearest_known.py)."""
+of analysing and screening texts and asking Chroma per question; and the one call that gives the
+snapshot of a release or says why not. Built from a small in-memory source (the real store's
+path: the retrieval tests over the sample corpus and tests/index/test_nearest_known.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.keyword import (Analyzer, KeywordIndex, PassageScreen, best_positive,
-                           text_shingles)
+from index.analysis import Analyzer, text_shingles
+from index.bm25 import best_positive, search
+from index.replica import PassageScreen, ReleaseReplica, Unavailable
+from index.snapshot import ReleaseSnapshot
 from index.store import DocumentRecord
 from index.types import Chunk
 from rag.rerank import term_hits
@@ -61,9 +64,10 @@ texts = st.dictionaries(
 @given(texts, st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join))
 def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_index(
         tmp_path_factory, corpus, question):
-    index = KeywordIndex(tmp_path_factory.mktemp("kw"), check_interval=0.0)
+    index = ReleaseReplica(tmp_path_factory.mktemp("kw"), check_interval=0.0)
     index.refresh(Source(corpus))
-    chunks = index.chunks_of(index.documents())
+    snapshot = index.latest()
+    chunks = snapshot.chunks_of(snapshot.documents)
     q_terms = sorted(set(index.terms(question)))
     q_index = {t: j for j, t in enumerate(q_terms)}
     ids = [c.chunk_id for c in chunks] + ["missing.txt#0"]
@@ -79,8 +83,8 @@ def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_ind
         assert index.shingles(chunk) == text_shingles(Analyzer(), chunk.text)
         assert index.title_terms(chunk.title) == frozenset(index.terms(chunk.title))
     # BM25's top k: the best scores, ties by index order, only chunks holding a query term
-    hits = index.search(question, 3)
-    scores = {h.chunk.chunk_id: h.score for h in index.search(question, len(chunks))}
+    hits = search(snapshot, question, 3)
+    scores = {h.chunk.chunk_id: h.score for h in search(snapshot, question, len(chunks))}
     order = [c.chunk_id for c in chunks]
     expected = sorted(scores, key=lambda cid: (-scores[cid], order.index(cid)))[:3]
     assert [h.chunk.chunk_id for h in hits] == expected
@@ -89,9 +93,9 @@ def test_stored_terms_give_the_hits_analysis_gives_and_search_orders_ties_by_ind
 
 def test_vectors_are_kept_per_version_and_read_only_for_changed_documents(tmp_path):
     source = Source({"a.txt": "border talks", "b.txt": "rail crossing closed"})
-    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
     index.refresh(source)
-    held = index.vectors(["a.txt#0", "b.txt#0", "nope#0"])
+    held = index.latest().vectors_of(["a.txt#0", "b.txt#0", "nope#0"])
     assert held.keys() == {"a.txt#0", "b.txt#0"}
     np.testing.assert_array_equal(held["a.txt#0"], _vector("a.txt#0border talks"))
     # b changes: only its new chunk's vector is read (even under the same chunk id, as this
@@ -100,13 +104,14 @@ def test_vectors_are_kept_per_version_and_read_only_for_changed_documents(tmp_pa
     source.vector_reads.clear()
     index.refresh(source)
     assert source.vector_reads == [["b.txt#0"]]
-    np.testing.assert_array_equal(index.vectors(["b.txt#0"])["b.txt#0"],
+    np.testing.assert_array_equal(index.latest().vectors_of(["b.txt#0"])["b.txt#0"],
                                   _vector("b.txt#0rail crossing reopened"))
     # another process loads the saved version: same terms, same vectors
-    other = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    other = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
     assert other.chunk_count() == 2
     for cid in ("a.txt#0", "b.txt#0"):
-        np.testing.assert_array_equal(other.vectors([cid])[cid], index.vectors([cid])[cid])
+        np.testing.assert_array_equal(other.latest().vectors_of([cid])[cid],
+                                      index.latest().vectors_of([cid])[cid])
     q = sorted(set(index.terms("rail reopened border")))
     for mine, theirs in zip(other.matches(q, ["a.txt#0", "b.txt#0"]),
                             index.matches(q, ["a.txt#0", "b.txt#0"])):
@@ -114,31 +119,38 @@ def test_vectors_are_kept_per_version_and_read_only_for_changed_documents(tmp_pa
 
 
 def test_a_source_without_vectors_leaves_retrieval_to_read_them(tmp_path):
-    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
     index.refresh(Source({"a.txt": "border talks"}, vectors=False))
-    assert index.chunk_count() == 1 and index.vectors(["a.txt#0"]) == {}
+    assert index.chunk_count() == 1 and index.latest().vectors_of(["a.txt#0"]) == {}
     found = index.matches(["border"], ["a.txt#0"])
     assert [x.tolist() for x in found] == [[True], [0], [0], [0]]
 
 
-def test_the_whole_release_is_offered_only_when_the_copy_was_checked_against_it(tmp_path):
-    """Exact search over the copy (rag.retrieval, a release of at most exact_max chunks) is
-    only as right as the copy: it is offered for the release the live version was last
-    checked against, never for another one or before any check."""
+def test_the_snapshot_of_a_release_is_given_only_for_the_release_the_replica_holds(tmp_path):
+    """Exact search and the committed check over the replica (rag.retrieval) are only as right
+    as the copy: the one call gives the snapshot of the release the live version was checked to
+    hold (a refresh holds the release it read), and for any other release says why not, with
+    the live version for reads keyed by chunk id."""
     source = Source({"a.txt": "border talks", "b.txt": "rail crossing closed"})
-    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index = ReleaseReplica(tmp_path / "kw", check_interval=3600.0)
     index.refresh(source)
-    assert index.release_chunks("r1") is None  # built, but not checked against a release
-    index.ensure_current(source, "r1")
-    whole = index.release_chunks("r1")
-    assert whole is not None and {c.chunk_id for c in whole} == {"a.txt#0", "b.txt#0"}
-    assert index.release_chunks("r2") is None and index.release_chunks(None) is None
-    assert index.release_documents("r1").keys() == {"a.txt", "b.txt"}
-    assert index.release_documents("r2") is None and index.release_documents(None) is None
-    # a writer's refresh makes a new version: not known to be any release's until checked
+    whole = index.snapshot(source, "r1")
+    assert isinstance(whole, ReleaseSnapshot)
+    assert {c.chunk_id for c in whole.chunks} == {"a.txt#0", "b.txt#0"}
+    assert whole.documents.keys() == {"a.txt", "b.txt"}
+    other = index.snapshot(source, "r2")  # not checked again within the interval
+    assert isinstance(other, Unavailable) and "r1" in other.reason and other.latest is whole
+    assert isinstance(index.snapshot(source, None), Unavailable)
+    # a writer's refresh makes a new version of the release it reads; the old one is unchanged
     source.texts["c.txt"] = "agents"
     index.refresh(source)
-    assert index.release_chunks("r1") is None and index.release_documents("r1") is None
+    newer = index.snapshot(source, "r1")
+    assert isinstance(newer, ReleaseSnapshot) and len(newer.chunks) == 3
+    assert len(whole.chunks) == 2 and whole.documents.keys() == {"a.txt", "b.txt"}
+    # a replica that loads the saved version checks it against the release on its first call
+    fresh = ReleaseReplica(tmp_path / "kw", check_interval=3600.0)
+    assert isinstance(fresh.snapshot(source, "r1"), ReleaseSnapshot)
+    assert isinstance(fresh.snapshot(source, "r2"), Unavailable)
 
 
 @settings(max_examples=200, deadline=None)
@@ -167,32 +179,33 @@ class CountingScreen:
 def test_screen_verdicts_are_judged_once_per_version_and_kept_per_screen(tmp_path):
     source = Source({"a.txt": "border talks", "b.txt": "rail fentanyl", "c.txt": "agents"})
     first = CountingScreen("fentanyl")
-    index = KeywordIndex(tmp_path / "kw", check_interval=0.0,
-                         screen=PassageScreen("v1", first))
+    index = ReleaseReplica(tmp_path / "kw", check_interval=0.0,
+                           screen=PassageScreen("v1", first))
     index.refresh(source)
-    assert index.flags(["a.txt#0", "b.txt#0", "c.txt#0", "nope#0"]) == [False, True, False,
-                                                                        None]
+    assert index.latest().flags_of(["a.txt#0", "b.txt#0", "c.txt#0", "nope#0"]) == [
+        False, True, False, None]
     assert sorted(first.judged) == ["agents", "border talks", "rail fentanyl"]
     # one document changes: only its chunk is judged, the others' verdicts are copied
     first.judged.clear()
     source.texts["c.txt"] = "agents seized fentanyl"
     index.refresh(source)
     assert first.judged == ["agents seized fentanyl"]
-    assert index.flags(["a.txt#0", "b.txt#0", "c.txt#0"]) == [False, True, True]
+    assert index.latest().flags_of(["a.txt#0", "b.txt#0", "c.txt#0"]) == [False, True, True]
     # another process with the same screen loads the kept verdicts: nothing judged again
     again = CountingScreen("fentanyl")
-    reader = KeywordIndex(tmp_path / "kw", check_interval=0.0, screen=PassageScreen("v1", again))
-    assert again.judged == [] and reader.flags(["c.txt#0"]) == [True]
+    reader = ReleaseReplica(tmp_path / "kw", check_interval=0.0, screen=PassageScreen("v1", again))
+    assert again.judged == [] and reader.latest().flags_of(["c.txt#0"]) == [True]
     # other code (another screen version) never reads those verdicts: it judges every chunk,
     # keeps its own beside them, and the first screen's stay as they were
     other = CountingScreen("border")
-    changed = KeywordIndex(tmp_path / "kw", check_interval=0.0,
-                           screen=PassageScreen("v2", other))
+    changed = ReleaseReplica(tmp_path / "kw", check_interval=0.0,
+                             screen=PassageScreen("v2", other))
     assert len(other.judged) == 3
-    assert changed.flags(["a.txt#0", "b.txt#0", "c.txt#0"]) == [True, False, False]
+    assert changed.latest().flags_of(["a.txt#0", "b.txt#0", "c.txt#0"]) == [True, False, False]
     third = CountingScreen("fentanyl")
-    assert KeywordIndex(tmp_path / "kw", check_interval=0.0,
-                        screen=PassageScreen("v1", third)).flags(["b.txt#0"]) == [True]
+    kept = ReleaseReplica(tmp_path / "kw", check_interval=0.0, screen=PassageScreen("v1", third))
+    assert kept.latest().flags_of(["b.txt#0"]) == [True]
     assert third.judged == []
     # without a screen there are no verdicts: retrieval judges each candidate itself
-    assert KeywordIndex(tmp_path / "kw", check_interval=0.0).flags(["a.txt#0"]) == [None]
+    unscreened = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
+    assert unscreened.latest().flags_of(["a.txt#0"]) == [None]

@@ -1,11 +1,12 @@
-"""The keyword index learns of other writers through the release pointer (a change token), not
+"""The release replica learns of other writers through the release pointer (a change token), not
 by re-reading the manifest at every check. A small in-memory source stands in for the store to
 count reads; the real store's path is tested in tests/rag/test_hybrid.py (replicas over a Chroma
 server)."""
 
 from __future__ import annotations
 
-from index.keyword import KeywordIndex
+from index.bm25 import search
+from index.replica import ReleaseReplica
 from index.store import DocumentRecord
 from index.types import Chunk
 
@@ -45,26 +46,26 @@ class CountingSource:
 def test_the_manifest_is_read_only_when_the_release_pointer_moved(tmp_path):
     source = CountingSource()
     source.publish("r1", {"a.txt": "the canteen opens at noon", "b.txt": "parking in lot C"})
-    index = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    index = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
 
-    index.ensure_current(source)
+    index.snapshot(source, source.release_id())
     assert source.manifest_reads == 1
-    assert [h.chunk.doc_id for h in index.search("canteen", 3)] == ["a.txt"]
+    assert [h.chunk.doc_id for h in search(index.latest(), "canteen", 3)] == ["a.txt"]
     for _ in range(50):  # the pointer did not move: no manifest read at all
-        index.ensure_current(source)
-        index.ensure_current(source, "r1")
+        index.snapshot(source, source.release_id())
+        index.snapshot(source, "r1")
     assert source.manifest_reads == 1
 
     source.publish("r2", {"a.txt": "the canteen opens at noon", "c.txt": "the gym is closed"})
-    index.ensure_current(source)  # another writer published: picked up on the next check
+    index.snapshot(source, source.release_id())  # another writer published: seen next check
     assert source.manifest_reads == 2
-    assert [h.chunk.doc_id for h in index.search("gym", 3)] == ["c.txt"]
-    assert index.search("parking", 3) == []
+    assert [h.chunk.doc_id for h in search(index.latest(), "gym", 3)] == ["c.txt"]
+    assert search(index.latest(), "parking", 3) == []
 
     source.pointer = "r1"  # a rollback moves the token too
-    index.ensure_current(source, source.release_id())
-    assert source.manifest_reads == 3 and index.search("gym", 3) == []
-    assert [h.chunk.doc_id for h in index.search("parking", 3)] == ["b.txt"]
+    index.snapshot(source, source.release_id())
+    assert source.manifest_reads == 3 and search(index.latest(), "gym", 3) == []
+    assert [h.chunk.doc_id for h in search(index.latest(), "parking", 3)] == ["b.txt"]
 
 
 def test_a_snapshot_another_process_wrote_is_checked_again(tmp_path):
@@ -72,13 +73,13 @@ def test_a_snapshot_another_process_wrote_is_checked_again(tmp_path):
     that version may be older than the release this process last checked."""
     source = CountingSource()
     source.publish("r1", {"a.txt": "the canteen opens at noon"})
-    writer = KeywordIndex(tmp_path / "kw", check_interval=0.0)
+    writer = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
     writer.refresh(source)
-    reader = KeywordIndex(tmp_path / "kw", check_interval=0.0)
-    reader.ensure_current(source)
+    reader = ReleaseReplica(tmp_path / "kw", check_interval=0.0)
+    reader.snapshot(source, source.release_id())
     reads = source.manifest_reads
     source.publish("r2", {"a.txt": "the canteen opens at noon", "c.txt": "the gym is closed"})
     writer.refresh(source)  # moves CURRENT
-    reader.ensure_current(source)
+    reader.snapshot(source, source.release_id())
     assert source.manifest_reads > reads + 1  # the writer's refresh, then the reader's check
-    assert [h.chunk.doc_id for h in reader.search("gym", 3)] == ["c.txt"]
+    assert [h.chunk.doc_id for h in search(reader.latest(), "gym", 3)] == ["c.txt"]

@@ -173,7 +173,7 @@ def test_text_features_match_their_definitions_over_each_candidate(bodies, quest
         return text.split()
 
     def matches(q_terms, chunk_ids):
-        from index.keyword import TermHits
+        from index.snapshot import TermHits
         found = [(i, p, q_terms.index(t)) for i, cid in enumerate(chunk_ids[:held])
                  for p, t in enumerate(bodies[int(cid)]) if t in q_terms]
         seg, pos, term = (np.array(x, dtype=np.int64).reshape(-1) for x in

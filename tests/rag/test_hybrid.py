@@ -1,5 +1,5 @@
 """Hybrid retrieval against the real model and real Chroma: BM25 finds what dense misses, the
-keyword index follows every write (also across replicas), filters and duplicate collapse."""
+release replica follows every write (also across replicas), filters and duplicate collapse."""
 
 import json
 import shutil
@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.keyword import KeywordIndex, PassageScreen
+from index import bm25
+from index.replica import PassageScreen, ReleaseReplica
 from rag.factory import build_pipeline
 from rag.retrieval import HybridRetriever
 from rag.filters import parse_cli_filters
@@ -78,15 +79,15 @@ def test_hybrid_finds_a_keyword_only_match_that_dense_misses(indexed):
 
 def test_the_screen_verdicts_the_keyword_index_keeps_decide_which_passages_take_a_place(
         indexed):
-    """Retrieval reads each candidate's injection verdict from the keyword index (judged once
-    per version, index/keyword.py) rather than screening its text per question: a screen that
-    flags the canteen note keeps it out of both the dense and the keyword side; an index
+    """Retrieval reads each candidate's injection verdict from the release replica (judged once
+    per version, index/replica.py) rather than screening its text per question: a screen that
+    flags the canteen note keeps it out of both the dense and the keyword side; a replica
     without a screen leaves retrieval to judge (rag.injection.hostile: the note is harmless)."""
     hybrid, _ = indexed
     assert ask_ids(hybrid, CODE_QUESTION)[0] == CANTEEN
 
     def retriever(screen):
-        keyword = KeywordIndex(hybrid.keyword.directory, screen=screen)
+        keyword = ReleaseReplica(hybrid.keyword.directory, screen=screen)
         return HybridRetriever(hybrid.store, hybrid.embedder, hybrid.retriever.config, keyword,
                                hybrid.retriever._reranker)
 
@@ -103,7 +104,8 @@ def test_keyword_mode_is_bm25_alone_with_the_dense_cosine_of_every_passage(index
     question = "Which supplier batch delivered the potatoes?"
     vector = keyword_only.embedder.embed([question])[0]
     candidates = keyword_only.retriever.candidates(question, vector, 5)
-    hits = keyword_only.keyword.search(question, keyword_only.settings.retrieval.candidates)
+    hits = bm25.search(keyword_only.keyword.latest(), question,
+                       keyword_only.settings.retrieval.candidates)
     # exactly the BM25 list, in its order, with no dense-only candidate
     assert [c.chunk.chunk_id for c in candidates] == [h.chunk.chunk_id for h in hits]
     assert all(c.dense_rank is None and c.keyword_rank for c in candidates)
@@ -166,9 +168,9 @@ def test_keyword_index_follows_ingest_update_and_delete(tmp_path, embedder, corp
         return {d.doc_id: d.content_hash for d in store.documents().values()}
 
     def keyword_docs(query: str) -> set[str]:
-        return {h.chunk.doc_id for h in keyword.search(query, 10)}
+        return {h.chunk.doc_id for h in bm25.search(keyword.latest(), query, 10)}
 
-    assert keyword.state == current() and len(keyword.state) == 10
+    assert keyword.latest().state == current() and len(keyword.latest().state) == 10
     assert keyword.chunk_count() == store.visible_chunks()
     assert keyword_docs("XQ-7731") == {CANTEEN}
 
@@ -176,19 +178,19 @@ def test_keyword_index_follows_ingest_update_and_delete(tmp_path, embedder, corp
     canteen.write_text(canteen.read_text().replace("XQ-7731", "ZR-5512"))
     report = pipeline.ingest.sync(corpus_copy)
     assert report.updated == [CANTEEN]
-    assert keyword.state == current()
+    assert keyword.latest().state == current()
     assert keyword_docs("XQ-7731") == set() and keyword_docs("ZR-5512") == {CANTEEN}
 
     canteen.unlink()
     pipeline.ingest.sync(corpus_copy)
-    assert CANTEEN not in keyword.state and keyword_docs("ZR-5512") == set()
+    assert CANTEEN not in keyword.latest().state and keyword_docs("ZR-5512") == set()
     assert keyword.chunk_count() == store.visible_chunks()
 
     # the persisted version is complete: a fresh index loads it without reading the store
-    reopened = KeywordIndex(keyword.directory)
-    assert reopened.state == current()
-    assert {h.chunk.chunk_id for h in reopened.search("tracking reference", 5)} == \
-        {h.chunk.chunk_id for h in keyword.search("tracking reference", 5)}
+    reopened = ReleaseReplica(keyword.directory)
+    assert reopened.latest().state == current()
+    assert {h.chunk.chunk_id for h in bm25.search(reopened.latest(), "tracking reference", 5)} \
+        == {h.chunk.chunk_id for h in bm25.search(keyword.latest(), "tracking reference", 5)}
     assert len(list(keyword.directory.glob("v-*"))) >= 1
     assert not list(keyword.directory.glob(".tmp-*"))
 
@@ -200,10 +202,10 @@ def test_keyword_index_follows_ingest_update_and_delete(tmp_path, embedder, corp
         head = json.loads(lines[0])
         head["params"]["format"] = 1
         head_file.write_text("\n".join([json.dumps(head), *lines[1:]]), encoding="utf-8")
-    older = KeywordIndex(keyword.directory)
+    older = ReleaseReplica(keyword.directory)
     assert older.chunk_count() == 0
-    assert older.refresh(store) and older.state == current()
-    assert {h.chunk.doc_id for h in older.search("Lopez Obrador", 10)} == \
+    assert older.refresh(store) and older.latest().state == current()
+    assert {h.chunk.doc_id for h in bm25.search(older.latest(), "Lopez Obrador", 10)} == \
         keyword_docs("López Obrador")
 
 
@@ -239,17 +241,17 @@ def test_replicas_over_a_chroma_server_keep_their_bm25_current(tmp_path, embedde
     reader = build_pipeline(make_settings(tmp_path / "reader", store=store,
                                           retrieval={"keyword_check_seconds": 0}),
                             embedder=embedder)
-    assert reader.keyword.state == {}
+    assert reader.keyword.latest().state == {}
     write_notes(corpus_copy)
     writer.ingest.sync(corpus_copy)
     assert CANTEEN in ask_ids(reader, CODE_QUESTION)  # needs the reader's BM25 side
-    assert reader.keyword.state == writer.keyword.state != {}
+    assert reader.keyword.latest().state == writer.keyword.latest().state != {}
     assert (tmp_path / "reader" / "keyword" / "documents" / "CURRENT").is_file()
 
     (corpus_copy / CANTEEN).unlink()
     writer.ingest.sync(corpus_copy)
     assert CANTEEN not in ask_ids(reader, CODE_QUESTION, 5)
-    assert CANTEEN not in reader.keyword.state
+    assert CANTEEN not in reader.keyword.latest().state
 
 
 def test_a_local_cross_encoder_directory_can_rerank(indexed, tmp_path, embedder):

@@ -1,0 +1,168 @@
+"""The hybrid retriever: runs the steps of rag/retrieval/__init__.py in order."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from index import bm25
+from index.embedder import Embedder
+from index.replica import ReleaseReplica
+from index.store import ChromaStore
+from index.types import Chunk
+from rag.fusion import Candidate, chunk_shingles, collapse_duplicates, fuse
+from rag.rerank import Reranker
+from rag.retrieval.config import RetrievalConfig
+from rag.retrieval.dense import Hit, dense_path
+from rag.retrieval.reads import ReleaseReads
+from rag.retrieval.scope import Scope, resolve
+from rag.retrieval.screen import screen
+from rag.types import Passage, RetrievalFilters
+
+OVERLAP_THREADS = 32  # dense queries in flight at once (one per question being retrieved)
+
+
+class HybridRetriever:
+    """Dense and BM25 candidates (one of them in dense or keyword mode) -> screen -> RRF ->
+    committed only -> vectors -> rerank -> dedup. Every candidate's dense cosine is computed from
+    its stored vector, whichever list found it. ``replica``: the release replica
+    (index/replica.py), needed for BM25 and read for every fast path."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, config: RetrievalConfig,
+                 replica: ReleaseReplica | None = None, reranker: Reranker | None = None) -> None:
+        if config.mode not in ("dense", "keyword", "hybrid"):
+            raise ValueError(f"unknown retrieval mode {config.mode!r}")
+        if config.mode != "dense" and replica is None:
+            raise ValueError(f"{config.mode} retrieval needs a keyword index")
+        self._store = store
+        # In dense mode a replica may still be kept for the reranker's statistics.
+        self._replica = replica
+        self._use_keyword = config.mode != "dense"
+        self._use_dense = config.mode != "keyword"
+        self._reranker = reranker
+        self._config = config
+        # near-duplicates compared by the terms the replica stored, when there is one
+        self._shingles = replica.shingles if replica is not None else chunk_shingles
+        self._overlap_lock = threading.Lock()
+        self._overlap_pool: ThreadPoolExecutor | None = None
+
+    @property
+    def config(self) -> RetrievalConfig:
+        return self._config
+
+    def release_id(self) -> str | None:
+        return self._store.release_id()
+
+    def release_date(self, release_id: str | None) -> str | None:
+        return self._store.release_date(release_id)
+
+    def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
+                 filters: RetrievalFilters | None = None,
+                 release: str | None = None) -> list[Passage]:
+        candidates = self.candidates(question, query_vector, top_k, filters, release)
+        if self._reranker is not None:  # step 8
+            candidates = self._reranker.rerank(question, query_vector, candidates)
+        distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
+                                       shingles_of=self._shingles)  # step 9
+        return [to_passage(c) for c in distinct]
+
+    def candidates(self, question: str, query_vector: np.ndarray, top_k: int,
+                   filters: RetrievalFilters | None = None,
+                   release: str | None = None) -> list[Candidate]:
+        """The fused candidates of the versions ``release`` (default: the published release)
+        names, every one with its dense score (steps 1 to 7)."""
+        cfg = self._config
+        reads = ReleaseReads(self._store, release or self._store.release_id(), self._replica)
+        scope = resolve(filters, reads.documents)
+        if scope is None:
+            return []
+        dense, keyword = self._search(question, query_vector, max(cfg.pool, top_k), reads,
+                                      scope)
+        dense_chunks, keyword = screen([c for c, _ in dense], keyword, reads)
+        candidates = self._committed(fuse(dense_chunks, keyword, cfg.rrf_k, cfg.dense_weight,
+                                          cfg.keyword_weight), reads, scope.requested)
+        self._fill_vectors(candidates, query_vector, {c.chunk_id: v for c, v in dense}, reads)
+        return candidates
+
+    def _search(self, question: str, query_vector: np.ndarray, pool: int, reads: ReleaseReads,
+                scope: Scope) -> tuple[list[Hit], list[tuple[Chunk, float]]]:
+        """Steps 2 and 3: the question's dense path and BM25 (over the replica's live version;
+        the allowed documents mask it before its top k). When the dense search is a Chroma
+        query it runs in a worker thread meanwhile: Chroma lets go of the interpreter lock while
+        its Rust code searches (~0.5 ms a question less at 100k chunks: docs/performance.md)."""
+        dense = dense_path(reads, scope, self._config.exact_max) if self._use_dense else None
+        held = reads.held if self._use_keyword else None
+        pending: Future[list[Hit]] | None = None
+        found: list[Hit] = []
+        if dense is not None and held is not None and dense.queries_chroma:
+            pending = self._overlap().submit(functools.partial(dense.search, query_vector, pool))
+        elif dense is not None:
+            found = dense.search(query_vector, pool)
+        keyword = ([(h.chunk, h.score) for h in bm25.search(held, question, pool, scope.allowed)]
+                   if held is not None else [])
+        if pending is not None:
+            found = pending.result()
+        return found, keyword
+
+    def _overlap(self) -> ThreadPoolExecutor:
+        """The threads dense queries run in while the asking thread runs BM25 (made at first
+        use; one per question in flight, up to OVERLAP_THREADS)."""
+        with self._overlap_lock:
+            if self._overlap_pool is None:
+                self._overlap_pool = ThreadPoolExecutor(OVERLAP_THREADS,
+                                                        thread_name_prefix="dense-query")
+            return self._overlap_pool
+
+    @staticmethod
+    def _committed(candidates: list[Candidate], reads: ReleaseReads,
+                   collections: Collection[str] | None = None) -> list[Candidate]:
+        """Step 6: drop chunks of uncommitted or replaced document versions (the committed-only
+        read) and note each kept one's near-duplicate group and date. A chunk of a collection
+        outside ``collections`` cannot arrive here (both searches exclude it); it is dropped
+        anyway, before duplicates are collapsed, as a second line."""
+        by_id = {c.chunk.chunk_id: c for c in candidates}
+        kept = []
+        for chunk, record in reads.committed([c.chunk for c in candidates]):
+            if collections is not None and record.collection not in collections:
+                continue
+            candidate = by_id[chunk.chunk_id]
+            candidate.group = record.dup_group or None
+            candidate.date, candidate.date_source = record.date, record.date_source
+            kept.append(candidate)
+        return kept
+
+    @staticmethod
+    def _fill_vectors(candidates: Sequence[Candidate], query_vector: np.ndarray,
+                      known: dict[str, np.ndarray], reads: ReleaseReads) -> None:
+        """Step 7: every candidate's stored vector (``known``: those the dense search read;
+        the others in one batched read) and its cosine with the question, computed from them
+        (both vectors are unit length)."""
+        missing = [c.chunk.chunk_id for c in candidates if c.chunk.chunk_id not in known]
+        vectors = {**known, **reads.vectors(missing)} if missing else known
+        held = []
+        for c in candidates:
+            c.vector = vectors.get(c.chunk.chunk_id)
+            c.dense = 0.0
+            if c.vector is not None:
+                held.append(c)
+        if held:
+            cosines = np.stack([c.vector for c in held]) @ np.asarray(query_vector,
+                                                                      dtype=np.float32)
+            for c, cosine in zip(held, cosines.tolist()):
+                c.dense = cosine
+
+
+def to_passage(c: Candidate) -> Passage:
+    chunk = c.chunk
+    return Passage(chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=chunk.title,
+                   text=chunk.text, start=chunk.start, end=chunk.end,
+                   score=round(c.dense if c.dense is not None else 0.0, 6), date=c.date,
+                   date_source=c.date_source)
+
+
+def top_score(passages: Sequence[Passage]) -> float:
+    return max((p.score for p in passages), default=-1.0)
