@@ -10,7 +10,7 @@ any generator runs. Two gates share one interface (:class:`RefusalGate`):
   on the fit set and the figures measured on the others. Closeness alone does not separate the
   two groups (a corpus without the answer still holds passages on the same topic); what does is
   whether the question's *distinctive* terms occur in the evidence, which the features measure
-  with the keyword index's IDF statistics, and (from answer typing, :class:`rag.question_typing.Nlp`,
+  with the release replica's BM25 IDF statistics, and (from answer typing, :class:`rag.question_typing.Nlp`,
   run on the question and the :data:`TOP_SENTENCES` best evidence sentences only) whether those
   sentences hold an entity of the type asked for, state the asked attribute next to one, and
   name the question's own entities: a question about another person, place or year than the

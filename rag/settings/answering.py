@@ -58,7 +58,7 @@ class RetrievalSettings(BaseModel):
                               "allowed chunks scores their stored vectors exactly; over more, it "
                               "is Chroma's query restricted to the allowed chunk ids. An "
                               "unfiltered search of a release of at most this many chunks is "
-                              "exact too (over the keyword index's copy, no Chroma query; "
+                              "exact too (over the release replica's vectors, no Chroma query; "
                               "docs/retrieval.md).")
     duplicate_text_overlap: float = advanced(
         0.8, ge=0, le=1.01, description="Collapse a passage when this share of its 3-grams of "
