@@ -14,6 +14,7 @@ import pytest
 
 import index.docx_safety as docx_safety
 import index.formats as formats
+import index.readers.pdf as pdf_reader
 from index.errors import InputError, RagError, UnreadableFile
 from index.formats import extract, sniff
 from tests.files import billion_laughs, docx_bytes, handmade_pdf, pdf_bytes, rezip
@@ -179,7 +180,7 @@ def test_lxml_refuses_the_xml_bomb_even_without_our_check(monkeypatch):
 
 
 def test_pdf_that_understates_its_pages_is_refused_by_its_real_count(monkeypatch):
-    monkeypatch.setattr(formats, "MAX_PDF_PAGES", 3)
+    monkeypatch.setattr(pdf_reader, "MAX_PDF_PAGES", 3)
     assert extract(handmade_pdf(["one", "two", "three"]), "pdf").page_starts == (0, 5, 10)
     with pytest.raises(UnreadableFile, match=r"^PDF refused: 4 pages, over the limit of 3"):
         extract(handmade_pdf(["a", "b", "c", "d"], declared_count=1), "pdf")
