@@ -4,6 +4,7 @@ copier's "scan to PDF" makes them (images only, no text layer)."""
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import shutil
 import subprocess
@@ -37,11 +38,14 @@ def page_images(pdf: bytes, folder: Path, dpi: int = 300, fmt: str = "png") -> l
 
 
 def scanned(pdf: bytes, folder: Path, dpi: int = 300) -> bytes:
-    """A scanned copy of ``pdf``: its pages as images in a PDF, no text layer."""
+    """A scanned copy of ``pdf``: its pages as images in a PDF, no text layer, and the same
+    /Title (so a comparison of the two differs only by OCR)."""
     import img2pdf
+    from pypdf import PdfReader
 
+    title = str((PdfReader(io.BytesIO(pdf)).metadata or {}).get("/Title") or "")
     images = page_images(pdf, folder, dpi)
-    return img2pdf.convert([str(p) for p in images])
+    return img2pdf.convert([str(p) for p in images], title=title or None)
 
 
 def words(text: str) -> list[str]:
@@ -94,5 +98,6 @@ def image_bomb_pdf(width: int = 100_000, height: int = 100_000) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)

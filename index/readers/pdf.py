@@ -30,7 +30,7 @@ from index.tables import Table, render
 
 MAX_PDF_PAGES = 2_000
 MIN_TEXT_CHARS = 20  # a page with fewer non-blank characters and an image is a scan
-MIN_RULES = 8  # rectangles and straight rules a page must draw to be searched for tables
+MIN_RULES = 6  # rectangles and straight rules a page must draw to be searched for tables
 _NUM = rb"(-?[\d.]+)\s+(-?[\d.]+)\s+"
 _RECT = re.compile(rb"(?<![A-Za-z*'\"])re(?=[\s\[(/<]|$)")
 _SEGMENT = re.compile(_NUM + rb"m\s+" + _NUM + rb"l(?=[\s\[(/<]|$)")
@@ -62,8 +62,8 @@ def extract_pdf(data: bytes) -> Extracted:
     blocks.update({i: [text] for i, text in ocr.ocr_pdf_pages(data, scanned).items()})
     full, starts, tables = _assemble([blocks[i] for i in range(len(texts))])
     if len(full) > formats.MAX_TEXT_CHARS:
-        raise UnreadableFile(f"PDF refused: its text is over the limit of {formats.MAX_TEXT_CHARS:,} "
-                             "characters")
+        raise UnreadableFile("PDF refused: its text is over the limit of "
+                             f"{formats.MAX_TEXT_CHARS:,} characters")
     if not full.strip():
         if scanned:
             raise UnreadableFile("PDF has no text: OCR found no words on its scanned pages")
@@ -82,8 +82,8 @@ def _text_layers(reader: object) -> list[str]:
         pages.append(_tidy_pdf_text(page.extract_text() or ""))
         size += len(pages[-1])
         if size > formats.MAX_TEXT_CHARS:
-            raise UnreadableFile(f"PDF refused: its text is over the limit of {formats.MAX_TEXT_CHARS:,} "
-                                 "characters")
+            raise UnreadableFile("PDF refused: its text is over the limit of "
+                                 f"{formats.MAX_TEXT_CHARS:,} characters")
     return pages
 
 

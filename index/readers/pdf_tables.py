@@ -112,7 +112,8 @@ def _cells(page: object, table: object) -> list[list[str | None]]:
             for j, cell in enumerate(row.cells) if cell is None]
     if not gaps:
         return rows
-    cells = [c for row in table.rows for c in row.cells if c is not None]  # type: ignore[attr-defined]
+    cells = [c for row in table.rows  # type: ignore[attr-defined]
+             for c in row.cells if c is not None]
     inside = [ch for ch in page.chars if _centre_in(ch, table.bbox)]  # type: ignore[attr-defined]
     if len(inside) * len(cells) > _MAX_ORPHAN_CHECKS:
         return rows

@@ -125,8 +125,8 @@ def test_ocr_time_limit(monkeypatch, scan: bytes):
 def test_decompression_bomb_images_are_refused_before_decoding(width: int, height: int):
     data = bomb_png(width, height)
     assert sniff(data, ".png") == "image"
-    with pytest.raises(UnreadableFile, match=r"^(PNG )?image refused: .*over the limit of 89,478,485 "
-                                             r"pixels \(possible decompression bomb\)$"):
+    with pytest.raises(UnreadableFile, match=r"^(PNG )?image refused: .*over the limit of "
+                                             r"89,478,485 pixels \(possible decompression bomb\)$"):
         extract(data, "image")
 
 
@@ -151,3 +151,29 @@ def test_images_are_sniffed_by_content_and_name():
         sniff(png, ".txt")
     with pytest.raises(UnreadableFile, match=r"^unsupported file type \(GIF image\)$"):
         sniff(b"GIF89a" + bytes(20), ".gif")
+
+
+QUESTIONS = ["When did the harbour commission meet?", "How much will the new pier cost?",
+             "When does the contractor expect to finish the pier?"]
+
+
+@pytest.mark.slow  # the real bundled model and a real Chroma index, twice
+def test_a_scanned_copy_answers_like_the_original(original: bytes, scan: bytes, embedder,
+                                                  tmp_path: Path):
+    from rag.factory import build_pipeline
+    from tests.helpers import make_settings
+
+    answers = {}
+    for name, data in (("original", original), ("scan", scan)):
+        corpus = tmp_path / name / "corpus"
+        corpus.mkdir(parents=True)
+        (corpus / "minutes.pdf").write_bytes(data)
+        pipeline = build_pipeline(make_settings(tmp_path / name / "data"), embedder=embedder)
+        report = pipeline.ingest.sync(corpus)
+        assert report.failed == {} and report.added == ["minutes.pdf"], report
+        answers[name] = [pipeline.answers.answer(q) for q in QUESTIONS]
+    for question, plain, ocrd in zip(QUESTIONS, answers["original"], answers["scan"]):
+        assert not plain.refused and not ocrd.refused, question
+        assert " ".join(ocrd.answer.split()) == " ".join(plain.answer.split()), question
+        assert [c.doc_id for c in ocrd.citations] == [c.doc_id for c in plain.citations] \
+            == ["minutes.pdf"], question
