@@ -1,23 +1,23 @@
 """Recognise a file's format from its bytes and extract its text form.
 
 The *text form* of a document is the string every stored offset points into: a text or Markdown
-file's decoded contents, an HTML page's visible text, a PDF's pages' text layers joined by a blank
-line, a DOCX's paragraphs one per line; tables, in every format, written by index.tables (a row
-per line, each cell named by its column). The readers of the other formats (presentations,
-spreadsheets, OpenDocument, EPUB, mail) are in index/readers/ and are imported when first used.
-Each extractor raises
+file's decoded contents, an HTML page's visible text, a PDF's pages joined by a blank line (text
+layers, ruled tables and OCR'd scans: index/readers/pdf.py), an image's OCR text
+(index/readers/ocr.py), a DOCX's paragraphs one per line; tables, in every format, written by
+index.tables (a row per line, each cell named by its column). The readers of the other formats
+(presentations, spreadsheets, OpenDocument, EPUB, mail) are in index/readers/ too and are imported
+when first used. Each extractor raises
 :class:`UnreadableFile` with the reason in words (encrypted, corrupt, no text, ...), and
 :func:`extract`, the one place that calls them, turns any other exception of a parser into an
 ``UnreadableFile`` naming the format, so one hostile file fails alone. Limits bound what a file may
-cost: ``MAX_PDF_PAGES``, ``MAX_TEXT_CHARS``, the package checks of index/zip_safety.py for every
-ZIP-based format, and each reader's own (rows, cells, attachments).
+cost: ``MAX_TEXT_CHARS`` here, the PDF and OCR limits of index/readers/, the package checks of
+index/zip_safety.py for every ZIP-based format, and each reader's own (rows, cells, attachments).
 """
 
 from __future__ import annotations
 
 import importlib
 import io
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +32,10 @@ from index.tables import Table
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".log", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # read by OCR
+# Images read by OCR, by their magic bytes (a GIF is refused: logos and animations, not scans).
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
+                (b"II*\x00", "TIFF image"), (b"MM\x00*", "TIFF image"))
 FORMAT_BY_SUFFIX = {
     **{s: "text" for s in TEXT_SUFFIXES},
     ".md": "markdown", ".markdown": "markdown",
@@ -39,6 +43,7 @@ FORMAT_BY_SUFFIX = {
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx",
     ".ods": "ods", ".odt": "odt", ".epub": "epub", ".csv": "csv", ".tsv": "csv",
     ".eml": "eml", ".mbox": "mbox", ".msg": "msg",
+    **{s: "image" for s in IMAGE_SUFFIXES},
 }
 _ZIP_FORMATS = {"docx", "pptx", "xlsx", "odt", "ods", "epub"}
 _BINARY_FORMATS = {"pdf", "msg", *_ZIP_FORMATS}  # a file named so must hold the format's bytes
@@ -46,6 +51,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Binary formats we recognise only to name them in the failure reason.
 _OTHER_MAGIC = (
     (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"),
+    (b"II*\x00", "TIFF image"), (b"MM\x00*", "TIFF image"),
     (b"\x1f\x8b", "gzip archive"), (b"\x7fELF", "ELF executable"), (b"PK\x03\x04", "ZIP archive"),
     (b"Rar!", "RAR archive"),
     (b"7z\xbc\xaf", "7-Zip archive"), (b"RIFF", "RIFF audio/video"), (b"OggS", "Ogg media"),
@@ -53,9 +59,9 @@ _OTHER_MAGIC = (
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
 SECTION_BREAK = "\n\n"
-MAX_PDF_PAGES = 2_000
 MAX_TEXT_CHARS = 50_000_000  # a text form larger than this is refused (a 20 MB file gives less)
-_LABELS = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "markdown": "Markdown", "text": "text",
+_LABELS = {"pdf": "PDF", "image": "image", "docx": "DOCX", "html": "HTML",
+           "markdown": "Markdown", "text": "text",
            "pptx": "PPTX", "xlsx": "XLSX", "ods": "ODS", "odt": "ODT", "epub": "EPUB",
            "csv": "CSV", "eml": "mail (.eml)", "mbox": "mailbox (.mbox)",
            "msg": "Outlook message (.msg)"}
@@ -90,11 +96,21 @@ def sniff(data: bytes, suffix: str) -> str:
         return found
     if head.startswith(_OLE_MAGIC):
         return ole_format(data)  # an Outlook message, or the reason (legacy Office, encrypted)
+    image = next((name for magic, name in _IMAGE_MAGIC if head.startswith(magic)), "")
+    if image and declared == "image":
+        return "image"
+    if declared == "image":
+        raise UnreadableFile(f"named {suffix} but the content is not an image file"
+                             f" ({_describe_binary(head) or 'no PNG, JPEG or TIFF header'})")
     if declared in _BINARY_FORMATS:
         label = "Outlook .msg" if declared == "msg" else _LABELS[declared]
         raise UnreadableFile(f"named {suffix} but the content is not a {label} file"
                              f" ({_describe_binary(head) or 'no ' + label + ' header'})")
     binary = _describe_binary(head)
+    if image:
+        named = f"named {suffix}" if suffix else "without a suffix"
+        raise UnreadableFile(f"unsupported file type ({binary}) {named}: images are read by OCR"
+                             f" when named {', '.join(sorted(IMAGE_SUFFIXES))}")
     if binary:
         raise UnreadableFile(f"unsupported file type ({binary})")
     if declared == "html" or _HTML_START.match(head):
@@ -179,62 +195,29 @@ def decode_text(data: bytes, fallback_encoding: str | None = None) -> str:
         raise UnreadableFile(f"not valid UTF-8 (bad byte at offset {exc.start})") from None
 
 
-# ---- PDF ------------------------------------------------------------------------------------
+# ---- PDF and images (index/readers/) ------------------------------------------------------
 
 def extract_pdf(data: bytes) -> Extracted:
-    from pypdf import PdfReader
+    """A PDF's text layers, ruled tables and OCR'd scans (index/readers/pdf.py)."""
+    from index.readers.pdf import extract_pdf as read
 
-    # pypdf logs every repair it attempts ("EOF marker not found"); the reason we raise says it.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(io.BytesIO(data), strict=False)
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise UnreadableFile("encrypted PDF (a password is required)")
-    _check_page_count(_declared_page_count(reader))  # before walking a page tree of that size
-    _check_page_count(len(reader.pages))
-    pages: list[str] = []
-    size = 0
-    for page in reader.pages:
-        pages.append(_tidy_pdf_text(page.extract_text() or ""))
-        size += len(pages[-1])
-        if size > MAX_TEXT_CHARS:
-            raise UnreadableFile(f"PDF refused: its text is over the limit of {MAX_TEXT_CHARS:,} "
-                                 "characters")
-    info = reader.metadata or {}
-    title = str(info.get("/Title") or "").strip()
-    stated = parse_metadata(info.get("/ModDate")) or parse_metadata(info.get("/CreationDate"))
-    if not pages:
-        raise UnreadableFile("corrupt PDF (no pages)")
-    starts: list[int] = []
-    parts: list[str] = []
-    at = 0
+    return read(data)
+
+
+def extract_image(data: bytes) -> Extracted:
+    """A PNG, JPEG or TIFF image read by OCR, each TIFF frame a page (index/readers/ocr.py)."""
+    from index.readers.ocr import extract_image as read
+
+    pages, kind = read(data)
+    starts, at = [], 0
     for text in pages:
         starts.append(at)
-        parts.append(text)
         at += len(text) + len(SECTION_BREAK)
-    full = SECTION_BREAK.join(parts)
-    if not full.strip():
-        raise UnreadableFile("PDF has no text layer (scanned images need OCR first)")
-    return Extracted("pdf", full, title, tuple(starts), stated or "")
-
-
-def _declared_page_count(reader: object) -> int:
-    """The page tree root's /Count (what the file claims), 0 if absent or not a number."""
-    try:
-        count = reader.trailer["/Root"]["/Pages"]["/Count"]  # type: ignore[attr-defined]
-        return int(count)
-    except Exception:  # a missing or odd /Count: the real count is checked next
-        return 0
-
-
-def _check_page_count(count: int) -> None:
-    if count > MAX_PDF_PAGES:
-        raise UnreadableFile(f"PDF refused: {count:,} pages, over the limit of "
-                             f"{MAX_PDF_PAGES:,} pages")
-
-
-def _tidy_pdf_text(text: str) -> str:
-    # pypdf ends lines with spaces and pages with a newline; keep the words, drop the padding.
-    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+    text = SECTION_BREAK.join(pages)
+    if not text.strip():
+        raise UnreadableFile(f"{kind} has no text: OCR found no words")
+    return Extracted("image", text, page_starts=tuple(starts),
+                     ocr_pages=tuple(range(1, len(pages) + 1)))
 
 
 # ---- HTML -----------------------------------------------------------------------------------
@@ -430,7 +413,7 @@ def _reader(module: str, name: str) -> Callable[[bytes], Extracted]:
 
 
 _EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
-    "pdf": extract_pdf, "html": extract_html,
+    "pdf": extract_pdf, "image": extract_image, "html": extract_html,
     "docx": _reader("docx", "extract_docx"),
     "pptx": _reader("office", "extract_pptx"), "odt": _reader("office", "extract_odt"),
     "epub": _reader("office", "extract_epub"),

@@ -102,6 +102,7 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         page_starts=extracted.page_starts,
         date=dated.value,
         date_source=dated.source,
+        ocr_pages=extracted.ocr_pages,
     )
 
 

@@ -22,10 +22,11 @@ class Document:
     source_path: str
     mtime: float
     content_hash: str  # sha256 of the file's bytes
-    format: str = "text"  # text, markdown, html, pdf or docx
+    format: str = "text"  # text, markdown, html, pdf, docx or image
     page_starts: tuple[int, ...] = ()  # PDF: where each page begins in ``text``
     date: str = ""  # ISO 8601: when it was published or last updated (index.dates)
     date_source: str = ""  # where ``date`` came from: metadata, text or file
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read (an image's: 1, ...)
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

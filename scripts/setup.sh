@@ -13,6 +13,10 @@ if [ -z "$PY" ]; then
 fi
 [ -n "$PY" ] || { echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
+# OCR of scanned PDFs and images (index/readers/ocr.py) runs Debian's tesseract (English data included).
+if ! command -v tesseract >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null
+fi
 extra="${1:-}"
 spec="."
 [ -n "$extra" ] && spec=".[${extra}]"

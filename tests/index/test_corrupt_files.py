@@ -15,21 +15,37 @@ import pytest
 import index.readers.docx as docx_reader
 import index.zip_safety as zip_safety
 import index.formats as formats
+import index.readers.pdf as pdf_reader
 from index.errors import InputError, RagError, UnreadableFile
 from index.formats import extract, sniff
 from tests.files import billion_laughs, docx_bytes, handmade_pdf, pdf_bytes, rezip
 from tests.helpers import run_cli
+from tests.index.test_pdf_tables import ruled_rows_page
+from tests.scans import SCAN_PAGES, bomb_png, image_bomb_pdf, page_images
 
 DOCX = docx_bytes("Harbour Minutes", ["The harbour master reported two new moorings.",
                                       "Dredging starts in May."])
 PDF = pdf_bytes()
 NOT_XML = b"this is not XML at all"
+PNG_HEAD = b"\x89PNG\r\n\x1a\n"
+
+
+def real_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (400, 200), 255)
+    ImageDraw.Draw(image).text((20, 80), "Moorings are let by the year.", fill=0)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 GOOD = {  # file name -> format it must be indexed as
     "good.txt": "text", "good.md": "markdown", "good.html": "html", "good.pdf": "pdf",
     "good.docx": "docx",
     "deeply-nested.html": "html",  # 50,000 nested <div>s: hostile, but readable
     "pdf-named-as.txt": "pdf",  # the extension lies; the content is a good PDF
+    "scan.png": "image",  # read by OCR
+    "ten-thousand-rows.pdf": "pdf",  # one page of 10,000 ruled rows: its text, in bounded time
 }
 # file name -> (bytes, how its reason starts, a word the reason must also hold)
 BAD: dict[str, tuple[Callable[[], bytes], str, str]] = {
@@ -69,6 +85,15 @@ BAD: dict[str, tuple[Callable[[], bytes], str, str]] = {
                            .encode("latin-1"), "not valid UTF-8 (bad byte at offset", "offset"),
     "bad-utf16.txt": (lambda: b"\xff\xfe" + "odd".encode("utf-16-le")[:-1],
                       "not valid UTF-16", "byte-order mark"),
+    "image-bomb-page.pdf": (image_bomb_pdf, "PDF page 1 refused: an image of 100,000 x 100,000 "
+                            "pixels", "possible decompression bomb"),
+    "bomb.png": (lambda: bomb_png(10_000, 10_000), "PNG image refused: an image of 10,000 x "
+                 "10,000 pixels", "possible decompression bomb"),
+    "corrupt.png": (lambda: PNG_HEAD + bytes(range(256)) * 4, "corrupt image (", "Error"),
+    "truncated.png": (lambda: real_png()[:300], "corrupt PNG image (", "truncated"),
+    "corrupt.tiff": (lambda: b"II*\x00" + bytes(range(256)) * 4, "corrupt image (", "Error"),
+    "picture-named.pdf": (lambda: real_png(), "named .pdf but the content is not a PDF file",
+                          "PNG image"),
 }
 
 
@@ -84,6 +109,9 @@ def write_folder(folder: Path) -> Path:
         b"<html><body>" + b"<div>" * 50_000 + b"The fish market opens at dawn."
         + b"</div>" * 50_000 + b"</body></html>")
     (folder / "pdf-named-as.txt").write_bytes(pdf_bytes(title="Disguised report"))
+    (folder / "scan.png").write_bytes(page_images(pdf_bytes(SCAN_PAGES[:1]),
+                                                  folder.parent / "pages")[0].read_bytes())
+    (folder / "ten-thousand-rows.pdf").write_bytes(ruled_rows_page(10_000))
     for name, (make, _, _) in BAD.items():
         (folder / name).write_bytes(make())
     return folder
@@ -123,6 +151,13 @@ CORRUPT_PER_LOADER = {  # format -> (bytes, what the reason says)
     "pdf-garbage": ("pdf", lambda: b"%PDF-1.4\n" + b"\xde\xad\xbe\xef" * 300, "corrupt PDF ("),
     "pdf-page-bomb": ("pdf", lambda: handmade_pdf(["x"], declared_count=50_000),
                       "PDF refused: 50,000 pages"),
+    "pdf-image-bomb": ("pdf", image_bomb_pdf, "PDF page 1 refused: an image of 100,000 x "),
+    "image-pillow-bomb": ("image", lambda: bomb_png(100_000, 100_000), "image refused: over the "
+                          "limit of 89,478,485 pixels (possible decompression bomb)"),
+    "image-bomb": ("image", lambda: bomb_png(10_000, 10_000), "PNG image refused: an image of "),
+    "image-not-png": ("image", lambda: PNG_HEAD + bytes(range(256)) * 4, "corrupt image ("),
+    "image-truncated": ("image", lambda: real_png()[:300], "corrupt PNG image ("),
+    "image-bad-tiff": ("image", lambda: b"MM\x00*" + bytes(range(256)) * 4, "corrupt image ("),
     "docx-not-xml": ("docx", lambda: rezip(DOCX, {"word/styles.xml": NOT_XML}),
                      "corrupt DOCX: part word/styles.xml is not XML"),
     "docx-malformed": ("docx", lambda: rezip(DOCX, {"[Content_Types].xml": b"<Types>"}),
@@ -158,7 +193,7 @@ def test_each_loader_raises_the_projects_error_for_corrupt_input(case: str):
 @pytest.mark.parametrize("error", [RecursionError("maximum recursion depth exceeded"),
                                    MemoryError(), KeyError("/Root"), AssertionError(),
                                    RuntimeError("zlib said no\nsecond line")])
-@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html", "image"])
 def test_any_exception_of_a_parser_becomes_that_files_failure(monkeypatch, fmt, error):
     def parser(data: bytes):
         raise error
@@ -166,7 +201,7 @@ def test_any_exception_of_a_parser_becomes_that_files_failure(monkeypatch, fmt, 
     monkeypatch.setitem(formats._EXTRACTORS, fmt, parser)
     with pytest.raises(UnreadableFile) as caught:
         extract(b"whatever", fmt)
-    label = {"pdf": "PDF", "docx": "DOCX", "html": "HTML"}[fmt]
+    label = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "image": "image"}[fmt]
     assert str(caught.value).startswith(f"corrupt {label} ({type(error).__name__}")
     assert "\n" not in str(caught.value) and "second line" not in str(caught.value)
 
@@ -180,7 +215,7 @@ def test_lxml_refuses_the_xml_bomb_even_without_our_check(monkeypatch):
 
 
 def test_pdf_that_understates_its_pages_is_refused_by_its_real_count(monkeypatch):
-    monkeypatch.setattr(formats, "MAX_PDF_PAGES", 3)
+    monkeypatch.setattr(pdf_reader, "MAX_PDF_PAGES", 3)
     assert extract(handmade_pdf(["one", "two", "three"]), "pdf").page_starts == (0, 5, 10)
     with pytest.raises(UnreadableFile, match=r"^PDF refused: 4 pages, over the limit of 3"):
         extract(handmade_pdf(["a", "b", "c", "d"], declared_count=1), "pdf")
