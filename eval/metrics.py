@@ -29,6 +29,12 @@ def recall_at_k(ranked_doc_ids: Sequence[str], gold: Sequence[str], k: int) -> f
     return len(top & set(gold)) / len(set(gold))
 
 
+def hit_at_k(ranked_doc_ids: Sequence[str], gold: Sequence[str], k: int) -> float:
+    """1.0 when a gold document is among the first ``k`` distinct retrieved documents ("the right
+    document first" at k = 1), else 0.0."""
+    return float(bool(set(_unique(ranked_doc_ids)[:k]) & set(gold)))
+
+
 def reciprocal_rank(ranked_doc_ids: Sequence[str], gold: Sequence[str]) -> float:
     """1 / rank of the first gold document among distinct retrieved documents (0 if none)."""
     for i, d in enumerate(_unique(ranked_doc_ids), start=1):
