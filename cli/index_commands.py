@@ -265,6 +265,8 @@ class ProgressBars:
         self.delay = delay
         self._files: Any = None
         self._chunks: Any = None
+        self.ocr_pages = 0
+        self.ocr_ms = 0
 
     def __enter__(self) -> "ProgressBars":
         return self
@@ -287,6 +289,17 @@ class ProgressBars:
                 self._files.update(amount)
             case "chunks":
                 self._chunks.update(amount)
+            case "ocr_pages" | "ocr_ms":
+                setattr(self, event, getattr(self, event) + amount)
+                self._files.set_postfix_str(self.ocr_note(), refresh=False)
+
+    def ocr_note(self) -> str:
+        """``OCR 12 pages in 13.2 s (1.10 s/page)``, or empty before any page needed OCR."""
+        if not self.ocr_pages:
+            return ""
+        seconds = self.ocr_ms / 1000
+        return (f"OCR {self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''} in "
+                f"{seconds:.1f} s ({seconds / self.ocr_pages:.2f} s/page)")
 
     def __exit__(self, *exc: object) -> None:
         for bar in (self._files, self._chunks):

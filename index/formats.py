@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import io
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -80,6 +81,7 @@ class Extracted:
     date: str = ""  # the date the format's metadata gives (index.dates), empty if none
     tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
     ocr_pages: tuple[int, ...] = ()  # 1-based pages (or 1 for an image) whose text is OCR's
+    ocr_seconds: float = 0.0  # time spent in OCR (rasterising and tesseract)
     # a mail's attached files (file name, bytes), bounded (index/readers/mail.py); the ingest
     # step indexes them as documents of their own
     attachments: tuple[tuple[str, bytes], ...] = ()
@@ -208,7 +210,9 @@ def extract_image(data: bytes) -> Extracted:
     """A PNG, JPEG or TIFF image read by OCR, each TIFF frame a page (index/readers/ocr.py)."""
     from index.readers.ocr import extract_image as read
 
+    started = time.perf_counter()
     pages, kind = read(data)
+    seconds = time.perf_counter() - started
     starts, at = [], 0
     for text in pages:
         starts.append(at)
@@ -217,7 +221,7 @@ def extract_image(data: bytes) -> Extracted:
     if not text.strip():
         raise UnreadableFile(f"{kind} has no text: OCR found no words")
     return Extracted("image", text, page_starts=tuple(starts),
-                     ocr_pages=tuple(range(1, len(pages) + 1)))
+                     ocr_pages=tuple(range(1, len(pages) + 1)), ocr_seconds=seconds)
 
 
 # ---- HTML -----------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ class DocumentJob:
         return cls(**data)  # type: ignore[arg-type]
 
 
-Progress = Callable[[str, int], None]  # (event, amount): "files_total", "file" or "chunks"
+Progress = Callable[[str, int], None]  # (event, amount): "files_total", "file", "chunks",
+# "ocr_pages" and "ocr_ms" (pages a document needed OCR for, and the milliseconds it took)
 
 
 @dataclass
@@ -156,6 +157,9 @@ class IngestService:
                     report.dated.append(doc_id)
                     continue
                 doc, prepared = outcome
+                if doc.ocr_pages:  # (pages, milliseconds): the bar shows OCR's share of the time
+                    notify("ocr_pages", len(doc.ocr_pages))
+                    notify("ocr_ms", round(doc.ocr_seconds * 1000))
                 plan.changed(doc_id)
                 self._add(doc, prepared, pending, report, notify, stage, collection)
         self._flush(pending, report, notify, stage, collection)
@@ -407,12 +411,23 @@ def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature,
         char_count=len(doc.text),
         format=doc.format,
         indexed_at=time.time(),
-        extra={"pages": len(doc.page_starts)} if doc.page_starts else None,
+        extra=_extra(doc),
         signature=sig.encode(),
         collection=collection,
         date=doc.date,
         date_source=doc.date_source,
     )
+
+
+def _extra(doc: Document) -> dict[str, object] | None:
+    """What the record adds for formats with pages: the page count, and the pages OCR read with
+    the seconds it took (a record marked as OCR: its text is a machine's reading of an image)."""
+    extra: dict[str, object] = {}
+    if doc.page_starts:
+        extra["pages"] = len(doc.page_starts)
+    if doc.ocr_pages:
+        extra.update(ocr_pages=list(doc.ocr_pages), ocr_seconds=round(doc.ocr_seconds, 2))
+    return extra or None
 
 
 def _fail(report: SyncReport, doc_id: str, reason: str) -> None:

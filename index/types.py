@@ -27,6 +27,7 @@ class Document:
     date: str = ""  # ISO 8601: when it was published or last updated (index.dates)
     date_source: str = ""  # where ``date`` came from: metadata, text or file
     ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read (an image's: 1, ...)
+    ocr_seconds: float = 0.0  # time OCR took to read them
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

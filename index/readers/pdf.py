@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import re
 
 from index.dates import parse_metadata
@@ -59,7 +60,9 @@ def extract_pdf(data: bytes) -> Extracted:
     ruled = [i for i, page in enumerate(reader.pages) if i not in scanned and _draws_rules(page)]
     blocks: dict[int, list[str | FoundTable]] = {i: [t] for i, t in enumerate(texts)}
     blocks.update(page_blocks(data, ruled))
+    started = time.perf_counter()
     blocks.update({i: [text] for i, text in ocr.ocr_pdf_pages(data, scanned).items()})
+    ocr_seconds = time.perf_counter() - started if scanned else 0.0
     full, starts, tables = _assemble([blocks[i] for i in range(len(texts))])
     if len(full) > formats.MAX_TEXT_CHARS:
         raise UnreadableFile("PDF refused: its text is over the limit of "
@@ -72,7 +75,7 @@ def extract_pdf(data: bytes) -> Extracted:
     title = str(info.get("/Title") or "").strip()
     stated = parse_metadata(info.get("/ModDate")) or parse_metadata(info.get("/CreationDate"))
     return Extracted("pdf", full, title, starts, stated or "", tables,
-                     tuple(i + 1 for i in scanned))
+                     tuple(i + 1 for i in scanned), ocr_seconds)
 
 
 def _text_layers(reader: object) -> list[str]:

@@ -177,3 +177,28 @@ def test_a_scanned_copy_answers_like_the_original(original: bytes, scan: bytes, 
         assert " ".join(ocrd.answer.split()) == " ".join(plain.answer.split()), question
         assert [c.doc_id for c in ocrd.citations] == [c.doc_id for c in plain.citations] \
             == ["minutes.pdf"], question
+
+
+def test_an_ingest_shows_ocr_time_and_marks_the_record(scan: bytes, tmp_path: Path, embedder):
+    from cli.index_commands import ProgressBars
+    from rag.factory import build_pipeline
+    from tests.helpers import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "minutes-scan.pdf").write_bytes(scan)
+    events: list[tuple[str, int]] = []
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
+    pipeline.ingest.sync(folder, progress=lambda e, n: events.append((e, n)))
+    assert ("ocr_pages", 2) in events
+    ms = [n for e, n in events if e == "ocr_ms"]
+    assert len(ms) == 1 and ms[0] > 0
+    record = pipeline.store.documents()["minutes-scan.pdf"]
+    assert record.extra["ocr_pages"] == [1, 2] and record.extra["ocr_seconds"] > 0
+    assert record.extra["pages"] == 2
+    out = io.StringIO()
+    with ProgressBars(stream=out, delay=0) as bars:
+        for event, amount in events:
+            bars.update(event, amount)
+        assert bars.ocr_note() == (f"OCR 2 pages in {ms[0] / 1000:.1f} s "
+                                   f"({ms[0] / 2000:.2f} s/page)")
