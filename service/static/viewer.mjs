@@ -129,6 +129,16 @@ function locate(hay, needle) {
   return [start, start + size];
 }
 
+// The passage's part on this page: a passage that began on an earlier page runs from the top
+// of this one, and one that goes on to a later page runs to its end.
+function passageRange(hay, needle) {
+  const continued = view.page > view.first;
+  const continues = view.page < view.last;
+  const range = locate(hay, needle);
+  if (!range) return continued && continues ? [0, hay.length] : null;
+  return [continued ? 0 : range[0], continues ? hay.length : range[1]];
+}
+
 // Mark the passage (level 1) and its spans (level 2) in the text layer's divs; the count of
 // marks made.
 function highlight(divs) {
@@ -147,7 +157,7 @@ function highlight(divs) {
       levels[d][at] = Math.max(levels[d][at], level);
     }
   };
-  mark(locate(hay, squeeze(view.passage).text), 1);
+  mark(passageRange(hay, squeeze(view.passage).text), 1);
   view.spans.forEach((span) => mark(locate(hay, squeeze(span).text), 2));
   let count = 0;
   divs.forEach((div, d) => {
