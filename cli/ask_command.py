@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.errors import NotFoundError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.types import Citation
 
 
 def add_ask_command(sub: Any) -> None:
@@ -52,5 +55,14 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(answer.answer)
         for c in answer.citations:
-            print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}")
+            print(f"  [{c.n}] {c.doc_id} ({c.start}-{c.end}) {c.title}{pages_label(c)}")
     return 0
+
+
+def pages_label(c: Citation) -> str:
+    """ " p. 12" or " pp. 12-13" for a passage of a PDF, else nothing."""
+    if c.page_start <= 0:
+        return ""
+    if c.page_end > c.page_start:
+        return f" pp. {c.page_start}-{c.page_end}"
+    return f" p. {c.page_start}"

@@ -30,7 +30,8 @@ def assemble(draft_text: str, passages: Sequence[Passage],
                                       text=p.text, start=p.start, end=p.end, score=p.score,
                                       chunk_id=p.chunk_id,
                                       spans=tuple(spans.get(original, ())), date=p.date,
-                                      date_source=p.date_source))
+                                      date_source=p.date_source, page_start=p.page_start,
+                                      page_end=p.page_end))
         return numbering[original]
 
     text = markers.renumber(draft_text, renumber)

@@ -19,6 +19,8 @@ class Passage:
     score: float
     date: str = ""  # the document's date, ISO 8601 (index.dates); empty if unknown
     date_source: str = ""  # metadata or text (the document's own word) or file (its mtime)
+    page_start: int = 0  # PDF: the 1-based pages the passage starts and ends on; 0: no pages
+    page_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Span:
     end: int
     text: str
     support: float  # how well it supports the sentence that cites it (see rag.grounding)
+    page: int = 0  # PDF: the 1-based page it starts on (rag.pages); 0: no pages or not known
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Citation:
     spans: tuple[Span, ...] = ()
     date: str = ""  # the document's date (see Passage.date)
     date_source: str = ""
+    page_start: int = 0  # PDF: the pages of the passage (see Passage.page_start); 0: no pages
+    page_end: int = 0
 
 
 @dataclass(frozen=True)

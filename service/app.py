@@ -15,8 +15,8 @@ from rag.settings import Settings
 from service.errors import install_error_handlers
 from service.keys import KeyStore, keys_path
 from service.metrics import Metrics, ObservabilityMiddleware
-from service.routes import (admin, ask, chat, collections, documents, eval, feedback, gaps,
-                            health, ingest_jobs, overview, pages, releases)
+from service.routes import (admin, ask, chat, collections, documents, eval, feedback, files,
+                            gaps, health, ingest_jobs, overview, pages, releases)
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
@@ -54,8 +54,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app.state.metrics = Metrics()
     app.state.keys_required = True  # no request is let in on the settings alone before start
     install_error_handlers(app)
-    for module in (health, ask, chat, documents, collections, feedback, gaps, overview, eval,
-                   admin, ingest_jobs):
+    for module in (health, ask, chat, documents, files, collections, feedback, gaps, overview,
+                   eval, admin, ingest_jobs):
         app.include_router(module.router)
     app.include_router(releases.build_router())
     app.include_router(pages.router)

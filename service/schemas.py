@@ -143,6 +143,8 @@ class SpanOut(BaseModel):
     end: int = Field(..., description="End (exclusive) of the supporting text in the document.")
     text: str = Field(..., description="The supporting text (cleaned).")
     support: float = Field(..., description="How well it supports the answer sentence (0-1).")
+    page: int = Field(0, ge=0, description="PDF: the 1-based page the supporting text starts on; "
+                      "0 for formats without pages, or when it cannot be told.")
 
 
 class VerificationOut(BaseModel):
@@ -173,6 +175,11 @@ class CitationOut(BaseModel):
                       "updated (ISO 8601), empty if unknown.")
     date_source: str = Field("", description="'metadata' or 'text' (the document states it) or "
                              "'file' (its modification time; it states none).")
+    page_start: int = Field(0, ge=0, description="PDF: the 1-based page the passage starts on "
+                            "(GET /v1/files/{doc_id} serves the PDF); 0 for formats without "
+                            "pages.")
+    page_end: int = Field(0, ge=0, description="PDF: the page the passage ends on (equal to "
+                          "page_start unless it crosses a page break); 0 without pages.")
 
 
 class ShortAnswerOut(BaseModel):

@@ -161,7 +161,15 @@ def to_passage(c: Candidate) -> Passage:
     return Passage(chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=chunk.title,
                    text=chunk.text, start=chunk.start, end=chunk.end,
                    score=round(c.dense if c.dense is not None else 0.0, 6), date=c.date,
-                   date_source=c.date_source)
+                   date_source=c.date_source, page_start=_page(chunk, "page_start"),
+                   page_end=_page(chunk, "page_end"))
+
+
+def _page(chunk: Chunk, key: str) -> int:
+    """A page number of the chunk's metadata (index/chunking.py writes them for PDFs); 0 when
+    its format has no pages."""
+    value = chunk.metadata.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def top_score(passages: Sequence[Passage]) -> float:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.claims import MEASURED, conflict, value_of
 from rag.generators.extractive import SELECT_MARGIN
+from rag.pages import page_of
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState, ShortPick
 from rag.sentences import STOPWORDS
@@ -173,7 +174,10 @@ class ShortAnswer:
         start, end = self._locator.locate(passage, a, b)
         spans = state.spans.setdefault(n, [])
         if all((x.start, x.end) != (start, end) for x in spans):
-            spans.append(Span(start=start, end=end, text=passage.text[a:b], support=1.0))
+            page = page_of(passage, start, self._locator.document_text(passage)
+                           if passage.page_end > passage.page_start else None)
+            spans.append(Span(start=start, end=end, text=passage.text[a:b], support=1.0,
+                              page=page))
 
     def _pick(self, text: str, answer_type: AnswerType,
               question: set[str]) -> tuple[tuple[int, int], bool] | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rag.pages import page_of
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
-from rag.types import Span
+from rag.types import Passage, Span
 
 
 class Spans:
@@ -24,8 +25,16 @@ class Spans:
                 passage = state.passages[sup.passage - 1]
                 a, b = sup.span
                 start, end = self._locator.locate(passage, a, b)
-                span = Span(start=start, end=end, text=passage.text[a:b], support=sup.score)
+                span = Span(start=start, end=end, text=passage.text[a:b], support=sup.score,
+                            page=self._page(passage, start))
                 if all((s.start, s.end) != (start, end) for s in out.get(sup.passage, [])):
                     out.setdefault(sup.passage, []).append(span)
         state.spans = out
         return ()
+
+    def _page(self, passage: Passage, offset: int) -> int:
+        """The span's PDF page (rag.pages); the document text is read only for a passage that
+        crosses pages (the locator has it cached)."""
+        if passage.page_end <= passage.page_start:
+            return passage.page_start
+        return page_of(passage, offset, self._locator.document_text(passage))

@@ -27,6 +27,7 @@ from rag.settings import ServerSettings
 from rag.input_checks import text_problem
 from service.deps import PipelineDep, SettingsDep
 from service.errors import ApiError
+from service.originals import UPLOAD_PREFIX, keep_upload
 from service.schemas import (
     ERRORS,
     WRITE_ERRORS,
@@ -138,9 +139,10 @@ def _temp_name(filename: str) -> str:
     return (stem or "upload") + suffix
 
 
-def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
-            publish: bool, collection: str = "default") -> SyncReport:
-    """Load each upload with the CLI's loaders from a temp file, then index them together."""
+def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]], publish: bool,
+            collection: str = "default", data_dir: Path | None = None) -> SyncReport:
+    """Load each upload with the CLI's loaders from a temp file, keep the bytes of each one
+    read (service/originals.py: GET /v1/files serves them), then index them together."""
     docs: list[Document] = []
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
@@ -154,7 +156,10 @@ def _ingest(pipeline: Pipeline, uploads: list[tuple[str, str, bytes]],
             except (ValueError, OSError) as exc:
                 failed[doc_id] = str(exc)
                 continue
-            docs.append(dataclasses.replace(doc, doc_id=doc_id, source_path=f"upload:{doc_id}"))
+            if data_dir is not None:
+                keep_upload(data_dir, data)
+            docs.append(dataclasses.replace(doc, doc_id=doc_id,
+                                            source_path=f"{UPLOAD_PREFIX}{doc_id}"))
     report = pipeline.ingest.add_documents(docs, publish=publish, collection=collection)
     report.failed.update({key_for(collection, d): reason for d, reason in failed.items()})
     return report
@@ -186,7 +191,7 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
         uploads.append((doc_id, filename, await f.read()))
     try:
         report = await run_in_threadpool(_ingest, pipeline, uploads, publishes_at_once(settings),
-                                         collection)
+                                         collection, settings.data_dir)
     except Exception as exc:
         full = storage_full(exc, settings.data_dir)  # 507, saying the disk is full
         if full is None:

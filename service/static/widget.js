@@ -50,6 +50,11 @@
     ".sources .date{color:#555}",
     ".disagree{display:block;margin-bottom:.3rem;padding:.2rem .4rem;border-left:3px solid #b35c00;background:#fff6ec}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
+    ".sources .pages{color:#555}",
+    ".pdf{position:fixed;inset:3vh 3vw;z-index:2147483002;display:flex;flex-direction:column;background:#fff;border:1px solid #c8ced6;border-radius:10px;box-shadow:0 10px 40px rgba(0,0,0,.35);overflow:hidden}",
+    ".pdf[hidden]{display:none}",
+    ".pdf h3{margin:0;font-size:1rem;flex:1}",
+    ".pdf iframe{flex:1;width:100%;border:0;background:#e9ecf0}",
     ".actions{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}",
     ".actions button{font-size:.85em;padding:.2rem .5rem}",
     "button[aria-pressed=true]{background:#e3ecfa;border-color:#1f5fbf}",
@@ -142,6 +147,15 @@
   if (!PAGE) { panel.hidden = true; frame.appendChild(launcher); }
   frame.appendChild(panel);
 
+  // The PDF viewer (/viewer of the service, framed): opens a PDF citation at its page.
+  var pdfTitle = el("h3", { id: "rag-pdf-title", tabindex: "-1" });
+  var pdfNote = el("div", { class: "vmeta", role: "status" });
+  var pdfClose = el("button", { type: "button", text: "Close the PDF" });
+  var pdfBox = el("section", { class: "pdf", role: "dialog", "aria-modal": "true",
+    "aria-labelledby": "rag-pdf-title" }, [el("header", {}, [pdfTitle, pdfClose]), pdfNote]);
+  pdfBox.hidden = true;
+  frame.appendChild(pdfBox);
+
   var history = [];
   var busy = false;
   var lastFocus = null;
@@ -155,7 +169,7 @@
   closeBtn.addEventListener("click", function () { setOpen(false); });
   panel.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
-    if (!viewer.hidden) closeViewer(); else if (!PAGE) setOpen(false);
+    if (!pdfBox.hidden) closePdf(); else if (!viewer.hidden) closeViewer(); else if (!PAGE) setOpen(false);
   });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
@@ -390,6 +404,12 @@
       answer.citations.forEach(function (c) {
         var item = [el("button", { type: "button", text: "[" + c.n + "] " +
           (c.title || c.doc_id), onclick: openCitation.bind(null, c, answer.answer) })];
+        if (c.page_start > 0) {
+          item.push(el("span", { class: "pages", text: " \u00B7 " }), el("button", {
+            type: "button", class: "page", text: pagesText(c),
+            "aria-label": "Open " + pagesText(c) + " of " + (c.title || c.doc_id) + " (PDF)",
+            onclick: openPdf.bind(null, c) }));
+        }
         if (stated(c)) item.push(el("span", { class: "date", text: " \u00B7 " + longDay(c.date) }));
         list.appendChild(el("li", {}, item));
       });
@@ -505,13 +525,13 @@
     lastFocus = event && event.currentTarget;
     viewer.hidden = false;
     vTitle.textContent = "[" + c.n + "] " + (c.title || c.doc_id);
-    vMeta.textContent = c.doc_id + (stated(c) ? " \u00B7 dated " + longDay(c.date) : "") +
+    vMeta.textContent = c.doc_id + (c.page_start > 0 ? " \u00B7 " + pagesText(c) : "") +
+      (stated(c) ? " \u00B7 dated " + longDay(c.date) : "") +
       " \u00B7 characters " + c.start + "\u2013" + c.end +
       (c.release_date ? " \u00B7 documents as of " + longDay(c.release_date) : "");
     vDoc.replaceChildren(el("span", { class: "thinking", text: "Loading the passage\u2026" }));
     vTitle.focus();
-    var path = c.doc_id.split("/").map(encodeURIComponent).join("/");
-    fetch(API + "/v1/documents/" + path, { headers: headers(false) })
+    fetch(API + "/v1/documents/" + docPath(c.doc_id), { headers: headers(false) })
       .then(function (r) { if (!r.ok) throw r; return r.json(); })
       .then(function (doc) { showPassage(doc.text, c, false, answerText); },
         function () {  // the document is gone or unreadable: show the passage as cited
@@ -555,6 +575,80 @@
     if (lastFocus && lastFocus.isConnected) lastFocus.focus(); else input.focus();
   }
   vBack.addEventListener("click", closeViewer);
+
+  function docPath(id) { return id.split("/").map(encodeURIComponent).join("/"); }
+
+  // ---- the PDF viewer ---------------------------------------------------------------------
+  // "p. 12" / "pp. 12-13": where a PDF citation's passage lies.
+  function pagesText(c) {
+    return c.page_end > c.page_start ? "pp. " + c.page_start + "\u2013" + c.page_end :
+      "p. " + c.page_start;
+  }
+
+  // The page to open: the first supporting span's (a passage may run over a page break).
+  function firstPage(c) {
+    var on = (c.spans || []).filter(function (s) { return s.page > 0; })[0];
+    return on ? on.page : c.page_start;
+  }
+
+  var pdfFrame = null, pdfReady = null;
+  var API_ORIGIN = new URL(API, location.href).origin;
+
+  // The widget fetches the original PDF itself, with the key it sends everywhere, and hands the
+  // bytes to the viewer page once it says it is ready; the key never leaves this script.
+  function openPdf(c, event) {
+    lastFocus = event && event.currentTarget;
+    closePdf(true);
+    pdfBox.hidden = false;
+    pdfTitle.textContent = "[" + c.n + "] " + (c.title || c.doc_id) + ", " + pagesText(c);
+    pdfNote.textContent = "Loading the PDF\u2026";
+    var iframe = el("iframe", { src: API + "/viewer", title: "PDF: " + (c.title || c.doc_id) });
+    var ready = new Promise(function (resolve) { pdfReady = resolve; });
+    pdfFrame = iframe;
+    var bytes = fetch(API + "/v1/files/" + docPath(c.doc_id), { headers: headers(false) })
+      .then(function (r) {
+        if (r.ok) return r.arrayBuffer();
+        return r.json().catch(function () { return null; }).then(function (b) {
+          throw { message: errorText(r.status, b) };
+        });
+      });
+    pdfBox.appendChild(iframe);
+    pdfTitle.focus();
+    Promise.all([bytes, ready]).then(function (got) {
+      if (pdfFrame !== iframe) return;
+      iframe.contentWindow.postMessage({ type: "rag-viewer-open", pdf: got[0],
+        page: firstPage(c), first: c.page_start, pageEnd: c.page_end, passage: c.text,
+        title: c.title || c.doc_id,
+        spans: (c.spans || []).map(function (s) { return s.text; }) }, API_ORIGIN, [got[0]]);
+    }, function (err) {
+      if (pdfFrame !== iframe) return;
+      iframe.remove();
+      pdfNote.textContent = "The PDF could not be opened. " + (err && err.message || "");
+    });
+  }
+
+  window.addEventListener("message", function (e) {
+    if (!pdfFrame || e.source !== pdfFrame.contentWindow || e.origin !== API_ORIGIN) return;
+    var m = e.data || {};
+    if (m.type === "rag-viewer-ready" && pdfReady) { pdfReady(); pdfReady = null; }
+    else if (m.type === "rag-viewer-shown") {
+      pdfNote.textContent = "Page " + m.page + " of " + m.pages +
+        (m.highlights ? ", the cited passage highlighted." : ".");
+    } else if (m.type === "rag-viewer-close") closePdf();
+  });
+
+  function closePdf(quiet) {
+    if (pdfFrame) pdfFrame.remove();
+    pdfFrame = null;
+    pdfReady = null;
+    if (pdfBox.hidden) return;
+    pdfBox.hidden = true;
+    if (quiet !== true) {
+      if (lastFocus && lastFocus.isConnected) lastFocus.focus(); else input.focus();
+    }
+  }
+  pdfClose.addEventListener("click", closePdf);
+  pdfBox.addEventListener("keydown", function (e) { if (e.key === "Escape") closePdf(); });
 
   function mount() {
     document.body.appendChild(host);

@@ -89,7 +89,8 @@ from rag.rerank import DEFAULT_WEIGHTS as RERANK, load_weights as load_rerank
 load_weights(DEFAULT_WEIGHTS)
 load_rerank(RERANK)
 rag.prompts.load_prompts("v1")
-assert pages.chat_page().path and pages.widget_script().path
+assert all(pages.static_file(n).is_file() for n in ("index.html", "widget.js", "viewer.html",
+                                                    "pdfjs/pdf.worker.min.mjs"))
 assert fitting.calibrate.SAMPLE_QA.is_file()
 data = sys.argv[1:]
 print(json.dumps({

@@ -113,6 +113,7 @@ CASES: dict[tuple[str, str], tuple[Request, int]] = {
                                404),
     ("GET", "/v1/documents"): (lambda w: {"params": {"collection": "bravo"}}, 404),
     ("GET", "/v1/documents/{doc_id:path}"): (lambda w: {"url": f"/v1/documents/{B_DOC}"}, 404),
+    ("GET", "/v1/files/{doc_id:path}"): (lambda w: {"url": f"/v1/files/{B_DOC}"}, 404),
     ("DELETE", "/v1/documents/{doc_id:path}"): (lambda w: {"url": f"/v1/documents/{B_DOC}"},
                                                 404),
     ("POST", "/v1/documents"): (lambda w: {"files": {"files": ("x.md", b"# X\n\nLot C.\n")},

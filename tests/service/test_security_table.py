@@ -60,12 +60,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/widget.js"): Rule("public", "none"),
     ("GET", "/admin"): Rule("public", "none"),  # the page; it asks for the admin key
     ("GET", "/admin.js"): Rule("public", "none"),
+    # the PDF viewer's page, script, style and pdf.js: no data (the PDF comes from /v1/files)
+    ("GET", "/viewer"): Rule("public", "none"),
+    ("GET", "/viewer.mjs"): Rule("public", "none"),
+    ("GET", "/viewer.css"): Rule("public", "none"),
+    ("GET", "/pdfjs/{name}"): Rule("public", "none"),
     ("POST", "/v1/ask"): Rule("read"),
     ("POST", "/v1/ask/stream"): Rule("read"),
     ("POST", "/v1/chat/completions"): Rule("read"),
     ("POST", "/v1/feedback"): Rule("read"),
     ("GET", "/v1/documents"): Rule("read"),
     ("GET", "/v1/documents/{doc_id:path}"): Rule("read"),
+    ("GET", "/v1/files/{doc_id:path}"): Rule("read"),
     ("GET", "/v1/eval/latest"): Rule("read"),
     ("GET", "/v1/eval/latest.html"): Rule("read"),
     ("GET", "/v1/overview"): Rule("read"),
@@ -97,7 +103,8 @@ def served_routes(app) -> set[tuple[str, str]]:
 
 
 def url_of(path: str) -> str:
-    return (path.replace("{doc_id:path}", "reports/a.txt").replace("{release_id:release}", "r1")
+    return (path.replace("/pdfjs/{name}", "/pdfjs/pdf.min.mjs")
+            .replace("{doc_id:path}", "reports/a.txt").replace("{release_id:release}", "r1")
             .replace("{group_id}", "g1").replace("{name}", "someone")
             .replace("{sync_id}", "0123456789ab"))
 
