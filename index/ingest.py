@@ -37,6 +37,7 @@ from index.dates import DocumentDate as Dated
 from index.store import ChromaStore, DocumentRecord, StagedRelease
 from index.sync import (SyncPlan, SyncReport, SyncRequest, corpus_base, finish_release, locked,
                         run_sync)
+from index.tables import table_records
 from index.types import Chunk, Document
 
 # Documents are embedded together until this many chunks are pending: large batches keep the
@@ -427,6 +428,8 @@ def _extra(doc: Document) -> dict[str, object] | None:
         extra["pages"] = len(doc.page_starts)
     if doc.ocr_pages:
         extra.update(ocr_pages=list(doc.ocr_pages), ocr_seconds=round(doc.ocr_seconds, 2))
+    if doc.tables:  # cited rows are answered as tables (rag.table_rows)
+        extra["tables"] = table_records(doc.tables)
     return extra or None
 
 

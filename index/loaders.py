@@ -104,6 +104,7 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         date_source=dated.source,
         ocr_pages=extracted.ocr_pages,
         ocr_seconds=extracted.ocr_seconds,
+        tables=extracted.tables,
     )
 
 

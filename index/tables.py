@@ -52,6 +52,23 @@ class Table:
                    int(data.get("page", 0)), int(data.get("start", 0)), int(data.get("end", 0)))
 
 
+MAX_RECORDED_ROWS = 5_000  # rows kept on a document's record (a bigger document keeps the first)
+
+
+def table_records(tables: Sequence[Table], limit: int = MAX_RECORDED_ROWS) -> list[dict]:
+    """The tables as a document record keeps them (JSON), at most ``limit`` rows in all."""
+    out: list[dict] = []
+    left = limit
+    for table in tables:
+        if left <= 0:
+            break
+        kept = Table(table.caption, table.header, table.rows[:left], table.page, table.start,
+                     table.end)
+        left -= len(kept.rows)
+        out.append(kept.to_dict())
+    return out
+
+
 def clean_cell(value: object) -> str:
     """A cell as one line of text: whitespace squeezed, ``None`` empty."""
     if value is None:

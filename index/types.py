@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.tables import Table
+
 
 @dataclass(frozen=True)
 class Document:
@@ -28,6 +30,7 @@ class Document:
     date_source: str = ""  # where ``date`` came from: metadata, text or file
     ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read (an image's: 1, ...)
     ocr_seconds: float = 0.0  # time OCR took to read them
+    tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

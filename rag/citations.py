@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rag import markers
-from rag.types import Citation, Passage, Span
+from rag.types import Citation, CitedTable, Passage, Span
 
 
 def assemble(draft_text: str, passages: Sequence[Passage],
-             spans: Mapping[int, Sequence[Span]] | None = None) -> tuple[str, list[Citation]]:
+             spans: Mapping[int, Sequence[Span]] | None = None,
+             tables: Mapping[int, CitedTable] | None = None) -> tuple[str, list[Citation]]:
     """Renumber markers 1..m in order of first use; drop markers that point at no passage.
 
     Returns the rewritten text and the citations, so every ``[n]`` in the text names exactly
@@ -17,6 +18,7 @@ def assemble(draft_text: str, passages: Sequence[Passage],
     number, the supporting spans found by verification.
     """
     spans = spans or {}
+    tables = tables or {}
     numbering: dict[int, int] = {}
     citations: list[Citation] = []
 
@@ -31,7 +33,7 @@ def assemble(draft_text: str, passages: Sequence[Passage],
                                       chunk_id=p.chunk_id,
                                       spans=tuple(spans.get(original, ())), date=p.date,
                                       date_source=p.date_source, page_start=p.page_start,
-                                      page_end=p.page_end))
+                                      page_end=p.page_end, table=tables.get(original)))
         return numbering[original]
 
     text = markers.renumber(draft_text, renumber)

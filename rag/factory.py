@@ -48,6 +48,7 @@ from rag.stages.retrieve import Retrieve
 from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
+from rag.table_rows import TableRows
 from rag.settings import Settings
 from rag.span_locator import SpanLocator
 from rag.grounding import CitationVerifier
@@ -322,7 +323,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Generate(None if generator is extractive else generator, prompts, g.on_error),
         Verify(verifier, sentences, fallback_share=g.fallback_share,
                trust_model_refusal=g.trust_model_refusal),
-        Spans(locator),
+        Spans(locator, TableRows(store)),
     ]
     if g.short_answers:
         stages.append(ShortAnswer(build_nlp(), locator))

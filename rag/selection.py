@@ -63,6 +63,12 @@ _FINITE = re.compile(
     r"went|came|found|led|left|won|became|began|held|saw|set|put|known)\b"
     r"|\b\w{3,}ed\b", re.IGNORECASE)
 
+# A table row as index/tables.py writes it: the row's label, then cells named by their column
+# ("Total net sales | Quarter ended July 1, 2023: $54,024 | ..."), one of them a figure. It states
+# its figures as a sentence does, though it has no verb.
+_TABLE_ROW = re.compile(r"^[^|\n]+(?: \| [^|\n]+)+$")
+_NAMED_FIGURE = re.compile(r"(?:^|\| )[^|\n]*: [^|\n]*\d")
+
 SHORT_WORDS = 10
 CANDIDATES = 16  # sentences the model scores per question (the best by the plain score)
 
@@ -79,6 +85,8 @@ def is_fragment(text: str, title: str = "") -> bool:
     words = _WORD.findall(text)
     if not words:
         return True
+    if is_table_row(text):
+        return False
     ends = bool(_END.search(text.strip()))
     capitalised = sum(w[0].isupper() for w in words) / len(words)
     if not ends and (len(words) <= 6 or capitalised >= 0.5):
@@ -91,6 +99,12 @@ def is_fragment(text: str, title: str = "") -> bool:
     # Without a tagger, only a short sentence is judged by the verb list: a long one that ends
     # like a sentence is a clause far more often than the list would say.
     return len(words) <= SHORT_WORDS and not _FINITE.search(text)
+
+
+def is_table_row(text: str) -> bool:
+    """A line of a table (index.tables): cells joined by `` | ``, one named figure at least."""
+    line = text.strip()
+    return " | " in line and bool(_TABLE_ROW.match(line)) and bool(_NAMED_FIGURE.search(line))
 
 
 def _titled_by(text: str, title: str) -> bool:

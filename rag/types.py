@@ -36,6 +36,17 @@ class Span:
 
 
 @dataclass(frozen=True)
+class CitedTable:
+    """The rows of a table a citation's supporting text falls in, with the table's caption and
+    header, for the answer to show as a small table (index.tables wrote the rows)."""
+
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    page: int = 0
+
+
+@dataclass(frozen=True)
 class Citation:
     """A passage the answer cites as ``[n]``, with the spans inside it that support the answer."""
 
@@ -52,6 +63,7 @@ class Citation:
     date_source: str = ""
     page_start: int = 0  # PDF: the pages of the passage (see Passage.page_start); 0: no pages
     page_end: int = 0
+    table: CitedTable | None = None  # the table rows the supporting spans fall in, if any
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,15 @@ class VerificationOut(BaseModel):
                            "the extractive answer.")
 
 
+class TableOut(BaseModel):
+    caption: str = Field("", description="The table's caption, or the heading above it.")
+    header: list[str] = Field(..., description="The column headers (the first may be blank: "
+                              "the row labels' column).")
+    rows: list[list[str]] = Field(..., description="The cited rows, each its cells in column "
+                                  "order.")
+    page: int = Field(0, ge=0, description="PDF: the table's page; 0 without pages.")
+
+
 class CitationOut(BaseModel):
     # Extra fields (e.g. the supporting span within the passage) pass through as they appear.
     model_config = ConfigDict(extra="allow")
@@ -180,6 +189,9 @@ class CitationOut(BaseModel):
                             "pages.")
     page_end: int = Field(0, ge=0, description="PDF: the page the passage ends on (equal to "
                           "page_start unless it crosses a page break); 0 without pages.")
+    table: TableOut | None = Field(None, description="When the supporting text is rows of a "
+                                   "table (PDF, HTML, DOCX, spreadsheets, csv): those rows with "
+                                   "the table's caption and header, to show as a small table.")
 
 
 class ShortAnswerOut(BaseModel):

@@ -66,7 +66,7 @@ class Assemble:
             elif short is not None:
                 stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
                 draft = f"{short.text}{stop} [{short.passage}] {draft}"
-            text, citations = assemble(draft, state.passages, state.spans)
+            text, citations = assemble(draft, state.passages, state.spans, state.tables)
             if citations:
                 verification = Verification(
                     checked=len(verified.sentences) + len(verified.dropped),

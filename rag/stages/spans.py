@@ -8,14 +8,16 @@ from collections.abc import Iterable
 from rag.pages import page_of
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
+from rag.table_rows import TableRows
 from rag.types import Passage, Span
 
 
 class Spans:
     name = "spans"
 
-    def __init__(self, locator: SpanLocator) -> None:
+    def __init__(self, locator: SpanLocator, tables: TableRows | None = None) -> None:
         self._locator = locator
+        self._tables = tables
 
     def run(self, state: AnswerState) -> Iterable[str]:
         assert state.verified is not None
@@ -30,6 +32,10 @@ class Spans:
                 if all((s.start, s.end) != (start, end) for s in out.get(sup.passage, [])):
                     out.setdefault(sup.passage, []).append(span)
         state.spans = out
+        if self._tables is not None:
+            for n, spans in out.items():
+                if (table := self._tables.of(state.passages[n - 1].doc_id, spans)) is not None:
+                    state.tables[n] = table
         return ()
 
     def _page(self, passage: Passage, offset: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from rag.question_typing import AnswerType
 from rag.generators.base import Draft, GenerationRequest
 from rag.generators.extractive import ScoredSentence
-from rag.types import Answer, AskOptions, Passage, Span, Turn
+from rag.types import Answer, AskOptions, CitedTable, Passage, Span, Turn
 from rag.grounding import VerifiedDraft
 
 
@@ -47,6 +47,7 @@ class AnswerState:
     verified: VerifiedDraft | None = None  # verify: the draft's supported sentences
     fallback: bool = False  # verify: the extractive answer replaced the draft
     spans: dict[int, list[Span]] = field(default_factory=dict)  # spans: by passage number
+    tables: dict[int, CitedTable] = field(default_factory=dict)  # spans: cited table rows
     answer_type: AnswerType | None = None  # short_answer: what the question asks for
     short: ShortPick | None = None  # short_answer: the exact answer, if one was found
     # short_answer: when other documents state a conflicting value, every side (the short

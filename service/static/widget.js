@@ -51,6 +51,10 @@
     ".disagree{display:block;margin-bottom:.3rem;padding:.2rem .4rem;border-left:3px solid #b35c00;background:#fff6ec}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
     ".sources .pages{color:#555}",
+    ".cited-table{margin:.45rem 0 0;border-collapse:collapse;font-size:.85em;white-space:normal}",
+    ".cited-table caption{text-align:left;font-weight:600;padding-bottom:.2rem}",
+    ".cited-table th,.cited-table td{border:1px solid #dde2e8;padding:.15rem .35rem;text-align:left;vertical-align:top}",
+    ".cited-table th{background:#f3f5f8}",
     ".pdf{position:fixed;inset:3vh 3vw;z-index:2147483002;display:flex;flex-direction:column;background:#fff;border:1px solid #c8ced6;border-radius:10px;box-shadow:0 10px 40px rgba(0,0,0,.35);overflow:hidden}",
     ".pdf[hidden]{display:none}",
     ".pdf h3{margin:0;font-size:1rem;flex:1}",
@@ -413,10 +417,28 @@
         if (stated(c)) item.push(el("span", { class: "date", text: " \u00B7 " + longDay(c.date) }));
         list.appendChild(el("li", {}, item));
       });
+      answer.citations.filter(function (c) { return c.table; }).slice(0, 2)
+        .forEach(function (c) { bubble.appendChild(citedTable(c)); });
       bubble.appendChild(list);
       status.textContent = "Answer: " + answer.answer.replace(/\s*\[\d+\]/g, "");
     }
     bubble.appendChild(actions(answer));
+  }
+
+  // A citation whose supporting text is rows of a table, shown as that small table: the caption
+  // (with the source's number), the header row, then the cited rows; blank headers stay blank.
+  function citedTable(c) {
+    var t = c.table;
+    var head = el("tr", {}, t.header.map(function (h) { return el("th", { scope: "col", text: h }); }));
+    var rows = t.rows.map(function (cells) {
+      return el("tr", {}, cells.map(function (cell, i) {
+        return el(i === 0 ? "th" : "td", i === 0 ? { scope: "row", text: cell } : { text: cell });
+      }));
+    });
+    var caption = "[" + c.n + "] " + (t.caption || c.title || c.doc_id) +
+      (t.page > 0 ? " \u00B7 p. " + t.page : "");
+    return el("table", { class: "cited-table" },
+      [el("caption", { text: caption }), el("thead", {}, [head]), el("tbody", {}, rows)]);
   }
 
   function actions(answer) {

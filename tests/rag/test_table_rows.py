@@ -1,0 +1,34 @@
+"""Cited table rows (rag/table_rows.py): a span in a table's row gives that row with the table's
+caption and header; a span outside every table gives none."""
+
+from __future__ import annotations
+
+from index.tables import render
+from rag.table_rows import cited_table
+from rag.types import Span
+
+HEADER = ("", "Quarter ended July 1, 2023", "Quarter ended June 25, 2022")
+ROWS = [("Total net sales", "$81,797", "$82,959"), ("Research and development", "7,442", "6,797")]
+
+
+def _table(at: int = 40):
+    text, table = render("Net sales by quarter", HEADER, ROWS, at=at, page=3)
+    return text, table
+
+
+def test_a_span_in_a_row_cites_that_row_with_the_header():
+    _, table = _table()
+    row = table.rows[1]
+    cited = cited_table([table.to_dict()], [Span(row.start + 3, row.end - 2, "x", 0.9)])
+    assert cited is not None
+    assert cited.caption == "Net sales by quarter" and cited.page == 3
+    assert cited.header == HEADER and cited.rows == (ROWS[1],)
+
+
+def test_a_span_over_two_rows_cites_both_and_a_span_elsewhere_none():
+    _, table = _table()
+    both = Span(table.rows[0].start, table.rows[1].end, "x", 0.9)
+    assert cited_table([table.to_dict()], [both]).rows == tuple(ROWS)
+    before = Span(0, 30, "x", 0.9)  # text before the table
+    assert cited_table([table.to_dict()], [before]) is None
+    assert cited_table([], [both]) is None
