@@ -28,6 +28,7 @@ from rag.claims import MEASURED, conflict, value_of
 from rag.generators.extractive import SELECT_MARGIN
 from rag.pages import page_of
 from rag.span_locator import SpanLocator
+from rag.table_cells import cell_for
 from rag.stages.state import AnswerState, ShortPick
 from rag.sentences import STOPWORDS
 from rag.types import Passage, Span
@@ -71,7 +72,8 @@ class ShortAnswer:
         question_text = state.standalone or state.question
         answer_type = self._nlp.classify(question_text)
         state.answer_type = answer_type
-        if not answer_type.labels:
+        state.short = self._table_cell(state, question_text)
+        if state.short is not None or not answer_type.labels:
             return ()
         question = set(_content(question_text))
         first = None
@@ -95,6 +97,17 @@ class ShortAnswer:
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
         return ()
+
+    def _table_cell(self, state: AnswerState, question: str) -> ShortPick | None:
+        """The cell of the column the question names, when the best sentence is a table row
+        (rag.table_cells): "... in the quarter ended July 1, 2023?" reads that column."""
+        assert state.verified is not None
+        support = max(state.verified.kept[0].supports, key=lambda s: s.score)
+        passage = state.passages[support.passage - 1]
+        a, b = support.span
+        found = cell_for(passage.text[a:b], question)
+        return None if found is None else self._exact(support.passage, passage, a + found[0],
+                                                      a + found[1])
 
     def _exact(self, n: int, passage: Passage, s: int, e: int) -> ShortPick | None:
         """``passage.text[s:e]`` as the document states it, None when markup inside it makes

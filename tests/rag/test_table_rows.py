@@ -32,3 +32,19 @@ def test_a_span_over_two_rows_cites_both_and_a_span_elsewhere_none():
     before = Span(0, 30, "x", 0.9)  # text before the table
     assert cited_table([table.to_dict()], [before]) is None
     assert cited_table([], [both]) is None
+
+
+def test_the_column_the_question_names_is_the_cell():
+    from rag.table_cells import cell_for
+
+    row = ("Total net sales | Quarter ended July 1, 2023: $54,024 | "
+           "Quarter ended June 25, 2022: $50,325")
+    s, e = cell_for(row, "What were total net sales in the quarter ended July 1, 2023?")
+    assert row[s:e] == "$54,024"
+    s, e = cell_for(row, "Total net sales for the quarter ended June 25, 2022?")
+    assert row[s:e] == "$50,325"
+    assert cell_for(row, "What were total net sales?") is None  # no column named
+    assert cell_for("Sales rose in the quarter ended July 1, 2023.", "the quarter 2023") is None
+    fy = "Time to hire | FY 2015 Target: 80 | FY 2015 Result: 95.2 | FY 2016 Result: 90"
+    s, e = cell_for(fy, "What was the time to hire result in FY 2016?")
+    assert fy[s:e] == "90"

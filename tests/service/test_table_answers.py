@@ -63,6 +63,8 @@ def test_a_figure_question_cites_the_row_with_its_header(served):
     assert table["caption"] == "Net sales by category"
     assert table["header"] == ["", "Quarter ended July 1, 2023", "Quarter ended June 25, 2022"]
     assert ["Total net sales", "$54,024", "$50,325"] in table["rows"]
+    # the question names the column: the exact answer is that cell
+    assert body["short_answer"]["text"] == "$54,024"
 
 
 def test_a_csv_answers_from_its_row(served):
