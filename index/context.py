@@ -101,14 +101,15 @@ def _first(pattern: re.Pattern[str], text: str) -> str:
 
 
 def _title(title: str, opening: str) -> str:
-    # A title the loader cut from a first line that ran on ("…") is a sentence, not a title.
-    words = _words(title) if not title.rstrip().endswith("…") else []
+    # A title the loader took from a first line of running text (two sentences or more) is
+    # no title.
+    words = _words(title) if not re.search(r"[a-z]{2}[.!?]\s+[A-Z]", title) else []
     if words:
         said = set(_words(opening))
         if sum(w in said for w in words) * 2 >= len(words):
             return _clip(title, 12)
     for line in opening.splitlines():
-        if _looks_like_heading(line) and len(_words(line)) >= 2:
+        if _looks_like_heading(line) and len(line.split()) >= 2:
             return _clip(line, 12)
     return ""
 
