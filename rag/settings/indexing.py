@@ -108,10 +108,11 @@ class ChunkingSettings(BaseModel):
     )
     chunk_overlap: int = Field(30, ge=0, description="Overlap between chunks, in word pieces.")
     context_headers: bool = Field(
-        True, description="Embed and keyword-index each chunk with a short header of its "
+        False, description="Embed and keyword-index each chunk with a short header of its "
         "document's context (title, subject, period, identifier, heading path; "
-        "docs/retrieval.md#document-context); citations keep the document's own text. "
-        "Changing it re-embeds every document at the next ingest.")
+        "docs/retrieval.md#document-context); citations keep the document's own text. Off: "
+        "measured, it lost more than it won (many reports of one agency). Changing it "
+        "re-embeds every document at the next ingest.")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "ChunkingSettings":
