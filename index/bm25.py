@@ -33,16 +33,19 @@ class Bm25:
         self.vocab_size = max(self.vocab.values(), default=-1) + 1
 
     @classmethod
-    def build(cls, analysed: Sequence[list[str]], k1: float,
-              b: float) -> tuple["Bm25", np.ndarray]:
-        """The matrix of chunks given as their analysed terms, and every chunk's terms as
-        vocabulary ids, concatenated in chunk order (what the reranker reads: index/snapshot.py)."""
+    def build(cls, analysed: Sequence[list[str]], k1: float, b: float,
+              headers: Sequence[list[str]] | None = None) -> tuple["Bm25", np.ndarray]:
+        """The matrix of chunks given as their analysed terms (each with its header's terms
+        before them, when given), and every chunk's own terms (not its header's) as vocabulary
+        ids, concatenated in chunk order (what the reranker reads: index/snapshot.py)."""
         if not analysed:
             return cls(None), np.zeros(0, dtype=np.int32)
         import bm25s
 
+        indexed = ([h + t for h, t in zip(headers, analysed)] if headers is not None
+                   else analysed)
         model = bm25s.BM25(k1=k1, b=b)
-        model.index([t or ["\0"] for t in analysed], show_progress=False)
+        model.index([t or ["\0"] for t in indexed], show_progress=False)
         vocab = model.vocab_dict
         term_ids = np.fromiter((vocab[t] for terms in analysed for t in terms),
                                dtype=np.int32, count=sum(map(len, analysed)))

@@ -11,15 +11,22 @@ from collections.abc import Callable
 
 from llama_index.core.node_parser import SentenceSplitter
 
+from index import context as doc_context
 from index.types import Chunk, CleanDocument, Document
 
 Tokenize = Callable[[str], list]
 
 
 class Chunker:
-    def __init__(self, chunk_size: int, chunk_overlap: int, tokenize: Tokenize) -> None:
+    """``context_headers``: each chunk carries its document's context (index/context.py) in
+    ``metadata["context"]``, which ingest embeds before its text and BM25 indexes with it."""
+
+    def __init__(self, chunk_size: int, chunk_overlap: int, tokenize: Tokenize,
+                 context_headers: bool = False) -> None:
         if chunk_overlap >= chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
+        self._tokenize = tokenize
+        self.context_headers = context_headers
         self._splitter = SentenceSplitter(
             chunk_size=chunk_size,
             chunk_overlap=chunk_overlap,
@@ -34,9 +41,11 @@ class Chunker:
         if placed is None:
             pieces = [p for p in self._splitter.split_text(clean.text) if p.strip()]
             placed = _place(clean.text, pieces)
+        headers = self._headers(clean, placed) if self.context_headers else [""] * len(placed)
         chunks: list[Chunk] = []
         for index, (at, piece) in enumerate(placed):
             start, end = clean.original_span(at, at + len(piece))
+            extra = {"context": headers[index]} if headers[index] else {}
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}#{doc.content_hash[:12]}#{index}",
@@ -47,10 +56,30 @@ class Chunker:
                     start=start,
                     end=end,
                     index=index,
-                    metadata=_page_metadata(doc, start, end),
+                    metadata={**_page_metadata(doc, start, end), **extra},
                 )
             )
         return chunks
+
+    @property
+    def signature(self) -> str:
+        """What, besides a document's bytes, decides its stored chunks and vectors: empty for
+        plain chunks (the versions indexed before headers existed stay as they are), else the
+        header's version (index/ingest.py re-embeds a version stored under another)."""
+        return doc_context.VERSION if self.context_headers else ""
+
+    def _headers(self, clean: CleanDocument, placed: list[tuple[int, str]]) -> list[str]:
+        """Each chunk's header, in the word pieces left beside its text by the encoder."""
+        doc = clean.document
+        context = doc_context.document_context(doc.title, clean.text, doc.doc_id)
+        found = doc_context.headings(clean.text)
+
+        def count(text: str) -> int:
+            return len(self._tokenize(text))
+
+        return [doc_context.header(context, doc_context.heading_path(found, at), count,
+                                   doc_context.ENCODER_PIECES - 1 - count(piece))
+                for at, piece in placed]
 
     def _split_in_place(self, text: str) -> list[tuple[int, str]] | None:
         """The splitter's chunks with where each starts, known rather than searched for.

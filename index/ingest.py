@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import Chunker
+from index.context import embedded_text
 from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
@@ -173,7 +174,8 @@ class IngestService:
         started = time.perf_counter()
         report = SyncReport()
         collection = check_name(collection)
-        docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id)) for d in docs]
+        docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id),
+                                    content_hash=self._version(d)) for d in docs]
         self.check_room(0)
         with locked(self.lock, Scope()):
             self.store.collections.ensure(collection)
@@ -215,7 +217,7 @@ class IngestService:
             doc = load_document(path, base, self.max_file_bytes)
         except (ValueError, OSError) as exc:
             return DocumentJob(doc_id, "failed", reason=str(exc))
-        doc = dataclasses.replace(doc, doc_id=doc_id)
+        doc = dataclasses.replace(doc, doc_id=doc_id, content_hash=self._version(doc))
         changed = "added" if committed_hash is None else "updated"
         if doc.content_hash == committed_hash:
             return DocumentJob(doc_id, "unchanged", doc.content_hash)
@@ -226,10 +228,11 @@ class IngestService:
         if isinstance(prepared, str):
             return DocumentJob(doc_id, "failed", doc.content_hash, reason=prepared)
         chunks, sig = prepared
-        texts = sorted({c.text for c in chunks}, key=len, reverse=True)  # each text once
+        embedded = [embedded_text(c.text, c.metadata) for c in chunks]
+        texts = sorted(set(embedded), key=len, reverse=True)  # each text once
         by_text = dict(zip(texts, _embed_documents(self.embedder, texts)))
         self.store.write_version(_record(doc, chunks, sig, collection), chunks,
-                                 np.stack([by_text[c.text] for c in chunks]), doc.text)
+                                 np.stack([by_text[t] for t in embedded]), doc.text)
         return DocumentJob(doc_id, changed, doc.content_hash, len(chunks))
 
     def _finish(self, stage: StagedRelease, report: SyncReport, publish: bool,
@@ -244,7 +247,7 @@ class IngestService:
         for doc_id, path in plan.files.items():
             try:
                 doc = load_document(path, plan.base, self.max_file_bytes)
-                doc = dataclasses.replace(doc, doc_id=doc_id)
+                doc = dataclasses.replace(doc, doc_id=doc_id, content_hash=self._version(doc))
             except (ValueError, OSError) as exc:
                 yield doc_id, str(exc)
                 continue
@@ -255,6 +258,13 @@ class IngestService:
                 yield doc_id, Dated(doc.date, doc.date_source) if undated else None
                 continue
             yield doc_id, (doc, self._chunk(doc))
+
+    def _version(self, doc: Document) -> str:
+        """The hash a version of ``doc`` is stored under: its bytes' sha256 for plain chunks,
+        else that and the chunker's signature hashed together, so a version chunked another
+        way (context headers turned on or off) is a new version: re-embedded at the next sync,
+        the old one kept for the releases that name it (index.context.VERSION)."""
+        return version_hash(doc.content_hash, self.chunker.signature)
 
     def _chunk(self, doc: Document) -> tuple[list[Chunk], Signature] | str:
         """The document's chunks and signature, or why it cannot be indexed."""
@@ -297,7 +307,8 @@ class IngestService:
                                                         for doc, _, _ in pending.items))
         # Each distinct text not encoded earlier in this sync is encoded once, the group's
         # texts longest first (across documents), so batches pad little.
-        keys = {c.text: _text_key(c.text) for _, chunks, _ in pending.items for c in chunks}
+        keys = {t: _text_key(t) for _, chunks, _ in pending.items
+                for t in (embedded_text(c.text, c.metadata) for c in chunks)}
         new = sorted((t for t, k in keys.items() if k not in pending.vectors),
                      key=len, reverse=True)
         if new:
@@ -306,7 +317,8 @@ class IngestService:
                 pending.vectors[keys[text]] = vector
         # The group's versions in one write (each record still after all of its chunks).
         versions = [(_record(doc, chunks, sig, collection), chunks,
-                     np.stack([pending.vectors[keys[c.text]] for c in chunks]), doc.text)
+                     np.stack([pending.vectors[keys[embedded_text(c.text, c.metadata)]]
+                               for c in chunks]), doc.text)
                     for doc, chunks, sig in pending.items]
         self.store.write_versions(versions)
         for record, chunks, _, _ in versions:
@@ -327,6 +339,13 @@ def _embed_documents(embedder: Embedder, texts: list[str]) -> np.ndarray:
     ``embed_documents``: the same vectors, less work around the model), else ``embed``."""
     encode = getattr(embedder, "embed_documents", None)
     return encode(texts) if encode is not None else embedder.embed(texts)
+
+
+def version_hash(content_hash: str, chunking: str) -> str:
+    """``content_hash`` when ``chunking`` is empty, else sha256 of both (hex, like it)."""
+    if not chunking:
+        return content_hash
+    return hashlib.sha256(f"{content_hash}|{chunking}".encode()).hexdigest()
 
 
 def _text_key(text: str) -> bytes:

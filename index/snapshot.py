@@ -111,7 +111,11 @@ class ReleaseSnapshot:
               analyzer: Analyzer, k1: float, b: float, vectors: np.ndarray | None = None,
               flags: np.ndarray | None = None) -> "ReleaseSnapshot":
         analysed = [analyzer.terms(c.text) for c in chunks]
-        bm25, term_ids = Bm25.build(analysed, k1, b)
+        # BM25 reads each chunk's header (its document's title, subject, period and headings:
+        # index/context.py) with its text; the stored term ids, which the reranker's and the
+        # selector's text features read, are the passage's own words only.
+        headers = [analyzer.terms(str(c.metadata.get("context") or "")) for c in chunks]
+        bm25, term_ids = Bm25.build(analysed, k1, b, headers)
         offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in analysed], out=offsets[1:])
         return cls(chunks, documents, bm25, analyzer, term_ids, offsets, vectors, flags)

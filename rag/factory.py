@@ -160,7 +160,8 @@ def build_ingest(settings: Settings, store: ChromaStore, embedder: Embedder,
     # Chunk sizes are counted in word pieces: by their ids where the embedder has that
     # cheaper call (index.embedder.SentenceTransformerEmbedder.word_piece_ids), else tokenize.
     chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
-                      getattr(embedder, "word_piece_ids", embedder.tokenize))
+                      getattr(embedder, "word_piece_ids", embedder.tokenize),
+                      context_headers=settings.chunking.context_headers)
     return IngestService(
         store, embedder, chunker,
         build_cleaner(settings),

@@ -107,6 +107,12 @@ class ChunkingSettings(BaseModel):
         description="Chunk size in the embedding model's word pieces (MiniLM reads at most 256).",
     )
     chunk_overlap: int = Field(30, ge=0, description="Overlap between chunks, in word pieces.")
+    context_headers: bool = Field(
+        False, description="Embed and keyword-index each chunk with a short header of its "
+        "document's context (title, subject, period, identifier, heading path; "
+        "docs/retrieval.md#document-context); citations keep the document's own text. Off: "
+        "measured, it lost more than it won (many reports of one agency). Changing it "
+        "re-embeds every document at the next ingest.")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "ChunkingSettings":

@@ -21,8 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from index.context import VERSION
+from index.ingest import version_hash
 from rag.factory import build_pipeline
+from rag.settings.indexing import ChunkingSettings
 from tests.helpers import ROOT, SUPPORT
+
+SIGNATURE = VERSION if ChunkingSettings().context_headers else ""
 
 # Subprocesses that load the model, or whole eval runs: not in the fast subset.
 pytestmark = pytest.mark.slow
@@ -62,7 +67,8 @@ def write_corpus(root: Path, version: int) -> dict[str, str]:
     hashes = {}
     for name, text in texts.items():
         (root / name).write_text(text)
-        hashes[name] = hashlib.sha256(text.encode()).hexdigest()
+        # a version's hash: the file's, with the default chunking's signature (index/ingest.py)
+        hashes[name] = version_hash(hashlib.sha256(text.encode()).hexdigest(), SIGNATURE)
     return hashes
 
 

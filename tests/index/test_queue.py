@@ -13,6 +13,7 @@ full 98 took 634 s here on a loaded machine, too long for CI; docs/scale.md has 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -91,6 +92,7 @@ def check_indexed_once(chroma_port: int, collection: str, corpus: Path, embedder
     """Every file is one document of the one published release, at its content hash, whose
     chunks are stored once each and are exactly the chunks the chunker makes of it."""
     from index.chunking import Chunker
+    from index.ingest import version_hash
     from index.loaders import load_document
     from index.store import ChromaStore, make_client
     from rag.factory import build_cleaner
@@ -106,13 +108,17 @@ def check_indexed_once(chroma_port: int, collection: str, corpus: Path, embedder
     stored = store.stored_versions()  # chunk records per (doc id, hash), committed or not
     assert len(stored) == len(files)  # no other version of any document was left
     chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap,
-                      embedder.tokenize)
+                      embedder.tokenize, settings.chunking.context_headers)
     cleaner = build_cleaner(settings)
     for f in files:
         record = docs[f.name]
-        assert record.content_hash == hashlib.sha256(f.read_bytes()).hexdigest()
+        # the file's sha256, with the chunking signature when headers are on (index/ingest.py)
+        assert record.content_hash == version_hash(hashlib.sha256(f.read_bytes()).hexdigest(),
+                                                   chunker.signature)
         assert stored[(f.name, record.content_hash)] == record.chunk_count
-        expected = chunker.split(cleaner.clean(load_document(f, corpus)))
+        doc = load_document(f, corpus)
+        expected = chunker.split(cleaner.clean(dataclasses.replace(
+            doc, content_hash=record.content_hash)))
         got = store.document_chunks(f.name)
         assert [(c.chunk_id, c.text) for c in got] == [(c.chunk_id, c.text) for c in expected]
 
