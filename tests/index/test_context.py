@@ -23,6 +23,7 @@ def _context_of(path: Path, settings) -> DocumentContext:
     return document_context(doc.title, clean.text, doc.doc_id)
 
 
+@pytest.mark.slow  # reads a 100-page shared PDF (~20 s)
 def test_an_agency_report_names_its_agency_and_fiscal_year(settings):
     opm = _context_of(AGENCY / "2015-annual-performance-report.pdf", settings)
     assert opm.subject == "United States Office of Personnel Management"

@@ -145,6 +145,7 @@ def test_csv_that_is_not_utf8_or_has_a_giant_field():
         "corrupt CSV (line 2: field larger than field limit")
 
 
+@pytest.mark.slow  # builds and parses a 10,000-attachment mail (~10 s)
 def test_mail_with_ten_thousand_attachments_keeps_a_bounded_number():
     got = extract(eml_bytes(attachments=10_000, html=False), "eml")
     assert len(got.attachments) == mail.MAX_ATTACHMENTS == 100

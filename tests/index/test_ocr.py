@@ -36,6 +36,7 @@ def page_texts(text: str, starts: tuple[int, ...]) -> list[str]:
     return [text[s:e] for s, e in zip(starts, ends)]
 
 
+@pytest.mark.slow  # runs the real tesseract
 def test_a_scanned_pdf_reads_by_ocr_with_its_pages(scan: bytes):
     plain = extract(pdf_bytes(SCAN_PAGES), "pdf")
     assert plain.ocr_pages == ()  # a text layer is never OCR'd
@@ -49,6 +50,7 @@ def test_a_scanned_pdf_reads_by_ocr_with_its_pages(scan: bytes):
     assert "september" in page_texts(read.text, read.page_starts)[1].lower()
 
 
+@pytest.mark.slow  # runs the real tesseract
 def test_a_mixed_pdf_ocrs_only_its_scanned_pages(original: bytes, scan: bytes):
     from pypdf import PdfReader, PdfWriter
 
@@ -65,6 +67,7 @@ def test_a_mixed_pdf_ocrs_only_its_scanned_pages(original: bytes, scan: bytes):
 
 
 @pytest.mark.parametrize("fmt,suffix", [("png", ".png"), ("jpeg", ".jpg"), ("tiff", ".tif")])
+@pytest.mark.slow  # runs the real tesseract
 def test_image_files_are_read_by_ocr(original: bytes, tmp_path: Path, fmt: str, suffix: str):
     needs_ocr_tools()
     image = page_images(original, tmp_path / "pages", fmt=fmt)[0]
@@ -77,6 +80,7 @@ def test_image_files_are_read_by_ocr(original: bytes, tmp_path: Path, fmt: str, 
     assert word_accuracy(SCAN_PAGES[0], document.text) >= 0.95
 
 
+@pytest.mark.slow  # runs the real tesseract
 def test_a_multi_page_tiff_keeps_its_pages(original: bytes, tmp_path: Path):
     from PIL import Image
 
@@ -90,6 +94,7 @@ def test_a_multi_page_tiff_keeps_its_pages(original: bytes, tmp_path: Path):
         assert word_accuracy(expected, got) >= 0.95
 
 
+@pytest.mark.slow  # runs the real tesseract
 def test_the_shared_scanned_protocol_now_yields_text():
     if not SCANNED_PROTOCOL.is_file():
         pytest.skip(f"shared benchmark not found: {SCANNED_PROTOCOL}")

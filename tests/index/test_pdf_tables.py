@@ -131,6 +131,7 @@ def ruled_rows_page(count: int) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow  # a 10,000-row PDF page (~9 s)
 def test_a_page_with_ten_thousand_ruled_rows_is_read_as_text_in_bounded_time():
     data = ruled_rows_page(10_000)
     started = time.perf_counter()
