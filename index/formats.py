@@ -102,8 +102,11 @@ def sniff(data: bytes, suffix: str) -> str:
     if image and declared == "image":
         return "image"
     if declared == "image":
+        binary = _describe_binary(head)
+        if binary.endswith(("PNG image", "JPEG image", "TIFF image")):  # its magic cut short
+            raise UnreadableFile(f"corrupt {binary} (its header is truncated or damaged)")
         raise UnreadableFile(f"named {suffix} but the content is not an image file"
-                             f" ({_describe_binary(head) or 'no PNG, JPEG or TIFF header'})")
+                             f" ({binary or 'no PNG, JPEG or TIFF header'})")
     if declared in _BINARY_FORMATS:
         label = "Outlook .msg" if declared == "msg" else _LABELS[declared]
         raise UnreadableFile(f"named {suffix} but the content is not a {label} file"

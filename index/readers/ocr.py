@@ -128,7 +128,10 @@ def extract_image(data: bytes) -> tuple[list[str], str]:
     except Image.DecompressionBombError:  # Pillow's own refusal, at twice its limit
         raise UnreadableFile(f"image refused: over the limit of {MAX_IMAGE_PIXELS:,} pixels "
                              "(possible decompression bomb)") from None
-    except Exception as exc:  # UnidentifiedImageError, SyntaxError, struct.error, ...
+    except Image.UnidentifiedImageError:  # its message names a Python object, not the file
+        raise UnreadableFile("corrupt image (Pillow cannot read it as any image format: damaged "
+                             "or truncated)") from None
+    except Exception as exc:  # SyntaxError, struct.error, ...
         raise UnreadableFile(f"corrupt image ({_brief(exc)})") from None
     kind = _KINDS.get(image.format or "", f"{image.format} image")
     frames = getattr(image, "n_frames", 1)

@@ -16,7 +16,7 @@ EXPECTED = {
     "empty.txt": "empty file",
     "blank.md": "empty file",
     "binary.dat": "binary file (contains NUL bytes)",
-    "photo.png": "unsupported file type (PNG image)",
+    "photo.png": "corrupt image (Pillow cannot read it",  # images are read by OCR
     "truncated.pdf": "corrupt PDF",
     "encrypted.pdf": "encrypted PDF (a password is required)",
     "latin1.txt": "not valid UTF-8",

@@ -89,9 +89,9 @@ BAD: dict[str, tuple[Callable[[], bytes], str, str]] = {
                             "pixels", "possible decompression bomb"),
     "bomb.png": (lambda: bomb_png(10_000, 10_000), "PNG image refused: an image of 10,000 x "
                  "10,000 pixels", "possible decompression bomb"),
-    "corrupt.png": (lambda: PNG_HEAD + bytes(range(256)) * 4, "corrupt image (", "Error"),
+    "corrupt.png": (lambda: PNG_HEAD + bytes(range(256)) * 4, "corrupt image (", "cannot read it"),
     "truncated.png": (lambda: real_png()[:300], "corrupt PNG image (", "truncated"),
-    "corrupt.tiff": (lambda: b"II*\x00" + bytes(range(256)) * 4, "corrupt image (", "Error"),
+    "corrupt.tiff": (lambda: b"II*\x00" + bytes(range(256)) * 4, "corrupt image (", "cannot read it"),
     "picture-named.pdf": (lambda: real_png(), "named .pdf but the content is not a PDF file",
                           "PNG image"),
 }

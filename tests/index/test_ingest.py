@@ -74,7 +74,8 @@ def test_failed_files_are_named_and_the_run_goes_on(settings, embedder, tmp_path
     assert report.added == ["good.txt"]
     assert report.failed["empty.txt"] == "empty file"
     assert "UTF-8" in report.failed["latin1.txt"]
-    assert "unsupported" in report.failed["image.png"]
+    assert report.failed["image.png"] == ("corrupt PNG image (its header is truncated or "
+                                          "damaged)")
 
 
 def test_index_built_with_another_model_is_refused(settings, embedder, corpus_copy: Path):
