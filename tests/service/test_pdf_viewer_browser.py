@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from tests.helpers import CHROMIUM, LiveServer, free_port, make_settings
+from tests.helpers import CHROMIUM
 from tests.service.pdf_world import ANSWER_PAGE, QUESTION, write_corpus
-from tests.service.test_widget_browser import HOST_PAGE, SHOTS, HostPage, ask
+from tests.service.test_widget_browser import SHOTS, ask, widget_world
 
 READ_KEY = "viewer-read-key-0123456789"
 
@@ -27,19 +27,10 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-    from service.app import create_app
-
     root = tmp_path_factory.mktemp("viewer")
     write_corpus(root / "corpus")
-    host_port = free_port()
-    settings = make_settings(root / "data", server={
-        "read_api_key": READ_KEY, "cors_origins": [f"http://127.0.0.1:{host_port}"]})
-    pipeline = build_pipeline(settings, embedder=embedder)
-    assert pipeline.ingest.sync(root / "corpus").failed == {}
-    with LiveServer(create_app(settings, pipeline)) as api, \
-            HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY), host_port) as host:
-        yield api, host
+    with widget_world(root, embedder, READ_KEY) as served:
+        yield served
 
 
 INK = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

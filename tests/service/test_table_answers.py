@@ -9,8 +9,8 @@ import os
 import httpx
 import pytest
 
-from tests.helpers import CHROMIUM, LiveServer, free_port, make_settings
-from tests.service.test_widget_browser import HOST_PAGE, SHOTS, HostPage, ask
+from tests.helpers import CHROMIUM
+from tests.service.test_widget_browser import SHOTS, ask, widget_world
 
 READ_KEY = "table-read-key-0123456789"
 REPORT = """<!doctype html><html><head><title>Quellmoor Ltd quarterly report</title></head><body>
@@ -29,21 +29,12 @@ QUESTION = "What were Quellmoor's total net sales in the quarter ended July 1, 2
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-    from service.app import create_app
-
     root = tmp_path_factory.mktemp("tables")
     (root / "corpus").mkdir()
     (root / "corpus" / "quellmoor-q3.html").write_text(REPORT)
     (root / "corpus" / "fleet.csv").write_text(FLEET)
-    host_port = free_port()
-    settings = make_settings(root / "data", server={
-        "read_api_key": READ_KEY, "cors_origins": [f"http://127.0.0.1:{host_port}"]})
-    pipeline = build_pipeline(settings, embedder=embedder)
-    assert pipeline.ingest.sync(root / "corpus").failed == {}
-    with LiveServer(create_app(settings, pipeline)) as api, \
-            HostPage(HOST_PAGE.format(api=api.url, key=READ_KEY), host_port) as host:
-        yield api, host
+    with widget_world(root, embedder, READ_KEY) as served:
+        yield served
 
 
 def _ask(api, question: str) -> dict:

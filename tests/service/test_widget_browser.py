@@ -5,9 +5,11 @@ writes the ones docs/screenshots/ keeps (linked from the README)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -68,6 +70,23 @@ class HostPage:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def widget_world(root: Path, embedder, read_key: str) -> Iterator[tuple[LiveServer, HostPage]]:
+    """The corpus under ``root/corpus`` indexed with the real model into ``root/data``, served
+    over HTTP with ``read_key``, and a host page of another origin embedding the widget."""
+    from rag.factory import build_pipeline
+    from service.app import create_app
+
+    host_port = free_port()
+    settings = make_settings(root / "data", server={
+        "read_api_key": read_key, "cors_origins": [f"http://127.0.0.1:{host_port}"]})
+    pipeline = build_pipeline(settings, embedder=embedder)
+    assert pipeline.ingest.sync(root / "corpus").failed == {}
+    with LiveServer(create_app(settings, pipeline)) as api, \
+            HostPage(HOST_PAGE.format(api=api.url, key=read_key), host_port) as host:
+        yield api, host
 
 
 def _served(folder: Path, embedder):
