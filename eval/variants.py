@@ -22,6 +22,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dense": {"retrieval": {"mode": "dense", "rerank": False}},  # vector search alone
     "bm25": {"retrieval": {"mode": "keyword", "rerank": False}},  # BM25 alone
     "rrf": {"retrieval": {"mode": "hybrid", "rerank": False}},  # both, fused, not reranked
+    "no_time_scope": {"retrieval": {"time_scope": False}},  # a question's period not honoured
 }
 # Sections whose change would need another index: variants must share one.
 _INDEX_SHAPING = ("data_dir", "embedding", "chunking", "ingest", "store")

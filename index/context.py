@@ -147,6 +147,30 @@ def _period(opening: str) -> str:
     return _first(_PERIOD, opening)
 
 
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_SHORT_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–/]\s*(\d\d)(?!\d)")  # "FY 2022-26"
+
+
+def period_years(period: str) -> tuple[int, int] | None:
+    """The years a stated period spans: "Fiscal Year 2015" -> (2015, 2015), "FY 2022 – 2026"
+    and "FY 2022-26" -> (2022, 2026), "quarter ended July 1, 2023" -> (2023, 2023)."""
+    years = [int(y) for y in _YEAR.findall(period)]
+    years += [int(m.group(1)[:2] + m.group(2)) for m in _SHORT_RANGE.finditer(period)]
+    years = [y for y in years if 1900 <= y <= 2099]
+    return (min(years), max(years)) if years else None
+
+
+def document_years(title: str, text: str, doc_id: str = "") -> tuple[int, int] | None:
+    """The years of the period a document states about itself (its opening first, then its
+    title and file name: "2013-annual-performance-report.pdf"), or None when it states none.
+    A report on fiscal year 2015 published in 2016 is (2015, 2015): the period it covers, not
+    its date (index/dates.py)."""
+    period = _period(text[:OPENING])
+    if not period:
+        period = _period(f"{title}\n{re.sub(r'[-_./]+', ' ', doc_id)}")
+    return period_years(period) if period else None
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 

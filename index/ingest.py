@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import Chunker
-from index.context import embedded_text
+from index.context import document_years, embedded_text
 from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
@@ -449,6 +449,8 @@ def _extra(doc: Document) -> dict[str, object] | None:
         extra.update(ocr_pages=list(doc.ocr_pages), ocr_seconds=round(doc.ocr_seconds, 2))
     if doc.tables:  # cited rows are answered as tables (rag.table_rows)
         extra["tables"] = table_records(doc.tables)
+    if (years := document_years(doc.title, doc.text, doc.doc_id)) is not None:
+        extra["period"] = list(years)  # the period it covers: rag.time_scope
     return extra or None
 
 

@@ -35,6 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag import time_scope
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.generators.extractive import ScoredSentence
 from rag.linear import LinearModel
@@ -154,7 +155,11 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
     evidence sentences) only, so the cost stays a few small spaCy calls per question."""
     answer_type = answer_type or nlp.classify(question)
     q_words = set(content_words(question))
-    q_entities = [e for e in nlp.entities(question)[0] if content_words(e.text)]
+    # The entities the evidence must name: not the period the question asks of (rag.time_scope
+    # matches that against the documents' own periods); still no candidate answer either.
+    scope_free = time_scope.without_scope(question)
+    q_entities = [e for e in nlp.entities(question)[0]
+                  if content_words(e.text) and e.text in scope_free]
     labels = answer_type.labels
     focus = _stem(answer_type.focus) if answer_type.focus else None
     if focus is not None and (focus in STOPWORDS or len(focus) < 3):
@@ -225,6 +230,7 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     ``nlp`` the answer-typing features are 1 (nothing missing)."""
     if not sentences or not passages:
         return np.zeros(len(FEATURES), dtype=np.float64)
+    dated, question = question, time_scope.without_scope(question)  # its period: rag.time_scope
     q_terms = set(terms(question))
     weights = idf(sorted(q_terms))
     total = sum(weights.get(t, 0.0) for t in q_terms) or 1.0
@@ -242,10 +248,10 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     q_names = names(question)
     passage_names = [name_forms(f"{p.title}\n{p.text}") for p in passages]
     best_names = passage_names[ranked[0].passage - 1]
-    q_dates = dates(question)
+    q_dates = dates(dated)
     passage_dates = set().union(*(dates(f"{p.title}\n{p.text}") for p in passages))
     top_passages = [passages[n - 1] for n in sorted({s.passage for s in top})]
-    typing = (typing_features(question, top, top_passages, passages, nlp, terms, idf)
+    typing = (typing_features(dated, top, top_passages, passages, nlp, terms, idf)
               if nlp is not None
               else list(NLP_NEUTRAL))
     return np.array([

@@ -216,7 +216,7 @@ def build_selector(settings: Settings, keyword: ReleaseReplica | None) -> Senten
     model = load_selector_weights(g.selector_weights or DEFAULT_SELECTOR_WEIGHTS)
     return SentenceSelector(model, keyword.terms if keyword is not None else None,
                             keyword.idf if keyword is not None else None,
-                            max_sentences=g.max_sentences)
+                            max_sentences=g.max_sentences, time_penalty=g.time_penalty)
 
 
 def build_condenser(settings: Settings, generator: Generator, prompts: PromptSet) -> Condenser:
@@ -284,7 +284,8 @@ def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
     r = settings.retrieval
     config = RetrievalConfig(mode=r.mode, pool=r.candidates, rrf_k=r.rrf_k,
                              dense_weight=r.dense_weight, keyword_weight=r.keyword_weight,
-                             exact_max=r.exact_max, duplicates=duplicate_rule(settings))
+                             exact_max=r.exact_max, duplicates=duplicate_rule(settings),
+                             time_scope=r.time_scope)
     return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
 
 

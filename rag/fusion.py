@@ -32,6 +32,7 @@ class Candidate:
     group: str | None = None  # the document's near-duplicate group (from the manifest)
     date: str = ""  # the document's date (index.dates), from the manifest
     date_source: str = ""  # where that date came from (index.dates.STATED: the document's word)
+    period: tuple[int, int] | None = None  # the years the document covers (index.context)
 
 
 def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:

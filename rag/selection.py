@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import time_scope
 from rag.linear import LinearModel
 from rag.sentences import WANTS_NUMBER, content_words
 from rag.types import Passage
@@ -172,7 +173,8 @@ class SentenceSelector:
 
     def __init__(self, model: LinearModel, terms: Terms | None = None, idf: Idf | None = None,
                  *, max_sentences: int = 3, add_ratio: float | None = None,
-                 duplicate_overlap: float = 0.6, min_new_words: int = 3) -> None:
+                 duplicate_overlap: float = 0.6, min_new_words: int = 3,
+                 time_penalty: float = 1.0) -> None:
         self._model = model
         self._terms = terms
         self._idf = idf
@@ -181,6 +183,7 @@ class SentenceSelector:
                            else float(model.extra.get("add_ratio", 0.8)))
         self._duplicate_overlap = duplicate_overlap
         self._min_new_words = min_new_words
+        self._time_penalty = time_penalty
 
     def probabilities(self, question: str, sentences: Sequence,
                       passages: Sequence[Passage]) -> np.ndarray:
@@ -203,7 +206,10 @@ class SentenceSelector:
 
     def choose_from(self, question: str, sentences: Sequence, passages: Sequence[Passage],
                     p: np.ndarray) -> Choice:
-        """The rules over given probabilities ``p`` (one per sentence)."""
+        """The rules over given probabilities ``p`` (one per sentence). A question naming a
+        period weighs each sentence by the years it states (:func:`time_weights`)."""
+        if self._time_penalty < 1.0:
+            p = p * time_weights(question, sentences, self._time_penalty)
         eligible = [i for i, s in enumerate(sentences)
                     if not is_fragment(s.text, passages[s.passage - 1].title)]
         if not eligible:
@@ -227,6 +233,20 @@ class SentenceSelector:
             chosen.append(i)
             said |= own
         return Choice(tuple(chosen), float(p[best]))
+
+
+def time_weights(question: str, sentences: Sequence, penalty: float) -> np.ndarray:
+    """Per sentence: 1 when the question names no period or the sentence states a year in it,
+    ``penalty`` when it states only other years, its square root when it states none (a
+    sentence may hold the asked period's value without naming the year: its passage does)."""
+    weights = np.ones(len(sentences))
+    scope = time_scope.asked(question)
+    if scope is None or scope.latest:
+        return weights
+    for i, s in enumerate(sentences):
+        fit = time_scope.passage_fit(s.text, scope)
+        weights[i] = 1.0 if fit > 0 else (penalty if fit < 0 else math.sqrt(penalty))
+    return weights
 
 
 def top_candidates(sentences: Sequence) -> list[int]:

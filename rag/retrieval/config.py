@@ -38,3 +38,4 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     duplicates: DuplicateRule = DuplicateRule()
+    time_scope: bool = True  # a question's period orders documents and passages (rag.time_scope)

@@ -14,6 +14,7 @@ from index.embedder import Embedder
 from index.replica import ReleaseReplica
 from index.store import ChromaStore
 from index.types import Chunk
+from rag import time_scope
 from rag.fusion import Candidate, chunk_shingles, collapse_duplicates, fuse
 from rag.rerank import Reranker
 from rag.retrieval.config import RetrievalConfig
@@ -66,6 +67,11 @@ class HybridRetriever:
         candidates = self.candidates(question, query_vector, top_k, filters, release)
         if self._reranker is not None:  # step 8
             candidates = self._reranker.rerank(question, query_vector, candidates)
+        if self._config.time_scope:  # step 8b
+            order = time_scope.prefer(time_scope.asked(question),
+                                      [c.chunk.text for c in candidates],
+                                      [c.period for c in candidates])
+            candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
                                        shingles_of=self._shingles)  # step 9
         return [to_passage(c) for c in distinct]
@@ -132,6 +138,7 @@ class HybridRetriever:
             candidate = by_id[chunk.chunk_id]
             candidate.group = record.dup_group or None
             candidate.date, candidate.date_source = record.date, record.date_source
+            candidate.period = _period(record.extra)
             kept.append(candidate)
         return kept
 
@@ -170,6 +177,15 @@ def _page(chunk: Chunk, key: str) -> int:
     its format has no pages."""
     value = chunk.metadata.get(key, 0)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _period(extra: dict[str, object] | None) -> tuple[int, int] | None:
+    """The years a document's record says it covers (index/ingest.py), None when unknown."""
+    value = (extra or {}).get("period")
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    return None
 
 
 def top_score(passages: Sequence[Passage]) -> float:

@@ -47,6 +47,11 @@ class RetrievalSettings(BaseModel):
         None, description="A local sentence-transformers CrossEncoder directory (reranker = "
         "'cross_encoder'). Never downloaded.",
     )
+    time_scope: bool = Field(
+        True, description="A year, range or 'latest' in the question puts the documents of that "
+        "period (the period a document states about itself) and the passages stating it first "
+        "(rag/time_scope.py).",
+    )
     candidates: int = advanced(30, ge=1, le=500,
                                description="Candidate pool taken from each retriever before fusion.")
     rrf_k: float = advanced(60.0, gt=0, description="The k of reciprocal rank fusion: "
@@ -129,6 +134,11 @@ class GeneratorSettings(BaseModel):
         "'openai' calls any OpenAI-compatible server.",
     )
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
+    time_penalty: float = advanced(
+        0.6, ge=0, le=1, description="A question naming a period (rag/time_scope.py): a "
+        "sentence stating only other years has its probability of stating the answer multiplied "
+        "by this, one stating no year by its square root (1 disables).",
+    )
     selector: Literal["model", "score"] = Field(
         "model", description="How the extractive answer's sentences are chosen. 'model': the "
         "fitted sentence selector (selector_weights; never a heading or fragment, a further "

@@ -1,0 +1,95 @@
+"""Time scopes (rag/time_scope.py): what a question asks of, what a passage states, the order."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.context import document_years, period_years
+from rag.time_scope import OPEN_END, OPEN_START, Scope, asked, passage_fit, prefer, stated
+
+
+@pytest.mark.parametrize("question, first, last", [
+    ("What percent of claims did OPM process within 60 days in FY 2015?", 2015, 2015),
+    ("In FY 2016, how many days did an investigation take?", 2016, 2016),
+    ("What share was processed in fiscal year 2017?", 2017, 2017),
+    ("Who owned the house from 1811 to 1827?", 1811, 1827),
+    ("Who was head of state from Mar 2015 to Mar 2020?", 2015, 2020),
+    ("Who led the party between March 1990 and 1994?", 1990, 1994),
+    ("What rank did he have from September 1934 to May 1937?", 1934, 1937),
+    ("Who won the cup in 2015?", 2015, 2015),
+    ("What was the headcount as of 2010?", 2010, 2010),
+    ("Who coached the team before 2000?", OPEN_START, 1999),
+    ("Who has coached the team since 2019?", 2019, OPEN_END),
+    ("Who coached the team after 2019?", 2020, OPEN_END),
+])
+def test_a_question_s_years_are_its_scope(question: str, first: int, last: int) -> None:
+    assert asked(question) == Scope(first, last)
+
+
+@pytest.mark.parametrize("question", [
+    "Who starred in Avatar, the 2009 film by James Cameron?",  # a year in a name: no scope
+    "How many retirement claims were processed within 60 days?",
+    "What does the plan say about 1500 employees?",
+])
+def test_no_scope_without_a_dated_phrase(question: str) -> None:
+    assert asked(question) is None
+
+
+def test_latest_asks_for_the_newest_period() -> None:
+    assert asked("What is the most recent satisfaction score?") == Scope(latest=True)
+    assert asked("What did the agency spend last quarter?") == Scope(latest=True)
+
+
+def test_a_passage_states_years_and_ranges_but_not_figures() -> None:
+    text = "Owned from 1811 to 1827; rebuilt 1990–1994. It cost $2,019 and housed 1,998 people."
+    assert stated(text) == [(1811, 1827), (1990, 1994)]
+    assert passage_fit(text, Scope(1820, 1820)) == 1
+    assert passage_fit(text, Scope(2015, 2015)) == -1
+    assert passage_fit("No year here.", Scope(2015, 2015)) == 0
+
+
+def test_documents_of_the_asked_period_then_passages_stating_it_come_first() -> None:
+    texts = ["FY 2019 Results: 81% | FY 2018 Results: 79%",  # another report, other years
+             "The measure rose in FY 2015 to 70.1%.",  # another report, the asked year
+             "Percent processed within 60 days",  # the asked report, no year
+             "FY 2015 Results: 70.1% | FY 2015 Target: 75%"]  # the asked report, the asked year
+    periods = [(2019, 2019), (2019, 2019), (2015, 2015), (2015, 2015)]
+    assert prefer(asked("What percent in FY 2015?"), texts, periods) == [3, 2, 1, 0]
+    # no document states a period: passages decide, the given order kept within a tier
+    assert prefer(asked("What percent in FY 2018?"), texts, [None] * 4) == [0, 2, 1, 3]
+    assert prefer(asked("What percent in FY 2015?"), texts, [None] * 4) == [1, 3, 2, 0]
+    # no scope: untouched
+    assert prefer(asked("What percent?"), texts, periods) == [0, 1, 2, 3]
+
+
+def test_latest_puts_the_newest_period_first() -> None:
+    order = prefer(asked("What is the latest figure?"), ["a", "b", "c"],
+                   [(2019, 2019), None, (2022, 2022)])
+    assert order == [2, 1, 0]
+
+
+def test_a_document_states_its_own_period() -> None:
+    opening = "United States Office of Personnel Management\nAnnual Performance Report\n" \
+              "Fiscal Year 2015\nFEBRUARY 2016\n"
+    assert document_years("", opening) == (2015, 2015)
+    assert document_years("", "Strategic Plan FY 2022 - 2026 ...") == (2022, 2026)
+    # the opening says nothing: the file name does
+    assert document_years("", "Office of Personnel Management February 2014",
+                          "2013-annual-performance-report.pdf") == (2013, 2013)
+    assert document_years("Minutes", "The harbour commission met.", "minutes.txt") is None
+    assert period_years("FY 2022-26") == (2022, 2026)
+    assert period_years("quarter ended July 1, 2023") == (2023, 2023)
+
+
+def test_sentences_stating_the_asked_year_outweigh_those_stating_others() -> None:
+    from types import SimpleNamespace
+
+    from rag.selection import time_weights
+
+    sentences = [SimpleNamespace(text=t) for t in (
+        "George Peter owned the house from 1811 to 1827.",
+        "In 1916 Newton D. Baker bought the house.",
+        "The house stands on a quiet street.")]
+    weights = time_weights("Who owned the house from 1811 to 1827?", sentences, 0.64)
+    assert weights.tolist() == [1.0, 0.64, 0.8]
+    assert time_weights("Who owned the house?", sentences, 0.64).tolist() == [1.0, 1.0, 1.0]

@@ -1,0 +1,65 @@
+"""A question naming a year is answered from the document of that year (rag/time_scope.py).
+
+Five yearly reports of one agency, written from one template: every report states the same
+measures, each its own year's figures. Without the time scope, which year's report comes first
+is the encoder's coin toss; with it, the report on the asked year is cited and its figure stated.
+Real parts: the bundled encoder, Chroma in a temp dir, the full answer pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_settings
+
+pytestmark = pytest.mark.slow
+
+FIGURES = {2015: ("70.1", "108"), 2016: ("62.4", "115"), 2017: ("57.3", "121"),
+           2018: ("66.0", "97"), 2019: ("74.8", "88")}
+
+
+def _report(year: int) -> str:
+    claims, days = FIGURES[year]
+    return (f"Office of Records Management\nAnnual Performance Report\nFiscal Year {year}\n\n"
+            "Retirement Services\n\n"
+            f"The office processed {claims} percent of retirement claims within 60 days. "
+            "Claims adjudicators continued to use a checklist to reduce errors.\n\n"
+            "Background Investigations\n\n"
+            f"Initial secret investigations took {days} days on average for the fastest 90 "
+            "percent of cases. Investigators were hired to reduce the backlog.\n")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory, embedder):
+    from rag.factory import build_pipeline
+
+    root = tmp_path_factory.mktemp("yearly")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for year in FIGURES:
+        (corpus / f"report-{year}.txt").write_text(_report(year))
+    pipeline = build_pipeline(make_settings(root / "data"), embedder=embedder)
+    pipeline.ingest.sync(corpus)
+    return pipeline
+
+
+@pytest.mark.parametrize("year", sorted(FIGURES))
+def test_the_asked_year_s_report_is_cited_and_its_figure_stated(reports, year: int) -> None:
+    claims, days = FIGURES[year]
+    for question, figure in (
+            (f"What percent of retirement claims were processed within 60 days in FY {year}?",
+             claims),
+            (f"In fiscal year {year}, how many days did initial secret investigations take?",
+             days)):
+        answer = reports.answers.answer(question)
+        assert not answer.refused, (question, answer.answer)
+        assert answer.citations[0].doc_id == f"report-{year}.txt", (question, answer.citations)
+        assert figure in answer.answer, (question, answer.answer)
+
+
+def test_each_document_records_the_period_it_covers(reports) -> None:
+    records = reports.ingest.store.documents()
+    assert {doc_id: r.extra.get("period") for doc_id, r in records.items()} == {
+        f"report-{y}.txt": [y, y] for y in FIGURES}
