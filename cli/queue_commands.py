@@ -169,13 +169,19 @@ def _run_jobs(plan: SyncPlan, store: ChromaStore, settings: Settings, tracker: S
 
 
 def _put_results(plan: SyncPlan, store: ChromaStore, results: dict[str, DocumentJob]) -> None:
-    """Each job's result into the plan's report, and each new version stored whole into its
-    release (a version not stored whole is a failure: a worker's write was lost)."""
+    """Each job's result (and its attachments', ``children``) into the plan's report, and each
+    new version stored whole into its release (a version not stored whole is a failure: a
+    worker's write was lost)."""
     report = plan.report
-    for doc_id, job in sorted(results.items()):
+    jobs = [job for _, top in sorted(results.items()) for job in (top, *top.children)]
+    for job in jobs:  # a mail's attachments (index/attachments.py) after the mail
+        doc_id = job.doc_id
+        plan.seen.add(doc_id)
+        previous = plan.committed.get(doc_id)
         if job.outcome == "failed":
             report.failed[doc_id] = job.reason
-        elif job.outcome == "unchanged":
+        elif job.outcome == "unchanged" or (previous is not None
+                                            and previous.content_hash == job.content_hash):
             report.unchanged.append(doc_id)
         elif (record := store.stored_version(doc_id, job.content_hash)) is None:
             report.failed[doc_id] = "its version is not stored whole (a worker's write was lost)"

@@ -72,6 +72,8 @@ class Chunker:
         """Each chunk's header, in the word pieces left beside its text by the encoder."""
         doc = clean.document
         context = doc_context.document_context(doc.title, clean.text, doc.doc_id)
+        if doc.context:  # what its container says of it (a mail's attachment: the mail's)
+            context = dataclasses.replace(context, title=doc.context)
         found = doc_context.headings(clean.text)
 
         def count(text: str) -> int:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
@@ -67,7 +68,18 @@ _LABELS = {"pdf": "PDF", "image": "image", "docx": "DOCX", "html": "HTML",
            "csv": "CSV", "eml": "mail (.eml)", "mbox": "mailbox (.mbox)",
            "msg": "Outlook message (.msg)"}
 
-__all__ = ["Extracted", "UnreadableFile", "decode_text", "extract", "sniff"]
+__all__ = ["Attachment", "Extracted", "UnreadableFile", "decode_text", "extract", "sniff"]
+
+
+class Attachment(NamedTuple):
+    """A file attached to a mail (index/readers/mail.py), with what its message says about it:
+    the message's sender, subject and date (ISO 8601 via index.dates, empty if none)."""
+
+    name: str
+    data: bytes
+    sender: str = ""
+    subject: str = ""
+    date: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,9 +94,9 @@ class Extracted:
     tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
     ocr_pages: tuple[int, ...] = ()  # 1-based pages (or 1 for an image) whose text is OCR's
     ocr_seconds: float = 0.0  # time spent in OCR (rasterising and tesseract)
-    # a mail's attached files (file name, bytes), bounded (index/readers/mail.py); the ingest
-    # step indexes them as documents of their own
-    attachments: tuple[tuple[str, bytes], ...] = ()
+    # a mail's attached files, bounded (index/readers/mail.py); the ingest step indexes them
+    # as documents of their own (index/attachments.py)
+    attachments: tuple[Attachment, ...] = ()
 
 
 def sniff(data: bytes, suffix: str) -> str:

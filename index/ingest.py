@@ -15,15 +15,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from index.attachments import attachment_extra, child_outcomes, children_in
 from index.chunking import Chunker
 from index.context import document_years, embedded_text
 from index.collections import DEFAULT, check_name, key_for
@@ -32,6 +31,7 @@ from index.embedder import Embedder
 from index.disk_space import INDEX_BYTES_PER_TEXT_BYTE
 from index.loaders import DEFAULT_MAX_BYTES, doc_id_for, load_document
 from index.lock import WriteLock
+from index.prefetch import ahead
 from index.near_dup import DEFAULT_THRESHOLD, Signature, signature
 from index.scope import Scope
 from index.dates import DocumentDate as Dated
@@ -63,13 +63,15 @@ class DocumentJob:
     chunks: int = 0
     reused: bool = False
     reason: str = ""
+    children: tuple["DocumentJob", ...] = ()  # a mail's attachments (index/attachments.py)
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> "DocumentJob":
-        return cls(**data)  # type: ignore[arg-type]
+        kids = tuple(cls.from_dict(k) for k in data.get("children") or ())  # type: ignore[union-attr]
+        return cls(**{**data, "children": kids})  # type: ignore[arg-type]
 
 
 Progress = Callable[[str, int], None]  # (event, amount): "files_total", "file", "chunks",
@@ -145,26 +147,33 @@ class IngestService:
         notify("files_total", len(plan.files))
         report, stage, collection = plan.report, plan.stage, plan.collection
         pending = _Pending()
-        with contextlib.closing(_ahead(self._load_all(plan), PREPARE_AHEAD)) as prepared_docs:
+        with contextlib.closing(ahead(self._load_all(plan), PREPARE_AHEAD)) as prepared_docs:
             for doc_id, outcome in prepared_docs:
-                notify("file", 1)
-                if isinstance(outcome, str):
-                    report.failed[doc_id] = outcome
-                    continue
-                if outcome is None:
-                    report.unchanged.append(doc_id)
-                    continue
-                if isinstance(outcome, Dated):
-                    stage.date(doc_id, outcome.value, outcome.source)
-                    report.dated.append(doc_id)
-                    continue
-                doc, prepared = outcome
-                if doc.ocr_pages:  # (pages, milliseconds): the bar shows OCR's share of the time
-                    notify("ocr_pages", len(doc.ocr_pages))
-                    notify("ocr_ms", round(doc.ocr_seconds * 1000))
-                plan.changed(doc_id)
-                self._add(doc, prepared, pending, report, notify, stage, collection)
+                if doc_id in plan.files:  # a mail's attachments are not files of the bar
+                    notify("file", 1)
+                plan.seen.add(doc_id)
+                self._take(doc_id, outcome, plan.changed, pending, report, notify, stage,
+                           collection)
         self._flush(pending, report, notify, stage, collection)
+
+    def _take(self, doc_id: str, outcome: _Outcome, changed: Callable[[str], None],
+              pending: _Pending, report: SyncReport, notify: Progress, stage: StagedRelease,
+              collection: str) -> None:
+        """One document's outcome into the report, and a new version towards the release."""
+        if isinstance(outcome, str):
+            report.failed[doc_id] = outcome
+        elif outcome is None:
+            report.unchanged.append(doc_id)
+        elif isinstance(outcome, Dated):
+            stage.date(doc_id, outcome.value, outcome.source)
+            report.dated.append(doc_id)
+        else:
+            doc, prepared = outcome
+            if doc.ocr_pages:  # (pages, milliseconds): the bar shows OCR's share of the time
+                notify("ocr_pages", len(doc.ocr_pages))
+                notify("ocr_ms", round(doc.ocr_seconds * 1000))
+            changed(doc_id)
+            self._add(doc, prepared, pending, report, notify, stage, collection)
 
     def add_documents(self, docs: Sequence[Document], publish: bool = True,
                       collection: str = DEFAULT) -> SyncReport:
@@ -177,19 +186,27 @@ class IngestService:
         docs = [dataclasses.replace(d, doc_id=key_for(collection, d.doc_id),
                                     content_hash=self._version(d)) for d in docs]
         self.check_room(0)
+        quiet: Progress = lambda event, amount: None  # noqa: E731
         with locked(self.lock, Scope()):
             self.store.collections.ensure(collection)
             stage = self.store.begin_release(note="upload")
-            committed = {d.doc_id: stage.manifest[d.doc_id][0] for d in docs
-                         if d.doc_id in stage.manifest}
+            committed = {doc_id: entry[0] for doc_id, entry in stage.manifest.items()}
             pending = _Pending()
+            uploaded = {d.doc_id for d in docs}
             for doc in docs:
-                if committed.get(doc.doc_id) == doc.content_hash:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                (report.updated if doc.doc_id in committed else report.added).append(doc.doc_id)
-                self._prepare(doc, pending, report, lambda event, amount: None, stage, collection)
-            self._flush(pending, report, lambda event, amount: None, stage, collection)
+                new = committed.get(doc.doc_id) != doc.content_hash
+                outcomes = [(doc.doc_id, (doc, self._chunk(doc)) if new else None),
+                            *self._children(doc, committed.get, uploaded)]
+                for doc_id, outcome in outcomes:
+                    self._take(doc_id, outcome, lambda i: (
+                        report.updated if i in committed else report.added).append(i),
+                        pending, report, quiet, stage, collection)
+                if doc.doc_id in committed:  # attachments the mail no longer carries
+                    kept = {doc_id for doc_id, _ in outcomes}
+                    for gone in children_in(self.store, stage.manifest, doc.doc_id, kept):
+                        stage.remove(gone)
+                        report.deleted.append(gone)
+            self._flush(pending, report, quiet, stage, collection)
             report.seconds = time.perf_counter() - started
             self._finish(stage, report, publish, Scope())
         self.on_change()
@@ -209,9 +226,10 @@ class IngestService:
                    committed_hash: str | None = None) -> DocumentJob:
         """One document of a queued sync (index/queue.py): load it, and unless the release's
         version (``committed_hash``) or a version stored whole already holds its content, chunk,
-        embed and store it. Idempotent by content hash: run again (a redelivered job) it
-        re-embeds nothing that was stored whole, and a half-written version is rewritten.
-        Publishes nothing: the coordinator puts the versions into one release."""
+        embed and store it; a mail's attachments likewise, each a job of ``children`` (the
+        coordinator compares them with the release). Idempotent by content hash: run again (a
+        redelivered job) it re-embeds nothing that was stored whole, and a half-written version
+        is rewritten. Publishes nothing: the coordinator puts the versions into one release."""
         doc_id = key_for(check_name(collection), doc_id_for(path, base))
         try:
             doc = load_document(path, base, self.max_file_bytes)
@@ -220,20 +238,41 @@ class IngestService:
         doc = dataclasses.replace(doc, doc_id=doc_id, content_hash=self._version(doc))
         changed = "added" if committed_hash is None else "updated"
         if doc.content_hash == committed_hash:
-            return DocumentJob(doc_id, "unchanged", doc.content_hash)
-        reused = self.store.stored_version(doc_id, doc.content_hash)
+            job = DocumentJob(doc_id, "unchanged", doc.content_hash)
+        else:
+            job = self._write_one(doc, None, changed, collection)
+        if not doc.attachments:
+            return job
+        kids = []
+        for kid_id, version, outcome in child_outcomes(
+                doc, lambda i, v: self.store.stored_version(i, v) is not None,
+                lambda h: version_hash(h, self.chunker.signature), self._chunk,
+                self.max_file_bytes):
+            if isinstance(outcome, str):
+                kids.append(DocumentJob(kid_id, "failed", version, reason=outcome))
+            elif outcome is None:  # stored whole before: the coordinator compares it
+                kids.append(DocumentJob(kid_id, "added", version, reused=True))
+            else:
+                kids.append(self._write_one(outcome[0], outcome[1], "added", collection))
+        return dataclasses.replace(job, children=tuple(kids))
+
+    def _write_one(self, doc: Document, prepared: tuple[list[Chunk], Signature] | str | None,
+                   changed: str, collection: str) -> DocumentJob:
+        """Store one version of ``doc`` whole (unless stored whole already) for a queued job;
+        ``prepared``: its chunks, or None to chunk it here when needed."""
+        reused = self.store.stored_version(doc.doc_id, doc.content_hash)
         if reused is not None:
-            return DocumentJob(doc_id, changed, doc.content_hash, reused.chunk_count, True)
-        prepared = self._chunk(doc)
+            return DocumentJob(doc.doc_id, changed, doc.content_hash, reused.chunk_count, True)
+        prepared = self._chunk(doc) if prepared is None else prepared
         if isinstance(prepared, str):
-            return DocumentJob(doc_id, "failed", doc.content_hash, reason=prepared)
+            return DocumentJob(doc.doc_id, "failed", doc.content_hash, reason=prepared)
         chunks, sig = prepared
         embedded = [embedded_text(c.text, c.metadata) for c in chunks]
         texts = sorted(set(embedded), key=len, reverse=True)  # each text once
         by_text = dict(zip(texts, _embed_documents(self.embedder, texts)))
         self.store.write_version(_record(doc, chunks, sig, collection), chunks,
                                  np.stack([by_text[t] for t in embedded]), doc.text)
-        return DocumentJob(doc_id, changed, doc.content_hash, len(chunks))
+        return DocumentJob(doc.doc_id, changed, doc.content_hash, len(chunks))
 
     def _finish(self, stage: StagedRelease, report: SyncReport, publish: bool,
                 scope: Scope) -> None:
@@ -244,6 +283,7 @@ class IngestService:
         """Per file of the plan: its doc id (its key in the collection) and a failure reason,
         None (unchanged) or the prepared document. Touches no shared state, so it runs in the
         producer thread."""
+        hashes = {doc_id: record.content_hash for doc_id, record in plan.committed.items()}
         for doc_id, path in plan.files.items():
             try:
                 doc = load_document(path, plan.base, self.max_file_bytes)
@@ -256,8 +296,20 @@ class IngestService:
                 # A version indexed before dates were kept gets its date from this release.
                 undated = not previous.date_source and doc.date_source
                 yield doc_id, Dated(doc.date, doc.date_source) if undated else None
-                continue
-            yield doc_id, (doc, self._chunk(doc))
+            else:
+                yield doc_id, (doc, self._chunk(doc))
+            yield from self._children(doc, hashes.get, plan.files)
+
+    def _children(self, doc: Document, committed_hash: Callable[[str], str | None],
+                  taken: Container[str]) -> list[tuple[str, _Outcome]]:
+        """Per attachment of a mail (index/attachments.py): its id and outcome, as for a file:
+        None when ``committed_hash`` (of the release) is its version, else read and chunked."""
+        if not doc.attachments:
+            return []
+        return [(doc_id, outcome) for doc_id, _, outcome in child_outcomes(
+            doc, lambda i, version: committed_hash(i) == version,
+            lambda h: version_hash(h, self.chunker.signature), self._chunk,
+            self.max_file_bytes, taken)]
 
     def _version(self, doc: Document) -> str:
         """The hash a version of ``doc`` is stored under: its bytes' sha256 for plain chunks,
@@ -276,10 +328,6 @@ class IngestService:
         if not chunks:
             return "no text left after cleaning"
         return chunks, signature(clean.text)
-
-    def _prepare(self, doc: Document, pending: _Pending, report: SyncReport,
-                 notify: Progress, stage: StagedRelease, collection: str = DEFAULT) -> None:
-        self._add(doc, self._chunk(doc), pending, report, notify, stage, collection)
 
     def _add(self, doc: Document, prepared: tuple[list[Chunk], Signature] | str,
              pending: _Pending, report: SyncReport, notify: Progress,
@@ -352,53 +400,6 @@ def _text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
-_DONE = object()
-
-
-def _ahead(items: Iterator[tuple[str, _Outcome]],
-           size: int) -> Iterator[tuple[str, _Outcome]]:
-    """Yield ``items`` as a background thread produces them, at most ``size`` ahead.
-
-    An exception in the producer is raised here; when the consumer stops early (an error while
-    writing), the producer is told to stop and is waited for.
-    """
-    out: queue.Queue[object] = queue.Queue(maxsize=size)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        out.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            out.put(_DONE)
-        except BaseException as exc:  # handed to the consumer
-            out.put(exc)
-
-    thread = threading.Thread(target=produce, name="ingest-prepare", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = out.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting to put
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
-
-
 def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterable[str],
                      threshold: float = DEFAULT_THRESHOLD, *, retain: int = 5,
                      publish: bool = True) -> SyncReport:
@@ -409,8 +410,13 @@ def delete_documents(store: ChromaStore, lock: WriteLock | None, doc_ids: Iterab
         stage = store.begin_release(note="delete")
         try:
             for doc_id in doc_ids:
+                if doc_id in report.deleted:  # an attachment of a mail deleted just before
+                    continue
                 stage.remove(doc_id)
                 report.deleted.append(doc_id)
+                for child in children_in(store, stage.manifest, doc_id):  # a mail's attachments
+                    stage.remove(child)
+                    report.deleted.append(child)
         except BaseException:
             store.releases.delete(stage.release_id)
             raise
@@ -451,6 +457,7 @@ def _extra(doc: Document) -> dict[str, object] | None:
         extra["tables"] = table_records(doc.tables)
     if (years := document_years(doc.title, doc.text, doc.doc_id)) is not None:
         extra["period"] = list(years)  # the period it covers: rag.time_scope
+    extra.update(attachment_extra(doc))  # a mail's attachment: the mail it came with
     return extra or None
 
 

@@ -105,6 +105,7 @@ def load_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         ocr_pages=extracted.ocr_pages,
         ocr_seconds=extracted.ocr_seconds,
         tables=extracted.tables,
+        attachments=extracted.attachments,  # a mail's: index/attachments.py reads them
     )
 
 

@@ -2,7 +2,8 @@
 
 A sync only adds, replaces, deletes and garbage-collects documents inside its scope: a worker
 given ``prefix="a/"`` never deletes the documents another worker indexed under ``b/``, and a
-worker given ``shard=(0, 2)`` owns the half of the ids whose CRC-32 is even. Two scopes may be
+worker given ``shard=(0, 2)`` owns the half of the ids whose CRC-32 is even (of the id up to its
+first ``#``: a mail's attachments, ``mail.eml#a.pdf``, are always owned with the mail). Two scopes may be
 written at once only if they are disjoint (:meth:`Scope.overlaps`); index/lock.py enforces it.
 """
 
@@ -13,6 +14,8 @@ import zlib
 from dataclasses import dataclass
 
 from index.errors import InputError
+
+ATTACHMENT_MARK = "#"  # index.attachments.MARK (not imported: attachments imports the loaders)
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class Scope:
         if self.shard is None:
             return True
         k, n = self.shard
-        return zlib.crc32(doc_id.encode()) % n == k
+        # a mail's attachments (``mail.eml#a.pdf``, index/attachments.py) go with the mail
+        return zlib.crc32(doc_id.partition(ATTACHMENT_MARK)[0].encode()) % n == k
 
     def overlaps(self, other: "Scope") -> bool:
         """True unless no document id can be owned by both scopes (then they may run at once).

@@ -7,7 +7,8 @@
 2. **index the documents**: load, chunk and embed each new or changed one, store its version and
    put it into the staged release. The one step that differs: in-process (``IngestService``) or
    one Celery job per document on the workers (index/queue.py), given to :func:`run_sync`.
-3. **remove the gone** (:func:`remove_gone`): the collection's documents the folder no longer has.
+3. **remove the gone** (:func:`remove_gone`): the collection's documents the folder no longer has,
+   and the attachments of a mail (index/attachments.py) it no longer carries or that went with it.
 4. **finish the release** (:func:`finish_sync`, :func:`finish_release`): near-duplicate groups
    recomputed, the release staged or published, garbage collected, the sync recorded.
 
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.attachments import parent_of
 from index.collections import DEFAULT, key_for
 from index.errors import InputError
 from index.faults import checkpoint
@@ -92,6 +94,8 @@ class SyncPlan:
     stage: StagedRelease  # the release being written, begun from the published one
     committed: dict[str, DocumentRecord]  # the release's versions of those in scope and collection
     report: SyncReport = field(default_factory=SyncReport)
+    # documents step 2 gave an outcome for that are no files: a mail's attachments
+    seen: set[str] = field(default_factory=set)
 
     def changed(self, doc_id: str) -> None:
         """Report a new version of ``doc_id``: updated when the release had it, else added."""
@@ -142,9 +146,14 @@ def plan_sync(store: ChromaStore, request: SyncRequest) -> SyncPlan:
 
 def remove_gone(plan: SyncPlan, delete_missing: bool) -> None:
     """Remove from the release the collection's documents (in scope) the folder no longer has;
-    only when syncing a folder, and unless told not to."""
+    only when syncing a folder, and unless told not to. A mail's attachment is a child of the
+    mail: it goes when the mail has gone or no longer carries it (step 2 gave it no outcome),
+    and stays as it was when the mail could not be read this time."""
+    failed = plan.report.failed
     if delete_missing and plan.root.is_dir():
-        for doc_id in sorted(set(plan.committed) - set(plan.files)):
+        for doc_id in sorted(set(plan.committed) - set(plan.files) - plan.seen):
+            if (parent := parent_of(plan.committed[doc_id].extra)) and parent in failed:
+                continue
             plan.stage.remove(doc_id)
             plan.report.deleted.append(doc_id)
 

@@ -11,6 +11,15 @@ from index.tables import Table
 
 
 @dataclass(frozen=True)
+class AttachedTo:
+    """What a document read from a mail's attachment knows of the mail (index/attachments.py)."""
+
+    parent: str  # the mail's document id (its key in the collection)
+    name: str  # the attachment's file name
+    sha256: str  # of the attachment's bytes (its version hash also covers title and context)
+
+
+@dataclass(frozen=True)
 class Document:
     """A source file as read from disk, before cleaning.
 
@@ -31,6 +40,12 @@ class Document:
     ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read (an image's: 1, ...)
     ocr_seconds: float = 0.0  # time OCR took to read them
     tables: tuple[Table, ...] = ()  # the tables written into ``text`` (index.tables)
+    # a mail's attached files (index.formats.Attachment), each indexed as a document of its own
+    attachments: tuple = field(default=(), repr=False, compare=False)
+    attached_to: AttachedTo | None = None  # set on a document read from a mail's attachment
+    # what its container says of it, the first part of its chunks' context header in place of
+    # the title (an attachment: its mail's subject, sender and date); empty for a file
+    context: str = ""
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

@@ -65,6 +65,11 @@ def keep_upload(data_dir: Path, data: bytes) -> str:
 def original_bytes(record: DocumentRecord, data_dir: Path, max_bytes: int) -> bytes:
     """The bytes of the version ``record`` describes; NotFoundError saying why when the file is
     gone, unreadable, or no longer that version."""
+    mail = (record.extra or {}).get("attachment")
+    if isinstance(mail, dict):  # index/attachments.py: its bytes are inside the mail's
+        raise NotFoundError(f"this document is the attachment {mail.get('name')!r} of the mail "
+                            f"{mail.get('parent')!r}: its original is not served on its own; "
+                            "open the mail's original instead")
     if not _HASH.fullmatch(record.content_hash):
         raise NotFoundError("the original file of this document cannot be served: its record "
                             "names no file hash (re-index it)")

@@ -298,6 +298,10 @@ class FileOutcome(BaseModel):
     filename: str
     status: Literal["added", "updated", "unchanged", "failed"]
     reason: str | None = None
+    attachments: list["FileOutcome"] = Field(
+        default_factory=list, description="A mail's attachments, each indexed as a document of "
+        "its own (id: the mail's, '#' and the attachment's name; filename: that name), or "
+        "failed with the reason; the mail itself is indexed either way.")
 
 
 class UploadResult(BaseModel):

@@ -8,10 +8,12 @@ HTML body's visible text, its tables through index.tables). The subject is the t
 header the date (index.dates.parse_metadata). A mailbox's messages are joined by a blank line;
 its title is the first message's subject, its date the newest message's.
 
-Attachments are kept as (file name, bytes) in ``Extracted.attachments`` for the ingest step to
-index as documents of their own: file names reduced to their last path component, at most
-``MAX_ATTACHMENTS`` per file and ``MAX_ATTACHMENT_BYTES`` each; the others are named in the text
-as not kept. A header block over ``MAX_HEADER_BYTES`` and a mailbox of more than ``MAX_MESSAGES``
+Attachments are kept in ``Extracted.attachments`` (:class:`index.formats.Attachment`: file
+name, bytes, and the sender, subject and date of the message that carried them) for the ingest
+step to index as documents of their own (index/attachments.py): file names reduced to their last
+path component and unique within the file, at most ``MAX_ATTACHMENTS`` per file and
+``MAX_ATTACHMENT_BYTES`` each; the others are named in the text as not kept. An attached message
+(message/rfc822, an attached .msg) is one attachment: kept whole, not opened here. A header block over ``MAX_HEADER_BYTES`` and a mailbox of more than ``MAX_MESSAGES``
 messages are refused.
 """
 
@@ -30,7 +32,7 @@ from pathlib import PurePosixPath
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
-from index.formats import SECTION_BREAK, Extracted, _TextParser
+from index.formats import SECTION_BREAK, Attachment, Extracted, _TextParser
 from index.readers.common import TextBuilder, shifted
 
 MAX_HEADER_BYTES = 256 * 1024
@@ -49,7 +51,7 @@ class _Mail:
 
     label: str
     out: TextBuilder = field(init=False)
-    kept: list[tuple[str, bytes]] = field(default_factory=list)
+    kept: list[Attachment] = field(default_factory=list)
     dropped: int = 0
     titles: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
@@ -57,10 +59,11 @@ class _Mail:
     def __post_init__(self) -> None:
         self.out = TextBuilder(self.label)
 
-    def keep(self, name: str, payload: bytes | None) -> str:
-        """Keep an attachment if the limits allow; returns how the text names it."""
+    def keep(self, headers: dict[str, str], name: str, payload: bytes | None) -> str:
+        """Keep an attachment of the message with ``headers`` if the limits allow; returns how
+        the text names it."""
         name = _unique(_safe_name(name, len(self.kept) + self.dropped + 1),
-                       {n for n, _ in self.kept})
+                       {a.name for a in self.kept})
         size = len(payload or b"")
         if len(self.kept) >= MAX_ATTACHMENTS:
             self.dropped += 1
@@ -69,7 +72,9 @@ class _Mail:
             self.dropped += 1
             return name + (f" (not kept: {size / 1e6:.1f} MB, over the "
                            f"{MAX_ATTACHMENT_BYTES / 1e6:.0f} MB limit)")
-        self.kept.append((name, payload or b""))
+        self.kept.append(Attachment(name, payload or b"", _cut(headers.get("From", "")),
+                                    _cut(headers.get("Subject", "")),
+                                    parse_metadata(headers.get("Date")) or ""))
         return name
 
     def add_message(self, headers: list[tuple[str, str]], names: list[str], body: str,
@@ -139,7 +144,7 @@ def _read_message(mail: _Mail, data: bytes) -> None:
     headers = [(key, str(message.get(key, "") or "")) for key in
                ("From", "To", "Cc", "Subject", "Date")]
     body_part = message.get_body(preferencelist=("plain", "html"))
-    names = [mail.keep(*_attachment(part, n))
+    names = [mail.keep(dict(headers), *_attachment(part, n))
              for n, part in enumerate(_attachments(message, body_part), start=1)]
     body, html = ("", False)
     if body_part is not None:
@@ -224,7 +229,8 @@ def extract_msg(data: bytes) -> Extracted:
                    ("Cc", str(getattr(message, "cc", "") or "")),
                    ("Subject", str(message.subject or "")),
                    ("Date", str(getattr(message, "date", "") or ""))]
-        names = [mail.keep(*_msg_attachment(att)) for att in message.attachments]
+        names = [mail.keep(dict(headers), *_msg_attachment(att))
+                 for att in message.attachments]
         body, html = str(getattr(message, "body", "") or ""), False
         if not body.strip() and getattr(message, "htmlBody", None):
             body, html = message.htmlBody.decode("utf-8", "replace"), True

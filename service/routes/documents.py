@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.attachments import MARK
 from index.collections import check_name, key_for
 from index.errors import NotFoundError
 from index.ingest import SyncReport
@@ -204,7 +205,7 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
                           unchanged=len(report.unchanged), failed=len(report.failed),
                           chunks_written=report.chunks_written, files=outcomes,
                           release=report.release, release_outcome=outcome)
-    if report.failed and len(report.failed) == len(outcomes):
+    if all(o.status == "failed" for o in outcomes):
         reasons = "; ".join(f"{o.filename}: {o.reason}" for o in outcomes)
         unsupported = all("unsupported" in (o.reason or "") for o in outcomes)
         raise ApiError(415 if unsupported else 422,
@@ -213,13 +214,22 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
     return JSONResponse(result.model_dump(), status_code=207 if report.failed else 200)
 
 
-def _outcome(doc_id: str, filename: str, report: SyncReport) -> FileOutcome:
+def _outcome(doc_id: str, filename: str, report: SyncReport,
+             attachments: bool = True) -> FileOutcome:
+    """What became of one uploaded file, and of each attachment when it is a mail
+    (index/attachments.py: their ids are the mail's, MARK and their names)."""
+    kids = []
+    if attachments:
+        prefix = doc_id + MARK
+        ids = {d for bucket in (report.added, report.updated, report.unchanged, report.failed)
+               for d in bucket if d.startswith(prefix)}
+        kids = [_outcome(d, d[len(prefix):], report, attachments=False) for d in sorted(ids)]
     if doc_id in report.failed:
         return FileOutcome(doc_id=doc_id, filename=filename, status="failed",
-                           reason=report.failed[doc_id])
+                           reason=report.failed[doc_id], attachments=kids)
     status = ("added" if doc_id in report.added else "updated" if doc_id in report.updated
               else "unchanged")
-    return FileOutcome(doc_id=doc_id, filename=filename, status=status)
+    return FileOutcome(doc_id=doc_id, filename=filename, status=status, attachments=kids)
 
 
 def _public(record: DocumentRecord) -> dict[str, Any]:

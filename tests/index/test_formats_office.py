@@ -145,7 +145,9 @@ def test_eml_headers_body_and_attachments():
                         "Attachments: quote.pdf, costs-1.csv\n\n"
                         "The quote for the slates is attached.\nRegards, Anna")
     assert got.title == "Roof quote" and got.date == "2024-03-05T13:30:00Z"
-    assert got.attachments == (("quote.pdf", b"file 0"), ("costs-1.csv", b"file 1"))
+    sender, stamp = "Anna Field <anna@example.org>", "2024-03-05T13:30:00Z"
+    assert got.attachments == (("quote.pdf", b"file 0", sender, "Roof quote", stamp),
+                               ("costs-1.csv", b"file 1", sender, "Roof quote", stamp))
 
 
 def test_eml_with_only_an_html_body_reads_its_text():
@@ -173,4 +175,5 @@ def test_mbox_messages_one_after_another(tmp_path: Path):
     assert document.text.count("From: Anna Field") == 2 and "Subject: Re: Roof quote" in \
         document.text
     assert document.date == "2024-03-06T13:30:00Z"  # the newest message's
-    assert extract(box, "mbox").attachments == (("quote.pdf", b"file 0"),)
+    assert [a[:4] for a in extract(box, "mbox").attachments] == [
+        ("quote.pdf", b"file 0", "Anna Field <anna@example.org>", "Roof quote")]
