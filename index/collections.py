@@ -91,11 +91,12 @@ class CollectionRegistry:
             raise NotFoundError(f"no such collection: {name!r}")
         self._col.delete(ids=[f"c:{name}"])
 
-    def migrated(self) -> bool:
-        return bool(self._col.get(ids=[_SCHEMA_ID])["ids"])
+    def migrated(self, step: str = "") -> bool:
+        """Whether the index's migration ``step`` ran ("": stamping collections)."""
+        return bool(self._col.get(ids=[_SCHEMA_ID + step])["ids"])
 
-    def mark_migrated(self) -> None:
-        self._col.upsert(ids=[_SCHEMA_ID], embeddings=[_DUMMY],
+    def mark_migrated(self, step: str = "") -> None:
+        self._col.upsert(ids=[_SCHEMA_ID + step], embeddings=[_DUMMY],
                          metadatas=[{"kind": "schema", "collections": 1,
                                      "migrated_at": time.time()}])
 

@@ -101,6 +101,7 @@ class ChromaStore(Reads, Staging, Migrations):
         self._start_caches()
         self._migrate()
         self._migrate_collections()
+        self._migrate_periods()
 
     @classmethod
     def existing(cls, client: Any, collection: str) -> "ChromaStore | None":

@@ -13,10 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from index.context import document_years
 from index.collections import DEFAULT, CollectionRegistry, stamp_default
 from index.releases import Manifest, ReleaseLog
 
 GET_PAGE = 5000  # records per paged read of a collection
+PERIODS_STEP = ":periods"  # the migration that gave version records their document's period
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,31 @@ class Migrations:
         stamp_default(self._chunks)
         stamp_default(self._docs)
         self.collections.mark_migrated()
+
+    def _migrate_periods(self) -> None:
+        """An index written before documents' periods were kept: every version record whose
+        document states its period (index.context.document_years, over the text the record
+        holds) gets it in ``extra``, as ingest writes it now; then the marker. Idempotent."""
+        if self.collections.migrated(PERIODS_STEP):
+            return
+        offset = 0
+        while True:
+            page = self._docs.get(where={"kind": "version"}, include=["metadatas", "documents"],
+                                  limit=GET_PAGE, offset=offset)
+            ids, metas = [], []
+            for rid, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
+                extra = json.loads(str(meta.get("extra") or "{}"))
+                years = document_years(str(meta.get("title", "")), text or "",
+                                       str(meta.get("doc_id", "")))
+                if "period" not in extra and years is not None:
+                    ids.append(rid)
+                    metas.append({"extra": json.dumps({**extra, "period": list(years)})})
+            if ids:
+                self._docs.update(ids=ids, metadatas=metas)
+            if len(page["ids"]) < GET_PAGE:
+                break
+            offset += GET_PAGE
+        self.collections.mark_migrated(PERIODS_STEP)
 
     def _legacy_records(self) -> list[tuple[str, dict[str, Any], str, Any]]:
         out = []

@@ -63,3 +63,28 @@ def test_each_document_records_the_period_it_covers(reports) -> None:
     records = reports.ingest.store.documents()
     assert {doc_id: r.extra.get("period") for doc_id, r in records.items()} == {
         f"report-{y}.txt": [y, y] for y in FIGURES}
+
+
+def test_an_index_written_before_periods_gets_them_when_opened(reports, tmp_path) -> None:
+    """A copy of the index with the periods taken out of its records and the migration's marker
+    gone (as an index written before periods were kept): opening it puts them back."""
+    import json
+    import shutil
+
+    from index.store import ChromaStore, make_client
+    from index.store.records import PERIODS_STEP
+
+    copy = tmp_path / "data"
+    shutil.copytree(reports.settings.data_dir, copy)
+    client = make_client("embedded", copy)
+    docs = client.get_collection("documents__docs", embedding_function=None)
+    page = docs.get(where={"kind": "version"}, include=["metadatas"])
+    stripped = [{"extra": json.dumps({k: v for k, v in json.loads(m["extra"]).items()
+                                      if k != "period"})} for m in page["metadatas"]]
+    docs.update(ids=page["ids"], metadatas=stripped)
+    client.get_collection("documents__collections", embedding_function=None).delete(
+        ids=["__schema__" + PERIODS_STEP])
+    store = ChromaStore.existing(client, "documents")
+    assert store is not None and store.collections.migrated(PERIODS_STEP)
+    assert {d: r.extra.get("period") for d, r in store.documents().items()} == {
+        f"report-{y}.txt": [y, y] for y in FIGURES}
