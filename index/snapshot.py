@@ -37,9 +37,11 @@ class TermHits(NamedTuple):
 def record_version(record: DocumentRecord) -> str:
     """What must match for a document's indexed chunks and record to be current: its content
     hash, anything copied into its chunks' metadata after the commit (the near-duplicate group),
-    and its date (a release may date a version indexed before dates were kept)."""
+    its date (a release may date a version indexed before dates were kept) and its period (a
+    migration gives one to a version indexed before periods were kept)."""
+    period = (getattr(record, "extra", None) or {}).get("period")
     return (f"{record.content_hash}|{getattr(record, 'dup_group', '')}|"
-            f"{getattr(record, 'date', '')}")
+            f"{getattr(record, 'date', '')}" + (f"|{period[0]}-{period[1]}" if period else ""))
 
 
 def state_key(state: Mapping[str, str]) -> str:

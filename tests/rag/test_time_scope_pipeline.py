@@ -65,26 +65,55 @@ def test_each_document_records_the_period_it_covers(reports) -> None:
         f"report-{y}.txt": [y, y] for y in FIGURES}
 
 
-def test_an_index_written_before_periods_gets_them_when_opened(reports, tmp_path) -> None:
-    """A copy of the index with the periods taken out of its records and the migration's marker
-    gone (as an index written before periods were kept): opening it puts them back."""
+QUESTION = "What percent of retirement claims were processed within 60 days in FY 2016?"
+
+
+def test_an_index_written_before_periods_gets_them_when_opened(reports, tmp_path,
+                                                              embedder) -> None:
+    """A copy of the index whose records lost their periods, and whose release replica was
+    built from those records (as an index and replica written before periods were kept):
+    opening it gives the records their periods back, the replica is rebuilt from them, and
+    the asked year's report is cited again."""
     import json
     import shutil
 
-    from index.store import ChromaStore, make_client
+    from index.store import make_client
     from index.store.records import PERIODS_STEP
+    from rag.factory import build_pipeline
 
     copy = tmp_path / "data"
     shutil.copytree(reports.settings.data_dir, copy)
     client = make_client("embedded", copy)
     docs = client.get_collection("documents__docs", embedding_function=None)
     page = docs.get(where={"kind": "version"}, include=["metadatas"])
-    stripped = [{"extra": json.dumps({k: v for k, v in json.loads(m["extra"]).items()
-                                      if k != "period"})} for m in page["metadatas"]]
-    docs.update(ids=page["ids"], metadatas=stripped)
+    docs.update(ids=page["ids"], metadatas=[
+        {"extra": json.dumps({k: v for k, v in json.loads(m["extra"]).items() if k != "period"})}
+        for m in page["metadatas"]])
+    shutil.rmtree(copy / "keyword", ignore_errors=True)
+    old = build_pipeline(make_settings(copy), embedder=embedder)  # marker still there
+    assert all("period" not in r.extra for r in old.ingest.store.documents().values())
+    old.answers.answer(QUESTION)  # the replica is built from the records without periods
+    del old
     client.get_collection("documents__collections", embedding_function=None).delete(
         ids=["__schema__" + PERIODS_STEP])
-    store = ChromaStore.existing(client, "documents")
-    assert store is not None and store.collections.migrated(PERIODS_STEP)
-    assert {d: r.extra.get("period") for d, r in store.documents().items()} == {
+    again = build_pipeline(make_settings(copy), embedder=embedder)
+    assert again.ingest.store.collections.migrated(PERIODS_STEP)
+    assert {d: r.extra.get("period") for d, r in again.ingest.store.documents().items()} == {
         f"report-{y}.txt": [y, y] for y in FIGURES}
+    answer = again.answers.answer(QUESTION)
+    assert answer.citations and answer.citations[0].doc_id == "report-2016.txt", answer.answer
+    assert "62.4" in answer.answer
+
+
+def test_a_record_given_its_period_is_a_new_version_for_the_release_replica(reports) -> None:
+    """The replica (index/replica.py) rebuilds a snapshot whose records' versions differ from
+    the store's: a period added by the migration must count, or the replica would go on
+    serving the records without it."""
+    import dataclasses
+
+    from index.snapshot import record_version
+
+    record = reports.ingest.store.documents()["report-2015.txt"]
+    without = dataclasses.replace(record, extra={k: v for k, v in record.extra.items()
+                                                 if k != "period"})
+    assert record_version(record) != record_version(without)
