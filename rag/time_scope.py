@@ -136,13 +136,30 @@ def document_fits(periods: Sequence[tuple[int, int] | None], scope: Scope) -> li
 
 
 def prefer(scope: Scope | None, texts: Sequence[str],
-           periods: Sequence[tuple[int, int] | None]) -> list[int]:
-    """The order (indices into the candidates whose ``texts`` and documents' ``periods`` are
-    given) that puts the scope's documents, then its passages, first; within a tier the given
-    order. No scope: the given order."""
+           periods: Sequence[tuple[int, int] | None], docs: Sequence[str]) -> list[int]:
+    """The order (indices into the candidates whose ``texts``, documents' ``periods`` and
+    document ids ``docs`` are given) for the question's scope; no scope: the given order.
+
+    Documents move as wholes, stably: first by whether the document covers the scope
+    (:func:`document_fits`), then by the best :func:`passage_fit` among its candidates (a
+    document with a passage stating the asked period before one stating only others). Then each
+    document's candidates are reordered among the places they hold, passages stating the period
+    first: the order of documents is never changed by one passage's years alone."""
     n = len(texts)
     if scope is None or n < 2:
         return list(range(n))
-    docs = document_fits(periods, scope)
+    fits = document_fits(periods, scope)
     passages = [0] * n if scope.latest else [passage_fit(t, scope) for t in texts]
-    return sorted(range(n), key=lambda i: (-docs[i], -passages[i], i))
+    best: dict[str, int] = {}
+    for doc, fit in zip(docs, passages):
+        best[doc] = max(best.get(doc, -1), fit)
+    order = sorted(range(n), key=lambda i: (-fits[i], -best[docs[i]], i))
+    slots: dict[str, list[int]] = {}
+    for place, i in enumerate(order):
+        slots.setdefault(docs[i], []).append(place)
+    out = [0] * n
+    for places in slots.values():
+        own = sorted(places, key=lambda place: (-passages[order[place]], place))
+        for place, taken in zip(places, own):
+            out[place] = order[taken]
+    return out

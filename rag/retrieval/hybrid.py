@@ -70,7 +70,8 @@ class HybridRetriever:
         if self._config.time_scope:  # step 8b
             order = time_scope.prefer(time_scope.asked(question),
                                       [c.chunk.text for c in candidates],
-                                      [c.period for c in candidates])
+                                      [c.period for c in candidates],
+                                      [c.chunk.doc_id for c in candidates])
             candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
                                        shingles_of=self._shingles)  # step 9

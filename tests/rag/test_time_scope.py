@@ -54,17 +54,27 @@ def test_documents_of_the_asked_period_then_passages_stating_it_come_first() -> 
              "Percent processed within 60 days",  # the asked report, no year
              "FY 2015 Results: 70.1% | FY 2015 Target: 75%"]  # the asked report, the asked year
     periods = [(2019, 2019), (2019, 2019), (2015, 2015), (2015, 2015)]
-    assert prefer(asked("What percent in FY 2015?"), texts, periods) == [3, 2, 1, 0]
+    docs = ["r2019", "r2019", "r2015", "r2015"]
+    assert prefer(asked("What percent in FY 2015?"), texts, periods, docs) == [3, 2, 1, 0]
     # no document states a period: passages decide, the given order kept within a tier
-    assert prefer(asked("What percent in FY 2018?"), texts, [None] * 4) == [0, 2, 1, 3]
-    assert prefer(asked("What percent in FY 2015?"), texts, [None] * 4) == [1, 3, 2, 0]
+    assert prefer(asked("What percent in FY 2018?"), texts, [None] * 4, "abcd") == [0, 2, 1, 3]
+    assert prefer(asked("What percent in FY 2015?"), texts, [None] * 4, "abcd") == [1, 3, 2, 0]
     # no scope: untouched
-    assert prefer(asked("What percent?"), texts, periods) == [0, 1, 2, 3]
+    assert prefer(asked("What percent?"), texts, periods, docs) == [0, 1, 2, 3]
+
+
+def test_a_passage_s_years_reorder_its_own_document_but_never_outrank_it() -> None:
+    texts = ["In 1916 Newton Baker bought the house.", "George Peter owned it from 1811 to 1827.",
+             "In 1820 the town around it grew."]
+    question = asked("Who owned the house from 1811 to 1827?")
+    assert prefer(question, texts, [None] * 3, ["house", "house", "town"]) == [1, 0, 2]
+    # a document stating only other years falls behind one that states the asked period
+    assert prefer(question, texts[:1] + texts[2:], [None] * 2, ["house", "town"]) == [1, 0]
 
 
 def test_latest_puts_the_newest_period_first() -> None:
     order = prefer(asked("What is the latest figure?"), ["a", "b", "c"],
-                   [(2019, 2019), None, (2022, 2022)])
+                   [(2019, 2019), None, (2022, 2022)], "xyz")
     assert order == [2, 1, 0]
 
 
