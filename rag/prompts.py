@@ -63,7 +63,7 @@ def load_prompts(version: str, root: Traversable = PROMPTS_ROOT) -> PromptSet:
                 f"declares {sorted(expected)}"
             )
         templates[name] = text
-    for required in ("refusal", "system", "answer", "condense"):
+    for required in ("refusal", "refusal_period", "system", "answer", "condense"):
         if required not in templates:
             raise ConfigError(f"prompt set {version!r} lacks the template {required!r}")
     return PromptSet(version=str(manifest.get("version", version)), templates=templates)

@@ -99,6 +99,25 @@ def without_scope(question: str) -> str:
     return question
 
 
+def unmet(scope: Scope | None, texts: Sequence[str],
+          periods: Sequence[tuple[int, int] | None]) -> bool:
+    """Whether the evidence says nothing of the asked period: a dated scope, and no passage
+    states a year in it and no passage's document covers it. ("latest" is always met.)"""
+    if scope is None or scope.latest or not texts:
+        return False
+    return not any(p is not None and scope.overlaps(*p) for p in periods) and \
+        not any(passage_fit(t, scope) > 0 for t in texts)
+
+
+def describe(scope: Scope) -> str:
+    """The asked period in words: "2015", "1990-1994", "before 2000", "since 2019"."""
+    if scope.first == OPEN_START:
+        return f"before {scope.last + 1}"
+    if scope.last == OPEN_END:
+        return f"{scope.first} or later"
+    return str(scope.first) if scope.first == scope.last else f"{scope.first}-{scope.last}"
+
+
 def stated(text: str) -> list[tuple[int, int]]:
     """The years ``text`` speaks of: each written range ("1990–1994", "from 1811 to 1827") and
     each single year, as (first, last). Figures like "$2,019" or "1,998" are no years."""

@@ -21,6 +21,7 @@ class Passage:
     date_source: str = ""  # metadata or text (the document's own word) or file (its mtime)
     page_start: int = 0  # PDF: the 1-based pages the passage starts and ends on; 0: no pages
     page_end: int = 0
+    period: tuple[int, int] | None = None  # the years its document covers (rag.time_scope)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,16 @@ class ShortAnswer:
     citation: int
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question was refused, when there is more to say than "no answer": ``reason``
+    ``period`` (the documents speak of the subject, but not of the period asked: ``detail``
+    names it, "2015" or "1990-1994")."""
+
+    reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +203,7 @@ class Answer:
     # first is the short answer's when it is the newest or no side is dated); empty when they
     # agree or only one says.
     disagreement: list[Side] = field(default_factory=list)
+    refusal: Refusal | None = None  # why it was refused, when the reason is more than "no answer"
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -210,4 +222,5 @@ class Answer:
             "release": self.release,
             "release_date": self.release_date,
             "disagreement": [asdict(s) for s in self.disagreement],
+            "refusal": None if self.refusal is None else asdict(self.refusal),
         }

@@ -209,6 +209,13 @@ class SideOut(ShortAnswerOut):
     date_source: str = Field("", description="Where the date came from (see citations).")
 
 
+class RefusalOut(BaseModel):
+    reason: str = Field(..., description="'period': the documents speak of the subject, but "
+                        "not of the period the question names.")
+    detail: str = Field("", description="For 'period': the period asked, e.g. '2015', "
+                        "'1990-1994'.")
+
+
 class AskResponse(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -241,6 +248,9 @@ class AskResponse(BaseModel):
         default_factory=list, description="When the cited documents state different values for "
         "the exact answer (a figure, an amount, a duration, a date): each side, newest stated "
         "date first, each cited; the answer text opens by saying so. Empty when they agree.")
+    refusal: RefusalOut | None = Field(
+        None, description="Why the question was refused, when there is more to say than 'no "
+        "answer'; null otherwise (and for answers).")
 
 
 class ChatMessage(BaseModel):

@@ -52,6 +52,11 @@ class RetrievalSettings(BaseModel):
         "period (the period a document states about itself) and the passages stating it first "
         "(rag/time_scope.py).",
     )
+    period_refusal: bool = Field(
+        True, description="A question naming a year or range that no retrieved passage states "
+        "and no retrieved document covers is refused as 'no answer for that period' (refusal "
+        "reason 'period').",
+    )
     candidates: int = advanced(30, ge=1, le=500,
                                description="Candidate pool taken from each retriever before fusion.")
     rrf_k: float = advanced(60.0, gt=0, description="The k of reciprocal rank fusion: "

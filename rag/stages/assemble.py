@@ -82,7 +82,11 @@ class Assemble:
                                              for pick in sides]
                 return ()
         state.refuse()
-        state.answer = self._answer(state, self._prompts.refusal, [], Verification())
+        refusal = (self._prompts.render("refusal_period", period=state.refusal.detail).strip()
+                   if state.refusal is not None and state.refusal.reason == "period"
+                   else self._prompts.refusal)
+        state.answer = self._answer(state, refusal, [], Verification())
+        state.answer.refusal = state.refusal
         return ()
 
     @staticmethod

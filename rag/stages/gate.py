@@ -5,19 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rag import time_scope
 from rag.answerability import RefusalGate
 from rag.stages.state import AnswerState
+from rag.types import Refusal
 
 
 class Gate:
     name = "gate"
 
-    def __init__(self, gate: RefusalGate) -> None:
+    def __init__(self, gate: RefusalGate, period_refusal: bool = True) -> None:
         self._gate = gate
+        self._period_refusal = period_refusal
 
     def run(self, state: AnswerState) -> Iterable[str]:
         assert state.evidence is not None
         state.relevance = self._gate.score(state.standalone, state.sentences, state.passages)
-        if state.evidence.refused or state.relevance < self._gate.threshold:
+        scope = time_scope.asked(state.standalone) if self._period_refusal else None
+        if scope is not None and time_scope.unmet(scope, [p.text for p in state.passages],
+                                                  [p.period for p in state.passages]):
+            # On the subject, but not of the asked period: say which period has no answer.
+            state.refusal = Refusal("period", time_scope.describe(scope))
+            state.refuse()
+        elif state.evidence.refused or state.relevance < self._gate.threshold:
             state.refuse()
         return ()

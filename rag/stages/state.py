@@ -10,7 +10,7 @@ import numpy as np
 from rag.question_typing import AnswerType
 from rag.generators.base import Draft, GenerationRequest
 from rag.generators.extractive import ScoredSentence
-from rag.types import Answer, AskOptions, CitedTable, Passage, Span, Turn
+from rag.types import Answer, AskOptions, CitedTable, Passage, Refusal, Span, Turn
 from rag.grounding import VerifiedDraft
 
 
@@ -55,6 +55,7 @@ class AnswerState:
     sides: list[ShortPick] = field(default_factory=list)
     answer: Answer | None = None  # assemble
     refused: bool = False
+    refusal: Refusal | None = None  # why, when more can be said than "no answer"
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds by stage name
 
     def refuse(self) -> None:

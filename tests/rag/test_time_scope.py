@@ -103,3 +103,17 @@ def test_sentences_stating_the_asked_year_outweigh_those_stating_others() -> Non
     weights = time_weights("Who owned the house from 1811 to 1827?", sentences, 0.64)
     assert weights.tolist() == [1.0, 0.64, 0.8]
     assert time_weights("Who owned the house?", sentences, 0.64).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_scope_is_unmet_only_when_no_passage_or_document_speaks_of_it() -> None:
+    from rag.time_scope import describe, unmet
+
+    texts = ["In 1916 Newton Baker bought the house.", "The house has twelve rooms."]
+    assert unmet(asked("Who owned the house in 1850?"), texts, [None, None])
+    assert not unmet(asked("Who owned the house in 1916?"), texts, [None, None])
+    assert not unmet(asked("Who owned the house in 1850?"), texts, [None, (1840, 1860)])
+    assert not unmet(asked("Who owns the house now?"), texts, [None, None])
+    assert not unmet(asked("Who owned the house?"), texts, [None, None])
+    assert [describe(asked(q)) for q in ("in 2015?", "from 1990 to 1994?", "before 2000?",
+                                         "since 2019?")] == \
+        ["2015", "1990-1994", "before 2000", "2019 or later"]

@@ -117,3 +117,32 @@ def test_a_record_given_its_period_is_a_new_version_for_the_release_replica(repo
     without = dataclasses.replace(record, extra={k: v for k, v in record.extra.items()
                                                  if k != "period"})
     assert record_version(record) != record_version(without)
+
+
+def test_a_year_no_document_speaks_of_is_refused_as_no_answer_for_that_period(reports) -> None:
+    answer = reports.answers.answer("What percent of retirement claims were processed within "
+                                    "60 days in FY 2011?")
+    assert answer.refused and not answer.citations
+    assert answer.refusal is not None and answer.refusal.reason == "period"
+    assert answer.refusal.detail == "2011" and "no answer for 2011" in answer.answer
+    body = answer.to_public()
+    assert body["refusal"] == {"reason": "period", "detail": "2011"}
+
+
+def test_the_api_says_which_period_has_no_answer(reports) -> None:
+    import httpx
+
+    from service.app import create_app
+    from tests.helpers import LiveServer
+
+    with LiveServer(create_app(reports.settings, reports)) as server:
+        r = httpx.post(f"{server.url}/v1/ask", timeout=60, json={
+            "question": "How many days did initial secret investigations take in FY 2011?"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["refused"] and body["refusal"] == {"reason": "period", "detail": "2011"}
+        r = httpx.post(f"{server.url}/v1/ask", timeout=60, json={
+            "question": "What percent of retirement claims were processed within 60 days in "
+                        "FY 2018?"})
+        assert r.status_code == 200 and r.json()["refusal"] is None
+        assert "66.0" in r.json()["answer"]
