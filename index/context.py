@@ -171,6 +171,29 @@ def document_years(title: str, text: str, doc_id: str = "") -> tuple[int, int] |
     return period_years(period) if period else None
 
 
+_COUNTRY = re.compile(r"^(?:the\s+)?(?:u\.\s?s\.|united\s+states|us)\s+", re.IGNORECASE)
+
+
+def document_series(title: str, text: str) -> str:
+    """The series a document belongs to: the organisation it is about, as a key ("office of
+    personnel management" for every year's report of the United States Office of Personnel
+    Management, however its cover spells it); "" when its opening names none. Documents of one
+    series are the ones a question's period chooses between (rag.time_scope)."""
+    subject = _subject(text[:OPENING])
+    return " ".join(_COUNTRY.sub("", subject).lower().split()) if subject else ""
+
+
+def record_facts(title: str, text: str, doc_id: str = "") -> dict[str, object]:
+    """What a document's record keeps of its context for retrieval: ``period`` (its years) and
+    ``series`` (:func:`document_series`), each only when the document states it."""
+    facts: dict[str, object] = {}
+    if (years := document_years(title, text, doc_id)) is not None:
+        facts["period"] = list(years)
+    if series := document_series(title, text):
+        facts["series"] = series
+    return facts
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 

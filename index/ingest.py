@@ -24,7 +24,7 @@ import numpy as np
 
 from index.attachments import attachment_extra, child_outcomes, children_in
 from index.chunking import Chunker
-from index.context import document_years, embedded_text
+from index.context import embedded_text, record_facts
 from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
@@ -455,8 +455,7 @@ def _extra(doc: Document) -> dict[str, object] | None:
         extra.update(ocr_pages=list(doc.ocr_pages), ocr_seconds=round(doc.ocr_seconds, 2))
     if doc.tables:  # cited rows are answered as tables (rag.table_rows)
         extra["tables"] = table_records(doc.tables)
-    if (years := document_years(doc.title, doc.text, doc.doc_id)) is not None:
-        extra["period"] = list(years)  # the period it covers: rag.time_scope
+    extra.update(record_facts(doc.title, doc.text, doc.doc_id))  # period, series: rag.time_scope
     extra.update(attachment_extra(doc))  # a mail's attachment: the mail it came with
     return extra or None
 

@@ -39,9 +39,11 @@ def record_version(record: DocumentRecord) -> str:
     hash, anything copied into its chunks' metadata after the commit (the near-duplicate group),
     its date (a release may date a version indexed before dates were kept) and its period (a
     migration gives one to a version indexed before periods were kept)."""
-    period = (getattr(record, "extra", None) or {}).get("period")
+    extra = getattr(record, "extra", None) or {}
+    period, series = extra.get("period"), extra.get("series")
     return (f"{record.content_hash}|{getattr(record, 'dup_group', '')}|"
-            f"{getattr(record, 'date', '')}" + (f"|{period[0]}-{period[1]}" if period else ""))
+            f"{getattr(record, 'date', '')}" + (f"|{period[0]}-{period[1]}" if period else "")
+            + (f"|{series}" if series else ""))
 
 
 def state_key(state: Mapping[str, str]) -> str:

@@ -33,6 +33,7 @@ class Candidate:
     date: str = ""  # the document's date (index.dates), from the manifest
     date_source: str = ""  # where that date came from (index.dates.STATED: the document's word)
     period: tuple[int, int] | None = None  # the years the document covers (index.context)
+    series: str = ""  # the organisation its document is about (index.context.document_series)
 
 
 def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:

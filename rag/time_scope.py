@@ -12,18 +12,16 @@ or a fiscal-year mark ("in 2015", "FY 2016", "in fiscal year 2017", "from 1811 t
 is no scope: it carries no preposition. :func:`stated` reads the years a passage speaks of
 (single years and written ranges).
 
-:func:`prefer` reorders ranked candidates by two tiers, each stable (the reranker's order holds
-within a tier):
+:func:`prefer` reorders ranked candidates (see its steps): documents by whether any passage of
+theirs states the asked period; within a **series** (one organisation's reports, year after
+year: index.context.document_series, kept on the record at ingest with the document's own
+period, index.context.document_years) the documents covering the period first; within a
+document that does not cover it, its passages stating the period first.
 
-1. the **document**: when some candidate's document covers the asked period (its own period,
-   index.context.document_years, stored on its record at ingest), those documents come first and
-   documents whose period lies outside it last; documents stating no period stay between;
-2. the **passage**: passages stating a year inside the scope before passages stating none,
-   before passages stating only years outside it.
-
-With a "latest" scope, the documents of the newest stated period come first. A question with no
-scope leaves the order untouched. The rules are written, not fitted (docs/retrieval.md says which
-set was looked at when writing them).
+With a "latest" scope, the series' documents of the newest stated period come first. A question
+with no scope leaves the order untouched. :func:`unmet` says when the evidence speaks of no
+part of the asked period (the gate refuses with reason ``period``). The rules are written, not
+fitted; docs/time.md says which set was looked at when writing each and what the others show.
 """
 
 from __future__ import annotations
@@ -154,31 +152,60 @@ def document_fits(periods: Sequence[tuple[int, int] | None], scope: Scope) -> li
     return fits if any(f > 0 for f in fits) else [0] * len(periods)
 
 
-def prefer(scope: Scope | None, texts: Sequence[str],
-           periods: Sequence[tuple[int, int] | None], docs: Sequence[str]) -> list[int]:
-    """The order (indices into the candidates whose ``texts``, documents' ``periods`` and
-    document ids ``docs`` are given) for the question's scope; no scope: the given order.
+def _permute(order: list[int], group: Sequence[str], key: Sequence[int]) -> list[int]:
+    """``order`` with each group's members reordered among the places the group holds: higher
+    ``key`` first, else as they were. A group named "" is no group (its members stay)."""
+    slots: dict[str, list[int]] = {}
+    for place, i in enumerate(order):
+        if group[i]:
+            slots.setdefault(group[i], []).append(place)
+    out = list(order)
+    for places in slots.values():
+        for place, taken in zip(places, sorted(places, key=lambda p: (-key[order[p]], p))):
+            out[place] = order[taken]
+    return out
 
-    Documents move as wholes, stably: first by whether the document covers the scope
-    (:func:`document_fits`), then by the best :func:`passage_fit` among its candidates (a
-    document with a passage stating the asked period before one stating only others). Then each
-    document's candidates are reordered among the places they hold, passages stating the period
-    first: the order of documents is never changed by one passage's years alone."""
+
+def prefer(scope: Scope | None, texts: Sequence[str],
+           periods: Sequence[tuple[int, int] | None], docs: Sequence[str],
+           series: Sequence[str] | None = None) -> list[int]:
+    """The order (indices into the candidates whose ``texts``, documents' ``periods``, document
+    ids ``docs`` and documents' ``series`` are given) for the question's scope; no scope: the
+    given order. Three steps, each stable:
+
+    1. documents move as wholes by the best :func:`passage_fit` among their candidates (one
+       with a passage stating the asked period before one stating only others);
+    2. within a **series** (documents about one organisation: the same report year after year,
+       index.context.document_series), the documents covering the scope take the places of the
+       series' others: a period chooses between versions of one report, never between reports
+       on different subjects (a plan for 2022-2026 may be the one that states a 2021 figure);
+    3. each document's candidates are reordered among the places they hold, passages stating
+       the period first, unless the document's own period covers the scope."""
     n = len(texts)
     if scope is None or n < 2:
         return list(range(n))
-    fits = document_fits(periods, scope)
     passages = [0] * n if scope.latest else [passage_fit(t, scope) for t in texts]
     best: dict[str, int] = {}
     for doc, fit in zip(docs, passages):
         best[doc] = max(best.get(doc, -1), fit)
-    order = sorted(range(n), key=lambda i: (-fits[i], -best[docs[i]], i))
-    slots: dict[str, list[int]] = {}
-    for place, i in enumerate(order):
-        slots.setdefault(docs[i], []).append(place)
-    out = [0] * n
-    for places in slots.values():
-        own = sorted(places, key=lambda place: (-passages[order[place]], place))
-        for place, taken in zip(places, own):
-            out[place] = order[taken]
-    return out
+    order = sorted(range(n), key=lambda i: (-best[docs[i]], i))
+    order = _permute(order, series or [""] * n, _series_fits(periods, series or [""] * n, scope))
+    # A document covering the period speaks of it throughout: a passage naming the year (its
+    # cover, say) is no likelier to answer than the others, so its order stays.
+    within = [0 if p is not None and scope.overlaps(*p) else f for p, f in zip(periods, passages)]
+    return _permute(order, docs, within)
+
+
+def _series_fits(periods: Sequence[tuple[int, int] | None], series: Sequence[str],
+                 scope: Scope) -> list[int]:
+    """:func:`document_fits` within each series (a series none of whose documents covers the
+    scope keeps its order)."""
+    fits = [0] * len(periods)
+    members: dict[str, list[int]] = {}
+    for i, name in enumerate(series):
+        if name:
+            members.setdefault(name, []).append(i)
+    for idx in members.values():
+        for i, fit in zip(idx, document_fits([periods[i] for i in idx], scope)):
+            fits[i] = fit
+    return fits

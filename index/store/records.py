@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from index.context import document_years
+from index.context import record_facts
 from index.collections import DEFAULT, CollectionRegistry, stamp_default
 from index.releases import Manifest, ReleaseLog
 
 GET_PAGE = 5000  # records per paged read of a collection
-PERIODS_STEP = ":periods"  # the migration that gave version records their document's period
+PERIODS_STEP = ":periods-2"  # the migration that gave version records their period and series
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,9 @@ class Migrations:
 
     def _migrate_periods(self) -> None:
         """An index written before documents' periods were kept: every version record whose
-        document states its period (index.context.document_years, over the text the record
-        holds) gets it in ``extra``, as ingest writes it now; then the marker. Idempotent."""
+        document states its period or series (index.context.record_facts, over the text the
+        record holds) gets them in ``extra``, as ingest writes them now; then the marker.
+        Idempotent."""
         if self.collections.migrated(PERIODS_STEP):
             return
         offset = 0
@@ -142,11 +143,11 @@ class Migrations:
             ids, metas = [], []
             for rid, meta, text in zip(page["ids"], page["metadatas"], page["documents"]):
                 extra = json.loads(str(meta.get("extra") or "{}"))
-                years = document_years(str(meta.get("title", "")), text or "",
-                                       str(meta.get("doc_id", "")))
-                if "period" not in extra and years is not None:
+                facts = record_facts(str(meta.get("title", "")), text or "",
+                                     str(meta.get("doc_id", "")))
+                if any(extra.get(k) != v for k, v in facts.items()):
                     ids.append(rid)
-                    metas.append({"extra": json.dumps({**extra, "period": list(years)})})
+                    metas.append({"extra": json.dumps({**extra, **facts})})
             if ids:
                 self._docs.update(ids=ids, metadatas=metas)
             if len(page["ids"]) < GET_PAGE:

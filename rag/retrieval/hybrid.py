@@ -71,7 +71,8 @@ class HybridRetriever:
             order = time_scope.prefer(time_scope.asked(question),
                                       [c.chunk.text for c in candidates],
                                       [c.period for c in candidates],
-                                      [c.chunk.doc_id for c in candidates])
+                                      [c.chunk.doc_id for c in candidates],
+                                      [c.series for c in candidates])
             candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
                                        shingles_of=self._shingles)  # step 9
@@ -140,6 +141,7 @@ class HybridRetriever:
             candidate.group = record.dup_group or None
             candidate.date, candidate.date_source = record.date, record.date_source
             candidate.period = _period(record.extra)
+            candidate.series = str((record.extra or {}).get("series", ""))
             kept.append(candidate)
         return kept
 

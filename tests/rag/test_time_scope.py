@@ -48,19 +48,23 @@ def test_a_passage_states_years_and_ranges_but_not_figures() -> None:
     assert passage_fit("No year here.", Scope(2015, 2015)) == 0
 
 
-def test_documents_of_the_asked_period_then_passages_stating_it_come_first() -> None:
+def test_documents_of_the_asked_period_come_first_and_keep_their_own_order() -> None:
     texts = ["FY 2019 Results: 81% | FY 2018 Results: 79%",  # another report, other years
              "The measure rose in FY 2015 to 70.1%.",  # another report, the asked year
              "Percent processed within 60 days",  # the asked report, no year
              "FY 2015 Results: 70.1% | FY 2015 Target: 75%"]  # the asked report, the asked year
     periods = [(2019, 2019), (2019, 2019), (2015, 2015), (2015, 2015)]
     docs = ["r2019", "r2019", "r2015", "r2015"]
-    assert prefer(asked("What percent in FY 2015?"), texts, periods, docs) == [3, 2, 1, 0]
+    series = ["opm"] * 4  # one agency's yearly reports
+    assert prefer(asked("What percent in FY 2015?"), texts, periods, docs, series) == [2, 3, 1, 0]
+    # reports on different subjects: the period does not choose between them; passages do,
+    # within each document
+    assert prefer(asked("What percent in FY 2015?"), texts, periods, docs) == [1, 0, 2, 3]
     # no document states a period: passages decide, the given order kept within a tier
     assert prefer(asked("What percent in FY 2018?"), texts, [None] * 4, "abcd") == [0, 2, 1, 3]
     assert prefer(asked("What percent in FY 2015?"), texts, [None] * 4, "abcd") == [1, 3, 2, 0]
     # no scope: untouched
-    assert prefer(asked("What percent?"), texts, periods, docs) == [0, 1, 2, 3]
+    assert prefer(asked("What percent?"), texts, periods, docs, series) == [0, 1, 2, 3]
 
 
 def test_a_passage_s_years_reorder_its_own_document_but_never_outrank_it() -> None:
@@ -74,7 +78,7 @@ def test_a_passage_s_years_reorder_its_own_document_but_never_outrank_it() -> No
 
 def test_latest_puts_the_newest_period_first() -> None:
     order = prefer(asked("What is the latest figure?"), ["a", "b", "c"],
-                   [(2019, 2019), None, (2022, 2022)], "xyz")
+                   [(2019, 2019), None, (2022, 2022)], "xyz", ["x"] * 3)
     assert order == [2, 1, 0]
 
 
@@ -87,6 +91,13 @@ def test_a_document_states_its_own_period() -> None:
     assert document_years("", "Office of Personnel Management February 2014",
                           "2013-annual-performance-report.pdf") == (2013, 2013)
     assert document_years("Minutes", "The harbour commission met.", "minutes.txt") is None
+    from index.context import document_series, record_facts
+    assert document_series("", "United StateS Office Of PerSOnnel ManageMent\nFiscal Year 2013") \
+        == document_series("", "U.S. Office of Personnel Management\nFiscal Year 2022") \
+        == "office of personnel management"
+    assert record_facts("", opening) == {"period": [2015, 2015],
+                                         "series": "office of personnel management"}
+    assert record_facts("Minutes", "The harbour commission met.") == {}
     assert period_years("FY 2022-26") == (2022, 2026)
     assert period_years("quarter ended July 1, 2023") == (2023, 2023)
 

@@ -20,9 +20,21 @@ FIGURES = {2015: ("70.1", "108"), 2016: ("62.4", "115"), 2017: ("57.3", "121"),
            2018: ("66.0", "97"), 2019: ("74.8", "88")}
 
 
+# Between the cover and the figures, so the chunks stating the figures do not state the year:
+# only the document's own period (and its series) can tell the reports apart there.
+MISSION = "".join(
+    f"Mission {n}\n\nThe office {verb} the federal workforce through {what}. Its staff "
+    "work with agencies across the country, publish guidance, answer questions from the "
+    "public and keep records of every case they handle, from the first letter to the last.\n\n"
+    for n, (verb, what) in enumerate([("serves", "recruitment"), ("supports", "training"),
+                                      ("advises", "benefits policy"), ("guides", "pay reform"),
+                                      ("assists", "retirement planning")], start=1))
+
+
 def _report(year: int) -> str:
     claims, days = FIGURES[year]
-    return (f"Office of Records Management\nAnnual Performance Report\nFiscal Year {year}\n\n"
+    return ("United States Office of Records Management\nAnnual Performance Report\n"
+            f"Fiscal Year {year}\n\n" + MISSION +
             "Retirement Services\n\n"
             f"The office processed {claims} percent of retirement claims within 60 days. "
             "Claims adjudicators continued to use a checklist to reduce errors.\n\n"
@@ -48,21 +60,24 @@ def reports(tmp_path_factory, embedder):
 @pytest.mark.parametrize("year", sorted(FIGURES))
 def test_the_asked_year_s_report_is_cited_and_its_figure_stated(reports, year: int) -> None:
     claims, days = FIGURES[year]
-    for question, figure in (
-            (f"What percent of retirement claims were processed within 60 days in FY {year}?",
-             claims),
-            (f"In fiscal year {year}, how many days did initial secret investigations take?",
-             days)):
-        answer = reports.answers.answer(question)
-        assert not answer.refused, (question, answer.answer)
-        assert answer.citations[0].doc_id == f"report-{year}.txt", (question, answer.citations)
-        assert figure in answer.answer, (question, answer.answer)
+    answer = reports.answers.answer(
+        f"What percent of retirement claims were processed within 60 days in FY {year}?")
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].doc_id == f"report-{year}.txt", answer.citations
+    assert claims in answer.answer, answer.answer
+    # The passage holding the figure does not name the year: the report's period chose it.
+    asked = reports.answers.answer(
+        f"In fiscal year {year}, how many days did initial secret investigations take?")
+    first = asked.retrieved[0]
+    assert first.doc_id == f"report-{year}.txt" and days in first.text
+    assert str(year) not in first.text
 
 
 def test_each_document_records_the_period_it_covers(reports) -> None:
     records = reports.ingest.store.documents()
-    assert {doc_id: r.extra.get("period") for doc_id, r in records.items()} == {
-        f"report-{y}.txt": [y, y] for y in FIGURES}
+    assert {doc_id: (r.extra.get("period"), r.extra.get("series"))
+            for doc_id, r in records.items()} == {
+        f"report-{y}.txt": ([y, y], "office of records management") for y in FIGURES}
 
 
 QUESTION = "What percent of retirement claims were processed within 60 days in FY 2016?"
@@ -87,19 +102,22 @@ def test_an_index_written_before_periods_gets_them_when_opened(reports, tmp_path
     docs = client.get_collection("documents__docs", embedding_function=None)
     page = docs.get(where={"kind": "version"}, include=["metadatas"])
     docs.update(ids=page["ids"], metadatas=[
-        {"extra": json.dumps({k: v for k, v in json.loads(m["extra"]).items() if k != "period"})}
+        {"extra": json.dumps({k: v for k, v in json.loads(m["extra"]).items()
+                              if k not in ("period", "series")})}
         for m in page["metadatas"]])
     shutil.rmtree(copy / "keyword", ignore_errors=True)
     old = build_pipeline(make_settings(copy), embedder=embedder)  # marker still there
-    assert all("period" not in r.extra for r in old.ingest.store.documents().values())
+    assert all("period" not in r.extra and "series" not in r.extra
+               for r in old.ingest.store.documents().values())
     old.answers.answer(QUESTION)  # the replica is built from the records without periods
     del old
     client.get_collection("documents__collections", embedding_function=None).delete(
         ids=["__schema__" + PERIODS_STEP])
     again = build_pipeline(make_settings(copy), embedder=embedder)
     assert again.ingest.store.collections.migrated(PERIODS_STEP)
-    assert {d: r.extra.get("period") for d, r in again.ingest.store.documents().items()} == {
-        f"report-{y}.txt": [y, y] for y in FIGURES}
+    assert {d: (r.extra.get("period"), r.extra.get("series"))
+            for d, r in again.ingest.store.documents().items()} == {
+        f"report-{y}.txt": ([y, y], "office of records management") for y in FIGURES}
     answer = again.answers.answer(QUESTION)
     assert answer.citations and answer.citations[0].doc_id == "report-2016.txt", answer.answer
     assert "62.4" in answer.answer
