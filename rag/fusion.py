@@ -111,6 +111,10 @@ class DuplicateRule:
     group_cosine: float = 0.8
 
     def duplicates(self, a: Candidate, a_sh: Set[int], b: Candidate, b_sh: Set[int]) -> bool:
+        if a.period is not None and b.period is not None and a.period != b.period:
+            # Reports on different periods (one agency's 2015 and 2019 reports) are no versions
+            # of each other, however alike their tables read: only a verbatim repeat collapses.
+            return a.chunk.text == b.chunk.text
         if self.text <= 1.0 and overlap(a_sh, b_sh) >= self.text:
             return True
         if a.vector is None or b.vector is None:

@@ -75,6 +75,28 @@ def test_near_duplicates_collapse_to_the_better_ranked_copy():
         == ["orig"]
 
 
+def test_reports_on_different_periods_are_not_versions_of_each_other():
+    """One agency's yearly tables read alike, but the 2015 figure is no older telling of the
+    2019 one: both stay. A verbatim repeat (boilerplate) still collapses."""
+    row = "Percent of retirement claims processed within 60 days | FY 2015 Results: {}"
+    y2015 = Candidate(chunk("a", row.format("70.1%"), doc="2015.pdf"), period=(2015, 2015),
+                      date="2016-02-01", date_source="metadata")
+    y2019 = Candidate(chunk("b", row.format("70.1 percent"), doc="2019.pdf"),
+                      period=(2019, 2019), date="2020-02-01", date_source="metadata")
+    assert overlap(shingles(y2015.chunk.text), shingles(y2019.chunk.text)) >= 0.8
+    assert [c.chunk.chunk_id for c in collapse_duplicates([y2015, y2019], DuplicateRule())] \
+        == ["a", "b"]
+    same = Candidate(chunk("c", y2015.chunk.text, doc="2019.pdf"), period=(2019, 2019))
+    assert [c.chunk.chunk_id for c in collapse_duplicates([y2015, same], DuplicateRule())] \
+        == ["a"]
+    # without periods: the newer stated date takes the place, as before
+    undated = [Candidate(chunk("a", y2015.chunk.text, doc="2015.pdf"), date="2016-02-01",
+                         date_source="metadata"),
+               Candidate(chunk("b", y2019.chunk.text, doc="2019.pdf"), date="2020-02-01",
+                         date_source="metadata")]
+    assert [c.chunk.chunk_id for c in collapse_duplicates(undated, DuplicateRule())] == ["b"]
+
+
 def unit(*xs: float) -> np.ndarray:
     v = np.asarray(xs, dtype=np.float32)
     return v / np.linalg.norm(v)
