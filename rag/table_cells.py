@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from index.tables import PERIOD_HEADER
 from rag.selection import is_table_row
 from rag.sentences import STOPWORDS
 
@@ -35,7 +36,8 @@ def cells(row: str) -> Iterable[tuple[str, int, int]]:
     at = 0
     for i, part in enumerate(row.split(SEPARATOR)):
         colon = part.find(": ")
-        if i > 0 and colon > 0 and part[colon + 2:].strip():
+        first_named = i == 0 and bool(PERIOD_HEADER.search(part[:max(colon, 0)]))
+        if (i > 0 or first_named) and colon > 0 and part[colon + 2:].strip():
             yield part[:colon], at + colon + 2, at + len(part)
         at += len(part) + len(SEPARATOR)
 

@@ -64,3 +64,15 @@ def test_cell_for_prefers_results_over_target_unless_the_target_is_asked() -> No
     assert row[s:e] == "79%"
     plain = "Sales | Quarter ended July 1, 2023: $5 | Quarter ended June 25, 2022: $4"
     assert cell_for(plain, "What were sales?") is None  # still no column named
+
+
+def test_a_table_without_a_label_column_names_its_first_cell() -> None:
+    from index.tables import row_line
+    from rag.table_cells import cell_for
+
+    header = ("FY 2013 Results", "FY 2014 Results", "FY 2014 Target")
+    row = row_line(header, ("–*", "79%", "≥90%"))
+    assert row == "FY 2013 Results: –* | FY 2014 Results: 79% | FY 2014 Target: ≥90%"
+    s, e = cell_for(row, "What was the result in FY 2013?")
+    assert row[s:e] == "–*"
+    assert row_line(("Route", "Adult"), ("Island", "12")) == "Island | Adult: 12"
