@@ -11,11 +11,13 @@ the widget can show it as a small table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 CELL_SEPARATOR = " | "
 MAX_CELL_CHARS = 200  # a longer cell is prose in a layout table: kept, cut in the row line
+PERIOD_HEADER = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a column of a year's figures
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,10 @@ def clean_cell(value: object) -> str:
 
 def row_line(header: Sequence[str], cells: Sequence[str]) -> str:
     """A body row as one line: the first cell (the row's label) as it is, every other non-empty
-    cell prefixed by its column's header ("header: value"), cells joined by `` | ``."""
+    cell prefixed by its column's header ("header: value"), cells joined by `` | ``. A table
+    without a label column (its first header names a year: "FY 2013 Results") names its first
+    cell too."""
+    first_named = bool(header) and bool(PERIOD_HEADER.search(header[0]))
     parts: list[str] = []
     for i, cell in enumerate(cells):
         if not cell:
@@ -86,7 +91,8 @@ def row_line(header: Sequence[str], cells: Sequence[str]) -> str:
         if len(cell) > MAX_CELL_CHARS:
             cell = cell[: MAX_CELL_CHARS - 1].rstrip() + "…"
         name = header[i] if i < len(header) else ""
-        parts.append(f"{name}: {cell}" if (i > 0 and name and name != cell) else cell)
+        named = (i > 0 or first_named) and name and name != cell
+        parts.append(f"{name}: {cell}" if named else cell)
     return CELL_SEPARATOR.join(parts)
 
 

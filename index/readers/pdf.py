@@ -2,7 +2,8 @@
 
 pypdf reads every page's text layer (fast, in the order the page draws its text, which keeps
 columns apart). Pages whose content stream draws ruling lines are then read again by pdfplumber
-(index/readers/pdf_tables.py); a page where it finds a real table is written as its text outside
+(index/readers/pdf_tables.py), and so are pages with a line naming three periods (the header of
+an unruled table: index/readers/pdf_text_tables.py); a page where it finds a real table is written as its text outside
 the tables and each table, at its position, rendered by index.tables.render (a row per line, cells
 named by their headers) and recorded in ``Extracted.tables``. A page with no text layer (under
 ``MIN_TEXT_CHARS`` characters) that shows an image is rasterised and read by tesseract
@@ -36,6 +37,7 @@ _NUM = rb"(-?[\d.]+)\s+(-?[\d.]+)\s+"
 _RECT = re.compile(rb"(?<![A-Za-z*'\"])re(?=[\s\[(/<]|$)")
 _SEGMENT = re.compile(_NUM + rb"m\s+" + _NUM + rb"l(?=[\s\[(/<]|$)")
 _MAX_FORM_DEPTH = 3
+_PERIODS = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 def extract_pdf(data: bytes) -> Extracted:
@@ -57,7 +59,8 @@ def extract_pdf(data: bytes) -> Extracted:
     for i in scanned:
         for width, height in _images(reader.pages[i]):
             ocr.check_pixels(width, height, f"PDF page {i + 1}")
-    ruled = [i for i, page in enumerate(reader.pages) if i not in scanned and _draws_rules(page)]
+    ruled = [i for i, page in enumerate(reader.pages)
+             if i not in scanned and (_draws_rules(page) or _names_periods(texts[i]))]
     blocks: dict[int, list[str | FoundTable]] = {i: [t] for i, t in enumerate(texts)}
     blocks.update(page_blocks(data, ruled))
     started = time.perf_counter()
@@ -160,6 +163,14 @@ def _images(page: object) -> list[tuple[int, int]]:
             except (TypeError, ValueError):
                 sizes.append((0, 0))
     return sizes
+
+
+def _names_periods(text: str) -> bool:
+    """Whether the page's text names three periods within 200 characters ("FY 2013 FY 2014 FY
+    2015", one per line as a header's cells come): the header of an unruled table
+    (index/readers/pdf_text_tables.py) may be there."""
+    at = [m.start() for m in _PERIODS.finditer(text)]
+    return any(b - a < 200 for a, b in zip(at, at[2:]))
 
 
 def _draws_rules(page: object) -> bool:

@@ -5,8 +5,10 @@ one real table, the page in reading order as blocks: runs of text (the character
 table's box, a line per text line) and tables (caption, header, body rows) at their positions.
 The PDF reader (index/readers/pdf.py) renders each table with index.tables.render.
 
-Only ruled tables are sought (pdfplumber's "lines" strategy for both axes): the "text" strategy
-also turns columns of prose, lists and tables of contents into "tables", so it is not used. A
+Ruled tables are sought with pdfplumber's "lines" strategy for both axes; its "text" strategy
+also turns columns of prose, lists and tables of contents into "tables", so it is not used.
+Unruled tables (and those whose rules box the header alone) are found from a header of period
+columns by index/readers/pdf_text_tables.py, outside the ruled tables kept. A
 found table stays text when it is layout rather than data: fewer than two rows or two used
 columns, or fewer than half its cells filled (empty boxes, the cells of a chart). A table inside
 another one is part of it. A page drawing more than ``MAX_TABLE_EDGES`` ruling segments is left
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from pdfplumber.utils import extract_text
 
+from index.readers.pdf_text_tables import text_tables
 from index.tables import MAX_CELL_CHARS, clean_cell
 
 MAX_TABLE_EDGES = 4_000
@@ -83,6 +86,8 @@ def _blocks(page: object, index: int) -> list[Block] | None:
         shaped = shape(_cells(page, table))
         if shaped is not None:
             tables.append((table.bbox, shaped))
+    tables += text_tables(page, [box for box, _ in tables], index)
+    tables.sort(key=lambda t: (t[0][1], t[0][0]))
     if not tables:
         return None
     boxes = [box for box, _ in tables]

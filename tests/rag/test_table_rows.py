@@ -48,3 +48,31 @@ def test_the_column_the_question_names_is_the_cell():
     fy = "Time to hire | FY 2015 Target: 80 | FY 2015 Result: 95.2 | FY 2016 Result: 90"
     s, e = cell_for(fy, "What was the time to hire result in FY 2016?")
     assert fy[s:e] == "90"
+
+
+def test_cell_for_prefers_results_over_target_unless_the_target_is_asked() -> None:
+    from rag.table_cells import cell_for
+
+    row = ("–* | FY 2014 Results: 79% | FY 2015 Results: 70.1% | FY 2015 Target: ≥90% | "
+           "FY 2015 Target Met/ Not Met: Not Met | FY 2011- FY 2015 Trend: up")
+    s, e = cell_for(row, "What percent of retirement claims did OPM process within 60 days "
+                         "in FY 2015?")
+    assert row[s:e] == "70.1%"
+    s, e = cell_for(row, "What was the FY 2015 target for claims processed within 60 days?")
+    assert row[s:e] == "≥90%"
+    s, e = cell_for(row, "What was the result in fiscal year 2014?")
+    assert row[s:e] == "79%"
+    plain = "Sales | Quarter ended July 1, 2023: $5 | Quarter ended June 25, 2022: $4"
+    assert cell_for(plain, "What were sales?") is None  # still no column named
+
+
+def test_a_table_without_a_label_column_names_its_first_cell() -> None:
+    from index.tables import row_line
+    from rag.table_cells import cell_for
+
+    header = ("FY 2013 Results", "FY 2014 Results", "FY 2014 Target")
+    row = row_line(header, ("–*", "79%", "≥90%"))
+    assert row == "FY 2013 Results: –* | FY 2014 Results: 79% | FY 2014 Target: ≥90%"
+    s, e = cell_for(row, "What was the result in FY 2013?")
+    assert row[s:e] == "–*"
+    assert row_line(("Route", "Adult"), ("Island", "12")) == "Island | Adult: 12"
