@@ -241,5 +241,6 @@ class Answer:
             "release": self.release,
             "release_date": self.release_date,
             "disagreement": [asdict(s) for s in self.disagreement],
-            "shape": None if self.shape is None else asdict(self.shape),
+            "shape": None if self.shape is None else {
+                **asdict(self.shape), "items": [asdict(i) for i in self.shape.items]},
         }

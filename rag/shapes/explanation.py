@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.sentences import split_sentences
-from rag.shapes.text import section_at
+from rag.shapes.text import section_at, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 MAX_SENTENCES = 4
@@ -32,7 +32,7 @@ def build(inp: ShapeInput) -> Shaped | None:
         elif m.start() >= a:
             end = m.start()
             break
-    found = [s for s in split_sentences(text[start:end]) if not s.text.lstrip().startswith("#")]
+    found = [s for s in split_sentences(unwrapped(text)[start:end]) if not s.text.lstrip().startswith("#")]
     here = next((i for i, s in enumerate(found) if start + s.start <= a < start + s.end), None)
     if here is None:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.sentences import split_sentences
-from rag.shapes.text import Block, Section, blocks, coverage, sections, terms
+from rag.shapes.text import Block, Section, blocks, coverage, sections, terms, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 MIN_STEPS = 2
@@ -94,7 +94,7 @@ def _sentences(inp: ShapeInput) -> list[Piece]:
     if section.heading:
         body_start = text.find("\n", section.start) + 1 or section.end
     out = []
-    for s in split_sentences(text[body_start:section.end]):
+    for s in split_sentences(unwrapped(text)[body_start:section.end]):
         if len(out) == MAX_SENTENCES:
             break
         start = body_start + s.start

@@ -17,6 +17,7 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
 _BULLET = re.compile(r"^\s*[-*•+–]\s+(?=\S)")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+_WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
 # Words of a question that say what shape it wants, not what it is about.
 _GENERIC = frozenset(
     "step steps process procedure way ways need needs want get go make use using able possible "
@@ -54,6 +55,12 @@ class Block:
     kind: str
     intro: tuple[int, int] | None
     items: list[tuple[int, int]] = field(default_factory=list)
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with each single line break a space (same length, same offsets): a paragraph
+    wrapped over lines reads as its sentences."""
+    return _WRAP.sub(" ", text)
 
 
 def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.generators.extractive import ScoredSentence
+from rag.sentences import split_sentences
 from rag.shapes.kinds import QuestionKind
+from rag.shapes.text import unwrapped
 from rag.types import Passage
 
 
@@ -53,10 +55,17 @@ class ShapeInput:
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
 
     def piece(self, sentence: ScoredSentence, label: str = "", value: str = "") -> Piece | None:
+        """The sentence as a piece, the whole sentence when a line break cut it (a paragraph
+        wrapped over lines)."""
         a, b = self.where(sentence)
         if a < 0:
             return None
-        return Piece(sentence.text, sentence.passage, a, b, label, value)
+        text = unwrapped(self.passages[sentence.passage - 1].text)
+        for s in split_sentences(text):
+            if s.start <= a and b <= s.end:
+                a, b = s.start, s.end
+                break
+        return Piece(text[a:b], sentence.passage, a, b, label, value)
 
 
 def cite(text: str, passage: int) -> str:

@@ -5,8 +5,9 @@ The deciding sentence is the one of the best few that holds most of the question
 Its polarity: negative when it holds a negation cue ("no", "not", "cannot", "never",
 "prohibited", ...), restrictive when it says "only ... may" (negative for a question about
 everyone, "for all", "any"; undecided otherwise), else affirmative. The verdict is "yes" when the
-sentence's polarity is the question's, "no" when it is not; two negations, a condition
-("unless", "except") or a sentence holding under half of the question's key terms give none."""
+sentence's polarity is the question's, "no" when it is not (an exception the sentence names,
+"except for medical reasons", follows the verdict in the sentence itself); two negations or a
+sentence holding under half of the question's key terms give none."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothin
                        r"forbidden|banned|disallowed|ineligible|unable|may\s+not|must\s+not)\b"
                        r"|n['’]t\b", re.I)
 _ONLY = re.compile(r"\bonly\b", re.I)
-_CONDITION = re.compile(r"\b(?:unless|except|provided\s+that|as\s+long\s+as)\b", re.I)
 _UNIVERSAL = re.compile(r"\b(?:everyone|everybody|anyone|anybody|all|any|always|every|"
                         r"unlimited|whenever|whatever)\b", re.I)
 
@@ -31,7 +31,7 @@ def verdict(question: str, negative_question: bool, sentence: str) -> str | None
     if coverage(terms(question), sentence) < MIN_COVERAGE:
         return None
     negations = len(_NEGATION.findall(sentence))
-    if negations > 1 or _CONDITION.search(sentence):
+    if negations > 1:
         return None
     if negations == 1:
         negative = True
