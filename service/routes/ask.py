@@ -46,8 +46,8 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                      feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,
                      who: ReadAccess) -> StreamingResponse:
     """Events: ``delta`` ``{"text"}`` as the answer grows; ``citations`` ``{"citations"}``;
-    ``shape`` ``{"shape"}`` (the answer's shape, unless refused); ``done`` with the whole
-    ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
+    ``done`` with the whole ``/v1/ask`` response body (its ``short_answer`` and ``shape``
+    included); or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
     options = await run_in_threadpool(scoped_options, body.ask_options(), who, body.collections,
@@ -65,8 +65,6 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                                                        asked_over(options))
                         payload = done.model_dump()
                         yield sse("citations", {"citations": payload["citations"]})
-                        if payload.get("shape") is not None:
-                            yield sse("shape", {"shape": payload["shape"]})
                         yield sse("done", payload)
         except Exception as exc:  # the 200 is sent: say what went wrong in the stream itself
             yield sse("error", error_body(exc))

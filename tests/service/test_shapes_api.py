@@ -1,5 +1,6 @@
 """The answer's shape over HTTP: ``shape`` beside ``short_answer`` in ``POST /v1/ask``, and a
-``shape`` event before ``done`` in ``POST /v1/ask/stream`` (the real app under uvicorn, the
+``done`` event of ``POST /v1/ask/stream`` (as ``short_answer``: the events stay deltas, then
+``citations``, then ``done``) (the real app under uvicorn, the
 real model and spaCy, the help-centre corpus of tests/rag/shape_corpus)."""
 
 from __future__ import annotations
@@ -58,15 +59,14 @@ def test_a_refusal_has_no_shape(server):
     assert body["refused"] and body["shape"] is None
 
 
-def test_the_stream_sends_the_shape_before_done(server):
+def test_the_stream_sends_the_shape_in_done(server):
     with httpx.stream("POST", f"{server.url}/v1/ask/stream", json={"question": STEPS},
                       timeout=60) as r:
         text = "".join(r.iter_text())
     events = [(block.split("\n")[0][len("event: "):], json.loads(block.split("\n")[1][6:]))
               for block in text.strip().split("\n\n")]
     names = [name for name, _ in events]
-    assert names[-3:] == ["citations", "shape", "done"]
-    shape = events[-2][1]["shape"]
+    assert names[-2:] == ["citations", "done"] and set(names[:-2]) == {"delta"}
+    shape = events[-1][1]["shape"]
     assert shape["kind"] == "procedure" and len(shape["items"]) == 5
-    assert events[-1][1]["shape"] == shape
     assert "".join(d["text"] for n, d in events if n == "delta") == events[-1][1]["answer"]
