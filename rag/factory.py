@@ -45,6 +45,7 @@ from rag.stages.evidence import Evidence
 from rag.stages.gate import Gate
 from rag.stages.generate import Generate
 from rag.stages.retrieve import Retrieve
+from rag.stages.shape import ProcedureException, Shape
 from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
@@ -321,7 +322,8 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Embed(embedder),
         Retrieve(retriever, settings.retrieval.top_k),
         Evidence(extractive),
-        Gate(build_gate(settings, keyword), settings.retrieval.period_refusal),
+        Gate(build_gate(settings, keyword), ProcedureException(build_nlp()),
+             period_refusal=settings.retrieval.period_refusal),
         Generate(None if generator is extractive else generator, prompts, g.on_error),
         Verify(verifier, sentences, fallback_share=g.fallback_share,
                trust_model_refusal=g.trust_model_refusal),
@@ -329,6 +331,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
     ]
     if g.short_answers:
         stages.append(ShortAnswer(build_nlp(), locator))
+    stages.append(Shape(build_nlp(), locator))
     return AnswerService(stages, Assemble(prompts, generator.name),
                          prompt_version=prompts.version, generator_name=generator.name,
                          max_question_chars=settings.server.max_question_chars)

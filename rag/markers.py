@@ -66,7 +66,10 @@ def marked_sentences(text: str) -> list[tuple[str, list[int]]]:
 
 def pieces(text: str) -> Iterator[str]:
     """``text`` cut after each run of markers (a cited sentence at a time); the pieces
-    concatenate to ``text``."""
-    parts = _PIECE_END.split(text)
-    for i, part in enumerate(parts):
-        yield part + (" " if i < len(parts) - 1 else "")
+    concatenate to ``text``, its line breaks kept (a shape's steps are lines)."""
+    start = 0
+    for m in _PIECE_END.finditer(text):
+        yield text[start:m.end()]
+        start = m.end()
+    if start < len(text) or not text:
+        yield text[start:]

@@ -105,6 +105,35 @@ class Side:
 
 
 @dataclass(frozen=True)
+class ShapeItem:
+    """One cited piece of an answer's shape (rag.shapes): a step, an item, a side's sentence, a
+    period's figure. ``start``/``end``: its text in the original document (as a citation span's
+    offsets); ``label``: a step's number, a side's name, a row's period; ``value``: a row's
+    figure."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+    label: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerShape:
+    """What kind of answer the question asks for and, for all but a factoid, the answer in that
+    shape: steps, items, sides or rows (``items``), a trend's ``table`` (``{"header": [...],
+    "rows": [[period, value, citation], ...]}``), a yes/no ``verdict`` ("yes", "no" or None),
+    and a ``note`` ("Only 2 found", the change a trend states)."""
+
+    kind: str
+    items: tuple[ShapeItem, ...] = ()
+    table: dict[str, list] | None = None
+    verdict: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Verification:
     """What citation verification did to the generator's draft (see rag.grounding).
 
@@ -204,6 +233,8 @@ class Answer:
     # agree or only one says.
     disagreement: list[Side] = field(default_factory=list)
     refusal: Refusal | None = None  # why it was refused, when the reason is more than "no answer"
+    # The answer's shape (rag.shapes): kind "factoid" for today's typed answers; None refused.
+    shape: AnswerShape | None = None
 
     def to_public(self) -> dict[str, object]:
         """The JSON shape of ``POST /v1/ask`` (the CLI's ``--json`` prints the same)."""
@@ -223,4 +254,6 @@ class Answer:
             "release_date": self.release_date,
             "disagreement": [asdict(s) for s in self.disagreement],
             "refusal": None if self.refusal is None else asdict(self.refusal),
+            "shape": None if self.shape is None else {
+                **asdict(self.shape), "items": [asdict(i) for i in self.shape.items]},
         }

@@ -214,6 +214,38 @@ class RefusalOut(BaseModel):
                         "not of the period the question names.")
     detail: str = Field("", description="For 'period': the period asked, e.g. '2015', "
                         "'1990-1994'.")
+class ShapeItemOut(BaseModel):
+    text: str = Field(..., description="A step, an item, a side's sentence or a period's "
+                      "sentence, as the document states it.")
+    citation: int = Field(..., description="The n of the citation it comes from.")
+    start: int = Field(..., description="Start of the piece in the document text (the same "
+                       "offsets as citation spans).")
+    end: int = Field(..., description="End (exclusive) of the piece in the document text.")
+    label: str = Field("", description="A step's number, a comparison side's name, a trend "
+                       "row's period; empty otherwise.")
+    value: str = Field("", description="A trend row's figure; empty otherwise.")
+
+
+class ShapeTableOut(BaseModel):
+    header: list[str] = Field(..., description="['period', 'value', 'citation'].")
+    rows: list[list[str | int]] = Field(..., description="One row per period, oldest first.")
+
+
+class ShapeOut(BaseModel):
+    kind: Literal["factoid", "procedure", "explanation", "yes_no", "comparison", "list",
+                  "trend"] = Field(..., description="The kind of answer the question asks "
+                                   "for (docs/answers.md).")
+    items: list[ShapeItemOut] = Field(
+        default_factory=list, description="procedure: the steps in order; explanation: the "
+        "sentences; yes_no: the deciding sentence; comparison: one sentence per side (label: "
+        "the side); list: every item; trend: one row per period. Empty for a factoid (its "
+        "exact answer is short_answer) and when nothing of the shape was found.")
+    table: ShapeTableOut | None = Field(None, description="trend: period, value, citation.")
+    verdict: Literal["yes", "no"] | None = Field(
+        None, description="yes_no: the verdict; null when the deciding sentence cannot tell.")
+    note: str = Field("", description="list: 'Only N found' when fewer items than the "
+                      "question asks for; trend: the change stated; comparison: a side the "
+                      "documents say nothing of.")
 
 
 class AskResponse(BaseModel):
@@ -251,6 +283,10 @@ class AskResponse(BaseModel):
     refusal: RefusalOut | None = Field(
         None, description="Why the question was refused, when there is more to say than 'no "
         "answer'; null otherwise (and for answers).")
+    shape: ShapeOut | None = Field(
+        None, description="The answer's shape: the kind of question and, for all but a "
+        "factoid, its steps, sentences, verdict, sides, items or trend table, each cited as in "
+        "`answer` (docs/answers.md). null for a refusal.")
 
 
 class ChatMessage(BaseModel):

@@ -1,6 +1,7 @@
 """The stages of answering a question, one module each, run in order by ``AnswerService``.
 
-condense → embed → retrieve → evidence → gate → generate → verify → spans → short_answer, then
+condense → embed → retrieve → evidence → gate → generate → verify → spans → short_answer → shape,
+then
 assemble.
 Each stage reads and fills its own fields of one :class:`~rag.stages.state.AnswerState`; a stage
 that refuses stops the sequence, and ``assemble`` then builds the refusal. The factory

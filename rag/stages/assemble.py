@@ -1,6 +1,8 @@
 """The last stage, run whatever happened before: the public :class:`Answer`, its markers
 renumbered 1..m to match the citation list (rag.citations), or the refusal. An exact answer
-(stage short_answer) opens the text, cited, before the sentences that state it."""
+(stage short_answer) opens the text, cited, before the sentences that state it; an answer
+shaped for its question (stage shape: steps, a verdict, sides, items, a trend) is that shape's
+text instead, and the shape rides beside it (``Answer.shape``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from index.dates import STATED
 
 from rag.citations import assemble
 from rag.prompts import PromptSet
+from rag.shapes.public import public_shape
 from rag.stages.state import AnswerState, ShortPick
 from rag.types import Answer, Citation, Passage, ShortAnswer, Side, Verification
 
@@ -57,15 +60,26 @@ class Assemble:
 
     def run(self, state: AnswerState) -> Iterable[str]:
         verified = state.verified
+        shaped = state.shaped
+        # the shape's text replaces an extractive answer (an LLM's verified one is kept)
+        shaped_text = (shaped is not None and bool(shaped.text)
+                       and (state.draft is state.evidence or state.fallback))
+        if state.rescued and not shaped_text:
+            state.refuse()  # answered past the gate for its steps only
         if not state.refused and verified is not None:
             short = state.short
             draft = verified.text
-            sides = newest_first(state.sides, state.passages)
-            if sides:
+            sides = [] if shaped_text else newest_first(state.sides, state.passages)
+            if shaped_text:
+                assert shaped is not None
+                draft = shaped.text
+            elif sides:
                 draft = f"{disagreement_text(sides, state.passages)} {draft}"
             elif short is not None:
                 stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
                 draft = f"{short.text}{stop} [{short.passage}] {draft}"
+                if shaped is not None and shaped.note:  # "Only 2 found"
+                    draft = f"{shaped.note}: {draft}"
             text, citations = assemble(draft, state.passages, state.spans, state.tables)
             if citations:
                 verification = Verification(
@@ -73,11 +87,13 @@ class Assemble:
                     dropped=tuple(verified.dropped), flagged=tuple(verified.flagged),
                     removed_markers=verified.removed_markers, fallback=state.fallback)
                 state.answer = self._answer(state, text, citations, verification)
-                if short is not None:
-                    chunk = state.passages[short.passage - 1].chunk_id
-                    n = next(c.n for c in citations if c.chunk_id == chunk)
+                chunk = None if short is None else state.passages[short.passage - 1].chunk_id
+                n = next((c.n for c in citations if c.chunk_id == chunk), None)
+                if short is not None and n is not None:
                     state.answer.short_answer = ShortAnswer(short.text, n, short.start,
                                                             short.end)
+                if shaped is not None:
+                    state.answer.shape = public_shape(shaped, state.passages, citations)
                 state.answer.disagreement = [self._side(pick, state, citations)
                                              for pick in sides]
                 return ()

@@ -1,9 +1,10 @@
 """Stage 5: refuse, before any LLM is called, when the evidence does not answer the question
-(see rag.answerability)."""
+(see rag.answerability); a procedure question whose steps a section gives is the exception
+(rag.stages.shape.ProcedureException)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rag import time_scope
 from rag.answerability import RefusalGate
@@ -14,8 +15,11 @@ from rag.types import Refusal
 class Gate:
     name = "gate"
 
-    def __init__(self, gate: RefusalGate, period_refusal: bool = True) -> None:
+    def __init__(self, gate: RefusalGate,
+                 exception: Callable[[AnswerState], bool] | None = None,
+                 period_refusal: bool = True) -> None:
         self._gate = gate
+        self._exception = exception  # rag.stages.shape.ProcedureException: answer after all
         self._period_refusal = period_refusal
 
     def run(self, state: AnswerState) -> Iterable[str]:
@@ -28,5 +32,8 @@ class Gate:
             state.refusal = Refusal("period", time_scope.describe(scope))
             state.refuse()
         elif state.evidence.refused or state.relevance < self._gate.threshold:
+            if self._exception is not None and self._exception(state):
+                state.rescued = True
+                return ()
             state.refuse()
         return ()

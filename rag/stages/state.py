@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.question_typing import AnswerType
+from rag.shapes import QuestionKind, Shaped
 from rag.generators.base import Draft, GenerationRequest
 from rag.generators.extractive import ScoredSentence
 from rag.types import Answer, AskOptions, CitedTable, Passage, Refusal, Span, Turn
@@ -53,6 +54,9 @@ class AnswerState:
     # short_answer: when other documents state a conflicting value, every side (the short
     # answer's first), else empty
     sides: list[ShortPick] = field(default_factory=list)
+    kind: QuestionKind | None = None  # gate (its procedure exception) or shape
+    rescued: bool = False  # gate: refused by the gate, answered as a procedure's steps
+    shaped: Shaped | None = None  # shape: the answer in the question's shape
     answer: Answer | None = None  # assemble
     refused: bool = False
     refusal: Refusal | None = None  # why, when more can be said than "no answer"

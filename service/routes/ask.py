@@ -46,7 +46,8 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                      feedback: FeedbackDep, metrics: MetricsDep, settings: SettingsDep,
                      who: ReadAccess) -> StreamingResponse:
     """Events: ``delta`` ``{"text"}`` as the answer grows; ``citations`` ``{"citations"}``;
-    ``done`` with the whole ``/v1/ask`` response body; or ``error`` ``{"error": {...}}``.
+    ``done`` with the whole ``/v1/ask`` response body (its ``short_answer`` and ``shape``
+    included); or ``error`` ``{"error": {...}}``.
     A client that disconnects stops the work."""
     history = check_history([t.to_turn() for t in body.history], settings.server)
     options = await run_in_threadpool(scoped_options, body.ask_options(), who, body.collections,

@@ -1,0 +1,190 @@
+"""The kind of answer a question asks for: procedure, explanation, yes/no, comparison, list,
+trend, or factoid (the typed short answers of rag.question_typing, unchanged).
+
+Rules, never fitted: patterns over the question's words, and spaCy's tags (``Nlp.tag``, the
+same call rag.question_typing makes) for what patterns cannot see (a plural noun after "which":
+"which cities" asks for a list; the answer type of rag.question_typing for questions opening
+with an auxiliary, "Can I ...", and for "what three rivers"). Checked in this order, the first
+that matches wins:
+
+1. **trend**: "how has X changed", "over the last four quarters", "year over year", "in each
+   fiscal year", "trend";
+2. **factoid** guard: "how many / much / long / old / far / often ..." asks for a figure, never
+   for steps;
+3. **comparison**: "difference between X and Y", "X vs Y", "compare X and/with Y", "how does X
+   differ from Y" (X and Y are kept);
+4. **procedure**: "how do I / how can we / how to", "what are the steps to", "the process of",
+   "what should I do to/if";
+5. **explanation**: "why", "explain", "describe", "what does X mean", "what happens if", "how
+   does X work", "what is the purpose of";
+6. **yes_no**: a question opening with an auxiliary ("can I", "is it", "does", "should"),
+   except a choice ("A or B?"); a "not" in it makes its polarity negative;
+7. **list**: "list / name / enumerate ...", "which three ...", "what are the <plural>", a plural
+   head after which/what ("which cities");
+8. anything else: **factoid**.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.question_typing import AnswerType, classify
+
+KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "factoid")
+
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "both": 2}
+_NUMBER = r"(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
+_LEAD = re.compile(r"^(?:(?:and|but|so|also|ok|okay|please|then)\b[\s,]*)+", re.I)
+_CHANGE = (r"(?:chang|evolv|develop|grow|grew|trend|mov|var|shift|progress|fluctuat|increas|"
+           r"decreas|declin|rise|rose|risen|fall|fell|fallen|improv|worsen)\w*")
+_TREND = [
+    re.compile(rf"\bhow\s+(?:has|have|did|does|do|had|is|are|was|were)\b.*\b{_CHANGE}", re.I),
+    re.compile(r"\b(?:over|across|in|during|for)\s+the\s+(?:last|past|previous|preceding)\s+"
+               r"(?:\w+\s+)?(?:years?|quarters?|months?|decades?|periods?|reports?|fiscal\s+"
+               r"years?)\b", re.I),
+    re.compile(r"\b(?:trends?|year[-\s](?:over|on)[-\s]year|over\s+time|time\s+series)\b",
+               re.I),
+    re.compile(r"\b(?:in|for|of)\s+each\s+(?:of\s+the\s+)?(?:(?:fiscal|calendar)\s+)?"
+               r"(?:years?|quarters?|periods?|reports?)\b", re.I),
+    re.compile(r"\beach\s+(?:(?:fiscal|calendar)\s+)?(?:year|quarter)\s+(?:reported|from|"
+               r"between)\b", re.I),
+]
+_FACTOID_HOW = re.compile(r"^how\s+(?:many|much|long|old|far|often|big|large|tall|high|deep|"
+                          r"wide|heavy|fast|soon|late|early|frequently|severe)\b", re.I)
+_SIDE_END = r"(?=\s*(?:[?.!,;:]|\bin\s+terms\s+of\b|\bwhen\s+it\s+comes\b|$))"
+_COMPARE = [
+    re.compile(rf"\bdifferen(?:ce|ces|t|tiate)\b.*?\bbetween\s+(?:the\s+)?(?P<x>.+?)\s+and\s+"
+               rf"(?:the\s+)?(?P<y>.+?){_SIDE_END}", re.I),
+    re.compile(rf"\bhow\s+(?:does|do|is|are|did)\s+(?:the\s+)?(?P<x>.+?)\s+(?:differ|different"
+               rf"|compare|contrast)\w*\s+(?:from|to|with|against)\s+(?:the\s+)?(?P<y>.+?)"
+               rf"{_SIDE_END}", re.I),
+    re.compile(rf"^(?:compare|contrast)\s+(?:the\s+)?(?P<x>.+?)\s+(?:and|with|to|against|versus|"
+               rf"vs\.?)\s+(?:the\s+)?(?P<y>.+?){_SIDE_END}", re.I),
+    re.compile(rf"\bwhat\s+distinguishes\s+(?:the\s+)?(?P<x>.+?)\s+from\s+(?:the\s+)?(?P<y>.+?)"
+               rf"{_SIDE_END}", re.I),
+    re.compile(rf"(?:^|[:,]\s*|\b(?:is|are|of|between)\s+)(?:the\s+)?(?P<x>[\w'’.-]+(?:\s+[\w'’.-]+)"
+               rf"{{0,3}}?)\s+(?:vs\.?|versus)\s+(?:the\s+)?(?P<y>.+?){_SIDE_END}", re.I),
+]
+_VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
+_PROCEDURE = [
+    re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall|does)\s+"
+               r"(?:i|we|you|one|someone|somebody|anyone|staff|users?|employees?|people|"
+               r"members?|managers?|admins?|administrators?|operators?|customers?|my|our|a\s+"
+               r"(?:user|member|manager|customer|new\s+\w+))\b", re.I),
+    re.compile(r"\bhow\s+to\b", re.I),
+    re.compile(r"\b(?:steps?|procedures?|process|instructions?|guide|checklist)\s+(?:to|for|"
+               r"of|when|in)\b", re.I),
+    re.compile(r"\bwalk\s+(?:me|us)\s+through\b", re.I),
+    re.compile(r"\bwhat\s+(?:do|should|must|shall)\s+(?:i|we|you|staff)\s+do\s+(?:to|if|when|"
+               r"after|before|in\s+case)\b", re.I),
+    re.compile(r"^how\s+(?:is|are|can|should)\s+.+\s+(?:set\s+up|installed|configured|"
+               r"created|enabled|disabled|reset|renewed|submitted|requested|registered|"
+               r"cancelled|canceled|done|applied\s+for)\b", re.I),
+]
+_EXPLANATION = [
+    re.compile(r"^(?:why|explain|describe)\b", re.I),
+    re.compile(r"\bwhat\s+(?:does|do|did)\s+.+\s+mean\b", re.I),
+    re.compile(r"\b(?:what\s+is\s+meant\s+by|the\s+meaning\s+of|what\s+is\s+the\s+(?:purpose|"
+               r"reason|point|rationale|role|idea)\s+(?:of|for|behind))\b", re.I),
+    re.compile(r"^what\s+(?:happens|would\s+happen|will\s+happen|happened)\s+(?:if|when|to|"
+               r"after|before)\b", re.I),
+    re.compile(r"^how\s+(?:does|do|did|is|are|was|were)\s+.+\s+(?:work|works|happen|"
+               r"calculated|determined|decided|computed|measured|affect|affects|relate|"
+               r"related|used)\b", re.I),
+    re.compile(r"^(?:can|could|would)\s+you\s+(?:explain|describe)\b", re.I),
+]
+_LIST = [
+    re.compile(rf"^(?:list|enumerate|name)\b(?:\s+(?:all|the|each|every|{_NUMBER}))?", re.I),
+    re.compile(r"^what\s+are\s+(?:all\s+)?the\s+", re.I),
+    re.compile(r"\b(?:give|tell)\s+(?:me\s+)?(?:a\s+list|the\s+list|all)\b", re.I),
+]
+_COUNT = re.compile(rf"\b(?:which|what|name|list|the|give)\s+(?:(?:the|me|all)\s+)?{_NUMBER}\b"
+                    rf"(?!\s*(?:%|percent|years?\s+ago))", re.I)
+_NEGATIVE = re.compile(r"\b(?:not|never|no)\b|n['’]t\b", re.I)
+_CHOICE = re.compile(r"\bor\b", re.I)
+_AUX_START = re.compile(r"^(?:is|are|was|were|am|do|does|did|can|could|should|shall|may|might|"
+                        r"must|will|would|has|have|had)(?:n['’]t|not)?\b", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    """The question's kind, with what its shape needs: a list's asked ``count`` ("which
+    three"), a comparison's two ``sides``, a yes/no question's polarity (``negative``)."""
+
+    kind: str
+    count: int | None = None
+    sides: tuple[str, str] | None = None
+    negative: bool = False
+
+
+def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
+    """The kind of ``question`` given its (word, tag) pairs (``Nlp.tag``)."""
+    q = _LEAD.sub("", " ".join(question.split())).strip()
+    if any(p.search(q) for p in _TREND):
+        return QuestionKind("trend")
+    if _FACTOID_HOW.search(q):
+        return QuestionKind("factoid")
+    sides = comparison_sides(q)
+    if sides is not None:
+        return QuestionKind("comparison", sides=sides)
+    if any(p.search(q) for p in _PROCEDURE):
+        return QuestionKind("procedure")
+    if any(p.search(q) for p in _EXPLANATION):
+        return QuestionKind("explanation")
+    typed = classify(tagged)
+    if (typed.kind == "yes_no" or _AUX_START.match(q)) and not (_CHOICE.search(q) and "," in q):
+        return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)))
+    if _is_list(q, typed, tagged):
+        return QuestionKind("list", count=asked_count(q))
+    return QuestionKind("factoid")
+
+
+def comparison_sides(question: str) -> tuple[str, str] | None:
+    """The two things a comparison question names, or None."""
+    for pattern in _COMPARE:
+        m = pattern.search(question)
+        if m:
+            x = _VS_LEAD.sub("", m.group("x").strip(" ,'\"")).strip()
+            y = m.group("y").strip(" ,'\"?")
+            if x and y and x.lower() != y.lower():
+                return x, y
+    return None
+
+
+def asked_count(question: str) -> int | None:
+    m = _COUNT.search(question)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBERS.get(word)
+
+
+def _is_list(q: str, typed: AnswerType, tagged: list[tuple[str, str]]) -> bool:
+    if typed.is_list or asked_count(q) is not None and re.match(r"^(?:which|what|name|list)\b",
+                                                                q, re.I):
+        return True
+    if any(p.search(q) for p in _LIST[::2]):
+        return True
+    words = [(w.lower(), t) for w, t in tagged]
+    for i, (word, _) in enumerate(words):
+        if word in ("which", "what"):
+            rest = words[i + 1:]
+            if [w for w, _ in rest[:2]] in (["are", "the"], ["were", "the"]):
+                rest = rest[2:]
+            return _plural_head(rest)
+    return False
+
+
+def _plural_head(words: list[tuple[str, str]]) -> bool:
+    """Whether the noun run opening ``words`` ends in a plural noun ("time points")."""
+    head = None
+    for word, tag in words:
+        if tag.startswith("NN"):
+            head = tag
+        elif tag in ("JJ", "JJS", "JJR", "CD", "HYPH", "VBN", "VBG") and head is None:
+            continue
+        else:
+            break
+    return head in ("NNS", "NNPS")

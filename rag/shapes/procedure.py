@@ -1,0 +1,102 @@
+"""Procedure ("how do I ...", "what are the steps to ..."): the steps in order from one section,
+keeping the document's list structure: its numbered or bulleted lines, or the command lines of
+a code block; a section without a list gives its sentences in order. Each step is cited.
+
+The section is the best passage's: among the sections of the first passages that hold a list of
+at least two steps, the one whose heading, introducing line and steps hold most of the
+question's key terms, the one holding the best sentence preferred. :func:`answers` is the
+refusal gate's exception: a procedure question is answered when such a section matches the
+question's key terms well, even when no sentence scored high enough."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.sentences import split_sentences
+from rag.shapes.text import Block, Section, blocks, coverage, sections, terms, unwrapped
+from rag.shapes.types import Piece, ShapeInput, Shaped, cite
+
+MIN_STEPS = 2
+PASSAGES = 3  # the first passages whose sections are read
+MAX_SENTENCES = 6  # a section without a list: its first sentences
+RESCUE_COVERAGE = 0.8  # the gate's exception: the share of key terms the section must hold
+RESCUE_HEADING = 0.5  # ... and its heading (or introducing line)
+
+
+@dataclass(frozen=True)
+class Found:
+    passage: int
+    section: Section
+    block: Block
+    score: float
+    whole: float  # key-term coverage of heading, introduction and steps
+    heading: float  # of the heading and introduction alone
+
+
+def best_section(inp: ShapeInput) -> Found | None:
+    wanted = terms(inp.question)
+    best_at = inp.where(inp.sentences[0]) if inp.sentences else (-1, -1)
+    best_passage = inp.sentences[0].passage if inp.sentences else 1
+    order = [best_passage] + [n for n in range(1, len(inp.passages) + 1) if n != best_passage]
+    found: list[Found] = []
+    for rank, n in enumerate(order[:PASSAGES]):
+        passage = inp.passages[n - 1]
+        text = passage.text
+        for section in sections(text):
+            head = section.heading or (passage.title if section.start == 0 else "")
+            for block in blocks(text, section.start, section.end):
+                if len(block.items) < MIN_STEPS:
+                    continue
+                intro = text[block.intro[0]:block.intro[1]] if block.intro else ""
+                steps = " ".join(text[a:b] for a, b in block.items)
+                whole = coverage(wanted, f"{head} {intro} {steps}")
+                heading = coverage(wanted, f"{head} {intro}")
+                holds = n == best_passage and section.start <= best_at[0] < section.end
+                score = whole + heading + (0.5 if holds else 0.0) - 0.1 * rank
+                found.append(Found(n, section, block, score, whole, heading))
+    return max(found, key=lambda f: f.score, default=None)
+
+
+def answers(inp: ShapeInput) -> bool:
+    """Whether a section gives the steps and matches the question's key terms well (at least
+    two of them, or the only one): the gate's exception for procedure questions."""
+    found = best_section(inp)
+    wanted = terms(inp.question)
+    return (found is not None and len(wanted) >= 1 and found.whole >= RESCUE_COVERAGE
+            and found.heading >= RESCUE_HEADING)
+
+
+def build(inp: ShapeInput) -> Shaped | None:
+    found = best_section(inp)
+    if found is not None and (found.whole >= 0.5 or found.heading >= 0.5):
+        text = inp.passages[found.passage - 1].text
+        pieces = [Piece(text[a:b], found.passage, a, b, label=str(i))
+                  for i, (a, b) in enumerate(found.block.items, 1)]
+    else:
+        pieces = _sentences(inp)
+    if len(pieces) < MIN_STEPS:
+        return None
+    body = "\n".join(f"{p.label}. {cite(p.text, p.passage)}" for p in pieces)
+    return Shaped("procedure", pieces, body)
+
+
+def _sentences(inp: ShapeInput) -> list[Piece]:
+    """No list: the sentences of the best sentence's section, in order."""
+    if not inp.sentences:
+        return []
+    best = inp.sentences[0]
+    a, _ = inp.where(best)
+    if a < 0:
+        return []
+    text = inp.passages[best.passage - 1].text
+    section = next(s for s in reversed(sections(text)) if s.start <= a)
+    body_start = section.start
+    if section.heading:
+        body_start = text.find("\n", section.start) + 1 or section.end
+    out = []
+    for s in split_sentences(unwrapped(text)[body_start:section.end]):
+        if len(out) == MAX_SENTENCES:
+            break
+        start = body_start + s.start
+        out.append(Piece(s.text, best.passage, start, start + len(s.text), label=str(len(out) + 1)))
+    return out

@@ -1,0 +1,172 @@
+"""What the shapes read in a passage: its lines, its sections (Markdown headings), the list
+blocks inside a section (numbered or bulleted lines, command lines of a code block), and the
+question's key terms, lightly stemmed, to tell which section or sentence speaks of them.
+
+All offsets index the passage text (``text[start:end]``)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rag.sentences import content_words
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
+_BULLET = re.compile(r"^\s*[-*•+–]\s+(?=\S)")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
+# Words of a question that say what shape it wants, not what it is about.
+_GENERIC = frozenset(
+    "step steps process procedure way ways need needs want get go make use using able possible "
+    "please explain tell show walk through instructions instruction guide list name give "
+    "difference differences between compare comparison versus vs mean means meaning why "
+    "describe happen happens change changed changes trend trends year years quarter quarters "
+    "last past over each fiscal fy reported report reports time versus differ different "
+    "allowed allow permitted required ok okay anyone everyone someone one there here my me mine "
+    "myself yourself ourselves do does did done".split())
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and what follows it up to the next heading (``heading`` empty before the
+    first one)."""
+
+    start: int
+    end: int
+    heading: str
+
+
+@dataclass
+class Block:
+    """Consecutive list items of one kind (``numbered``, ``bulleted``, ``code``), each item's
+    text without its marker as (start, end), with the line that introduces them."""
+
+    kind: str
+    intro: tuple[int, int] | None
+    items: list[tuple[int, int]] = field(default_factory=list)
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with each single line break a space (same length, same offsets): a paragraph
+    wrapped over lines reads as its sentences."""
+    return _WRAP.sub(" ", text)
+
+
+def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:
+    end = len(text) if end is None else end
+    out, at = [], start
+    for raw in text[start:end].split("\n"):
+        out.append(Line(at, at + len(raw), raw))
+        at += len(raw) + 1
+    return out
+
+
+def sections(text: str) -> list[Section]:
+    heads = [(ln.start, m.group(1)) for ln in lines(text) if (m := _HEADING.match(ln.text))]
+    if not heads or heads[0][0] > 0:
+        heads.insert(0, (0, ""))
+    return [Section(a, heads[i + 1][0] if i + 1 < len(heads) else len(text), h)
+            for i, (a, h) in enumerate(heads)]
+
+
+def section_at(text: str, offset: int) -> Section:
+    return next(s for s in reversed(sections(text)) if s.start <= offset)
+
+
+def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:
+    """The list blocks of ``text[start:end]``, in order."""
+    out: list[Block] = []
+    current: Block | None = None
+    last_text: tuple[int, int] | None = None
+    in_code, blank = False, False
+    for ln in lines(text, start, end):
+        if _FENCE.match(ln.text):
+            if in_code and current is not None:
+                out.append(current)
+                current = None
+            elif not in_code:
+                _close(out, current)
+                current = Block("code", last_text)
+            in_code = not in_code
+            continue
+        if in_code:
+            if ln.text.strip():
+                s = ln.start + len(ln.text) - len(ln.text.lstrip())
+                assert current is not None
+                current.items.append((s, ln.start + len(ln.text.rstrip())))
+            continue
+        if _HEADING.match(ln.text):
+            _close(out, current)
+            current, last_text, blank = None, None, False
+            continue
+        kind, m = _item(ln.text)
+        if m is not None:
+            if current is None or current.kind != kind:
+                _close(out, current)
+                current = Block(kind, last_text)
+            current.items.append((ln.start + m.end(), ln.start + len(ln.text.rstrip())))
+            blank = False
+        elif not ln.text.strip():
+            blank = True
+        elif current is not None and current.items and (not blank or ln.text[:2] == "  "):
+            a, _ = current.items[-1]  # a continuation of the item's text
+            current.items[-1] = (a, ln.start + len(ln.text.rstrip()))
+            blank = False
+        else:
+            _close(out, current)
+            current, blank = None, False
+            last_text = (ln.start + len(ln.text) - len(ln.text.lstrip()),
+                         ln.start + len(ln.text.rstrip()))
+    _close(out, current)
+    return out
+
+
+def _item(line: str) -> tuple[str, re.Match[str] | None]:
+    if m := _NUMBERED.match(line):
+        return "numbered", m
+    if m := _BULLET.match(line):
+        return "bulleted", m
+    return "", None
+
+
+def _close(out: list[Block], block: Block | None) -> None:
+    if block is not None and block.items:
+        out.append(block)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def stem(word: str) -> str:
+    """A light stem: "resetting" and "resets" read as "reset"."""
+    word = word.lower().strip(".'’-")
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
+
+
+def terms(text: str, generic: Iterable[str] = _GENERIC) -> frozenset[str]:
+    """The stemmed content words of ``text``, without the words that only say what shape a
+    question wants ("steps", "difference", "explain")."""
+    drop = frozenset(generic)
+    return frozenset(stem(w) for w in content_words(text) if w not in drop and len(w) > 1)
+
+
+def coverage(wanted: frozenset[str], text: str) -> float:
+    """The share of ``wanted`` terms that ``text`` holds (1.0 when nothing is wanted)."""
+    if not wanted:
+        return 1.0
+    return len(wanted & terms(text, ())) / len(wanted)

@@ -1,0 +1,100 @@
+"""Trend ("how has X changed", "in each fiscal year ..."): one cited figure per document or
+period, in date order, as a small table (period, value, citation), with the change stated
+("It rose from 58.6 in 2018 to 88.41 in 2022.").
+
+Passages are grouped by document. A document's period is the years its title or id states
+(rag.time_scope.stated: "2019-annual-performance-report.pdf"), else its stated date's year,
+else the one year the sentence states. From each document, the best sentence (or table row)
+holding a figure that is no year and most of the question's measure terms (the question
+without its time scope and shape words) gives the figure: the one after the last measure word,
+else the first. Two documents of one period: the better scored is kept."""
+
+from __future__ import annotations
+
+import re
+
+from index.dates import STATED
+from rag.shapes.text import coverage, terms
+from rag.shapes.types import Piece, ShapeInput, Shaped, cite
+from rag.time_scope import stated, without_scope
+
+MIN_COVERAGE = 0.5
+POOL = 60  # the best sentences read
+_FIGURE = re.compile(r"(?<![\w.,])[$€£]?\d[\d,]*(?:\s?\.\s?\d+)?(?:\s?(?:%|percent|per\s+cent|"
+                     r"million|billion|thousand|bn|m)\b|%)?")
+_YEAR = re.compile(r"^(?:1[5-9]|20)\d\d$")
+
+
+def period_of(inp: ShapeInput, n: int, sentence: str) -> tuple[int, str] | None:
+    """(sort key, label) of the period passage ``n``'s figure in ``sentence`` speaks of."""
+    passage = inp.passages[n - 1]
+    named = sorted(set(stated(f"{passage.title} {passage.doc_id}")))
+    if len(named) == 1:
+        a, b = named[0]
+        return b, str(a) if a == b else f"{a}–{b}"
+    if passage.date and passage.date_source in STATED:
+        year = int(passage.date[:4])
+        return year, str(year)
+    own = sorted(set(stated(sentence)))
+    if len(own) == 1 and own[0][0] == own[0][1]:
+        return own[0][0], str(own[0][0])
+    return None
+
+
+def figure(sentence: str, wanted: frozenset[str]) -> str | None:
+    """The figure of ``sentence`` for the measure: the first after the last measure word, else
+    the first; years are no figures."""
+    found = [m for m in _FIGURE.finditer(sentence)
+             if not _YEAR.match(m.group(0).strip()) and any(c.isdigit() for c in m.group(0))]
+    if not found:
+        return None
+    lower = sentence.lower()
+    last = max((lower.rfind(w) for w in wanted), default=-1)
+    after = [m for m in found if m.start() > last] if last >= 0 else []
+    return (after or found)[0].group(0).strip()
+
+
+def number(value: str) -> float | None:
+    digits = re.sub(r"(?<=\d)\s+(?=\.)|(?<=\.)\s+(?=\d)|[,$€£%]", "", value).split()
+    try:
+        return float(digits[0]) if digits else None
+    except ValueError:
+        return None
+
+
+def build(inp: ShapeInput) -> Shaped | None:
+    wanted = terms(without_scope(inp.question))
+    rows: dict[int, Piece] = {}
+    seen_docs: set[str] = set()
+    for s in inp.sentences[:POOL]:
+        doc = inp.passages[s.passage - 1].doc_id
+        if doc in seen_docs or coverage(wanted, s.text) < MIN_COVERAGE:
+            continue
+        value = figure(s.text, wanted)
+        period = period_of(inp, s.passage, s.text) if value else None
+        if value is None or period is None or period[0] in rows:
+            continue
+        piece = inp.piece(s, label=period[1], value=value)
+        if piece is not None:
+            rows[period[0]] = piece
+            seen_docs.add(doc)
+    if not rows:
+        return None
+    ordered = [rows[k] for k in sorted(rows)]
+    note = change(ordered)
+    body = "\n".join(f"{p.label}: {p.value} [{p.passage}]" for p in ordered)
+    return Shaped("trend", ordered, f"{body}\n{note}" if note else body, note=note, table=True)
+
+
+def change(rows: list[Piece]) -> str:
+    """"It rose from A in P1 to B in P2." over the first and last rows ("" for one row)."""
+    if len(rows) < 2:
+        return f"Only one period found: {rows[0].label}." if rows else ""
+    first, last = rows[0], rows[-1]
+    a, b = number(first.value), number(last.value)
+    if a is None or b is None:
+        return ""
+    if a == b:
+        return f"It was unchanged at {first.value} from {first.label} to {last.label}."
+    verb = "rose" if b > a else "fell"
+    return f"It {verb} from {first.value} in {first.label} to {last.value} in {last.label}."

@@ -1,0 +1,74 @@
+"""What a shape builder gets (the passages and their scored sentences) and gives (cited
+pieces, with the answer text that lists them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.generators.extractive import ScoredSentence
+from rag.sentences import split_sentences
+from rag.shapes.kinds import QuestionKind
+from rag.shapes.text import unwrapped
+from rag.types import Passage
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One cited piece of a shape: a step, an item, a side's sentence, a period's figure.
+    ``passage`` is 1-based (the draft's numbering); ``start``/``end`` index its text (the
+    stage turns them into document offsets)."""
+
+    text: str
+    passage: int
+    start: int
+    end: int
+    label: str = ""  # a step's number, a comparison's side, a trend row's period
+    value: str = ""  # a trend row's figure
+
+
+@dataclass
+class Shaped:
+    """A built shape. ``text``: the answer text, each piece cited ``[passage]``; empty keeps
+    the answer as composed (a list that the short answer already states)."""
+
+    kind: str
+    pieces: list[Piece] = field(default_factory=list)
+    text: str = ""
+    verdict: str | None = None  # yes_no: "yes", "no", or None (undecided)
+    note: str = ""  # "Only 2 found", "It rose from 58.6 in 2018 to 88.41 in 2022."
+    table: bool = False  # trend: the pieces are rows (period, value, citation)
+
+
+@dataclass(frozen=True)
+class ShapeInput:
+    question: str
+    kind: QuestionKind
+    passages: Sequence[Passage]
+    sentences: Sequence[ScoredSentence]  # best first
+    short: tuple[str, int] | None = None  # the short answer's text and passage, if any
+
+    def where(self, sentence: ScoredSentence) -> tuple[int, int]:
+        """The sentence's offsets in its passage's text ((-1, -1) when not found)."""
+        text = self.passages[sentence.passage - 1].text
+        at = text.find(sentence.text)
+        return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
+
+    def piece(self, sentence: ScoredSentence, label: str = "", value: str = "") -> Piece | None:
+        """The sentence as a piece, the whole sentence when a line break cut it (a paragraph
+        wrapped over lines)."""
+        a, b = self.where(sentence)
+        if a < 0:
+            return None
+        text = unwrapped(self.passages[sentence.passage - 1].text)
+        for s in split_sentences(text):
+            if s.start <= a and b <= s.end:
+                a, b = s.start, s.end
+                break
+        return Piece(text[a:b], sentence.passage, a, b, label, value)
+
+
+def cite(text: str, passage: int) -> str:
+    """``text`` closed by a stop and its marker."""
+    text = text.strip()
+    return f"{text} [{passage}]"

@@ -1,0 +1,85 @@
+"""Stage 10: the answer in the shape the question asks for (rag.shapes): steps, an
+explanation, a yes/no verdict, the two sides of a comparison, a list's items, a trend's table.
+
+The question's kind is read from its words and tags (rag.shapes.kinds); the builder of that
+kind reads the passages and their scored sentences (the evidence stage's, best first). Each
+piece it cites becomes a span of its citation (as the verified sentences' are), and assemble
+puts the shape's text in place of the composed answer (an extractive answer only: an LLM's
+verified answer is kept, the shape beside it).
+
+:class:`ProcedureException` is the refusal gate's exception (rag.stages.gate): a procedure
+question the gate refused is answered when a section gives its steps and matches the
+question's key terms well (rag.shapes.procedure.answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from rag import shapes
+from rag.pages import page_of
+from rag.question_typing import Nlp
+from rag.shapes import procedure
+from rag.span_locator import SpanLocator
+from rag.stages.state import AnswerState
+from rag.types import Span
+
+
+def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeInput:
+    ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
+    short = None if state.short is None else (state.short.text, state.short.passage)
+    return shapes.ShapeInput(state.standalone or state.question, kind, state.passages, ranked,
+                             short)
+
+
+def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
+    if state.kind is None:
+        question = state.standalone or state.question
+        state.kind = shapes.question_kind(question, nlp.tag(question))
+    return state.kind
+
+
+class ProcedureException:
+    """Called by the gate on a refusal: True (answer after all) for a procedure question whose
+    steps a section gives."""
+
+    def __init__(self, nlp: Nlp) -> None:
+        self._nlp = nlp
+
+    def __call__(self, state: AnswerState) -> bool:
+        kind = kind_of(self._nlp, state)
+        if kind.kind != "procedure" or not state.passages or not state.sentences:
+            return False
+        return procedure.answers(shape_input(state, kind))
+
+
+class Shape:
+    name = "shape"
+
+    def __init__(self, nlp: Nlp, locator: SpanLocator) -> None:
+        self._nlp = nlp
+        self._locator = locator
+
+    def run(self, state: AnswerState) -> Iterable[str]:
+        if state.verified is None:
+            return ()
+        kind = kind_of(self._nlp, state)
+        shaped = shapes.build(shape_input(state, kind)) if state.sentences else None
+        state.shaped = shaped or shapes.Shaped(kind.kind)
+        state.shaped.pieces = [self._cite(state, p) for p in state.shaped.pieces]
+        return ()
+
+    def _cite(self, state: AnswerState, piece: shapes.Piece) -> shapes.Piece:
+        """The piece as a span of its citation (support 1.0: the shape quotes it), its offsets
+        now the document's."""
+        passage = state.passages[piece.passage - 1]
+        if piece.end <= piece.start:
+            return piece
+        start, end = self._locator.locate(passage, piece.start, piece.end)
+        spans = state.spans.setdefault(piece.passage, [])
+        if all((x.start, x.end) != (start, end) for x in spans):
+            page = page_of(passage, start, self._locator.document_text(passage)
+                           if passage.page_end > passage.page_start else None)
+            spans.append(Span(start=start, end=end, text=passage.text[piece.start:piece.end],
+                              support=1.0, page=page))
+        return replace(piece, start=start, end=end)
