@@ -118,7 +118,7 @@ def test_upload_with_a_file_name_too_long_for_the_file_system(uploads):
     r = httpx.post(f"{uploads.url}/v1/documents", files=files, headers=ADMIN, timeout=120)
     assert r.status_code == 200, r.text
     assert r.json()["files"][0] == {"doc_id": name, "filename": name, "status": "added",
-                                    "reason": None}
+                                    "reason": None, "attachments": []}
     doc = httpx.get(f"{uploads.url}/v1/documents/{name}", timeout=30).json()
     assert doc["text"].startswith("The board meets")
 

@@ -183,7 +183,7 @@ def test_upload_list_read_replace_delete(keyed):
                    headers=ADMIN, timeout=120)
     assert r.status_code == 200, r.text
     assert r.json()["files"] == [{"doc_id": "policies/parking.md", "filename": "parking.md",
-                                  "status": "added", "reason": None}]
+                                  "status": "added", "reason": None, "attachments": []}]
     r = httpx.get(f"{url}/v1/documents/policies/parking.md", headers=READ)
     assert r.status_code == 200
     doc = r.json()

@@ -156,7 +156,7 @@ def test_names_differing_only_in_unicode_normalisation_are_one_document(service:
     assert first.status_code == 200 and first.json()["files"][0]["doc_id"] == nfc
     second = upload(service.client, [(nfc, b"Soup of the day: tomato.")])
     assert second.json()["files"][0] == {"doc_id": nfc, "filename": nfc, "status": "updated",
-                                         "reason": None}
+                                         "reason": None, "attachments": []}
     ids = [d["doc_id"] for d in service.client.get(
         "/v1/documents", headers={"X-API-Key": READ_KEY}).json()["documents"]]
     assert ids.count(nfc) == 1 and nfd not in ids
