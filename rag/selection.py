@@ -58,11 +58,14 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # Words that make a clause (common finite verbs, or an -ed form): a sentence without any is a
 # verbless fragment. Deliberately conservative: a sentence whose only verb is an uncommon present
 # form ("meets") is judged a fragment and loses to a clause, which is the safe side.
-_FINITE = re.compile(
-    r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|will|would|shall|should|"
-    r"can|could|may|might|must|said|says|say|told|asked|agreed|announced|met|made|took|gave|"
-    r"went|came|found|led|left|won|became|began|held|saw|set|put|known)\b"
-    r"|\b\w{3,}ed\b", re.IGNORECASE)
+_VERBS = (r"\b(?:is|are|was|were|be|been|being|am|has|have|had|do|does|did|will|would|shall|"
+          r"should|can|could|may|might|must|said|says|say|told|asked|agreed|announced|met|made|"
+          r"took|gave|went|came|found|led|left|won|became|began|held|saw|set|put|known)\b")
+_VERB = re.compile(_VERBS, re.IGNORECASE)  # a finite verb of the list (no -ed participle)
+_LABEL = re.compile(r"(?:table|figure|exhibit|chart|performance\s+measure)\b"
+                    r"|(?:average\s+)?(?:percent(?:age)?|number|total|share|rate|ratio|"
+                    r"proportion|amount|count)\s+of\b", re.IGNORECASE)
+_FINITE = re.compile(_VERBS + r"|\b\w{3,}ed\b", re.IGNORECASE)
 
 # A table row as index/tables.py writes it: the row's label, then cells named by their column
 # ("Total net sales | Quarter ended July 1, 2023: $54,024 | ..."), one of them a figure. It states
@@ -71,6 +74,7 @@ _TABLE_ROW = re.compile(r"^[^|\n]+(?: \| [^|\n]+)+$")
 _NAMED_FIGURE = re.compile(r"(?:^|\| )[^|\n]*: [^|\n]*\d")
 
 SHORT_WORDS = 10
+LABEL_WORDS = 20  # a line this short, not ending like a sentence, with no finite verb: a label
 CANDIDATES = 16  # sentences the model scores per question (the best by the plain score)
 
 Terms = Callable[[str], list[str]]
@@ -91,6 +95,12 @@ def is_fragment(text: str, title: str = "") -> bool:
     ends = bool(_END.search(text.strip()))
     capitalised = sum(w[0].isupper() for w in words) / len(words)
     if not ends and (len(words) <= 6 or capitalised >= 0.5):
+        return True
+    if not ends and len(words) <= LABEL_WORDS and _LABEL.match(text.strip()) and \
+            not _VERB.search(text):
+        # A caption or a measure's name that does not end like a sentence and has no finite
+        # verb ("Percent of retirement claims processed within 60 days", "TABLE 7.03G ...") is
+        # a label, never the answer its table row or its text gives.
         return True
     title_words = content_words(title)
     own = content_words(text)

@@ -22,6 +22,10 @@ GOLD = ROOT / "eval" / "gold" / "sample_qa.jsonl"
     ("The Migrant Crisis At The Southern Border Of The United States", ""),
     ("US-Mexico border talks in Mexico City.", "US-Mexico border talks in Mexico City"),
     ("A 450-metre bridge with two lanes and a footpath.", ""),  # verbless
+    # a measure's or a table's title: no final stop, no finite verb (a participle only)
+    ("Percent of retirement claims processed within 60 days", ""),
+    ("TABLE 7.03G PERFORMANCE MEASURE: Relative ratio of complete retirement submissions "
+     "versus incomplete cases", ""),
 ])
 def test_headings_titles_and_fragments_are_fragments(text, title):
     assert is_fragment(text, title)
@@ -32,6 +36,7 @@ def test_headings_titles_and_fragments_are_fragments(text, title):
     "The meeting lasted more than two hours, officials said.",
     "Brandon Johnson is the mayor of Chicago.",
     "Mexico agreed to reopen two rail crossings",  # cut at a chunk's end, still a clause
+    "The office processed 70 percent of retirement claims within 60 days",  # a clause, no stop
     "The spike protein of the virus binds to the ACE2 receptor on the surface of human cells.",
 ])
 def test_sentences_are_not_fragments(text):
