@@ -244,16 +244,31 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
 
 
+@functools.lru_cache(maxsize=1 << 10)
+def _compact(passage: str) -> tuple[str, tuple[int, ...]]:
+    """``passage`` lowercased without its whitespace, and where each kept character stood."""
+    kept = tuple(i for i, ch in enumerate(passage) if not ch.isspace())
+    return _lower("".join(passage[i] for i in kept)), kept
+
+
+def _lower(text: str) -> str:
+    """Lower case, character for character (a letter whose lower case is two, "İ", stays)."""
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+
+
 def _find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
-    """Offsets of ``claim`` inside ``passage`` ignoring case, whitespace and final punctuation."""
+    """Offsets of ``claim`` inside ``passage`` ignoring case, whitespace and final punctuation.
+    Whitespace is ignored entirely: a PDF's text may read "2 .6 .001" where the answer, tidied,
+    says "2.6.001"."""
     core = claim.strip().rstrip(".!?").strip()
     if len(core) < 12:
         return None
-    words = [re.escape(w) for w in _SPACE.split(core) if w]
-    m = re.search(r"\s+".join(words), passage, flags=re.IGNORECASE)
-    if m is None:
+    target = _lower(_SPACE.sub("", core))
+    compact, kept = _compact(passage)
+    at = compact.find(target)
+    if at < 0:
         return None
-    end = m.end()
+    start, end = kept[at], kept[at + len(target) - 1] + 1
     if end < len(passage) and passage[end] in ".!?":
         end += 1
-    return m.start(), end
+    return start, end
