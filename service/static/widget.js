@@ -51,6 +51,22 @@
     ".disagree{display:block;margin-bottom:.3rem;padding:.2rem .4rem;border-left:3px solid #b35c00;background:#fff6ec}",
     ".sources button{border:0;padding:.1rem 0;color:#1f5fbf;text-align:left;background:none;text-decoration:underline}",
     ".sources .pages{color:#555}",
+    ".shape{white-space:normal}",
+    ".shape ol,.shape ul{margin:.1rem 0 .2rem;padding-left:1.4rem}",
+    ".shape li{margin:.15rem 0}",
+    ".shape p{margin:0 0 .3rem}",
+    ".verdict{display:inline-block;margin-right:.4rem;padding:.05rem .5rem;border-radius:999px;font-weight:700;font-size:.9em;color:#fff;background:#56606d}",
+    ".verdict.yes{background:#1e7b34}",
+    ".verdict.no{background:#b00020}",
+    ".sides{display:grid;grid-template-columns:1fr 1fr;gap:.4rem}",
+    ".side{padding:.35rem .45rem;border:1px solid #dde2e8;border-radius:8px;background:#f8f9fb}",
+    ".side h4{margin:0 0 .2rem;font-size:.95em;font-weight:700;color:#0b3d91}",
+    ".shape-note{font-weight:600;color:#3d4650}",
+    ".trend{margin:.1rem 0 .35rem;border-collapse:collapse;font-size:.9em}",
+    ".trend th,.trend td{border:1px solid #dde2e8;padding:.15rem .5rem;text-align:left}",
+    ".trend thead th{background:#f3f5f8}",
+    ".trend td.value{text-align:right;font-variant-numeric:tabular-nums}",
+    ".trend .cite{vertical-align:baseline}",
     ".cited-table{margin:.45rem 0 0;border-collapse:collapse;font-size:.85em;white-space:normal}",
     ".cited-table caption{text-align:left;font-weight:600;padding-bottom:.2rem}",
     ".cited-table th,.cited-table td{border:1px solid #dde2e8;padding:.15rem .35rem;text-align:left;vertical-align:top}",
@@ -340,6 +356,13 @@
     try { return { event: event, data: JSON.parse(data) }; } catch (e) { return null; }
   }
 
+  // The marker of citation c: a button opening the cited passage.
+  function citeButton(cite, answerText) {
+    return el("button", { type: "button", class: "cite", "data-n": String(cite.n),
+      "aria-label": "Source " + cite.n + ": " + cite.title, text: String(cite.n),
+      onclick: openCitation.bind(null, cite, answerText) });
+  }
+
   // Answer text with each [n] as a button opening citation n (text nodes only).
   function renderText(target, text, citations) {
     target.replaceChildren();
@@ -349,9 +372,7 @@
       var n = Number(m[1]);
       var cite = citations.filter(function (c) { return c.n === n; })[0];
       if (cite) {
-        target.appendChild(el("button", { type: "button", class: "cite", "data-n": String(n),
-          "aria-label": "Source " + n + ": " + cite.title, text: String(n),
-          onclick: openCitation.bind(null, cite, text) }));
+        target.appendChild(citeButton(cite, text));
       } else {
         target.appendChild(document.createTextNode(m[0]));
       }
@@ -394,6 +415,111 @@
     body.replaceChildren(head, rest);
   }
 
+  // ---- answer shapes (docs/answers.md): steps, a verdict, two sides, items, a trend ---------
+  // An extractive answer's text is the shape's own: the shape is shown in its place. An LLM's
+  // answer is kept and the shape shown below it. A factoid (or a shape with nothing found)
+  // keeps the short answer's rendering.
+  function renderAnswer(body, answer) {
+    var shape = answer.shape;
+    var build = shape && Array.isArray(shape.items) && shape.items.length &&
+      SHAPES[shape.kind];
+    if (!build) { renderShort(body, answer); return; }
+    var block = el("div", { class: "shape " + shape.kind, "data-shape": shape.kind });
+    build(block, shape, answer);
+    if (shapeIsAnswer(shape, answer.answer)) { body.replaceChildren(block); return; }
+    renderShort(body, answer);
+    body.appendChild(block);
+  }
+
+  function squash(s) { return String(s).replace(/\s+/g, " ").trim(); }
+
+  function shapeIsAnswer(shape, text) {
+    var flat = squash(text);
+    return shape.items.every(function (i) {
+      return flat.indexOf(squash(shape.kind === "trend" ? i.label + ": " + i.value : i.text)) >= 0;
+    });
+  }
+
+  // The marker of a shape's piece: its citation, opening with the piece itself highlighted.
+  function pieceCite(n, answer, item) {
+    var c = answer.citations.filter(function (x) { return x.n === n; })[0];
+    if (!c) return document.createTextNode("");
+    if (item && typeof item.start === "number" && item.end > item.start) {
+      c = Object.assign({}, c, { spans: [{ start: item.start, end: item.end, text: item.text }] });
+    }
+    return citeButton(c, answer.answer);
+  }
+
+  // The piece's text, then its citation marker (text nodes only).
+  function cited(tag, item, answer, attrs) {
+    return el(tag, attrs || {}, [item.text, " ", pieceCite(item.citation, answer, item)]);
+  }
+
+  function noteOf(shape) {
+    return shape.note ? el("p", { class: "shape-note", role: "note", text: shape.note }) : null;
+  }
+
+  function append(block, nodes) {
+    nodes.forEach(function (n) { if (n) block.appendChild(n); });
+  }
+
+  var SHAPES = {
+    // The steps in order, numbered as the document numbers them.
+    procedure: function (block, shape, answer) {
+      append(block, [noteOf(shape), el("ol", { class: "steps", "aria-label": "Steps" },
+        shape.items.map(function (i) {
+          var n = /^\d+$/.test(i.label || "") ? { value: i.label } : {};
+          return cited("li", i, answer, n);
+        }))]);
+    },
+    // The sentences that explain, as one paragraph.
+    explanation: function (block, shape, answer) {
+      var p = el("p", { class: "explained" });
+      shape.items.forEach(function (i, k) {
+        if (k) p.appendChild(document.createTextNode(" "));
+        p.appendChild(document.createTextNode(i.text + " "));
+        p.appendChild(pieceCite(i.citation, answer, i));
+      });
+      append(block, [p, noteOf(shape)]);
+    },
+    // "Yes" or "No" first (no badge when the sentence cannot tell), then the deciding sentence.
+    yes_no: function (block, shape, answer) {
+      var p = cited("p", shape.items[0], answer, { class: "decides" });
+      if (shape.verdict === "yes" || shape.verdict === "no") {
+        p.insertBefore(el("strong", { class: "verdict " + shape.verdict,
+          text: shape.verdict === "yes" ? "Yes" : "No" }), p.firstChild);
+      }
+      append(block, [p, noteOf(shape)]);
+    },
+    // What the documents say of each side, side by side.
+    comparison: function (block, shape, answer) {
+      append(block, [el("div", { class: "sides" }, shape.items.map(function (i) {
+        return el("section", { class: "side", "aria-label": i.label || "Side" },
+          [el("h4", { text: i.label }), cited("p", i, answer)]);
+      })), noteOf(shape)]);
+    },
+    // Every item; "Only 2 found" first when fewer were found than asked.
+    list: function (block, shape, answer) {
+      append(block, [noteOf(shape), el("ul", { class: "items", "aria-label": "Items" },
+        shape.items.map(function (i) { return cited("li", i, answer); }))]);
+    },
+    // One cited figure per period, in date order, then the change.
+    trend: function (block, shape, answer) {
+      var header = (shape.table && shape.table.header) || ["period", "value", "citation"];
+      var names = { period: "Period", value: "Value", citation: "Source" };
+      var head = el("tr", {}, header.map(function (h) {
+        return el("th", { scope: "col", text: names[h] || h });
+      }));
+      var rows = shape.items.map(function (i) {
+        return el("tr", {}, [el("th", { scope: "row", text: i.label }),
+          el("td", { class: "value", text: i.value }),
+          el("td", {}, [pieceCite(i.citation, answer, i)])]);
+      });
+      append(block, [el("table", { class: "trend" }, [el("thead", {}, [head]),
+        el("tbody", {}, rows)]), noteOf(shape)]);
+    }
+  };
+
   function finishAnswer(bubble, body, answer) {
     // Each citation carries the date of the corpus release the answer was read from.
     answer.citations.forEach(function (c) { c.release_date = answer.release_date; });
@@ -403,7 +529,7 @@
         el("span", { class: "note", text: answer.answer }));
       status.textContent = "The documents do not say. " + answer.answer;
     } else {
-      renderShort(body, answer);
+      renderAnswer(body, answer);
       var list = el("ol", { class: "sources", "aria-label": "Sources" });
       answer.citations.forEach(function (c) {
         var item = [el("button", { type: "button", text: "[" + c.n + "] " +
