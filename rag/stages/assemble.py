@@ -75,9 +75,10 @@ class Assemble:
                 draft = shaped.text
             elif sides:
                 draft = f"{disagreement_text(sides, state.passages)} {draft}"
-            elif short is not None:
-                stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
-                draft = f"{short.text}{stop} [{short.passage}] {draft}"
+            else:
+                if short is not None:
+                    stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
+                    draft = f"{short.text}{stop} [{short.passage}] {draft}"
                 if shaped is not None and shaped.note:  # "Only 2 found"
                     draft = f"{shaped.note}: {draft}"
             text, citations = assemble(draft, state.passages, state.spans, state.tables)
