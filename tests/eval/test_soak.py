@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_one_minute_soak_has_no_error_and_bounded_memory(tmp_path, corpus_dir):
     assert out.is_file(), proc.stderr[-3000:]
     result = json.loads(out.read_text())
     print(proc.stdout)
-    assert proc.returncode == 0, (result["failures"], proc.stderr[-3000:])
+    assert proc.returncode == 0, (result["failures"], _server_errors(result), proc.stderr[-2000:])
     assert result["errors"] == 0 and result["failures"] == []
     kinds = result["by_kind"]
     # 16 readers for a minute on 2 shared cores: well over a hundred answers, every kind of
@@ -98,3 +99,22 @@ def test_one_minute_soak_has_no_error_and_bounded_memory(tmp_path, corpus_dir):
     mem = result["memory"]
     assert mem["held"] and mem["end_mb"] <= mem["limit_mb"]
     assert 55 <= result["seconds"] <= 60 + 150
+
+
+def _server_errors(result: dict) -> list[str]:
+    """The server log's error entries with their tracebacks (the log sits beside the report,
+    inside the test's temp dir, gone after CI): what a failed soak needs to be diagnosed."""
+    log = Path(result.get("server_log", ""))
+    if not log.is_file():
+        return [f"no server log at {log}"]
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if "Traceback" in line or "Error" in line:
+                found.append(line)
+            continue
+        if entry.get("level") in ("error", "critical") or entry.get("status", 0) >= 500:
+            found.append(f"{entry.get('msg')} {entry.get('path', '')} {entry.get('exc', '')}")
+    return found[-6:]
