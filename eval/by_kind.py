@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.dataset import load_qa
-from eval.metrics import contains_gold, hit_at_k, normalize
+from eval.metrics import contains_all_gold, contains_gold, hit_at_k, normalize
 
 
 def _rate(values: Iterable[float]) -> float | None:
@@ -30,6 +30,19 @@ def _cites_gold(outcome: dict[str, Any]) -> bool:
     """A cited passage holds a gold answer (the row, for a table question)."""
     golds = [normalize(g) for g in outcome["gold_answers"] if g.strip()]
     return any(g and g in normalize(c["text"]) for c in outcome["cited"] for g in golds)
+
+
+def _items(outcome: dict[str, Any]) -> bool:
+    """A list or trend question: its gold strings are items the answer must all hold."""
+    return bool({"list", "trend"} & set(outcome.get("tags") or ())) and \
+        len(outcome["gold_answers"]) > 1
+
+
+def _steps(outcome: dict[str, Any]) -> list[str]:
+    """A procedure question's gold steps (``evidence.steps`` of its gold line), [] if none."""
+    evidence = outcome.get("evidence") or {}
+    return [s for s in evidence.get("steps") or () if s.strip()] if isinstance(evidence, dict) \
+        else []
 
 
 def figures(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -48,6 +61,12 @@ def figures(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "states_and_cites_gold": _rate(float(not o["refused"] and _cites_gold(o) and
                                              contains_gold(o["answer"], o["gold_answers"]))
                                        for o in answerable),
+        "all_items": _rate(float(not o["refused"] and contains_all_gold(o["answer"],
+                                                                        o["gold_answers"]))
+                           for o in answerable if _items(o)),
+        "steps_held": _rate(float(not o["refused"] and contains_all_gold(o["answer"],
+                                                                         _steps(o)))
+                            for o in answerable if _steps(o)),
         "answerable_refused": _rate(float(o["refused"]) for o in answerable),
         "refusal_recall": _rate(float(o["refused"]) for o in unanswerable),
         "answered": len(answered),
@@ -59,6 +78,7 @@ def by_kind(report: dict[str, Any], gold: Path) -> dict[str, dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = {"all": []}
     for outcome in report["per_question"]:
         extra = kinds.get(outcome["id"], {})
+        outcome = {**outcome, "evidence": extra.get("evidence")}
         groups["all"].append(outcome)
         names = {f"kind:{extra.get('kind', '?')}"} | {f"tag:{t}" for t in extra.get("tags", [])}
         for name in names:
@@ -81,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(table, indent=2))
         return 0
     columns = ["questions", "hit_at_1", "hit_at_5", "contains_gold", "states_and_cites_gold",
-               "answerable_refused", "refusal_recall"]
+               "all_items", "steps_held", "answerable_refused", "refusal_recall"]
     print("| group | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for name, row in table.items():

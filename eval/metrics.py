@@ -66,6 +66,14 @@ def contains_gold(answer: str, golds: Sequence[str]) -> bool:
     return any(normalize(g) and normalize(g) in norm for g in golds)
 
 
+def contains_all_gold(answer: str, golds: Sequence[str]) -> bool:
+    """Every gold string is in the answer (normalised): for a list or trend question, whose gold
+    strings are the items ("Screening", "FY 2018: 58.6"), not alternatives."""
+    norm = normalize(answer)
+    items = [normalize(g) for g in golds if normalize(g)]
+    return bool(items) and all(g in norm for g in items)
+
+
 def exact_match(answer: str, golds: Sequence[str]) -> bool:
     """The answer equals a gold string once both are normalised (SQuAD-style); an empty answer
     matches nothing."""

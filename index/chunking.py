@@ -10,11 +10,15 @@ import dataclasses
 from collections.abc import Callable
 
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.node_parser.text.utils import split_by_sep
 
 from index import context as doc_context
 from index.types import Chunk, CleanDocument, Document
 
 Tokenize = Callable[[str], list]
+# Where a sentence too long for a chunk may be cut, after its lines: after a comma, semicolon or
+# full stop, never inside a figure ("135.05", "1,234" stay whole; llama-index's default cuts them).
+WITHIN_SENTENCE = r"(?:[^,.;。？！]|[,.](?=\d))+[,.;。？！]?|[,.;。？！]"
 
 
 class Chunker:
@@ -32,7 +36,12 @@ class Chunker:
             chunk_overlap=chunk_overlap,
             tokenizer=tokenize,
             include_metadata=False,
+            secondary_chunking_regex=WITHIN_SENTENCE,
         )
+        # A "sentence" longer than a chunk (a table's rows have no full stops) is cut at its
+        # line ends first, so a chunk holds whole rows: the default cut at every comma and
+        # full stop left rows in two chunks mid-figure ("FY 2017 Results: $135." | "05 | ...").
+        self._splitter._sub_sentence_split_fns.insert(0, split_by_sep("\n"))
 
     def split(self, clean: CleanDocument) -> list[Chunk]:
         """Chunks of ``clean`` in document order, each mapped to its original span."""

@@ -45,7 +45,7 @@ from rag.stages.evidence import Evidence
 from rag.stages.gate import Gate
 from rag.stages.generate import Generate
 from rag.stages.retrieve import Retrieve
-from rag.stages.shape import ProcedureException, Shape
+from rag.stages.shape import ShapeException, Shape
 from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
@@ -322,7 +322,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Embed(embedder),
         Retrieve(retriever, settings.retrieval.top_k),
         Evidence(extractive),
-        Gate(build_gate(settings, keyword), ProcedureException(build_nlp()),
+        Gate(build_gate(settings, keyword), ShapeException(build_nlp()),
              period_refusal=settings.retrieval.period_refusal),
         Generate(None if generator is extractive else generator, prompts, g.on_error),
         Verify(verifier, sentences, fallback_share=g.fallback_share,

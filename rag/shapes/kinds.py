@@ -8,7 +8,7 @@ with an auxiliary, "Can I ...", and for "what three rivers"). Checked in this or
 that matches wins:
 
 1. **trend**: "how has X changed", "over the last four quarters", "year over year", "in each
-   fiscal year", "trend";
+   fiscal year", "in each of FY 2014, FY 2015 ...", "trend";
 2. **factoid** guard: "how many / much / long / old / far / often ..." asks for a figure, never
    for steps;
 3. **comparison**: "difference between X and Y", "X vs Y", "compare X and/with Y", "how does X
@@ -50,6 +50,9 @@ _TREND = [
                r"(?:years?|quarters?|periods?|reports?)\b", re.I),
     re.compile(r"\beach\s+(?:(?:fiscal|calendar)\s+)?(?:year|quarter)\s+(?:reported|from|"
                r"between)\b", re.I),
+    # "in each of FY 2014, FY 2015 and FY 2016", "for each of 2019 and 2020"
+    re.compile(r"\beach\s+of\s+(?:the\s+)?(?:(?:FY|CY|fiscal\s+years?|years?)\s*)?"
+               r"(?:19|20)\d\d\b", re.I),
 ]
 _FACTOID_HOW = re.compile(r"^how\s+(?:many|much|long|old|far|often|big|large|tall|high|deep|"
                           r"wide|heavy|fast|soon|late|early|frequently|severe)\b", re.I)
@@ -67,6 +70,9 @@ _COMPARE = [
     re.compile(rf"(?:^|[:,]\s*|\b(?:is|are|of|between)\s+)(?:the\s+)?(?P<x>[\w'’.-]+(?:\s+[\w'’.-]+)"
                rf"{{0,3}}?)\s+(?:vs\.?|versus)\s+(?:the\s+)?(?P<y>.+?){_SIDE_END}", re.I),
 ]
+# "the rhomboid flap versus deep suturing pilonidal sinus trial" names a study, not two sides
+_NAMED_STUDY = re.compile(r"\b(?:trial|study|studies|protocol|experiment|cohort|registry)s?$",
+                          re.I)
 _VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
 _PROCEDURE = [
     re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall|does)\s+"
@@ -148,6 +154,8 @@ def comparison_sides(question: str) -> tuple[str, str] | None:
         if m:
             x = _VS_LEAD.sub("", m.group("x").strip(" ,'\"")).strip()
             y = m.group("y").strip(" ,'\"?")
+            if _NAMED_STUDY.search(y) and re.search(r"\b(?:vs\.?|versus)\b", m.group(0), re.I):
+                continue
             if x and y and x.lower() != y.lower():
                 return x, y
     return None

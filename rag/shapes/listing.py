@@ -22,8 +22,17 @@ _LEADING = re.compile(r"^(?:the|a|an|from|in|at|of|to|for|with|by|on|include|inc
 _WORD = re.compile(r"\S+")
 
 
+def _new(pieces: list[Piece], question: str) -> list[Piece]:
+    """``pieces`` unless the question itself names them all: "TURBT, TURP and TUEP" read from
+    a title that restates the question are its subject, not its answer ([] then)."""
+    asked = terms(question, ())
+    if sum(1 for p in pieces if terms(p.text, ()) - asked) < 2:
+        return []
+    return pieces
+
+
 def build(inp: ShapeInput) -> Shaped | None:
-    pieces = _from_block(inp) or _from_short(inp)
+    pieces = _new(_from_block(inp), inp.question) or _new(_from_short(inp), inp.question)
     prose = not pieces
     pieces = pieces or _from_sentences(inp)
     if not pieces:
@@ -85,9 +94,10 @@ def _from_sentences(inp: ShapeInput) -> list[Piece]:
         a, _ = inp.where(s)
         if a < 0 or coverage(wanted, s.text) < ENUM_COVERAGE:
             continue
-        items = enumeration(s.text)
-        if len(items) >= 2:
-            return [Piece(t, s.passage, a + i, a + i + len(t)) for i, t in items]
+        items = _new([Piece(t, s.passage, a + i, a + i + len(t)) for i, t in enumeration(s.text)],
+                     inp.question)
+        if items:
+            return items
     return []
 
 

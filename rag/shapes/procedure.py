@@ -1,6 +1,8 @@
 """Procedure ("how do I ...", "what are the steps to ..."): the steps in order from one section,
 keeping the document's list structure: its numbered or bulleted lines, or the command lines of
-a code block; a section without a list gives its sentences in order. Each step is cited.
+a code block; a section without a list but a reference table's row that speaks of the
+question (``| rag releases rollback [ID] | ... |``) gives that row; else the section's
+sentences in order. Each step is cited.
 
 The section is the best passage's: among the sections of the first passages that hold a list of
 at least two steps, the one whose heading, introducing line and steps hold most of the
@@ -10,6 +12,7 @@ question's key terms well, even when no sentence scored high enough."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rag.sentences import split_sentences
@@ -21,6 +24,10 @@ PASSAGES = 3  # the first passages whose sections are read
 MAX_SENTENCES = 6  # a section without a list: its first sentences
 RESCUE_COVERAGE = 0.8  # the gate's exception: the share of key terms the section must hold
 RESCUE_HEADING = 0.5  # ... and its heading (or introducing line)
+ROW_SENTENCES = 8  # the best sentences looked at for a reference table's row
+ROW_COVERAGE = 0.5  # the share of key terms that row must hold
+_MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ def build(inp: ShapeInput) -> Shaped | None:
         text = inp.passages[found.passage - 1].text
         pieces = [Piece(text[a:b], found.passage, a, b, label=str(i))
                   for i, (a, b) in enumerate(found.block.items, 1)]
+    elif (row := _table_row(inp)) is not None:
+        # A reference table's row says how (a command, a route): it is the answer, whole.
+        return Shaped("procedure", [row], f"{cite(row.text, row.passage)}")
     else:
         pieces = _sentences(inp)
     if len(pieces) < MIN_STEPS:
@@ -97,6 +107,32 @@ def _sentences(inp: ShapeInput) -> list[Piece]:
     for s in split_sentences(unwrapped(text)[body_start:section.end]):
         if len(out) == MAX_SENTENCES:
             break
+        if s.text.lstrip().startswith("|"):  # a table's cells are no sentences of the steps
+            continue
         start = body_start + s.start
         out.append(Piece(s.text, best.passage, start, start + len(s.text), label=str(len(out) + 1)))
     return out
+
+
+def _table_row(inp: ShapeInput) -> Piece | None:
+    """The Markdown table row (``| command | what it does |``) holding one of the best
+    sentences and most of the question's key terms, the best covered; None when no such row."""
+    wanted = terms(inp.question)
+    best: tuple[float, Piece] | None = None
+    for rank, s in enumerate(inp.sentences[:ROW_SENTENCES]):
+        a, _ = inp.where(s)
+        if a < 0:
+            continue
+        text = inp.passages[s.passage - 1].text
+        start = text.rfind("\n", 0, a) + 1
+        end = text.find("\n", a)
+        line = text[start: end if end >= 0 else len(text)]
+        if not _MD_ROW.match(line) or _MD_RULE.match(line):
+            continue
+        score = coverage(wanted, line) - 0.02 * rank
+        if score >= ROW_COVERAGE and (best is None or score > best[0]):
+            lead = len(line) - len(line.lstrip(" |"))
+            body = line.strip().strip("|").strip()
+            best = (score, Piece(body, s.passage, start + lead, start + lead + len(body),
+                                 label="1"))
+    return None if best is None else best[1]

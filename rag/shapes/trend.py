@@ -2,7 +2,8 @@
 period, in date order, as a small table (period, value, citation), with the change stated
 ("It rose from 58.6 in 2018 to 88.41 in 2022.").
 
-Passages are grouped by document. A document's period is the years its title or id states
+A table row stating the measure for several years gives the rows when there is one
+(rag.shapes.trend_rows: one cell a year). Otherwise passages are grouped by document. A document's period is the years its title or id states
 (rag.time_scope.stated: "2019-annual-performance-report.pdf"), else its stated date's year,
 else the one year the sentence states. From each document, the best sentence (or table row)
 holding a figure that is no year and most of the question's measure terms (the question
@@ -14,9 +15,10 @@ from __future__ import annotations
 import re
 
 from index.dates import STATED
+from rag.shapes import trend_rows
 from rag.shapes.text import coverage, terms
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
-from rag.time_scope import stated, without_scope
+from rag.time_scope import asked, stated, without_scope
 
 MIN_COVERAGE = 0.5
 POOL = 60  # the best sentences read
@@ -63,6 +65,9 @@ def number(value: str) -> float | None:
 
 
 def build(inp: ShapeInput) -> Shaped | None:
+    from_table = trend_rows.rows(inp, asked(inp.question), POOL)
+    if from_table:
+        return shaped(from_table)
     wanted = terms(without_scope(inp.question))
     rows: dict[int, Piece] = {}
     seen_docs: set[str] = set()
@@ -80,7 +85,11 @@ def build(inp: ShapeInput) -> Shaped | None:
             seen_docs.add(doc)
     if not rows:
         return None
-    ordered = [rows[k] for k in sorted(rows)]
+    return shaped([rows[k] for k in sorted(rows)])
+
+
+def shaped(ordered: list[Piece]) -> Shaped:
+    """The trend of ``ordered`` rows: each "period: figure [n]", then the change."""
     note = change(ordered)
     body = "\n".join(f"{p.label}: {p.value} [{p.passage}]" for p in ordered)
     return Shaped("trend", ordered, f"{body}\n{note}" if note else body, note=note, table=True)

@@ -1,6 +1,7 @@
 """Stage 5: refuse, before any LLM is called, when the evidence does not answer the question
-(see rag.answerability); a procedure question whose steps a section gives is the exception
-(rag.stages.shape.ProcedureException)."""
+(see rag.answerability); a procedure question whose steps a section gives, or a trend question a
+table row answers, is the exception
+(rag.stages.shape.ShapeException)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Gate:
                  exception: Callable[[AnswerState], bool] | None = None,
                  period_refusal: bool = True) -> None:
         self._gate = gate
-        self._exception = exception  # rag.stages.shape.ProcedureException: answer after all
+        self._exception = exception  # rag.stages.shape.ShapeException: answer after all
         self._period_refusal = period_refusal
 
     def run(self, state: AnswerState) -> Iterable[str]:

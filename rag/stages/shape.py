@@ -7,9 +7,10 @@ piece it cites becomes a span of its citation (as the verified sentences' are), 
 puts the shape's text in place of the composed answer (an extractive answer only: an LLM's
 verified answer is kept, the shape beside it).
 
-:class:`ProcedureException` is the refusal gate's exception (rag.stages.gate): a procedure
+:class:`ShapeException` is the refusal gate's exception (rag.stages.gate): a procedure
 question the gate refused is answered when a section gives its steps and matches the
-question's key terms well (rag.shapes.procedure.answers)."""
+question's key terms well (rag.shapes.procedure.answers); a trend question, when a table row of
+its measure states two of its periods or more (rag.shapes.trend_rows)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from dataclasses import replace
 from rag import shapes
 from rag.pages import page_of
 from rag.question_typing import Nlp
-from rag.shapes import procedure
+from rag import time_scope
+from rag.shapes import procedure, trend, trend_rows
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Span
@@ -39,18 +41,25 @@ def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
     return state.kind
 
 
-class ProcedureException:
+class ShapeException:
     """Called by the gate on a refusal: True (answer after all) for a procedure question whose
-    steps a section gives."""
+    steps a section gives, or a trend question a table row answers for two periods or more
+    with the question's measure (rag.shapes.trend_rows, at RESCUE_COVERAGE)."""
+
+    RESCUE_COVERAGE = 0.67
 
     def __init__(self, nlp: Nlp) -> None:
         self._nlp = nlp
 
     def __call__(self, state: AnswerState) -> bool:
         kind = kind_of(self._nlp, state)
-        if kind.kind != "procedure" or not state.passages or not state.sentences:
+        if kind.kind not in ("procedure", "trend") or not state.passages or not state.sentences:
             return False
-        return procedure.answers(shape_input(state, kind))
+        inp = shape_input(state, kind)
+        if kind.kind == "procedure":
+            return procedure.answers(inp)
+        return len(trend_rows.rows(inp, time_scope.asked(inp.question), trend.POOL,
+                                   self.RESCUE_COVERAGE)) >= 2
 
 
 class Shape:

@@ -62,6 +62,10 @@ def nlp() -> Nlp:
     ("Which countries does the memorandum target?", "list"),
     ("At which time points are data collected?", "list"),
     ("What two languages are spoken there?", "list"),
+    # a trial named "X versus Y" is the question's subject, not two sides
+    ("What are the secondary outcome measures of the rhomboid flap versus deep suturing "
+     "pilonidal sinus trial?", "list"),
+    ("Which scales are used in the PRP versus corticosteroid rotator cuff study?", "list"),
     # trend
     ("How has the backlog changed over the last four quarters?", "trend"),
     ("How did the number of claims change from 2015 to 2019?", "trend"),
@@ -71,6 +75,8 @@ def nlp() -> Nlp:
     ("How have retirement claims evolved?", "trend"),
     ("What was revenue over the past three years?", "trend"),
     ("How did sales grow year over year?", "trend"),
+    ("What percent of claims were processed within 60 days in each of FY 2014, FY 2015 and "
+     "FY 2016?", "trend"),
     # factoids stay factoids
     ("How many people crossed the border in November?", "factoid"),
     ("How much did the company pay for the building?", "factoid"),
