@@ -319,7 +319,11 @@ def _add_rows(result: BenchResult, derived: dict[str, Any], span: float, clients
 
 # The answering stages added for trustworthy extractive answers (issue: exact answer first,
 # sentence selection), switched off to measure what they cost.
-WITHOUT_NEW_STAGES = {"RAG_GENERATOR__SHORT_ANSWERS": "false", "RAG_GENERATOR__SELECTOR": "score"}
+# The answer stages added since the plain extractive answer: short answers, the fitted sentence
+# selector, answer shapes, time scopes and the period refusal.
+WITHOUT_NEW_STAGES = {"RAG_GENERATOR__SHORT_ANSWERS": "false", "RAG_GENERATOR__SELECTOR": "score",
+                      "RAG_GENERATOR__SHAPES": "false", "RAG_RETRIEVAL__TIME_SCOPE": "false",
+                      "RAG_RETRIEVAL__PERIOD_REFUSAL": "false"}
 
 
 def run_api_stages(corpus: Path, qa: Path, workdir: Path, clients: int = GOAL_CLIENTS,

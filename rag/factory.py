@@ -322,7 +322,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
         Embed(embedder),
         Retrieve(retriever, settings.retrieval.top_k),
         Evidence(extractive),
-        Gate(build_gate(settings, keyword), ShapeException(build_nlp()),
+        Gate(build_gate(settings, keyword), ShapeException(build_nlp()) if g.shapes else None,
              period_refusal=settings.retrieval.period_refusal),
         Generate(None if generator is extractive else generator, prompts, g.on_error),
         Verify(verifier, sentences, fallback_share=g.fallback_share,
@@ -331,7 +331,8 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
     ]
     if g.short_answers:
         stages.append(ShortAnswer(build_nlp(), locator))
-    stages.append(Shape(build_nlp(), locator))
+    if g.shapes:
+        stages.append(Shape(build_nlp(), locator))
     return AnswerService(stages, Assemble(prompts, generator.name),
                          prompt_version=prompts.version, generator_name=generator.name,
                          max_question_chars=settings.server.max_question_chars)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 import re
+import time
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
@@ -75,10 +75,24 @@ def extract_pdf(data: bytes) -> Extracted:
             raise UnreadableFile("PDF has no text: OCR found no words on its scanned pages")
         raise UnreadableFile("PDF has no text (no text layer and no scanned page images)")
     info = reader.metadata or {}
-    title = str(info.get("/Title") or "").strip()
+    title = metadata_title(str(info.get("/Title") or ""))
     stated = parse_metadata(info.get("/ModDate")) or parse_metadata(info.get("/CreationDate"))
     return Extracted("pdf", full, title, starts, stated or "", tables,
                      tuple(i + 1 for i in scanned), ocr_seconds)
+
+
+# A PDF's /Title that its producer wrote rather than its author: "Microsoft Word - null.doc",
+# "Untitled", "Document1", a file name. Such a title names no document: the text's is used.
+_PRODUCER_TITLE = re.compile(
+    r"^(?:microsoft\s+(?:word|powerpoint|excel)\b.*|untitled\b.*|document\s*\d*|"
+    r"slide\s*\d*|presentation\s*\d*|book\s*\d*|\S+\.(?:docx?|rtf|odt|pptx?|xlsx?|pdf|"
+    r"tex|indd|qxd|pages))$", re.I)
+
+
+def metadata_title(title: str) -> str:
+    """The PDF's /Title, or "" when it is the producer's placeholder, not the document's."""
+    title = " ".join(title.split())
+    return "" if _PRODUCER_TITLE.match(title) else title
 
 
 def _text_layers(reader: object) -> list[str]:

@@ -150,6 +150,11 @@ class GeneratorSettings(BaseModel):
         "sentence only from the best one's document when it adds content); 'score': the best "
         "sentences by cosine plus word overlap within a margin (docs/evaluation.md).",
     )
+    shapes: bool = Field(
+        True, description="Answer in the shape the question asks for (rag/shapes: steps, "
+        "yes/no, both sides, a list's items, a trend's table) and answer a procedure or trend "
+        "question a section's steps or a table row answers; off: every answer is its sentences.",
+    )
     short_answers: bool = Field(
         True, description="Open the answer to a typed question (who, when, how many ...) with "
         "the exact entity that answers it (short_answer); needs the spaCy pipeline.",

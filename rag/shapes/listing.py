@@ -58,12 +58,16 @@ def _from_block(inp: ShapeInput) -> list[Piece]:
     best, pieces = BLOCK_COVERAGE - 1e-9, []
     for n in range(1, min(PASSAGES, len(inp.passages)) + 1):
         text = inp.passages[n - 1].text
+        # The terms its document's title already holds name the subject ("the rhomboid flap
+        # trial"), not the list asked for ("secondary outcome measures"): a block's heading
+        # and introduction are judged by the others.
+        focus = wanted - terms(inp.passages[n - 1].title, ()) or wanted
         for block in blocks(text):
             if len(block.items) < 2:
                 continue
             intro = text[block.intro[0]:block.intro[1]] if block.intro else ""
             heading = section_at(text, block.items[0][0]).heading
-            score = coverage(wanted, f"{heading} {intro}")
+            score = coverage(focus, f"{heading} {intro}")
             if score > best:
                 best = score
                 pieces = [Piece(_clean(text[a:b]), n, a, a + len(_clean(text[a:b])))

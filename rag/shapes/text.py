@@ -15,7 +15,9 @@ from rag.sentences import content_words
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
-_BULLET = re.compile(r"^\s*[-*•+–]\s+(?=\S)")
+# Bullets as Markdown writes them and as PDF text extraction renders a word processor's list
+# glyphs ("▪", "◦", "", and a second level's "o" before a capitalised item).
+_BULLET = re.compile(r"^\s*(?:[-*•+–▪◦●○■□➢►✓\uf0a7\uf0b7\uf0d8]|o(?=\s+[A-Z]))\s+(?=\S)")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
 # Words of a question that say what shape it wants, not what it is about.

@@ -29,9 +29,10 @@ def pipeline(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("trend-corpus")
     (corpus / "service-measures.csv").write_text(TABLE)
     (corpus / "notes.md").write_text(NOTE)
-    built = build_pipeline(make_settings(tmp_path_factory.mktemp("trend") / "data"),
-                           embedder=embedder)
+    data = tmp_path_factory.mktemp("trend") / "data"
+    built = build_pipeline(make_settings(data), embedder=embedder)
     built.ingest.sync(corpus)
+    built.data_dir = data  # type: ignore[attr-defined]
     return built
 
 
@@ -54,3 +55,16 @@ def test_a_measure_the_table_lacks_is_refused(pipeline):
     answer = pipeline.answers.answer(
         "How did the average days to approve travel claims change from FY 2019 to FY 2022?")
     assert answer.refused
+
+
+def test_with_shapes_off_the_answer_is_its_sentences(pipeline, embedder):
+    from rag.factory import build_pipeline
+
+    plain = build_pipeline(make_settings(pipeline.data_dir, generator={"shapes": False}),
+                           embedder=embedder)
+    question = ("How did the average minutes to answer help desk calls change from FY 2019 to "
+                "FY 2022?")
+    answer = plain.answers.answer(question)
+    assert answer.shape is None  # no shape stage, and no exception to the gate for trends
+    if not answer.refused:
+        assert "It rose from" not in answer.answer
