@@ -13,10 +13,12 @@ explanation, yes/no ...), per answer type (date, person, figure, other typed, un
 kind of unanswerable case (no-gold, swapped, the gold set's own): refusal recall and false-
 refusal rate.
 
-Three gates, same cases: ``today`` (the shipped ``rag/refusal_weights.json`` as it is: it was
-fitted on one set, so on that set it is not held out), ``base`` (today's features, fitted the
-leave-one-out way) and ``per_kind`` (every feature of rag.answerability.FEATURES, the per-kind
-ones of rag.kind_needs included). ``--write-weights`` stores ``per_kind`` fitted on every set.
+Four gates, same cases: ``today`` (the shipped ``rag/refusal_weights.json`` as it is: its
+coefficients were fitted on one set, so on that set it is not held out), ``today_hard`` (the
+same coefficients and threshold, the hard flags chosen on the other sets), ``base`` (today's
+features, fitted the leave-one-out way) and ``per_kind`` (every feature of
+rag.answerability.FEATURES, the per-kind ones of rag.kind_needs included). ``--write-weights``
+stores the ``--ship`` gate with what it chooses made on every set.
 The evidence is gathered by fitting.calibrate.measure_set and cached under data_dir/calibrate/.
 """
 
@@ -33,13 +35,14 @@ import numpy as np
 
 from fitting.calibrate import Measured, measure_set
 from fitting.logistic import fit_logistic
-from rag.answerability import DEFAULT_HARD, DEFAULT_WEIGHTS, FEATURES, gate_scores, load_weights
+from rag.answerability import DEFAULT_WEIGHTS, FEATURES, gate_scores, load_weights
 from rag.linear import LinearModel
 
 SETS = ("covidqa", "hotpotqa_dev500", "timeqa_train", "sample", "agency_reports",
         "trial_protocols", "project_docs")
 BASE = FEATURES[:FEATURES.index("figure_missing") + 1]  # today's gate's features
 HARD_CANDIDATES = ("figure_missing", "date_missing", "person_missing")
+FLOOR = 1e-4  # the lowest threshold: a score a hard flag zeroed is below it
 TYPE_GROUPS = {"date": "date", "time": "date", "person": "person", "count": "figure",
                "quantity": "figure", "money": "figure", "percent": "figure"}
 
@@ -89,10 +92,12 @@ def set_weights(sets: Sequence[Measured]) -> np.ndarray:
     return weights * len(weights) / weights.sum()
 
 
-def choose_hard(sets: Sequence[Measured], bound: float) -> tuple[str, ...]:
-    """The flags set for at most ``bound`` of the answerable cases, averaged over the sets."""
+def choose_hard(sets: Sequence[Measured], bound: float,
+                candidates: Sequence[str] = HARD_CANDIDATES) -> tuple[str, ...]:
+    """The flags among ``candidates`` set for at most ``bound`` of the answerable cases,
+    averaged over the sets."""
     hard = []
-    for name in HARD_CANDIDATES:
+    for name in candidates:
         col = FEATURES.index(name)
         rates = [float((m.rows[m.labels == 1, col] == 1.0).mean()) for m in sets
                  if (m.labels == 1).any()]
@@ -106,8 +111,9 @@ def choose_threshold(sets: Sequence[Measured], model: LinearModel, bound: float)
     ``bound``."""
     scores = [gate_scores(model, m.rows) for m in sets]
     answerable = [s[m.labels == 1] for s, m in zip(scores, sets) if (m.labels == 1).any()]
-    candidates = sorted({round(float(x), 4) for s in answerable for x in s} | {0.0})
-    best = 0.0
+    candidates = sorted({round(float(x), 4) for s in answerable for x in s if x > FLOOR}
+                        | {FLOOR})
+    best = FLOOR  # what a hard flag zeroes is refused at any threshold
     for t in candidates:
         if float(np.mean([(s < t).mean() for s in answerable])) <= bound:
             best = t
@@ -117,14 +123,14 @@ def choose_threshold(sets: Sequence[Measured], model: LinearModel, bound: float)
 
 
 def fit_pooled(sets: Sequence[Measured], names: tuple[str, ...], l2: float, bound: float,
-               hard_bound: float | None) -> LinearModel:
+               hard_bound: float) -> LinearModel:
     """A gate over ``names`` fitted on ``sets`` pooled (:func:`set_weights`), its hard flags
-    (default ones when ``hard_bound`` is None) and threshold chosen on them too."""
+    (those of :data:`HARD_CANDIDATES` among ``names``) and threshold chosen on them too."""
     cols = [FEATURES.index(n) for n in names]
     rows = np.vstack([m.rows[:, cols] for m in sets])
     labels = np.concatenate([m.labels for m in sets])
     fitted = fit_logistic(rows, labels, names, l2=l2, sample_weight=set_weights(sets))
-    hard = DEFAULT_HARD if hard_bound is None else choose_hard(sets, hard_bound)
+    hard = choose_hard(sets, hard_bound, [h for h in HARD_CANDIDATES if h in names])
     model = LinearModel(fitted.names, fitted.mean, fitted.scale, fitted.coef, fitted.bias,
                         {"hard": list(hard)})
     threshold = choose_threshold(sets, model, bound)
@@ -162,7 +168,7 @@ def evaluate(data: TaggedSet, model: LinearModel) -> dict[str, object]:
 
 
 def leave_one_out(data: Sequence[TaggedSet], names: tuple[str, ...], l2: float, bound: float,
-                  hard_bound: float | None) -> dict[str, dict[str, object]]:
+                  hard_bound: float) -> dict[str, dict[str, object]]:
     """Every set reported with a gate fitted on the others."""
     report = {}
     for held in data:
@@ -184,7 +190,7 @@ def summary(report: dict[str, dict[str, object]]) -> dict[str, float]:
             "worst_false_refusal": round(float(np.max(false)), 4)}
 
 
-GATES = ("today", "base", "per_kind")
+GATES = ("today", "today_hard", "base", "per_kind")
 
 
 def _pair(f: dict[str, object] | None) -> str:
@@ -199,7 +205,7 @@ def markdown(result: dict[str, dict[str, dict[str, object]]]) -> str:
     """The tables of docs/evaluation.md: per set, per case kind, per question kind and per
     answer type, each cell "refusal recall / false-refusal rate" for the three gates."""
     gates = [g for g in GATES if g in result]
-    head = "| set | " + " | ".join(gates) + " |\n|---|" + "---|" * len(gates) + "\n"
+    head = "| set | " + " | ".join(gates) + " |\n|---|" + "---|" * len(gates)
     lines = ["Cells: refusal recall / false-refusal rate (answerable cases refused).", "",
              "### Overall", "", head.replace("| set |", "| set | cases |").replace(
                  "|---|", "|---|---|", 1)]
@@ -221,29 +227,80 @@ def markdown(result: dict[str, dict[str, dict[str, object]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _features_key() -> str:
+    """Tagged cases are reused while the code computing their rows and tags is unchanged."""
+    import hashlib
+
+    import rag.answerability
+    import rag.kind_needs
+    import rag.question_typing
+    import rag.shapes.kinds
+    import rag.shapes.procedure
+
+    h = hashlib.sha256()
+    for module in (rag.answerability, rag.kind_needs, rag.question_typing, rag.shapes.kinds,
+                   rag.shapes.procedure):
+        h.update(Path(module.__file__ or "").read_bytes())
+    return h.hexdigest()[:12]
+
+
 def gather(settings: object, names: Sequence[str], limit: int, seed: int,
            max_docs: int | None) -> list[TaggedSet]:
-    """Every set's cases (evidence cached by fitting.calibrate), tagged."""
+    """Every set's cases (evidence cached by fitting.calibrate; the tagged rows too, under
+    data_dir/calibrate/cross-*.pickle, while the feature code is unchanged)."""
+    import pickle
+
     from rag.factory import build_nlp
 
     measuring = settings.model_copy(update={  # type: ignore[attr-defined]
         "retrieval": settings.retrieval.model_copy(  # type: ignore[attr-defined]
             update={"refusal": "threshold", "min_relevance": -1.0})})
+    folder = Path(settings.data_dir) / "calibrate"  # type: ignore[attr-defined]
     nlp = build_nlp()
-    return [tag(n, measure_set(measuring, n, limit, seed, max_docs, swap=True)[0], nlp)
-            for n in names]
+    out = []
+    for name in names:
+        path = folder / f"cross-{name}-{limit}-{seed}-{max_docs}-{_features_key()}.pickle"
+        if path.is_file():  # plain fields: the class may be __main__'s under -m
+            out.append(TaggedSet(**pickle.loads(path.read_bytes())))
+            continue
+        out.append(tag(name, measure_set(measuring, name, limit, seed, max_docs)[0], nlp))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(vars(out[-1])))
+    return out
+
+
+def with_hard(model: LinearModel, hard: Sequence[str]) -> LinearModel:
+    """``model`` with another list of hard flags."""
+    return LinearModel(model.names, model.mean, model.scale, model.coef, model.bias,
+                       {**model.extra, "hard": list(hard)})
 
 
 def run(data: Sequence[TaggedSet], l2: float, bound: float, hard_bound: float
         ) -> dict[str, dict[str, dict[str, object]]]:
+    """The four gates of the module doc on every set: ``today`` as shipped, ``today_hard``
+    (its coefficients, the hard flags chosen on the other sets), and ``base`` and ``per_kind``
+    fitted on the other sets."""
     today = load_weights(DEFAULT_WEIGHTS)
-    result: dict[str, dict[str, dict[str, object]]] = {
+    others = {d.name: [o.measured for o in data if o.name != d.name] for d in data}
+    hard = {n: choose_hard(sets, hard_bound) for n, sets in others.items()}
+    return {
         "today": {d.name: {"threshold": today.extra["threshold"], **evaluate(d, today)}
                   for d in data},
-        "base": leave_one_out(data, BASE, l2, bound, None),
+        "today_hard": {d.name: {"threshold": today.extra["threshold"], "hard": hard[d.name],
+                                **evaluate(d, with_hard(today, hard[d.name]))} for d in data},
+        "base": leave_one_out(data, BASE, l2, bound, hard_bound),
         "per_kind": leave_one_out(data, FEATURES, l2, bound, hard_bound),
     }
-    return result
+
+
+def shipped(data: Sequence[TaggedSet], gate: str, l2: float, bound: float,
+            hard_bound: float) -> LinearModel:
+    """The gate ``--write-weights`` stores, fitted on every set: ``today_hard`` (the shipped
+    coefficients, hard flags chosen on all sets) or ``per_kind``."""
+    sets = [d.measured for d in data]
+    if gate == "today_hard":
+        return with_hard(load_weights(DEFAULT_WEIGHTS), choose_hard(sets, hard_bound))
+    return fit_pooled(sets, FEATURES, l2, bound, hard_bound)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-docs", type=int, default=1000)
     parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--max-false-refusal", type=float, default=0.05)
-    parser.add_argument("--hard-bound", type=float, default=0.02)
+    parser.add_argument("--hard-bound", type=float, default=0.01, help="a flag refuses outright "
+                        "when it is set for at most this share of the fit sets' answerable cases")
+    parser.add_argument("--ship", choices=("today_hard", "per_kind"), default="today_hard",
+                        help="the gate --write-weights stores (fitted on every set)")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--markdown", type=Path)
@@ -279,11 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_weights:
         from index.atomic_files import write_text_atomic
 
-        model = fit_pooled([d.measured for d in data], FEATURES, args.l2,
-                           args.max_false_refusal, args.hard_bound)
-        write_text_atomic(args.write_weights, json.dumps(model.to_json(calibration={
-            "fit_on": [d.name for d in data], "command": command, "held_out": summaries,
-            "per_kind_held_out": result["per_kind"]}), indent=2) + "\n")
+        model = shipped(data, args.ship, args.l2, args.max_false_refusal, args.hard_bound)
+        calibration = dict(model.extra.get("calibration") or {})
+        if args.ship == "per_kind":
+            calibration = {"fit_on": [d.name for d in data]}
+        calibration["cross_set"] = {"command": command, "gate": args.ship,
+                                    "hard_chosen_on": [d.name for d in data],
+                                    "held_out": summaries, args.ship: result[args.ship]}
+        extra = {k: v for k, v in model.extra.items() if k != "calibration"}
+        write_text_atomic(args.write_weights, json.dumps(
+            model.to_json(**{**extra, "calibration": calibration}), indent=2) + "\n")
     print(json.dumps(summaries, indent=2))
     return 0
 

@@ -41,7 +41,7 @@ def test_every_set_weighs_the_same_and_its_two_classes_half_each():
 
 def test_threshold_keeps_the_mean_false_refusal_within_the_bound():
     sets = [_set("a", 100, 0.0, 1).measured, _set("b", 100, 0.5, 2).measured]
-    model = fit_pooled(sets, cross_set.BASE, 1.0, 0.05, None)
+    model = fit_pooled(sets, cross_set.BASE, 1.0, 0.05, 0.02)
     t = choose_threshold(sets, model, 0.05)
     assert t == model.extra["threshold"]
     from rag.answerability import gate_scores
