@@ -78,6 +78,7 @@ class Measured:
     labels: np.ndarray
     rows: np.ndarray
     kinds: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)  # the standalone question of each case
 
     def __post_init__(self) -> None:
         if not self.kinds:
@@ -151,6 +152,7 @@ def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = Tr
     labels: list[float] = []
     rows: list[np.ndarray] = []
     kinds: list[str] = []
+    questions: list[str] = []
 
     def add(case_id: str, kind: str, item: QAItem, question: str,
             options: AskOptions | None) -> None:
@@ -161,6 +163,7 @@ def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = Tr
         ids.append(case_id)
         labels.append(1.0 if kind == "answerable" else 0.0)
         kinds.append(kind)
+        questions.append(standalone)
 
     for n, item in enumerate(items, 1):
         add(item.id, "answerable" if item.answerable else "unanswerable", item, item.question,
@@ -176,7 +179,7 @@ def measure(pipeline: Pipeline, items: Sequence[QAItem], without_gold: bool = Tr
         add(f"{swap.item_id}/swap", "swapped", by_id[swap.item_id], swap.swapped, None)
     cache.save()
     return Measured(ids, np.asarray(labels), np.vstack(rows) if rows else
-                    np.zeros((0, len(FEATURES))), kinds)
+                    np.zeros((0, len(FEATURES))), kinds, questions)
 
 
 def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
@@ -193,9 +196,22 @@ def fit_model(measured: Measured, l2: float = 1.0) -> LinearModel:
     return fit_logistic(measured.rows, y, FEATURES, l2=l2, sample_weight=weight)
 
 
+# The gold sets with corpora of their own (each holds its own unanswerable questions).
+GOLD_SETS: dict[str, tuple[Path, Traversable]] = {
+    "agency_reports": (BENCHMARKS / "agency_reports" / "corpus",
+                       resources.files("eval") / "gold" / "agency_reports_qa.jsonl"),
+    "trial_protocols": (BENCHMARKS / "trial_protocols" / "corpus",
+                        resources.files("eval") / "gold" / "trial_protocols_qa.jsonl"),
+    "project_docs": (ROOT / "eval" / "corpora" / "project_docs" / "corpus",
+                     resources.files("eval") / "gold" / "project_docs_qa.jsonl"),
+}
+
+
 def benchmark(name: str) -> tuple[Path, Path | Traversable]:
     if name == "sample":
         return SAMPLE_CORPUS, SAMPLE_QA
+    if name in GOLD_SETS:
+        return GOLD_SETS[name]
     folder = BENCHMARKS / name
     return folder / "corpus", folder / "qa.jsonl"
 
@@ -279,7 +295,7 @@ def measure_set(settings: Settings, name: str, limit: int | None, seed: int,
                 max_docs: int | None, swap: bool = True) -> tuple[Measured, list[Swap]]:
     """Every case of one benchmark (see the module doc), the gathered evidence cached."""
     corpus, qa = benchmark(name)
-    items = sample_items(qa, None if name == "sample" else limit, seed)
+    items = sample_items(qa, None if name == "sample" or name in GOLD_SETS else limit, seed)
     corpus = subset_corpus(corpus, items, max_docs, seed, Path(settings.data_dir) / "calibrate")
     pipeline, fingerprint = eval_pipeline(settings, corpus)
     cache = EvidenceCache(Path(settings.data_dir) / "calibrate" /

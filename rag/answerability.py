@@ -43,6 +43,8 @@ from rag.types import Passage
 from index.analysis import fold_accents
 from rag.sentences import STOPWORDS
 from rag.grounding import name_forms, names
+from rag.kind_needs import (KIND_FEATURES, KIND_NEUTRAL, kind_features, kind_of, steps_given,
+                            subject_words)
 
 # The bundled weights, read from the installed package (retrieval.refusal_weights names another).
 DEFAULT_WEIGHTS: Traversable = resources.files("rag") / "refusal_weights.json"
@@ -71,10 +73,13 @@ FEATURES = (
     "key_entity",  # 1 when the question's rarest entity (by IDF) is in the top sentences' passages
     "figure_missing",  # a count, measure, money or percent question and no such figure (of the
     #                    asked unit, for a measure) in the top sentences
+    *KIND_FEATURES,  # what each kind of question needs (rag.kind_needs)
 )
 NLP_FEATURES = FEATURES[12:]
 # Their values when no spaCy pipeline is given: nothing found missing.
-NLP_NEUTRAL = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0)
+NLP_NEUTRAL = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, *KIND_NEUTRAL)
+# The flags that refuse whatever the model's score when a weights file names none ("hard").
+DEFAULT_HARD = ("figure_missing",)
 
 # Questions whose answer is a number or a date.
 _WANTS_NUMBER = re.compile(
@@ -149,10 +154,12 @@ def _found(entity: Entity, words: set[str]) -> bool:
 
 def typing_features(question: str, top: Sequence[ScoredSentence],
                     top_passages: Sequence[Passage], passages: Sequence[Passage], nlp: Nlp,
-                    terms: Terms, idf: Idf, answer_type: AnswerType | None = None
-                    ) -> list[float]:
+                    terms: Terms, idf: Idf, answer_type: AnswerType | None = None,
+                    coverage: float = 0.0, rarest: str | None = None) -> list[float]:
     """The :data:`NLP_FEATURES` of the evidence: NER on the question and on ``top`` (the best
-    evidence sentences) only, so the cost stays a few small spaCy calls per question."""
+    evidence sentences) only, so the cost stays a few small spaCy calls per question;
+    ``coverage`` and ``rarest`` (the idf coverage of the best passage, the question's rarest
+    term) feed the per-kind features (rag.kind_needs)."""
     answer_type = answer_type or nlp.classify(question)
     q_words = set(content_words(question))
     # The entities the evidence must name: not the period the question asks of (rag.time_scope
@@ -166,9 +173,11 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
         focus = None
     typed = attribute = figure = False
     unit = answer_type.focus if answer_type.kind == "quantity" else None
+    per_sentence: list[list[Entity]] = []
     for sentence in top:
         entities, tokens = nlp.entities(sentence.text)
         candidates = [e for e in entities if e.label in labels and not _named_in(e, q_words)]
+        per_sentence.append(candidates)
         typed = typed or bool(candidates)
         figure = figure or any(unit is None or any(same_unit(t, unit) for t in
                                                    tokens[e.token_start:e.token_end + 2])
@@ -198,10 +207,17 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
         sum(_found(e, any_words) for e in q_entities) / n if n else 1.0,
         1.0 if key is None or _found(key, passage_words) else 0.0,
         1.0 if answer_type.kind in FIGURE_KINDS and not figure else 0.0,
+        *kind_features(kind_of(question, nlp), answer_type, top, per_sentence,
+                       subject_words([key] if key else [], rarest, _terms_of(terms)), coverage,
+                       steps_given(question, nlp, passages, top), _terms_of(terms)),
     ]
 
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
+
+
+def _terms_of(terms: Terms) -> Callable[[str], tuple[str, ...]]:
+    return lambda text: tuple(terms(text))
 
 
 class RefusalGate(Protocol):
@@ -251,7 +267,9 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     q_dates = dates(dated)
     passage_dates = set().union(*(dates(f"{p.title}\n{p.text}") for p in passages))
     top_passages = [passages[n - 1] for n in sorted({s.passage for s in top})]
-    typing = (typing_features(dated, top, top_passages, passages, nlp, terms, idf)
+    coverage = max(covered(t) for t in passage_terms)
+    typing = (typing_features(dated, top, top_passages, passages, nlp, terms, idf,
+                              coverage=coverage, rarest=rarest)
               if nlp is not None
               else list(NLP_NEUTRAL))
     return np.array([
@@ -259,7 +277,7 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
         ranked[0].lexical,
         max(s.lexical for s in sentences),
         max(p.score for p in passages),
-        max(covered(t) for t in passage_terms),
+        coverage,
         covered(union),
         1.0 if rarest is not None and rarest in union else 0.0,
         covered(top_terms),
@@ -272,11 +290,17 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
 
 
 def gate_scores(model: LinearModel, rows: np.ndarray) -> np.ndarray:
-    """The model's scores, except 0 (refused at any threshold) where a question asks for a
-    figure and the best evidence states none (``figure_missing``): over the shared sets and the
-    sample, that held for about 1 % of answerable questions (docs/evaluation.md)."""
-    scores = model.score(rows)
-    return np.where(rows[:, FEATURES.index("figure_missing")] == 1.0, 0.0, scores)
+    """The model's scores over rows of :data:`FEATURES` (a model may use a subset of them, named
+    in its file), except 0 (refused at any threshold) where a flag of the model's ``hard`` list
+    is set: by default ``figure_missing`` (a question asks for a figure and the best evidence
+    states none: about 1 % of answerable questions over the shared sets and the sample);
+    ``python -m fitting.cross_set`` chooses the list on its fit sets (docs/evaluation.md)."""
+    names = getattr(model, "names", FEATURES)
+    scores = model.score(rows[:, [FEATURES.index(n) for n in names]])
+    extra = getattr(model, "extra", {})
+    hard = [FEATURES.index(h) for h in extra.get("hard", DEFAULT_HARD)]
+    refused = (rows[:, hard] == 1.0).any(axis=1) if hard else np.zeros(len(rows), dtype=bool)
+    return np.where(refused, 0.0, scores)
 
 
 class ModelGate:
@@ -302,7 +326,17 @@ def load_weights(path: Path | Traversable) -> LinearModel:
     """A refusal weights file, checked against :data:`FEATURES`; it must carry its threshold."""
     from index.errors import ConfigError
 
-    model = LinearModel.load(path, FEATURES, "python -m fitting.calibrate --write-weights")
+    import json
+
+    try:  # a model of a subset of FEATURES (in their order) is read as such
+        names = tuple(json.loads(Path(str(path)).read_text(encoding="utf-8")
+                                 if isinstance(path, (str, Path)) else path.read_text(
+                                     encoding="utf-8"))["features"])
+    except (OSError, ValueError, KeyError, TypeError):
+        names = FEATURES
+    expected = names if set(names) <= set(FEATURES) and sorted(
+        names, key=FEATURES.index) == list(names) else FEATURES
+    model = LinearModel.load(path, expected, "python -m fitting.cross_set --write-weights")
     threshold = model.extra.get("threshold")
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"refusal weights {path} carry no threshold between 0 and 1")

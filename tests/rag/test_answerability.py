@@ -174,3 +174,48 @@ def test_the_model_gate_refuses_an_entity_swapped_question(seeded):
     assert not original.refused and swapped.refused
     assert swapped.relevance is not None and original.relevance is not None
     assert swapped.relevance < original.relevance
+
+
+def test_a_weights_file_names_its_hard_flags_and_may_use_a_subset_of_the_features():
+    from rag.linear import LinearModel
+
+    model = LinearModel(("union_coverage",), np.zeros(1), np.ones(1), np.array([4.0]), 0.0,
+                        {"hard": ["date_missing"]})
+    rows = np.zeros((3, len(FEATURES)))
+    rows[:, FEATURES.index("union_coverage")] = 1.0
+    rows[1, FEATURES.index("date_missing")] = 1.0
+    rows[2, FEATURES.index("figure_missing")] = 1.0  # not in this file's list
+    scores = gate_scores(model, rows)
+    assert scores[1] == 0.0 and scores[0] == scores[2] > 0.9
+
+
+def test_kind_features_need_an_entity_tied_to_the_subject():
+    from rag.generators.extractive import ScoredSentence
+    from rag.kind_needs import KIND_FEATURES, kind_features
+    from rag.question_typing import AnswerType, Entity
+
+    def words(text):
+        return tuple(text.lower().replace(".", "").split())
+
+    def sentence(text):
+        return ScoredSentence(text=text, passage=1, order=0, dense=0.5, lexical=0.5)
+
+    when = AnswerType("date")
+    year = Entity("1992", "DATE", 0, 4, 0, 1)
+    tied = dict(zip(KIND_FEATURES, kind_features(
+        "factoid", when, [sentence("The library opened in 1992.")], [[year]], {"library"}, 0.5,
+        False, words)))
+    assert tied["typed_tied"] == 1.0 and tied["date_missing"] == 0.0 and tied["open_kind"] == 0
+    other = dict(zip(KIND_FEATURES, kind_features(
+        "factoid", when, [sentence("The museum opened in 1992.")], [[year]], {"library"}, 0.5,
+        False, words)))
+    assert other["typed_tied"] == 0.0  # a date, but of another subject
+    none = dict(zip(KIND_FEATURES, kind_features(
+        "factoid", when, [sentence("The library is open late.")], [[]], {"library"}, 0.5, False,
+        words)))
+    assert none["date_missing"] == 1.0 and none["typed_tied"] == 0.0
+    steps = dict(zip(KIND_FEATURES, kind_features(
+        "procedure", AnswerType("other"), [sentence("Open the client.")], [[]], {"vpn"}, 0.8,
+        True, words)))
+    assert (steps["open_kind"], steps["steps_given"], steps["open_coverage"],
+            steps["typed_tied"]) == (1.0, 1.0, 0.8, 1.0)
