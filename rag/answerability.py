@@ -155,7 +155,8 @@ def _found(entity: Entity, words: set[str]) -> bool:
 def typing_features(question: str, top: Sequence[ScoredSentence],
                     top_passages: Sequence[Passage], passages: Sequence[Passage], nlp: Nlp,
                     terms: Terms, idf: Idf, answer_type: AnswerType | None = None,
-                    coverage: float = 0.0, rarest: str | None = None) -> list[float]:
+                    coverage: float = 0.0, rarest: str | None = None,
+                    kinds: bool = True) -> list[float]:
     """The :data:`NLP_FEATURES` of the evidence: NER on the question and on ``top`` (the best
     evidence sentences) only, so the cost stays a few small spaCy calls per question;
     ``coverage`` and ``rarest`` (the idf coverage of the best passage, the question's rarest
@@ -207,10 +208,19 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
         sum(_found(e, any_words) for e in q_entities) / n if n else 1.0,
         1.0 if key is None or _found(key, passage_words) else 0.0,
         1.0 if answer_type.kind in FIGURE_KINDS and not figure else 0.0,
-        *kind_features(kind_of(question, nlp), answer_type, top, per_sentence,
-                       subject_words([key] if key else [], rarest, _terms_of(terms)), coverage,
-                       steps_given(question, nlp, passages, top), _terms_of(terms)),
+        *(_kind_row(question, nlp, answer_type, top, per_sentence, [key] if key else [],
+                    rarest, terms, coverage, passages) if kinds else KIND_NEUTRAL),
     ]
+
+
+def _kind_row(question: str, nlp: Nlp, answer_type: AnswerType,
+              top: Sequence[ScoredSentence], per_sentence: list, keys: list[Entity],
+              rarest: str | None, terms: Terms, coverage: float,
+              passages: Sequence[Passage]) -> tuple[float, ...]:
+    """The per-kind features (rag.kind_needs) of the question and its evidence."""
+    return tuple(kind_features(kind_of(question, nlp), answer_type, top, per_sentence,
+                               subject_words(keys, rarest, _terms_of(terms)), coverage,
+                               steps_given(question, nlp, passages, top), _terms_of(terms)))
 
 Terms = Callable[[str], list[str]]
 Idf = Callable[[Sequence[str]], dict[str, float]]
@@ -241,9 +251,10 @@ class ThresholdGate:
 
 
 def features(question: str, sentences: Sequence[ScoredSentence], passages: Sequence[Passage],
-             terms: Terms, idf: Idf, nlp: Nlp | None = None) -> np.ndarray:
+             terms: Terms, idf: Idf, nlp: Nlp | None = None, kinds: bool = True) -> np.ndarray:
     """One row of :data:`FEATURES` (no encoder call: the sentences are already scored). Without
-    ``nlp`` the answer-typing features are 1 (nothing missing)."""
+    ``nlp`` the answer-typing features are 1 (nothing missing); with ``kinds`` false the
+    per-kind ones are neutral (KIND_NEUTRAL: a model that does not read them)."""
     if not sentences or not passages:
         return np.zeros(len(FEATURES), dtype=np.float64)
     dated, question = question, time_scope.without_scope(question)  # its period: rag.time_scope
@@ -269,7 +280,7 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     top_passages = [passages[n - 1] for n in sorted({s.passage for s in top})]
     coverage = max(covered(t) for t in passage_terms)
     typing = (typing_features(dated, top, top_passages, passages, nlp, terms, idf,
-                              coverage=coverage, rarest=rarest)
+                              coverage=coverage, rarest=rarest, kinds=kinds)
               if nlp is not None
               else list(NLP_NEUTRAL))
     return np.array([
@@ -313,12 +324,18 @@ class ModelGate:
         self._terms = terms
         self._idf = idf
         self._nlp = nlp
+        # the per-kind features cost a tagger call and a section scan: only for a model (or a
+        # hard flag) that reads them
+        names = set(getattr(model, "names", FEATURES)) | set(
+            getattr(model, "extra", {}).get("hard", DEFAULT_HARD))
+        self._kinds = bool(names & set(KIND_FEATURES))
 
     def score(self, question: str, sentences: Sequence[ScoredSentence],
               passages: Sequence[Passage]) -> float:
         if not sentences or not passages:
             return 0.0
-        row = features(question, sentences, passages, self._terms, self._idf, self._nlp)
+        row = features(question, sentences, passages, self._terms, self._idf, self._nlp,
+                       kinds=self._kinds)
         return float(gate_scores(self._model, row[None, :])[0])
 
 
