@@ -43,6 +43,8 @@ from rag.types import Passage
 from index.analysis import fold_accents
 from rag.sentences import STOPWORDS
 from rag.grounding import name_forms, names
+from rag.selection import is_table_row
+from rag.table_cells import cell_for
 from rag.kind_needs import (KIND_FEATURES, KIND_NEUTRAL, kind_features, kind_of, steps_given,
                             subject_words)
 
@@ -172,7 +174,10 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
     focus = _stem(answer_type.focus) if answer_type.focus else None
     if focus is not None and (focus in STOPWORDS or len(focus) < 3):
         focus = None
-    typed = attribute = figure = False
+    typed = attribute = False
+    # a figure question's figure may sit in a table row of the passages (the cell of the column
+    # the question names) rather than in the best sentences, which rarely are rows
+    figure = answer_type.kind in FIGURE_KINDS and table_figure(question, passages)
     unit = answer_type.focus if answer_type.kind == "quantity" else None
     per_sentence: list[list[Entity]] = []
     for sentence in top:
@@ -211,6 +216,27 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
         *(_kind_row(question, nlp, answer_type, top, per_sentence, [key] if key else [],
                     rarest, terms, coverage, passages) if kinds else KIND_NEUTRAL),
     ]
+
+
+ROW_SHARE = 0.6  # of the question's content words a table row must hold for its figure to count
+
+
+def table_figure(question: str, passages: Sequence[Passage]) -> bool:
+    """A table row of the passages (with its document's title) holds ROW_SHARE of the question's
+    content words and a figure in the column the question names (rag.table_cells.cell_for)."""
+    wanted = {w for w in content_words(time_scope.without_scope(question)) if len(w) > 1}
+    for passage in passages:
+        title = set(content_words(f"{passage.title} {passage.doc_id}"))
+        for line in passage.text.split("\n"):
+            if " | " not in line or not is_table_row(line):
+                continue
+            cell = cell_for(line, question)
+            if cell is None or not _DIGIT.search(line[cell[0]:cell[1]]):
+                continue
+            held = wanted & (title | set(content_words(line)))
+            if wanted and len(held) >= ROW_SHARE * len(wanted):
+                return True
+    return False
 
 
 def _kind_row(question: str, nlp: Nlp, answer_type: AnswerType,
