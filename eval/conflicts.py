@@ -103,8 +103,9 @@ def build_cases(items: list[QAItem], docs: dict[str, Any], nlp: Any, seed: int,
             continue
         case = _case(item, kind, docs[doc_id], copy_id, answer, new, len(cases))
         body = _excerpt(docs[doc_id], answer)
+        title = replace_value(docs[doc_id].title, answer, new)[0]
         copies[copy_id] = with_front_matter(replace_value(body, answer, new)[0],
-                                            f"{docs[doc_id].title} (revised)", case.copy_date)
+                                            f"{title} (revised)", case.copy_date)
         cases.append(case)
     return cases, copies
 
@@ -137,13 +138,15 @@ def _named(value: str, text: str) -> bool:
 
 
 def score_case(case: Case, answer: Answer, newer_doc: str | None) -> dict[str, Any]:
-    """Both values named and each side cited to its own document; one alone; neither; the
+    """Both values named and each side cited to a document stating it; one alone; neither; the
     newer side first when both documents state dates (``newer_doc``)."""
     text = "" if answer.refused else answer.answer
     original, edited = _named(case.original, text), _named(case.edited, text)
-    sides = {s.doc_id: s.text for s in answer.disagreement}
-    cited = (case.doc_id in sides and _named(case.original, sides[case.doc_id])
-             and case.copy_id in sides and _named(case.edited, sides[case.copy_id]))
+    sides = [(s.doc_id, s.text) for s in answer.disagreement]
+    # the true side may come from the original or from another case's copy of it, which
+    # states this case's value unchanged; the edited side must be this case's copy
+    cited = (any(d != case.copy_id and _named(case.original, t) for d, t in sides)
+             and any(d == case.copy_id and _named(case.edited, t) for d, t in sides))
     out = {"both_named": original and edited, "both_sides": bool(cited),
            "edited_alone": edited and not original, "original_alone": original and not edited,
            "neither": not original and not edited, "refused": answer.refused,
