@@ -33,8 +33,9 @@ def edited_value(kind: str, answer: str, rng: random.Random,
         words = set(answer.lower().split())
         pool = sorted({n for n in names if not words & set(n.lower().split())})
         return rng.choice(pool) if pool else None
-    if kind not in MEASURED or value_of(kind, answer) is None:
-        return None
+    value = value_of(kind, answer) if kind in MEASURED else None
+    if value is None or value.bound in ("min", "max"):
+        return None  # "more than two hours": another bound could be true beside it
     if kind == "date":
         return _shift_date(answer, rng)
     match = _NUMBER.search(answer)
