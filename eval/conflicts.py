@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
@@ -30,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.dataset import QAItem, load_qa
-from eval.edits import NAMED, edited_value, replace_value, shifted_iso, with_front_matter
+from eval.edits import (NAMED, core, editable, edited_value, replace_value, shifted_iso,
+                        with_front_matter)
 from index.dates import STATED
 from index.loaders import discover, load_document
 from rag.types import Answer
@@ -73,8 +75,8 @@ def _names(nlp: Any, text: str, answer: str, label: str) -> list[str]:
     """Other names of ``label`` near ``answer`` in its document (the swap's candidates)."""
     at = max(0, text.find(answer))
     entities, _ = nlp.entities(text[max(0, at - CONTEXT):at + CONTEXT])
-    return [e.text for e in entities if e.label == label and len(e.text.split()) <= 4
-            and e.text[:1].isupper()]
+    return [e.text for e in entities if e.label == label and 2 <= len(e.text.split()) <= 4
+            and all(w[:1].isupper() for w in e.text.split())]
 
 
 def build_cases(items: list[QAItem], docs: dict[str, Any], nlp: Any, seed: int,
@@ -91,9 +93,13 @@ def build_cases(items: list[QAItem], docs: dict[str, Any], nlp: Any, seed: int,
             break
         found = _occurs(item, texts) if item.answerable else None
         kind = nlp.classify(item.question).kind
-        if found is None or kind not in NAMED and edited_value(kind, found[1], rng) is None:
+        if found is None or not editable(kind, found[1]) or \
+                kind not in NAMED and edited_value(kind, found[1], rng) is None:
             continue
         doc_id, answer = found
+        if kind in NAMED and answer not in _names(nlp, texts[doc_id], answer,
+                                                  _NAME_LABELS[kind]):
+            continue  # the recogniser does not read it as a name of that kind there
         copy_id = f"{Path(doc_id).stem}.edited-{_slug(item.id)}.txt"
         if sum(c.doc_id == doc_id for c in cases) >= PER_DOCUMENT:
             continue  # other copies of it state this case's original value: a few at most
@@ -134,19 +140,23 @@ def _excerpt(doc: Any, answer: str) -> str:
 
 
 def _named(value: str, text: str) -> bool:
-    return " ".join(value.lower().split()) in " ".join(text.lower().split())
+    """``value`` stands whole in ``text`` ("108" is not in "1081"), case and spacing aside."""
+    value, text = " ".join(value.lower().split()), " ".join(text.lower().split())
+    return re.search(rf"(?<![\w.,]){re.escape(value)}(?!\w|[.,]\d)", text) is not None
 
 
 def score_case(case: Case, answer: Answer, newer_doc: str | None) -> dict[str, Any]:
-    """Both values named and each side cited to a document stating it; one alone; neither; the
+    """Both values named (their figures: eval.edits.core) and each side cited to a document
+    stating it; one alone; neither; the
     newer side first when both documents state dates (``newer_doc``)."""
     text = "" if answer.refused else answer.answer
-    original, edited = _named(case.original, text), _named(case.edited, text)
+    old, new = core(case.kind, case.original), core(case.kind, case.edited)
+    original, edited = _named(old, text), _named(new, text)
     sides = [(s.doc_id, s.text) for s in answer.disagreement]
     # the true side may come from the original or from another case's copy of it, which
     # states this case's value unchanged; the edited side must be this case's copy
-    cited = (any(d != case.copy_id and _named(case.original, t) for d, t in sides)
-             and any(d == case.copy_id and _named(case.edited, t) for d, t in sides))
+    cited = (any(d != case.copy_id and _named(old, t) for d, t in sides)
+             and any(d == case.copy_id and _named(new, t) for d, t in sides))
     out = {"both_named": original and edited, "both_sides": bool(cited),
            "edited_alone": edited and not original, "original_alone": original and not edited,
            "neither": not original and not edited, "refused": answer.refused,

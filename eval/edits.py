@@ -88,6 +88,30 @@ def _other_word(answer: str, rng: random.Random) -> str | None:
     return None
 
 
+_CORE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:\s+(?:hundred|thousand|million|billion|trillion))?",
+                   re.IGNORECASE)
+MAX_WORDS = 6  # a gold answer longer than this is a passage, not a value
+
+
+def core(kind: str, answer: str) -> str:
+    """The part of ``answer`` an answer must state to state its value: the figure and its scale
+    ("about 2.87 million" -> "2.87 million", "$15" -> "15"), a written number ("Two cases" ->
+    "Two"); a date or a name whole."""
+    if kind == "date" or kind in NAMED:
+        return answer
+    found = _CORE.search(answer)
+    if found is not None:
+        return found.group(0)
+    words = [w for w in _WORDS if re.search(rf"\b{w}\b", answer, re.IGNORECASE)]
+    return words[0] if words else answer
+
+
+def editable(kind: str, answer: str) -> bool:
+    """A short answer of a kind this module edits: a value, not a passage."""
+    return (kind in NAMED or kind in MEASURED) and len(answer.split()) <= MAX_WORDS \
+        and "\n" not in answer
+
+
 def replace_value(text: str, old: str, new: str) -> tuple[str, int]:
     """``text`` with every whole-word occurrence of ``old`` replaced by ``new``, and how many."""
     pattern = re.compile(rf"(?<![\w.,]){re.escape(old)}(?![\w]|[.,]\d)")
