@@ -11,7 +11,9 @@ corpus), ingested, every case's question asked, and each answer scored: both val
 each side cited to its own document, the edited value alone, the original alone, neither; when
 both documents state dates, whether the newer side comes first. ``unedited`` asks a seeded
 sample of a gold set over its unedited corpus and counts the answers that report a
-disagreement (each one a false disagreement unless the corpus really holds one).
+disagreement (each one a false disagreement unless the corpus really holds one). ``real`` asks
+real revision pairs (a later report restating an earlier year's figure otherwise: see
+eval/gold/agency_revisions.jsonl) over their unedited corpus.
 
 Both write ``OUT/report.json`` and ``OUT/report.md``. ``--from-index DIR`` copies an existing
 index of the original corpus first (e.g. ``data/eval/<key>`` of ``rag eval``) so only the copies
@@ -247,6 +249,35 @@ def run_unedited(args: argparse.Namespace) -> dict[str, Any]:
             "disagreements": rows}
 
 
+def run_real(args: argparse.Namespace) -> dict[str, Any]:
+    """Real revision pairs (``--qa`` a JSON-lines file of ``{"id", "question", "sides": [{"value",
+    "doc_ids"}], "newer"}``, e.g. eval/gold/agency_revisions.jsonl): both values named, each
+    cited to a document that states it, the newer first."""
+    pipeline = _pipeline(args.out, args.from_index)
+    pipeline.ingest.sync(args.corpus)
+    rows = []
+    for line in Path(args.qa).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        case = json.loads(line)
+        answer = pipeline.answers.answer(case["question"])
+        text = "" if answer.refused else answer.answer
+        named = [_named(s["value"], text) for s in case["sides"]]
+        cited = [any(d.doc_id in s["doc_ids"] and _named(s["value"], d.text)
+                     for d in answer.disagreement) for s in case["sides"]]
+        rows.append({"id": case["id"], "named": named, "both_sides": all(cited),
+                     "newer_first": bool(answer.disagreement)
+                     and answer.disagreement[0].doc_id == case.get("newer"),
+                     "cited_docs": sorted({c.doc_id for c in answer.citations}),
+                     "answer": text[:600]})
+    n = len(rows)
+    return {"mode": "real", "corpus": str(args.corpus), "qa": str(args.qa), "seed": args.seed,
+            "summary": {"cases": n, "both_sides": sum(r["both_sides"] for r in rows),
+                        "both_named": sum(all(r["named"]) for r in rows),
+                        "one_named": sum(sum(r["named"]) == 1 for r in rows)},
+            "rows": rows}
+
+
 def markdown(result: dict[str, Any]) -> str:
     s = result["summary"]
     lines = [f"# Conflicts: {result['mode']}", "",
@@ -260,6 +291,9 @@ def markdown(result: dict[str, Any]) -> str:
                                     "original_alone", "neither") if c["outcome"].get(k)), "")
             lines.append(f"| {c['id']} | {c['kind']} | {c['original']} | {c['edited']} | "
                          f"{c['variant']} | {got} |")
+    elif result["mode"] == "real":
+        lines += ["", *(f"- {r['id']}: named {r['named']}, both sides cited {r['both_sides']}, "
+                        f"cited {', '.join(r['cited_docs'])}" for r in result["rows"])]
     else:
         lines += ["", *(f"- {r['id']}: {r['question']} -> "
                         + "; ".join(f"{x['text']} ({x['doc_id']})" for x in r["sides"])
@@ -270,7 +304,7 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.conflicts", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("edited", "unedited"))
+    parser.add_argument("mode", choices=("edited", "unedited", "real"))
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--qa", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -280,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-index", type=Path, help="copy this index of the corpus first")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    result = run_edited(args) if args.mode == "edited" else run_unedited(args)
+    run = {"edited": run_edited, "unedited": run_unedited, "real": run_real}[args.mode]
+    result = run(args)
     (args.out / "report.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     (args.out / "report.md").write_text(markdown(result), encoding="utf-8")
     json.dump(result["summary"], sys.stdout, indent=1)

@@ -97,6 +97,7 @@ def core(kind: str, answer: str) -> str:
     """The part of ``answer`` an answer must state to state its value: the figure and its scale
     ("about 2.87 million" -> "2.87 million", "$15" -> "15"), a written number ("Two cases" ->
     "Two"); a date or a name whole."""
+    answer = answer.strip(" ,.;:[]()")
     if kind == "date" or kind in NAMED:
         return answer
     found = _CORE.search(answer)

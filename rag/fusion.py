@@ -163,19 +163,22 @@ def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
     the one holding the place (:func:`newer`) takes that place, so a story re-issued or corrected
     outranks its older telling wherever either ranked; without stated dates the better-ranked
     one stays. The other documents' versions collapsed into a place ride with it
-    (``Candidate.versions``). Once ``limit`` places are filled, the rest of the list is read only for such newer
-    versions (only candidates with a stated date are compared at all)."""
+    (``Candidate.versions``). Once ``limit`` places are filled, the rest of the list is read
+    only for such newer versions, and for other documents' versions of a kept one."""
     limit = len(ranked) if limit is None else limit
     kept: list[list] = []  # [candidate, its shingles]
     oldest = None  # the earliest stated date among the kept (None: none states one)
     for cand in ranked:
         full = len(kept) >= limit
-        if full and (oldest is None or cand.date_source not in STATED
-                     or cand.date[:10] <= oldest):
-            continue  # cannot be a newer version of anything kept
+        older = full and (oldest is None or cand.date_source not in STATED
+                          or cand.date[:10] <= oldest)  # cannot be a newer version of any kept
         sh = shingles_of(cand.chunk)
         twin = next((slot for slot in kept if rule.duplicates(cand, sh, slot[0], slot[1])),
                     None)
+        if older:
+            if twin is not None:
+                _version(twin[0], cand)  # still another document's version of a kept one
+            continue
         if twin is not None:
             if newer(cand, twin[0]):
                 _version(cand, twin[0])
