@@ -56,6 +56,51 @@ def test_replacing_a_value_touches_whole_figures_only():
         "---\ntitle: A title\ndate: 2024-03-01\n---\n")
 
 
+STATEMENT = ("Border Patrol reported that agents apprehended {n} migrants at the southern "
+             "border in November, the agency said in its monthly update on Friday.")
+
+
+def test_collapsed_versions_of_other_documents_ride_with_the_kept_passage():
+    from index.types import Chunk
+    from rag.fusion import Candidate, DuplicateRule, collapse_duplicates
+
+    def cand(doc: str, n: str, date: str = "", text: str = "") -> Candidate:
+        text = text or STATEMENT.format(n=n)
+        return Candidate(Chunk(chunk_id=doc, doc_id=doc, doc_hash="h", title=doc, text=text,
+                               start=0, end=len(text), index=0),
+                         date=date, date_source="metadata" if date else "")
+
+    old, new = cand("report.txt", "191,000", "2024-01-05"), \
+        cand("report.edited.txt", "250,000", "2024-03-01")
+    kept = collapse_duplicates([old, new, cand("other.txt", "", text="Unrelated text.")],
+                               DuplicateRule())
+    assert [c.chunk.doc_id for c in kept] == ["report.edited.txt", "other.txt"]
+    assert [v.chunk.doc_id for v in kept[0].versions] == ["report.txt"]
+    # past the top-k places, a version is still recorded beside the one it repeats
+    first = cand("report.edited.txt", "250,000", "2024-03-01")
+    kept = collapse_duplicates([first, cand("other.txt", "", text="Unrelated text."),
+                                cand("report.copy.txt", "191,000")], DuplicateRule(), limit=2)
+    assert [v.chunk.doc_id for v in kept[0].versions] == ["report.copy.txt"]
+
+
+def test_the_same_statement_is_found_by_the_words_around_its_value():
+    from rag.claims import rivals
+    from rag.stages.short_answer import _aligned
+
+    said = STATEMENT.format(n="191,000")
+    s = said.index("191,000")
+    e = s + len("191,000")
+    before, after = said[s - 24:s], said[e:e + 24]
+    other = "Headline.\n" + STATEMENT.format(n="250,000")
+    (x, y), = _aligned(before, after, other)
+    assert other[x:y] == "250,000"
+    assert rivals("count", "191,000", after, "250,000", after)
+    assert not rivals("count", "191,000", after, "191,000", after)
+    assert list(_aligned(before, after, "Agents apprehended 250,000 migrants.")) == []
+    assert rivals("person", "Liz Sherwood-Randall", "", "Lisa Monaco", "")
+    assert not rivals("person", "Antony Blinken", "", "Anthony Blinken", "")
+
+
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory, embedder, corpus_dir):
     """The sample corpus with edited copies of seeded gold cases, indexed for real."""
