@@ -127,7 +127,9 @@ class ShortAnswer:
         around it, then (measured values only) other documents' evidence sentences."""
         assert state.short is not None
         kind = answer_type.kind
-        versions = self._version_sides(state, kind, passage, s, e, said)
+        first, versions = self._version_sides(state, answer_type, question, passage, s, e, said)
+        if first is not None and first is not state.short:
+            return [first, *versions]  # about another figure of the sentence: no more to read
         sides = [state.short, *versions]
         main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
         if main is not None and state.sentences:
@@ -137,9 +139,36 @@ class ShortAnswer:
             sides += self._other_sides(state, answer_type, question, said, values, seen)
         return sides if len(sides) > 1 else []
 
-    def _version_sides(self, state: AnswerState, kind: str, passage: Passage, s: int, e: int,
-                       said: str) -> list[ShortPick]:
-        """Values other documents state where this passage states the short answer: the same
+    def _version_sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
+                       passage: Passage, s: int, e: int,
+                       said: str) -> tuple[ShortPick | None, list[ShortPick]]:
+        """The side this passage takes and the rival values of :meth:`_statement_sides`: for
+        the short answer (``s``:``e``), else (measured kinds) for another figure of the asked
+        kind in the sentence the answer quotes (``said``), the first that has rivals: the
+        answer quotes that sentence, so another document's telling of it otherwise is a
+        disagreement about what the answer says, even where the short answer is another of
+        the sentence's figures ("Over 168 million people across 50 countries")."""
+        assert state.short is not None
+        picks = self._statement_sides(state, answer_type.kind, passage, s, e, said)
+        a = passage.text.find(said)
+        if picks or a < 0 or answer_type.kind not in MEASURED:
+            return (state.short if picks else None), picks
+        entities, _ = self._nlp.entities(said)
+        for entity in entities:
+            if entity.label not in answer_type.labels or _named_in(entity, question):
+                continue
+            x, y = (a + i for i in _trim(entity, said))
+            if x < e and s < y:
+                continue  # the short answer itself, read above
+            picks = self._statement_sides(state, answer_type.kind, passage, x, y, said)
+            main = self._exact(state.short.passage, passage, x, y) if picks else None
+            if main is not None:
+                return main, picks
+        return None, []
+
+    def _statement_sides(self, state: AnswerState, kind: str, passage: Passage, s: int,
+                         e: int, said: str) -> list[ShortPick]:
+        """Values other documents state where this passage states ``passage.text[s:e]``: the same
         words before and after it (ANCHOR characters each, within its sentence), another value
         between them (rag.claims.rivals decides whether the two can both be true). Read: the
         versions of this passage (``Passage.versions``: other documents' copies of the story,
@@ -276,15 +305,20 @@ class ShortAnswer:
             if listed:
                 best = min(listed, key=lambda r: (min(rank(e) for e in r), -len(r)))
                 return (best[0].start, best[-1].end), True
-        one = min(candidates, key=rank)
-        start = one.start
-        if one.label in _FIGURES:
-            hedge = _HEDGE.match(one.text)
-            start += hedge.end() if hedge else 0
-        if one.label == "MONEY" and start == one.start and start > 0 and \
-                text[start - 1] in _CURRENCY:
-            start -= 1  # the recogniser leaves the sign out of "$15"
-        return (start, one.end), False
+        return _trim(min(candidates, key=rank), text), False
+
+
+def _trim(one: Entity, text: str) -> tuple[int, int]:
+    """Offsets in ``text`` of the value ``one`` states: a figure without its hedge ("more than
+    191,000" -> "191,000"), an amount with its sign ("$15", which the recogniser leaves out)."""
+    start = one.start
+    if one.label in _FIGURES:
+        hedge = _HEDGE.match(one.text)
+        start += hedge.end() if hedge else 0
+    if one.label == "MONEY" and start == one.start and start > 0 and \
+            text[start - 1] in _CURRENCY:
+        start -= 1
+    return start, one.end
 
 
 def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
