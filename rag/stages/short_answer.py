@@ -49,6 +49,7 @@ _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
 _CURRENCY = frozenset("$€£¥")
 WINDOW = 8  # tokens either side of an entity in which question words count
 SIDE_SENTENCES = 3  # other documents' sentences read for a conflicting value, at most
+NAME_TITLE = 6  # words of a title that names what its document is about, at most
 ANCHOR = 24  # characters either side of a value that a version must state the same
 # Entity labels that say what a sentence is about (rival values must be about the same one).
 _SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
@@ -185,8 +186,9 @@ class ShortAnswer:
                 ((x, y) for x, y in _aligned(before, after, version.text)
                  if rivals(kind, passage.text[s:e], after, version.text[x:y],
                            version.text[y:y + 60])), None)
-            if found is None:
-                continue
+            if found is None or _titled(passage, passage.text[s:e]) and \
+                    _titled(version, version.text[found[0]:found[1]]):
+                continue  # "The 2011 ... team" and "The 2009 ... team": a series, no dispute
             x, y = found
             listed = next((i for i, p in enumerate(state.passages, 1) if p is version), None)
             if listed is None:
@@ -319,6 +321,16 @@ def _trim(one: Entity, text: str) -> tuple[int, int]:
             text[start - 1] in _CURRENCY:
         start -= 1
     return start, one.end
+
+
+def _titled(passage: Passage, value: str) -> bool:
+    """The passage's document is named by ``value``: a short title (NAME_TITLE words at most,
+    a name rather than a headline) that holds it ("2011 Colorado Buffaloes football team").
+    Two such documents stating one sentence with their own values are a series (seasons,
+    editions, people), not a dispute."""
+    title = (passage.title or "").lower()
+    return bool(value.strip()) and len(title.split()) <= NAME_TITLE and \
+        value.strip().lower() in title
 
 
 def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
