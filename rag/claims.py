@@ -1,8 +1,10 @@
 """Whether two exact answers state different values: the test behind "the sources disagree".
 
-Only answers that measure something are compared (a figure, an amount, a share, a duration, an
-age, a date): two names for one person ("Blinken", "Antony Blinken") or two ways of placing a
-meeting are no disagreement anyone could check by reading. A :class:`Value` is what the answer
+Answers that measure something are compared (a figure, an amount, a share, a duration, an
+age, a date); names (a person, an organisation) only between two versions of one statement,
+where everything but the name reads the same (:func:`rivals`, rag.stages.short_answer), and
+only when they share no word: two names for one person ("Blinken", "Antony Blinken") are no
+disagreement anyone could check by reading. A :class:`Value` is what the answer
 text states: a number, its unit and any bound ("more than two hours": 2, "hour", at least) or the parts of a
 day ("February 7, 2024": 2024, 2, 7). Two values conflict when they are of one kind, have the same
 unit, and no figure satisfies both: a plain figure allows rounding (half a per cent), an
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 
 # Answer kinds (rag.question_typing.AnswerType.kind) whose answers can be compared.
 MEASURED = frozenset({"date", "duration", "money", "percent", "count", "quantity", "age"})
+# ... and those whose names are compared, only between versions of one statement (rivals).
+NAMED = frozenset({"person", "organisation"})
 DATE_KINDS = frozenset({"date"})
 EXACT = 0.005  # relative difference two plain figures may have and still agree
 HEDGED = 0.10  # ... either way of an estimate ("about", "nearly")
@@ -190,3 +194,19 @@ def _day(text: str) -> Value | None:
     if year is None and month is None:
         return None
     return Value(day=(year, month, day))
+
+
+def names_conflict(a: str, b: str) -> bool:
+    """Two names that share no word ("Antony Blinken", "Joe Biden"); "Blinken" and "Antony
+    Blinken", or "Anthony Blinken", are one person to a reader."""
+    words = [{w for w in re.findall(r"[^\W\d_]+", x.lower()) if len(w) > 2} for x in (a, b)]
+    return bool(words[0]) and bool(words[1]) and not words[0] & words[1]
+
+
+def rivals(kind: str, a: str, a_after: str, b: str, b_after: str) -> bool:
+    """Whether answers ``a`` and ``b`` of ``kind`` (each with the words after it) cannot both
+    be true: measured values that conflict, or names that share no word."""
+    if kind in NAMED:
+        return names_conflict(a, b)
+    x, y = value_of(kind, a, a_after), value_of(kind, b, b_after)
+    return x is not None and y is not None and conflict(x, y)

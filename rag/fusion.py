@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class Candidate:
     date_source: str = ""  # where that date came from (index.dates.STATED: the document's word)
     period: tuple[int, int] | None = None  # the years the document covers (index.context)
     series: str = ""  # the organisation its document is about (index.context.document_series)
+    # Near-duplicates of *other* documents collapsed into this one (collapse_duplicates): other
+    # versions of the story, read for values they state otherwise (rag.stages.short_answer).
+    versions: list[Candidate] = field(default_factory=list)
 
 
 def rrf(rankings: Sequence[tuple[float, Sequence[str]]], k: float) -> dict[str, float]:
@@ -137,6 +140,19 @@ def newer(a: Candidate, b: Candidate) -> bool:
     return a.date[:10] > b.date[:10]
 
 
+MAX_VERSIONS = 8  # other documents' versions kept beside a passage, at most
+
+
+def _version(kept: Candidate, dropped: Candidate) -> None:
+    """Keep ``dropped`` (and the versions it held) beside ``kept`` when it is another
+    document's: a re-issue that states another figure is a source of its own."""
+    for c in [dropped, *dropped.versions]:
+        docs = {v.chunk.doc_id for v in kept.versions} | {kept.chunk.doc_id}
+        if c.chunk.doc_id not in docs and len(kept.versions) < MAX_VERSIONS:
+            kept.versions.append(c)
+    dropped.versions = []
+
+
 def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
                         limit: int | None = None,
                         shingles_of: Shingles = chunk_shingles) -> list[Candidate]:
@@ -146,23 +162,29 @@ def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
     The one kept is the *newest version*: a candidate whose document states a later date than
     the one holding the place (:func:`newer`) takes that place, so a story re-issued or corrected
     outranks its older telling wherever either ranked; without stated dates the better-ranked
-    one stays. Once ``limit`` places are filled, the rest of the list is read only for such newer
-    versions (only candidates with a stated date are compared at all)."""
+    one stays. The other documents' versions collapsed into a place ride with it
+    (``Candidate.versions``). Once ``limit`` places are filled, the rest of the list is read
+    only for such newer versions, and for other documents' versions of a kept one."""
     limit = len(ranked) if limit is None else limit
     kept: list[list] = []  # [candidate, its shingles]
     oldest = None  # the earliest stated date among the kept (None: none states one)
     for cand in ranked:
         full = len(kept) >= limit
-        if full and (oldest is None or cand.date_source not in STATED
-                     or cand.date[:10] <= oldest):
-            continue  # cannot be a newer version of anything kept
+        older = full and (oldest is None or cand.date_source not in STATED
+                          or cand.date[:10] <= oldest)  # cannot be a newer version of any kept
         sh = shingles_of(cand.chunk)
         twin = next((slot for slot in kept if rule.duplicates(cand, sh, slot[0], slot[1])),
                     None)
+        if older:
+            if twin is not None:
+                _version(twin[0], cand)  # still another document's version of a kept one
+            continue
         if twin is not None:
             if newer(cand, twin[0]):
+                _version(cand, twin[0])
                 twin[0], twin[1] = cand, sh
             else:
+                _version(twin[0], cand)
                 continue
         elif full:
             continue

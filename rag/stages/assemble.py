@@ -30,13 +30,19 @@ def newest_first(sides: Sequence[ShortPick], passages: Sequence[Passage]) -> lis
 
 def disagreement_text(sides: Sequence[ShortPick], passages: Sequence[Passage]) -> str:
     """"The sources disagree: 3 hours [2] (Border talks, 8 Feb 2024); more than two hours [1]
-    (Officials meet, 7 Feb 2024)." Each side cited; a date only where its document states one."""
+    (Officials meet, 7 Feb 2024)." Each side cited; a date only where its document states one,
+    and the first side (``sides`` come newest first) called the newer (newest) when two or more
+    state dates and its own is later than the next one's."""
     parts = []
-    for pick in sides:
+    dated = [passages[x.passage - 1].date[:10] for x in sides
+             if passages[x.passage - 1].date and passages[x.passage - 1].date_source in STATED]
+    for i, pick in enumerate(sides):
         p = passages[pick.passage - 1]
         about = [(p.title or p.doc_id).rstrip(". ")]
         if p.date and p.date_source in STATED:
             about.append(_day(p.date))
+            if i == 0 and len(dated) > 1 and dated[0] > dated[1]:
+                about.append("the newest" if len(dated) > 2 else "the newer")
         parts.append(f"{pick.text.rstrip(' .')} [{pick.passage}] ({', '.join(about)})")
     return "The sources disagree: " + "; ".join(parts) + "."
 

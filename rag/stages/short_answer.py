@@ -21,16 +21,16 @@ assemble opens the answer by saying the sources disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
-from rag.claims import MEASURED, conflict, value_of
+from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
 from rag.generators.extractive import SELECT_MARGIN
 from rag.pages import page_of
 from rag.span_locator import SpanLocator
 from rag.table_cells import cell_for
 from rag.stages.state import AnswerState, ShortPick
-from rag.sentences import STOPWORDS
+from rag.sentences import STOPWORDS, split_sentences
 from rag.types import Passage, Span
 
 _WORD = re.compile(r"[^\W_]+")
@@ -49,6 +49,8 @@ _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
 _CURRENCY = frozenset("$€£¥")
 WINDOW = 8  # tokens either side of an entity in which question words count
 SIDE_SENTENCES = 3  # other documents' sentences read for a conflicting value, at most
+NAME_TITLE = 6  # words of a title that names what its document is about, at most
+ANCHOR = 24  # characters either side of a value that a version must state the same
 # Entity labels that say what a sentence is about (rival values must be about the same one).
 _SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
 
@@ -93,7 +95,7 @@ class ShortAnswer:
         if first is not None:
             n, passage, s, e, said = first
             state.short = self._exact(n, passage, s, e)
-            if state.short is not None and answer_type.kind in MEASURED and \
+            if state.short is not None and answer_type.kind in MEASURED | NAMED and \
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
         return ()
@@ -120,23 +122,105 @@ class ShortAnswer:
 
     def _sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
                passage: Passage, s: int, e: int, said: str) -> list[ShortPick]:
-        """The short answer and each conflicting value other documents state (rag.claims), or
-        [] when none conflicts. Read: the evidence sentences of other documents that score
-        within SELECT_MARGIN of the best and hold every word of the question that the short
+        """The short answer and each rival value other documents state, or [] when none:
+        first the versions of its own passage (``Passage.versions``: other documents' copies
+        of the story, collapsed in retrieval) that state another value in the same words
+        around it, then (measured values only) other documents' evidence sentences."""
+        assert state.short is not None
+        kind = answer_type.kind
+        first, versions = self._version_sides(state, answer_type, question, passage, s, e, said)
+        if first is not None and first is not state.short:
+            return [first, *versions]  # about another figure of the sentence: no more to read
+        sides = [state.short, *versions]
+        main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
+        if main is not None and state.sentences:
+            values = [main, *(v for v in (value_of(kind, p.text) for p in versions)
+                              if v is not None)]
+            seen = {passage.doc_id} | {state.passages[p.passage - 1].doc_id for p in versions}
+            sides += self._other_sides(state, answer_type, question, said, values, seen)
+        return sides if len(sides) > 1 else []
+
+    def _version_sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
+                       passage: Passage, s: int, e: int,
+                       said: str) -> tuple[ShortPick | None, list[ShortPick]]:
+        """The side this passage takes and the rival values of :meth:`_statement_sides`: for
+        the short answer (``s``:``e``), else (measured kinds) for another figure of the asked
+        kind in the sentence the answer quotes (``said``), the first that has rivals: the
+        answer quotes that sentence, so another document's telling of it otherwise is a
+        disagreement about what the answer says, even where the short answer is another of
+        the sentence's figures ("Over 168 million people across 50 countries")."""
+        assert state.short is not None
+        picks = self._statement_sides(state, answer_type.kind, passage, s, e, said)
+        a = passage.text.find(said)
+        if picks or a < 0 or answer_type.kind not in MEASURED:
+            return (state.short if picks else None), picks
+        entities, _ = self._nlp.entities(said)
+        for entity in entities:
+            if entity.label not in answer_type.labels or _named_in(entity, question):
+                continue
+            x, y = (a + i for i in _trim(entity, said))
+            if x < e and s < y:
+                continue  # the short answer itself, read above
+            picks = self._statement_sides(state, answer_type.kind, passage, x, y, said)
+            main = self._exact(state.short.passage, passage, x, y) if picks else None
+            if main is not None:
+                return main, picks
+        return None, []
+
+    def _statement_sides(self, state: AnswerState, kind: str, passage: Passage, s: int,
+                         e: int, said: str) -> list[ShortPick]:
+        """Values other documents state where this passage states ``passage.text[s:e]``: the same
+        words before and after it (ANCHOR characters each, within its sentence), another value
+        between them (rag.claims.rivals decides whether the two can both be true). Read: the
+        versions of this passage (``Passage.versions``: other documents' copies of the story,
+        collapsed in retrieval), then the other passages and their versions, one value per
+        document. A side's passage joins the state's, cited at its sentence."""
+        a = passage.text.find(said)
+        a = a if 0 <= a <= s else s
+        before = passage.text[max(a, s - ANCHOR):s]
+        after = passage.text[e:min(a + len(said), e + ANCHOR)]
+        seen = {passage.doc_id}
+        picks: list[ShortPick] = []
+        for version in _readable(passage, state.passages):
+            found = None if version.doc_id in seen else next(
+                ((x, y) for x, y in _aligned(before, after, version.text)
+                 if rivals(kind, passage.text[s:e], after, version.text[x:y],
+                           version.text[y:y + 60])), None)
+            if found is None or _titled(passage, passage.text[s:e]) and \
+                    _titled(version, version.text[found[0]:found[1]]):
+                continue  # "The 2011 ... team" and "The 2009 ... team": a series, no dispute
+            x, y = found
+            listed = next((i for i, p in enumerate(state.passages, 1) if p is version), None)
+            if listed is None:
+                state.passages.append(version)
+            n = listed or len(state.passages)
+            pick = self._exact(n, version, x, y)
+            if pick is None:
+                if listed is None:
+                    state.passages.pop()
+                continue
+            picks.append(pick)
+            seen.add(version.doc_id)
+            sentence = next((t for t in split_sentences(version.text)
+                             if t.start <= x and y <= t.end), None)
+            lo, hi = (sentence.start, sentence.end) if sentence else (x, y)
+            self._cite_sentence(state, n, version, lo, hi)
+        return picks
+
+    def _other_sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
+                     said: str, values: list, seen: set[str]) -> list[ShortPick]:
+        """Conflicting values of other documents' evidence sentences that score within
+        SELECT_MARGIN of the best and hold every word of the question that the short
         answer's sentence (``said``) holds, so they speak of the same thing (a year of another
         person's birth is no rival to this one's), SIDE_SENTENCES at most (each costs an
         entity-recogniser call), one value per document."""
-        assert state.short is not None
         kind = answer_type.kind
         asked = question & set(_content(said))
         about = self._subjects(said, question)
-        main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
-        if main is None or not state.sentences:
-            return []
         top = max(x.score for x in state.sentences)
         pool = sorted((x for x in state.sentences if x.score >= top - SELECT_MARGIN),
                       key=lambda x: (-x.score, x.order))
-        sides, values, seen = [state.short], [main], {passage.doc_id}
+        sides: list[ShortPick] = []
         checked = 0
         for sentence in pool:
             other = state.passages[sentence.passage - 1]
@@ -167,7 +251,7 @@ class ShortAnswer:
             values.append(value)
             seen.add(other.doc_id)
             self._cite_sentence(state, sentence.passage, other, at, at + len(sentence.text))
-        return sides if len(sides) > 1 else []
+        return sides
 
     def _subjects(self, text: str, question: set[str]) -> dict[str, set[str]]:
         """The named things ``text`` speaks of that the question does not name, by label: the
@@ -223,15 +307,69 @@ class ShortAnswer:
             if listed:
                 best = min(listed, key=lambda r: (min(rank(e) for e in r), -len(r)))
                 return (best[0].start, best[-1].end), True
-        one = min(candidates, key=rank)
-        start = one.start
-        if one.label in _FIGURES:
-            hedge = _HEDGE.match(one.text)
-            start += hedge.end() if hedge else 0
-        if one.label == "MONEY" and start == one.start and start > 0 and \
-                text[start - 1] in _CURRENCY:
-            start -= 1  # the recogniser leaves the sign out of "$15"
-        return (start, one.end), False
+        return _trim(min(candidates, key=rank), text), False
+
+
+def _trim(one: Entity, text: str) -> tuple[int, int]:
+    """Offsets in ``text`` of the value ``one`` states: a figure without its hedge ("more than
+    191,000" -> "191,000"), an amount with its sign ("$15", which the recogniser leaves out)."""
+    start = one.start
+    if one.label in _FIGURES:
+        hedge = _HEDGE.match(one.text)
+        start += hedge.end() if hedge else 0
+    if one.label == "MONEY" and start == one.start and start > 0 and \
+            text[start - 1] in _CURRENCY:
+        start -= 1
+    return start, one.end
+
+
+def _titled(passage: Passage, value: str) -> bool:
+    """The passage's document is named by ``value``: a short title (NAME_TITLE words at most,
+    a name rather than a headline) that holds it ("2011 Colorado Buffaloes football team").
+    Two such documents stating one sentence with their own values are a series (seasons,
+    editions, people), not a dispute."""
+    title = (passage.title or "").lower()
+    return bool(value.strip()) and len(title.split()) <= NAME_TITLE and \
+        value.strip().lower() in title
+
+
+def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
+    """Where a rival to ``passage``'s statement may stand: its versions, then every other
+    passage and its versions, in rank order."""
+    out = list(passage.versions)
+    for p in passages:
+        if p is not passage:
+            out += [p, *p.versions]
+    return out
+
+
+def _aligned(before: str, after: str, text: str) -> Iterator[tuple[int, int]]:
+    """Offsets in ``text`` of each thing that stands between ``before`` and ``after`` (the
+    words around a value in one version of a statement), in text order; none when they are
+    not found in order, or too little stands around the value to call it the same statement.
+    An empty side reaches to the sentence's edge."""
+    if len(before.strip()) + len(after.strip()) < ANCHOR // 2:
+        return
+    if not before:
+        j = text.find(after)
+        while j >= 0:
+            x = max(text.rfind(". ", 0, j) + 2, text.rfind("\n", 0, j) + 1, 0)
+            if 0 < j - x <= 80:
+                yield x, j
+            j = text.find(after, j + 1)
+        return
+    i = text.find(before)
+    while i >= 0:
+        x = i + len(before)
+        y = text.find(after, x) if after else _sentence_end(text, x)
+        if 0 < y - x <= 80 and text[x:y].strip():
+            yield x, y
+        i = text.find(before, i + 1)
+
+
+def _sentence_end(text: str, x: int) -> int:
+    ends = [k for k in (text.find(". ", x), text.find("\n", x)) if k >= 0]
+    return min(ends) if ends else len(text.rstrip(". "))
 
 
 def _same_subjects(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:

@@ -74,14 +74,24 @@ def test_documents_keep_their_stated_dates(dated):
 def test_the_newest_version_of_a_story_takes_the_place_of_the_older(dated):
     answer = dated.answers.answer("How much is the single adult fare for the island ferry?")
     assert not answer.refused, answer.answer
-    cited = {c.doc_id for c in answer.citations}
-    assert "ferry-notice-corrected.md" in cited and "ferry-notice.md" not in cited
     retrieved = [p.doc_id for p in answer.retrieved]
     assert "ferry-notice.md" not in retrieved  # collapsed into its newer version
     assert answer.short_answer is not None and answer.short_answer.text == "$15"
-    assert not answer.disagreement  # versions supersede; they are not two sources
-    corrected = next(c for c in answer.citations if c.doc_id == "ferry-notice-corrected.md")
+    # ... but the older version states another fare in the same words: both are named, each
+    # cited, the newer first and called so (issue #25 item 4)
+    assert [(s.doc_id, s.text) for s in answer.disagreement] == [
+        ("ferry-notice-corrected.md", "$15"), ("ferry-notice.md", "$12")]
+    assert answer.answer.startswith("The sources disagree: $15 [")
+    first, _ = markers.marked_sentences(answer.answer)[0]
+    assert "15 Mar 2024, the newer" in first and "1 Mar 2024" in first
+    by_doc = {c.doc_id: c for c in answer.citations}
+    corrected = by_doc["ferry-notice-corrected.md"]
     assert (corrected.date, corrected.date_source) == ("2024-03-15", "metadata")
+    for side in answer.disagreement:
+        text = dated.store.document_text(side.doc_id)
+        assert text[side.start:side.end] == side.text
+        assert any(sp.start <= side.start and side.end <= sp.end
+                   for sp in by_doc[side.doc_id].spans)
 
 
 def test_a_date_filter_keeps_to_documents_dated_in_its_range(dated):
@@ -243,8 +253,9 @@ def test_an_index_made_before_dates_is_dated_by_the_next_sync(tmp_path, embedder
         == ("2024-03-15", "text")
     answer = pipeline.answers.answer(fare)
     assert answer.short_answer is not None and answer.short_answer.text == "$15"
-    assert {c.doc_id: c.date for c in answer.citations} == {"ferry-notice-corrected.md":
-                                                             "2024-03-15"}
+    assert {c.doc_id: c.date for c in answer.citations} == {
+        "ferry-notice-corrected.md": "2024-03-15", "ferry-notice.md": "2024-03-01"}
+    assert answer.disagreement[0].doc_id == "ferry-notice-corrected.md"  # the newer first
     # the first release still reads as it was (releases are immutable), the third sync is a no-op
     assert pipeline.store.documents(first.release)["ferry-notice.md"].date == ""
     third = pipeline.ingest.sync(corpus)
