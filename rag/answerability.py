@@ -175,9 +175,7 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
     if focus is not None and (focus in STOPWORDS or len(focus) < 3):
         focus = None
     typed = attribute = False
-    # a figure question's figure may sit in a table row of the passages (the cell of the column
-    # the question names) rather than in the best sentences, which rarely are rows
-    figure = answer_type.kind in FIGURE_KINDS and table_figure(question, passages)
+    figure = answer_type.kind in FIGURE_KINDS and table_figure(question, passages)  # a row's cell
     unit = answer_type.focus if answer_type.kind == "quantity" else None
     per_sentence: list[list[Entity]] = []
     for sentence in top:
@@ -223,7 +221,8 @@ ROW_SHARE = 0.6  # of the question's content words a table row must hold for its
 
 def table_figure(question: str, passages: Sequence[Passage]) -> bool:
     """A table row of the passages (with its document's title) holds ROW_SHARE of the question's
-    content words and a figure in the column the question names (rag.table_cells.cell_for)."""
+    content words and a figure in the column the question names (rag.table_cells.cell_for): a
+    figure question's figure often sits in such a row rather than in the best sentences."""
     wanted = {w for w in content_words(time_scope.without_scope(question)) if len(w) > 1}
     for passage in passages:
         title = set(content_words(f"{passage.title} {passage.doc_id}"))
