@@ -22,6 +22,7 @@ class Passage:
     page_start: int = 0  # PDF: the 1-based pages the passage starts and ends on; 0: no pages
     page_end: int = 0
     period: tuple[int, int] | None = None  # the years its document covers (rag.time_scope)
+    series: str = ""  # the organisation its document is about (index.context); "" unknown
     # Other documents' near-duplicates of it, collapsed in retrieval (rag.fusion): versions of
     # the story that may state a value otherwise (read by stage short_answer, never ranked).
     versions: tuple[Passage, ...] = field(default=(), compare=False, repr=False)

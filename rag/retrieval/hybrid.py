@@ -172,7 +172,7 @@ def to_passage(c: Candidate) -> Passage:
                    text=chunk.text, start=chunk.start, end=chunk.end,
                    score=round(c.dense if c.dense is not None else 0.0, 6), date=c.date,
                    date_source=c.date_source, page_start=_page(chunk, "page_start"),
-                   page_end=_page(chunk, "page_end"), period=c.period,
+                   page_end=_page(chunk, "page_end"), period=c.period, series=c.series,
                    versions=tuple(to_passage(v) for v in c.versions))
 
 

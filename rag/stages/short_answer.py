@@ -226,7 +226,8 @@ class ShortAnswer:
             other = state.passages[sentence.passage - 1]
             if checked >= SIDE_SENTENCES:
                 break
-            if other.doc_id in seen:
+            if other.doc_id in seen or other_subject(state.passages[state.short.passage - 1],
+                                                      other):
                 continue
             words = set(_content(sentence.text))
             if not asked <= words or len(words & question) < min(2, len(question)):
@@ -335,12 +336,20 @@ def _titled(passage: Passage, value: str) -> bool:
 
 def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
     """Where a rival to ``passage``'s statement may stand: its versions, then every other
-    passage and its versions, in rank order."""
+    passage and its versions, in rank order; never a report on another organisation."""
     out = list(passage.versions)
     for p in passages:
         if p is not passage:
             out += [p, *p.versions]
-    return out
+    return [p for p in out if not other_subject(passage, p)]
+
+
+def other_subject(a: Passage, b: Passage) -> bool:
+    """``a`` and ``b`` come from reports on different organisations: both documents state the
+    period they cover and the organisation they are about (index.context.record_facts), and
+    the organisations differ. Two companies' quarterly reports say the same sentence with their
+    own figures ("Research and development expenses ... were $12.4 million"): no dispute."""
+    return bool(a.series and b.series and a.period and b.period and a.series != b.series)
 
 
 def _aligned(before: str, after: str, text: str) -> Iterator[tuple[int, int]]:
