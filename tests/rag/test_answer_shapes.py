@@ -6,26 +6,16 @@ bundled encoder, spaCy, Chroma in a temp dir, the full answer pipeline."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from rag import markers
-from tests.helpers import make_settings
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).parent / "shape_corpus"
-
-
 @pytest.fixture(scope="module")
-def shaped(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-
-    pipeline = build_pipeline(make_settings(tmp_path_factory.mktemp("shapes") / "data"),
-                              embedder=embedder)
-    pipeline.ingest.sync(CORPUS)
-    return pipeline
+def shaped(shape_pipeline):
+    return shape_pipeline
 
 
 def _cited(pipeline, answer, item):

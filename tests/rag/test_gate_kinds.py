@@ -8,26 +8,16 @@ tests/rag/shape_corpus."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from rag.answerability import FEATURES, features
-from tests.helpers import make_settings
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).parent / "shape_corpus"
-
-
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-
-    built = build_pipeline(make_settings(tmp_path_factory.mktemp("gate-kinds") / "data"),
-                           embedder=embedder)
-    built.ingest.sync(CORPUS)
-    return built
+def pipeline(shape_pipeline):
+    return shape_pipeline
 
 
 def _row(pipeline, question: str) -> dict[str, float]:
