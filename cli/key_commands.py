@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -38,15 +39,28 @@ def _warn_missing(settings, collections) -> None:  # noqa: ANN001
               "once it is created with 'rag collections create')", file=sys.stderr)
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
 def run_keys(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from service.audit import AuditLog, audit_path
     from service.keys import KeyStore, keys_path, parse_collections
 
     store = KeyStore(keys_path(settings.data_dir))
+    actor = f"cli:{_os_user()}"
     if args.keys_command == "create":
         if args.collections is None and not args.all:
             raise RagError("say which collections the key opens: --collections a,b or --all")
         collections = None if args.all else parse_collections(args.collections)
         key = store.create(args.name, args.role, collections)
+        AuditLog(audit_path(settings.data_dir)).record(
+            actor, "cli", "key.create", args.name, detail={
+                "role": args.role, "collections": "all" if collections is None
+                else list(collections)})
         print(key)
         _warn_missing(settings, collections)
         scope = "every collection" if collections is None else ", ".join(collections)
@@ -65,5 +79,6 @@ def run_keys(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
             print(f"{r['name']}\t{r['role']}\t{scope}\tcreated {r['created_at']}\t{state}")
         return 0
     record = store.revoke(args.name)
+    AuditLog(audit_path(settings.data_dir)).record(actor, "cli", "key.revoke", args.name)
     print(f"revoked key {record.name!r}")
     return 0

@@ -8,15 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 
 from rag.factory import Pipeline, build_pipeline
 from rag.feedback import FeedbackStore, feedback_path
 from rag.settings import Settings
+from service.audit import AuditLog, audit_path
 from service.errors import install_error_handlers
+from service.identity import Sso
 from service.keys import KeyStore, keys_path
 from service.metrics import Metrics, ObservabilityMiddleware
-from service.routes import (admin, ask, chat, collections, documents, eval, feedback, files,
-                            gaps, health, ingest_jobs, overview, pages, releases)
+from service.oidc import OidcClient
+from service.routes import (admin, ask, auth, chat, collections, documents, eval, feedback,
+                            files, gaps, health, ingest_jobs, overview, pages, releases)
+from service.sessions import Revocations, WidgetTokens, revocations_path
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
@@ -35,12 +40,14 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
         app.state.feedback = await run_in_threadpool(FeedbackStore,
                                                      feedback_path(settings.data_dir))
         app.state.keys = await run_in_threadpool(KeyStore, keys_path(settings.data_dir))
+        app.state.audit = await run_in_threadpool(AuditLog, audit_path(settings.data_dir))
         if on_started is not None:
             on_started(app)
         yield
         app.state.pipeline = None
         app.state.feedback = None
         app.state.keys = None
+        app.state.audit = None
 
     app = FastAPI(
         title="RAG service",
@@ -59,6 +66,9 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
         app.include_router(module.router)
     app.include_router(releases.build_router())
     app.include_router(pages.router)
+    app.include_router(auth.router)
+    app.include_router(auth.api)
+    _install_sign_in(app, settings)
     if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -70,6 +80,21 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
         )
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _install_sign_in(app: FastAPI, settings: Settings) -> None:
+    """People's sign-in (docs/sso.md): the OIDC client and the signed session cookie."""
+    oidc = settings.server.oidc
+    app.state.sso = Sso(OidcClient(oidc) if oidc else None,
+                        Revocations(revocations_path(settings.data_dir)),
+                        WidgetTokens(oidc.session_secret.get_secret_value()) if oidc else None)
+    if oidc is None:
+        return
+    base = settings.server.base_url or ""
+    app.add_middleware(SessionMiddleware, secret_key=oidc.session_secret.get_secret_value(),
+                       session_cookie=oidc.cookie_name, same_site="lax",
+                       https_only=base.startswith("https://"),
+                       max_age=int(oidc.session_hours * 3600))
 
 
 def app_from_environment() -> FastAPI:

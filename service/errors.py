@@ -38,15 +38,19 @@ STATUS: dict[type[RagError], int] = {
 class ApiError(Exception):
     """An HTTP-level refusal (auth, limits, media type) with its status and error type."""
 
-    def __init__(self, status: int, kind: str, message: str) -> None:
+    def __init__(self, status: int, kind: str, message: str,
+                 extra: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind
+        self.extra = extra or {}  # more fields of the error object (e.g. a sign-in URL)
 
 
 def error_response(status: int, kind: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}},
+                   headers: dict[str, str] | None = None,
+                   extra: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status,
+                        content={"error": {"type": kind, "message": message, **(extra or {})}},
                         headers=headers)
 
 
@@ -102,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        response = error_response(exc.status, exc.kind, str(exc))
+        response = error_response(exc.status, exc.kind, str(exc), extra=exc.extra)
         if headers:
             response.headers.update(headers)
         return response

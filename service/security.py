@@ -15,8 +15,7 @@ and ``rag serve`` binds to 127.0.0.1 only.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request
 from pydantic import SecretStr
@@ -24,22 +23,11 @@ from pydantic import SecretStr
 from index.errors import StoreUnavailableError
 from rag.settings import ServerSettings
 from service.errors import ApiError
+from service.identity import LOGIN_PATH, person_principal
 from service.keys import KeyStore
+from service.principal import OPEN, Access, Principal
 
-Access = Literal["read", "admin"]
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request acts as: a key's name and role, and the collections it opens (None:
-    all)."""
-
-    name: str
-    role: Access
-    collections: tuple[str, ...] | None = None
-
-
-OPEN = Principal("anonymous", "admin")  # no key configured anywhere: every route is open
+__all__ = ["OPEN", "AdminAccess", "Principal", "ReadAccess", "check_access", "presented_key"]
 
 
 def presented_key(request: Request) -> str | None:
@@ -70,7 +58,7 @@ def check_access(server: ServerSettings, given: str | None, access: Access,
     """The principal ``given`` acts as, or 401/403 unless it opens ``access`` (see the module
     docstring for the rules)."""
     named = keys is not None and keys.any_keys()
-    if not server.has_keys and not named:
+    if not server.has_keys and not named and not server.has_people:
         return OPEN
     who = _identify(server, keys, given) if given is not None else None
     if access == "read" and server.read_api_key is None and not named:
@@ -80,6 +68,10 @@ def check_access(server: ServerSettings, given: str | None, access: Access,
         raise ApiError(403, "Forbidden", "changing documents is disabled: no admin key is "
                        "configured (set RAG_SERVER__ADMIN_API_KEY or 'rag keys create --role "
                        "admin')")
+    if given is None and server.oidc is not None:
+        raise ApiError(401, "Unauthorized", f"sign in first (GET {LOGIN_PATH}), or send a "
+                       f"{access} API key as 'Authorization: Bearer KEY'",
+                       extra={"login_url": LOGIN_PATH})
     if given is None:
         raise ApiError(401, "Unauthorized", f"this route needs a {access} API key: send "
                        "'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
@@ -88,6 +80,14 @@ def check_access(server: ServerSettings, given: str | None, access: Access,
     if access == "admin" and who.role != "admin":
         raise ApiError(403, "Forbidden", f"the key {who.name!r} has the read role and cannot "
                        "change anything: use an admin key")
+    return who
+
+
+def allow(who: Principal, access: Access) -> Principal:
+    """``who`` if its role opens ``access``, else 403."""
+    if access == "admin" and who.role != "admin":
+        raise ApiError(403, "Forbidden", f"{who.name!r} has the read role and cannot change "
+                       "anything: this needs an admin")
     return who
 
 
@@ -100,7 +100,11 @@ def _require(access: Access):  # noqa: ANN202
         keys = getattr(state, "keys", None)
         if keys is None and getattr(state, "keys_required", False):
             raise StoreUnavailableError("the service is still starting: the key store is opening")
-        return check_access(state.settings.server, presented_key(request), access, keys)
+        given = presented_key(request)
+        who = await person_principal(request, given)
+        if who is not None:
+            return allow(who, access)
+        return check_access(state.settings.server, given, access, keys)
 
     return dependency
 

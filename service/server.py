@@ -16,8 +16,9 @@ log = logging.getLogger("rag.serve")
 
 
 def keys_configured(settings: Settings) -> bool:
-    """A key in the settings, or a named key made with ``rag keys create``."""
-    if settings.server.has_keys:
+    """A key in the settings, a named key made with ``rag keys create``, or people's sign-in
+    (OIDC or a trusted proxy)."""
+    if settings.server.has_keys or settings.server.has_people:
         return True
     from service.keys import KeyStore, keys_path
 
@@ -76,8 +77,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
         # releases.policy 'gate' stays staged for 'rag releases publish'.
         os.environ["RAG_DATA_DIR"] = str(settings.data_dir)
         uvicorn.run("service.app:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_config=None)
+                    workers=workers, log_config=None, proxy_headers=False)
         return 0
     uvicorn.run(create_app(settings, pipeline, settle_uploads=True, on_started=on_started),
-                host=host, port=port, log_config=None)
+                host=host, port=port, log_config=None, proxy_headers=False)
     return 0

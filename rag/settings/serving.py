@@ -10,6 +10,85 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from rag.settings.tiers import advanced
 
 
+class GroupGrant(BaseModel):
+    """What one identity-provider group opens (``server.groups.NAME``)."""
+
+    model_config = {"extra": "forbid"}
+    collections: list[str] = Field(
+        ..., min_length=1, description="Collections the group's members see; [\"*\"] for every "
+        "collection.")
+    role: Literal["read", "admin"] = Field("read", description="read: ask and read; admin: "
+                                           "also upload, delete, publish and read the audit log.")
+
+
+class OidcSettings(BaseModel):
+    """OpenID Connect sign-in for people (docs/sso.md)."""
+
+    model_config = {"extra": "forbid"}
+    issuer: str = Field(..., description="The provider's issuer URL; its discovery document is "
+                        "ISSUER/.well-known/openid-configuration.")
+    client_id: str = Field(..., min_length=1, description="This service's client id at the "
+                           "provider.")
+    client_secret: SecretStr | None = Field(None, description="The client secret (unset for a "
+                                            "public client, which then relies on PKCE alone).")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"],
+                              description="Scopes asked for; 'openid' is always added. Add the "
+                              "provider's groups scope if it has one (e.g. 'groups').")
+    groups_claim: str = Field("groups", description="The ID token (or userinfo) claim holding "
+                              "the user's groups or roles.")
+    session_secret: SecretStr = Field(..., description="Signs the session cookie and widget "
+                                      "tokens: at least 32 characters, the same on every "
+                                      "replica.")
+    session_hours: float = Field(8.0, gt=0, le=24 * 30, description="A session ends this long "
+                                 "after sign-in.")
+    refresh_minutes: float = Field(5.0, ge=0, description="How often a session re-asks the "
+                                   "provider (refresh token) for the user's groups; 0: every "
+                                   "request.")
+    cookie_name: str = Field("rag_session", pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                             description="The session cookie's name.")
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError(f"the issuer must be an http(s) URL, not {v!r}")
+        return v.rstrip("/")
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_secret(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 32:
+            raise ValueError("the session secret must be at least 32 characters (e.g. the "
+                             "output of 'python -c \"import secrets; "
+                             "print(secrets.token_urlsafe(32))\"')")
+        return v
+
+
+class TrustedProxySettings(BaseModel):
+    """People signed in by an authenticating proxy in front (oauth2-proxy and the like)."""
+
+    model_config = {"extra": "forbid"}
+    addresses: list[str] = Field(default_factory=list, description="Addresses or networks "
+                                 "(CIDR) of the proxy; identity headers from any other peer are "
+                                 "refused. Empty: the mode is off and the headers are ignored.")
+    user_header: str = Field("X-Forwarded-User", description="Header naming the user.")
+    groups_header: str = Field("X-Forwarded-Groups", description="Header listing the user's "
+                               "groups, comma-separated.")
+    email_header: str = Field("X-Forwarded-Email", description="Header with the user's email.")
+
+    @field_validator("addresses")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for a in v:
+            try:
+                ipaddress.ip_network(a, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {a!r}") from None
+        return v
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the HTTP service binds to. Without API "
                       "keys the service binds to 127.0.0.1 whatever this says.")
@@ -30,10 +109,31 @@ class ServerSettings(BaseModel):
     max_upload_files: int = Field(20, ge=1, description="Most files in one upload request.")
     max_upload_bytes: int = Field(10_000_000, ge=1, description="Largest uploaded file, bytes.")
     max_feedback_chars: int = Field(2000, ge=0, description="Longest feedback comment.")
+    base_url: str | None = Field(None, description="The public URL people reach the service "
+                                 "at (e.g. https://rag.example.org): sign-in redirects come back "
+                                 "here. Unset: the URL of the request.")
+    oidc: OidcSettings | None = Field(None, description="OpenID Connect sign-in for people "
+                                      "(docs/sso.md). Unset: API keys only.")
+    groups: dict[str, GroupGrant] = Field(default_factory=dict, description="Identity-provider "
+                                          "group -> the collections and role it opens (for OIDC "
+                                          "sessions and the trusted proxy).")
+    trusted_proxy: TrustedProxySettings = Field(default_factory=TrustedProxySettings)
 
     @property
     def has_keys(self) -> bool:
         return self.read_api_key is not None or self.admin_api_key is not None
+
+    @property
+    def has_people(self) -> bool:
+        """People sign in (OIDC or a trusted proxy): the service is closed to anonymous use."""
+        return self.oidc is not None or bool(self.trusted_proxy.addresses)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("https://", "http://")):
+            raise ValueError(f"base_url must be an http(s) URL, not {v!r}")
+        return None if v is None else v.rstrip("/")
 
     @field_validator("read_api_key", "admin_api_key")
     @classmethod

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from index.collections import COLLECTION_NAME_PATTERN, check_name
 from index.errors import InputError
+from service.audit import note
 from service.deps import FeedbackDep, PipelineDep
 from service.keys import KEY_NAME_PATTERN, KeyStore, parse_collections
 from service.schemas import ERRORS, LIST_DOCUMENTS, WRITE_ERRORS, with_links
@@ -71,6 +72,8 @@ def create_key(body: KeyCreate, request: Request, who: AdminAccess) -> dict[str,
     collections = (None if body.collections is None
                    else parse_collections(",".join(body.collections)))
     key = _keys(request).create(body.name, body.role, collections)
+    note(request, who, "key.create", body.name, role=body.role,
+         collections="all" if collections is None else list(collections))
     record = next(r for r in _keys(request).list() if r.name == body.name)
     return {"key": key, **record.to_public()}
 
@@ -79,7 +82,9 @@ def create_key(body: KeyCreate, request: Request, who: AdminAccess) -> dict[str,
              summary="Refuse a key from the next request on, in every worker")
 def revoke_key(name: str, request: Request, who: AdminAccess) -> dict[str, object]:
     _everything(who)
-    return _keys(request).revoke(name).to_public()
+    record = _keys(request).revoke(name).to_public()
+    note(request, who, "key.revoke", name)
+    return record
 
 
 @router.post("/collections", status_code=201, responses=with_links(WRITE_ERRORS, 201, {
@@ -87,12 +92,13 @@ def revoke_key(name: str, request: Request, who: AdminAccess) -> dict[str, objec
                       "parameters": {"collection": "$response.body#/name"},
                       "description": "The documents of the new collection."}}),
              summary="Create an empty collection")
-def create_collection(body: CollectionCreate, pipeline: PipelineDep,
+def create_collection(body: CollectionCreate, pipeline: PipelineDep, request: Request,
                       who: AdminAccess) -> dict[str, object]:
     _everything(who)
     name = check_name(body.name)
     if not pipeline.store.collections.create(name):
         raise InputError(f"the collection {name!r} already exists")
+    note(request, who, "collection.create", name, name)
     return {"name": name, "documents": 0}
 
 

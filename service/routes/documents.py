@@ -26,6 +26,7 @@ from index.types import Document
 from rag.factory import Pipeline
 from rag.settings import ServerSettings
 from rag.input_checks import text_problem
+from service.audit import note
 from service.deps import PipelineDep, SettingsDep
 from service.errors import ApiError
 from service.originals import UPLOAD_PREFIX, keep_upload
@@ -41,7 +42,7 @@ from service.schemas import (
     with_links,
 )
 from service.routes.releases import publishes_at_once, settle_release
-from service.scoping import can_see, no_such_collection
+from service.scoping import can_see, collection_of_key, no_such_collection
 from service.security import AdminAccess, Principal, ReadAccess
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -205,6 +206,10 @@ async def upload(request: Request, pipeline: PipelineDep, settings: SettingsDep,
                           unchanged=len(report.unchanged), failed=len(report.failed),
                           chunks_written=report.chunks_written, files=outcomes,
                           release=report.release, release_outcome=outcome)
+    await run_in_threadpool(
+        note, request, who, "document.upload", ", ".join(key_for(collection, d) for d, _, _ in uploads),
+        collection, release=report.release, added=len(report.added),
+        updated=len(report.updated), failed=len(report.failed))
     if all(o.status == "failed" for o in outcomes):
         reasons = "; ".join(f"{o.filename}: {o.reason}" for o in outcomes)
         unsupported = all("unsupported" in (o.reason or "") for o in outcomes)
@@ -287,5 +292,7 @@ def delete_document(doc_id: str, request: Request, pipeline: PipelineDep,
     # refreshes the keyword index, like `rag documents delete`; then the release policy.
     report = pipeline.ingest.delete_ids([doc_id], publish=publishes_at_once(settings))
     outcome = settle_release(request.app, pipeline, report)
+    note(request, who, "document.delete", doc_id, collection_of_key(doc_id),
+         release=report.release)
     return {"doc_id": doc_id, "deleted": True, "release": report.release,
             "release_outcome": outcome}

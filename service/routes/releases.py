@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ from index.ingest import SyncReport
 from rag.factory import Pipeline
 from releases.policy import publishes_at_once, settle  # noqa: F401 (publishes_at_once: uploads)
 from releases.publishing import publish_release, rollback
+from service.audit import note
 from service.deps import PipelineDep, SettingsDep
 from service.schemas import (ERRORS, PUBLISH_RELEASE, ROLLBACK, SHOW_RELEASE, WRITE_ERRORS,
                              json_errors, release_links, with_links)
@@ -102,17 +103,18 @@ def show_release(release_id: ReleaseId, pipeline: PipelineDep, who: AdminAccess)
     return scoped_release(data, who)
 
 
-def rollback_release(pipeline: PipelineDep, settings: SettingsDep, who: AdminAccess,
-                     body: RollbackRequest | None = None) -> dict[str, Any]:
+def rollback_release(request: Request, pipeline: PipelineDep, settings: SettingsDep,
+                     who: AdminAccess, body: RollbackRequest | None = None) -> dict[str, Any]:
     require_every_collection(who, "rolling back (the release covers every collection)")
     before = pipeline.store.releases.pointer()
     release = rollback(pipeline.store, pipeline.ingest.lock, body.release if body else None,
                        retain=settings.releases.retain, on_change=pipeline.ingest.on_change)
+    note(request, who, "release.rollback", release.release_id, previous=before)
     return {"published": release.release_id, "previous": before}
 
 
-def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep,
-            who: AdminAccess,
+def publish(release_id: ReleaseId, request: Request, pipeline: PipelineDep,
+            settings: SettingsDep, who: AdminAccess,
             force: bool = Query(False, description="Publish a release the gate held.")
             ) -> dict[str, Any]:
     require_every_collection(who, "publishing a release (it covers every collection)")
@@ -120,6 +122,7 @@ def publish(release_id: ReleaseId, pipeline: PipelineDep, settings: SettingsDep,
     release = publish_release(pipeline.store, pipeline.ingest.lock, release_id, force=force,
                               retain=settings.releases.retain,
                               on_change=pipeline.ingest.on_change)
+    note(request, who, "release.publish", release.release_id, previous=before, forced=force)
     return {"published": release.release_id, "previous": before}
 
 

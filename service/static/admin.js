@@ -1,11 +1,18 @@
 /* The administration page (/admin): collections and their documents, keys, releases, feedback,
  * the knowledge-gap report and the eval report, over the same HTTP API, with an admin key
- * entered once and kept for the browser tab only (sessionStorage). Everything the server sends
+ * entered once and kept for the browser tab only (sessionStorage), or as the signed-in person
+ * (docs/sso.md: the session cookie, with its CSRF token on every change). Everything the server sends
  * is inserted as text (textContent), never parsed as HTML. Plain JavaScript, no build step. */
 (function () {
   "use strict";
   var KEY_NAME = "rag-admin-key";
   var key = sessionStorage.getItem(KEY_NAME) || "";
+  var csrf = "";   // set when the page acts as the signed-in person
+  var me = null;   // GET /v1/auth/me
+
+  function authHeaders() {
+    return key ? { "X-API-Key": key } : csrf ? { "X-CSRF-Token": csrf } : {};
+  }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -22,7 +29,7 @@
   }
 
   function api(method, path, body) {
-    var opts = { method: method, headers: { "X-API-Key": key } };
+    var opts = { method: method, headers: authHeaders(), credentials: "same-origin" };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -79,18 +86,39 @@
         message(status, "That key cannot administer this service: " + err.message, true);
       });
     });
-    main.replaceChildren(el("p", { text: note || "Enter an admin key. It is kept for this browser tab only." }), form, status);
+    var kids = [el("p", { id: "admin-note", text: note || "Enter an admin key. It is kept for this browser tab only." })];
+    if (me && me.oidc && !me.signed_in) {
+      kids.push(el("p", {}, [el("a", { href: "/auth/login?next=/admin", class: "signin", text: "Sign in with your organisation account" }),
+        " or use an admin key:"]));
+    }
+    main.replaceChildren.apply(main, kids.concat([form, status]));
     input.focus();
   }
 
-  var TABS = ["Documents", "Keys", "Releases", "Feedback", "Gaps", "Eval"];
+  function signOut() {
+    fetch("/auth/logout", { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } }).then(function (r) {
+      return r.json();
+    }).then(function (b) { location.href = b.redirect || "/auth/signed-out"; });
+  }
+
+  function signedInBar() {
+    header.appendChild(el("span", { class: "muted", id: "signed-in-as", text: "Signed in as " + me.user }));
+    header.appendChild(el("button", { type: "button", text: "Sign out", onclick: signOut }));
+  }
+
+  var TABS = ["Documents", "Keys", "Releases", "Feedback", "Gaps", "Eval", "Audit"];
   var panels = {};
 
   function start() {
-    var forget = el("button", { type: "button", text: "Forget key", onclick: function () {
-      sessionStorage.removeItem(KEY_NAME); key = ""; forget.remove(); askForKey();
-    } });
-    header.appendChild(forget);
+    if (key) {
+      var forget = el("button", { type: "button", text: "Forget key", onclick: function () {
+        sessionStorage.removeItem(KEY_NAME); key = ""; forget.remove(); askForKey();
+      } });
+      header.appendChild(forget);
+    } else if (csrf) {
+      signedInBar();
+    }
     var tabs = el("nav", { role: "tablist", "aria-label": "Sections" });
     main.replaceChildren(tabs);
     TABS.forEach(function (name, i) {
@@ -182,7 +210,8 @@
       form.append("collection", select.value);
       var xhr = new XMLHttpRequest();  // fetch cannot report upload progress
       xhr.open("POST", "/v1/documents");
-      xhr.setRequestHeader("X-API-Key", key);
+      var auth = authHeaders();
+      Object.keys(auth).forEach(function (h) { xhr.setRequestHeader(h, auth[h]); });
       progress.hidden = false; progress.value = 0;
       xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) progress.value = Math.round(100 * ev.loaded / ev.total); };
       xhr.onload = function () {
@@ -331,9 +360,39 @@
     }, function (err) { message(status, err.status === 404 ? "No eval report yet: run 'rag eval'." : err.message, err.status !== 404); });
   }
 
-  var LOADERS = { Documents: loadDocuments, Keys: loadKeys, Releases: loadReleases,
-    Feedback: loadFeedback, Gaps: loadGaps, Eval: loadEval };
+  function loadAudit(panel) {
+    var status = el("div", {});
+    panel.replaceChildren(el("h2", { text: "Audit log" }),
+      el("p", { class: "muted", text: "Who uploaded, deleted, published, rolled back, and changed keys and collections (newest first)." }), status);
+    api("GET", "/v1/audit?limit=200").then(function (data) {
+      if (!data.entries.length) { message(status, "Nothing recorded yet."); return; }
+      panel.appendChild(table(["When", "Who", "How", "Action", "Target", "Collection", "Details"], data.entries.map(function (e) {
+        return el("tr", {}, [el("td", { text: day(e.at) }), el("td", { text: e.actor }), el("td", { text: e.via }),
+          el("td", { text: e.action }), el("td", { text: e.target }), el("td", { text: e.collection || "" }),
+          el("td", { class: "muted", text: JSON.stringify(e.detail) })]);
+      })));
+    }, function (err) { message(status, err.message, true); });
+  }
 
-  if (key) api("GET", "/v1/releases").then(start, function () { sessionStorage.removeItem(KEY_NAME); key = ""; askForKey(); });
-  else askForKey();
+  var LOADERS = { Documents: loadDocuments, Keys: loadKeys, Releases: loadReleases,
+    Feedback: loadFeedback, Gaps: loadGaps, Eval: loadEval, Audit: loadAudit };
+
+  function boot() {
+    if (key) {
+      api("GET", "/v1/releases").then(start, function () { sessionStorage.removeItem(KEY_NAME); key = ""; askForKey(); });
+      return;
+    }
+    if (me && me.via === "session" && me.signed_in) {
+      if (me.role === "admin") { csrf = me.csrf_token; start(); return; }
+      csrf = me.csrf_token;
+      signedInBar();
+      main.replaceChildren(el("div", { class: "msg error", role: "alert", id: "admin-note", text: me.no_access ||
+        ("You are signed in as " + me.user + ", whose groups give the read role only: administration needs a group mapped to role 'admin'.") }));
+      return;
+    }
+    askForKey(me && me.admin_setup ? me.admin_setup : null);
+  }
+
+  fetch("/v1/auth/me", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (m) { me = m; }, function () { me = null; }).then(boot);
 })();

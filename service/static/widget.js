@@ -3,6 +3,10 @@
  * Optional attributes: data-api (API base URL; default: where this script came from),
  * data-title, data-mode="page" (fill the page, no launcher: what / serves),
  * data-collections="hr,finance" (answer only from these of the key's collections).
+ * Without data-api-key the widget acts as the signed-in person (docs/sso.md): on the service's
+ * own pages through the session cookie (with its CSRF token), on another site through a widget
+ * token a sign-in popup hands over (the site must be in server.cors_origins). data-api-key is
+ * for machine use (a kiosk, a shared screen): anyone who reads the page's source can use it.
  * Plain JavaScript, no build step. Everything the server sends (answers, passages, documents) is
  * inserted as text (textContent / text nodes), never parsed as HTML.
  */
@@ -19,6 +23,10 @@
   var COLLECTIONS = (script.dataset.collections || "").split(",").map(function (c) {
     return c.trim();
   }).filter(Boolean);
+  var SAME_ORIGIN = API === location.origin;
+  var TOKEN = "";        // a widget token from the sign-in popup (another site's page)
+  var CSRF = "";         // the session's CSRF token (the service's own pages)
+  var ME = null;         // GET /v1/auth/me
   var MAX_HISTORY = 20;
   var CONTEXT = 400; // characters of the document shown around a cited passage
 
@@ -36,6 +44,7 @@
     ".page .panel{position:static;width:auto;height:100vh;max-width:52rem;margin:0 auto;border-radius:0;box-shadow:none}",
     "header{display:flex;align-items:center;gap:.4rem;padding:.55rem .7rem;background:#fff;border-bottom:1px solid #dde2e8}",
     "header h2{flex:1;margin:0;font-size:1.05rem;font-weight:600}",
+    ".account{display:flex;gap:.3rem;align-items:center;font-size:.85rem;color:#56606d}",
     ".offline{background:#fff4e5;color:#6b3d00;padding:.4rem .7rem;border-bottom:1px solid #f0c889}",
     ".log{flex:1;overflow-y:auto;padding:.7rem;display:flex;flex-direction:column;gap:.6rem}",
     ".msg{max-width:92%;padding:.55rem .7rem;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}",
@@ -116,11 +125,14 @@
     var h = {};
     if (json) h["Content-Type"] = "application/json";
     if (KEY) h["X-API-Key"] = KEY;
+    else if (TOKEN) h["Authorization"] = "Bearer " + TOKEN;
+    else if (CSRF) h["X-CSRF-Token"] = CSRF;
     return h;
   }
 
   function errorText(status, body) {
     var msg = body && body.error && body.error.message;
+    if (status === 401 && body && body.error && body.error.login_url) return "Please sign in. " + (msg || "");
     if (status === 401) return "This service needs a valid API key (data-api-key). " + (msg || "");
     return msg || "The service answered with status " + status + ".";
   }
@@ -145,7 +157,8 @@
   var form = el("form", { class: "ask", "aria-label": "Ask a question" }, [input, send]);
   var newChat = el("button", { type: "button", text: "New conversation" });
   var closeBtn = el("button", { type: "button", "aria-label": "Close", text: "\u2715" });
-  var headerKids = [el("h2", { id: "rag-title", text: TITLE }), newChat];
+  var account = el("span", { class: "account", "aria-live": "polite" });
+  var headerKids = [el("h2", { id: "rag-title", text: TITLE }), account, newChat];
   if (!PAGE) headerKids.push(closeBtn);
 
   var vTitle = el("h3", { id: "rag-viewer-title", tabindex: "-1" });
@@ -254,7 +267,7 @@
       box.replaceChildren.apply(box, kids);
     }).catch(function () { /* the plain greeting stays */ });
   }
-  greet();
+  whoAmI().then(function () { greet(); });
 
   function updateOnline() {
     offlineBar.hidden = navigator.onLine;
@@ -314,7 +327,8 @@
     }).then(function (r) {
       if (!r.ok) {
         return r.json().catch(function () { return null; }).then(function (b) {
-          throw { message: errorText(r.status, b), status: r.status };
+          throw { message: errorText(r.status, b), status: r.status,
+                  login: Boolean(b && b.error && b.error.login_url) };
         });
       }
       var reader = r.body.getReader();
@@ -631,8 +645,81 @@
     var again = el("button", { type: "button", text: "Retry", onclick: retry });
     body.appendChild(again);
     status.textContent = "Error: " + text;
+    if (err && err.status === 401 && err.login && !KEY) { signInButton(body, retry); return; }
     if (PAGE && err && err.status === 401) { keyForm(body, retry); return; }
     again.focus();
+  }
+
+  // ---- signing in (docs/sso.md) -----------------------------------------------------------
+  function showAccount() {
+    account.replaceChildren();
+    if (KEY || !ME || !ME.oidc) return;
+    if (ME.signed_in) {
+      account.appendChild(el("span", { class: "who", text: ME.user || "" }));
+      account.appendChild(el("button", { type: "button", class: "signout", text: "Sign out",
+        onclick: signOut }));
+    } else {
+      account.appendChild(el("button", { type: "button", class: "signin", text: "Sign in",
+        onclick: function () { signIn(function () { greetAgain(); }); } }));
+    }
+  }
+
+  function whoAmI() {
+    if (KEY) return Promise.resolve(null);
+    var opts = { headers: headers(false) };
+    if (SAME_ORIGIN) opts.credentials = "same-origin";
+    return fetch(API + "/v1/auth/me", opts).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (me) {
+      ME = me;
+      if (me && me.csrf_token && SAME_ORIGIN) CSRF = me.csrf_token;
+      showAccount();
+      if (me && me.no_access) {
+        log.appendChild(el("div", { class: "msg error", role: "alert", text: me.no_access }));
+      }
+      return me;
+    }, function () { return null; });
+  }
+
+  function greetAgain() {
+    log.replaceChildren();
+    greet();
+  }
+
+  function signIn(then) {
+    if (SAME_ORIGIN) {
+      location.href = API + "/auth/login?next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    var popup = window.open(API + "/auth/popup?origin=" + encodeURIComponent(location.origin),
+      "rag-sign-in", "width=480,height=680");
+    function received(e) {
+      if (e.origin !== API || !e.data || e.data.type !== "rag-signed-in") return;
+      window.removeEventListener("message", received);
+      TOKEN = e.data.token;
+      ME = { oidc: true, signed_in: true, user: e.data.user };
+      setTimeout(function () { TOKEN = ""; ME = { oidc: true, signed_in: false }; showAccount(); },
+        Math.max(0, (e.data.expires_in - 30) * 1000));
+      showAccount();
+      if (then) then();
+    }
+    window.addEventListener("message", received);
+    if (!popup) status.textContent = "Allow pop-ups for this page to sign in.";
+  }
+
+  function signOut() {
+    if (!SAME_ORIGIN) {  // a widget token: forget it (it ends by itself within the hour)
+      TOKEN = ""; ME = { oidc: true, signed_in: false }; showAccount(); return;
+    }
+    fetch(API + "/auth/logout", { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": CSRF, "Accept": "application/json" } }).then(function (r) {
+      return r.json();
+    }).then(function (b) { location.href = b.redirect || "/auth/signed-out"; });
+  }
+
+  function signInButton(target, retry) {
+    target.appendChild(el("button", { type: "button", class: "primary signin", text: "Sign in",
+      onclick: function () { signIn(retry); } }));
   }
 
   // The full page has no script tag carrying a key: let the person type it in.

@@ -136,8 +136,14 @@ def test_admin_page_main_flows(admin_env, browser, tmp_path):
     page.get_by_role("tab", name="Eval").click()
     expect(page.get_by_role("tabpanel", name="Eval")).to_contain_text("No eval report yet")
 
-    # Keyboard: arrows move between tabs.
-    page.get_by_role("tab", name="Eval").focus()
+    # The audit log: the upload and the key made above, by the admin key, newest first.
+    page.get_by_role("tab", name="Audit").click()
+    audit = page.get_by_role("tabpanel", name="Audit")
+    expect(audit).to_contain_text("document.upload")
+    expect(audit).to_contain_text("key.create")
+
+    # Keyboard: arrows move between tabs (the last wraps to the first).
+    page.get_by_role("tab", name="Audit").focus()
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("tab", name="Documents")).to_be_focused()
     expect(page.get_by_role("tab", name="Documents")).to_have_attribute("aria-selected", "true")

@@ -129,6 +129,7 @@ CASES: dict[tuple[str, str], tuple[Request, int]] = {
     ("POST", "/v1/keys/{name}/revoke"): (lambda w: {"url": "/v1/keys/reader-b/revoke"}, 403),
     ("GET", "/v1/feedback"): (lambda w: {}, 200),
     ("GET", "/v1/gaps"): (lambda w: {}, 200),
+    ("GET", "/v1/audit"): (lambda w: {}, 200),
     ("GET", "/v1/gaps/{group_id}/export"): (lambda w: {"url": f"/v1/gaps/{w.b_group}/export"},
                                             404),
     ("GET", "/v1/releases"): (lambda w: {}, 200),
