@@ -19,5 +19,11 @@ fi
 if ! command -v pdftoppm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
+# The staff sign-in tests run a real OpenID provider (oidc-provider, tests/sso/provider) on Node;
+# it needs Node >= 20.18 (Debian bookworm's nodejs is 18: tests/sso/conftest.py then fails).
+if ! { command -v node && command -v npm; } >/dev/null && [ "$(id -u)" = 0 ] \
+    && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"
