@@ -108,8 +108,11 @@ async def current_session(request: Request, sso: Sso) -> PersonSession | None:
 async def _refresh(sso: Sso, oidc: OidcClient, session: PersonSession) -> PersonSession | None:
     lock = sso._refreshing.setdefault(session.sid, asyncio.Lock())
     async with lock:
+        # a request that waited for another's refresh of this session takes its result,
+        # within the refresh interval (never longer than a minute)
+        window = min(_REUSE_REFRESH_SECONDS, oidc.settings.refresh_minutes * 60)
         recent = sso._refreshed.get(session.sid)
-        if recent is not None and time.time() - recent[0] < _REUSE_REFRESH_SECONDS:
+        if recent is not None and time.time() - recent[0] < window:
             return recent[1]
         result = await oidc.refresh(session.refresh_token or "")
         renewed = None if result is None else session.refreshed(

@@ -61,7 +61,7 @@ def check_access(server: ServerSettings, given: str | None, access: Access,
     if not server.has_keys and not named and not server.has_people:
         return OPEN
     who = _identify(server, keys, given) if given is not None else None
-    if access == "read" and server.read_api_key is None and not named:
+    if access == "read" and server.read_api_key is None and not named and not server.has_people:
         return who or Principal("anonymous", "read")  # only an admin key is set: reads open
     if access == "admin" and server.admin_api_key is None and not (
             keys is not None and keys.has_role("admin")):
