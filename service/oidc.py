@@ -10,6 +10,8 @@ identity or an error that says what went wrong.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +56,17 @@ def _groups(claims: dict[str, Any], claim: str) -> tuple[str, ...]:
     if isinstance(value, str):  # some providers send one group, or a space-separated list
         value = value.replace(",", " ").split()
     return tuple(dict.fromkeys(str(g) for g in value if str(g)))
+
+
+def _unverified_audience(id_token: str) -> list[str] | None:
+    """The ``aud`` of a JWT, read without checking it (only to word an error)."""
+    try:
+        payload = id_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    aud = claims.get("aud") if isinstance(claims, dict) else None
+    return [aud] if isinstance(aud, str) else [str(a) for a in aud] if isinstance(aud, list) else None
 
 
 class OidcClient:
@@ -127,7 +140,15 @@ class OidcClient:
         try:
             return dict(await self._app.parse_id_token(token, nonce))
         except (AuthlibBaseError, JoseError) as exc:
-            raise SignInError(f"the ID token was refused ({type(exc).__name__}: {exc})") from None
+            raise SignInError(self._refusal(id_token, exc)) from None
+
+    def _refusal(self, id_token: str, exc: Exception) -> str:
+        """Why an ID token was refused, naming a wrong audience plainly."""
+        audience = _unverified_audience(id_token)
+        if audience is not None and self.settings.client_id not in audience:
+            return (f"the ID token was refused: its audience (aud) is {', '.join(audience)}, "
+                    f"not this service's client id {self.settings.client_id!r}")
+        return f"the ID token was refused ({type(exc).__name__}: {exc})"
 
     async def _identity(self, claims: dict[str, Any], token: dict[str, Any]) -> Identity:
         claim = self.settings.groups_claim

@@ -49,7 +49,9 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        # as `rag serve` runs it: the TCP peer is the client (no X-Forwarded-For rewriting)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
