@@ -83,6 +83,7 @@ class Miss:
     rating: Rating | None  # the latest rating, if any
     comment: str
     collections: tuple[str, ...] | None = None  # asked over these (None: every collection)
+    asked_by: str | None = None  # the person or key's name (None: before sign-in existed)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Rated:
     refused: bool
     doc_ids: tuple[str, ...]
     release: str | None
+    given_by: str | None = None  # who rated it (a person or a key's name)
+    asked_by: str | None = None
 
 
 class FeedbackStore:
@@ -114,27 +117,34 @@ class FeedbackStore:
                 db.execute("ALTER TABLE answers ADD COLUMN release TEXT")
             if "collections" not in columns:  # before collections: NULL, asked over all
                 db.execute("ALTER TABLE answers ADD COLUMN collections TEXT")
+            if "asked_by" not in columns:  # before sign-in: NULL, nobody recorded
+                db.execute("ALTER TABLE answers ADD COLUMN asked_by TEXT")
+            rated = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            if "given_by" not in rated:
+                db.execute("ALTER TABLE feedback ADD COLUMN given_by TEXT")
 
-    def record_answer(self, answer: Answer, collections: tuple[str, ...] | None = None) -> str:
-        """Remember an answer and the collections it was asked over (None: every one);
-        return its new ``answer_id``."""
+    def record_answer(self, answer: Answer, collections: tuple[str, ...] | None = None,
+                      asked_by: str | None = None) -> str:
+        """Remember an answer, the collections it was asked over (None: every one) and who
+        asked (a person, or a key's name); return its new ``answer_id``."""
         answer_id = uuid.uuid4().hex
         doc_ids = list(dict.fromkeys(c.doc_id for c in answer.citations))
         standalone = getattr(answer, "standalone_question", None) or answer.question
         with self._connect() as db:
             db.execute(
                 "INSERT INTO answers (answer_id, created_at, question, standalone_question, "
-                "answer, refused, doc_ids, prompt_version, release, collections) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "answer, refused, doc_ids, prompt_version, release, collections, asked_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, time.time(), answer.question, standalone, answer.answer,
                  int(answer.refused), json.dumps(doc_ids), answer.prompt_version,
                  getattr(answer, "release", None),
-                 None if collections is None else json.dumps(sorted(collections))),
+                 None if collections is None else json.dumps(sorted(collections)), asked_by),
             )
         return answer_id
 
     def add_feedback(self, answer_id: str, rating: Rating, comment: str = "",
-                     visible: tuple[str, ...] | None = None) -> str:
+                     visible: tuple[str, ...] | None = None,
+                     given_by: str | None = None) -> str:
         """Store a rating of an earlier answer; return the feedback id. A caller that sees only
         ``visible`` collections may rate only answers asked over some of those: any other
         answer is "no answer" exactly like a missing one."""
@@ -147,8 +157,9 @@ class FeedbackStore:
             if row is None or not within(row[0], visible):
                 raise NotFoundError(f"no answer with id {answer_id!r}: send the answer_id "
                                     "returned with the answer")
-            db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
-                       (feedback_id, answer_id, time.time(), rating, comment.strip()))
+            db.execute("INSERT INTO feedback (feedback_id, answer_id, created_at, rating, "
+                       "comment, given_by) VALUES (?, ?, ?, ?, ?, ?)",
+                       (feedback_id, answer_id, time.time(), rating, comment.strip(), given_by))
         return feedback_id
 
     def recent(self, limit: int = 50, visible: tuple[str, ...] | None = None) -> list[Rated]:
@@ -156,7 +167,8 @@ class FeedbackStore:
         ``visible`` collections, when given)."""
         query = """
             SELECT f.feedback_id, f.created_at, f.rating, f.comment, a.answer_id, a.question,
-                   a.answer, a.refused, a.doc_ids, a.release, a.collections
+                   a.answer, a.refused, a.doc_ids, a.release, a.collections, f.given_by,
+                   a.asked_by
             FROM feedback f JOIN answers a ON a.answer_id = f.answer_id
             ORDER BY f.created_at DESC
         """
@@ -166,7 +178,8 @@ class FeedbackStore:
                 if not within(row[10], visible):
                     continue
                 out.append(Rated(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                                 bool(row[7]), tuple(json.loads(row[8])), row[9]))
+                                 bool(row[7]), tuple(json.loads(row[8])), row[9], row[11],
+                                 row[12]))
                 if len(out) >= limit:
                     break
         return out
@@ -182,7 +195,7 @@ class FeedbackStore:
         asked over ``visible`` collections, when given)."""
         query = """
             SELECT a.answer_id, a.created_at, a.standalone_question, a.question, a.refused,
-                   f.rating, f.comment, a.collections
+                   f.rating, f.comment, a.collections, a.asked_by
             FROM answers a LEFT JOIN feedback f ON f.answer_id = a.answer_id
                 AND f.created_at = (SELECT MAX(created_at) FROM feedback g
                                     WHERE g.answer_id = a.answer_id)
@@ -192,9 +205,9 @@ class FeedbackStore:
         with self._connect() as db:
             rows = db.execute(query, (since if since is not None else 0.0,)).fetchall()
         return [Miss(answer_id, created, standalone, question, bool(refused), rating,
-                     comment or "", tuple(json.loads(colls)) if colls else None)
-                for answer_id, created, standalone, question, refused, rating, comment, colls
-                in rows if within(colls, visible)]
+                     comment or "", tuple(json.loads(colls)) if colls else None, asked_by)
+                for answer_id, created, standalone, question, refused, rating, comment, colls,
+                asked_by in rows if within(colls, visible)]
 
     def liked_questions(self, limit: int = 4,
                         visible: tuple[str, ...] | None = None) -> list[str]:

@@ -56,7 +56,8 @@ class GapGroup:
                           "asked": m.original_question, "date": iso(m.created_at),
                           "refused": m.refused, "rating": m.rating, "comment": m.comment,
                           "collections": (None if m.collections is None
-                                          else list(m.collections))}
+                                          else list(m.collections)),
+                          "asked_by": m.asked_by}
                          for m in self.examples],
         }
 

@@ -13,6 +13,7 @@ from rag.answer_service import StreamDelta, StreamDone
 from rag.settings import ServerSettings
 from rag.types import Answer, AskOptions, Turn
 from service.metrics import Metrics
+from service.principal import Principal
 from service.schemas import AskResponse
 from service.streaming import OffLoopStream
 
@@ -37,12 +38,18 @@ def public(answer: Answer, answer_id: str) -> AskResponse:
     return AskResponse.model_validate({"answer_id": answer_id, **body})
 
 
+def actor(who: Principal) -> str:
+    """Who a record names: the person, else the key's name."""
+    return who.user or who.name
+
+
 def finish(answer: Answer, feedback: FeedbackStore, metrics: Metrics,
-           collections: tuple[str, ...] | None = None) -> AskResponse:
+           collections: tuple[str, ...] | None = None,
+           asked_by: str | None = None) -> AskResponse:
     """Record the answer with the collections it was asked over (so feedback can name it and
-    only keys that see them can), count it, and shape it. Blocking."""
+    only keys that see them can) and who asked, count it, and shape it. Blocking."""
     metrics.observe_answer(answer.timings_ms, answer.refused)
-    return public(answer, feedback.record_answer(answer, collections))
+    return public(answer, feedback.record_answer(answer, collections, asked_by))
 
 
 class AnswerStream:

@@ -110,4 +110,5 @@ def list_feedback(store: FeedbackDep, who: AdminAccess,
     return {"feedback": [{"feedback_id": r.feedback_id, "date": _iso(r.created_at),
                           "rating": r.rating, "comment": r.comment, "answer_id": r.answer_id,
                           "question": r.question, "answer": r.answer, "refused": r.refused,
-                          "doc_ids": list(r.doc_ids), "release": r.release} for r in rated]}
+                          "doc_ids": list(r.doc_ids), "release": r.release,
+                          "given_by": r.given_by, "asked_by": r.asked_by} for r in rated]}

@@ -9,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from rag.answer_service import StreamDelta, StreamDone
-from service.answering import AnswerStream, check_history, finish
+from service.answering import AnswerStream, actor, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
 from service.schemas import ERRORS, AskRequest, AskResponse
@@ -33,7 +33,7 @@ def ask(body: AskRequest, pipeline: PipelineDep, feedback: FeedbackDep, metrics:
     history = check_history([t.to_turn() for t in body.history], settings.server)
     options = scoped_options(body.ask_options(), who, body.collections, pipeline.store)
     answer = pipeline.answers.answer(body.question, history, options)
-    shaped = finish(answer, feedback, metrics, asked_over(options))
+    shaped = finish(answer, feedback, metrics, asked_over(options), actor(who))
     return Response(shaped.model_dump_json(), media_type="application/json")
 
 
@@ -62,7 +62,7 @@ async def ask_stream(body: AskRequest, request: Request, pipeline: PipelineDep,
                         yield sse("delta", {"text": text})
                     case StreamDone(answer=answer):
                         done = await run_in_threadpool(finish, answer, feedback, metrics,
-                                                       asked_over(options))
+                                                       asked_over(options), actor(who))
                         payload = done.model_dump()
                         yield sse("citations", {"citations": payload["citations"]})
                         yield sse("done", payload)

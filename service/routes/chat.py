@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from index.errors import InputError
 from rag.answer_service import StreamDelta, StreamDone
 from rag.types import Turn
-from service.answering import AnswerStream, check_history, finish
+from service.answering import AnswerStream, actor, check_history, finish
 from service.deps import FeedbackDep, MetricsDep, PipelineDep, SettingsDep
 from service.errors import error_body
 from service.routes.ask import SSE_HEADERS
@@ -65,7 +65,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
     created = int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(pipeline.answers.answer, question, history, options)
-        done = await run_in_threadpool(finish, answer, feedback, metrics, asked_over(options))
+        done = await run_in_threadpool(finish, answer, feedback, metrics, asked_over(options),
+                                       actor(who))
         return {
             "id": ident, "object": "chat.completion", "created": created, "model": body.model,
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -94,7 +95,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, pipeli
                         yield chunk({"content": text})
                     case StreamDone(answer=answer):
                         done = await run_in_threadpool(finish, answer, feedback, metrics,
-                                                       asked_over(options))
+                                                       asked_over(options), actor(who))
                         yield chunk({}, "stop", **_extras(done))
         except Exception as exc:  # the 200 is sent: say what went wrong in the stream itself
             yield chunk({}, "error", **error_body(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from index.errors import InputError
+from service.answering import actor
 from service.deps import FeedbackDep, MetricsDep, SettingsDep
 from service.schemas import ERRORS, FeedbackCreated, FeedbackRequest
 from service.security import ReadAccess
@@ -20,6 +21,6 @@ def post_feedback(body: FeedbackRequest, store: FeedbackDep, metrics: MetricsDep
     if len(body.comment) > limit:
         raise InputError(f"the comment is {len(body.comment)} characters long; the limit is {limit}")
     feedback_id = store.add_feedback(body.answer_id, body.rating, body.comment,
-                                     who.collections)
+                                     who.collections, actor(who))
     metrics.feedback.labels(rating=body.rating).inc()
     return FeedbackCreated(feedback_id=feedback_id)
