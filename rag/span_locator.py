@@ -51,6 +51,13 @@ class SpanLocator:
         found = _fuzzy_find(passage.text[start:end], original, passage.start, passage.end)
         return found or (passage.start, passage.end)
 
+    def in_document(self, passage: Passage) -> tuple[CleanDocument, int] | None:
+        """The passage's document, cleaned, and where the passage's text starts in it (None when
+        the document is gone or the passage does not line up with it)."""
+        clean = self._clean(passage)
+        base = None if clean is None else _passage_base(clean, passage)
+        return None if clean is None or base is None else (clean, base)
+
     def document_text(self, passage: Passage) -> str | None:
         """The original text of the passage's document (cached), None if it is gone."""
         clean = self._clean(passage)

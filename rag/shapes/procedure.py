@@ -6,7 +6,11 @@ sentences in order. Each step is cited.
 
 The section is the best passage's: among the sections of the first passages that hold a list of
 at least two steps, the one whose heading, introducing line and steps hold most of the
-question's key terms, the one holding the best sentence preferred. :func:`answers` is the
+question's key terms, the one holding the best sentence preferred (the document's title as a
+heading counts for none: it names the document, not the section). Of a reference list (items
+opening with a bold label) the items holding most key terms are the steps, not all of them.
+The Shape stage hands this builder each passage grown to its whole sections
+(rag.stages.shape), so a chunk that cuts a list gives its steps whole. :func:`answers` is the
 refusal gate's exception: a procedure question is answered when such a section matches the
 question's key terms well, even when no sentence scored high enough."""
 
@@ -16,7 +20,8 @@ import re
 from dataclasses import dataclass
 
 from rag.sentences import split_sentences
-from rag.shapes.text import Block, Section, blocks, coverage, sections, terms, unwrapped
+from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, sections, terms,
+                             unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 MIN_STEPS = 2
@@ -38,6 +43,18 @@ class Found:
     score: float
     whole: float  # key-term coverage of heading, introduction and steps
     heading: float  # of the heading and introduction alone
+    items: tuple[tuple[int, int], ...] = ()  # the steps taken: the block's, or its rows asked
+
+
+def asked_items(wanted: frozenset[str], text: str, block: Block) -> list[tuple[int, int]]:
+    """The steps of ``block``: all its items, in order; of a reference block (a command table's
+    rows, bold-labelled bullets) the items holding most of the question's key terms (ties all
+    kept, in order), none when no item holds any."""
+    if not is_reference(text, block):
+        return list(block.items)
+    scores = [coverage(wanted, text[a:b]) for a, b in block.items]
+    top = max(scores, default=0.0)
+    return [] if top <= 0 else [item for item, c in zip(block.items, scores) if c >= top - 1e-9]
 
 
 def best_section(inp: ShapeInput) -> Found | None:
@@ -50,17 +67,23 @@ def best_section(inp: ShapeInput) -> Found | None:
         passage = inp.passages[n - 1]
         text = passage.text
         for section in sections(text):
+            # The document's title names what all of it is about, not which section says how.
             head = section.heading or (passage.title if section.start == 0 else "")
+            if head.strip().lower() == passage.title.strip().lower():
+                head = ""
             for block in blocks(text, section.start, section.end):
                 if len(block.items) < MIN_STEPS:
                     continue
+                items = asked_items(wanted, text, block)
+                if not items:
+                    continue
                 intro = text[block.intro[0]:block.intro[1]] if block.intro else ""
-                steps = " ".join(text[a:b] for a, b in block.items)
+                steps = " ".join(text[a:b] for a, b in items)
                 whole = coverage(wanted, f"{head} {intro} {steps}")
                 heading = coverage(wanted, f"{head} {intro}")
                 holds = n == best_passage and section.start <= best_at[0] < section.end
                 score = whole + heading + (0.5 if holds else 0.0) - 0.1 * rank
-                found.append(Found(n, section, block, score, whole, heading))
+                found.append(Found(n, section, block, score, whole, heading, tuple(items)))
     return max(found, key=lambda f: f.score, default=None)
 
 
@@ -78,7 +101,10 @@ def build(inp: ShapeInput) -> Shaped | None:
     if found is not None and (found.whole >= 0.5 or found.heading >= 0.5):
         text = inp.passages[found.passage - 1].text
         pieces = [Piece(text[a:b], found.passage, a, b, label=str(i))
-                  for i, (a, b) in enumerate(found.block.items, 1)]
+                  for i, (a, b) in enumerate(found.items, 1)]
+        if is_reference(text, found.block):  # the rows asked: each says how, whole
+            return Shaped("procedure", pieces,
+                          "\n".join(cite(p.text, p.passage) for p in pieces))
     elif (row := _table_row(inp)) is not None:
         # A reference table's row says how (a command, a route): it is the answer, whole.
         return Shaped("procedure", [row], f"{cite(row.text, row.passage)}")

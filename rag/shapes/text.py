@@ -19,6 +19,10 @@ _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
 # glyphs ("▪", "◦", "", and a second level's "o" before a capitalised item).
 _BULLET = re.compile(r"^\s*(?:[-*•+–▪◦●○■□➢►✓\uf0a7\uf0b7\uf0d8]|o(?=\s+[A-Z]))\s+(?=\S)")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# A reference item: a list item that opens with its own bold label ("**Named keys.** ...").
+_LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*")
 _WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
 # Words of a question that say what shape it wants, not what it is about.
 _GENERIC = frozenset(
@@ -75,7 +79,14 @@ def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:
 
 
 def sections(text: str) -> list[Section]:
-    heads = [(ln.start, m.group(1)) for ln in lines(text) if (m := _HEADING.match(ln.text))]
+    """The sections of ``text``; a ``#`` line inside a fenced code block (a shell comment) is
+    no heading."""
+    heads, in_code = [], False
+    for ln in lines(text):
+        if _FENCE.match(ln.text):
+            in_code = not in_code
+        elif not in_code and (m := _HEADING.match(ln.text)):
+            heads.append((ln.start, m.group(1)))
     if not heads or heads[0][0] > 0:
         heads.insert(0, (0, ""))
     return [Section(a, heads[i + 1][0] if i + 1 < len(heads) else len(text), h)
@@ -86,13 +97,16 @@ def section_at(text: str, offset: int) -> Section:
     return next(s for s in reversed(sections(text)) if s.start <= offset)
 
 
-def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:
-    """The list blocks of ``text[start:end]``, in order."""
+def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False) -> list[Block]:
+    """The list blocks of ``text[start:end]``, in order; with ``rows``, a Markdown table's body
+    rows too (kind ``row``, each row's text without its outer bars; the header row and the
+    rule under it are no items)."""
     out: list[Block] = []
     current: Block | None = None
     last_text: tuple[int, int] | None = None
     in_code, blank = False, False
-    for ln in lines(text, start, end):
+    all_lines = lines(text, start, end)
+    for i, ln in enumerate(all_lines):
         if _FENCE.match(ln.text):
             if in_code and current is not None:
                 out.append(current)
@@ -112,6 +126,13 @@ def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:
             _close(out, current)
             current, last_text, blank = None, None, False
             continue
+        if rows and _ROW.match(ln.text):
+            if current is None or current.kind != "row":
+                _close(out, current)
+                current = Block("row", last_text)
+            _add_row(current, ln, all_lines[i + 1].text if i + 1 < len(all_lines) else "")
+            blank = False
+            continue
         kind, m = _item(ln.text)
         if m is not None:
             if current is None or current.kind != kind:
@@ -126,12 +147,34 @@ def blocks(text: str, start: int = 0, end: int | None = None) -> list[Block]:
             current.items[-1] = (a, ln.start + len(ln.text.rstrip()))
             blank = False
         else:
+            # The introducing text is the whole paragraph before the list, not its last line.
+            opens = ln.start + len(ln.text) - len(ln.text.lstrip())
+            if current is None and not blank and last_text is not None:
+                opens = last_text[0]
             _close(out, current)
             current, blank = None, False
-            last_text = (ln.start + len(ln.text) - len(ln.text.lstrip()),
-                         ln.start + len(ln.text.rstrip()))
+            last_text = (opens, ln.start + len(ln.text.rstrip()))
     _close(out, current)
     return out
+
+
+def _add_row(block: Block, ln: Line, following: str) -> None:
+    """A table row's text, without its outer bars, as an item (the rule and the header row
+    above it are none)."""
+    if _RULE.match(ln.text) or _RULE.match(following):
+        return
+    lead = len(ln.text) - len(ln.text.lstrip(" |"))
+    body = ln.text.strip().strip("|").strip()
+    block.items.append((ln.start + lead, ln.start + lead + len(body)))
+
+
+def is_reference(text: str, block: Block) -> bool:
+    """A block whose items each speak of their own thing: a table's rows, or a bulleted list
+    whose items open with a bold label. Its answer is the items of the question, not all."""
+    if block.kind == "row":
+        return True
+    labelled = sum(bool(_LABEL.match(text[a:b])) for a, b in block.items)
+    return block.kind == "bulleted" and labelled >= max(2, (len(block.items) + 1) // 2)
 
 
 def _item(line: str) -> tuple[str, re.Match[str] | None]:

@@ -22,9 +22,12 @@ from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
 from rag.shapes import procedure, trend, trend_rows
+from rag.shapes.text import section_at
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
-from rag.types import Span
+from rag.types import Passage, Span
+
+WIDEN = 4000  # the most characters a procedure's passage grows on each side to its section
 
 
 def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeInput:
@@ -73,10 +76,41 @@ class Shape:
         if state.verified is None:
             return ()
         kind = kind_of(self._nlp, state)
-        shaped = shapes.build(shape_input(state, kind)) if state.sentences else None
+        shaped = None
+        if state.sentences:
+            inp = shape_input(state, kind)
+            if kind.kind == "procedure":
+                # A chunk may cut a section's list or table: its steps are read from the whole
+                # section, and the passages the steps come from are cited whole.
+                inp = replace(inp, passages=[self._widened(p) for p in state.passages])
+            shaped = shapes.build(inp)
+            if shaped is not None and kind.kind == "procedure":
+                for n in {p.passage for p in shaped.pieces}:
+                    state.passages[n - 1] = inp.passages[n - 1]
         state.shaped = shaped or shapes.Shaped(kind.kind)
         state.shaped.pieces = [self._cite(state, p) for p in state.shaped.pieces]
         return ()
+
+    def _widened(self, passage: Passage) -> Passage:
+        """The passage grown to the whole sections it starts and ends in (at most WIDEN
+        characters more on each side, whole lines), read from its cleaned document."""
+        found = self._locator.in_document(passage)
+        if found is None:
+            return passage
+        clean, base = found
+        doc, end = clean.text, base + len(passage.text)
+        first, last = section_at(doc, base), section_at(doc, max(base, end - 1))
+        a, b = max(first.start, base - WIDEN), min(last.end, end + WIDEN)
+        if a > first.start:
+            a = doc.find("\n", a) + 1 or base
+        if b < last.end:
+            b = doc.rfind("\n", 0, b)
+        a, b = min(a, base), max(b, end)
+        b = max(end, a + len(doc[a:b].rstrip()))
+        if (a, b) == (base, end):
+            return passage
+        start, stop = clean.original_span(a, b)
+        return replace(passage, text=doc[a:b], start=start, end=stop)
 
     def _cite(self, state: AnswerState, piece: shapes.Piece) -> shapes.Piece:
         """The piece as a span of its citation (support 1.0: the shape quotes it), its offsets

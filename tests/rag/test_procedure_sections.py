@@ -1,0 +1,146 @@
+"""Procedure steps read by section (rag.shapes.procedure, rag.shapes.text): a shell comment in a
+code block is no heading; a list's introducing text is its whole paragraph; a command table's or
+a bold-labelled list's answer is the items the question names, not all of them; the document's
+title as a heading does not make its opening section the one that says how; and the Shape stage
+reads a passage's steps from its whole section (tests/rag/shape_corpus/help-centre.md's
+printer steps are cut across chunks there)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.generators.extractive import ScoredSentence
+from rag.shapes import QuestionKind, ShapeInput, procedure
+from rag.shapes.text import blocks, is_reference, sections, terms
+from rag.types import Passage
+
+SHELL = """## Running it on several machines
+
+To share one index between replicas, run a server and point every process at it:
+
+```bash
+chroma run --path /srv/chroma
+# RAG_STORE__SSL=true if it sits behind TLS
+rag serve
+```
+"""
+
+KEYS = """## Keys and workers
+
+- **API keys.** Send a key as `Authorization: Bearer KEY` on every request.
+- **Named keys.** `app keys create --name NAME` prints a new key once; `app keys revoke NAME`
+  refuses the key from the next request on.
+- **Several workers.** `app serve --workers 4` starts processes that each load the model.
+"""
+
+TABLE = """## Commands
+
+| command | what it does |
+|---|---|
+| `app collections list` | every collection with its document count |
+| `app collections create NAME` | a new, empty collection |
+| `app collections delete NAME [--force]` | refuses a collection that holds documents |
+"""
+
+TITLED = """# Printers: setting up and sharing
+
+| part | what it needs |
+|---|---|
+| **printer** | a network cable and a share |
+| **driver** | the vendor's package |
+
+## Adding a printer on a laptop
+
+1. Open Settings and choose Printers.
+2. Click Add and pick the printer by its name.
+3. Print a test page.
+"""
+
+
+def _input(question: str, text: str, title: str = "Help") -> ShapeInput:
+    passage = Passage("c0", "help.md", title, text, 0, len(text), 0.5)
+    first = text.strip().splitlines()[-1].strip("-*`| 0123456789.")
+    return ShapeInput(question, QuestionKind("procedure"), [passage],
+                      [ScoredSentence(first, 1, 0, 0.8, 0.5)])
+
+
+def test_a_shell_comment_in_a_code_block_is_no_heading():
+    assert [s.heading for s in sections(SHELL)] == ["Running it on several machines"]
+
+
+def test_a_lists_introduction_is_its_whole_paragraph():
+    text = "## Setup\n\nTo share one index between replicas,\nrun a server first:\n\n1. a\n2. b\n"
+    (block,) = blocks(text)
+    a, b = block.intro
+    assert text[a:b] == "To share one index between replicas,\nrun a server first:"
+
+
+def test_table_rows_are_a_block_only_when_asked_and_without_the_header():
+    assert blocks(TABLE) == []
+    (block,) = blocks(TABLE, rows=True)
+    assert block.kind == "row" and is_reference(TABLE, block)
+    assert [TABLE[a:b] for a, b in block.items][0] == \
+        "`app collections list` | every collection with its document count"
+    assert len(block.items) == 3
+
+
+def test_the_rows_asked_of_a_command_table():
+    (block,) = blocks(TABLE, rows=True)
+    wanted = terms("How do I delete a collection that holds documents?")
+    assert [TABLE[a:b] for a, b in procedure.asked_items(wanted, TABLE, block)] == [
+        "`app collections delete NAME [--force]` | refuses a collection that holds documents"]
+
+
+def test_a_bold_labelled_lists_answer_is_the_item_asked():
+    shaped = procedure.build(_input("How do I revoke a named key?", KEYS))
+    assert shaped is not None and len(shaped.pieces) == 1
+    assert shaped.pieces[0].text.startswith("**Named keys.** `app keys create")
+    assert shaped.pieces[0].text.endswith("refuses the key from the next request on.")
+
+
+def test_the_documents_title_does_not_make_its_first_section_the_steps():
+    shaped = procedure.build(_input("How do I set up a printer?", TITLED,
+                                    title="Printers: setting up and sharing"))
+    assert shaped is not None
+    assert [p.text for p in shaped.pieces] == ["Open Settings and choose Printers.",
+                                               "Click Add and pick the printer by its name.",
+                                               "Print a test page."]
+
+
+class _Texts:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def document_text(self, doc_id: str) -> str:
+        return self.text
+
+
+def test_a_passage_cut_inside_a_list_is_read_as_its_whole_section():
+    from index.cleaning import Cleaner
+    from index.types import Document
+    from rag.span_locator import SpanLocator
+    from rag.stages.shape import Shape
+
+    doc = "# Help\n\nIntro.\n\n" + TITLED.split("\n", 6)[-1] + "\n## Other\n\nElse.\n"
+    clean = Cleaner().clean(Document("help.md", "Help", doc, "", 0.0, ""))
+    at = clean.text.index("2. Click Add")
+    cut = clean.text[at:at + 40]  # a chunk that starts and ends inside the list
+    s, e = clean.original_span(at, at + len(cut))
+    passage = Passage("help.md#h#3", "help.md", "Help", cut, s, e, 0.5)
+    wide = Shape(None, SpanLocator(_Texts(doc)))._widened(passage)
+    assert wide.text.startswith("## Adding a printer on a laptop")
+    assert "1. Open Settings" in wide.text and wide.text.rstrip().endswith("Print a test page.")
+    assert "## Other" not in wide.text
+    assert doc[wide.start:wide.end].strip() == wide.text.strip()
+
+
+@pytest.mark.slow
+def test_the_steps_are_read_from_the_whole_section_across_chunks(shape_pipeline):
+    answer = shape_pipeline.answers.answer("How do I set up the VPN on my laptop?")
+    assert not answer.refused and answer.shape.kind == "procedure"
+    assert len(answer.shape.items) == 5
+    text = shape_pipeline.store.document_text("help-centre.md")
+    for item in answer.shape.items:
+        c = next(c for c in answer.citations if c.n == item.citation)
+        assert c.start <= item.start < item.end <= c.end
+        assert " ".join(text[item.start:item.end].split()) == " ".join(item.text.split())
