@@ -42,12 +42,13 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The real app under uvicorn on a free loopback port, in a background thread."""
+    """The real app under uvicorn on a loopback port (``port``, else a free one), in a
+    background thread."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # as `rag serve` runs it: the TCP peer is the client (no X-Forwarded-For rewriting)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",

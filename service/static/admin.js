@@ -98,8 +98,16 @@
   function signOut() {
     fetch("/auth/logout", { method: "POST", credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } }).then(function (r) {
-      return r.json();
-    }).then(function (b) { location.href = b.redirect || "/auth/signed-out"; });
+      return r.json().catch(function () { return null; }).then(function (b) {
+        if (!r.ok || !b) throw { message: (b && b.error && b.error.message) || "status " + r.status };
+        location.href = b.redirect || "/auth/signed-out";
+      });
+    }).catch(function (err) {  // never "signed out" while the session lives on
+      var note = el("div", {});
+      message(note, "Not signed out: " + (err && err.message || "the service cannot be reached.") +
+        " You are still signed in.", true);
+      main.prepend(note);
+    });
   }
 
   function signedInBar() {

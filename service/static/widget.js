@@ -713,8 +713,14 @@
     }
     fetch(API + "/auth/logout", { method: "POST", credentials: "same-origin",
       headers: { "X-CSRF-Token": CSRF, "Accept": "application/json" } }).then(function (r) {
-      return r.json();
-    }).then(function (b) { location.href = b.redirect || "/auth/signed-out"; });
+      return r.json().catch(function () { return null; }).then(function (b) {
+        if (!r.ok || !b) throw { message: errorText(r.status, b) };
+        location.href = b.redirect || "/auth/signed-out";
+      });
+    }).catch(function (err) {  // never "signed out" while the session lives on
+      log.appendChild(el("div", { class: "msg bot error", role: "alert", text: "Not signed out: " +
+        (err && err.message || "the service cannot be reached.") + " You are still signed in." }));
+    });
   }
 
   function signInButton(target, retry) {
