@@ -12,6 +12,7 @@ one app, one browser for the module."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -20,7 +21,8 @@ import pytest
 from tests.helpers import CHROMIUM, LiveServer, free_port, make_settings
 from tests.service.conftest import browser  # noqa: F401  (the module's Chromium)
 from tests.service.test_widget_browser import SHOTS, HostPage, ask
-from tests.sso.conftest import CLIENT_ID, CLIENT_SECRET, OidcProvider, client
+from tests.sso.conftest import OidcProvider, client
+from tests.sso.test_sign_in_api import GROUPS, oidc_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -53,6 +55,17 @@ def _field(name: str, value: str) -> str:
     return f'<input type="hidden" name="{name}" value="{value}">'
 
 
+@pytest.fixture(scope="module", autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Each step here is a round trip through the provider, the app and the model on a shared
+    machine: expectations wait up to 20 s (Playwright's 5 s default, back after the module)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, embedder, oidc_provider_factory):
     from rag.factory import build_pipeline
@@ -64,12 +77,7 @@ def world(tmp_path_factory, embedder, oidc_provider_factory):
         client([f"{app_url}/auth/callback"], [f"{app_url}/auth/signed-out"])])
     settings = make_settings(tmp_path_factory.mktemp("sso-browser") / "data", server={
         "admin_api_key": ADMIN_KEY, "base_url": app_url, "cors_origins": [host],
-        "oidc": {"issuer": provider.issuer, "client_id": CLIENT_ID,
-                 "client_secret": CLIENT_SECRET,
-                 "scopes": ["openid", "profile", "email", "groups"],
-                 "session_secret": "sso-browser-session-secret-0123456789abcdef"},
-        "groups": {"hr-staff": {"collections": ["hr"], "role": "read"},
-                   "rag-admins": {"collections": ["*"], "role": "admin"}}})
+        "oidc": oidc_settings(provider), "groups": GROUPS})
     app = create_app(settings, build_pipeline(settings, embedder=embedder))
     with LiveServer(app, port=app_port) as api:
         admin = {"X-API-Key": ADMIN_KEY}
@@ -282,21 +290,19 @@ def test_widget_on_another_origin_signs_in_through_the_popup(world, browser):  #
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    streamed: list = []
-    page.on("requestfinished", lambda req: streamed.append(req)
-            if req.url == f"{api}/v1/ask/stream" else None)
     page.goto(f"{world.host}/intranet.html")
     page.get_by_role("button", name="Open Ask the documents").click()
     with page.expect_popup() as opened:
         page.get_by_role("button", name="Sign in").click()
     popup = opened.value
     expect(popup.locator("input[name=login]")).to_be_visible()
-    provider_login(popup, "alice")
-    popup.wait_for_event("close", timeout=30_000)  # it posted the token and closed itself
+    with popup.expect_event("close", timeout=30_000):  # it posts the token and closes
+        provider_login(popup, "alice")
     expect(page.locator(".account")).to_contain_text("alice@example.org")
     expect(page.get_by_role("note", name="Welcome")).to_contain_text(
         "You can ask about 1 document (collection hr,")
-    ask(page, HR_Q)
+    with page.expect_response(f"{api}/v1/ask/stream") as streamed:
+        ask(page, HR_Q)
     bot = finished(page, 0)
     expect(bot).to_contain_text("26 weeks")
     page.screenshot(path=str(SHOTS / "sso-widget-popup-answer.png"))
@@ -304,11 +310,10 @@ def test_widget_on_another_origin_signs_in_through_the_popup(world, browser):  #
 
     # It asked cross-origin with the widget token (CORS let the Authorization header through),
     # not with a cookie (the popup's cookie belongs to the service's origin, not this page).
-    request = streamed[-1]
-    sent = request.all_headers()
+    sent = streamed.value.request.all_headers()
     assert sent["authorization"].startswith("Bearer rwt."), sent
     assert "cookie" not in sent
-    assert request.response().status == 200
+    assert streamed.value.status == 200
     token = sent["authorization"].removeprefix("Bearer ")
     preflight = httpx.options(f"{api}/v1/ask/stream", timeout=30, headers={
         "Origin": world.host, "Access-Control-Request-Method": "POST",
