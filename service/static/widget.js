@@ -44,6 +44,8 @@
     ".page .panel{position:static;width:auto;height:100vh;max-width:52rem;margin:0 auto;border-radius:0;box-shadow:none}",
     "header{display:flex;align-items:center;gap:.4rem;padding:.55rem .7rem;background:#fff;border-bottom:1px solid #dde2e8}",
     "header h2{flex:1;margin:0;font-size:1.05rem;font-weight:600}",
+    ".noaccess{margin:.5rem;padding:.8rem 1rem;border-radius:8px;background:#fde8ea;color:#7a0012;border:1px solid #f3b6bf}",
+    ".ask[hidden]{display:none}",
     ".account{display:flex;gap:.3rem;align-items:center;font-size:.85rem;color:#56606d}",
     ".offline{background:#fff4e5;color:#6b3d00;padding:.4rem .7rem;border-bottom:1px solid #f0c889}",
     ".log{flex:1;overflow-y:auto;padding:.7rem;display:flex;flex-direction:column;gap:.6rem}",
@@ -267,7 +269,7 @@
       box.replaceChildren.apply(box, kids);
     }).catch(function () { /* the plain greeting stays */ });
   }
-  whoAmI().then(function () { greet(); });
+  whoAmI().then(function (me) { if (!(me && me.no_access)) greet(); });
 
   function updateOnline() {
     offlineBar.hidden = navigator.onLine;
@@ -675,7 +677,10 @@
       if (me && me.csrf_token && SAME_ORIGIN) CSRF = me.csrf_token;
       showAccount();
       if (me && me.no_access) {
-        log.appendChild(el("div", { class: "msg error", role: "alert", text: me.no_access }));
+        // signed in, but no group opens a collection: say so instead of an empty chat
+        log.replaceChildren(el("div", { class: "noaccess", role: "alert", text: me.no_access }));
+        form.hidden = true;
+        newChat.hidden = true;
       }
       return me;
     }, function () { return null; });
