@@ -182,3 +182,23 @@ def test_key_and_collection_management_needs_an_admin_key_for_everything(admin_e
     assert dup.status_code == 422 and "already exists" in dup.json()["error"]["message"]
     listed = httpx.get(f"{api.url}/v1/keys", headers=admin, timeout=30).json()["keys"]
     assert all("key" not in k and "digest" not in k for k in listed)
+
+
+@pytest.mark.slow
+def test_first_run_admin_page_says_how_to_get_in(tmp_path, browser):
+    """With a read key but no admin key, no named admin key and no sign-in, the page explains
+    how to get in instead of only asking for a key that cannot exist (issue #26)."""
+    from playwright.sync_api import expect
+
+    from service.app import create_app
+    from tests.service.test_security_table import stand_in_pipeline
+
+    settings = make_settings(tmp_path / "data",
+                             server={"read_api_key": "read-key-for-the-first-run-0123"})
+    with LiveServer(create_app(settings, stand_in_pipeline())) as api:
+        page = browser.new_page()
+        page.goto(f"{api.url}/admin")
+        note = page.locator("#admin-note")
+        expect(note).to_contain_text("rag keys create --name ops --role admin --all")
+        expect(note).to_contain_text("server.oidc")
+        page.close()
