@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import re
-import select
+import selectors
 import shutil
 import subprocess
 import time
@@ -180,14 +180,17 @@ class OidcProvider:
 
 def _wait_ready(process: subprocess.Popen, log: Path, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
-        if ready:
-            line = process.stdout.readline()
-            if line.startswith("READY "):
-                return line.split(" ", 1)[1].strip()
-        if process.poll() is not None:
-            break
+    # selectors (epoll), not select.select: late in a long test session the pipe's descriptor
+    # can be above FD_SETSIZE (1024), which select() refuses ("filedescriptor out of range")
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if waiting.select(0.2):
+                line = process.stdout.readline()
+                if line.startswith("READY "):
+                    return line.split(" ", 1)[1].strip()
+            if process.poll() is not None:
+                break
     process.kill()
     pytest.fail(f"the OIDC provider did not start:\n{log.read_text()}")
 
