@@ -67,7 +67,7 @@ def tag(name: str, measured: Measured, nlp: object) -> TaggedSet:
 
     kinds, types = [], []
     for q in measured.questions:
-        kinds.append(question_kind(q, nlp.tag(q)).kind)  # type: ignore[attr-defined]
+        kinds.append(question_kind(q, nlp.question_tags(q)).kind)  # type: ignore[attr-defined]
         answer = nlp.classify(q)  # type: ignore[attr-defined]
         types.append(type_group(answer.kind, bool(answer.labels)))
     return TaggedSet(name, measured, kinds, types)

@@ -74,13 +74,13 @@ def kind_features(kind: str, answer_type: AnswerType,
 
 def kind_of(question: str, nlp: Nlp) -> str:
     """The question's kind (rag.shapes.kinds)."""
-    return question_kind(question, nlp.tag(question)).kind
+    return question_kind(question, nlp.question_tags(question)).kind
 
 
 def steps_given(question: str, nlp: Nlp, passages: Sequence[Passage],
                 ranked: Sequence[ScoredSentence]) -> bool:
     """Whether a section gives a procedure question's steps (the gate's exception's test)."""
-    kind = question_kind(question, nlp.tag(question))
+    kind = question_kind(question, nlp.question_tags(question))
     if kind.kind != "procedure" or not passages or not ranked:
         return False
     return procedure.answers(ShapeInput(question, kind, passages, ranked, None))

@@ -20,13 +20,17 @@ its time for that), the entity recogniser for evidence sentences.
   dates, money, works ...); a plural head or a number before it ("which cities", "what three
   rivers") makes a list;
 - "what is X?" with nothing typed → definition; "who is older, A or B?" → choice (the answer is
-  in the question, so no entity is looked for); anything else → other.
+  in the question, so no entity is looked for); anything else → other;
+- a request put politely or as an order is typed as the question it asks
+  (:func:`plain_request`): "Can you name the record label that ..." and "Name the label ..." ask
+  "what label ...", "Could you tell me how to ..." asks "how to ...", not yes or no.
 
 Each type names the spaCy entity labels that can answer it, preferred first.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -61,6 +65,42 @@ LABELS: dict[str, tuple[str, ...]] = {
     "quantity": QUANTITY, "age": AGE, "nationality": NORP, "language": LANGUAGE,
     "event": EVENT, "work": WORK, "product": PRODUCT, "law": LAW,
 }
+
+
+# "Can you (please) tell me / name / identify / find out ...", "Do you know ...", "I'd like to
+# know ...", "Please tell me ...": the request around a question (group "verb": what is asked).
+_ASKING = re.compile(
+    r"^(?:(?:please|hi|hello|ok|okay)[\s,]+)*"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|someone|anyone)\s+(?:please\s+)?"
+    r"|(?:do|does)\s+(?:you|anyone|someone)\s+"
+    r"|i(?:'d|\s+would)\s+like\s+(?:you\s+)?to\s+|i\s+(?:want|need)\s+(?:you\s+)?to\s+"
+    r"|i(?:'m|\s+am)\s+|please\s+|kindly\s+)?"
+    r"(?P<verb>tell\s+(?:me|us)|show\s+(?:me|us)|let\s+(?:me|us)\s+know|know|find\s+out|name|"
+    r"identify|wonder(?:ing)?|say|recall|guess|explain\s+(?=how|why|what)|give\s+(?:me|us))"
+    r"\b[\s,:]*(?P<rest>.+)$", re.I)
+_WH_START = re.compile(r"^(?:who|whom|whose|what|which|when|where|why|how|whether|if)\b", re.I)
+_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.I)
+
+
+def plain_request(question: str) -> str:
+    """The question a polite or imperative request asks: "Can you tell me how to reset my
+    password?" → "how to reset my password?", "Could you name the record label that B.o.B was
+    signed to?" → "which record label that B.o.B was signed to?", "Name the person in charge of
+    X" → "which person in charge of X". Anything else is returned unchanged."""
+    text = " ".join(question.split())
+    m = _ASKING.match(text)
+    if m is None:
+        return question
+    verb, rest = m.group("verb").lower(), m.group("rest")
+    opened = text[:m.start("verb")].strip()
+    if not opened and verb in ("know", "say", "recall", "guess", "wonder", "wondering"):
+        return question  # "Know the rules." / "Say ..." alone are not requests for a fact
+    if _WH_START.match(rest):
+        return rest[0].upper() + rest[1:] if rest else question
+    if verb.startswith(("name", "identify", "tell", "give", "find", "say", "recall", "show")) \
+            and _DETERMINER.match(rest):
+        return "Which " + _DETERMINER.sub("", rest)
+    return question
 
 
 def _words(text: str) -> frozenset[str]:
@@ -102,7 +142,7 @@ NOUN_KINDS: dict[str, frozenset[str]] = {
     "facility": _words(
         "stadium arena building airport bridge venue park hotel church castle station street "
         "road highway tower theatre theater cathedral palace temple mosque prison dam canal "
-        "tunnel mall hall track circuit racetrack"),
+        "tunnel mall hall track circuit racetrack field ground grounds pitch ballpark"),
     "organisation": _words(
         "company organization organisation group band team club university college school party "
         "agency firm corporation network label newspaper magazine airline league conference "
@@ -110,7 +150,7 @@ NOUN_KINDS: dict[str, frozenset[str]] = {
         "studio channel council association union federation court government army navy "
         "regiment society foundation charity retailer chain restaurant hospital museum orchestra "
         "franchise subsidiary conglomerate broadcaster outlet publication institute academy "
-        "commission agency office bureau"),
+        "commission agency office bureau squad branch railway railroad"),
     "date": _words("year date day month decade century era birthday period timeframe"),
     "time": _words("time hour"),
     "money": _words("price cost salary fee fare toll rent tuition budget fine revenue income "
@@ -212,6 +252,10 @@ class Nlp:
                 doc = self._nlp.get_pipe(name)(doc)
             return doc
 
+    def question_tags(self, question: str) -> list[tuple[str, str]]:
+        """The tags of the question a request asks (:func:`plain_request`)."""
+        return self.tag(plain_request(question))
+
     def tag(self, text: str) -> list[tuple[str, str]]:
         """(word, Penn Treebank tag) for each token."""
         doc = self._run(text, ("tok2vec", "tagger", "attribute_ruler"))
@@ -240,7 +284,7 @@ class Nlp:
             if hit is not None:
                 self._types.move_to_end(question)
                 return hit
-        typed = classify(self.tag(question))
+        typed = classify(self.tag(plain_request(question)))
         with self._lock:
             self._types[question] = typed
             while len(self._types) > self._cache_size:
@@ -321,6 +365,9 @@ def _noun_run(words: list[str], tags: list[str], start: int) -> tuple[int | None
         tag, low = tags[i], words[i].lower()
         if _is_noun(tag):
             head = i
+        elif tag == "POS" and head is not None:
+            # "Real Madrid Baloncesto's home field": the possessor is not what is asked for
+            head, numbered = None, False
         elif tag in ("JJ", "JJR", "JJS", "DT", "PDT", "VBN", "VBG", "HYPH", "PRP$", "CD"):
             # "White House national security spokesman": an adjective inside a compound.
             if head is not None and not (tag in ("JJ", "HYPH", "CD") and i + 1 < len(words)

@@ -202,6 +202,8 @@ class SentenceSelector:
         almost always among them, and the features cost time on every request."""
         p = np.zeros(len(sentences))
         top = top_candidates(sentences)
+        if self._time_penalty < 1.0:
+            top += [i for i in exact_period(question, sentences) if i not in top]
         rows = features(question, sentences, passages, self._terms, self._idf, top)
         if len(rows):
             p[top] = self._model.score(rows)
@@ -218,13 +220,18 @@ class SentenceSelector:
                     p: np.ndarray) -> Choice:
         """The rules over given probabilities ``p`` (one per sentence). A question naming a
         period weighs each sentence by the years it states (:func:`time_weights`)."""
+        exact: list[int] = []
         if self._time_penalty < 1.0:
-            p = p * time_weights(question, sentences, self._time_penalty)
+            p = p * time_weights(question, sentences, self._time_penalty, passages)
+            exact = exact_period(question, sentences)
+        # A line stating the asked range is read even when verbless ("- Panagiotis Poulitsas
+        # ( 1943–1951 ) , interim Prime Minister"), and is the answer before any sentence that
+        # does not state it.
         eligible = [i for i, s in enumerate(sentences)
-                    if not is_fragment(s.text, passages[s.passage - 1].title)]
+                    if i in exact or not is_fragment(s.text, passages[s.passage - 1].title)]
         if not eligible:
             return Choice((), 0.0)
-        ranked = sorted(eligible, key=lambda i: (-p[i], sentences[i].order))
+        ranked = sorted(eligible, key=lambda i: (i not in exact, -p[i], sentences[i].order))
         best = ranked[0]
         chosen = [best]
         doc = passages[sentences[best].passage - 1].doc_id
@@ -245,18 +252,37 @@ class SentenceSelector:
         return Choice(tuple(chosen), float(p[best]))
 
 
-def time_weights(question: str, sentences: Sequence, penalty: float) -> np.ndarray:
-    """Per sentence: 1 when the question names no period or the sentence states a year in it,
-    ``penalty`` when it states only other years, its square root when it states none (a
-    sentence may hold the asked period's value without naming the year: its passage does)."""
+def time_weights(question: str, sentences: Sequence, penalty: float,
+                 passages: Sequence[Passage] | None = None) -> np.ndarray:
+    """Per sentence, by how closely it states the asked period (time_scope.period_fit): 1 when
+    the question names no period, or the sentence states the period or a year beginning or
+    ending it; ``sqrt(penalty)`` for a year only inside it; ``penalty`` squared for no year
+    and cubed for only other years. A sentence stating no year in a document that covers the
+    period (its own ``period``: a yearly report) speaks of it: 1."""
     weights = np.ones(len(sentences))
     scope = time_scope.asked(question)
     if scope is None or scope.latest:
         return weights
+    by_fit = {time_scope.EXACT: 1.0, time_scope.BOUND: 1.0, time_scope.INSIDE: math.sqrt(penalty),
+              time_scope.NONE: penalty ** 2, time_scope.OTHER: penalty ** 3}
     for i, s in enumerate(sentences):
-        fit = time_scope.passage_fit(s.text, scope)
-        weights[i] = 1.0 if fit > 0 else (penalty if fit < 0 else math.sqrt(penalty))
+        fit = time_scope.period_fit(s.text, scope)
+        period = passages[s.passage - 1].period if passages is not None else None
+        if fit == time_scope.NONE and period is not None and scope.overlaps(*period):
+            weights[i] = 1.0
+        else:
+            weights[i] = by_fit[fit]
     return weights
+
+
+def exact_period(question: str, sentences: Sequence) -> list[int]:
+    """Indices of the sentences that state the asked range itself ("( 1943–1951 )" for "from
+    1943 to 1951"): a list of holders, each line with its years, states the asked one so."""
+    scope = time_scope.asked(question)
+    if scope is None or scope.latest or scope.first >= scope.last:
+        return []
+    return [i for i, s in enumerate(sentences)
+            if time_scope.period_fit(s.text, scope) == time_scope.EXACT]
 
 
 def top_candidates(sentences: Sequence) -> list[int]:

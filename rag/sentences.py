@@ -11,7 +11,7 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gov", "sen", "rep", "gen", "col", "lt",
     "sgt", "capt", "vs", "etc", "inc", "ltd", "co", "corp", "no", "fig", "al", "approx", "dept",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g",
-    "i.e", "u.s", "u.k", "u.n", "d.c",
+    "i.e", "u.s", "u.k", "u.n", "d.c", "maj", "adm", "cmdr", "brig", "cpl", "pvt", "rev", "hon",
 }
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a newline.
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|\n+")
@@ -53,7 +53,13 @@ def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
+    """The word before the period at ``dot`` is an abbreviation or an initial. Text tokenised
+    before it was stored writes the period apart ("Newton D . Baker", "Maj . George Peter"):
+    the word before the space is read then."""
     i = dot
+    if 0 < i and text[i - 1] == " " and (i < 2 or text[i - 2] != " "):
+        i -= 1
+        dot = i
     while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "."):
         i -= 1
     token = text[i:dot].lower()

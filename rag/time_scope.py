@@ -52,6 +52,7 @@ _LATEST = re.compile(r"\b(?:latest|most\s+recent(?:ly)?|newest|current(?:ly)?|th
                      re.IGNORECASE)
 _STATED_RANGE = re.compile(rf"(?<!\d){_YEAR}\s*(?:[-–—]|to|until|till|through)\s*{_YEAR}"
                            rf"|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}", re.IGNORECASE)
+RANGE_STATED = _STATED_RANGE  # a range of years as a text writes it
 _STATED_YEAR = re.compile(rf"(?<![\d$.,]){_YEAR}")
 
 
@@ -133,12 +134,46 @@ def stated(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def year_mentions(text: str, scope: Scope) -> list[tuple[int, int, bool]]:
+    """Each year or range of years ``text`` writes: (start, end, whether it overlaps the
+    scope), in text order."""
+    found: list[tuple[int, int, bool]] = []
+    for m in _STATED_RANGE.finditer(text):
+        a, b = (int(g) for g in m.groups() if g)
+        found.append((m.start(), m.end(), scope.overlaps(min(a, b), max(a, b))))
+    for m in _STATED_YEAR.finditer(text):
+        if not any(s <= m.start() < e for s, e, _ in found):
+            found.append((m.start(), m.end(), scope.overlaps(int(m.group(1)), int(m.group(1)))))
+    return sorted(found)
+
+
 def passage_fit(text: str, scope: Scope) -> int:
     """1: ``text`` states a year inside the scope; 0: it states no year; -1: only others."""
     spans = stated(text)
     if not spans:
         return 0
     return 1 if any(scope.overlaps(a, b) for a, b in spans) else -1
+
+
+EXACT, BOUND, INSIDE, NONE, OTHER = 3, 2, 1, 0, -1
+
+
+def period_fit(text: str, scope: Scope) -> int:
+    """How closely ``text`` states the asked period, for a dated scope: EXACT it states the
+    asked range itself ("( 1943–1951 )", "from 2015 to 2018" for "from 2015 to 2018"), BOUND
+    it states a year that begins or ends it (the year asked, for a single year: "On 12 June
+    2014 ... was appointed", "... until 1827"), INSIDE a year within it, NONE no year, OTHER
+    only years outside it. A period is stated where it begins or ends: a year inside a long
+    range is more often another event of it."""
+    spans = stated(text)
+    if not spans:
+        return NONE
+    if scope.first < scope.last and (scope.first, scope.last) in spans:
+        return EXACT
+    ends = {scope.first, scope.last} - {OPEN_START, OPEN_END}
+    if any(a in ends or b in ends for a, b in spans):
+        return BOUND
+    return INSIDE if any(scope.overlaps(a, b) for a, b in spans) else OTHER
 
 
 def document_fits(periods: Sequence[tuple[int, int] | None], scope: Scope) -> list[int]:

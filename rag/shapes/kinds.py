@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.question_typing import AnswerType, classify
+from rag.question_typing import AnswerType, classify, plain_request
 
 KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "factoid")
 
@@ -127,7 +127,8 @@ class QuestionKind:
 
 def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     """The kind of ``question`` given its (word, tag) pairs (``Nlp.tag``)."""
-    q = _LEAD.sub("", " ".join(question.split())).strip()
+    asked = _LEAD.sub("", " ".join(question.split())).strip()
+    q = _LEAD.sub("", " ".join(plain_request(question).split())).strip()
     if any(p.search(q) for p in _TREND):
         return QuestionKind("trend")
     if _FACTOID_HOW.search(q):
@@ -142,7 +143,7 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     typed = classify(tagged)
     if (typed.kind == "yes_no" or _AUX_START.match(q)) and not (_CHOICE.search(q) and "," in q):
         return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)))
-    if _is_list(q, typed, tagged):
+    if _is_list(q, typed, tagged) or _LIST[0].search(asked):  # "Name the members of ..."
         return QuestionKind("list", count=asked_count(q))
     return QuestionKind("factoid")
 

@@ -40,7 +40,7 @@ def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeIn
 def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
     if state.kind is None:
         question = state.standalone or state.question
-        state.kind = shapes.question_kind(question, nlp.tag(question))
+        state.kind = shapes.question_kind(question, nlp.question_tags(question))
     return state.kind
 
 

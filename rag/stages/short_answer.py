@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
+from rag import time_scope
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
 from rag.generators.extractive import SELECT_MARGIN
@@ -53,6 +54,15 @@ NAME_TITLE = 6  # words of a title that names what its document is about, at mos
 ANCHOR = 24  # characters either side of a value that a version must state the same
 # Entity labels that say what a sentence is about (rival values must be about the same one).
 _SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
+# What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
+# ", from 1970 to 1986".
+_BETWEEN = re.compile(r"[\s(),:;\-–—]+|\b(?:from|in|between|during)\b", re.IGNORECASE)
+# A name going on past where the recogniser stopped: a particle and a capitalised surname.
+_NAME_PARTICLE = re.compile(r"\s(?:i|y|e|de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|"
+                            r"bin|ibn|al|el|la|le)\s[A-Z][\w'’-]*[^\W\d_]")
+# Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
+_HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
+                            "PRODUCT", "EVENT"})
 
 
 def _content(text: str) -> list[str]:
@@ -78,12 +88,15 @@ class ShortAnswer:
         if state.short is not None or not answer_type.labels:
             return ()
         question = set(_content(question_text))
+        scope = time_scope.asked(question_text)
         first = None
         for sentence in verified.kept[: self._max_sentences]:
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
-            found = self._pick(passage.text[a:b], answer_type, question)
+            found = self._pick(passage.text[a:b], answer_type, question, scope)
+            if found is None and scope is not None and not answer_type.is_list:
+                found = self._holder(passage.text[a:b], scope, question)
             if found is None:
                 continue
             (s, e), listed = found
@@ -277,10 +290,33 @@ class ShortAnswer:
             spans.append(Span(start=start, end=end, text=passage.text[a:b], support=1.0,
                               page=page))
 
-    def _pick(self, text: str, answer_type: AnswerType,
-              question: set[str]) -> tuple[tuple[int, int], bool] | None:
+    def _holder(self, text: str, scope: time_scope.Scope,
+                question: set[str]) -> tuple[tuple[int, int], bool] | None:
+        """In a line stating the asked range itself ("Panagiotis Poulitsas ( 1943–1951 ) ,
+        interim Prime Minister", a list of holders and their years), the name standing next to
+        the range, whatever label the recogniser gave it (an unfamiliar name is often taken
+        for a place): the holder of that period."""
+        if time_scope.period_fit(text, scope) != time_scope.EXACT:
+            return None
+        at = next((m.start() for m in time_scope.RANGE_STATED.finditer(text)
+                   if sorted(int(g) for g in m.groups() if g) == [scope.first, scope.last]), None)
+        if at is None:
+            return None
+        entities, _ = self._nlp.entities(text)
+        names = [e for e in entities if e.label in _HOLDER_LABELS and not _named_in(e, question)
+                 and not _BETWEEN.sub("", text[min(e.end, at):max(e.start, at)])]
+        if not names:
+            return None
+        best = min(names, key=lambda e: abs((e.end if e.end <= at else e.start) - at))
+        return (best.start, best.end), False
+
+    def _pick(self, text: str, answer_type: AnswerType, question: set[str],
+              scope: time_scope.Scope | None = None) -> tuple[tuple[int, int], bool] | None:
         """Offsets in ``text`` of the answer entity (or listed entities) and whether it is a
-        list, or None."""
+        list, or None. With a dated ``scope``, a candidate whose nearest stated year is
+        outside it ranks after those nearest a year inside it (or no year): "It moved its
+        headquarters to New York in 1959 and to Jerusalem in 1973" answers "... in 1973" with
+        Jerusalem."""
         entities, tokens = self._nlp.entities(text)
         labels = answer_type.labels
         if answer_type.kind == "person":
@@ -301,14 +337,27 @@ class ShortAnswer:
             near = sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
                        for i in hits if not e.token_start <= i < e.token_end
                        and e.token_start - WINDOW <= i < e.token_end + WINDOW)
-            return (_vague(e, answer_type), labels.index(e.label), -near, e.start)
+            return (_vague(e, answer_type), off_period(e), labels.index(e.label), -near, e.start)
+
+        years = [] if scope is None or scope.latest else time_scope.year_mentions(text, scope)
+
+        def off_period(e: Entity) -> int:
+            """1: the year written nearest the entity is outside the scope."""
+            if not years:
+                return 0
+            nearest = min(years, key=lambda y: max(y[0] - e.end, e.start - y[1], 0))
+            return 0 if nearest[2] else 1
 
         if answer_type.is_list:
             listed = [r for r in _runs(text, candidates) if len(r) > 1]
             if listed:
                 best = min(listed, key=lambda r: (min(rank(e) for e in r), -len(r)))
                 return (best[0].start, best[-1].end), True
-        return _trim(min(candidates, key=rank), text), False
+        best = min(candidates, key=rank)
+        start, end = _trim(best, text)
+        if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
+            end = m.end()  # "Albert Royo i Mariné", "Ludwig van Beethoven": the whole name
+        return (start, end), False
 
 
 def _trim(one: Entity, text: str) -> tuple[int, int]:

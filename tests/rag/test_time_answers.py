@@ -1,0 +1,118 @@
+"""Answers for a period (docs/time.md, "Answers for the asked period"): which sentence states the
+asked period, and which name of it holds the period. Real spaCy where a name is picked."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from rag.selection import exact_period, time_weights
+from rag.sentences import split_sentences
+from rag.time_scope import BOUND, EXACT, INSIDE, NONE, OTHER, asked, period_fit, year_mentions
+
+
+def test_text_tokenised_before_it_was_stored_keeps_initials_and_titles_in_the_sentence() -> None:
+    text = ("Built in 1794 , it was home of Newton D . Baker , who was Secretary of War . "
+            "In 1796 , John Laird lived in the house , and later Maj . George Peter bought it . "
+            "He left . Then he came back .")
+    assert [s.text for s in split_sentences(text)] == [
+        "Built in 1794 , it was home of Newton D . Baker , who was Secretary of War .",
+        "In 1796 , John Laird lived in the house , and later Maj . George Peter bought it .",
+        "He left .", "Then he came back ."]
+
+
+@pytest.mark.parametrize("text, fit", [
+    ("Panagiotis Poulitsas ( 1943–1951 ) , interim Prime Minister", EXACT),
+    ("He led it from 1943 to 1951 .", EXACT),
+    ("On 12 June 1943 , he was appointed president .", BOUND),
+    ("He lived there until 1951 , when he sold it .", BOUND),
+    ("In 1947 the council moved to a new building .", INSIDE),
+    ("The council is the supreme administrative court .", NONE),
+    ("In 1966 the council was reformed .", OTHER),
+])
+def test_how_closely_a_sentence_states_the_asked_range(text: str, fit: int) -> None:
+    assert period_fit(text, asked("Who led the council from 1943 to 1951?")) == fit
+
+
+def test_a_policy_s_range_is_stated_the_same_way() -> None:
+    scope = asked("How did processing times change from 2015 to 2018?")
+    assert period_fit("Processing times fell from 2015 to 2018 .", scope) == EXACT
+    assert period_fit("In 2015 processing took 60 days .", scope) == BOUND
+
+
+def test_a_single_asked_year_is_stated_by_that_year() -> None:
+    scope = asked("What share of claims were processed in FY 2019?")
+    assert period_fit("In FY 2019 , 81 percent were processed .", scope) == BOUND
+    assert period_fit("In FY 2018 , 79 percent were processed .", scope) == OTHER
+
+
+def test_weights_follow_the_fit_and_a_document_covering_the_period_speaks_of_it() -> None:
+    sentences = [SimpleNamespace(text=t, passage=p) for t, p in (
+        ("George Peter owned the house from 1811 to 1827.", 1),
+        ("Peter lived there until 1827.", 1),
+        ("In 1820 the wing was added.", 1),
+        ("The house stands on a quiet street.", 1),
+        ("In 1916 Newton D. Baker bought the house.", 1),
+        ("Processing times fell.", 2))]
+    passages = [SimpleNamespace(period=None), SimpleNamespace(period=(1811, 1811))]
+    weights = time_weights("Who owned the house from 1811 to 1827?", sentences, 0.6, passages)
+    assert weights.round(4).tolist() == [1.0, 1.0, 0.7746, 0.36, 0.216, 1.0]
+    assert time_weights("Who owned the house?", sentences, 0.6).tolist() == [1.0] * 6
+
+
+def test_only_a_range_scope_singles_out_lines_stating_it() -> None:
+    sentences = [SimpleNamespace(text=t) for t in (
+        "- Panagiotis Poulitsas ( 1943–1951 ) , interim Prime Minister",
+        "- Michail Stasinopoulos ( 1966–1969 )",
+        "In Greece , the Council of State is the Supreme Administrative Court .")]
+    assert exact_period("Who led the council from 1943 to 1951?", sentences) == [0]
+    assert exact_period("Who led the council in 1943?", sentences) == []
+
+
+def test_year_mentions_say_which_are_in_the_scope() -> None:
+    text = "It moved to New York in 1959 and to Jerusalem in 1973 ."
+    scope = asked("Where was the headquarters from 1973 to 1974?")
+    assert [(text[a:b], inside) for a, b, inside in year_mentions(text, scope)] == [
+        ("1959", False), ("1973", True)]
+
+
+@pytest.fixture(scope="module")
+def picker():
+    from rag.question_typing import Nlp
+    from rag.stages.short_answer import ShortAnswer
+
+    nlp = Nlp()
+    return nlp, ShortAnswer(nlp, locator=None)
+
+
+def _answer(picker, question: str, text: str) -> str | None:
+    from rag.stages.short_answer import _content
+
+    nlp, short = picker
+    typed, words, scope = nlp.classify(question), set(_content(question)), asked(question)
+    found = short._pick(text, typed, words, scope) or short._holder(text, scope, words)
+    return None if found is None else text[found[0][0]:found[0][1]]
+
+
+def test_the_name_nearest_a_year_of_the_period_answers(picker) -> None:
+    text = "It moved its headquarters to New York in 1959 and to Jerusalem in 1973 ."
+    assert _answer(picker, "What city was the WUPJ headquarters in from 1973 to 1974?",
+                   text) == "Jerusalem"
+    assert _answer(picker, "What city was the WUPJ headquarters in from 1959 to 1972?",
+                   text) == "New York"
+
+
+def test_the_holder_of_a_line_stating_the_asked_range_answers_whatever_its_label(picker) -> None:
+    # The recogniser takes "Panagiotis Poulitsas" for a place: the line's holder answers.
+    line = "Panagiotis Poulitsas ( 1943–1951 ) , interim Prime Minister in April 1946"
+    assert _answer(picker, "Which person led the Council of State from 1943 to 1951?",
+                   line) == "Panagiotis Poulitsas"
+    assert _answer(picker, "Which person led the Council of State from 1950 to 1951?",
+                   line) is None
+
+
+def test_a_name_goes_on_past_a_particle(picker) -> None:
+    text = "In 2013 , Albert Royo i Mariné was appointed secretary general of DIPLOCAT ."
+    assert _answer(picker, "Who was secretary general of DIPLOCAT from 2013 to 2017?",
+                   text) == "Albert Royo i Mariné"
