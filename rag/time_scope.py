@@ -51,7 +51,10 @@ _LATEST = re.compile(r"\b(?:latest|most\s+recent(?:ly)?|newest|current(?:ly)?|th
                      r"last\s+(?:quarter|year|fiscal\s+year|report)|(?:right\s+)?now)\b",
                      re.IGNORECASE)
 _STATED_RANGE = re.compile(rf"(?<!\d){_YEAR}\s*(?:[-–—]|to|until|till|through)\s*{_YEAR}"
-                           rf"|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}", re.IGNORECASE)
+                           rf"|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}"
+                           # "from November 2002 to July 2003", "between March 3, 2015 and ..."
+                           rf"|\b(?:from|between)\s+{_WHEN}\s*(?:to|and|until|till|through|"
+                           rf"[-–—])\s*{_WHEN}", re.IGNORECASE)
 RANGE_STATED = _STATED_RANGE  # a range of years as a text writes it
 _STATED_YEAR = re.compile(rf"(?<![\d$.,]){_YEAR}")
 
@@ -161,14 +164,18 @@ EXACT, BOUND, INSIDE, NONE, OTHER = 3, 2, 1, 0, -1
 def period_fit(text: str, scope: Scope) -> int:
     """How closely ``text`` states the asked period, for a dated scope: EXACT it states the
     asked range itself ("( 1943–1951 )", "from 2015 to 2018" for "from 2015 to 2018"), BOUND
-    it states a year that begins or ends it (the year asked, for a single year: "On 12 June
+    it states a year that begins or ends it, or the range beside years outside it (the year
+    asked, for a single year: "On 12 June
     2014 ... was appointed", "... until 1827"), INSIDE a year within it, NONE no year, OTHER
     only years outside it. A period is stated where it begins or ends: a year inside a long
     range is more often another event of it."""
     spans = stated(text)
     if not spans:
         return NONE
-    if scope.first < scope.last and (scope.first, scope.last) in spans:
+    elsewhere = any(not scope.overlaps(a, b) for a, b in spans)
+    if scope.first < scope.last and (scope.first, scope.last) in spans and not elsewhere:
+        # a sentence that also dates something outside the period ("by 9 February 2020 ...,
+        # surpassing the 2002-2003 epidemic") is about that, and only names the period
         return EXACT
     ends = {scope.first, scope.last} - {OPEN_START, OPEN_END}
     if any(a in ends or b in ends for a, b in spans):
