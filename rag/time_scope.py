@@ -164,18 +164,14 @@ EXACT, BOUND, INSIDE, NONE, OTHER = 3, 2, 1, 0, -1
 def period_fit(text: str, scope: Scope) -> int:
     """How closely ``text`` states the asked period, for a dated scope: EXACT it states the
     asked range itself ("( 1943–1951 )", "from 2015 to 2018" for "from 2015 to 2018"), BOUND
-    it states a year that begins or ends it, or the range beside years outside it (the year
-    asked, for a single year: "On 12 June
+    it states a year that begins or ends it (the year asked, for a single year: "On 12 June
     2014 ... was appointed", "... until 1827"), INSIDE a year within it, NONE no year, OTHER
     only years outside it. A period is stated where it begins or ends: a year inside a long
     range is more often another event of it."""
     spans = stated(text)
     if not spans:
         return NONE
-    elsewhere = any(not scope.overlaps(a, b) for a, b in spans)
-    if scope.first < scope.last and (scope.first, scope.last) in spans and not elsewhere:
-        # a sentence that also dates something outside the period ("by 9 February 2020 ...,
-        # surpassing the 2002-2003 epidemic") is about that, and only names the period
+    if scope.first < scope.last and (scope.first, scope.last) in spans:
         return EXACT
     ends = {scope.first, scope.last} - {OPEN_START, OPEN_END}
     if any(a in ends or b in ends for a, b in spans):
