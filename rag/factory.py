@@ -33,6 +33,7 @@ from rag.answerability import load_weights as load_refusal_weights
 from rag.rerank import (DEFAULT_WEIGHTS, CrossEncoderReranker, FeatureReranker, Reranker,
                         load_weights)
 from rag.retrieval import HybridRetriever, RetrievalConfig
+from rag.retrieval.focus import FocusRule
 from rag.selection import DEFAULT_WEIGHTS as DEFAULT_SELECTOR_WEIGHTS
 from rag.selection import SentenceSelector
 from rag.selection import load_weights as load_selector_weights
@@ -286,7 +287,9 @@ def build_retriever(settings: Settings, store: ChromaStore, embedder: Embedder,
     config = RetrievalConfig(mode=r.mode, pool=r.candidates, rrf_k=r.rrf_k,
                              dense_weight=r.dense_weight, keyword_weight=r.keyword_weight,
                              exact_max=r.exact_max, duplicates=duplicate_rule(settings),
-                             time_scope=r.time_scope)
+                             time_scope=r.time_scope,
+                             focus=FocusRule(passages=r.focus_passages,
+                                             min_coverage=r.focus_min_coverage))
     return HybridRetriever(store, embedder, config, keyword, build_reranker(settings, keyword))
 
 

@@ -12,7 +12,9 @@
 5. **fusion**: reciprocal rank fusion of the two lists (rag/fusion.py);
 6. **committed**: only chunks of document versions the release names stay;
 7. **vectors**: every candidate's stored vector and its cosine with the question;
-8. **rerank** (rag/rerank.py), then 9. **near-duplicate collapse** (rag/fusion.py).
+8. **rerank** (rag/rerank.py), then 9. **near-duplicate collapse** (rag/fusion.py);
+10. **focused re-read** (focus.py; off unless ``retrieval.focus_passages``): the top passage's
+    document's chunk holding what the question asks beyond naming it, right after that passage.
 
 What a question reads of its release (reads.py) is chosen once, at the start: the release
 replica's snapshot of that release (index/replica.py) when it has one, else the store.

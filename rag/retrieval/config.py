@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.fusion import DuplicateRule
+from rag.retrieval.focus import FocusRule
 from rag.types import Passage, RetrievalFilters
 
 
@@ -39,3 +40,4 @@ class RetrievalConfig:
     keyword_weight: float = 1.0
     duplicates: DuplicateRule = DuplicateRule()
     time_scope: bool = True  # a question's period orders documents and passages (rag.time_scope)
+    focus: FocusRule = FocusRule(passages=0)  # the focused re-read (rag/retrieval/focus.py)

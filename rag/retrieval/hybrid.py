@@ -19,9 +19,10 @@ from rag.fusion import Candidate, chunk_shingles, collapse_duplicates, fuse
 from rag.rerank import Reranker
 from rag.retrieval.config import RetrievalConfig
 from rag.retrieval.dense import Hit, dense_path
+from rag.retrieval.focus import place, reread
 from rag.retrieval.reads import ReleaseReads
 from rag.retrieval.scope import Scope, resolve
-from rag.retrieval.screen import screen
+from rag.retrieval.screen import harmless, screen
 from rag.types import Passage, RetrievalFilters
 
 OVERLAP_THREADS = 32  # dense queries in flight at once (one per question being retrieved)
@@ -64,7 +65,7 @@ class HybridRetriever:
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
                  filters: RetrievalFilters | None = None,
                  release: str | None = None) -> list[Passage]:
-        candidates = self.candidates(question, query_vector, top_k, filters, release)
+        candidates, reads, scope = self._gather(question, query_vector, top_k, filters, release)
         if self._reranker is not None:  # step 8
             candidates = self._reranker.rerank(question, query_vector, candidates)
         if self._config.time_scope:  # step 8b
@@ -76,6 +77,9 @@ class HybridRetriever:
             candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
                                        shingles_of=self._shingles)  # step 9
+        if self._config.focus.enabled and distinct and reads is not None:  # step 10
+            distinct = place(distinct, self._focused(question, query_vector, distinct, reads,
+                                                     scope), top_k)
         return [to_passage(c) for c in distinct]
 
     def candidates(self, question: str, query_vector: np.ndarray, top_k: int,
@@ -83,18 +87,46 @@ class HybridRetriever:
                    release: str | None = None) -> list[Candidate]:
         """The fused candidates of the versions ``release`` (default: the published release)
         names, every one with its dense score (steps 1 to 7)."""
+        return self._gather(question, query_vector, top_k, filters, release)[0]
+
+    def _gather(self, question: str, query_vector: np.ndarray, top_k: int,
+                filters: RetrievalFilters | None, release: str | None,
+                ) -> tuple[list[Candidate], ReleaseReads | None, Scope]:
+        """Steps 1 to 7, with the reads and the scope they were made under (reads None when
+        nothing may be found)."""
         cfg = self._config
         reads = ReleaseReads(self._store, release or self._store.release_id(), self._replica)
         scope = resolve(filters, reads.documents)
         if scope is None:
-            return []
+            return [], None, Scope(allowed=set())
         dense, keyword = self._search(question, query_vector, max(cfg.pool, top_k), reads,
                                       scope)
         dense_chunks, keyword = screen([c for c, _ in dense], keyword, reads)
         candidates = self._committed(fuse(dense_chunks, keyword, cfg.rrf_k, cfg.dense_weight,
                                           cfg.keyword_weight), reads, scope.requested)
         self._fill_vectors(candidates, query_vector, {c.chunk_id: v for c, v in dense}, reads)
-        return candidates
+        return candidates, reads, scope
+
+    def _focused(self, question: str, query_vector: np.ndarray, ranked: Sequence[Candidate],
+                 reads: ReleaseReads, scope: Scope) -> list[Candidate]:
+        """Step 10 (rag/retrieval/focus.py): the top passage's document's chunks that hold the
+        question's focus and are not yet among ``ranked``, as candidates. Each is of a document
+        the scope allows and goes through the committed read (the release's version, the
+        requested collections) and the passage screen, as the searches' hits do."""
+        held = reads.held
+        top = ranked[0].chunk
+        if held is None or (scope.allowed is not None and top.doc_id not in scope.allowed):
+            return []
+        present = {c.chunk.chunk_id for c in ranked}
+        for c in ranked:
+            present.update(v.chunk.chunk_id for v in c.versions)
+        rule = self._config.focus
+        _, hits = reread(held, question, top, present, rule, rule.passages)
+        chunks = [h.chunk for h in hits]
+        chunks = [c for c, ok in zip(chunks, harmless(chunks, reads)) if ok]
+        added = self._committed([Candidate(c) for c in chunks], reads, scope.requested)
+        self._fill_vectors(added, query_vector, {}, reads)
+        return added
 
     def _search(self, question: str, query_vector: np.ndarray, pool: int, reads: ReleaseReads,
                 scope: Scope) -> tuple[list[Hit], list[tuple[Chunk, float]]]:

@@ -57,6 +57,19 @@ class RetrievalSettings(BaseModel):
         "and no retrieved document covers is refused as 'no answer for that period' (refusal "
         "reason 'period').",
     )
+    focus_passages: int = Field(
+        0, ge=0, le=5, description="The focused re-read: after retrieval, the top passage's "
+        "document is searched (BM25 over its chunks) for what the question asks beyond naming "
+        "that document (e.g. 'exclusion criteria' of a named study), and up to this many of its "
+        "chunks holding it are put right after the top passage, the lowest passages leaving "
+        "(0: off, the default until the answer side reads the added section: docs/retrieval.md; "
+        "1 measured best).",
+    )
+    focus_min_coverage: float = advanced(
+        0.4, ge=0, le=1.0, description="The focused re-read adds a chunk only when it holds "
+        "at least this share of the focus's weight (each focus term's idf), in its header or "
+        "text. Higher adds fewer.",
+    )
     candidates: int = advanced(30, ge=1, le=500,
                                description="Candidate pool taken from each retriever before fusion.")
     rrf_k: float = advanced(60.0, gt=0, description="The k of reciprocal rank fusion: "
