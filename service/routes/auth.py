@@ -114,7 +114,10 @@ async def popup(request: Request, origin: str | None = None) -> Response:
         sso = _sso(request)
     except _Page as exc:
         return _error_page(exc)
-    if not origin or not _allowed_origin(request, origin):
+    if not origin:
+        return page(400, "Sign-in refused", "the sign-in popup needs ?origin= naming the page "
+                    "that embeds the widget")
+    if not _allowed_origin(request, origin):
         return page(400, "Sign-in refused", f"{origin!r} is not among the origins allowed to "
                     "embed the widget (server.cors_origins must list it exactly).")
     try:
