@@ -356,16 +356,19 @@ def _wh_index(words: list[str], tags: list[str]) -> int | None:
     return candidates[-1] if candidates else None
 
 
-def _noun_run(words: list[str], tags: list[str], start: int) -> tuple[int | None, bool]:
+def _noun_run(words: list[str], tags: list[str], start: int,
+              through_possessive: bool = False) -> tuple[int | None, bool]:
     """The head of the noun phrase starting at ``start`` (the last noun before anything that
-    is not a determiner, adjective, number or noun) and whether a number word precedes it."""
+    is not a determiner, adjective, number or noun) and whether a number word precedes it.
+    ``through_possessive``: "X's Y" heads on Y (after "what is": "what was the team's home
+    field"); else it stops at X ("which cities' mayors" asks for the cities)."""
     head, numbered = None, False
     i = start
     while i < len(words):
         tag, low = tags[i], words[i].lower()
         if _is_noun(tag):
             head = i
-        elif tag == "POS" and head is not None:
+        elif tag == "POS" and head is not None and through_possessive:
             # "Real Madrid Baloncesto's home field": the possessor is not what is asked for
             head, numbered = None, False
         elif tag in ("JJ", "JJR", "JJS", "DT", "PDT", "VBN", "VBG", "HYPH", "PRP$", "CD"):
@@ -432,7 +435,7 @@ def _what_or_which(words: list[str], tags: list[str], after: int, choice: bool) 
     nxt = lower[after] if after < len(words) else ""
     if head is None and nxt in _COPULA:
         # "What is the capital of Canada?", "What was the name of the band ...?"
-        head, numbered = _noun_run(words, tags, after + 1)
+        head, numbered = _noun_run(words, tags, after + 1, through_possessive=True)
         if head is not None and lower[head] in ("name", "title") and head + 1 < len(words) \
                 and lower[head + 1] in ("of", "for"):
             head, numbered = _noun_run(words, tags, head + 2)

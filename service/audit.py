@@ -9,7 +9,9 @@ about no collection (keys, the whole index) only an admin of every collection se
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +19,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from index.errors import StoreUnavailableError
 from rag.sqlite import SqliteFile
 from service.logs import current_request_id
 from service.principal import Principal
 
+_log = logging.getLogger("rag.audit")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,7 +66,18 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = SqliteFile(self.path, _SCHEMA, "audit log")
+        # Opened (and the file created) at the first action, so a service with a full or
+        # read-only data directory still starts (as the key store).
+        self._opened: SqliteFile | None = None
+        self._opening = threading.Lock()
+
+    @property
+    def _db(self) -> SqliteFile:
+        if self._opened is None:
+            with self._opening:
+                if self._opened is None:
+                    self._opened = SqliteFile(self.path, _SCHEMA, "audit log")
+        return self._opened
 
     def record(self, actor: str, via: str, action: str, target: str,
                collection: str | None = None, detail: dict[str, Any] | None = None,
@@ -77,6 +92,8 @@ class AuditLog:
                 visible: tuple[str, ...] | None = None) -> list[AuditEntry]:
         """The newest ``limit`` entries (older than sequence ``before``), newest first, only
         those about ``visible`` collections when given."""
+        if self._opened is None and not self.path.exists():
+            return []
         query = ("SELECT seq, at, actor, via, action, target, collection, detail, request_id "
                  "FROM audit WHERE seq < ? ORDER BY seq DESC")
         out: list[AuditEntry] = []
@@ -100,7 +117,13 @@ def audit_path(data_dir: Path) -> Path:
 def note(request: Request, who: Principal, action: str, target: str,
          collection: str | None = None, **detail: Any) -> None:
     """Record an admin action of ``who`` in the app's audit log (no-op before start-up)."""
-    log = getattr(request.app.state, "audit", None)
-    if log is not None:
-        log.record(who.user or who.name, who.via, action, target, collection, detail,
-                   current_request_id())
+    audit = getattr(request.app.state, "audit", None)
+    if audit is None:
+        return
+    actor = who.user or who.name
+    try:
+        audit.record(actor, who.via, action, target, collection, detail, current_request_id())
+    except StoreUnavailableError as exc:
+        # the action is done; its row is not: say so in the log, with what the row held
+        _log.error("audit row not written (%s): %s %s %s %s", exc, actor, action, target,
+                   collection)

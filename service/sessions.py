@@ -118,6 +118,8 @@ class Revocations:
         self._written += 1
 
     def is_revoked(self, sid: str) -> bool:
+        if self._db is None and not self.path.exists():
+            return False  # nothing was ever revoked: no file is made for reading
         file = self._file()
         try:
             db = file.connection()
