@@ -58,3 +58,32 @@ class SqliteFile:
 
     def failed(self, exc: sqlite3.Error) -> StoreUnavailableError:
         return StoreUnavailableError(f"the {self.what} {self.path} failed: {exc}")
+
+
+class LazySqliteFile:
+    """A SqliteFile opened (and its file created) at the first write, so a service with a full
+    or read-only data directory still starts when it has written nothing there: the key store,
+    the audit log and the session revocations. Reads before any write see no file (``None``)."""
+
+    def __init__(self, path: Path, schema: str, what: str) -> None:
+        self.path = Path(path)
+        self._schema = schema
+        self._what = what
+        self._opened: SqliteFile | None = None
+        self._opening = threading.Lock()
+
+    def for_reading(self) -> SqliteFile | None:
+        """The open file, or None when it was never written (nothing is created to read)."""
+        if self._opened is None and not self.path.exists():
+            return None
+        return self.for_writing()
+
+    def for_writing(self) -> SqliteFile:
+        if self._opened is None:
+            with self._opening:
+                if self._opened is None:
+                    self._opened = SqliteFile(self.path, self._schema, self._what)
+        return self._opened
+
+    def transaction(self):  # noqa: ANN201 - SqliteFile.transaction's context manager
+        return self.for_writing().transaction()

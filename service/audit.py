@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 
 from index.errors import StoreUnavailableError
-from rag.sqlite import SqliteFile
+from rag.sqlite import LazySqliteFile
 from service.logs import current_request_id
 from service.principal import Principal
 
@@ -68,16 +67,7 @@ class AuditLog:
         self.path = Path(path)
         # Opened (and the file created) at the first action, so a service with a full or
         # read-only data directory still starts (as the key store).
-        self._opened: SqliteFile | None = None
-        self._opening = threading.Lock()
-
-    @property
-    def _db(self) -> SqliteFile:
-        if self._opened is None:
-            with self._opening:
-                if self._opened is None:
-                    self._opened = SqliteFile(self.path, _SCHEMA, "audit log")
-        return self._opened
+        self._db = LazySqliteFile(self.path, _SCHEMA, "audit log")
 
     def record(self, actor: str, via: str, action: str, target: str,
                collection: str | None = None, detail: dict[str, Any] | None = None,
@@ -92,13 +82,14 @@ class AuditLog:
                 visible: tuple[str, ...] | None = None) -> list[AuditEntry]:
         """The newest ``limit`` entries (older than sequence ``before``), newest first, only
         those about ``visible`` collections when given."""
-        if self._opened is None and not self.path.exists():
+        file = self._db.for_reading()
+        if file is None:
             return []
         query = ("SELECT seq, at, actor, via, action, target, collection, detail, request_id "
                  "FROM audit WHERE seq < ? ORDER BY seq DESC")
         out: list[AuditEntry] = []
         try:
-            rows = self._db.connection().execute(query, (before or 2**62,))
+            rows = file.connection().execute(query, (before or 2**62,))
             for row in rows:
                 if visible is not None and row[6] not in visible:
                     continue
@@ -106,7 +97,7 @@ class AuditLog:
                 if len(out) >= limit:
                     break
         except sqlite3.Error as exc:
-            raise self._db.failed(exc) from None
+            raise file.failed(exc) from None
         return out
 
 

@@ -20,7 +20,6 @@ import json
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from index.errors import InputError, NotFoundError
-from rag.sqlite import SqliteFile
+from rag.sqlite import LazySqliteFile
 
 Role = Literal["read", "admin"]
 ROLES: tuple[Role, ...] = ("read", "admin")
@@ -94,23 +93,11 @@ class KeyStore:
         self.path = Path(path)
         # Opened (and the file created) only once a key is made, so a service that never had
         # named keys writes nothing here (a read-only or full data directory still starts).
-        self._opened: SqliteFile | None = None
-        self._opening = threading.Lock()
+        self._db = LazySqliteFile(self.path, _SCHEMA, "key store")
         self._generation = 0  # bumped by this object's own writes (data_version misses them)
 
-    def _file(self, create: bool) -> SqliteFile | None:
-        if self._opened is None:
-            if not create and not self.path.exists():
-                return None
-            with self._opening:
-                if self._opened is None:
-                    self._opened = SqliteFile(self.path, _SCHEMA, "key store")
-        return self._opened
-
     def _transaction(self):  # noqa: ANN202
-        file = self._file(create=True)
-        assert file is not None
-        return file.transaction()
+        return self._db.transaction()
 
     # ---- management (rag keys) -----------------------------------------------------------
 
@@ -168,7 +155,7 @@ class KeyStore:
         """Every key, from this thread's cache unless another connection committed since (its
         ``data_version``, which is per connection, hence a cache per thread) or this object
         wrote."""
-        file = self._file(create=False)
+        file = self._db.for_reading()
         if file is None:
             return []
         try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from rag.sqlite import SqliteFile
+from rag.sqlite import LazySqliteFile
 from service.oidc import Identity
 
 SESSION_KEY = "user"
@@ -100,27 +99,19 @@ class Revocations:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db: SqliteFile | None = None
-        self._lock = threading.Lock()
+        self._db = LazySqliteFile(self.path, _SCHEMA, "session revocations")
         self._written = 0
 
-    def _file(self) -> SqliteFile:
-        if self._db is None:
-            with self._lock:
-                if self._db is None:
-                    self._db = SqliteFile(self.path, _SCHEMA, "session revocations")
-        return self._db
-
     def revoke(self, sid: str, until: float) -> None:
-        with self._file().transaction() as db:
+        with self._db.transaction() as db:
             db.execute("INSERT OR REPLACE INTO revoked VALUES (?, ?)", (sid, until))
             db.execute("DELETE FROM revoked WHERE until < ?", (time.time() - 60,))
         self._written += 1
 
     def is_revoked(self, sid: str) -> bool:
-        if self._db is None and not self.path.exists():
+        file = self._db.for_reading()
+        if file is None:
             return False  # nothing was ever revoked: no file is made for reading
-        file = self._file()
         try:
             db = file.connection()
             version = (int(db.execute("PRAGMA data_version").fetchone()[0]), self._written)
