@@ -23,7 +23,9 @@ from eval.metrics import (
 from eval.support import SupportChecker, answer_sentences
 from index.errors import InputError
 from index.loaders import discover
+from rag import time_scope
 from rag.question_typing import LABELS
+from rag.roles import asks_for_role
 from rag.factory import Pipeline, build_nlp, build_pipeline
 from rag.settings import Settings
 from rag.types import Answer, Turn
@@ -120,12 +122,15 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
         retrieved_doc_ids=list(dict.fromkeys(ranked))[:10], latency_ms=round(latency_ms, 2),
     )
     s = outcome.scores
-    outcome.answer_type = answer.answer_type or build_nlp().classify(
-        answer.standalone_question or item.question).name  # a refusal ran no typing stage
+    asked = answer.standalone_question or item.question
+    typed = build_nlp().classify(asked)
+    outcome.answer_type = answer.answer_type or typed.name  # a refusal ran no typing stage
+    # a position asked for ("What rank did she hold in 1988?") has a short answer too
+    role = asks_for_role(typed, asked, time_scope.asked(asked) is not None)
     short = None if answer.refused else answer.short_answer
     outcome.short_answer = None if short is None else asdict(short)
     outcome.disagreement = [] if answer.refused else [asdict(d) for d in answer.disagreement]
-    if item.answerable and item.answers and _typed(outcome.answer_type):
+    if item.answerable and item.answers and (_typed(outcome.answer_type) or role):
         # Over the questions that ask for an entity: a missing short answer scores 0.
         given = "" if short is None else short.text
         s["short_exact"] = float(exact_match(given, item.answers))

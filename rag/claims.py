@@ -87,6 +87,18 @@ def value_of(kind: str, text: str, after: str = "") -> Value | None:
     return Value(number=number, unit=unit, bound=bound)
 
 
+_HEDGE_BEFORE = re.compile(rf"(?:{_AT_LEAST.pattern}|{_AT_MOST.pattern}|{_ABOUT.pattern})\s*$",
+                           re.IGNORECASE)
+
+
+def hedged_from(text: str, start: int) -> int:
+    """Where the words making the value at ``start`` a bound or an estimate begin ("more than
+    200": the offset of "more"), ``start`` when none stand right before it."""
+    window = max(0, start - 30)
+    found = _HEDGE_BEFORE.search(text[window:start])
+    return window + found.start() if found else start
+
+
 def conflict(a: Value, b: Value) -> bool:
     """Whether ``a`` and ``b`` cannot both be true (see the module docstring)."""
     if a.day is not None or b.day is not None:

@@ -12,48 +12,37 @@ homeland security"); a list question takes a run of candidates joined by commas 
 exactly as the citation spans are (rag.span_locator), and kept only if the document's own text there
 reads the same, so ``document[start:end] == text`` always holds.
 
-When the question asks for a measure (a figure, an amount, a duration, a date) the best evidence
-sentences of *other* documents are read too; a value there that cannot be true beside the short
+When the question asks for a measure (a figure, an amount, a duration, a date) or a name, other
+documents are read too (rag.stages.sides); a value there that cannot be true beside the short
 answer's (rag.claims) makes a disagreement: each side is kept, its sentence cited as a span, and
-assemble opens the answer by saying the sources disagree.
+assemble opens the answer by saying the sources disagree. A question asking for a position held
+is answered from the words that give it (rag.roles).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from rag import time_scope
+from rag.claims import MEASURED, NAMED
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
-from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
-from rag.generators.extractive import SELECT_MARGIN
-from rag.pages import page_of
+from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
-from rag.table_cells import cell_for
+from rag.stages.entity_text import content as _content
+from rag.stages.entity_text import named_in as _named_in
+from rag.stages.entity_text import trim as _trim
+from rag.stages.sides import SideFinder
 from rag.stages.state import AnswerState, ShortPick
-from rag.sentences import STOPWORDS, split_sentences
-from rag.types import Passage, Span
+from rag.table_cells import cell_for
+from rag.types import Passage
 
-_WORD = re.compile(r"[^\W_]+")
 # What may stand between the items of a listed answer: "A, B and C", "A, B, or C", "A & B",
 # titles included ("Biden, President López Obrador, and Prime Minister Justin Trudeau").
 _LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
                         r"(?:[A-Z][\w.'’-]*\s+)*$")
 _SPACE = re.compile(r"\s+")
-# "more than 191,000", "nearly $50 million": the figure is the answer, the hedge stays in the
-# sentence that follows it (durations and dates keep theirs: "more than two hours").
-_HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximately|roughly|nearly|"
-                    r"almost|over|under|more than|less than|fewer than|at least|at most|up to|"
-                    r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
-                    re.IGNORECASE)
-_FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
-_CURRENCY = frozenset("$€£¥")
 WINDOW = 8  # tokens either side of an entity in which question words count
-SIDE_SENTENCES = 3  # other documents' sentences read for a conflicting value, at most
-NAME_TITLE = 6  # words of a title that names what its document is about, at most
-ANCHOR = 24  # characters either side of a value that a version must state the same
-# Entity labels that say what a sentence is about (rival values must be about the same one).
-_SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
 _BETWEEN = re.compile(r"[\s(),:;\-–—]+|\b(?:from|in|between|during)\b", re.IGNORECASE)
@@ -65,11 +54,7 @@ _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_
                             "PRODUCT", "EVENT"})
 
 
-def _content(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-
-
-class ShortAnswer:
+class ShortAnswer(SideFinder):
     name = "short_answer"
 
     def __init__(self, nlp: Nlp, locator: SpanLocator, max_sentences: int = 2) -> None:
@@ -85,10 +70,13 @@ class ShortAnswer:
         answer_type = self._nlp.classify(question_text)
         state.answer_type = answer_type
         state.short = self._table_cell(state, question_text)
-        if state.short is not None or not answer_type.labels:
-            return ()
         question = set(_content(question_text))
         scope = time_scope.asked(question_text)
+        if state.short is None and asks_for_role(answer_type, question_text,
+                                                 scope is not None):
+            state.short = self._role(state, question, scope)
+        if state.short is not None or not answer_type.labels:
+            return ()
         first = None
         for sentence in verified.kept[: self._max_sentences]:
             support = max(sentence.supports, key=lambda s: s.score)
@@ -111,7 +99,39 @@ class ShortAnswer:
             if state.short is not None and answer_type.kind in MEASURED | NAMED and \
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
+        if not state.sides and answer_type.kind in MEASURED | NAMED and \
+                not answer_type.is_list:
+            state.sides = self._revised_sides(state, answer_type, question)
         return ()
+
+    def _role(self, state: AnswerState, question: set[str],
+              scope: time_scope.Scope | None) -> ShortPick | None:
+        """The position the first verified sentences give, for a question asking for one
+        (:meth:`role_in`)."""
+        assert state.verified is not None
+        for sentence in state.verified.kept[: self._max_sentences]:
+            support = max(sentence.supports, key=lambda s: s.score)
+            passage = state.passages[support.passage - 1]
+            a, b = support.span
+            found = self.role_in(passage.text[a:b], question, scope)
+            if found is not None:
+                return self._exact(support.passage, passage, a + found[0], a + found[1])
+        return None
+
+    def role_in(self, text: str, question: set[str],
+                scope: time_scope.Scope | None) -> tuple[int, int] | None:
+        """Offsets of the role ``text`` gives (rag.roles) that the question does not already
+        name: the one nearest a year inside the asked period when it asks for one, else the
+        first."""
+        found = [(s, e) for s, e in roles(text, self._nlp.tag(text))
+                 if not all(w in question for w in _content(text[s:e]))]
+        if found and scope is not None and not scope.latest:
+            # each role's own words of time: from its end to the next role (or the end)
+            ends = [s for s, _ in found[1:]] + [len(text)]
+            fit = {span: time_scope.period_fit(text[span[1]:stop], scope)
+                   for span, stop in zip(found, ends)}
+            found.sort(key=lambda span: -fit[span])  # stable: text order among equals
+        return found[0] if found else None
 
     def _table_cell(self, state: AnswerState, question: str) -> ShortPick | None:
         """The cell of the column the question names, when the best sentence is a table row
@@ -132,163 +152,6 @@ class ShortAnswer:
         if document is None or _SPACE.sub(" ", document[start:end]) != passage.text[s:e]:
             return None
         return ShortPick(text=document[start:end], passage=n, start=start, end=end)
-
-    def _sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
-               passage: Passage, s: int, e: int, said: str) -> list[ShortPick]:
-        """The short answer and each rival value other documents state, or [] when none:
-        first the versions of its own passage (``Passage.versions``: other documents' copies
-        of the story, collapsed in retrieval) that state another value in the same words
-        around it, then (measured values only) other documents' evidence sentences."""
-        assert state.short is not None
-        kind = answer_type.kind
-        first, versions = self._version_sides(state, answer_type, question, passage, s, e, said)
-        if first is not None and first is not state.short:
-            return [first, *versions]  # about another figure of the sentence: no more to read
-        sides = [state.short, *versions]
-        main = value_of(kind, passage.text[s:e], passage.text[e:e + 60])
-        if main is not None and state.sentences:
-            values = [main, *(v for v in (value_of(kind, p.text) for p in versions)
-                              if v is not None)]
-            seen = {passage.doc_id} | {state.passages[p.passage - 1].doc_id for p in versions}
-            sides += self._other_sides(state, answer_type, question, said, values, seen)
-        return sides if len(sides) > 1 else []
-
-    def _version_sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
-                       passage: Passage, s: int, e: int,
-                       said: str) -> tuple[ShortPick | None, list[ShortPick]]:
-        """The side this passage takes and the rival values of :meth:`_statement_sides`: for
-        the short answer (``s``:``e``), else (measured kinds) for another figure of the asked
-        kind in the sentence the answer quotes (``said``), the first that has rivals: the
-        answer quotes that sentence, so another document's telling of it otherwise is a
-        disagreement about what the answer says, even where the short answer is another of
-        the sentence's figures ("Over 168 million people across 50 countries")."""
-        assert state.short is not None
-        picks = self._statement_sides(state, answer_type.kind, passage, s, e, said)
-        a = passage.text.find(said)
-        if picks or a < 0 or answer_type.kind not in MEASURED:
-            return (state.short if picks else None), picks
-        entities, _ = self._nlp.entities(said)
-        for entity in entities:
-            if entity.label not in answer_type.labels or _named_in(entity, question):
-                continue
-            x, y = (a + i for i in _trim(entity, said))
-            if x < e and s < y:
-                continue  # the short answer itself, read above
-            picks = self._statement_sides(state, answer_type.kind, passage, x, y, said)
-            main = self._exact(state.short.passage, passage, x, y) if picks else None
-            if main is not None:
-                return main, picks
-        return None, []
-
-    def _statement_sides(self, state: AnswerState, kind: str, passage: Passage, s: int,
-                         e: int, said: str) -> list[ShortPick]:
-        """Values other documents state where this passage states ``passage.text[s:e]``: the same
-        words before and after it (ANCHOR characters each, within its sentence), another value
-        between them (rag.claims.rivals decides whether the two can both be true). Read: the
-        versions of this passage (``Passage.versions``: other documents' copies of the story,
-        collapsed in retrieval), then the other passages and their versions, one value per
-        document. A side's passage joins the state's, cited at its sentence."""
-        a = passage.text.find(said)
-        a = a if 0 <= a <= s else s
-        before = passage.text[max(a, s - ANCHOR):s]
-        after = passage.text[e:min(a + len(said), e + ANCHOR)]
-        seen = {passage.doc_id}
-        picks: list[ShortPick] = []
-        for version in _readable(passage, state.passages):
-            found = None if version.doc_id in seen else next(
-                ((x, y) for x, y in _aligned(before, after, version.text)
-                 if rivals(kind, passage.text[s:e], after, version.text[x:y],
-                           version.text[y:y + 60])), None)
-            if found is None or _titled(passage, passage.text[s:e]) and \
-                    _titled(version, version.text[found[0]:found[1]]):
-                continue  # "The 2011 ... team" and "The 2009 ... team": a series, no dispute
-            x, y = found
-            listed = next((i for i, p in enumerate(state.passages, 1) if p is version), None)
-            if listed is None:
-                state.passages.append(version)
-            n = listed or len(state.passages)
-            pick = self._exact(n, version, x, y)
-            if pick is None:
-                if listed is None:
-                    state.passages.pop()
-                continue
-            picks.append(pick)
-            seen.add(version.doc_id)
-            sentence = next((t for t in split_sentences(version.text)
-                             if t.start <= x and y <= t.end), None)
-            lo, hi = (sentence.start, sentence.end) if sentence else (x, y)
-            self._cite_sentence(state, n, version, lo, hi)
-        return picks
-
-    def _other_sides(self, state: AnswerState, answer_type: AnswerType, question: set[str],
-                     said: str, values: list, seen: set[str]) -> list[ShortPick]:
-        """Conflicting values of other documents' evidence sentences that score within
-        SELECT_MARGIN of the best and hold every word of the question that the short
-        answer's sentence (``said``) holds, so they speak of the same thing (a year of another
-        person's birth is no rival to this one's), SIDE_SENTENCES at most (each costs an
-        entity-recogniser call), one value per document."""
-        kind = answer_type.kind
-        asked = question & set(_content(said))
-        about = self._subjects(said, question)
-        top = max(x.score for x in state.sentences)
-        pool = sorted((x for x in state.sentences if x.score >= top - SELECT_MARGIN),
-                      key=lambda x: (-x.score, x.order))
-        sides: list[ShortPick] = []
-        checked = 0
-        for sentence in pool:
-            other = state.passages[sentence.passage - 1]
-            if checked >= SIDE_SENTENCES:
-                break
-            if other.doc_id in seen or other_subject(state.passages[state.short.passage - 1],
-                                                      other):
-                continue
-            words = set(_content(sentence.text))
-            if not asked <= words or len(words & question) < min(2, len(question)):
-                continue  # close in meaning, but not about the same thing
-            at = other.text.find(sentence.text)
-            if at < 0:
-                continue
-            checked += 1
-            if not _same_subjects(about, self._subjects(sentence.text, question)):
-                continue  # another manager's years, another film's box office
-            found = self._pick(sentence.text, answer_type, question)
-            if found is None or found[1]:
-                continue
-            (a, b), _ = found
-            value = value_of(kind, sentence.text[a:b], sentence.text[b:b + 60])
-            if value is None or not all(conflict(value, v) for v in values):
-                continue
-            pick = self._exact(sentence.passage, other, at + a, at + b)
-            if pick is None:
-                continue
-            sides.append(pick)
-            values.append(value)
-            seen.add(other.doc_id)
-            self._cite_sentence(state, sentence.passage, other, at, at + len(sentence.text))
-        return sides
-
-    def _subjects(self, text: str, question: set[str]) -> dict[str, set[str]]:
-        """The named things ``text`` speaks of that the question does not name, by label: the
-        last word of each person, organisation, work, product, event, facility or law."""
-        entities, _ = self._nlp.entities(text)
-        out: dict[str, set[str]] = {}
-        for e in entities:
-            words = _content(e.text)
-            if e.label in _SUBJECT_LABELS and words and not _named_in(e, question):
-                out.setdefault(e.label, set()).add(words[-1])
-        return out
-
-    def _cite_sentence(self, state: AnswerState, n: int, passage: Passage, a: int,
-                       b: int) -> None:
-        """The sentence that states a side, as a span of its citation (support 1.0: the value
-        the answer quotes is inside it, by construction)."""
-        start, end = self._locator.locate(passage, a, b)
-        spans = state.spans.setdefault(n, [])
-        if all((x.start, x.end) != (start, end) for x in spans):
-            page = page_of(passage, start, self._locator.document_text(passage)
-                           if passage.page_end > passage.page_start else None)
-            spans.append(Span(start=start, end=end, text=passage.text[a:b], support=1.0,
-                              page=page))
 
     def _holder(self, text: str, scope: time_scope.Scope,
                 question: set[str]) -> tuple[tuple[int, int], bool] | None:
@@ -358,94 +221,6 @@ class ShortAnswer:
         if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
             end = m.end()  # "Albert Royo i Mariné", "Ludwig van Beethoven": the whole name
         return (start, end), False
-
-
-def _trim(one: Entity, text: str) -> tuple[int, int]:
-    """Offsets in ``text`` of the value ``one`` states: a figure without its hedge ("more than
-    191,000" -> "191,000"), an amount with its sign ("$15", which the recogniser leaves out)."""
-    start = one.start
-    if one.label in _FIGURES:
-        hedge = _HEDGE.match(one.text)
-        start += hedge.end() if hedge else 0
-    if one.label == "MONEY" and start == one.start and start > 0 and \
-            text[start - 1] in _CURRENCY:
-        start -= 1
-    return start, one.end
-
-
-def _titled(passage: Passage, value: str) -> bool:
-    """The passage's document is named by ``value``: a short title (NAME_TITLE words at most,
-    a name rather than a headline) that holds it ("2011 Colorado Buffaloes football team").
-    Two such documents stating one sentence with their own values are a series (seasons,
-    editions, people), not a dispute."""
-    title = (passage.title or "").lower()
-    return bool(value.strip()) and len(title.split()) <= NAME_TITLE and \
-        value.strip().lower() in title
-
-
-def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
-    """Where a rival to ``passage``'s statement may stand: its versions, then every other
-    passage and its versions, in rank order; never a report on another organisation."""
-    out = list(passage.versions)
-    for p in passages:
-        if p is not passage:
-            out += [p, *p.versions]
-    return [p for p in out if not other_subject(passage, p)]
-
-
-def other_subject(a: Passage, b: Passage) -> bool:
-    """``a`` and ``b`` come from reports on different organisations: both documents state the
-    period they cover and the organisation they are about (index.context.record_facts), and
-    the organisations differ. Two companies' quarterly reports say the same sentence with their
-    own figures ("Research and development expenses ... were $12.4 million"): no dispute."""
-    return bool(a.series and b.series and a.period and b.period and a.series != b.series)
-
-
-def _aligned(before: str, after: str, text: str) -> Iterator[tuple[int, int]]:
-    """Offsets in ``text`` of each thing that stands between ``before`` and ``after`` (the
-    words around a value in one version of a statement), in text order; none when they are
-    not found in order, or too little stands around the value to call it the same statement.
-    An empty side reaches to the sentence's edge."""
-    if len(before.strip()) + len(after.strip()) < ANCHOR // 2:
-        return
-    if not before:
-        j = text.find(after)
-        while j >= 0:
-            x = max(text.rfind(". ", 0, j) + 2, text.rfind("\n", 0, j) + 1, 0)
-            if 0 < j - x <= 80:
-                yield x, j
-            j = text.find(after, j + 1)
-        return
-    i = text.find(before)
-    while i >= 0:
-        x = i + len(before)
-        y = text.find(after, x) if after else _sentence_end(text, x)
-        if 0 < y - x <= 80 and text[x:y].strip():
-            yield x, y
-        i = text.find(before, i + 1)
-
-
-def _sentence_end(text: str, x: int) -> int:
-    ends = [k for k in (text.find(". ", x), text.find("\n", x)) if k >= 0]
-    return min(ends) if ends else len(text.rstrip(". "))
-
-
-def _same_subjects(a: dict[str, set[str]], b: dict[str, set[str]]) -> bool:
-    """Two sentences that both name people (or organisations, works, ...) speak of the same
-    thing only if they share one of each such kind: "Mangnall managed Manchester United between
-    1903 and 1912" and "Busby managed Manchester United between 1945 and 1969" do not disagree,
-    they are about two managers. A sentence naming none constrains nothing ("the meeting lasted
-    four hours, an official said")."""
-    return all(a[label] & b[label] for label in a.keys() & b.keys())
-
-
-def _named_in(entity: Entity, question: set[str]) -> bool:
-    """The question already names it (all its words, or a person's surname)."""
-    words = _content(entity.text)
-    if not words:
-        return False
-    return all(w in question for w in words) or (
-        entity.label == "PERSON" and words[-1] in question)
 
 
 def _split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:

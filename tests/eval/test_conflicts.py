@@ -85,7 +85,7 @@ def test_collapsed_versions_of_other_documents_ride_with_the_kept_passage():
 
 def test_the_same_statement_is_found_by_the_words_around_its_value():
     from rag.claims import rivals
-    from rag.stages.short_answer import _aligned
+    from rag.stages.sides import _aligned
 
     said = STATEMENT.format(n="191,000")
     s = said.index("191,000")

@@ -204,7 +204,8 @@ def test_sentences_about_different_people_are_no_rivals(embedder):
     are not a disagreement (a false one seen on hotpotqa before this check), one meeting's
     durations from two outlets that name no one are."""
     from rag.factory import build_nlp
-    from rag.stages.short_answer import ShortAnswer, _content, _same_subjects
+    from rag.stages.short_answer import ShortAnswer, _content
+    from rag.stages.sides import _same_subjects
 
     stage = ShortAnswer(build_nlp(), locator=None)  # type: ignore[arg-type]
     question = set(_content("During what years did the manager of Harbour United serve?"))

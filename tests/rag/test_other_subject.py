@@ -1,10 +1,10 @@
-"""Two reports on different organisations never disagree (rag.stages.short_answer.other_subject):
+"""Two reports on different organisations never disagree (rag.stages.sides.other_subject):
 the same sentence with each company's own figure is no dispute; without a stated period and
 organisation on both sides nothing is ruled out."""
 
 from __future__ import annotations
 
-from rag.stages.short_answer import other_subject
+from rag.stages.sides import other_subject
 from rag.types import Passage
 
 

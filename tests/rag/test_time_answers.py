@@ -127,3 +127,35 @@ def test_a_range_written_with_months_is_stated() -> None:
                       "July 2003.", scope) == EXACT
     assert period_fit("Cases were counted between March 3, 2015 and June 2016.",
                       asked("How many were counted from 2015 to 2016?")) == EXACT
+
+
+def _role(picker, question: str, text: str) -> str | None:
+    from rag.stages.short_answer import _content
+
+    nlp, short = picker
+    typed = nlp.classify(question)
+    assert typed.focus in ("position", "rank", "job", "role", "title", "office"), typed
+    found = short.role_in(text, set(_content(question)), asked(question))
+    return None if found is None else text[found[0]:found[1]]
+
+
+def test_a_position_is_read_from_the_words_that_give_it(picker) -> None:
+    """Positions carry no entity label: the noun phrase after "served as", "became", "was",
+    "the rank of" answers, determiners and ordinals left out, an "of" complement kept."""
+    text = ("Preston Earnest Smith was the 40th Governor of Texas from 1969 to 1973 , who "
+            "previously served as the lieutenant governor from 1963 to 1969 .")
+    assert _role(picker, "What political role did Preston Smith have from 1963 to 1969?",
+                 text) == "lieutenant governor"
+    assert _role(picker, "Which office did Preston Smith hold from 1969 to 1973?",
+                 text) == "Governor of Texas"
+    listed = ("He became a national master of the USSR in 1982 , an International Master in "
+              "1988 and an International Grandmaster in 1989 .")
+    assert _role(picker, "What rank did Michal Krasenkow reach in 1988?",
+                 listed) == "International Master"
+    assert _role(picker, "Which rank did Krasenkow achieve in 1982?",
+                 listed) == "national master of the USSR"
+    assert _role(picker, "What rank did he retire with?",
+                 "He retired in 1969 with the rank of Kapitän zur See .") == "Kapitän zur See"
+    # membership is no position; a verb after "was" is none either
+    assert _role(picker, "What position did Atanasiu hold in 2004?",
+                 "In 2004 he was a member of the party and was sacked a year later .") is None

@@ -1,0 +1,113 @@
+"""Where two versions of one passage state different values: the statements a revision changed.
+
+Retrieval collapses other documents' near-duplicates of a passage into ``Passage.versions``
+(rag.fusion): a republished story, last year's policy beside this year's, a report and its
+corrected copy. Wherever such a version reads word for word like the passage except for a short
+run of words, that run is what the revision changed. :func:`changed_values` lines the two up
+(difflib, word by word) and returns each changed run of the asked kind whose two readings cannot
+both be true (rag.claims.rivals: measured values that conflict, names that share no word), with
+the sentence it stands in, so the answer can name both readings and cite each.
+
+The same-subject test is the alignment itself, not a rule about any corpus: CONTEXT words on each
+side of the change must read the same in both, inside one sentence, so both documents make the
+same statement about the same thing and differ only in the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from rag.claims import hedged_from, rivals
+
+_TOKEN = re.compile(r"\S+")
+CONTEXT = 4  # words on each side of a change that both versions must state alike, at least
+MAX_CHANGE = 6  # words of a changed run, at most (a value, not a rewritten sentence)
+_SENTENCE_END = re.compile(r"[.!?]$")
+_EDGE = ".,;:()[]\"'“”‘’"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value two versions state differently: offsets in each text, and the sentence of
+    the passage it stands in (``sentence`` offsets in the passage's text)."""
+
+    start: int
+    end: int
+    other_start: int
+    other_end: int
+    sentence: tuple[int, int]
+
+
+def _words(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _span(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    """Offsets of words ``i``..``j`` without the punctuation at their edges."""
+    a, b = words[i][0], words[j - 1][1]
+    while a < b and text[a] in _EDGE:
+        a += 1
+    while b > a and text[b - 1] in _EDGE:
+        b -= 1
+    return a, b
+
+
+def _sentence(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    """The sentence around words ``i``..``j``: back to the word after one ending a sentence
+    or a line, on to the word that ends one."""
+    lo = i
+    while lo > 0 and not _SENTENCE_END.search(text[slice(*words[lo - 1])]) and \
+            "\n" not in text[words[lo - 1][1]:words[lo][0]]:
+        lo -= 1
+    hi = j
+    while hi < len(words) and not _SENTENCE_END.search(text[slice(*words[hi - 1])]) and \
+            "\n" not in text[words[hi - 1][1]:words[hi][0]]:
+        hi += 1
+    return words[lo][0], words[min(hi, len(words)) - 1][1]
+
+
+def _same_sentence(text: str, words: list[tuple[int, int]], lo: int, hi: int) -> bool:
+    """Words ``lo``..``hi`` run inside one sentence (no sentence end or line break before the
+    last of them)."""
+    for k in range(lo, hi - 1):
+        if _SENTENCE_END.search(text[slice(*words[k])]) or \
+                "\n" in text[words[k][1]:words[k + 1][0]]:
+            return False
+    return True
+
+
+def changed_values(kind: str, text: str, other: str) -> Iterator[Change]:
+    """Each run of words ``text`` and ``other`` state differently, of ``kind`` (an answer kind
+    of rag.claims: MEASURED or NAMED), between CONTEXT words both state alike within one
+    sentence, whose readings cannot both be true."""
+    a_words, b_words = _words(text), _words(other)
+    a_tokens = [text[s:e].strip(_EDGE).lower() for s, e in a_words]
+    b_tokens = [other[s:e].strip(_EDGE).lower() for s, e in b_words]
+    matcher = SequenceMatcher(None, a_tokens, b_tokens, autojunk=False)
+    blocks = matcher.get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(blocks):
+        if tag != "replace" or i2 - i1 > MAX_CHANGE or j2 - j1 > MAX_CHANGE:
+            continue
+        before = blocks[k - 1] if k > 0 else None
+        after = blocks[k + 1] if k + 1 < len(blocks) else None
+        if before is None or after is None or before[0] != "equal" or after[0] != "equal":
+            continue
+        if before[2] - before[1] < CONTEXT or after[2] - after[1] < CONTEXT:
+            continue
+        lo, hi = i1 - CONTEXT, i2 + CONTEXT
+        if not _same_sentence(text, a_words, lo, hi) or \
+                not _same_sentence(other, b_words, j1 - CONTEXT, j2 + CONTEXT):
+            continue
+        s, e = _span(text, a_words, i1, i2)
+        x, y = _span(other, b_words, j1, j2)
+        if s >= e or x >= y:
+            continue
+        # a bound or an estimate read with its value ("more than 200" and "more than 300"
+        # can both be true); the words before it are alike in both
+        h, g = hedged_from(text, s), hedged_from(other, x)
+        if not rivals(kind, text[h:e], text[e:e + 60], other[g:y], other[y:y + 60]):
+            continue
+        yield Change(s, e, x, y, _sentence(text, a_words, i1, i2))

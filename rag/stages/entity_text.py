@@ -1,0 +1,46 @@
+"""What the short-answer stage and its disagreement finder share: the content words of a text,
+whether the question names an entity already, and the value an entity states (a figure without
+its hedge)."""
+
+from __future__ import annotations
+
+import re
+
+from rag.question_typing import Entity
+from rag.sentences import STOPWORDS
+
+_WORD = re.compile(r"[^\W_]+")
+# "more than 191,000", "nearly $50 million": the figure is the answer, the hedge stays in the
+# sentence that follows it (durations and dates keep theirs: "more than two hours").
+_HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximately|roughly|nearly|"
+                    r"almost|over|under|more than|less than|fewer than|at least|at most|up to|"
+                    r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
+                    re.IGNORECASE)
+_FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_CURRENCY = frozenset("$€£¥")
+
+
+def content(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def named_in(entity: Entity, question: set[str]) -> bool:
+    """The question already names it (all its words, or a person's surname)."""
+    words = content(entity.text)
+    if not words:
+        return False
+    return all(w in question for w in words) or (
+        entity.label == "PERSON" and words[-1] in question)
+
+
+def trim(one: Entity, text: str) -> tuple[int, int]:
+    """Offsets in ``text`` of the value ``one`` states: a figure without its hedge ("more than
+    191,000" -> "191,000"), an amount with its sign ("$15", which the recogniser leaves out)."""
+    start = one.start
+    if one.label in _FIGURES:
+        hedge = _HEDGE.match(one.text)
+        start += hedge.end() if hedge else 0
+    if one.label == "MONEY" and start == one.start and start > 0 and \
+            text[start - 1] in _CURRENCY:
+        start -= 1
+    return start, one.end
