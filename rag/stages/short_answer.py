@@ -75,8 +75,18 @@ class ShortAnswer(SideFinder):
         if state.short is None and asks_for_role(answer_type, question_text,
                                                  scope is not None):
             state.short = self._role(state, question, scope)
-        if state.short is not None or not answer_type.labels:
-            return ()
+        if state.short is None and answer_type.labels:
+            self._entity(state, answer_type, question, scope)
+        if not state.sides and answer_type.kind in MEASURED | NAMED and \
+                not answer_type.is_list:
+            state.sides = self._revised_sides(state, answer_type, question)
+        return ()
+
+    def _entity(self, state: AnswerState, answer_type: AnswerType, question: set[str],
+                scope: time_scope.Scope | None) -> None:
+        """The short answer an entity of the asked label gives (and its sides)."""
+        verified = state.verified
+        assert verified is not None
         first = None
         for sentence in verified.kept[: self._max_sentences]:
             support = max(sentence.supports, key=lambda s: s.score)
@@ -99,10 +109,6 @@ class ShortAnswer(SideFinder):
             if state.short is not None and answer_type.kind in MEASURED | NAMED and \
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
-        if not state.sides and answer_type.kind in MEASURED | NAMED and \
-                not answer_type.is_list:
-            state.sides = self._revised_sides(state, answer_type, question)
-        return ()
 
     def _role(self, state: AnswerState, question: set[str],
               scope: time_scope.Scope | None) -> ShortPick | None:
@@ -125,6 +131,10 @@ class ShortAnswer(SideFinder):
         first."""
         found = [(s, e) for s, e in roles(text, self._nlp.tag(text))
                  if not all(w in question for w in _content(text[s:e]))]
+        if found:  # "an American journalist": the position is "journalist"
+            nationalities = [x for x in self._nlp.entities(text)[0] if x.label == "NORP"]
+            found = [next(((x.end + 1, e) for x in nationalities
+                           if x.start == s and x.end + 1 < e), (s, e)) for s, e in found]
         if found and scope is not None and not scope.latest:
             # each role's own words of time: from its end to the next role (or the end)
             ends = [s for s, _ in found[1:]] + [len(text)]

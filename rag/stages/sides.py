@@ -86,15 +86,23 @@ class SideFinder:
 
     def _revised_sides(self, state: AnswerState, answer_type: AnswerType,
                        question: set[str]) -> list[ShortPick]:
-        """Where a passage and another document's version of it (``Passage.versions``) read
-        alike but for a value of the asked kind (rag.revisions) in a sentence about the
+        """Where a passage and another document's version of it (``Passage.versions``, or
+        another passage) read alike but for a value of the asked kind (rag.revisions) in a sentence about the
         question (REVISED_WORDS of its words at least), both readings, each cited: a revised
         report or policy, a corrected story. The first such sentence, in passage order, the
         one sharing most of the question's words."""
         need = min(REVISED_WORDS, len(question))
         found: list[tuple[int, int, Passage, int, int, str]] = []
-        for n, passage in enumerate(list(state.passages), 1):
-            for version in passage.versions:
+        passages = list(state.passages)
+        for n, passage in enumerate(passages, 1):
+            # its versions, and the later passages of other documents (a report's copy whose
+            # pages were cut otherwise is not collapsed into it), never reports on another
+            # organisation or of another period
+            others = [*passage.versions,
+                      *(p for p in passages[n:] if p.doc_id != passage.doc_id)]
+            for version in others:
+                if other_subject(passage, version) or other_period(passage, version):
+                    continue
                 for change in changed_values(answer_type.kind, passage.text, version.text):
                     lo, hi = change.sentence
                     said = passage.text[lo:hi]
@@ -261,6 +269,13 @@ def other_subject(a: Passage, b: Passage) -> bool:
     the organisations differ. Two companies' quarterly reports say the same sentence with their
     own figures ("Research and development expenses ... were $12.4 million"): no dispute."""
     return bool(a.series and b.series and a.period and b.period and a.series != b.series)
+
+
+def other_period(a: Passage, b: Passage) -> bool:
+    """``a`` and ``b`` come from documents covering periods that do not overlap (each states
+    the years it covers, rag.time_scope): this year's report saying last year's sentence with
+    its own figures is no dispute."""
+    return bool(a.period and b.period and (a.period[1] < b.period[0] or b.period[1] < a.period[0]))
 
 
 def _aligned(before: str, after: str, text: str) -> Iterator[tuple[int, int]]:

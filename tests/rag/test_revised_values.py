@@ -94,3 +94,22 @@ def test_the_stage_names_both_readings_of_a_revised_sentence(stage):
                         options=AskOptions())
     state.passages = [replace(newer)]
     assert stage._revised_sides(state, answer_type, {"canteen", "close"}) == []
+
+
+def test_another_documents_passage_is_read_too_but_not_another_periods(stage):
+    """A copy whose pages were cut otherwise is not collapsed into the passage: it is read as
+    another passage. A report of another period saying the same sentence is no dispute."""
+    from rag.stages.short_answer import _content
+    from rag.stages.state import AnswerState
+
+    question = "How many weeks of parental leave do employees get?"
+    answer_type = stage._nlp.classify(question)
+    for periods, expected in (((None, None), ["20", "16"]),
+                              (((2024, 2024), (2023, 2023)), []),
+                              (((2024, 2024), (2024, 2024)), ["20", "16"])):
+        newer = _passage("handbook-2024.md", NEW, "2024-01-10", period=periods[0])
+        older = _passage("handbook-2023.md", OLD, "2023-01-10", period=periods[1])
+        state = AnswerState(question=question, history=(), options=AskOptions())
+        state.passages = [newer, older]
+        sides = stage._revised_sides(state, answer_type, set(_content(question)))
+        assert [s.text for s in sides] == expected, periods

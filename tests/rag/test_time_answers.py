@@ -130,11 +130,12 @@ def test_a_range_written_with_months_is_stated() -> None:
 
 
 def _role(picker, question: str, text: str) -> str | None:
+    from rag.roles import ROLE_NOUNS
     from rag.stages.short_answer import _content
 
     nlp, short = picker
     typed = nlp.classify(question)
-    assert typed.focus in ("position", "rank", "job", "role", "title", "office"), typed
+    assert typed.focus in ROLE_NOUNS, typed
     found = short.role_in(text, set(_content(question)), asked(question))
     return None if found is None else text[found[0]:found[1]]
 
@@ -159,3 +160,6 @@ def test_a_position_is_read_from_the_words_that_give_it(picker) -> None:
     # membership is no position; a verb after "was" is none either
     assert _role(picker, "What position did Atanasiu hold in 2004?",
                  "In 2004 he was a member of the party and was sacked a year later .") is None
+    # a nationality is no part of a position
+    assert _role(picker, "What profession did Mencken have?",
+                 "Mencken was an American journalist and critic .") == "journalist"
