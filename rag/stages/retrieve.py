@@ -1,6 +1,7 @@
-"""Stage 3: the ranked passages (see rag.retrieval); the top ``top_k`` go to the generator. The
-question's focus on the top passage's document (its words beyond naming that document:
-rag/retrieval/focus.py) goes to the answer shapes (rag.stages.shape)."""
+"""Stage 3: the ranked passages (see rag.retrieval); the top ``top_k`` go to the generator. For a
+list or procedure question, with the focused re-read, and the question's focus on the top
+passage's document (its words beyond naming that document: rag/retrieval/focus.py) goes to the
+answer shapes (rag.stages.shape)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from rag.retrieval import Retriever
 from rag.stages.state import AnswerState
 
 
-# The kinds of question the focused re-read is made for: a list or steps under their own heading
-# in a long document. Other questions do without it: the added section changes the refusal
-# gate's evidence (agency_reports: two unanswerable factoid questions answered).
+# The kinds of question the focused re-read and the focus are for: a list or steps under their
+# own heading in a long document. Other questions do without them: the added section changes the
+# refusal gate's evidence (agency_reports: two unanswerable factoid questions answered).
 REREAD_KINDS = frozenset({"list", "procedure"})
 
 
@@ -45,6 +46,6 @@ class Retrieve:
             state.retrieved = self._retriever.retrieve(state.standalone, state.query_vector,
                                                        wanted, options.filters, release, reread)
         state.passages = state.retrieved[:top_k]
-        if state.passages:
+        if state.passages and reread:  # what the list and procedure shapes judge headings by
             state.focus = self._retriever.focus(state.standalone, state.passages[0])
         return ()
