@@ -46,7 +46,7 @@ from rag.stages.evidence import Evidence
 from rag.stages.gate import Gate
 from rag.stages.generate import Generate
 from rag.stages.retrieve import Retrieve
-from rag.stages.shape import ShapeException, Shape
+from rag.stages.shape import ShapeException, Shape, kind_name
 from rag.stages.short_answer import ShortAnswer
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
@@ -323,7 +323,8 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
     stages: list[Stage] = [
         Condense(build_condenser(settings, generator, prompts)),
         Embed(embedder),
-        Retrieve(retriever, settings.retrieval.top_k),
+        Retrieve(retriever, settings.retrieval.top_k,
+                 functools.partial(kind_name, build_nlp()) if g.shapes else None),
         Evidence(extractive),
         Gate(build_gate(settings, keyword), ShapeException(build_nlp()) if g.shapes else None,
              period_refusal=settings.retrieval.period_refusal),

@@ -13,7 +13,7 @@
 6. **committed**: only chunks of document versions the release names stay;
 7. **vectors**: every candidate's stored vector and its cosine with the question;
 8. **rerank** (rag/rerank.py), then 9. **near-duplicate collapse** (rag/fusion.py);
-10. **focused re-read** (focus.py; off unless ``retrieval.focus_passages``): the top passage's
+10. **focused re-read** (focus.py; ``retrieval.focus_passages``, 0 turns it off): the top passage's
     document's chunk holding what the question asks beyond naming it, right after that passage.
 
 What a question reads of its release (reads.py) is chosen once, at the start: the release

@@ -16,7 +16,15 @@ from rag.types import Passage, RetrievalFilters
 class Retriever(Protocol):
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
                  filters: RetrievalFilters | None = None,
-                 release: str | None = None) -> list[Passage]: ...
+                 release: str | None = None, reread: bool = True) -> list[Passage]:
+        """The ranked passages; ``reread``: with the focused re-read of the top document (when
+        the retriever makes one)."""
+        ...
+
+    def focus(self, question: str, top: Passage) -> tuple[str, ...]:
+        """The question's words beyond naming ``top``'s document (its title, file name, opening:
+        rag/retrieval/focus.py), () when not known."""
+        ...
 
     def release_id(self) -> str | None:
         """The release a question asked now is answered from (index/releases.py)."""
@@ -40,4 +48,4 @@ class RetrievalConfig:
     keyword_weight: float = 1.0
     duplicates: DuplicateRule = DuplicateRule()
     time_scope: bool = True  # a question's period orders documents and passages (rag.time_scope)
-    focus: FocusRule = FocusRule(passages=0)  # the focused re-read (rag/retrieval/focus.py)
+    focus: FocusRule = FocusRule()  # the focused re-read (rag/retrieval/focus.py)

@@ -33,6 +33,8 @@ ASKING_WORDS = ("what", "which", "when", "where", "who", "whom", "whose", "why",
                 "would", "may", "must", "according", "describe", "described", "list", "listed", "mention", "mentioned",
                 "name", "named", "give", "given", "state", "stated", "say", "says", "tell",
                 "document", "documents", "per")
+MIN_TERMS = 2  # a focus of fewer terms re-reads nothing: one word does not find a section
+_QUESTION_WORD = re.compile(r"[\w'’-]+")
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,24 @@ def focus(snapshot: ReleaseSnapshot, question: str, top: Chunk, rule: FocusRule,
     return out
 
 
+def focus_words(snapshot: ReleaseSnapshot, question: str, top: Chunk,
+                rule: FocusRule) -> tuple[str, ...]:
+    """The question's words, as it writes them and in its order, whose analysed term is in its
+    :func:`focus` on ``top``'s document ("exclusion", "criteria" of "What are the exclusion
+    criteria of the remote physiotherapy knee study?"): what the answer shapes judge a list's
+    heading or a procedure's section by (rag.shapes), in their own terms."""
+    kept = set(focus(snapshot, question, top, rule))
+    analyzer = snapshot.analyzer
+    return tuple(w for w in _QUESTION_WORD.findall(question) if kept & set(analyzer.terms(w)))
+
+
 def reread(snapshot: ReleaseSnapshot, question: str, top: Chunk, present: Collection[str],
            rule: FocusRule, limit: int) -> tuple[list[str], list[FocusHit]]:
     """The focus of ``question`` on ``top``'s document and its best chunks there that are not
     in ``present`` (chunk ids), best first: at most ``limit``, each holding at least
-    ``rule.min_coverage`` of the focus. Chunks of ``snapshot`` only (the caller checks that
-    each is the release's and visible to the question)."""
+    ``rule.min_coverage`` of the focus and more of it than ``top`` holds; none for a focus of
+    fewer than MIN_TERMS terms. Chunks of ``snapshot`` only (the caller checks that each is the
+    release's and visible to the question)."""
     if snapshot.bm25.model is None or limit <= 0:
         return [], []
     mask = snapshot.doc_mask([top.doc_id])
@@ -117,7 +131,7 @@ def reread(snapshot: ReleaseSnapshot, question: str, top: Chunk, present: Collec
     if len(rows) < 2:
         return [], []
     terms = focus(snapshot, question, top, rule, rows)
-    if not terms:
+    if len(terms) < MIN_TERMS:  # the question only names the subject, or one word beyond it
         return terms, []
     scores = snapshot.bm25.scores(terms, mask)
     if scores is None:
@@ -128,14 +142,19 @@ def reread(snapshot: ReleaseSnapshot, question: str, top: Chunk, present: Collec
         return terms, []
     from index.bm25 import best_positive
 
+    def covered(chunk: Chunk) -> float:
+        held = _terms_in(snapshot, chunk)
+        return sum(idf.get(t, 0.0) for t in terms if t in held) / total
+
+    # The top passage holding the focus as well is the section asked for: nothing to add.
+    floor = max(rule.min_coverage, covered(top) + 1e-9)
     hits: list[FocusHit] = []
     for i in best_positive(scores, len(present) + 4):
         chunk = snapshot.chunks[int(i)]
         if chunk.chunk_id in present or chunk.doc_id != top.doc_id:
             continue
-        held = _terms_in(snapshot, chunk)
-        coverage = sum(idf.get(t, 0.0) for t in terms if t in held) / total
-        if coverage >= rule.min_coverage:
+        coverage = covered(chunk)
+        if coverage >= floor:
             hits.append(FocusHit(chunk, float(scores[i]), coverage))
             break
     if not hits:

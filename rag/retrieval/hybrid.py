@@ -19,7 +19,7 @@ from rag.fusion import Candidate, chunk_shingles, collapse_duplicates, fuse
 from rag.rerank import Reranker
 from rag.retrieval.config import RetrievalConfig
 from rag.retrieval.dense import Hit, dense_path
-from rag.retrieval.focus import place, reread
+from rag.retrieval.focus import focus_words, place, reread
 from rag.retrieval.reads import ReleaseReads
 from rag.retrieval.scope import Scope, resolve
 from rag.retrieval.screen import harmless, screen
@@ -64,7 +64,7 @@ class HybridRetriever:
 
     def retrieve(self, question: str, query_vector: np.ndarray, top_k: int,
                  filters: RetrievalFilters | None = None,
-                 release: str | None = None) -> list[Passage]:
+                 release: str | None = None, reread: bool = True) -> list[Passage]:
         candidates, reads, scope = self._gather(question, query_vector, top_k, filters, release)
         if self._reranker is not None:  # step 8
             candidates = self._reranker.rerank(question, query_vector, candidates)
@@ -77,10 +77,22 @@ class HybridRetriever:
             candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
                                        shingles_of=self._shingles)  # step 9
-        if self._config.focus.enabled and distinct and reads is not None:  # step 10
+        if reread and self._config.focus.enabled and distinct and reads is not None:  # step 10
             distinct = place(distinct, self._focused(question, query_vector, distinct, reads,
                                                      scope), top_k)
         return [to_passage(c) for c in distinct]
+
+    def focus(self, question: str, top: Passage) -> tuple[str, ...]:
+        """The question's words beyond naming ``top``'s document (rag/retrieval/focus.py): what
+        the answer shapes judge a list's heading or a procedure's section by. () without a
+        keyword index, or when the replica does not hold ``top``'s chunk."""
+        if self._replica is None:
+            return ()
+        held = self._replica.latest()  # a chunk id names one version: any snapshot holding it
+        row = held.row.get(top.chunk_id)
+        if row is None:
+            return ()
+        return focus_words(held, question, held.chunks[row], self._config.focus)
 
     def candidates(self, question: str, query_vector: np.ndarray, top_k: int,
                    filters: RetrievalFilters | None = None,

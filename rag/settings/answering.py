@@ -58,12 +58,11 @@ class RetrievalSettings(BaseModel):
         "reason 'period').",
     )
     focus_passages: int = Field(
-        0, ge=0, le=5, description="The focused re-read: after retrieval, the top passage's "
+        1, ge=0, le=5, description="The focused re-read: after retrieval, the top passage's "
         "document is searched (BM25 over its chunks) for what the question asks beyond naming "
         "that document (e.g. 'exclusion criteria' of a named study), and up to this many of its "
-        "chunks holding it are put right after the top passage, the lowest passages leaving "
-        "(0: off, the default until the answer side reads the added section: docs/retrieval.md; "
-        "1 measured best).",
+        "chunks holding more of it than the top passage are put right after the top passage, "
+        "the lowest passages leaving (0: off; 1 measured best: docs/retrieval.md).",
     )
     focus_min_coverage: float = advanced(
         0.4, ge=0, le=1.0, description="The focused re-read adds a chunk only when it holds "

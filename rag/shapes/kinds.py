@@ -123,6 +123,7 @@ class QuestionKind:
     count: int | None = None
     sides: tuple[str, str] | None = None
     negative: bool = False
+    head: str = ""  # a list's: the noun run it asks for ("time points", "exclusion criteria")
 
 
 def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
@@ -144,7 +145,7 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     if (typed.kind == "yes_no" or _AUX_START.match(q)) and not (_CHOICE.search(q) and "," in q):
         return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)))
     if _is_list(q, typed, tagged) or _LIST[0].search(asked):  # "Name the members of ..."
-        return QuestionKind("list", count=asked_count(q))
+        return QuestionKind("list", count=asked_count(q), head=list_head(tagged))
     return QuestionKind("factoid")
 
 
@@ -176,24 +177,41 @@ def _is_list(q: str, typed: AnswerType, tagged: list[tuple[str, str]]) -> bool:
         return True
     if any(p.search(q) for p in _LIST[::2]):
         return True
+    rest = _after_wh(tagged)
+    return rest is not None and _noun_run(rest)[1] in ("NNS", "NNPS")
+
+
+def list_head(tagged: list[tuple[str, str]]) -> str:
+    """The noun run a list question asks for, after its which/what ("At which time points
+    ..." -> "time points", "What are the secondary outcome measures of ..." -> "secondary
+    outcome measures"), without numbers; "" when it has none."""
+    rest = _after_wh(tagged)
+    run = _noun_run(rest)[0] if rest is not None else []
+    return " ".join(w for w, t in run if t != "CD")
+
+
+def _after_wh(tagged: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """The (word, tag) pairs after the question's first which/what (and its "are the"), None
+    when it has none."""
     words = [(w.lower(), t) for w, t in tagged]
     for i, (word, _) in enumerate(words):
         if word in ("which", "what"):
             rest = words[i + 1:]
             if [w for w, _ in rest[:2]] in (["are", "the"], ["were", "the"]):
                 rest = rest[2:]
-            return _plural_head(rest)
-    return False
+            return rest
+    return None
 
 
-def _plural_head(words: list[tuple[str, str]]) -> bool:
-    """Whether the noun run opening ``words`` ends in a plural noun ("time points")."""
+def _noun_run(words: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str | None]:
+    """The noun run opening ``words`` (its modifiers, then its nouns) and its last noun's tag
+    (None when it holds no noun)."""
+    run: list[tuple[str, str]] = []
     head = None
     for word, tag in words:
         if tag.startswith("NN"):
             head = tag
-        elif tag in ("JJ", "JJS", "JJR", "CD", "HYPH", "VBN", "VBG") and head is None:
-            continue
-        else:
+        elif not (tag in ("JJ", "JJS", "JJR", "CD", "HYPH", "VBN", "VBG") and head is None):
             break
-    return head in ("NNS", "NNPS")
+        run.append((word, tag))
+    return (run if head else []), head

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import re
 
-from rag.shapes.text import blocks, coverage, section_at, terms
+from rag.shapes.text import Block, blocks, coverage, section_at, terms
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
-PASSAGES = 3
+PASSAGES = 5  # the passages whose list blocks are read
 SENTENCES = 5  # the best sentences read for an enumeration
 BLOCK_COVERAGE = 0.6  # the share of key terms a block's heading and introduction must hold
 ENUM_COVERAGE = 0.34
+RESCUE_COVERAGE = 0.8  # the gate's exception: the share a block's heading must hold
 _SPLIT = re.compile(r"\s*(?:;|,)\s*(?:(?:and|or|as\s+well\s+as)\s+)?|\s+(?:and|or|as\s+well\s+as)\s+")
 _LEADING = re.compile(r"^(?:the|a|an|from|in|at|of|to|for|with|by|on|include|includes|including"
                       r"|are|is|were|was)\s+", re.I)
 _WORD = re.compile(r"\S+")
+_MARK_DIGITS = re.compile(r"\d+")
+_INLINE_BULLET = re.compile(r"\s[•▪●■◦]\s+")
+_FOOTNOTE = re.compile(r"(?<=[a-z]{3})\d{1,2}\b")  # "Feasibility measures7": a PDF's note mark
 
 
 def _new(pieces: list[Piece], question: str) -> list[Piece]:
@@ -52,27 +56,77 @@ def build(inp: ShapeInput) -> Shaped | None:
 
 
 def _from_block(inp: ShapeInput) -> list[Piece]:
-    """The items of the list block whose heading and introducing line hold most of the
-    question's key terms (at least BLOCK_COVERAGE of them), the first of equals."""
+    return _best_block(inp)[1]
+
+
+def answers(inp: ShapeInput) -> bool:
+    """Whether a list block's heading or introduction holds at least RESCUE_COVERAGE of what the
+    question asks (its focus, or the noun run it asks for): the gate's exception for list
+    questions."""
+    return _best_block(inp)[0] >= RESCUE_COVERAGE
+
+
+def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
+    """The list block whose heading and introducing line hold most of the question's key terms
+    (at least BLOCK_COVERAGE of them), the longest of equals, with its score. A block is judged
+    by the question's focus (its words beyond naming the top document: the study's name, its
+    title, its opening), or by the noun run the list asks for ("secondary outcome measures"),
+    whichever it holds more of."""
     wanted = terms(inp.question)
+    head = terms(inp.kind.head)
     best, pieces = BLOCK_COVERAGE - 1e-9, []
     for n in range(1, min(PASSAGES, len(inp.passages)) + 1):
         text = inp.passages[n - 1].text
-        # The terms its document's title already holds name the subject ("the rhomboid flap
-        # trial"), not the list asked for ("secondary outcome measures"): a block's heading
-        # and introduction are judged by the others.
-        focus = wanted - terms(inp.passages[n - 1].title, ()) or wanted
-        for block in blocks(text):
-            if len(block.items) < 2:
-                continue
-            intro = text[block.intro[0]:block.intro[1]] if block.intro else ""
-            heading = section_at(text, block.items[0][0]).heading
-            score = coverage(focus, f"{heading} {intro}")
-            if score > best:
+        # Without a focus: the terms the passage's title does not hold.
+        focus = inp.focus or wanted - terms(inp.passages[n - 1].title, ()) or wanted
+        runs = [run for block in blocks(text) for run in _runs(text, block)] + _inline(text)
+        for intro, items in runs:
+            heading = section_at(text, items[0][0]).heading
+            said = _FOOTNOTE.sub("", f"{heading} {text[intro[0]:intro[1]] if intro else ''}")
+            score = max(coverage(focus, said), coverage(head, said) if head else 0.0)
+            # of equals the longer (a protocol's synopsis lists fewer than its section)
+            if score > best + 1e-9 or (score > best - 1e-9 and len(items) > len(pieces)):
                 best = score
                 pieces = [Piece(_clean(text[a:b]), n, a, a + len(_clean(text[a:b])))
-                          for a, b in block.items]
-    return pieces
+                          for a, b in items]
+    return (best if pieces else 0.0), pieces
+
+
+Run = tuple[tuple[int, int] | None, list[tuple[int, int]]]
+
+
+def _runs(text: str, block: Block) -> list[Run]:
+    """The lists of ``block`` (two items at least), each with its introducing span: the block
+    itself, and each run of items of another marker under one of its items, which introduces
+    them (a PDF's second level: "• Feasibility measures" then "o Recruitment rate: ...")."""
+    out: list[Run] = [(block.intro, list(block.items))] if len(block.items) >= 2 else []
+    marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].strip())
+             for a, _ in block.items]
+    top, parent, run = marks[0], None, []
+    for item, mark in [*zip(block.items, marks), (None, None)]:
+        if mark is not None and mark != top:
+            run.append(item)
+            continue
+        if parent is not None and len(run) >= 2:
+            out.append((parent, run))
+        parent, run = item, []
+    return out
+
+
+def _inline(text: str) -> list[Run]:
+    """Lists written on one line ("4 US sites • University of Iowa • NIH • ..."; a PDF's table
+    cell), the text before the first bullet introducing them."""
+    out: list[Run] = []
+    at = 0
+    for line in text.split("\n"):
+        cuts = list(_INLINE_BULLET.finditer(line))
+        if len(cuts) >= 2:
+            ends = [c.start() for c in cuts[1:]] + [len(line.rstrip())]
+            items = [(at + c.end(), at + e) for c, e in zip(cuts, ends) if line[c.end():e].strip()]
+            if len(items) >= 2:
+                out.append(((at, at + cuts[0].start()), items))
+        at += len(line) + 1
+    return out
 
 
 def _from_short(inp: ShapeInput) -> list[Piece]:
@@ -93,7 +147,7 @@ def _from_short(inp: ShapeInput) -> list[Piece]:
 
 
 def _from_sentences(inp: ShapeInput) -> list[Piece]:
-    wanted = terms(inp.question)
+    wanted = inp.asked
     for s in inp.sentences[:SENTENCES]:
         a, _ = inp.where(s)
         if a < 0 or coverage(wanted, s.text) < ENUM_COVERAGE:

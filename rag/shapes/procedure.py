@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.sentences import split_sentences
-from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, sections, terms,
+from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, sections,
                              unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
@@ -58,7 +58,7 @@ def asked_items(wanted: frozenset[str], text: str, block: Block) -> list[tuple[i
 
 
 def best_section(inp: ShapeInput) -> Found | None:
-    wanted = terms(inp.question)
+    wanted = inp.asked
     best_at = inp.where(inp.sentences[0]) if inp.sentences else (-1, -1)
     best_passage = inp.sentences[0].passage if inp.sentences else 1
     order = [best_passage] + [n for n in range(1, len(inp.passages) + 1) if n != best_passage]
@@ -91,7 +91,7 @@ def answers(inp: ShapeInput) -> bool:
     """Whether a section gives the steps and matches the question's key terms well (at least
     two of them, or the only one): the gate's exception for procedure questions."""
     found = best_section(inp)
-    wanted = terms(inp.question)
+    wanted = inp.asked
     return (found is not None and len(wanted) >= 1 and found.whole >= RESCUE_COVERAGE
             and found.heading >= RESCUE_HEADING)
 
@@ -143,7 +143,7 @@ def _sentences(inp: ShapeInput) -> list[Piece]:
 def _table_row(inp: ShapeInput) -> Piece | None:
     """The Markdown table row (``| command | what it does |``) holding one of the best
     sentences and most of the question's key terms, the best covered; None when no such row."""
-    wanted = terms(inp.question)
+    wanted = inp.asked
     best: tuple[float, Piece] | None = None
     for rank, s in enumerate(inp.sentences[:ROW_SENTENCES]):
         a, _ = inp.where(s)

@@ -23,6 +23,9 @@ _ROW = re.compile(r"^\s*\|.*\|\s*$")
 _RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A reference item: a list item that opens with its own bold label ("**Named keys.** ...").
 _LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*")
+# A short unindented line ending in a colon ("Exclusion Criteria:") after a list's items opens
+# the next list: it continues no item.
+_LABEL_LINE = re.compile(r"^\S(?:[^:\n]{0,60}):\s*(?:\(\d{1,3}\))?\s*$")  # "... :(15)": a note
 _WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
 # Words of a question that say what shape it wants, not what it is about.
 _GENERIC = frozenset(
@@ -105,6 +108,7 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
     current: Block | None = None
     last_text: tuple[int, int] | None = None
     in_code, blank = False, False
+    last_number = 0  # the number of the last numbered item
     all_lines = lines(text, start, end)
     for i, ln in enumerate(all_lines):
         if _FENCE.match(ln.text):
@@ -135,14 +139,14 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             continue
         kind, m = _item(ln.text)
         if m is not None:
-            if current is None or current.kind != kind:
-                _close(out, current)
-                current = Block(kind, last_text)
+            number = int(m.group(1)) if kind == "numbered" else 0
+            current = _block_for(out, current, kind, number == 1 < last_number, last_text)
             current.items.append((ln.start + m.end(), ln.start + len(ln.text.rstrip())))
-            blank = False
+            blank, last_number = False, number
         elif not ln.text.strip():
             blank = True
-        elif current is not None and current.items and (not blank or ln.text[:2] == "  "):
+        elif _continues(current, ln.text, blank):
+            assert current is not None
             a, _ = current.items[-1]  # a continuation of the item's text
             current.items[-1] = (a, ln.start + len(ln.text.rstrip()))
             blank = False
@@ -156,6 +160,23 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             last_text = (opens, ln.start + len(ln.text.rstrip()))
     _close(out, current)
     return out
+
+
+def _block_for(out: list[Block], current: Block | None, kind: str, restarts: bool,
+               intro: tuple[int, int] | None) -> Block:
+    """The block an item of ``kind`` goes into: ``current``, or a new one (``current`` closed)
+    for another kind, or when the numbering starts again at 1 (another list)."""
+    if current is not None and current.kind == kind and not restarts:
+        return current
+    _close(out, current)
+    return Block(kind, None if current is not None and current.kind == kind else intro)
+
+
+def _continues(current: Block | None, line: str, blank: bool) -> bool:
+    """Whether ``line`` (not an item, not blank) goes on with the last item's text: it follows
+    it, or is indented after a blank line, and is no label opening the next list."""
+    return (current is not None and bool(current.items) and (not blank or line[:2] == "  ")
+            and not _LABEL_LINE.match(line))
 
 
 def _add_row(block: Block, ln: Line, following: str) -> None:
@@ -192,7 +213,8 @@ def _close(out: list[Block], block: Block | None) -> None:
 
 @functools.lru_cache(maxsize=1 << 14)
 def stem(word: str) -> str:
-    """A light stem: "resetting" and "resets" read as "reset"."""
+    """A light stem: "resetting" and "resets" read as "reset", "become" and "becomes" as
+    "becom"."""
     word = word.lower().strip(".'’-")
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -200,6 +222,9 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             break
+    else:  # "become" reads as "becomes" does ("becom"), "rate" as "rates"
+        if word.endswith("e") and len(word) >= 4:
+            word = word[:-1]
     return word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
 
 

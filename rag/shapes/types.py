@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rag.generators.extractive import ScoredSentence
 from rag.sentences import split_sentences
 from rag.shapes.kinds import QuestionKind
-from rag.shapes.text import unwrapped
+from rag.shapes.text import terms, unwrapped
 from rag.types import Passage
 
 
@@ -47,6 +47,16 @@ class ShapeInput:
     passages: Sequence[Passage]
     sentences: Sequence[ScoredSentence]  # best first
     short: tuple[str, int] | None = None  # the short answer's text and passage, if any
+    # The key terms (rag.shapes.text.terms) of the question's focus: its words beyond naming
+    # the top passage's document (rag.retrieval.focus); empty when not known.
+    focus: frozenset[str] = frozenset()
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """What a heading, a section or an item is judged by: the focus when it holds two key
+        terms or more, else the question's key terms (one word left after the document's name
+        is too little to tell its sections apart)."""
+        return self.focus if len(self.focus) >= 2 else terms(self.question)
 
     def where(self, sentence: ScoredSentence) -> tuple[int, int]:
         """The sentence's offsets in its passage's text ((-1, -1) when not found)."""

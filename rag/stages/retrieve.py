@@ -1,19 +1,31 @@
-"""Stage 3: the ranked passages (see rag.retrieval); the top ``top_k`` go to the generator."""
+"""Stage 3: the ranked passages (see rag.retrieval); the top ``top_k`` go to the generator. For a
+list or procedure question, with the focused re-read, and the question's focus on the top
+passage's document (its words beyond naming that document: rag/retrieval/focus.py) goes to the
+answer shapes (rag.stages.shape)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rag.retrieval import Retriever
 from rag.stages.state import AnswerState
 
 
+# The kinds of question the focused re-read and the focus are for: a list or steps under their
+# own heading in a long document. Other questions do without them: the added section changes the
+# refusal gate's evidence (agency_reports: two unanswerable factoid questions answered).
+REREAD_KINDS = frozenset({"list", "procedure"})
+
+
 class Retrieve:
     name = "retrieve"
 
-    def __init__(self, retriever: Retriever, top_k: int) -> None:
+    def __init__(self, retriever: Retriever, top_k: int,
+                 kind: Callable[[AnswerState], str] | None = None) -> None:
+        """``kind``: the question's kind (rag.stages.shape.kind_of); None re-reads for all."""
         self._retriever = retriever
         self._top_k = top_k
+        self._kind = kind
 
     def run(self, state: AnswerState) -> Iterable[str]:
         assert state.query_vector is not None
@@ -23,14 +35,17 @@ class Retrieve:
         state.release = self._retriever.release_id()
         state.release_date = self._retriever.release_date(state.release)
         release = state.release
+        reread = self._kind is None or self._kind(state) in REREAD_KINDS
         if options.exclude_doc_ids:
             # Over-fetch: the left-out documents may hold many of the nearest chunks.
             found = self._retriever.retrieve(state.standalone, state.query_vector,
-                                             wanted * 4 + 40, options.filters, release)
+                                             wanted * 4 + 40, options.filters, release, reread)
             state.retrieved = [p for p in found
                                if p.doc_id not in options.exclude_doc_ids][:wanted]
         else:
             state.retrieved = self._retriever.retrieve(state.standalone, state.query_vector,
-                                                       wanted, options.filters, release)
+                                                       wanted, options.filters, release, reread)
         state.passages = state.retrieved[:top_k]
+        if state.passages and reread:  # what the list and procedure shapes judge headings by
+            state.focus = self._retriever.focus(state.standalone, state.passages[0])
         return ()

@@ -21,8 +21,8 @@ from rag import shapes
 from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
-from rag.shapes import procedure, trend, trend_rows
-from rag.shapes.text import section_at
+from rag.shapes import listing, procedure, trend, trend_rows
+from rag.shapes.text import section_at, terms
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Passage, Span
@@ -34,7 +34,7 @@ def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeIn
     ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
     short = None if state.short is None else (state.short.text, state.short.passage)
     return shapes.ShapeInput(state.standalone or state.question, kind, state.passages, ranked,
-                             short)
+                             short, focus=terms(" ".join(state.focus)))
 
 
 def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
@@ -42,6 +42,11 @@ def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
         question = state.standalone or state.question
         state.kind = shapes.question_kind(question, nlp.question_tags(question))
     return state.kind
+
+
+def kind_name(nlp: Nlp, state: AnswerState) -> str:
+    """The question's kind by name (rag.stages.retrieve re-reads for some kinds only)."""
+    return kind_of(nlp, state).kind
 
 
 class ShapeException:
@@ -56,11 +61,14 @@ class ShapeException:
 
     def __call__(self, state: AnswerState) -> bool:
         kind = kind_of(self._nlp, state)
-        if kind.kind not in ("procedure", "trend") or not state.passages or not state.sentences:
+        if kind.kind not in ("procedure", "trend", "list") or not state.passages \
+                or not state.sentences:
             return False
         inp = shape_input(state, kind)
         if kind.kind == "procedure":
             return procedure.answers(inp)
+        if kind.kind == "list":
+            return listing.answers(inp)
         return len(trend_rows.rows(inp, time_scope.asked(inp.question), trend.POOL,
                                    self.RESCUE_COVERAGE)) >= 2
 

@@ -41,6 +41,8 @@ class AnswerState:
     release_date: str | None = None  # retrieve: when that release's corpus state was made
     retrieved: list[Passage] = field(default_factory=list)  # retrieve: ranked candidates
     passages: list[Passage] = field(default_factory=list)  # retrieve: the top_k, numbered 1..k
+    # retrieve: the question's words beyond naming the top passage's document (its focus)
+    focus: tuple[str, ...] = ()
     sentences: list[ScoredSentence] = field(default_factory=list)  # evidence: scored sentences
     evidence: Draft | None = None  # evidence: the extractive answer (and LLM fallback)
     relevance: float | None = None  # gate: the refusal gate's score of the evidence

@@ -42,9 +42,10 @@ PROTOCOL = "\n\n".join([
 QUESTION = "What are the exclusion criteria of the remote physiotherapy knee osteoarthritis study?"
 
 
-def _pipeline(root: Path, embedder, passages: int, collections: dict[str, str] | None = None):
+def _pipeline(root: Path, embedder, passages: int, collections: dict[str, str] | None = None,
+              chunk_size: int = 64):
     settings = make_settings(root / "data", retrieval={"focus_passages": passages},
-                             chunking={"chunk_size": 64, "chunk_overlap": 8})
+                             chunking={"chunk_size": chunk_size, "chunk_overlap": 8})
     pipeline = build_pipeline(settings, embedder=embedder)
     for name, text in (collections or {"default": PROTOCOL}).items():
         folder = root / name
@@ -136,3 +137,24 @@ def test_a_chunk_of_a_collection_the_request_cannot_see_is_never_added(tmp_path,
     # an all-collections request may see it
     everything = _retrieve(pipeline, QUESTION, 3, 1)
     assert any(p.chunk_id == forbidden[0].chunk_id for p in everything)
+
+
+def test_the_focus_as_the_question_writes_it_goes_to_the_answer_shapes(protocol):
+    snapshot = _snapshot(protocol)
+    top = next(c for c in snapshot.chunks if c.start == 0)
+    assert focus_module.focus_words(snapshot, QUESTION, top, FocusRule()) == ("exclusion",
+                                                                               "criteria")
+    passage = _retrieve(protocol, QUESTION, 1, passages=0)[0]
+    assert protocol.retriever.focus(QUESTION, passage) == ("exclusion", "criteria")
+
+
+def test_the_list_answer_is_the_asked_sections_items(tmp_path, embedder):
+    # chunks that hold the list whole (a list cut by chunking is read in part: docs/retrieval.md)
+    pipeline = _pipeline(tmp_path, embedder, passages=1, chunk_size=128)
+    answer = pipeline.answers.answer(QUESTION)
+    assert not answer.refused
+    assert answer.shape is not None and answer.shape.kind == "list"
+    assert [i.text for i in answer.shape.items] == [
+        "a joint replacement planned within six months",
+        "a fall in the last year (the exclusion criteria of the national falls programme)",
+        "an injection into the joint in the last three months", "no internet connection at home"]

@@ -144,3 +144,31 @@ def test_the_steps_are_read_from_the_whole_section_across_chunks(shape_pipeline)
         c = next(c for c in answer.citations if c.n == item.citation)
         assert c.start <= item.start < item.end <= c.end
         assert " ".join(text[item.start:item.end].split()) == " ".join(item.text.split())
+
+
+HANDBOOK = """## Remote knee physiotherapy sessions
+
+1. Open the video call for the remote knee study session.
+2. Check the camera shows the knee.
+
+## Cancelling a booking
+
+1. Open the booking in the app.
+2. Press Cancel at least a day before.
+"""
+
+
+def test_the_section_is_judged_by_the_focus_not_the_studys_name():
+    q = "How do I cancel a booking of the remote knee physiotherapy study?"
+    passage = Passage("c0", "handbook.md", "Handbook", HANDBOOK, 0, len(HANDBOOK), 0.5)
+    best = ScoredSentence("Open the video call for the remote knee study session.", 1, 0, 0.8,
+                          0.5)
+    whole = ShapeInput(q, QuestionKind("procedure"), [passage], [best])
+    assert procedure.best_section(whole).section.heading == "Remote knee physiotherapy sessions"
+    focused = ShapeInput(q, QuestionKind("procedure"), [passage], [best],
+                         focus=terms("cancel a booking"))
+    found = procedure.best_section(focused)
+    assert found.section.heading == "Cancelling a booking"
+    # one word of focus is too little to tell sections apart: the whole question then
+    alone = ShapeInput(q, QuestionKind("procedure"), [passage], [best], focus=terms("cancel"))
+    assert alone.asked == terms(q)
