@@ -49,6 +49,12 @@ _BETWEEN = re.compile(r"[\s(),:;\-–—]+|\b(?:from|in|between|during)\b", re.I
 # A name going on past where the recogniser stopped: a particle and a capitalised surname.
 _NAME_PARTICLE = re.compile(r"\s(?:i|y|e|de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|"
                             r"bin|ibn|al|el|la|le)\s[A-Z][\w'’-]*[^\W\d_]")
+# A league or competition named before one of its members: "Serie B club Grosseto", "Premier
+# League side Chelsea" (the recogniser often labels the member a person or a place).
+_MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
+                        r"(?P<name>[A-Z][\w'’.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'’.-]*)*)")
+# A title of honour that is part of the name as written, right before it.
+_HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
@@ -228,8 +234,12 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
+        if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):
+            return m.span("name"), False  # "Serie B club Grosseto": the club, not its league
         if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
             end = m.end()  # "Albert Royo i Mariné", "Ludwig van Beethoven": the whole name
+        if best.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
+            start = m.start()  # "Sir Horace Wilson": the name as the document gives it
         return (start, end), False
 
 

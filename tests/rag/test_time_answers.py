@@ -163,3 +163,17 @@ def test_a_position_is_read_from_the_words_that_give_it(picker) -> None:
     # a nationality is no part of a position
     assert _role(picker, "What profession did Mencken have?",
                  "Mencken was an American journalist and critic .") == "journalist"
+
+
+def test_a_title_of_honour_stays_with_the_name(picker) -> None:
+    text = ("In 1939 the post went to Sir Horace Wilson , who held it until 1942 , when "
+            "Richard Hopkins followed him .")
+    assert _answer(picker, "Who was Permanent Secretary to the Treasury from 1939 to 1942?",
+                   text) == "Sir Horace Wilson"
+
+
+def test_a_club_named_after_its_league_answers_a_team_question(picker) -> None:
+    text = ("On 11 September 2007 , Pioli was unveiled as new head coach of Serie B club "
+            "Grosseto , replacing Giorgio Roselli .")
+    assert _answer(picker, "Stefano Pioli led what football team from Sep 2007 to Jun 2008?",
+                   text) == "Grosseto"
