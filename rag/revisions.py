@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from rag.claims import hedged_from, rivals
 
@@ -79,13 +80,26 @@ def _same_sentence(text: str, words: list[tuple[int, int]], lo: int, hi: int) ->
     return True
 
 
+@lru_cache(maxsize=512)
+def _read(text: str) -> tuple[list[tuple[int, int]], list[str], frozenset[tuple[str, ...]]]:
+    """The words of ``text`` (offsets), their compared forms, and every run of CONTEXT of them
+    (cached: a passage is compared with each of the others)."""
+    words = _words(text)
+    tokens = [text[s:e].strip(_EDGE).lower() for s, e in words]
+    runs = frozenset(tuple(tokens[i:i + CONTEXT]) for i in range(len(tokens) - CONTEXT + 1))
+    return words, tokens, runs
+
+
 def changed_values(kind: str, text: str, other: str) -> Iterator[Change]:
     """Each run of words ``text`` and ``other`` state differently, of ``kind`` (an answer kind
     of rag.claims: MEASURED or NAMED), between CONTEXT words both state alike within one
     sentence, whose readings cannot both be true."""
-    a_words, b_words = _words(text), _words(other)
-    a_tokens = [text[s:e].strip(_EDGE).lower() for s, e in a_words]
-    b_tokens = [other[s:e].strip(_EDGE).lower() for s, e in b_words]
+    a_words, a_tokens, a_runs = _read(text)
+    b_words, b_tokens, b_runs = _read(other)
+    # a change needs CONTEXT like words on each side: two shared runs of CONTEXT words at
+    # least, a cheap test that most pairs of passages fail before any alignment
+    if len(a_runs & b_runs) < 2:
+        return
     matcher = SequenceMatcher(None, a_tokens, b_tokens, autojunk=False)
     blocks = matcher.get_opcodes()
     for k, (tag, i1, i2, j1, j2) in enumerate(blocks):
