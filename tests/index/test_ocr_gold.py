@@ -28,6 +28,13 @@ and the scan's (whose lines break elsewhere) no longer fall at the same places, 
 states the gold "day 30", the scan answers "two days" (both cite the protocol first, neither
 refuses). Pinned in ``ANSWER_DIFFERS``.
 
+Since list questions are judged by the question's focus and the focused re-read is on for them
+(rag/shapes/listing.py, rag/retrieval/focus.py, 7a833e9), the original answers ``trial_020``
+(the secondary outcome measures) with its bulleted list, every gold item stated; the scan's
+OCR text keeps the items but not their bullets as the list builder reads them, so its answer
+quotes other sentences (both cite the protocol first, neither refuses). Pinned in
+``ANSWER_DIFFERS`` too: reading lists on scanned pages is the fix, and then this test fails.
+
 The scan's text must also hold at least 98 % of the words (lowercased alphanumerics, in order:
 tests.scans.word_accuracy) of the original's text layer (pypdf), and the record must carry its
 OCR pages and seconds. Figures: docs/ingestion.md, "PDFs: tables and OCR".
@@ -56,7 +63,7 @@ MIN_WORD_SHARE = 0.98  # measured 0.985: superscripts (10^6 read "10°"), "CT005
 # gold): asserted exactly, so a change either way fails (see the module doc).
 KNOWN = {"trial_021": (False, True, True)}
 # (refused x2, first cited x2 as in every other row) but the gold stated by the original only
-ANSWER_DIFFERS = {"trial_018"}
+ANSWER_DIFFERS = {"trial_018", "trial_020"}
 
 
 def gold_items():
