@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 
 from rag import time_scope
 from rag.claims import MEASURED, NAMED
+from rag.grounding import CheckedSentence
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
@@ -42,6 +43,7 @@ from rag.types import Passage
 _LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
                         r"(?:[A-Z][\w.'’-]*\s+)*$")
 _SPACE = re.compile(r"\s+")
+READ_DATED = 4  # verified sentences looked at for one dating the start of an asked range
 WINDOW = 8  # tokens either side of an entity in which question words count
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
@@ -56,6 +58,7 @@ _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
 # A title of honour that is part of the name as written, right before it.
 _HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
+_NAME_KINDS = frozenset({"person", "organisation", "place", "facility"})
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
 
@@ -94,7 +97,7 @@ class ShortAnswer(SideFinder):
         verified = state.verified
         assert verified is not None
         first = None
-        for sentence in verified.kept[: self._max_sentences]:
+        for sentence in self._read(verified.kept, scope):
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
@@ -121,7 +124,7 @@ class ShortAnswer(SideFinder):
         """The position the first verified sentences give, for a question asking for one
         (:meth:`role_in`)."""
         assert state.verified is not None
-        for sentence in state.verified.kept[: self._max_sentences]:
+        for sentence in self._read(state.verified.kept, scope):
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
@@ -129,6 +132,18 @@ class ShortAnswer(SideFinder):
             if found is not None:
                 return self._exact(support.passage, passage, a + found[0], a + found[1])
         return None
+
+    def _read(self, kept: Sequence[CheckedSentence],
+              scope: time_scope.Scope | None) -> list[CheckedSentence]:
+        """The verified sentences the short answer is read from, best first: the first
+        ``max_sentences``; for a range of years asked, the ones among the first
+        ``READ_DATED`` that date its start (time_scope.begins) come first: a state held over a
+        range is told where it begins, and the range's last year starts the next one."""
+        if scope is None or not kept:
+            return list(kept[: self._max_sentences])
+        head = list(kept[: max(self._max_sentences, READ_DATED)])
+        head.sort(key=lambda s: not time_scope.begins(s.text, scope))
+        return head[: self._max_sentences]
 
     def role_in(self, text: str, question: set[str],
                 scope: time_scope.Scope | None) -> tuple[int, int] | None:
@@ -202,6 +217,14 @@ class ShortAnswer(SideFinder):
             entities = tuple(_split_title(e, tokens, question) for e in entities)
         candidates = [e for e in entities
                       if e.label in labels and not _named_in(e, question)]
+        if not candidates and answer_type.kind in _NAME_KINDS:
+            # The recogniser often takes one kind of name for another ("Patrice Louvet" an
+            # organisation, "Lazio" a person, "Nijmegen" an organisation): in the sentence
+            # read first, a name of another label answers before a next sentence's one does.
+            candidates = [e for e in entities
+                          if e.label in _HOLDER_LABELS and e.label != "NORP"
+                          and not _named_in(e, question)]
+            labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
         if answer_type.kind == "quantity" and answer_type.focus:
             # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
             candidates = [e for e in candidates
