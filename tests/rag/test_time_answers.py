@@ -213,3 +213,17 @@ def test_a_club_named_after_its_league_answers_a_team_question(picker) -> None:
             "Grosseto , replacing Giorgio Roselli .")
     assert _answer(picker, "Stefano Pioli led what football team from Sep 2007 to Jun 2008?",
                    text) == "Grosseto"
+
+
+def test_sentences_dating_the_asked_period_are_scored_whatever_their_plain_score() -> None:
+    from rag.selection import dated
+
+    sentences = [SimpleNamespace(text=t, passage=p) for t, p in (
+        ("She was appointed to the board of Goldman Sachs in October 2001 .", 1),
+        ("In 2018 she joined the board of Immortals Gaming Club .", 1),
+        ("The FY 2001 report states its results .", 2))]
+    passages = [SimpleNamespace(period=None), SimpleNamespace(period=(2001, 2001))]
+    # a single year: only in documents stating no period of their own (not a yearly report)
+    assert dated("Which board did Meg Whitman join in Oct 2001?", sentences, passages) == [0]
+    assert dated("Which board did she join from 2001 to 2002?", sentences, passages) == [0, 2]
+    assert dated("Which board did she join?", sentences, passages) == []
