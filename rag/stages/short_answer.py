@@ -58,6 +58,8 @@ _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
 # A title of honour that is part of the name as written, right before it.
 _HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
+_PLACES = frozenset({"GPE", "LOC"})
+_COMMA = re.compile(r"\s*,\s*")
 _NAME_KINDS = frozenset({"person", "organisation", "place", "facility"})
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
@@ -212,24 +214,7 @@ class ShortAnswer(SideFinder):
         headquarters to New York in 1959 and to Jerusalem in 1973" answers "... in 1973" with
         Jerusalem."""
         entities, tokens = self._nlp.entities(text)
-        labels = answer_type.labels
-        if answer_type.kind == "person":
-            entities = tuple(_split_title(e, tokens, question) for e in entities)
-        candidates = [e for e in entities
-                      if e.label in labels and not _named_in(e, question)]
-        if not candidates and answer_type.kind in _NAME_KINDS:
-            # The recogniser often takes one kind of name for another ("Patrice Louvet" an
-            # organisation, "Lazio" a person, "Nijmegen" an organisation): in the sentence
-            # read first, a name of another label answers before a next sentence's one does.
-            candidates = [e for e in entities
-                          if e.label in _HOLDER_LABELS and e.label != "NORP"
-                          and not _named_in(e, question)]
-            labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
-        if answer_type.kind == "quantity" and answer_type.focus:
-            # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
-            candidates = [e for e in candidates
-                          if any(same_unit(t, answer_type.focus)
-                                 for t in tokens[e.token_start:e.token_end + 2])]
+        candidates, labels = _candidates(entities, tokens, answer_type, question)
         if not candidates:
             return None
         hits = [i for i, t in enumerate(tokens) if _content(t) and
@@ -257,6 +242,8 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
+        if answer_type.kind == "place":
+            start, end = _with_region(entities, best, text, question)
         if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):
             return m.span("name"), False  # "Serie B club Grosseto": the club, not its league
         if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
@@ -264,6 +251,45 @@ class ShortAnswer(SideFinder):
         if best.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
             start = m.start()  # "Sir Horace Wilson": the name as the document gives it
         return (start, end), False
+
+
+def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,
+                question: set[str]) -> tuple[list[Entity], tuple[str, ...]]:
+    """The entities that may answer (of the asked labels, not named by the question) and the
+    labels in order of preference."""
+    labels = answer_type.labels
+    if answer_type.kind == "person":
+        entities = tuple(_split_title(e, tokens, question) for e in entities)
+    candidates = [e for e in entities if e.label in labels and not _named_in(e, question)]
+    if not candidates and answer_type.kind in _NAME_KINDS:
+        # The recogniser often takes one kind of name for another ("Patrice Louvet" an
+        # organisation, "Lazio" a person, "Nijmegen" an organisation): in the sentence read
+        # first, a name of another label answers before a next sentence's one does.
+        candidates = [e for e in entities if e.label in _HOLDER_LABELS and e.label != "NORP"
+                      and not _named_in(e, question)]
+        labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
+    if answer_type.kind == "quantity" and answer_type.focus:
+        # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
+        candidates = [e for e in candidates
+                      if any(same_unit(t, answer_type.focus)
+                             for t in tokens[e.token_start:e.token_end + 2])]
+    return candidates, labels
+
+
+def _with_region(entities: Sequence[Entity], place: Entity, text: str,
+                 question: set[str]) -> tuple[int, int]:
+    """A place as written with the region it lies in ("Olney, Maryland", "Dakar, Senegal",
+    "Kyiv, Ukraine"): the pair of places joined by a comma, the picked one either of them,
+    unless the question names the other."""
+    others = [e for e in entities
+              if e.label in _PLACES and e is not place and not _named_in(e, question)]
+    after = next((e for e in others
+                  if e.start >= place.end and _COMMA.fullmatch(text[place.end:e.start])), None)
+    if after is not None:
+        return place.start, after.end
+    before = next((e for e in others
+                   if e.end <= place.start and _COMMA.fullmatch(text[e.end:place.start])), None)
+    return (place.start if before is None else before.start), place.end
 
 
 def _split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:

@@ -227,3 +227,18 @@ def test_sentences_dating_the_asked_period_are_scored_whatever_their_plain_score
     assert dated("Which board did Meg Whitman join in Oct 2001?", sentences, passages) == [0]
     assert dated("Which board did she join from 2001 to 2002?", sentences, passages) == [0, 2]
     assert dated("Which board did she join?", sentences, passages) == []
+
+
+def test_a_place_is_given_with_the_region_it_lies_in(picker) -> None:
+    assert _answer(picker, "Where was the festival held in Apr 1966?",
+                   "The festival was held in Dakar, Senegal, 1–24 April 1966.") == "Dakar, Senegal"
+    # the question names the region: the place alone
+    assert _answer(picker, "Where in Senegal was the festival held in 1966?",
+                   "The festival was held in Dakar, Senegal, in April 1966.") == "Dakar"
+
+
+def test_a_name_at_the_end_of_a_cut_sentence_is_read_whole(picker) -> None:
+    assert _answer(picker, "Simferopol was the capital of which region from 1921 to 1945?",
+                   "On 18 October 1921 , Simferopol became the capital of the Crimean "
+                   "Autonomous Soviet Socialist Republic") == \
+        "the Crimean Autonomous Soviet Socialist Republic"
