@@ -1,10 +1,13 @@
 """List items (rag.shapes.listing) over hand-made passages: the question's own words are its
-subject, never its items."""
+subject, never its items; and over a real index, a list that chunking cut is read whole."""
 
 from __future__ import annotations
 
+import pytest
+
 from rag.generators.extractive import ScoredSentence
 from rag.shapes import QuestionKind, ShapeInput, listing
+from rag.shapes.text import blocks
 from rag.types import Passage
 
 
@@ -59,3 +62,51 @@ def test_a_pdfs_second_level_bullets_are_items():
     assert shaped is not None
     assert [p.text.split(":")[0] for p in shaped.pieces] == ["Recruitment rate", "Dropout rate",
                                                              "Retention rate"]
+
+
+def test_numbering_that_goes_back_opens_another_list():
+    text = ("Secondary endpoints:\n1. Muscle strength at follow up.\n2. Circumference at follow "
+            "up.\n3. Satisfaction survey.\n2. STUDY DESIGN\nOpen-label study of 60 subjects.\n")
+    found = blocks(text)
+    assert [[text[a:b] for a, b in block.items] for block in found] == [
+        ["Muscle strength at follow up.", "Circumference at follow up.", "Satisfaction survey."],
+        ["STUDY DESIGN\nOpen-label study of 60 subjects."]]
+
+
+MEASURES = [f"{name} measured at week {week} by the blinded assessor on the standard form"
+            for week, name in enumerate(["Knee flexion range", "Knee extension range",
+                                         "Quadriceps strength", "Hamstring strength",
+                                         "Timed up and go test", "Six minute walk distance",
+                                         "Pain at rest", "Pain on stairs", "Sleep quality score",
+                                         "Return to work", "Patient satisfaction rating",
+                                         "Analgesic use diary"], start=2)]
+KNEE_PROTOCOL = ("# Knee rehabilitation trial protocol\n\n## Background\n\n"
+                 + "Knee replacement is followed by months of rehabilitation at home. " * 12
+                 + "\n\n## Secondary outcome measures\n\nThe secondary outcome measures of the "
+                 "knee rehabilitation trial are:\n\n"
+                 + "".join(f"- {m}\n" for m in MEASURES)
+                 + "\n## Data management\n\n"
+                 + "Forms are kept in a locked cabinet and entered twice by two clerks. " * 12
+                 + "\n")
+
+
+@pytest.mark.slow  # the real model and Chroma
+def test_a_list_cut_by_chunking_is_read_whole(tmp_path, embedder):
+    from rag.factory import build_pipeline
+    from tests.helpers import make_settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "knee-protocol.md").write_text(KNEE_PROTOCOL)
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
+    pipeline.ingest.sync(corpus)
+    chunks = pipeline.store.document_chunks("knee-protocol.md")
+    assert not any(MEASURES[0] in c.text and MEASURES[-1] in c.text for c in chunks)  # cut
+    answer = pipeline.answers.answer(
+        "What are the secondary outcome measures of the knee rehabilitation trial?")
+    assert not answer.refused and answer.shape.kind == "list"
+    assert [item.text for item in answer.shape.items] == MEASURES
+    text = pipeline.store.document_text("knee-protocol.md")
+    for item in answer.shape.items:  # each item cited as its place in the document
+        assert text[item.start:item.end] == item.text
+
