@@ -98,6 +98,8 @@ class Shape:
                     state.passages[n - 1] = inp.passages[n - 1]
         state.shaped = shaped or shapes.Shaped(kind.kind)
         state.shaped.pieces = [self._cite(state, p) for p in state.shaped.pieces]
+        if state.shaped.lead is not None:
+            state.shaped.lead = self._cite(state, state.shaped.lead)
         return ()
 
     def _widened(self, passage: Passage) -> Passage:
