@@ -242,6 +242,8 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
+        if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
+            end -= 2  # "Nelson Rockefeller's": the name without its possessive
         if answer_type.kind == "place":
             start, end = _with_region(entities, best, text, question)
         if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):

@@ -242,3 +242,9 @@ def test_a_name_at_the_end_of_a_cut_sentence_is_read_whole(picker) -> None:
                    "On 18 October 1921 , Simferopol became the capital of the Crimean "
                    "Autonomous Soviet Socialist Republic") == \
         "the Crimean Autonomous Soviet Socialist Republic"
+
+
+def test_a_name_is_given_without_its_possessive(picker) -> None:
+    assert _answer(picker, "Who did Alfred Balk serve as secretary for?",
+                   "Alfred Balk served as secretary of Nelson Rockefeller's committee .") == \
+        "Nelson Rockefeller"
