@@ -9,11 +9,12 @@ both be true (rag.claims.rivals: measured values that conflict, names that share
 the sentence it stands in, so the answer can name both readings and cite each.
 
 The same-subject test is the alignment itself, not a rule about any corpus: CONTEXT words on each
-side of the change must read the same in both (a run of like words may go on past the end of the
-change's sentence: "... Thomas Jefferson. Wytheville's population was 8,211 at the 2010 census."),
-the change stands inside one sentence, and that sentence holds CONTEXT like words around it at
-least, so both documents make the same statement about the same thing and differ only in the
-value. An abbreviation or an initial ("U.S.", "E. V.") ends no sentence.
+side of the change must read the same in both (or every word there is, up to the start or the
+end of both texts), a run of like words may go on past the end of the change's sentence ("...
+Thomas Jefferson. Wytheville's population was 8,211 at the 2010 census."), the change stands
+inside one sentence, and that sentence holds CONTEXT like words around it at least, so both
+documents make the same statement about the same thing and differ only in the value. An
+abbreviation or an initial ("U.S.", "E. V.") ends no sentence.
 """
 
 from __future__ import annotations
@@ -129,7 +130,10 @@ def changed_values(kind: str, text: str, other: str) -> Iterator[Change]:
         after = blocks[k + 1] if k + 1 < len(blocks) else None
         if before is None or after is None or before[0] != "equal" or after[0] != "equal":
             continue
-        if before[2] - before[1] < CONTEXT or after[2] - after[1] < CONTEXT:
+        # like words reaching the start (the end) of both texts are as many as there can be
+        if before[2] - before[1] < CONTEXT and (before[1], before[3]) != (0, 0) or \
+                after[2] - after[1] < CONTEXT and (after[2], after[4]) != (len(a_tokens),
+                                                                          len(b_tokens)):
             continue
         alike = before[2] - before[1], after[2] - after[1]
         if not _stated_alike(text, a_words, i1, i2, *alike) or \

@@ -29,7 +29,7 @@ REVISED_WORDS = 2  # question words a revised sentence must state, at least (few
 ANCHOR = 24  # characters either side of a value that a version must state the same
 # Entity labels that say what a sentence is about (rival values must be about the same one).
 _SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
-# Kinds asking for a figure, and the labels a figure may carry: a revised "∼80%" answers "how
+# Kinds asking for a figure, and the labels a figure may carry: a revised "80%" answers "how
 # much" as well as a count would (the recogniser reads it as a percent, not a quantity).
 _FIGURE_KINDS = frozenset({"count", "quantity", "percent", "money"})
 _FIGURE_LABELS = frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"})
@@ -118,11 +118,14 @@ class SideFinder:
                         else 0
                     if shared < need or _titled(passage, passage.text[change.start:change.end]):
                         continue
-                    # the two stand in like words: one read as the asked label will do
-                    if self._labelled(said, change.start - lo, change.end - lo, answer_type) \
-                            or self._labelled(version.text, change.other_start,
-                                              change.other_end, answer_type):
-                        found.append((-shared, n, passage, change.start, change.end, said))
+                    # the two stand in like words: one read as the asked label will do; the
+                    # side is that reading's whole entity ("January 30, 2023" for "2023")
+                    s, e = change.start, change.end
+                    at = self._label_span(said, s - lo, e - lo, answer_type)
+                    if at is not None or self._label_span(version.text, change.other_start,
+                                                          change.other_end, answer_type):
+                        s, e = (lo + at[0], lo + at[1]) if at is not None else (s, e)
+                        found.append((-shared, n, passage, s, e, said))
         for _, n, passage, s, e, said in sorted(found, key=lambda f: f[:2]):
             picks = self._statement_sides(state, answer_type.kind, passage, s, e, said)
             main = self._exact(n, passage, s, e) if picks else None
@@ -132,17 +135,23 @@ class SideFinder:
                 return [main, *picks]
         return []
 
-    def _labelled(self, text: str, s: int, e: int, answer_type: AnswerType) -> bool:
-        """``text[s:e]`` overlaps an entity of a label the question asks for (the recogniser
-        reads the sentence around it), any figure's label when it asks for a figure."""
+    def _label_span(self, text: str, s: int, e: int,
+                    answer_type: AnswerType) -> tuple[int, int] | None:
+        """Where ``text[s:e]`` overlaps an entity of a label the question asks for (the
+        recogniser reads the sentence around it; any figure's label when it asks for a figure):
+        that entity's offsets when it holds ``text[s:e]`` whole, else ``(s, e)``; None when it
+        overlaps none."""
         lo = max(text.rfind(". ", 0, s) + 2, text.rfind("\n", 0, s) + 1, 0)
         hi = _sentence_end(text, e)
         entities, _ = self._nlp.entities(text[lo:hi + 1])
         labels = set(answer_type.labels)
         if answer_type.kind in _FIGURE_KINDS:
             labels |= _FIGURE_LABELS
-        return any(x.label in labels and lo + x.start < e and s < lo + x.end
-                   for x in entities)
+        for x in entities:
+            if x.label in labels and lo + x.start < e and s < lo + x.end:
+                a, b = (lo + i for i in _trim(x, text[lo:hi + 1]))
+                return (a, b) if a <= s and e <= b else (s, e)
+        return None
 
     def _statement_sides(self, state: AnswerState, kind: str, passage: Passage, s: int,
                          e: int, said: str) -> list[ShortPick]:

@@ -38,9 +38,9 @@ def test_names_dates_and_figures_each_by_their_kind():
 
 
 def test_rewritten_sentences_and_changes_at_an_edge_are_no_revision():
-    a = "The fee is 30 euros. Members of the club pay nothing at all on weekdays."
-    b = "The fee is 45 euros. Members of the club pay nothing at all on weekdays."
-    assert list(changed_values("money", a, b)) == []  # too few like words before the change
+    a = "Fee: 30 euros. Members of the club pay nothing at all on weekdays."
+    b = "Fee: 45 euros. Members of the club pay nothing at all on weekdays."
+    assert list(changed_values("money", a, b)) == []  # too few like words in its sentence
     c = "Under the rules agreed last year the fee is 30 euros a month for each member."
     d = "Since the board voted in May the charge went up to 45 euros a month for each member."
     assert list(changed_values("money", c, d)) == []  # more than a value was rewritten
@@ -87,10 +87,11 @@ def test_the_stage_names_both_readings_of_a_revised_sentence(stage):
     answer_type = stage._nlp.classify(question)
     assert answer_type.kind == "duration"
     sides = stage._revised_sides(state, answer_type, set(_content(question)))
-    assert [s.text for s in sides] == ["20", "16"]
+    assert [s.text for s in sides] == ["20 weeks", "16 weeks"]  # each reading's whole entity
     assert [state.passages[s.passage - 1].doc_id for s in sides] == ["handbook-2024.md",
                                                                      "handbook-2023.md"]
-    assert NEW[sides[0].start:sides[0].end] == "20" and OLD[sides[1].start:sides[1].end] == "16"
+    assert NEW[sides[0].start:sides[0].end] == "20 weeks"
+    assert OLD[sides[1].start:sides[1].end] == "16 weeks"
     # each reading's sentence is cited
     assert {n for n, spans in state.spans.items() if spans} == {s.passage for s in sides}
     # a sentence about something else does not count: too few of the question's words
@@ -108,9 +109,9 @@ def test_another_documents_passage_is_read_too_but_not_another_periods(stage):
 
     question = "How many weeks of parental leave do employees get?"
     answer_type = stage._nlp.classify(question)
-    for periods, expected in (((None, None), ["20", "16"]),
+    for periods, expected in (((None, None), ["20 weeks", "16 weeks"]),
                               (((2024, 2024), (2023, 2023)), []),
-                              (((2024, 2024), (2024, 2024)), ["20", "16"])):
+                              (((2024, 2024), (2024, 2024)), ["20 weeks", "16 weeks"])):
         newer = _passage("handbook-2024.md", NEW, "2024-01-10", period=periods[0])
         older = _passage("handbook-2023.md", OLD, "2023-01-10", period=periods[1])
         state = AnswerState(question=question, history=(), options=AskOptions())
@@ -133,6 +134,13 @@ def test_like_words_may_run_on_past_the_sentence_of_the_change():
     assert b[change.other_start:change.other_end] == "4,106"
     lo, hi = change.sentence
     assert a[lo:hi] == "The town's population was 8,211 at the 2010 census."
+    # like words up to the start (the end) of both texts are all there can be
+    fee = "The fee is 30 euros. Members of the club pay nothing at all on weekdays."
+    assert [fee[c.start:c.end] for c in changed_values("money", fee, fee.replace("30", "45"))] \
+        == ["30"]
+    calls = "Analysis of Results\nIn FY 2019, OPM handled 1,431,943 calls."
+    assert [calls[c.start:c.end] for c in changed_values(
+        "count", calls, calls.replace("1,431,943", "715,972"))] == ["1,431,943"]
     # an abbreviation or an initial ends no sentence: the change's sentence is the whole one
     c = ("The pilot, named in U.S. reports as E. V. Batouty, was born on 2 February 1940 and "
          "flew for the national airline.")
@@ -177,7 +185,7 @@ def test_pages_named_after_two_things_state_their_own_values():
     assert _sides_of(stage, question, [a, b]) == []
     copy = _titled_passage("berg-revised.txt", "Anna Berg (revised)", lund)
     assert not other_named(a, copy)
-    assert _sides_of(stage, question, [a, copy]) == ["800", "400"]
+    assert _sides_of(stage, question, [a, copy]) == ["800 metres", "400 metres"]
     # headlines are no names: two stories titled otherwise may still be one statement
     assert not other_named(replace(a, title="Swedish sprinters shine at the indoor games"), b)
 
