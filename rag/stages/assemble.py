@@ -87,6 +87,8 @@ class Assemble:
                        and (state.draft is state.evidence or state.fallback))
         if state.rescued and not shaped_text:
             state.refuse()  # answered past the gate for its steps only
+        if state.disputed and not state.sides:
+            state.refuse()  # answered past the gate for its disagreement only
         if not state.refused and verified is not None:
             short = state.short
             draft = verified.text
