@@ -137,7 +137,7 @@ def test_list_every_item_and_the_note(page):
 
     bot = _answered(page, "On which four floors are the meeting rooms?")
     items = bot.locator(".shape.list ul.items > li")
-    expect(items).to_have_count(3)  # waits for the list (CI read it before it was drawn)
+    expect(items).to_have_count(3)  # waits for the list to be drawn before reading it
     assert [t.rsplit(" ", 1)[0] for t in items.all_inner_texts()] == [
         "first", "second", "third floors"]
     expect(bot.locator(".shape-note")).to_have_text("Only 3 found")
