@@ -48,6 +48,7 @@ from rag.stages.generate import Generate
 from rag.stages.retrieve import Retrieve
 from rag.stages.shape import ShapeException, Shape, kind_name
 from rag.stages.short_answer import ShortAnswer
+from rag.stages.sides import Disputed
 from rag.stages.spans import Spans
 from rag.stages.verify import Verify
 from rag.table_rows import TableRows
@@ -320,6 +321,7 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
     verifier = CitationVerifier(sentences, g.min_lexical_support, g.min_dense_support,
                                 g.verification)
     locator = SpanLocator(store, build_cleaner(settings))  # the ingest's rules: exact offsets
+    short = ShortAnswer(build_nlp(), locator) if g.short_answers else None
     stages: list[Stage] = [
         Condense(build_condenser(settings, generator, prompts)),
         Embed(embedder),
@@ -327,14 +329,15 @@ def build_stages(settings: Settings, *, embedder: Embedder, store: ChromaStore,
                  functools.partial(kind_name, build_nlp()) if g.shapes else None),
         Evidence(extractive),
         Gate(build_gate(settings, keyword), ShapeException(build_nlp()) if g.shapes else None,
-             period_refusal=settings.retrieval.period_refusal),
+             period_refusal=settings.retrieval.period_refusal,
+             disputed=Disputed(short) if short is not None else None),
         Generate(None if generator is extractive else generator, prompts, g.on_error),
         Verify(verifier, sentences, fallback_share=g.fallback_share,
                trust_model_refusal=g.trust_model_refusal),
         Spans(locator, TableRows(store)),
     ]
-    if g.short_answers:
-        stages.append(ShortAnswer(build_nlp(), locator))
+    if short is not None:
+        stages.append(short)
     if g.shapes:
         stages.append(Shape(build_nlp(), locator))
     return AnswerService(stages, Assemble(prompts, generator.name),

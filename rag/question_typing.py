@@ -267,13 +267,18 @@ class Nlp:
         return list(hit)
 
     def entities(self, text: str) -> tuple[tuple[Entity, ...], tuple[str, ...]]:
-        """The named entities of ``text`` and its tokens."""
+        """The named entities of ``text`` and its tokens. A sentence cut before its full stop
+        (a citation span) is read with one: the recogniser ends a name early at the text's
+        end ("the Crimean Autonomous Soviet Socialist" for "... Socialist Republic")."""
         hit = self._entities.get(text)
         if hit is None:
-            doc = self._run(text, ("ner",))
+            stop = bool(text) and not _ENDED.search(text)
+            doc = self._run(text + " ." if stop else text, ("ner",))
+            tokens = tuple(t.text for t in doc)
             hit = self._entities.put(text, (
                 tuple(Entity(e.text, e.label_, e.start_char, e.end_char, e.start, e.end)
-                      for e in doc.ents if _plausible(e)), tuple(t.text for t in doc)))
+                      for e in doc.ents if _plausible(e) and e.end_char <= len(text)),
+                tokens[:-1] if stop else tokens))
         return hit
 
     def classify(self, question: str) -> AnswerType:
@@ -283,6 +288,7 @@ class Nlp:
             question, classify(self.tag(plain_request(question))))
 
 
+_ENDED = re.compile(r"[.!?:;…\"'”’)\]]\s*$")  # text ending as a sentence or a quote does
 # Labels that stand for a figure: the small model also tags words without one ("Dec." CARDINAL).
 _FIGURES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 

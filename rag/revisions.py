@@ -9,8 +9,12 @@ both be true (rag.claims.rivals: measured values that conflict, names that share
 the sentence it stands in, so the answer can name both readings and cite each.
 
 The same-subject test is the alignment itself, not a rule about any corpus: CONTEXT words on each
-side of the change must read the same in both, inside one sentence, so both documents make the
-same statement about the same thing and differ only in the value.
+side of the change must read the same in both (or every word there is, up to the start or the
+end of both texts), a run of like words may go on past the end of the change's sentence ("...
+Thomas Jefferson. Wytheville's population was 8,211 at the 2010 census."), the change stands
+inside one sentence, and that sentence holds CONTEXT like words around it at least, so both
+documents make the same statement about the same thing and differ only in the value. An
+abbreviation or an initial ("U.S.", "E. V.") ends no sentence.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from rag.claims import hedged_from, rivals
+from rag.sentences import is_abbreviation
 
 _TOKEN = re.compile(r"\S+")
 CONTEXT = 4  # words on each side of a change that both versions must state alike, at least
@@ -56,28 +61,44 @@ def _span(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int,
     return a, b
 
 
-def _sentence(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
-    """The sentence around words ``i``..``j``: back to the word after one ending a sentence
-    or a line, on to the word that ends one."""
+def _ends(text: str, words: list[tuple[int, int]], k: int) -> bool:
+    """Word ``k`` ends a sentence or a line: a sentence's mark ends it (not an abbreviation's
+    or an initial's period), or a line break follows it."""
+    s, e = words[k]
+    if k + 1 < len(words) and "\n" in text[e:words[k + 1][0]]:
+        return True
+    word = text[s:e].rstrip(_EDGE.replace(".", ""))
+    return bool(_SENTENCE_END.search(word)) and not (
+        word.endswith(".") and is_abbreviation(text, s + len(word) - 1))
+
+
+def _bounds(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    """Word indices of the sentence around words ``i``..``j``: back to the word after one
+    ending a sentence or a line, on past the word that ends one."""
     lo = i
-    while lo > 0 and not _SENTENCE_END.search(text[slice(*words[lo - 1])]) and \
-            "\n" not in text[words[lo - 1][1]:words[lo][0]]:
+    while lo > 0 and not _ends(text, words, lo - 1):
         lo -= 1
     hi = j
-    while hi < len(words) and not _SENTENCE_END.search(text[slice(*words[hi - 1])]) and \
-            "\n" not in text[words[hi - 1][1]:words[hi][0]]:
+    while hi < len(words) and not _ends(text, words, hi - 1):
         hi += 1
-    return words[lo][0], words[min(hi, len(words)) - 1][1]
+    return lo, min(hi, len(words))
 
 
-def _same_sentence(text: str, words: list[tuple[int, int]], lo: int, hi: int) -> bool:
-    """Words ``lo``..``hi`` run inside one sentence (no sentence end or line break before the
-    last of them)."""
-    for k in range(lo, hi - 1):
-        if _SENTENCE_END.search(text[slice(*words[k])]) or \
-                "\n" in text[words[k][1]:words[k + 1][0]]:
-            return False
-    return True
+def _sentence(text: str, words: list[tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    """Offsets of the sentence around words ``i``..``j``."""
+    lo, hi = _bounds(text, words, i, j)
+    return words[lo][0], words[hi - 1][1]
+
+
+def _stated_alike(text: str, words: list[tuple[int, int]], i: int, j: int, before: int,
+                  after: int) -> bool:
+    """Words ``i``..``j`` (the change) stand inside one sentence, and that sentence holds
+    CONTEXT like words around them at least (``before`` and ``after``: the like words on each
+    side, which may run on past the sentence)."""
+    if any(_ends(text, words, k) for k in range(i, j - 1)):
+        return False
+    lo, hi = _bounds(text, words, i, j)
+    return min(before, i - lo) + min(after, hi - j) >= CONTEXT
 
 
 @lru_cache(maxsize=512)
@@ -92,8 +113,8 @@ def _read(text: str) -> tuple[list[tuple[int, int]], list[str], frozenset[tuple[
 
 def changed_values(kind: str, text: str, other: str) -> Iterator[Change]:
     """Each run of words ``text`` and ``other`` state differently, of ``kind`` (an answer kind
-    of rag.claims: MEASURED or NAMED), between CONTEXT words both state alike within one
-    sentence, whose readings cannot both be true."""
+    of rag.claims: MEASURED or NAMED), between CONTEXT words both state alike on each side,
+    inside a sentence holding CONTEXT of them at least, whose readings cannot both be true."""
     a_words, a_tokens, a_runs = _read(text)
     b_words, b_tokens, b_runs = _read(other)
     # a change needs CONTEXT like words on each side: two shared runs of CONTEXT words at
@@ -109,11 +130,14 @@ def changed_values(kind: str, text: str, other: str) -> Iterator[Change]:
         after = blocks[k + 1] if k + 1 < len(blocks) else None
         if before is None or after is None or before[0] != "equal" or after[0] != "equal":
             continue
-        if before[2] - before[1] < CONTEXT or after[2] - after[1] < CONTEXT:
+        # like words reaching the start (the end) of both texts are as many as there can be
+        if before[2] - before[1] < CONTEXT and (before[1], before[3]) != (0, 0) or \
+                after[2] - after[1] < CONTEXT and (after[2], after[4]) != (len(a_tokens),
+                                                                          len(b_tokens)):
             continue
-        lo, hi = i1 - CONTEXT, i2 + CONTEXT
-        if not _same_sentence(text, a_words, lo, hi) or \
-                not _same_sentence(other, b_words, j1 - CONTEXT, j2 + CONTEXT):
+        alike = before[2] - before[1], after[2] - after[1]
+        if not _stated_alike(text, a_words, i1, i2, *alike) or \
+                not _stated_alike(other, b_words, j1, j2, *alike):
             continue
         s, e = _span(text, a_words, i1, i2)
         x, y = _span(other, b_words, j1, j2)

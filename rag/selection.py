@@ -203,7 +203,7 @@ class SentenceSelector:
         p = np.zeros(len(sentences))
         top = top_candidates(sentences)
         if self._time_penalty < 1.0:
-            top += [i for i in exact_period(question, sentences) if i not in top]
+            top += [i for i in dated(question, sentences, passages) if i not in top]
         rows = features(question, sentences, passages, self._terms, self._idf, top)
         if len(rows):
             p[top] = self._model.score(rows)
@@ -283,6 +283,22 @@ def exact_period(question: str, sentences: Sequence) -> list[int]:
         return []
     return [i for i, s in enumerate(sentences)
             if time_scope.period_fit(s.text, scope) == time_scope.EXACT]
+
+
+def dated(question: str, sentences: Sequence, passages: Sequence[Passage]) -> list[int]:
+    """Indices of the sentences that state the asked period or a year beginning or ending it
+    (time_scope.period_fit EXACT or BOUND): scored whatever their plain score, as a sentence
+    dated so is the answer more often than one only sharing the question's words ("She was
+    appointed to the board of Goldman Sachs in October 2001" for "... joined in Oct 2001"). A
+    single year asked widens only to documents that state no period of their own: a yearly
+    report states its year in most sentences (agency_reports: an unanswerable FY 2021 question
+    was answered with one)."""
+    scope = time_scope.asked(question)
+    if scope is None or scope.latest:
+        return []
+    return [i for i, s in enumerate(sentences)
+            if (scope.first < scope.last or passages[s.passage - 1].period is None)
+            and time_scope.period_fit(s.text, scope) in (time_scope.EXACT, time_scope.BOUND)]
 
 
 def top_candidates(sentences: Sequence) -> list[int]:

@@ -30,7 +30,7 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if m.group(0)[0] == "." and _is_abbreviation(text, m.start()):
+        if m.group(0)[0] == "." and is_abbreviation(text, m.start()):
             continue
         if m.group(0)[0] != "\n":
             nxt = text[m.end() : m.end() + 1]
@@ -52,7 +52,7 @@ def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
         out.append(Sentence(text[start:end], start, end))
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
+def is_abbreviation(text: str, dot: int) -> bool:
     """The word before the period at ``dot`` is an abbreviation or an initial. Text tokenised
     before it was stored writes the period apart ("Newton D . Baker", "Maj . George Peter"):
     the word before the space is read then."""

@@ -179,6 +179,25 @@ def period_fit(text: str, scope: Scope) -> int:
     return INSIDE if any(scope.overlaps(a, b) for a, b in spans) else OTHER
 
 
+_UNTIL = re.compile(rf"\b(?:until|till|to|through)\s+(?:{_MONTH}\s+)?(?:\d{{1,2}},?\s+)?{_YEAR}",
+                    re.IGNORECASE)
+
+
+def begins(text: str, scope: Scope) -> bool:
+    """Whether ``text`` dates the start of an asked range of years: it states the range itself,
+    its first year ("On 10 June 2010, Pioli was named head coach of Chievo" for "from June 2010
+    to June 2011"), or "until" its last year ("... lived there until 1827"). A sentence dated
+    only at the range's last year more often tells what came next ("On 2 June 2011, Pioli was
+    named head coach of Palermo")."""
+    if scope.latest or not scope.first < scope.last or OPEN_START == scope.first or \
+            scope.last == OPEN_END:
+        return False
+    spans = stated(text)
+    if (scope.first, scope.last) in spans or any(a == scope.first for a, _ in spans):
+        return True
+    return any(int(m.group(1)) == scope.last for m in _UNTIL.finditer(text))
+
+
 def document_fits(periods: Sequence[tuple[int, int] | None], scope: Scope) -> list[int]:
     """Per candidate: 1 its document covers the scope, -1 it states another period, 0 it states
     none. All 0 when no document covers the scope (then no document can be preferred)."""

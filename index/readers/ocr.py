@@ -76,8 +76,17 @@ def tesseract(image: object, what: str, dpi: int = OCR_DPI) -> str:
     return tidy(done.stdout.decode("utf-8", "replace"))
 
 
+# What tesseract reads for a list's bullet glyph ("•") at a line's start, before an item's capital
+# letter or figure: "e Overall Survival.", "¢ Weight" (both read from the scan of
+# tests/index/test_ocr_gold.py: 9 and 8 lines). Neither opens an English line as a word.
+_BULLET_READ = re.compile(r"^([ \t]*)[e¢][ \t]+(?=[A-Z0-9])", re.M)
+
+
 def tidy(text: str) -> str:
-    """Lines without trailing spaces, at most one blank line between paragraphs, no form feed."""
+    """Lines without trailing spaces, at most one blank line between paragraphs, no form feed;
+    a bullet tesseract read as a letter or sign is a bullet again ("• Overall Survival."), so a
+    scanned page's list reads as its original's does."""
+    text = _BULLET_READ.sub(r"\1• ", text)
     lines = [line.rstrip() for line in text.replace("\f", "\n").splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -152,9 +152,10 @@ class GeneratorSettings(BaseModel):
     )
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
     time_penalty: float = advanced(
-        0.6, ge=0, le=1, description="A question naming a period (rag/time_scope.py): a "
-        "sentence stating only other years has its probability of stating the answer multiplied "
-        "by this, one stating no year by its square root (1 disables).",
+        0.4, ge=0, le=1, description="A question naming a period (rag/time_scope.py): a "
+        "sentence's probability of stating the answer is multiplied by the square root of this "
+        "when it states only a year inside the period, by its square when it states no year, by "
+        "its cube when it states only other years (1 disables).",
     )
     selector: Literal["model", "score"] = Field(
         "model", description="How the extractive answer's sentences are chosen. 'model': the "

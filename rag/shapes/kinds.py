@@ -204,13 +204,20 @@ def _after_wh(tagged: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
 
 
 def _noun_run(words: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str | None]:
-    """The noun run opening ``words`` (its modifiers, then its nouns) and its last noun's tag
-    (None when it holds no noun)."""
+    """The noun run opening ``words`` (its modifiers, then its nouns, an adjective between them
+    when a noun follows: "high-risk cytogenetic abnormalities") and its last noun's tag (None
+    when it holds no noun)."""
     run: list[tuple[str, str]] = []
+    between: list[tuple[str, str]] = []  # adjectives after a noun, kept if a noun follows
     head = None
     for word, tag in words:
         if tag.startswith("NN"):
             head = tag
+            run.extend(between)
+            between = []
+        elif head is not None and tag in ("JJ", "HYPH"):
+            between.append((word, tag))
+            continue
         elif not (tag in ("JJ", "JJS", "JJR", "CD", "HYPH", "VBN", "VBG") and head is None):
             break
         run.append((word, tag))

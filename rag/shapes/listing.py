@@ -1,26 +1,32 @@
 """List ("which three ...", "list ...", "what are the <plural>"): every item, from a list block
 (bulleted or numbered lines) whose heading or introducing line speaks of the question, from the
 short answer when it is a list of entities ("New York, Chicago and Denver"), or from an
-enumeration in one of the best sentences ("... three time points: before the intervention,
-immediately after it, and at a three-month follow-up"). Each item cited. When the question
+enumeration in one of the best sentences, read whole where a PDF's line breaks cut it ("...
+three time points: before the intervention, immediately after it, and at a three-month
+follow-up"), else in a sentence of the passages that names what the question asks for ("time
+points"). Each item cited; an enumerating sentence opens the answer whole (``Shaped.lead``).
+The Shape stage hands this builder each passage grown to its whole sections (as it does for
+procedures: rag.stages.shape), so a list that chunking cut is read whole. When the question
 names a count ("which three") and fewer are found, the answer says so ("Only 2 found")."""
 
 from __future__ import annotations
 
 import re
 
-from rag.shapes.text import Block, blocks, coverage, section_at, terms
+from rag.sentences import split_sentences
+from rag.shapes.text import Block, blocks, coverage, section_at, terms, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 PASSAGES = 5  # the passages whose list blocks are read
-SENTENCES = 5  # the best sentences read for an enumeration
+SENTENCES = 8  # the best sentences read for an enumeration
 BLOCK_COVERAGE = 0.6  # the share of key terms a block's heading and introduction must hold
 ENUM_COVERAGE = 0.34
 RESCUE_COVERAGE = 0.8  # the gate's exception: the share a block's heading must hold
 _SPLIT = re.compile(r"\s*(?:;|,)\s*(?:(?:and|or|as\s+well\s+as)\s+)?|\s+(?:and|or|as\s+well\s+as)\s+")
-_LEADING = re.compile(r"^(?:the|a|an|from|in|at|of|to|for|with|by|on|include|includes|including"
-                      r"|are|is|were|was)\s+", re.I)
+_LEADING = re.compile(r"^(?:(?:the|a|an|from|in|at|of|to|for|with|by|on|include|includes"
+                      r"|including|are|is|were|was)\s+)+", re.I)  # "at a three-month ..."
 _WORD = re.compile(r"\S+")
+_BRACKETED = re.compile(r"\(([^()]*[,;]\s[^()]*)\)")
 _MARK_DIGITS = re.compile(r"\d+")
 _INLINE_BULLET = re.compile(r"\s[•▪●■◦]\s+")
 _FOOTNOTE = re.compile(r"(?<=[a-z]{3})\d{1,2}\b")  # "Feasibility measures7": a PDF's note mark
@@ -37,19 +43,22 @@ def _new(pieces: list[Piece], question: str) -> list[Piece]:
 
 def build(inp: ShapeInput) -> Shaped | None:
     pieces = _new(_from_block(inp), inp.question) or _new(_from_short(inp), inp.question)
-    prose = not pieces
-    pieces = pieces or _from_sentences(inp)
+    sentence = None
+    if not pieces:
+        pieces, sentence = _from_sentences(inp)
+    if not pieces:
+        pieces, sentence = _from_passages(inp)
     if not pieces:
         return None
     count = inp.kind.count
     note = f"Only {len(pieces)} found" if count is not None and len(pieces) < count else ""
-    if prose or (inp.short is not None and pieces[0].passage == inp.short[1] and
-                 pieces[0].text in inp.short[0]):
+    if sentence is not None or (inp.short is not None and pieces[0].passage == inp.short[1] and
+                                pieces[0].text in inp.short[0]):
         # The short answer states the list and opens the answer, or the items were cut from a
         # sentence's enumeration: the answer keeps its sentences (the cut is a guess that broke
         # answers on covidqa: 300 questions, answer holds gold 0.4967 -> 0.4567), the items
-        # ride in the shape.
-        return Shaped("list", pieces, "", note=note)
+        # ride in the shape, and the enumerating sentence, whole, opens the answer.
+        return Shaped("list", pieces, "", note=note, lead=sentence)
     head = f"{note}:\n" if note else ""
     return Shaped("list", pieces, head + "\n".join(f"- {cite(p.text, p.passage)}"
                                                   for p in pieces), note=note)
@@ -146,17 +155,46 @@ def _from_short(inp: ShapeInput) -> list[Piece]:
     return out
 
 
-def _from_sentences(inp: ShapeInput) -> list[Piece]:
+def _from_sentences(inp: ShapeInput) -> tuple[list[Piece], Piece | None]:
+    """The items of an enumeration in the whole sentence (a PDF's line breaks do not cut it)
+    holding one of the best sentences, with that sentence: of the SENTENCES best, the one whose
+    whole sentence holds most of the question's key terms (at least ENUM_COVERAGE) and
+    enumerates something the question does not name."""
     wanted = inp.asked
-    for s in inp.sentences[:SENTENCES]:
-        a, _ = inp.where(s)
-        if a < 0 or coverage(wanted, s.text) < ENUM_COVERAGE:
+    found: list[tuple[float, int, list[Piece], Piece]] = []
+    for rank, s in enumerate(inp.sentences[:SENTENCES]):
+        whole = inp.piece(s)
+        if whole is None or (score := coverage(wanted, whole.text)) < ENUM_COVERAGE:
             continue
-        items = _new([Piece(t, s.passage, a + i, a + i + len(t)) for i, t in enumeration(s.text)],
-                     inp.question)
+        a = whole.start
+        items = _new([Piece(t, whole.passage, a + i, a + i + len(t))
+                      for i, t in enumeration(whole.text)], inp.question)
         if items:
-            return items
-    return []
+            found.append((score, -rank, items, whole))
+    if not found:
+        return [], None
+    _, _, items, whole = max(found, key=lambda f: f[:2])
+    return items, whole
+
+
+def _from_passages(inp: ShapeInput) -> tuple[list[Piece], Piece | None]:
+    """No best sentence enumerates: the first sentence of the passages (best first, each in
+    document order; the Shape stage grows them to their sections) that holds every word of the
+    noun run the question asks for, two words at least ("time points": "Data collection occurred
+    at three time points: before ...") and enumerates two things the question does not name."""
+    head = terms(inp.kind.head, ())
+    if len(head) < 2:  # one word ("visits") is too little to tell the sentence that lists them
+        return [], None
+    for n, passage in enumerate(inp.passages[:PASSAGES], 1):
+        text = unwrapped(passage.text)
+        for s in split_sentences(text):
+            if coverage(head, s.text) < 1.0:
+                continue
+            items = _new([Piece(t, n, s.start + i, s.start + i + len(t))
+                          for i, t in enumeration(s.text)], inp.question)
+            if items:
+                return items, Piece(s.text, n, s.start, s.end)
+    return [], None
 
 
 def enumeration(sentence: str) -> list[tuple[int, str]]:
@@ -168,7 +206,13 @@ def enumeration(sentence: str) -> list[tuple[int, str]]:
     part = text[base:]
     if "," not in part and ";" not in part and colon < 0:
         return []
-    cuts = [(m.start(), m.end()) for m in _SPLIT.finditer(part)]
+    inner = _BRACKETED.search(part)
+    if inner and not re.search(r"[,;]\s", part[:inner.start()] + part[inner.end():]):
+        # "sutured in three layers (gluteal fascia with 2/0 Vicryl, subcutaneous fat with 3/0
+        # Vicryl, and the skin with 4/0 Prolene)": the brackets hold the enumeration
+        base, part, colon = base + inner.start(1), inner.group(1), 0  # its start is given
+    cuts = [(m.start(), m.end()) for m in _SPLIT.finditer(part)
+            if not _inside(part, m.start(), m.end())]
     if not cuts:
         return []
     spans, at = [], 0
@@ -188,6 +232,13 @@ def enumeration(sentence: str) -> list[tuple[int, str]]:
         cut = lead.end() if lead and lead.end() < len(item) else 0
         out.append((offset + cut, item[cut:].strip()))
     return [(o, t) for o, t in out if t]
+
+
+def _inside(text: str, at: int, end: int) -> bool:
+    """Whether the separator ``text[at:end]`` falls inside a word ("t(4;14)", "1,000"): no
+    space on either side, so nothing is cut there."""
+    return end - at == 1 and 0 < at and end < len(text) and not text[at - 1].isspace() \
+        and not text[end].isspace()
 
 
 def _clean(item: str) -> str:

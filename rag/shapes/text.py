@@ -140,7 +140,7 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
         kind, m = _item(ln.text)
         if m is not None:
             number = int(m.group(1)) if kind == "numbered" else 0
-            current = _block_for(out, current, kind, number == 1 < last_number, last_text)
+            current = _block_for(out, current, kind, 0 < number < last_number, last_text)
             current.items.append((ln.start + m.end(), ln.start + len(ln.text.rstrip())))
             blank, last_number = False, number
         elif not ln.text.strip():
@@ -165,7 +165,8 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
 def _block_for(out: list[Block], current: Block | None, kind: str, restarts: bool,
                intro: tuple[int, int] | None) -> Block:
     """The block an item of ``kind`` goes into: ``current``, or a new one (``current`` closed)
-    for another kind, or when the numbering starts again at 1 (another list)."""
+    for another kind, or when the numbering starts again or goes back (another list: a PDF's
+    "4. STUDY DESIGN" heading after a list's "5." item)."""
     if current is not None and current.kind == kind and not restarts:
         return current
     _close(out, current)

@@ -38,6 +38,9 @@ class Shaped:
     verdict: str | None = None  # yes_no: "yes", "no", or None (undecided)
     note: str = ""  # "Only 2 found", "It rose from 58.6 in 2018 to 88.41 in 2022."
     table: bool = False  # trend: the pieces are rows (period, value, citation)
+    # list: the whole sentence whose enumeration gave the pieces, opening the answer (unless it
+    # already holds it) when the pieces ride beside the composed answer (``text`` empty)
+    lead: Piece | None = None
 
 
 @dataclass(frozen=True)

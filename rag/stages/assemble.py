@@ -2,7 +2,8 @@
 renumbered 1..m to match the citation list (rag.citations), or the refusal. An exact answer
 (stage short_answer) opens the text, cited, before the sentences that state it; an answer
 shaped for its question (stage shape: steps, a verdict, sides, items, a trend) is that shape's
-text instead, and the shape rides beside it (``Answer.shape``)."""
+text instead, and the shape rides beside it (``Answer.shape``); a list whose items were cut from
+a sentence's enumeration keeps the composed answer, opened by that sentence whole."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from collections.abc import Iterable, Sequence
 from index.dates import STATED
 
 from rag.citations import assemble
+from rag.grounding import VerifiedDraft
 from rag.prompts import PromptSet
 from rag.shapes.public import public_shape
+from rag.shapes.types import Piece
 from rag.stages.state import AnswerState, ShortPick
 from rag.types import Answer, Citation, Passage, ShortAnswer, Side, Verification
 
@@ -47,6 +50,18 @@ def disagreement_text(sides: Sequence[ShortPick], passages: Sequence[Passage]) -
     return "The sources disagree: " + "; ".join(parts) + "."
 
 
+def with_lead(verified: VerifiedDraft, lead: Piece) -> str:
+    """The verified draft opened by a list's whole sentence (its enumeration gave the items), the
+    draft's sentences that are pieces of it (a PDF line it quoted) left out."""
+    whole = " ".join(lead.text.split()).lower()
+    parts = [f"{lead.text.strip()} [{lead.passage}]"]
+    for s in verified.sentences:
+        if " ".join(s.text.split()).rstrip(" .").lower() in whole:
+            continue
+        parts.append(s.text + "".join(f" [{sup.passage}]" for sup in s.supports))
+    return " ".join(parts)
+
+
 def _day(iso: str) -> str:
     year, month, day = iso[:10].split("-")
     return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
@@ -72,6 +87,8 @@ class Assemble:
                        and (state.draft is state.evidence or state.fallback))
         if state.rescued and not shaped_text:
             state.refuse()  # answered past the gate for its steps only
+        if state.disputed and not state.sides:
+            state.refuse()  # answered past the gate for its disagreement only
         if not state.refused and verified is not None:
             short = state.short
             draft = verified.text
@@ -82,6 +99,8 @@ class Assemble:
             elif sides:
                 draft = f"{disagreement_text(sides, state.passages)} {draft}"
             else:
+                if shaped is not None and shaped.lead is not None:
+                    draft = with_lead(verified, shaped.lead)
                 if short is not None:
                     stop = "" if short.text.rstrip().endswith((".", "!", "?")) else "."
                     draft = f"{short.text}{stop} [{short.passage}] {draft}"

@@ -5,6 +5,7 @@ its hedge)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rag.question_typing import Entity
 from rag.sentences import STOPWORDS
@@ -21,16 +22,21 @@ _CURRENCY = frozenset("$€£¥")
 
 
 def content(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    """The words of ``text`` that carry content, lower case, accents folded ("Conceição" and
+    "Conceicao" are one word: questions are often typed without them)."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return [w for w in _WORD.findall(folded) if w not in STOPWORDS]
 
 
 def named_in(entity: Entity, question: set[str]) -> bool:
-    """The question already names it (all its words, or a person's surname)."""
+    """The question already names it (all its words, or a person's surname), also as a
+    possessive whose apostrophe was lost ("Piolis appointment")."""
     words = content(entity.text)
     if not words:
         return False
-    return all(w in question for w in words) or (
-        entity.label == "PERSON" and words[-1] in question)
+    asked = [w in question or (w.endswith("s") and w[:-1] in question) for w in words]
+    return all(asked) or (entity.label == "PERSON" and asked[-1])
 
 
 def trim(one: Entity, text: str) -> tuple[int, int]:

@@ -27,7 +27,8 @@ from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Passage, Span
 
-WIDEN = 4000  # the most characters a procedure's passage grows on each side to its section
+WIDEN = 4000  # the most characters a passage grows on each side to its section
+WIDENED = ("procedure", "list")  # the kinds whose passages are read grown to their sections
 
 
 def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeInput:
@@ -87,16 +88,18 @@ class Shape:
         shaped = None
         if state.sentences:
             inp = shape_input(state, kind)
-            if kind.kind == "procedure":
-                # A chunk may cut a section's list or table: its steps are read from the whole
-                # section, and the passages the steps come from are cited whole.
+            if kind.kind in WIDENED:
+                # A chunk may cut a section's list or table: its steps (its items) are read from
+                # the whole section, and the passages they come from are cited whole.
                 inp = replace(inp, passages=[self._widened(p) for p in state.passages])
             shaped = shapes.build(inp)
-            if shaped is not None and kind.kind == "procedure":
+            if shaped is not None and kind.kind in WIDENED:
                 for n in {p.passage for p in shaped.pieces}:
                     state.passages[n - 1] = inp.passages[n - 1]
         state.shaped = shaped or shapes.Shaped(kind.kind)
         state.shaped.pieces = [self._cite(state, p) for p in state.shaped.pieces]
+        if state.shaped.lead is not None:
+            state.shaped.lead = self._cite(state, state.shaped.lead)
         return ()
 
     def _widened(self, passage: Passage) -> Passage:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 
 from rag import time_scope
 from rag.claims import MEASURED, NAMED
+from rag.grounding import CheckedSentence
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
@@ -42,6 +43,7 @@ from rag.types import Passage
 _LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
                         r"(?:[A-Z][\w.'’-]*\s+)*$")
 _SPACE = re.compile(r"\s+")
+READ_DATED = 4  # verified sentences looked at for one dating the start of an asked range
 WINDOW = 8  # tokens either side of an entity in which question words count
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
@@ -56,6 +58,9 @@ _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
 # A title of honour that is part of the name as written, right before it.
 _HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
+_PLACES = frozenset({"GPE", "LOC"})
+_COMMA = re.compile(r"\s*,\s*")
+_NAME_KINDS = frozenset({"person", "organisation", "place", "facility"})
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
 
@@ -94,7 +99,7 @@ class ShortAnswer(SideFinder):
         verified = state.verified
         assert verified is not None
         first = None
-        for sentence in verified.kept[: self._max_sentences]:
+        for sentence in self._read(verified.kept, scope):
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
@@ -121,7 +126,7 @@ class ShortAnswer(SideFinder):
         """The position the first verified sentences give, for a question asking for one
         (:meth:`role_in`)."""
         assert state.verified is not None
-        for sentence in state.verified.kept[: self._max_sentences]:
+        for sentence in self._read(state.verified.kept, scope):
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
@@ -129,6 +134,18 @@ class ShortAnswer(SideFinder):
             if found is not None:
                 return self._exact(support.passage, passage, a + found[0], a + found[1])
         return None
+
+    def _read(self, kept: Sequence[CheckedSentence],
+              scope: time_scope.Scope | None) -> list[CheckedSentence]:
+        """The verified sentences the short answer is read from, best first: the first
+        ``max_sentences``; for a range of years asked, the ones among the first
+        ``READ_DATED`` that date its start (time_scope.begins) come first: a state held over a
+        range is told where it begins, and the range's last year starts the next one."""
+        if scope is None or not kept:
+            return list(kept[: self._max_sentences])
+        head = list(kept[: max(self._max_sentences, READ_DATED)])
+        head.sort(key=lambda s: not time_scope.begins(s.text, scope))
+        return head[: self._max_sentences]
 
     def role_in(self, text: str, question: set[str],
                 scope: time_scope.Scope | None) -> tuple[int, int] | None:
@@ -197,16 +214,7 @@ class ShortAnswer(SideFinder):
         headquarters to New York in 1959 and to Jerusalem in 1973" answers "... in 1973" with
         Jerusalem."""
         entities, tokens = self._nlp.entities(text)
-        labels = answer_type.labels
-        if answer_type.kind == "person":
-            entities = tuple(_split_title(e, tokens, question) for e in entities)
-        candidates = [e for e in entities
-                      if e.label in labels and not _named_in(e, question)]
-        if answer_type.kind == "quantity" and answer_type.focus:
-            # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
-            candidates = [e for e in candidates
-                          if any(same_unit(t, answer_type.focus)
-                                 for t in tokens[e.token_start:e.token_end + 2])]
+        candidates, labels = _candidates(entities, tokens, answer_type, question)
         if not candidates:
             return None
         hits = [i for i, t in enumerate(tokens) if _content(t) and
@@ -234,6 +242,10 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
+        if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
+            end -= 2  # "Nelson Rockefeller's": the name without its possessive
+        if answer_type.kind == "place":
+            start, end = _with_region(entities, best, text, question)
         if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):
             return m.span("name"), False  # "Serie B club Grosseto": the club, not its league
         if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
@@ -241,6 +253,45 @@ class ShortAnswer(SideFinder):
         if best.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
             start = m.start()  # "Sir Horace Wilson": the name as the document gives it
         return (start, end), False
+
+
+def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,
+                question: set[str]) -> tuple[list[Entity], tuple[str, ...]]:
+    """The entities that may answer (of the asked labels, not named by the question) and the
+    labels in order of preference."""
+    labels = answer_type.labels
+    if answer_type.kind == "person":
+        entities = tuple(_split_title(e, tokens, question) for e in entities)
+    candidates = [e for e in entities if e.label in labels and not _named_in(e, question)]
+    if not candidates and answer_type.kind in _NAME_KINDS:
+        # The recogniser often takes one kind of name for another ("Patrice Louvet" an
+        # organisation, "Lazio" a person, "Nijmegen" an organisation): in the sentence read
+        # first, a name of another label answers before a next sentence's one does.
+        candidates = [e for e in entities if e.label in _HOLDER_LABELS and e.label != "NORP"
+                      and not _named_in(e, question)]
+        labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
+    if answer_type.kind == "quantity" and answer_type.focus:
+        # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
+        candidates = [e for e in candidates
+                      if any(same_unit(t, answer_type.focus)
+                             for t in tokens[e.token_start:e.token_end + 2])]
+    return candidates, labels
+
+
+def _with_region(entities: Sequence[Entity], place: Entity, text: str,
+                 question: set[str]) -> tuple[int, int]:
+    """A place as written with the region it lies in ("Olney, Maryland", "Dakar, Senegal",
+    "Kyiv, Ukraine"): the pair of places joined by a comma, the picked one either of them,
+    unless the question names the other."""
+    others = [e for e in entities
+              if e.label in _PLACES and e is not place and not _named_in(e, question)]
+    after = next((e for e in others
+                  if e.start >= place.end and _COMMA.fullmatch(text[place.end:e.start])), None)
+    if after is not None:
+        return place.start, after.end
+    before = next((e for e in others
+                   if e.end <= place.start and _COMMA.fullmatch(text[e.end:place.start])), None)
+    return (place.start if before is None else before.start), place.end
 
 
 def _split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:

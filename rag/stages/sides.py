@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.claims import MEASURED, conflict, rivals, value_of
+from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
 from rag.generators.extractive import SELECT_MARGIN
 from rag.pages import page_of
 from rag.question_typing import AnswerType
@@ -29,6 +29,10 @@ REVISED_WORDS = 2  # question words a revised sentence must state, at least (few
 ANCHOR = 24  # characters either side of a value that a version must state the same
 # Entity labels that say what a sentence is about (rival values must be about the same one).
 _SUBJECT_LABELS = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "FAC", "LAW"})
+# Kinds asking for a figure, and the labels a figure may carry: a revised "80%" answers "how
+# much" as well as a count would (the recogniser reads it as a percent, not a quantity).
+_FIGURE_KINDS = frozenset({"count", "quantity", "percent", "money"})
+_FIGURE_LABELS = frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"})
 
 
 class SideFinder:
@@ -88,9 +92,11 @@ class SideFinder:
                        question: set[str]) -> list[ShortPick]:
         """Where a passage and another document's version of it (``Passage.versions``, or
         another passage) read alike but for a value of the asked kind (rag.revisions) in a sentence about the
-        question (REVISED_WORDS of its words at least), both readings, each cited: a revised
-        report or policy, a corrected story. The first such sentence, in passage order, the
-        one sharing most of the question's words."""
+        question (REVISED_WORDS of its words at least, its document's title's counting with
+        them once the sentence states one: "Wytheville's population was 8,211" in "Wytheville,
+        Virginia" is about a town in Virginia), both readings, each cited: a revised report or
+        policy, a corrected story. The first such sentence, in passage order, the one sharing
+        most of the question's words."""
         need = min(REVISED_WORDS, len(question))
         found: list[tuple[int, int, Passage, int, int, str]] = []
         passages = list(state.passages)
@@ -101,19 +107,25 @@ class SideFinder:
             others = [*passage.versions,
                       *(p for p in passages[n:] if p.doc_id != passage.doc_id)]
             for version in others:
-                if other_subject(passage, version) or other_period(passage, version):
+                if other_subject(passage, version) or other_period(passage, version) or \
+                        other_named(passage, version):
                     continue
                 for change in changed_values(answer_type.kind, passage.text, version.text):
                     lo, hi = change.sentence
                     said = passage.text[lo:hi]
-                    shared = len(set(_content(said)) & question)
+                    own = set(_content(said)) & question
+                    shared = len(own | set(_content(passage.title or "")) & question) if own \
+                        else 0
                     if shared < need or _titled(passage, passage.text[change.start:change.end]):
                         continue
-                    # the two stand in like words: one read as the asked label will do
-                    if self._labelled(said, change.start - lo, change.end - lo, answer_type) \
-                            or self._labelled(version.text, change.other_start,
-                                              change.other_end, answer_type):
-                        found.append((-shared, n, passage, change.start, change.end, said))
+                    # the two stand in like words: one read as the asked label will do; the
+                    # side is that reading's whole entity ("January 30, 2023" for "2023")
+                    s, e = change.start, change.end
+                    at = self._label_span(said, s - lo, e - lo, answer_type)
+                    if at is not None or self._label_span(version.text, change.other_start,
+                                                          change.other_end, answer_type):
+                        s, e = (lo + at[0], lo + at[1]) if at is not None else (s, e)
+                        found.append((-shared, n, passage, s, e, said))
         for _, n, passage, s, e, said in sorted(found, key=lambda f: f[:2]):
             picks = self._statement_sides(state, answer_type.kind, passage, s, e, said)
             main = self._exact(n, passage, s, e) if picks else None
@@ -123,14 +135,23 @@ class SideFinder:
                 return [main, *picks]
         return []
 
-    def _labelled(self, text: str, s: int, e: int, answer_type: AnswerType) -> bool:
-        """``text[s:e]`` overlaps an entity of a label the question asks for (the recogniser
-        reads the sentence around it)."""
+    def _label_span(self, text: str, s: int, e: int,
+                    answer_type: AnswerType) -> tuple[int, int] | None:
+        """Where ``text[s:e]`` overlaps an entity of a label the question asks for (the
+        recogniser reads the sentence around it; any figure's label when it asks for a figure):
+        that entity's offsets when it holds ``text[s:e]`` whole, else ``(s, e)``; None when it
+        overlaps none."""
         lo = max(text.rfind(". ", 0, s) + 2, text.rfind("\n", 0, s) + 1, 0)
         hi = _sentence_end(text, e)
         entities, _ = self._nlp.entities(text[lo:hi + 1])
-        return any(x.label in answer_type.labels and lo + x.start < e and s < lo + x.end
-                   for x in entities)
+        labels = set(answer_type.labels)
+        if answer_type.kind in _FIGURE_KINDS:
+            labels |= _FIGURE_LABELS
+        for x in entities:
+            if x.label in labels and lo + x.start < e and s < lo + x.end:
+                a, b = (lo + i for i in _trim(x, text[lo:hi + 1]))
+                return (a, b) if a <= s and e <= b else (s, e)
+        return None
 
     def _statement_sides(self, state: AnswerState, kind: str, passage: Passage, s: int,
                          e: int, said: str) -> list[ShortPick]:
@@ -243,6 +264,28 @@ class SideFinder:
                               page=page))
 
 
+class Disputed:
+    """Called by the gate on a refusal: True (answer after all) when the passages state the
+    asked value two ways in one sentence about the question (:meth:`SideFinder._revised_sides`
+    finds both sides): a revised copy that states another figure is an answer to give, naming
+    both, though the best evidence sentences state neither (the gate's ``figure_missing``).
+    Read on a scratch state; ``short_answer`` finds the sides again on the real one."""
+
+    def __init__(self, finder: Any) -> None:
+        self._finder = finder  # the short-answer stage (a SideFinder)
+
+    def __call__(self, state: AnswerState) -> bool:
+        question = state.standalone or state.question
+        answer_type = self._finder._nlp.classify(question)
+        if answer_type.kind not in MEASURED | NAMED or answer_type.is_list or \
+                not state.passages:
+            return False
+        scratch = AnswerState(question=state.question, history=state.history,
+                              options=state.options, standalone=question,
+                              passages=list(state.passages))
+        return bool(self._finder._revised_sides(scratch, answer_type, set(_content(question))))
+
+
 def _titled(passage: Passage, value: str) -> bool:
     """The passage's document is named by ``value``: a short title (NAME_TITLE words at most,
     a name rather than a headline) that holds it ("2011 Colorado Buffaloes football team").
@@ -255,12 +298,13 @@ def _titled(passage: Passage, value: str) -> bool:
 
 def _readable(passage: Passage, passages: Sequence[Passage]) -> list[Passage]:
     """Where a rival to ``passage``'s statement may stand: its versions, then every other
-    passage and its versions, in rank order; never a report on another organisation."""
+    passage and its versions, in rank order; never a report on another organisation, nor a
+    document named after another thing."""
     out = list(passage.versions)
     for p in passages:
         if p is not passage:
             out += [p, *p.versions]
-    return [p for p in out if not other_subject(passage, p)]
+    return [p for p in out if not other_subject(passage, p) and not other_named(passage, p)]
 
 
 def other_subject(a: Passage, b: Passage) -> bool:
@@ -269,6 +313,17 @@ def other_subject(a: Passage, b: Passage) -> bool:
     the organisations differ. Two companies' quarterly reports say the same sentence with their
     own figures ("Research and development expenses ... were $12.4 million"): no dispute."""
     return bool(a.series and b.series and a.period and b.period and a.series != b.series)
+
+
+def other_named(a: Passage, b: Passage) -> bool:
+    """``a`` and ``b`` come from documents named after two different things: both titles are
+    names (NAME_TITLE words at most) and share no word. Two athletes' pages say one sentence
+    with their own figures ("... in the 1967 Pan American Games 800 metres" on one, "... 400
+    metres" on the other): no dispute. A revised copy or another outlet's story keeps a word
+    of the title, or is titled by a headline."""
+    x, y = set(_content(a.title or "")), set(_content(b.title or ""))
+    return bool(x and y) and len((a.title or "").split()) <= NAME_TITLE and \
+        len((b.title or "").split()) <= NAME_TITLE and not x & y
 
 
 def other_period(a: Passage, b: Passage) -> bool:

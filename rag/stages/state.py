@@ -58,6 +58,9 @@ class AnswerState:
     sides: list[ShortPick] = field(default_factory=list)
     kind: QuestionKind | None = None  # gate (its procedure exception) or shape
     rescued: bool = False  # gate: refused by the gate, answered as a procedure's steps
+    # gate: refused by the gate, answered for the revised value its passages state otherwise
+    # (rag.stages.sides.Disputed): the answer stands only with the sides short_answer finds
+    disputed: bool = False
     shaped: Shaped | None = None  # shape: the answer in the question's shape
     answer: Answer | None = None  # assemble
     refused: bool = False

@@ -207,3 +207,12 @@ def test_an_ingest_shows_ocr_time_and_marks_the_record(scan: bytes, tmp_path: Pa
             bars.update(event, amount)
         assert bars.ocr_note() == (f"OCR 2 pages in {ms[0] / 1000:.1f} s "
                                    f"({ms[0] / 2000:.2f} s/page)")
+
+
+def test_a_bullet_tesseract_reads_as_a_letter_is_a_bullet_again():
+    read = ("SECONDARY SPECIFIC AIMS:\nTo evaluate:\ne Overall Survival.\ne Disease-Free Survival."
+            "\n  ¢ Weight\nThe value of e is 2.718.\ne.g. Fever\n¢ 5 mg")
+    assert ocr.tidy(read).splitlines() == [
+        "SECONDARY SPECIFIC AIMS:", "To evaluate:", "• Overall Survival.",
+        "• Disease-Free Survival.", "  • Weight", "The value of e is 2.718.", "e.g. Fever",
+        "• 5 mg"]

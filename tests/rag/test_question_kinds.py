@@ -66,6 +66,9 @@ def nlp() -> Nlp:
     ("What are the secondary outcome measures of the rhomboid flap versus deep suturing "
      "pilonidal sinus trial?", "list"),
     ("Which scales are used in the PRP versus corticosteroid rotator cuff study?", "list"),
+    # an adjective between the head's nouns: "high-risk cytogenetic abnormalities"
+    ("Which high-risk cytogenetic abnormalities count toward the double-hit definition?", "list"),
+    ("Which new drug is approved?", "factoid"),
     # trend
     ("How has the backlog changed over the last four quarters?", "trend"),
     ("How did the number of claims change from 2015 to 2019?", "trend"),
