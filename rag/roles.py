@@ -6,7 +6,9 @@ No entity label names a position ("lieutenant governor", "Minister of National D
 that a word giving a role introduces ("served as the lieutenant governor", "became an
 International Master", "was Minister of National Defence", "the rank of Kapitän zur See"),
 determiners and ordinals left out, with its "of ..." complement when a name or a noun follows
-("duke of Carinthia", "national master of the USSR"), and nothing after it (a place, a time).
+("duke of Carinthia", "national master of the USSR"), and where it is held when a name follows
+"for" or "at" ("MP for South Antrim", "lecturer at the Collegium Albertinum"); nothing else after
+it (a time).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ _PART = frozenset({"JJ", "NN", "NNS", "NNP", "NNPS", "VBN"})
 _NOUN = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _ORDINAL_ENDS = ("st", "nd", "rd", "th")
 _NOT_ROLE = frozenset("member part one head".split())  # heads that name no role by themselves
+# Words before a role that are not part of it: "was elected diocesan administrator", "the new
+# Ulster Unionist MP".
+_LEADING = frozenset("new former elected appointed named promoted".split())
 MAX_WORDS = 8
 
 
@@ -93,10 +98,11 @@ def roles(text: str, tagged: Sequence[tuple[str, str]]) -> list[tuple[int, int]]
 
 def _phrase(words: list[str], tags: list[str], lower: list[str],
             at: int) -> tuple[int, int] | None:
-    """The role's words from ``at``: determiners and ordinals skipped, adjectives and nouns,
-    then "of" and a following run of nouns (a determiner allowed before it)."""
+    """The role's words from ``at``: determiners, ordinals and words of becoming ("elected",
+    "new") skipped, adjectives and nouns, then "of" and a following run of nouns (a determiner
+    allowed before it), then "for" or "at" and a name (where the role is held)."""
     i = at
-    while i < len(words) and (tags[i] in _SKIP or _ordinal(words[i])):
+    while i < len(words) and (tags[i] in _SKIP or _ordinal(words[i]) or lower[i] in _LEADING):
         i += 1
     start = i
     while i < len(words) and tags[i] in _PART and not _ordinal(words[i]) and i - start < MAX_WORDS:
@@ -111,6 +117,14 @@ def _phrase(words: list[str], tags: list[str], lower: list[str],
             j += 1
         k = j
         while k < len(words) and tags[k] in _NOUN and k - start < MAX_WORDS:
+            k += 1
+        if k > j:
+            i = k
+    if i + 1 < len(words) and lower[i] in ("for", "at"):
+        # where the role is held: "MP for South Antrim", "lecturer at the Collegium Albertinum"
+        j = i + 1 + (tags[i + 1] == "DT")
+        k = j
+        while k < len(words) and tags[k] in ("NNP", "NNPS") and k - start < MAX_WORDS:
             k += 1
         if k > j:
             i = k

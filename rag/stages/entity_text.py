@@ -18,6 +18,8 @@ _HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximatel
                     r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
                     re.IGNORECASE)
 _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+# Capitalised words in a row, small joining words allowed between them.
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|the|for|de|du|&)\s+)*[A-Z][\w'’-]*)+")
 _CURRENCY = frozenset("$€£¥")
 
 
@@ -37,6 +39,22 @@ def named_in(entity: Entity, question: set[str]) -> bool:
         return False
     asked = [w in question or (w.endswith("s") and w[:-1] in question) for w in words]
     return all(asked) or (entity.label == "PERSON" and asked[-1])
+
+
+def acronyms(text: str) -> set[str]:
+    """The initials of each name of two or more capitalised words in ``text``, lower-cased:
+    "Pakistan Football Federation" -> pff, "London Fire and Civil Defence Authority" -> lfcda
+    (the small words left out), so a passage calling it "PFF" names what the question names."""
+    found = set()
+    for run in _NAME_RUN.finditer(text):
+        words = run.group().split()
+        if words[0] in ("The", "A", "An"):
+            words = words[1:]
+        for initials in ("".join(w[0] for w in words if w[:1].isupper()),  # "PFF"
+                         "".join(w[0] for w in words if w[0] != "&")):  # "BoE"
+            if len(initials) >= 2:
+                found.add(initials.lower())
+    return found
 
 
 def trim(one: Entity, text: str) -> tuple[int, int]:

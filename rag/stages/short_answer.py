@@ -30,6 +30,7 @@ from rag.grounding import CheckedSentence
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
+from rag.stages.entity_text import acronyms
 from rag.stages.entity_text import content as _content
 from rag.stages.entity_text import named_in as _named_in
 from rag.stages.entity_text import trim as _trim
@@ -81,7 +82,7 @@ class ShortAnswer(SideFinder):
         answer_type = self._nlp.classify(question_text)
         state.answer_type = answer_type
         state.short = self._table_cell(state, question_text)
-        question = set(_content(question_text))
+        question = set(_content(question_text)) | acronyms(question_text)
         scope = time_scope.asked(question_text)
         if state.short is None and asks_for_role(answer_type, question_text,
                                                  scope is not None):
@@ -103,13 +104,12 @@ class ShortAnswer(SideFinder):
             support = max(sentence.supports, key=lambda s: s.score)
             passage = state.passages[support.passage - 1]
             a, b = support.span
-            found = self._pick(passage.text[a:b], answer_type, question, scope)
-            if found is None and scope is not None and not answer_type.is_list:
-                found = self._holder(passage.text[a:b], scope, question)
+            said = passage.text[a:b]
+            found = self.found(said, answer_type, question, scope)
             if found is None:
                 continue
             (s, e), listed = found
-            pick = (support.passage, passage, a + s, a + e, passage.text[a:b])
+            pick = (support.passage, passage, a + s, a + e, said)
             first = first or pick
             if listed or not answer_type.is_list:  # a list question looks on for a list
                 first = pick
@@ -120,6 +120,20 @@ class ShortAnswer(SideFinder):
             if state.short is not None and answer_type.kind in MEASURED | NAMED and \
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
+
+    def found(self, said: str, answer_type: AnswerType, question: set[str],
+              scope: time_scope.Scope | None) -> tuple[tuple[int, int], bool] | None:
+        """Offsets in the sentence ``said`` of its answer and whether it is a list, or None. A
+        name standing right by the asked range ("coach of Reggina from 2004 to 2007") holds it
+        (:meth:`_holder`), before a name of the asked label farther off ("Serie A"); otherwise
+        the best candidate of the asked label (:meth:`_pick`)."""
+        if scope is None or answer_type.is_list:
+            return self._pick(said, answer_type, question, scope)
+        if answer_type.kind in _NAME_KINDS:
+            return self._holder(said, scope, question) or \
+                self._pick(said, answer_type, question, scope)
+        return self._pick(said, answer_type, question, scope) or \
+            self._holder(said, scope, question)
 
     def _role(self, state: AnswerState, question: set[str],
               scope: time_scope.Scope | None) -> ShortPick | None:
@@ -204,7 +218,7 @@ class ShortAnswer(SideFinder):
         if not names:
             return None
         best = min(names, key=lambda e: abs((e.end if e.end <= at else e.start) - at))
-        return (best.start, best.end), False
+        return _whole_name(text, best, best.start, best.end), False
 
     def _pick(self, text: str, answer_type: AnswerType, question: set[str],
               scope: time_scope.Scope | None = None) -> tuple[tuple[int, int], bool] | None:
@@ -248,11 +262,7 @@ class ShortAnswer(SideFinder):
             start, end = _with_region(entities, best, text, question)
         if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):
             return m.span("name"), False  # "Serie B club Grosseto": the club, not its league
-        if best.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
-            end = m.end()  # "Albert Royo i Mariné", "Ludwig van Beethoven": the whole name
-        if best.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
-            start = m.start()  # "Sir Horace Wilson": the name as the document gives it
-        return (start, end), False
+        return _whole_name(text, best, start, end), False
 
 
 def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,
@@ -276,6 +286,16 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
                       if any(same_unit(t, answer_type.focus)
                              for t in tokens[e.token_start:e.token_end + 2])]
     return candidates, labels
+
+
+def _whole_name(text: str, entity: Entity, start: int, end: int) -> tuple[int, int]:
+    """A person's name as the document gives it, past where the recogniser stopped: "Albert
+    Royo i Mariné", "Ludwig van Beethoven", "Sir Horace Wilson"."""
+    if entity.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
+        end = m.end()
+    if entity.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
+        start = m.start()
+    return start, end
 
 
 def _with_region(entities: Sequence[Entity], place: Entity, text: str,

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from rag.selection import exact_period, time_weights
+from rag.stages.entity_text import acronyms
 from rag.sentences import split_sentences
 from rag.time_scope import (BOUND, EXACT, INSIDE, NONE, OTHER, asked, begins, period_fit,
                             year_mentions)
@@ -95,8 +96,8 @@ def _content(text: str) -> list[str]:
 
 def _answer(picker, question: str, text: str) -> str | None:
     nlp, short = picker
-    typed, words, scope = nlp.classify(question), set(_content(question)), asked(question)
-    found = short._pick(text, typed, words, scope) or short._holder(text, scope, words)
+    typed, scope = nlp.classify(question), asked(question)
+    found = short.found(text, typed, set(_content(question)) | acronyms(question), scope)
     return None if found is None else text[found[0][0]:found[0][1]]
 
 
@@ -248,3 +249,32 @@ def test_a_name_is_given_without_its_possessive(picker) -> None:
     assert _answer(picker, "Who did Alfred Balk serve as secretary for?",
                    "Alfred Balk served as secretary of Nelson Rockefeller's committee .") == \
         "Nelson Rockefeller"
+
+
+def test_a_name_by_the_asked_range_holds_it_before_a_name_of_the_asked_label(picker) -> None:
+    # timeqa_train: "Reggina" is labelled a place, "Serie A" an organisation
+    text = ("He was coach of Reggina from 2004 to 2007 , leading the Calabrian side to Serie A "
+            "survival in three consecutive seasons .")
+    assert _answer(picker, "Mazzarri managed which team from Jul 2004 to May 2007?",
+                   text) == "Reggina"
+    # no range stated by a name: the asked label's best candidate, as before
+    assert _answer(picker, "Mazzarri managed which team in 2005?", text) == "Serie A"
+
+
+def test_the_question_s_name_by_its_initials_is_no_answer(picker) -> None:
+    assert acronyms("Which conference did Pakistan Football Federation join in 1954?") == {"pff"}
+    assert "lfcda" in acronyms("What did the London Fire and Civil Defence Authority replace?")
+    text = "PFF joined the Asian Football Confederation in 1954 ."
+    assert _answer(picker, "Which conference did Pakistan Football Federation join in 1954?",
+                   text) == "the Asian Football Confederation"
+
+
+def test_a_position_without_the_words_of_becoming_and_with_where_it_is_held(picker) -> None:
+    assert _role(picker, "From February 2014 to Sep 2014, what position did Father Hesse have?",
+                 "In 2014 Hesse was elected diocesan administrator .") == "diocesan administrator"
+    assert _role(picker, "What political position did Knox Cunningham hold in 1955?",
+                 "In 1955 , Cunningham was chosen as the new Ulster Unionist MP for South "
+                 "Antrim .") == "Ulster Unionist MP for South Antrim"
+    assert _role(picker, "From 1997 to 2003, what position did Father Hesse have?",
+                 "From 1997 to 2003 he was a lecturer at the Collegium Albertinum , a seminary "
+                 "in Bonn .") == "lecturer at the Collegium Albertinum"

@@ -137,7 +137,8 @@ def test_list_every_item_and_the_note(page):
 
     bot = _answered(page, "On which four floors are the meeting rooms?")
     items = bot.locator(".shape.list ul.items > li")
-    expect(items).to_have_count(3)  # waits for the list to be drawn before reading it
+    # waits for the list to be drawn before reading it; on failure, says what was drawn instead
+    expect(items, f"the answer drawn: {bot.inner_text()!r}").to_have_count(3)
     assert [t.rsplit(" ", 1)[0] for t in items.all_inner_texts()] == [
         "first", "second", "third floors"]
     expect(bot.locator(".shape-note")).to_have_text("Only 3 found")
