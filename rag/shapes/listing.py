@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from rag.sentences import split_sentences
+from rag.shapes.kinds import asked_count
 from rag.shapes.text import Block, blocks, coverage, section_at, terms, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
@@ -69,10 +70,27 @@ def _from_block(inp: ShapeInput) -> list[Piece]:
 
 
 def answers(inp: ShapeInput) -> bool:
-    """Whether a list block's heading or introduction holds at least RESCUE_COVERAGE of what the
-    question asks (its focus, or the noun run it asks for): the gate's exception for list
-    questions."""
-    return _best_block(inp)[0] >= RESCUE_COVERAGE
+    """The gate's exception for list questions: a list block's heading or introduction holds at
+    least RESCUE_COVERAGE of what the question asks (its focus, or the noun run it asks for), or
+    one of the best sentences enumerates two things or more the question does not name and
+    holds that share of its key terms, the count it asks for left out ("Meeting rooms are on
+    the first, second and third floors." for "On which four floors are the meeting rooms?":
+    the count is what the answer's "Only 3 found" speaks to, not a topic)."""
+    if _best_block(inp)[0] >= RESCUE_COVERAGE:
+        return True
+    wanted = frozenset(t for t in inp.asked if not _counted(t))
+    for s in inp.sentences[:SENTENCES]:
+        whole = inp.piece(s)
+        if whole is not None and coverage(wanted, whole.text) >= RESCUE_COVERAGE and \
+                _new([Piece(t, whole.passage, i, i + len(t))
+                      for i, t in enumeration(whole.text)], inp.question):
+            return True
+    return False
+
+
+def _counted(term: str) -> bool:
+    """A count ("four", "3"): how many the question asks for."""
+    return term.isdigit() or asked_count(f"which {term}") is not None
 
 
 def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:

@@ -85,8 +85,9 @@ class Assemble:
         # the shape's text replaces an extractive answer (an LLM's verified one is kept)
         shaped_text = (shaped is not None and bool(shaped.text)
                        and (state.draft is state.evidence or state.fallback))
-        if state.rescued and not shaped_text:
-            state.refuse()  # answered past the gate for its steps only
+        listed = shaped is not None and shaped.kind == "list" and bool(shaped.pieces)
+        if state.rescued and not (shaped_text or listed):
+            state.refuse()  # answered past the gate for its steps (its items) only
         if state.disputed and not state.sides:
             state.refuse()  # answered past the gate for its disagreement only
         if not state.refused and verified is not None:

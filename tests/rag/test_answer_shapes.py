@@ -97,9 +97,27 @@ def test_list_gives_every_item_of_a_bulleted_block(shaped):
         _cited(shaped, answer, item)
 
 
+def _why(pipeline, question: str) -> str:
+    """What the stages saw for ``question`` (asked again): the gate's score and threshold, the
+    passages and the best sentences with their scores. Two clean-clone CI runs refused this
+    list question (or drew no list) while it passes alone: a failure says why."""
+    service = pipeline.answers
+    state = service._start(question, (), None, streaming=False)
+    for _ in service._run(state):
+        pass
+    gate = next(s for s in service._stages if s.name == "gate")._gate
+    lines = [f"refused={state.refused} relevance={state.relevance} threshold={gate.threshold} "
+             f"evidence_refused={state.evidence and state.evidence.refused} "
+             f"focus={state.focus} refusal={state.refusal}"]
+    lines += [f"passage {p.doc_id} {p.score:.6f} {p.text[:60]!r}" for p in state.passages]
+    lines += [f"sentence {s.score:.4f} {s.text[:60]!r}" for s in state.sentences[:6]]
+    return "\n".join(lines)
+
+
 def test_list_says_when_fewer_are_found_than_asked(shaped):
-    answer = shaped.answers.answer("On which four floors are the meeting rooms?")
-    assert not answer.refused and answer.shape.kind == "list"
+    question = "On which four floors are the meeting rooms?"
+    answer = shaped.answers.answer(question)
+    assert not answer.refused and answer.shape.kind == "list", _why(shaped, question)
     assert [i.text for i in answer.shape.items] == ["first", "second", "third floors"]
     assert answer.shape.note == "Only 3 found"
     assert answer.answer.startswith("Only 3 found:")
@@ -132,3 +150,23 @@ def test_a_factoid_keeps_its_short_answer(shaped):
 def test_a_procedure_question_without_steps_in_the_documents_is_refused(shaped):
     answer = shaped.answers.answer("How do I book a flight to Lisbon?")
     assert answer.refused and answer.shape is None and answer.citations == []
+
+
+def test_the_gate_lets_a_list_question_through_when_a_best_sentence_enumerates_it(
+        tmp_path, embedder):
+    """The gate's list exception (rag.shapes.listing.answers) with a gate that refuses
+    everything (min_answerability 0.99): a sentence enumerating what the question asks for,
+    its count left out, answers; a list question the documents do not enumerate stays
+    refused."""
+    from rag.factory import build_pipeline
+    from tests.helpers import make_settings
+    from tests.rag.conftest import SHAPE_CORPUS
+
+    strict = build_pipeline(make_settings(tmp_path / "data",
+                                          retrieval={"min_answerability": 0.99}),
+                            embedder=embedder)
+    strict.ingest.sync(SHAPE_CORPUS)
+    answer = strict.answers.answer("On which four floors are the meeting rooms?")
+    assert not answer.refused and answer.shape.kind == "list"
+    assert [i.text for i in answer.shape.items] == ["first", "second", "third floors"]
+    assert strict.answers.answer("Which three languages does the canteen menu use?").refused
