@@ -167,7 +167,12 @@ def asked_count(question: str) -> int | None:
     m = _COUNT.search(question)
     if not m:
         return None
-    word = m.group(1).lower()
+    return count_of(m.group(1))
+
+
+def count_of(word: str) -> int | None:
+    """The number a count word gives ("four" -> 4, "3" -> 3), else None."""
+    word = word.lower()
     return int(word) if word.isdigit() else _NUMBERS.get(word)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from rag.sentences import split_sentences
-from rag.shapes.kinds import asked_count
+from rag.shapes.kinds import count_of
 from rag.shapes.text import Block, blocks, coverage, section_at, terms, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
@@ -78,7 +78,7 @@ def answers(inp: ShapeInput) -> bool:
     the count is what the answer's "Only 3 found" speaks to, not a topic)."""
     if _best_block(inp)[0] >= RESCUE_COVERAGE:
         return True
-    wanted = frozenset(t for t in inp.asked if not _counted(t))
+    wanted = frozenset(t for t in inp.asked if count_of(t) is None)  # the count left out
     for s in inp.sentences[:SENTENCES]:
         whole = inp.piece(s)
         if whole is not None and coverage(wanted, whole.text) >= RESCUE_COVERAGE and \
@@ -86,11 +86,6 @@ def answers(inp: ShapeInput) -> bool:
                       for i, t in enumeration(whole.text)], inp.question):
             return True
     return False
-
-
-def _counted(term: str) -> bool:
-    """A count ("four", "3"): how many the question asks for."""
-    return term.isdigit() or asked_count(f"which {term}") is not None
 
 
 def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:

@@ -43,8 +43,9 @@ def named_in(entity: Entity, question: set[str]) -> bool:
 
 def acronyms(text: str) -> set[str]:
     """The initials of each name of two or more capitalised words in ``text``, lower-cased:
-    "Pakistan Football Federation" -> pff, "London Fire and Civil Defence Authority" -> lfcda
-    (the small words left out), so a passage calling it "PFF" names what the question names."""
+    "Pakistan Football Federation" -> pff, "London Fire and Civil Defence Authority" -> lfcda,
+    and also with the small words' initials ("Bank of England" -> be, boe), so a passage calling
+    it "PFF" names what the question names."""
     found = set()
     for run in _NAME_RUN.finditer(text):
         words = run.group().split()
