@@ -21,7 +21,7 @@ from service.metrics import Metrics, ObservabilityMiddleware
 from service.oidc import OidcClient
 from service.routes import (admin, ask, auth, chat, collections, documents, eval, feedback,
                             files, gaps, health, ingest_jobs, overview, pages, releases)
-from service.sessions import Revocations, WidgetTokens, revocations_path
+from service.sessions import SIGN_IN_SECONDS, Revocations, WidgetTokens, revocations_path
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None,
@@ -94,7 +94,7 @@ def _install_sign_in(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SessionMiddleware, secret_key=oidc.session_secret.get_secret_value(),
                        session_cookie=oidc.cookie_name, same_site="lax",
                        https_only=base.startswith("https://"),
-                       max_age=int(oidc.session_hours * 3600))
+                       max_age=max(int(oidc.session_hours * 3600), SIGN_IN_SECONDS))
 
 
 def app_from_environment() -> FastAPI:

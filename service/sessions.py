@@ -29,6 +29,10 @@ SESSION_KEY = "user"
 WIDGET_PREFIX = "rwt."
 WIDGET_AUDIENCE = "rag-widget"
 WIDGET_SECONDS = 3600
+# The cookie also carries a pending sign-in (state, nonce) while the person is at the provider:
+# it lives at least this long however short a session is; a session's own end is checked
+# against ``PersonSession.ends`` on every request.
+SIGN_IN_SECONDS = 600
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS revoked (

@@ -70,9 +70,11 @@ class SignedIn:
         return {"X-CSRF-Token": self.me["csrf_token"]}
 
 
-def sign_in(app: TestClient, provider: OidcProvider, user: str, next: str = "/") -> SignedIn:
+def sign_in(app: TestClient, provider: OidcProvider, user: str, next: str = "/",
+            at_provider: float = 0.0) -> SignedIn:
     start = app.get(f"/auth/login?next={next}")
     assert start.status_code == 302, start.text
+    time.sleep(at_provider)  # the person reading the provider's page
     with httpx.Client(timeout=10) as http:
         back = provider.sign_in(http, start.headers["location"], user, f"{user}-pw")
     callback = back.headers["location"].removeprefix(APP)
@@ -138,7 +140,9 @@ def test_a_tampered_or_foreign_cookie_is_no_session(app, provider):
 
 def test_a_session_ends_at_its_hour(tmp_path, provider):
     with app_for(tmp_path, provider, oidc={"session_hours": 1 / 3600}) as app:
-        sign_in(app, provider, "alice")
+        # a sign-in slower than the session is long still completes: the pending sign-in's
+        # cookie does not end with the session it is about to start
+        sign_in(app, provider, "alice", at_provider=1.2)
         assert app.get("/v1/auth/me").json()["signed_in"] is True
         time.sleep(1.2)
         reply = app.post("/v1/ask", json={"question": "x"}, headers={})
