@@ -163,7 +163,7 @@ class CitationVerifier:
             valid = [m for m in dict.fromkeys(named) if 1 <= m <= len(passages)]
             if not valid or instruction_like(claim):
                 return None
-            spans = [_find_verbatim(claim, passages[m - 1].text) for m in valid]
+            spans = [find_verbatim(claim, passages[m - 1].text) for m in valid]
             if any(span is None for span in spans):
                 return None
             out.append((claim, named, tuple(Support(m, 1.0, 1.0, True, span, True)
@@ -174,7 +174,7 @@ class CitationVerifier:
                  units: list[tuple[str, tuple[int, int]]], sims: np.ndarray) -> Support:
         if instruction_like(claim):
             return Support(n, 0.0, 0.0, False, (0, 0), False)
-        exact = _find_verbatim(claim, passage.text)
+        exact = find_verbatim(claim, passage.text)
         words = content_words(claim)
         passage_words = set().union(*(content_words(t) for t, _ in units)) if units else set()
         lexical = len(words & passage_words) / len(words) if words else 0.0
@@ -256,7 +256,7 @@ def _lower(text: str) -> str:
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
-def _find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
+def find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
     """Offsets of ``claim`` inside ``passage`` ignoring case, whitespace and final punctuation.
     Whitespace is ignored entirely: a PDF's text may read "2 .6 .001" where the answer, tidied,
     says "2.6.001"."""

@@ -43,6 +43,56 @@ def split_sentences(text: str) -> list[Sentence]:
     return sentences
 
 
+# Reading a line break as a paragraph's wrap (``reflowed``): a line that ends a sentence or
+# introduces a list, a table row, a list item, a heading, a fence or an indented (code) line
+# keeps its break.
+_ENDS = re.compile(r"[.!?:;][\"'”’)\]]*$")
+_MARKER = re.compile(r"[ \t]*(?:[-*•+▪◦]|\d{1,3}[.)]|[a-z][.)]|\(?[ivx]{1,4}\))\s"
+                     r"|#|```|~~~|    |\t")
+_JOINING = re.compile(r"(?:[,&(–—-]|\b(?:a|an|the|of|to|in|on|at|by|for|from|with|and|or|"
+                      r"nor|as|than|that|which|who|whose|its|their|his|her|our|is|are|was|"
+                      r"were|be|been|has|have|had|will|would|into|per|about|approximately|"
+                      r"including|between|over|under|nearly|almost|some))$")
+_WRAPPED_SHARE = 0.7  # a line this share of the widest prose line long ends with a wrap
+_WRAPPED_MIN = 30
+
+
+def reflowed(text: str) -> str:
+    """``text`` with each line break that only wraps a paragraph (a PDF's or a mail's
+    hard-wrapped lines) read as a space: same length, same offsets, so a sentence split from it
+    is a sentence, not a line. A break is a wrap when the line before does not end a sentence
+    and is no table row, list item or heading, the next line starts no list item, heading,
+    table row or code, and either the next line goes on in lower case, the line before ends in a
+    word or mark that cannot end a sentence ("of", ",", "approximately"), or the line before
+    runs near the width of the text's widest prose line (``_WRAPPED_SHARE``) and is not in
+    capitals (a heading). Fenced code keeps its lines."""
+    if "\n" not in text:
+        return text
+    rows = text.split("\n")
+    width = max((len(r.rstrip()) for r in rows if " | " not in r), default=0)
+    out = list(text)
+    at, in_code = 0, False
+    for i, row in enumerate(rows[:-1]):
+        at += len(row)
+        if row.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+        elif not in_code and _wraps(row.rstrip(), rows[i + 1], width):
+            out[at] = " "
+        at += 1
+    return "".join(out)
+
+
+def _wraps(line: str, nxt: str, width: int) -> bool:
+    if not line.strip() or not nxt.strip() or _ENDS.search(line) or " | " in line \
+            or " | " in nxt or _MARKER.match(line) or _MARKER.match(nxt):
+        return False
+    head = nxt.lstrip()[0]
+    if head.islower() or _JOINING.search(line):
+        return True
+    long = len(line) >= max(_WRAPPED_MIN, _WRAPPED_SHARE * width)
+    return long and not line.isupper() and (head.isalnum() or head in "(\"'“‘$€£")
+
+
 def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
     while start < end and text[start].isspace():
         start += 1

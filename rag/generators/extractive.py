@@ -11,7 +11,7 @@ from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
 from rag.selection import SentenceSelector
 from rag.instructions import instruction_like
-from rag.sentences import content_words, split_sentences
+from rag.sentences import content_words, reflowed, split_sentences
 from rag.types import Passage
 
 import re
@@ -49,7 +49,7 @@ class ExtractiveGenerator:
     def score_sentences(self, request: GenerationRequest) -> list[ScoredSentence]:
         candidates: list[tuple[str, int]] = []
         for n, passage in enumerate(request.passages, start=1):
-            for sentence in split_sentences(passage.text):
+            for sentence in split_sentences(reflowed(passage.text)):
                 text = trim(sentence.text)
                 # Documents are data: text addressed to a model is never evidence.
                 if len(text.split()) >= MIN_WORDS and not instruction_like(text):

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 
 from rag import time_scope
 from rag.claims import MEASURED, NAMED
-from rag.grounding import CheckedSentence
+from rag.grounding import CheckedSentence, Support, find_verbatim
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
@@ -45,6 +45,14 @@ _LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as
                         r"(?:[A-Z][\w.'’-]*\s+)*$")
 _SPACE = re.compile(r"\s+")
 READ_DATED = 4  # verified sentences looked at for one dating the start of an asked range
+ANY, BESIDE, COUNTED = 0, 1, 2  # how a candidate must stand by the question's words
+# The figure questions read a figure standing by the question's words first (a count: the
+# counted noun after it first), in the sentences read, then in further ones; a name is read as
+# before (near words of the question are often the subject's own: "ATSV Alemannia 1900").
+_LEVELS = {"count": (COUNTED, BESIDE), "quantity": (BESIDE,), "money": (BESIDE,),
+           "percent": (BESIDE,)}
+COUNTED_REACH = 4  # words after a figure the counted noun may be in ("734,000 private plans")
+FURTHER = 4  # further best scored sentences a typed answer is looked for in
 WINDOW = 8  # tokens either side of an entity in which question words count
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
@@ -57,6 +65,12 @@ _NAME_PARTICLE = re.compile(r"\s(?:i|y|e|de|da|do|dos|das|del|della|di|du|van|vo
 _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
                         r"(?P<name>[A-Z][\w'’.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'’.-]*)*)")
 # A title of honour that is part of the name as written, right before it.
+# A year written as a bare number is no count ("In FY 2022, OPM ..." for "how many cases"):
+# one after a word that dates, or not followed by the thing counted ("2000 people").
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_DATING = frozenset("fy fiscal year years in since until by from through during of to and "
+                    "early late mid before after circa".split())
+_FIGURE_KINDS = frozenset({"count", "quantity", "money", "percent"})
 _HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
 _PLACES = frozenset({"GPE", "LOC"})
@@ -96,24 +110,23 @@ class ShortAnswer(SideFinder):
 
     def _entity(self, state: AnswerState, answer_type: AnswerType, question: set[str],
                 scope: time_scope.Scope | None) -> None:
-        """The short answer an entity of the asked label gives (and its sides)."""
+        """The short answer an entity of the asked label gives (and its sides). For a figure
+        question (``_LEVELS``), first one with a word of the question beside it in the sentences
+        read; else, for an extractive answer, one so placed in a further top sentence of the
+        best one's document, which then opens the answer (:meth:`_further`). Else any of the
+        asked label in the sentences read."""
         verified = state.verified
         assert verified is not None
+        read = [self._said(state, sentence) for sentence in self._read(verified.kept, scope)]
+        further = state.draft is state.evidence and bool(state.sentences)
         first = None
-        for sentence in self._read(verified.kept, scope):
-            support = max(sentence.supports, key=lambda s: s.score)
-            passage = state.passages[support.passage - 1]
-            a, b = support.span
-            said = passage.text[a:b]
-            found = self.found(said, answer_type, question, scope)
-            if found is None:
-                continue
-            (s, e), listed = found
-            pick = (support.passage, passage, a + s, a + e, said)
-            first = first or pick
-            if listed or not answer_type.is_list:  # a list question looks on for a list
-                first = pick
-                break
+        levels = _LEVELS.get(answer_type.kind, ())
+        for beside in levels:  # the sentences read first, then further ones
+            first = first or self._first(read, answer_type, question, scope, beside)
+        for beside in levels if further else ():
+            first = first or self._further(state, read, answer_type, question, scope, beside)
+        if first is None:
+            first = self._first(read, answer_type, question, scope, ANY)
         if first is not None:
             n, passage, s, e, said = first
             state.short = self._exact(n, passage, s, e)
@@ -121,18 +134,77 @@ class ShortAnswer(SideFinder):
                     not answer_type.is_list:
                 state.sides = self._sides(state, answer_type, question, passage, s, e, said)
 
+    @staticmethod
+    def _said(state: AnswerState, sentence: CheckedSentence) -> tuple[int, Passage, int, str]:
+        support = max(sentence.supports, key=lambda s: s.score)
+        passage = state.passages[support.passage - 1]
+        a, b = support.span
+        return support.passage, passage, a, passage.text[a:b]
+
+    def _first(self, read: Sequence[tuple[int, Passage, int, str]], answer_type: AnswerType,
+               question: set[str], scope: time_scope.Scope | None,
+               beside: int) -> tuple[int, Passage, int, int, str] | None:
+        first = None
+        for n, passage, a, said in read:
+            found = self.found(said, answer_type, question, scope, beside)
+            if found is None:
+                continue
+            (s, e), listed = found
+            first = first or (n, passage, a + s, a + e, said)
+            if listed or not answer_type.is_list:  # a list question looks on for a list
+                return n, passage, a + s, a + e, said
+        return first
+
+    def _further(self, state: AnswerState, read: Sequence[tuple[int, Passage, int, str]],
+                 answer_type: AnswerType, question: set[str], scope: time_scope.Scope | None,
+                 beside: int) -> tuple[int, Passage, int, int, str] | None:
+        """An answer with a word of the question beside it in one of the ``FURTHER`` best
+        scored sentences not read, from the document of the best one read; its sentence is
+        cited and opens the answer ("A total of 90 stroke patients ..." when the sentences
+        read give only "the two treatment groups")."""
+        if not read or answer_type.is_list:
+            return None
+        doc = read[0][1].doc_id
+        seen = {" ".join(said.split()).lower() for *_, said in read}
+        ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
+        for scored in [s for s in ranked if " ".join(s.text.split()).lower() not in seen][:FURTHER]:
+            passage = state.passages[scored.passage - 1]
+            at = find_verbatim(scored.text, passage.text) if passage.doc_id == doc else None
+            if at is None:
+                continue
+            said = passage.text[at[0]:at[1]]
+            found = self.found(said, answer_type, question, scope, beside)
+            if found is not None and self._exact(scored.passage, passage, at[0] + found[0][0],
+                                                 at[0] + found[0][1]) is not None:
+                (s, e), _ = found
+                self._open_with(state, scored.passage, passage, at, said)
+                return scored.passage, passage, at[0] + s, at[0] + e, said
+        return None
+
+    def _open_with(self, state: AnswerState, n: int, passage: Passage, at: tuple[int, int],
+                   said: str) -> None:
+        assert state.verified is not None
+        support = Support(passage=n, lexical=1.0, dense=1.0, numbers_ok=True, span=at,
+                          supported=True)
+        state.verified.sentences.insert(0, CheckedSentence(" ".join(said.split()), (support,),
+                                                           supported=True))
+        self._cite_sentence(state, n, passage, *at)
+
     def found(self, said: str, answer_type: AnswerType, question: set[str],
-              scope: time_scope.Scope | None) -> tuple[tuple[int, int], bool] | None:
+              scope: time_scope.Scope | None,
+              beside: int = ANY) -> tuple[tuple[int, int], bool] | None:
         """Offsets in the sentence ``said`` of its answer and whether it is a list, or None. A
         name standing right by the asked range ("coach of Reggina from 2004 to 2007") holds it
         (:meth:`_holder`), before a name of the asked label farther off ("Serie A"); otherwise
-        the best candidate of the asked label (:meth:`_pick`)."""
+        the best candidate of the asked label (:meth:`_pick`; ``beside`` BESIDE: one with a
+        word of the question within ``WINDOW`` tokens or the counted noun after it; COUNTED:
+        one the counted noun follows)."""
         if scope is None or answer_type.is_list:
-            return self._pick(said, answer_type, question, scope)
+            return self._pick(said, answer_type, question, scope, beside)
         if answer_type.kind in _NAME_KINDS:
             return self._holder(said, scope, question) or \
-                self._pick(said, answer_type, question, scope)
-        return self._pick(said, answer_type, question, scope) or \
+                self._pick(said, answer_type, question, scope, beside)
+        return self._pick(said, answer_type, question, scope, beside) or \
             self._holder(said, scope, question)
 
     def _role(self, state: AnswerState, question: set[str],
@@ -221,7 +293,8 @@ class ShortAnswer(SideFinder):
         return _whole_name(text, best, best.start, best.end), False
 
     def _pick(self, text: str, answer_type: AnswerType, question: set[str],
-              scope: time_scope.Scope | None = None) -> tuple[tuple[int, int], bool] | None:
+              scope: time_scope.Scope | None = None,
+              beside: int = ANY) -> tuple[tuple[int, int], bool] | None:
         """Offsets in ``text`` of the answer entity (or listed entities) and whether it is a
         list, or None. With a dated ``scope``, a candidate whose nearest stated year is
         outside it ranks after those nearest a year inside it (or no year): "It moved its
@@ -234,12 +307,20 @@ class ShortAnswer(SideFinder):
         hits = [i for i, t in enumerate(tokens) if _content(t) and
                 all(w in question for w in _content(t))]
 
-        def rank(e: Entity) -> tuple[int, int, float, int]:
-            near = sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
+        def rank(e: Entity) -> tuple[int, int, int, int, float, int]:
+            return (_vague(e, answer_type), off_period(e), _uncounted(e, tokens, answer_type),
+                    labels.index(e.label), -near(e), e.start)
+
+        def near(e: Entity) -> float:
+            return sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
                        for i in hits if not e.token_start <= i < e.token_end
                        and e.token_start - WINDOW <= i < e.token_end + WINDOW)
-            return (_vague(e, answer_type), off_period(e), labels.index(e.label), -near, e.start)
 
+        if beside != ANY:
+            candidates = [e for e in candidates if not _uncounted(e, tokens, answer_type)
+                          or (beside == BESIDE and near(e) > 0)]
+            if not candidates:
+                return None
         years = [] if scope is None or scope.latest else time_scope.year_mentions(text, scope)
 
         def off_period(e: Entity) -> int:
@@ -280,12 +361,34 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
         candidates = [e for e in entities if e.label in _HOLDER_LABELS and e.label != "NORP"
                       and not _named_in(e, question)]
         labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
+    if answer_type.kind in _FIGURE_KINDS:
+        candidates = [e for e in candidates if not _a_year(e, tokens)]
     if answer_type.kind == "quantity" and answer_type.focus:
         # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
         candidates = [e for e in candidates
                       if any(same_unit(t, answer_type.focus)
                              for t in tokens[e.token_start:e.token_end + 2])]
     return candidates, labels
+
+
+def _uncounted(e: Entity, tokens: Sequence[str], answer_type: AnswerType) -> int:
+    """0: a figure the counted noun follows ("24 trials" for "how many trials")."""
+    focus = answer_type.focus if answer_type.kind == "count" else None
+    if focus:
+        for t in tokens[e.token_end:e.token_end + COUNTED_REACH]:
+            if same_unit(t, focus):
+                return 0
+            if not t[:1].isalpha() or t in ("and", "or"):
+                break  # the noun phrase after the figure ends
+    return 1
+
+
+def _a_year(entity: Entity, tokens: Sequence[str]) -> bool:
+    if not _YEAR.fullmatch(entity.text.strip()):
+        return False
+    before = tokens[entity.token_start - 1].lower() if entity.token_start > 0 else ""
+    after = tokens[entity.token_end] if entity.token_end < len(tokens) else ""
+    return before in _DATING or not (after[:1].isalpha() and after[:1].islower())
 
 
 def _whole_name(text: str, entity: Entity, start: int, end: int) -> tuple[int, int]:

@@ -114,10 +114,10 @@ def test_sample_answers_never_open_with_a_heading_and_stay_in_one_document(seede
 def test_an_answer_quotes_a_pdf_row_whose_spacing_it_tidied():
     """A PDF's text may read "2 .6 .001 | ..." where the answer says "2.6.001 | ...": the quote
     is still found in its passage, at the passage's own offsets (rag.grounding)."""
-    from rag.grounding import _find_verbatim
+    from rag.grounding import find_verbatim
 
     passage = "growth .\n\n2 .6 .001 | Performance Measure: OPM Leaders Lead score | FY 2022: 68"
-    start, end = _find_verbatim("2.6.001 | Performance Measure: OPM Leaders Lead score", passage)
+    start, end = find_verbatim("2.6.001 | Performance Measure: OPM Leaders Lead score", passage)
     assert passage[start:end] == "2 .6 .001 | Performance Measure: OPM Leaders Lead score"
-    assert _find_verbatim("İstanbul office opened in 2019", "The İstanbul office opened in 2019.")
-    assert _find_verbatim("the meeting lasted three hours", "the meeting lasted two hours.") is None
+    assert find_verbatim("İstanbul office opened in 2019", "The İstanbul office opened in 2019.")
+    assert find_verbatim("the meeting lasted three hours", "the meeting lasted two hours.") is None

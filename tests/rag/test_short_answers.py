@@ -81,3 +81,44 @@ def test_a_measure_question_takes_a_figure_of_its_unit():
     (start, end), _ = picker._pick(text, typed, words)
     assert text[start:end] == "3,145 kilometers"
     assert picker._pick(text.split(". ")[0] + ".", typed, words) is None
+
+
+def test_a_count_question_takes_no_year_for_its_figure():
+    # "In FY 2022, OPM received ..." for "how many cases": the small model tags the bare year a
+    # cardinal; a year after a dating word, or with no counted thing after it, is no count.
+    from rag.question_typing import Nlp
+    from rag.stages.short_answer import ShortAnswer, _content
+
+    nlp = Nlp()
+    picker = ShortAnswer(nlp, locator=None)
+    question = "How many retirement cases did OPM process in FY 2021?"
+    typed = nlp.classify(question)
+    assert typed.kind == "count"
+    words = set(_content(question))
+    dated = ("In FY 2022, OPM received, on average, eight percent more cases than in FY 2021, "
+             "and processed 24 percent more cases in FY 2022 than in FY 2021.")
+    picked = picker._pick(dated, typed, words)
+    assert picked is None or dated[slice(*picked[0])] not in ("2022", "2021"), picked
+    counted = "In FY 2021, OPM processed 2000 cases and closed 1,500 of them."
+    (start, end), _ = picker._pick(counted, typed, words)
+    assert counted[start:end] in ("2000", "1,500")
+
+
+def test_a_count_question_takes_the_figure_its_counted_noun_follows():
+    from rag.question_typing import Nlp
+    from rag.stages.short_answer import COUNTED, ShortAnswer, _content
+
+    nlp = Nlp()
+    picker = ShortAnswer(nlp, locator=None)
+    question = "About how many private retirement plans are covered by the protections?"
+    typed = nlp.classify(question)
+    assert (typed.kind, typed.focus) == ("count", "plans")
+    words = set(_content(question))
+    text = ("It protects more than 154 million workers, retirees and their families who are "
+            "covered by approximately 734,000 private retirement plans, 2 million health plans, "
+            "and 662,000 other welfare benefit plans.")
+    (start, end), _ = picker._pick(text, typed, words, beside=COUNTED)
+    assert text[start:end] == "734,000"
+    # no figure the counted noun follows: none at that level
+    assert picker._pick("It employs 800 people in 12 offices.", typed, words,
+                        beside=COUNTED) is None

@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rag.sentences import content_words, split_sentences
 
 
@@ -18,3 +21,59 @@ def test_sentences_keep_offsets_and_abbreviations():
 def test_content_words_drop_stopwords():
     assert content_words("How many migrants did the Border Patrol apprehend?") == {
         "migrants", "border", "patrol", "apprehend"}
+
+
+PDF_COLUMN = """HOUSING ASSISTANCE
+CLAIMS BACKLOG
+The Regional Housing Office (RHO) cut
+its backlog of open claims, closing the
+year with about 12,400 claims, down from
+15,900 at the start of the
+year. To do
+so, the office added two review teams.
+Goals:
+- one item
+- two items
+1. first
+2. second
+Type: Target | Status: Met | Number: 7,500
+Type: Actual | EndDate: 2029-12-31
+```bash
+rag releases rollback
+rag serve
+```"""
+
+
+def test_reflowed_reads_a_wrapped_paragraph_as_sentences_and_keeps_structure():
+    from rag.sentences import reflowed
+
+    text = reflowed(PDF_COLUMN)
+    assert len(text) == len(PDF_COLUMN)
+    said = [s.text for s in split_sentences(text)]
+    assert said[:4] == [
+        "HOUSING ASSISTANCE", "CLAIMS BACKLOG",  # headings in capitals stay
+        "The Regional Housing Office (RHO) cut its backlog of open claims, closing the year "
+        "with about 12,400 claims, down from 15,900 at the start of the year.",
+        "To do so, the office added two review teams."]
+    # a list's lead, its items, table rows and fenced commands keep their lines
+    assert said[4:] == ["Goals:", "- one item", "- two items", "1. first", "2. second",
+                        "Type: Target | Status: Met | Number: 7,500",
+                        "Type: Actual | EndDate: 2029-12-31", "```bash",
+                        "rag releases rollback", "rag serve", "```"]
+
+
+def test_short_lines_without_marks_stay_lines():
+    from rag.sentences import reflowed
+
+    slide = ("Quarterly results\nRevenue grew 10 percent in the third quarter of the year\n"
+             "Costs fell")
+    assert split_sentences(reflowed(slide))[0].text == "Quarterly results"
+
+
+@given(st.text(alphabet="ab .,:-|#\n`Ab1", max_size=200))
+def test_reflowed_only_turns_line_breaks_into_spaces(text):
+    from rag.sentences import reflowed
+
+    out = reflowed(text)
+    assert len(out) == len(text)
+    assert all(a == b or (a == "\n" and b == " ") for a, b in zip(text, out))
