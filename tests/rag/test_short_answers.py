@@ -64,18 +64,26 @@ def test_the_public_body_carries_the_short_answer(seeded):
                                     "end": answer.short_answer.end}
 
 
-def test_a_measure_question_takes_a_figure_of_its_unit():
-    # "680,000 people" is a figure but no length: with the real spaCy pipeline, the picker skips
-    # it for the figure that names the asked unit, and finds none when no figure does.
+@pytest.fixture(scope="module")
+def nlp():
     from rag.question_typing import Nlp
+
+    return Nlp()
+
+
+def _picker(nlp, question):
+    """The short-answer picker with the real spaCy pipeline, the question's type and words."""
     from rag.stages.short_answer import ShortAnswer, _content
 
-    nlp = Nlp()
-    picker = ShortAnswer(nlp, locator=None)
-    question = "How many kilometres long is the border between the United States and Mexico?"
-    typed = nlp.classify(question)
+    return ShortAnswer(nlp, locator=None), nlp.classify(question), set(_content(question))
+
+
+def test_a_measure_question_takes_a_figure_of_its_unit(nlp):
+    # "680,000 people" is a figure but no length: with the real spaCy pipeline, the picker skips
+    # it for the figure that names the asked unit, and finds none when no figure does.
+    picker, typed, words = _picker(
+        nlp, "How many kilometres long is the border between the United States and Mexico?")
     assert (typed.kind, typed.focus) == ("quantity", "kilometres")
-    words = set(_content(question))
     text = ("Mexico reports that 680,000 people traveled through the country in 2023. "
             "The border runs for 3,145 kilometers from the Gulf of Mexico to the Pacific.")
     (start, end), _ = picker._pick(text, typed, words)
@@ -83,18 +91,11 @@ def test_a_measure_question_takes_a_figure_of_its_unit():
     assert picker._pick(text.split(". ")[0] + ".", typed, words) is None
 
 
-def test_a_count_question_takes_no_year_for_its_figure():
+def test_a_count_question_takes_no_year_for_its_figure(nlp):
     # "In FY 2022, OPM received ..." for "how many cases": the small model tags the bare year a
     # cardinal; a year after a dating word, or with no counted thing after it, is no count.
-    from rag.question_typing import Nlp
-    from rag.stages.short_answer import ShortAnswer, _content
-
-    nlp = Nlp()
-    picker = ShortAnswer(nlp, locator=None)
-    question = "How many retirement cases did OPM process in FY 2021?"
-    typed = nlp.classify(question)
+    picker, typed, words = _picker(nlp, "How many retirement cases did OPM process in FY 2021?")
     assert typed.kind == "count"
-    words = set(_content(question))
     dated = ("In FY 2022, OPM received, on average, eight percent more cases than in FY 2021, "
              "and processed 24 percent more cases in FY 2022 than in FY 2021.")
     picked = picker._pick(dated, typed, words)
@@ -104,16 +105,12 @@ def test_a_count_question_takes_no_year_for_its_figure():
     assert counted[start:end] in ("2000", "1,500")
 
 
-def test_a_count_question_takes_the_figure_its_counted_noun_follows():
-    from rag.question_typing import Nlp
-    from rag.stages.short_answer import COUNTED, ShortAnswer, _content
+def test_a_count_question_takes_the_figure_its_counted_noun_follows(nlp):
+    from rag.stages.short_answer import COUNTED
 
-    nlp = Nlp()
-    picker = ShortAnswer(nlp, locator=None)
-    question = "About how many private retirement plans are covered by the protections?"
-    typed = nlp.classify(question)
+    picker, typed, words = _picker(
+        nlp, "About how many private retirement plans are covered by the protections?")
     assert (typed.kind, typed.focus) == ("count", "plans")
-    words = set(_content(question))
     text = ("It protects more than 154 million workers, retirees and their families who are "
             "covered by approximately 734,000 private retirement plans, 2 million health plans, "
             "and 662,000 other welfare benefit plans.")
