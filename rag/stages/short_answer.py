@@ -50,7 +50,7 @@ ANY, BESIDE, COUNTED = 0, 1, 2  # how a candidate must stand by the question's w
 # counted noun after it first), in the sentences read, then in further ones; a name is read as
 # before (near words of the question are often the subject's own: "ATSV Alemannia 1900").
 _LEVELS = {"count": (COUNTED, BESIDE), "quantity": (BESIDE,), "money": (BESIDE,),
-           "percent": (BESIDE,)}
+           "percent": (BESIDE,), "duration": (BESIDE,)}
 COUNTED_REACH = 4  # words after a figure the counted noun may be in ("734,000 private plans")
 FURTHER = 4  # further best scored sentences a typed answer is looked for in
 WINDOW = 8  # tokens either side of an entity in which question words count
@@ -71,6 +71,12 @@ _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATING = frozenset("fy fiscal year years in since until by from through during of to and "
                     "early late mid before after circa".split())
 _FIGURE_KINDS = frozenset({"count", "quantity", "money", "percent"})
+_SPAN_OF_TIME = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|"
+                           r"months?|years?|decades?|century|centuries)\b", re.IGNORECASE)
+# The rest of a range a figure opens: "1250 to 1750", "250,000-500,000"; "and" after "between".
+_RANGE_REST = re.compile(r"\s*(?:to|-|–|—|(?P<and>and))\s*[$€£]?\d[\d,.]*\d?"
+                         r"(?:\s*(?:%|percent|per cent|thousand|million|billion|trillion)\b)?")
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 _HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
 _PLACES = frozenset({"GPE", "LOC"})
@@ -337,6 +343,8 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
+        if answer_type.kind in _FIGURE_KINDS:
+            end = _range_end(text, start, end)
         if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
             end -= 2  # "Nelson Rockefeller's": the name without its possessive
         if answer_type.kind == "place":
@@ -363,6 +371,8 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
         labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
     if answer_type.kind in _FIGURE_KINDS:
         candidates = [e for e in candidates if not _a_year(e, tokens)]
+    if answer_type.kind == "duration":  # "how long did it last": a span of time, not a date
+        candidates = [e for e in candidates if _SPAN_OF_TIME.search(e.text)]
     if answer_type.kind == "quantity" and answer_type.focus:
         # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
         candidates = [e for e in candidates
@@ -381,6 +391,14 @@ def _uncounted(e: Entity, tokens: Sequence[str], answer_type: AnswerType) -> int
             if not t[:1].isalpha() or t in ("and", "or"):
                 break  # the noun phrase after the figure ends
     return 1
+
+
+def _range_end(text: str, start: int, end: int) -> int:
+    """The end of the range the figure at ``text[start:end]`` opens, else ``end``."""
+    rest = _RANGE_REST.match(text, end)
+    if rest is None or (rest.group("and") and not _BETWEEN_BEFORE.search(text[:start])):
+        return end
+    return rest.end()
 
 
 def _a_year(entity: Entity, tokens: Sequence[str]) -> bool:

@@ -119,3 +119,20 @@ def test_a_count_question_takes_the_figure_its_counted_noun_follows(nlp):
     # no figure the counted noun follows: none at that level
     assert picker._pick("It employs 800 people in 12 offices.", typed, words,
                         beside=COUNTED) is None
+
+
+def test_a_duration_is_a_span_of_time_and_a_figure_keeps_its_range(nlp):
+    picker, typed, words = _picker(nlp, "How long did the meeting last?")
+    assert typed.kind == "duration"
+    text = "The meeting on 7 February 2024 lasted more than two hours."
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end].endswith("two hours")
+    # a date alone answers no "how long"
+    assert picker._pick("The meeting took place on 7 February 2024.", typed, words) is None
+    picker, typed, words = _picker(nlp, "How many deaths occur each year from flu epidemics?")
+    text = "Annual flu epidemics cause 250,000 to 500,000 deaths, the agency says."
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end] == "250,000 to 500,000"
+    text = "The agency counted between 1,250 and 1,750 deaths in the cluster."
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end] in ("1,250 and 1,750", "between 1,250 and 1,750")
