@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.generators.extractive import ScoredSentence
-from rag.sentences import split_sentences
+from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
 from rag.shapes.text import terms, unwrapped
 from rag.types import Passage
@@ -63,7 +63,7 @@ class ShapeInput:
 
     def where(self, sentence: ScoredSentence) -> tuple[int, int]:
         """The sentence's offsets in its passage's text ((-1, -1) when not found)."""
-        text = self.passages[sentence.passage - 1].text
+        text = reflowed(self.passages[sentence.passage - 1].text)  # as it was split: same offsets
         at = text.find(sentence.text)
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
 

@@ -16,7 +16,7 @@ from rag.generators.extractive import SELECT_MARGIN
 from rag.pages import page_of
 from rag.question_typing import AnswerType
 from rag.revisions import changed_values
-from rag.sentences import split_sentences
+from rag.sentences import reflowed, split_sentences
 from rag.stages.entity_text import content as _content
 from rag.stages.entity_text import named_in as _named_in
 from rag.stages.entity_text import trim as _trim
@@ -218,7 +218,7 @@ class SideFinder:
             words = set(_content(sentence.text))
             if not asked <= words or len(words & question) < min(2, len(question)):
                 continue  # close in meaning, but not about the same thing
-            at = other.text.find(sentence.text)
+            at = reflowed(other.text).find(sentence.text)  # as it was split: same offsets
             if at < 0:
                 continue
             checked += 1
