@@ -57,6 +57,7 @@ _WRAPPED_SHARE = 0.7  # a line this share of the widest prose line long ends wit
 _WRAPPED_MIN = 30
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def reflowed(text: str) -> str:
     """``text`` with each line break that only wraps a paragraph (a PDF's or a mail's
     hard-wrapped lines) read as a space: same length, same offsets, so a sentence split from it
@@ -65,7 +66,8 @@ def reflowed(text: str) -> str:
     table row or code, and either the next line goes on in lower case, the line before ends in a
     word or mark that cannot end a sentence ("of", ",", "approximately"), or the line before
     runs near the width of the text's widest prose line (``_WRAPPED_SHARE``) and is not in
-    capitals (a heading). Fenced code keeps its lines."""
+    capitals (a heading). Fenced code keeps its lines. Cached: the answer path looks the same
+    passage's sentences up several times (scoring, shapes, the other side of a conflict)."""
     if "\n" not in text:
         return text
     rows = text.split("\n")

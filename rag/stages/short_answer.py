@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rag import time_scope
+from rag.answerability import FIGURE_KINDS
 from rag.claims import MEASURED, NAMED
 from rag.grounding import CheckedSentence, Support, find_verbatim
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
@@ -70,7 +71,6 @@ _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATING = frozenset("fy fiscal year years in since until by from through during of to and "
                     "early late mid before after circa".split())
-_FIGURE_KINDS = frozenset({"count", "quantity", "money", "percent"})
 _SPAN_OF_TIME = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|"
                            r"months?|years?|decades?|century|centuries)\b", re.IGNORECASE)
 # The rest of a range a figure opens: "1250 to 1750", "250,000-500,000"; "and" after "between".
@@ -343,7 +343,7 @@ class ShortAnswer(SideFinder):
                 return (best[0].start, best[-1].end), True
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
-        if answer_type.kind in _FIGURE_KINDS:
+        if answer_type.kind in FIGURE_KINDS:
             end = _range_end(text, start, end)
         if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
             end -= 2  # "Nelson Rockefeller's": the name without its possessive
@@ -369,7 +369,7 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
         candidates = [e for e in entities if e.label in _HOLDER_LABELS and e.label != "NORP"
                       and not _named_in(e, question)]
         labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
-    if answer_type.kind in _FIGURE_KINDS:
+    if answer_type.kind in FIGURE_KINDS:
         candidates = [e for e in candidates if not _a_year(e, tokens)]
     if answer_type.kind == "duration":  # "how long did it last": a span of time, not a date
         candidates = [e for e in candidates if _SPAN_OF_TIME.search(e.text)]
