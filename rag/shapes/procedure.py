@@ -8,7 +8,8 @@ The section is the best passage's: among the sections of the first passages that
 at least two steps, the one whose heading, introducing line and steps hold most of the
 question's key terms, the one holding the best sentence preferred (the document's title as a
 heading counts for none: it names the document, not the section). Of a reference list (items
-opening with a bold label) the items holding most key terms are the steps, not all of them.
+opening with a bold label, a table's rows) the items holding most key terms are the steps, not
+all of them, and so is an item holding half as many and one of the best scored sentences.
 The Shape stage hands this builder each passage grown to its whole sections
 (rag.stages.shape), so a chunk that cuts a list gives its steps whole. :func:`answers` is the
 refusal gate's exception: a procedure question is answered when such a section matches the
@@ -17,9 +18,10 @@ question's key terms well, even when no sentence scored high enough."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.sentences import split_sentences
+from rag.sentences import reflowed, split_sentences
 from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, sections,
                              unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -31,6 +33,7 @@ RESCUE_COVERAGE = 0.8  # the gate's exception: the share of key terms the sectio
 RESCUE_HEADING = 0.5  # ... and its heading (or introducing line)
 ROW_SENTENCES = 8  # the best sentences looked at for a reference table's row
 ROW_COVERAGE = 0.5  # the share of key terms that row must hold
+HELD = 5  # the best scored sentences an item of a reference list is also kept for holding
 _MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
@@ -46,15 +49,29 @@ class Found:
     items: tuple[tuple[int, int], ...] = ()  # the steps taken: the block's, or its rows asked
 
 
-def asked_items(wanted: frozenset[str], text: str, block: Block) -> list[tuple[int, int]]:
+def asked_items(wanted: frozenset[str], text: str, block: Block,
+                held: Sequence[int] = ()) -> list[tuple[int, int]]:
     """The steps of ``block``: all its items, in order; of a reference block (a command table's
     rows, bold-labelled bullets) the items holding most of the question's key terms (ties all
-    kept, in order), none when no item holds any."""
+    kept) and those holding half as many and one of the best scored sentences (``held``: where
+    each starts in ``text``), in order; none when no item holds any key term."""
     if not is_reference(text, block):
         return list(block.items)
     scores = [coverage(wanted, text[a:b]) for a, b in block.items]
     top = max(scores, default=0.0)
-    return [] if top <= 0 else [item for item, c in zip(block.items, scores) if c >= top - 1e-9]
+    if top <= 0:
+        return []
+    return [(a, b) for (a, b), c in zip(block.items, scores)
+            if c >= top - 1e-9 or (c >= top / 2 and any(a <= at < b for at in held))]
+
+
+def held_sentences(inp: ShapeInput, n: int) -> list[int]:
+    """Where each of the ``HELD`` best scored sentences starts in passage ``n`` (a passage grown
+    to its section holds its neighbours' sentences too): the evidence stage's scores say which
+    items of a long reference list speak of the question when key terms alone do not ("leak"
+    in an item about leak tests outscoring the item that says how to revoke a key)."""
+    text = reflowed(inp.passages[n - 1].text)  # as the sentences were split: same offsets
+    return [at for at in (text.find(s.text) for s in inp.sentences[:HELD]) if at >= 0]
 
 
 def best_section(inp: ShapeInput) -> Found | None:
@@ -66,6 +83,7 @@ def best_section(inp: ShapeInput) -> Found | None:
     for rank, n in enumerate(order[:PASSAGES]):
         passage = inp.passages[n - 1]
         text = passage.text
+        held = held_sentences(inp, n)
         for section in sections(text):
             # The document's title names what all of it is about, not which section says how.
             head = section.heading or (passage.title if section.start == 0 else "")
@@ -74,7 +92,7 @@ def best_section(inp: ShapeInput) -> Found | None:
             for block in blocks(text, section.start, section.end):
                 if len(block.items) < MIN_STEPS:
                     continue
-                items = asked_items(wanted, text, block)
+                items = asked_items(wanted, text, block, held)
                 if not items:
                     continue
                 intro = text[block.intro[0]:block.intro[1]] if block.intro else ""

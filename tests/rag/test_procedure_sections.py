@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from rag.generators.extractive import ScoredSentence
+from rag.sentences import reflowed
 from rag.shapes import QuestionKind, ShapeInput, procedure
 from rag.shapes.text import blocks, is_reference, sections, terms
 from rag.types import Passage
@@ -172,3 +173,29 @@ def test_the_section_is_judged_by_the_focus_not_the_studys_name():
     # one word of focus is too little to tell sections apart: the whole question then
     alone = ShapeInput(q, QuestionKind("procedure"), [passage], [best], focus=terms("cancel"))
     assert alone.asked == terms(q)
+
+
+LEAKY = """## Keys and workers
+
+- **API keys.** Send a key as `Authorization: Bearer KEY` on every request.
+- **Named keys.** `app keys create --name NAME` prints a new key once; `app keys revoke NAME`
+  refuses the key from the next request on.
+- **Collections.** A key sees only its collections; the API never shows another's documents
+  (the leak tests prove it).
+"""
+
+
+def test_a_reference_item_holding_a_best_sentence_is_kept_beside_the_key_terms_best():
+    """"leak" in an item about leak tests gives it more key terms than the item that says how
+    to revoke a key; the evidence stage's best sentence is in the latter, which is kept too."""
+    q = "How do I revoke an API key that leaked?"
+    passage = Passage("c0", "README.md", "Read me", LEAKY, 0, len(LEAKY), 0.5)
+    said = reflowed(LEAKY)  # as the evidence stage splits it
+    start = said.index("`app keys create")
+    best = ScoredSentence(said[start:said.index("on.", start) + 3], 1, 0, 0.8, 0.5)
+    bare = procedure.build(ShapeInput(q, QuestionKind("procedure"), [passage], []))
+    assert bare is not None and not any("revoke" in p.text for p in bare.pieces)
+    shaped = procedure.build(ShapeInput(q, QuestionKind("procedure"), [passage], [best]))
+    assert shaped is not None
+    assert any(p.text.startswith("**Named keys.**") for p in shaped.pieces)
+    assert any(p.text.startswith("**Collections.**") for p in shaped.pieces)
