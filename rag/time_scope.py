@@ -36,10 +36,11 @@ OPEN_END = 9999  # "since 2019": every year from 2019
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _YEAR = r"((?:1[5-9]|20)\d\d)(?!\d)"  # 1500-2099
-# A year as a question dates it: "FY 2015", "fiscal year 2017", "March 3, 2015", "mid-2015".
+# A year as a question dates it: "FY 2015", "fiscal year 2017", "March 3, 2015", "mid-2015",
+# "25 October , 2004" (a tokenised page's comma).
 _WHEN = (rf"(?:(?:fy|fiscal\s+years?|calendar\s+years?|(?:the\s+)?(?:end|start|beginning)\s+of"
          rf"|(?:early|late|mid)[-\s]?)\s*)*(?:{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?)?"
-         rf"(?:\d{{1,2}}\s+{_MONTH}\s+)?{_YEAR}")
+         rf"(?:\d{{1,2}}\s+{_MONTH}\s*,?\s+)?{_YEAR}")
 _RANGE = re.compile(rf"\b(?:from|between)\s+{_WHEN}\s*(?:to|and|until|till|through|[-–])\s*"
                     rf"{_WHEN}", re.IGNORECASE)
 _BARE_RANGE = re.compile(rf"(?<!\d){_YEAR}\s*[-–]\s*{_YEAR}", re.IGNORECASE)

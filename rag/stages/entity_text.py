@@ -1,11 +1,13 @@
 """What the short-answer stage and its disagreement finder share: the content words of a text,
-whether the question names an entity already, and the value an entity states (a figure without
-its hedge)."""
+whether the question names an entity already, the value an entity states (a figure without
+its hedge), and a name's extent as the document writes it (its particles, title, region, the
+list it is one item of)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from rag.question_typing import Entity
 from rag.sentences import STOPWORDS
@@ -18,6 +20,17 @@ _HEDGE = re.compile(r"^(?:(?:just|well|an|some)\s+)?(?:about|around|approximatel
                     r"as many as|as much as|close to|upwards of|estimated|some)\s+(?=[$€£]?\d)",
                     re.IGNORECASE)
 _FIGURES = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"})
+# What may stand between the items of a listed answer: "A, B and C", "A, B, or C", "A & B",
+# titles included ("Biden, President López Obrador, and Prime Minister Justin Trudeau").
+_LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
+                        r"(?:[A-Z][\w.'’-]*\s+)*$")
+# A name going on past where the recogniser stopped: a particle and a capitalised surname.
+_NAME_PARTICLE = re.compile(r"\s(?:i|y|e|de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|"
+                            r"bin|ibn|al|el|la|le)\s[A-Z][\w'’-]*[^\W\d_]")
+# A title of honour that is part of the name as written, right before it.
+_HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
+_PLACES = frozenset({"GPE", "LOC"})  # the labels of a place a region may follow
+_COMMA = re.compile(r"\s*,\s*")
 # Capitalised words in a row, small joining words allowed between them.
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|the|for|de|du|&)\s+)*[A-Z][\w'’-]*)+")
 _CURRENCY = frozenset("$€£¥")
@@ -69,3 +82,62 @@ def trim(one: Entity, text: str) -> tuple[int, int]:
             text[start - 1] in _CURRENCY:
         start -= 1
     return start, one.end
+
+
+def whole_name(text: str, entity: Entity, start: int, end: int) -> tuple[int, int]:
+    """A person's name as the document gives it, past where the recogniser stopped: "Albert
+    Royo i Mariné", "Ludwig van Beethoven", "Sir Horace Wilson"."""
+    if entity.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
+        end = m.end()
+    if entity.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
+        start = m.start()
+    return start, end
+
+
+def with_region(entities: Sequence[Entity], place: Entity, text: str,
+                 question: set[str]) -> tuple[int, int]:
+    """A place as written with the region it lies in ("Olney, Maryland", "Dakar, Senegal",
+    "Kyiv, Ukraine"): the pair of places joined by a comma, the picked one either of them,
+    unless the question names the other."""
+    others = [e for e in entities
+              if e.label in _PLACES and e is not place and not named_in(e, question)]
+    after = next((e for e in others
+                  if e.start >= place.end and _COMMA.fullmatch(text[place.end:e.start])), None)
+    if after is not None:
+        return place.start, after.end
+    before = next((e for e in others
+                   if e.end <= place.start and _COMMA.fullmatch(text[e.end:place.start])), None)
+    return (place.start if before is None else before.start), place.end
+
+
+def split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:
+    """A title the question names run together with a name ("Homeland Security Kristie
+    Canegallo", "Mexico Ken Salazar", tagged as one organisation): the name after it, a
+    person."""
+    words = tokens[entity.token_start:entity.token_end]
+    cut = 0
+    while cut < len(words) and content(words[cut]) and \
+            all(w in question for w in content(words[cut])):
+        cut += 1
+    rest = words[cut:]
+    if cut == 0 or len(rest) < 2 or not all(w[:1].isupper() for w in rest) or \
+            any(w.lower() in question for w in rest):
+        return entity
+    offset = entity.text.find(rest[0], sum(len(w) for w in words[:cut]))
+    if offset < 0:
+        return entity
+    return Entity(entity.text[offset:], "PERSON", entity.start + offset, entity.end,
+                  entity.token_start + cut, entity.token_end)
+
+
+def runs(text: str, entities: Sequence[Entity]) -> list[list[Entity]]:
+    """Entities of one label joined only by list glue, in text order."""
+    runs: list[list[Entity]] = []
+    for e in sorted(entities, key=lambda x: x.start):
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.label == e.label and \
+                _LIST_GLUE.match(text[last.end:e.start]):
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs

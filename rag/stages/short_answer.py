@@ -16,7 +16,9 @@ When the question asks for a measure (a figure, an amount, a duration, a date) o
 documents are read too (rag.stages.sides); a value there that cannot be true beside the short
 answer's (rag.claims) makes a disagreement: each side is kept, its sentence cited as a span, and
 assemble opens the answer by saying the sources disagree. A question asking for a position held
-is answered from the words that give it (rag.roles).
+is answered from the words that give it (rag.roles). A question naming a period whose sentences
+read do not speak of it (no year of it stated, not a document of that period) is answered from
+the same document's sentence that states it, which then opens the answer (``_dated``).
 """
 
 from __future__ import annotations
@@ -34,16 +36,13 @@ from rag.span_locator import SpanLocator
 from rag.stages.entity_text import acronyms
 from rag.stages.entity_text import content as _content
 from rag.stages.entity_text import named_in as _named_in
+from rag.stages.entity_text import runs, split_title, whole_name, with_region
 from rag.stages.entity_text import trim as _trim
 from rag.stages.sides import SideFinder
 from rag.stages.state import AnswerState, ShortPick
 from rag.table_cells import cell_for
 from rag.types import Passage
 
-# What may stand between the items of a listed answer: "A, B and C", "A, B, or C", "A & B",
-# titles included ("Biden, President López Obrador, and Prime Minister Justin Trudeau").
-_LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:(?:and|or|&)\s+)?|(?:and|or|&|as well as)\s+)"
-                        r"(?:[A-Z][\w.'’-]*\s+)*$")
 _SPACE = re.compile(r"\s+")
 READ_DATED = 4  # verified sentences looked at for one dating the start of an asked range
 ANY, BESIDE, COUNTED = 0, 1, 2  # how a candidate must stand by the question's words
@@ -58,14 +57,10 @@ WINDOW = 8  # tokens either side of an entity in which question words count
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
 _BETWEEN = re.compile(r"[\s(),:;\-–—]+|\b(?:from|in|between|during)\b", re.IGNORECASE)
-# A name going on past where the recogniser stopped: a particle and a capitalised surname.
-_NAME_PARTICLE = re.compile(r"\s(?:i|y|e|de|da|do|dos|das|del|della|di|du|van|von|der|den|ter|"
-                            r"bin|ibn|al|el|la|le)\s[A-Z][\w'’-]*[^\W\d_]")
 # A league or competition named before one of its members: "Serie B club Grosseto", "Premier
 # League side Chelsea" (the recogniser often labels the member a person or a place).
 _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
                         r"(?P<name>[A-Z][\w'’.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'’.-]*)*)")
-# A title of honour that is part of the name as written, right before it.
 # A year written as a bare number is no count ("In FY 2022, OPM ..." for "how many cases"):
 # one after a word that dates, or not followed by the thing counted ("2000 people").
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
@@ -77,11 +72,8 @@ _SPAN_OF_TIME = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|
 _RANGE_REST = re.compile(r"\s*(?:to|-|–|—|(?P<and>and))\s*[$€£]?\d[\d,.]*\d?"
                          r"(?:\s*(?:%|percent|per cent|thousand|million|billion|trillion)\b)?")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
-_HONORIFIC = re.compile(r"\b(?:Sir|Dame|Lord|Lady)\s+$")
-# Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
-_PLACES = frozenset({"GPE", "LOC"})
-_COMMA = re.compile(r"\s*,\s*")
 _NAME_KINDS = frozenset({"person", "organisation", "place", "facility"})
+# Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
 
@@ -133,6 +125,9 @@ class ShortAnswer(SideFinder):
             first = first or self._further(state, read, answer_type, question, scope, beside)
         if first is None:
             first = self._first(read, answer_type, question, scope, ANY)
+        if further and scope is not None and not scope.latest and not answer_type.is_list and \
+                not any(_of_period(said, passage, scope) for _, passage, _, said in read):
+            first = self._dated(state, read, answer_type, question, scope) or first
         if first is not None:
             n, passage, s, e, said = first
             state.short = self._exact(n, passage, s, e)
@@ -185,6 +180,32 @@ class ShortAnswer(SideFinder):
                 (s, e), _ = found
                 self._open_with(state, scored.passage, passage, at, said)
                 return scored.passage, passage, at[0] + s, at[0] + e, said
+        return None
+
+    def _dated(self, state: AnswerState, read: Sequence[tuple[int, Passage, int, str]],
+               answer_type: AnswerType, question: set[str],
+               scope: time_scope.Scope) -> tuple[int, Passage, int, int, str] | None:
+        """When no sentence read states the asked period, an answer in a sentence of the same
+        document that does: one stating the period itself first, then one stating a year that
+        begins or ends it (one dating its start first: time_scope.begins), best scored first:
+        "Hideyo Hanazumi - from 12 June, 2018 to present" for "Who governed the prefecture
+        from Jun 2018 to Jun 2019?" when the sentences read describe the prefecture."""
+        doc = read[0][1].doc_id
+        fits = {id(s): time_scope.period_fit(s.text, scope) for s in state.sentences}
+        ranked = sorted((s for s in state.sentences if fits[id(s)] >= time_scope.BOUND),
+                        key=lambda s: (-fits[id(s)], not time_scope.begins(s.text, scope),
+                                       -s.score, s.order))
+        for scored in ranked:
+            passage = state.passages[scored.passage - 1]
+            at = find_verbatim(scored.text, passage.text) if passage.doc_id == doc else None
+            if at is None:
+                continue
+            said = passage.text[at[0]:at[1]]
+            found = self.found(said, answer_type, question, scope)
+            if found is not None and self._exact(scored.passage, passage, at[0] + found[0][0],
+                                                 at[0] + found[0][1]) is not None:
+                self._open_with(state, scored.passage, passage, at, said)
+                return scored.passage, passage, at[0] + found[0][0], at[0] + found[0][1], said
         return None
 
     def _open_with(self, state: AnswerState, n: int, passage: Passage, at: tuple[int, int],
@@ -296,7 +317,7 @@ class ShortAnswer(SideFinder):
         if not names:
             return None
         best = min(names, key=lambda e: abs((e.end if e.end <= at else e.start) - at))
-        return _whole_name(text, best, best.start, best.end), False
+        return whole_name(text, best, best.start, best.end), False
 
     def _pick(self, text: str, answer_type: AnswerType, question: set[str],
               scope: time_scope.Scope | None = None,
@@ -337,7 +358,7 @@ class ShortAnswer(SideFinder):
             return 0 if nearest[2] else 1
 
         if answer_type.is_list:
-            listed = [r for r in _runs(text, candidates) if len(r) > 1]
+            listed = [r for r in runs(text, candidates) if len(r) > 1]
             if listed:
                 best = min(listed, key=lambda r: (min(rank(e) for e in r), -len(r)))
                 return (best[0].start, best[-1].end), True
@@ -348,10 +369,18 @@ class ShortAnswer(SideFinder):
         if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
             end -= 2  # "Nelson Rockefeller's": the name without its possessive
         if answer_type.kind == "place":
-            start, end = _with_region(entities, best, text, question)
+            start, end = with_region(entities, best, text, question)
         if answer_type.kind == "organisation" and (m := _MEMBER_OF.match(text, end)):
             return m.span("name"), False  # "Serie B club Grosseto": the club, not its league
-        return _whole_name(text, best, start, end), False
+        return whole_name(text, best, start, end), False
+
+
+def _of_period(said: str, passage: Passage, scope: time_scope.Scope) -> bool:
+    """Whether a sentence read speaks of the asked period: it states it or a year beginning or
+    ending it, or states no year in a document of that period (a yearly report's)."""
+    fit = time_scope.period_fit(said, scope)
+    return fit >= time_scope.BOUND or (fit == time_scope.NONE and passage.period is not None
+                                       and scope.overlaps(*passage.period))
 
 
 def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,
@@ -360,7 +389,7 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
     labels in order of preference."""
     labels = answer_type.labels
     if answer_type.kind == "person":
-        entities = tuple(_split_title(e, tokens, question) for e in entities)
+        entities = tuple(split_title(e, tokens, question) for e in entities)
     candidates = [e for e in entities if e.label in labels and not _named_in(e, question)]
     if not candidates and answer_type.kind in _NAME_KINDS:
         # The recogniser often takes one kind of name for another ("Patrice Louvet" an
@@ -409,67 +438,8 @@ def _a_year(entity: Entity, tokens: Sequence[str]) -> bool:
     return before in _DATING or not (after[:1].isalpha() and after[:1].islower())
 
 
-def _whole_name(text: str, entity: Entity, start: int, end: int) -> tuple[int, int]:
-    """A person's name as the document gives it, past where the recogniser stopped: "Albert
-    Royo i Mariné", "Ludwig van Beethoven", "Sir Horace Wilson"."""
-    if entity.label == "PERSON" and (m := _NAME_PARTICLE.match(text, end)):
-        end = m.end()
-    if entity.label == "PERSON" and (m := _HONORIFIC.search(text, 0, start)):
-        start = m.start()
-    return start, end
-
-
-def _with_region(entities: Sequence[Entity], place: Entity, text: str,
-                 question: set[str]) -> tuple[int, int]:
-    """A place as written with the region it lies in ("Olney, Maryland", "Dakar, Senegal",
-    "Kyiv, Ukraine"): the pair of places joined by a comma, the picked one either of them,
-    unless the question names the other."""
-    others = [e for e in entities
-              if e.label in _PLACES and e is not place and not _named_in(e, question)]
-    after = next((e for e in others
-                  if e.start >= place.end and _COMMA.fullmatch(text[place.end:e.start])), None)
-    if after is not None:
-        return place.start, after.end
-    before = next((e for e in others
-                   if e.end <= place.start and _COMMA.fullmatch(text[e.end:place.start])), None)
-    return (place.start if before is None else before.start), place.end
-
-
-def _split_title(entity: Entity, tokens: Sequence[str], question: set[str]) -> Entity:
-    """A title the question names run together with a name ("Homeland Security Kristie
-    Canegallo", "Mexico Ken Salazar", tagged as one organisation): the name after it, a
-    person."""
-    words = tokens[entity.token_start:entity.token_end]
-    cut = 0
-    while cut < len(words) and _content(words[cut]) and \
-            all(w in question for w in _content(words[cut])):
-        cut += 1
-    rest = words[cut:]
-    if cut == 0 or len(rest) < 2 or not all(w[:1].isupper() for w in rest) or \
-            any(w.lower() in question for w in rest):
-        return entity
-    offset = entity.text.find(rest[0], sum(len(w) for w in words[:cut]))
-    if offset < 0:
-        return entity
-    return Entity(entity.text[offset:], "PERSON", entity.start + offset, entity.end,
-                  entity.token_start + cut, entity.token_end)
-
-
 def _vague(entity: Entity, answer_type: AnswerType) -> int:
     """1 for a date with no figure in it ("this week") when a date is asked for."""
     if answer_type.kind in ("date", "time") and not any(c.isdigit() for c in entity.text):
         return 1
     return 0
-
-
-def _runs(text: str, entities: Sequence[Entity]) -> list[list[Entity]]:
-    """Entities of one label joined only by list glue, in text order."""
-    runs: list[list[Entity]] = []
-    for e in sorted(entities, key=lambda x: x.start):
-        last = runs[-1][-1] if runs else None
-        if last is not None and last.label == e.label and \
-                _LIST_GLUE.match(text[last.end:e.start]):
-            runs[-1].append(e)
-        else:
-            runs.append([e])
-    return runs

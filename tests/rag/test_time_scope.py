@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from index.context import document_years, period_years
-from rag.time_scope import OPEN_END, OPEN_START, Scope, asked, passage_fit, prefer, stated
+from rag.time_scope import (EXACT, OPEN_END, OPEN_START, Scope, asked, begins, passage_fit,
+                             period_fit, prefer, stated)
 
 
 @pytest.mark.parametrize("question, first, last", [
@@ -128,3 +129,14 @@ def test_a_scope_is_unmet_only_when_no_passage_or_document_speaks_of_it() -> Non
     assert [describe(asked(q)) for q in ("in 2015?", "from 1990 to 1994?", "before 2000?",
                                          "since 2019?")] == \
         ["2015", "1990-1994", "before 2000", "2019 or later"]
+
+
+def test_a_range_of_full_dates_with_a_tokenised_comma_is_the_range() -> None:
+    """A tokenised page writes "25 October , 2004": the range it opens is stated whole."""
+    line = "- Hirohiko Izumida ( 泉田裕彦 ) - from 25 October , 2004 to 24 October , 2016"
+    assert stated(line) == [(2004, 2016)]
+    scope = asked("Who governed the prefecture from Oct 2004 to Oct 2016?")
+    assert period_fit(line, scope) == EXACT
+    later = asked("Who governed the prefecture from Jun 2018 to Jun 2019?")
+    assert begins("- Hideyo Hanazumi - from 12 June , 2018 to present", later)
+    assert not begins("- Ryuichi Yoneyama - from 25 October , 2016 to 27 April , 2018", later)
