@@ -1,6 +1,7 @@
 """Explanation ("why ...", "explain ...", "what does X mean"): the best passage's consecutive
-sentences that explain, 2 to 4 of them in document order, from the paragraph of the best
-sentence (one sentence back when it opens with a word pointing back: "This is because ...")."""
+sentences that explain, 2 to 4 of them in document order, from the paragraph of the sentence the
+answer reads first (the selector's choice; else the best scored one), one sentence back when it
+opens with a word pointing back: "This is because ..."."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 def build(inp: ShapeInput) -> Shaped | None:
-    if not inp.sentences:
+    if inp.read is not None:  # the sentence the answer reads first
+        n, a = inp.read
+    elif inp.sentences:  # else the best scored one
+        n, (a, _) = inp.sentences[0].passage, inp.where(inp.sentences[0])
+    else:
         return None
-    best = inp.sentences[0]
-    a, _ = inp.where(best)
     if a < 0:
         return None
-    text = inp.passages[best.passage - 1].text
+    text = inp.passages[n - 1].text
     section = section_at(text, a)
     start, end = section.start, section.end
     for m in _PARAGRAPH.finditer(text, section.start, section.end):
@@ -42,5 +45,5 @@ def build(inp: ShapeInput) -> Shaped | None:
         chosen = found[max(0, first - 1):first + 1]
     if len(chosen) < 2:
         return None
-    pieces = [Piece(s.text, best.passage, start + s.start, start + s.end) for s in chosen]
+    pieces = [Piece(s.text, n, start + s.start, start + s.end) for s in chosen]
     return Shaped("explanation", pieces, " ".join(cite(p.text, p.passage) for p in pieces))

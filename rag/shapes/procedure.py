@@ -34,6 +34,7 @@ RESCUE_HEADING = 0.5  # ... and its heading (or introducing line)
 ROW_SENTENCES = 8  # the best sentences looked at for a reference table's row
 ROW_COVERAGE = 0.5  # the share of key terms that row must hold
 HELD = 5  # the best scored sentences an item of a reference list is also kept for holding
+INTRODUCED = 2  # the best scored sentences whose introducing a list answers for the gate
 _MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
@@ -65,13 +66,13 @@ def asked_items(wanted: frozenset[str], text: str, block: Block,
             if c >= top - 1e-9 or (c >= top / 2 and any(a <= at < b for at in held))]
 
 
-def held_sentences(inp: ShapeInput, n: int) -> list[int]:
-    """Where each of the ``HELD`` best scored sentences starts in passage ``n`` (a passage grown
+def held_sentences(inp: ShapeInput, n: int, best: int = HELD) -> list[int]:
+    """Where each of the ``best`` best scored sentences starts in passage ``n`` (a passage grown
     to its section holds its neighbours' sentences too): the evidence stage's scores say which
     items of a long reference list speak of the question when key terms alone do not ("leak"
     in an item about leak tests outscoring the item that says how to revoke a key)."""
     text = reflowed(inp.passages[n - 1].text)  # as the sentences were split: same offsets
-    return [at for at in (text.find(s.text) for s in inp.sentences[:HELD]) if at >= 0]
+    return [at for at in (text.find(s.text) for s in inp.sentences[:best]) if at >= 0]
 
 
 def best_section(inp: ShapeInput) -> Found | None:
@@ -107,11 +108,18 @@ def best_section(inp: ShapeInput) -> Found | None:
 
 def answers(inp: ShapeInput) -> bool:
     """Whether a section gives the steps and matches the question's key terms well (at least
-    two of them, or the only one): the gate's exception for procedure questions."""
+    two of them, or the only one), or gives them right after the best scored sentence, which
+    introduces them ("To share one index between replicas, run a server and point the service
+    at it:") and half the key terms: the gate's exception for procedure questions."""
     found = best_section(inp)
     wanted = inp.asked
-    return (found is not None and len(wanted) >= 1 and found.whole >= RESCUE_COVERAGE
-            and found.heading >= RESCUE_HEADING)
+    if found is None or not wanted:
+        return False
+    if found.whole >= RESCUE_COVERAGE and found.heading >= RESCUE_HEADING:
+        return True
+    intro = found.block.intro
+    return intro is not None and found.whole >= RESCUE_HEADING and any(
+        intro[0] <= at < intro[1] for at in held_sentences(inp, found.passage, INTRODUCED))
 
 
 def build(inp: ShapeInput) -> Shaped | None:

@@ -53,6 +53,9 @@ class ShapeInput:
     # The key terms (rag.shapes.text.terms) of the question's focus: its words beyond naming
     # the top passage's document (rag.retrieval.focus); empty when not known.
     focus: frozenset[str] = frozenset()
+    # Where the answer's first sentence (the selector's choice, verified) stands: its passage
+    # number and start offset in that passage's text; None when not known.
+    read: tuple[int, int] | None = None
 
     @property
     def asked(self) -> frozenset[str]:

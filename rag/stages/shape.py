@@ -34,8 +34,12 @@ WIDENED = ("procedure", "list")  # the kinds whose passages are read grown to th
 def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeInput:
     ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
     short = None if state.short is None else (state.short.text, state.short.passage)
+    read = None
+    if state.verified is not None and state.verified.kept:
+        support = max(state.verified.kept[0].supports, key=lambda s: s.score)
+        read = (support.passage, support.span[0])
     return shapes.ShapeInput(state.standalone or state.question, kind, state.passages, ranked,
-                             short, focus=terms(" ".join(state.focus)))
+                             short, focus=terms(" ".join(state.focus)), read=read)
 
 
 def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:

@@ -199,3 +199,33 @@ def test_a_reference_item_holding_a_best_sentence_is_kept_beside_the_key_terms_b
     assert shaped is not None
     assert any(p.text.startswith("**Named keys.**") for p in shaped.pieces)
     assert any(p.text.startswith("**Collections.**") for p in shaped.pieces)
+
+
+STORE = """## Storage
+
+The index lives in a folder by default.
+
+To share one index between replicas, run a server and point every process at it:
+
+```bash
+chroma run --path /srv/chroma
+RAG_STORE__MODE=server rag serve
+```
+"""
+
+
+def _introduced(question: str, best: str) -> ShapeInput:
+    passage = Passage("c0", "ops.md", "Operations", STORE, 0, len(STORE), 0.5)
+    return ShapeInput(question, QuestionKind("procedure"), [passage],
+                      [ScoredSentence(best, 1, 0, 0.9, 0.8)])
+
+
+def test_the_gate_answers_steps_the_best_sentence_introduces():
+    """Two of the three key terms (no "api"), none in the heading: only the best sentence's
+    introducing the steps answers for the gate; another best sentence does not."""
+    q = "How do I share one index between several API replicas?"
+    intro = "To share one index between replicas, run a server and point every process at it:"
+    found = procedure.best_section(_introduced(q, intro))
+    assert found is not None and found.whole < procedure.RESCUE_COVERAGE
+    assert procedure.answers(_introduced(q, intro))
+    assert not procedure.answers(_introduced(q, "The index lives in a folder by default."))
