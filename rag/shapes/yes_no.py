@@ -1,7 +1,8 @@
 """Yes/no ("can I ...", "is it ...", "should ..."): "Yes" or "No" first, then the sentence that
 decides it; no verdict, only the sentence, when the rules cannot tell.
 
-The deciding sentence is the one of the best few that holds most of the question's key terms.
+The deciding sentence is the one of the best few, or the one the answer reads first (the
+selector's choice), that holds most of the question's key terms, the one read among equals.
 Its polarity: negative when it holds a negation cue ("no", "not", "cannot", "never",
 "prohibited", ...), restrictive when it says "only ... may" (negative for a question about
 everyone, "for all", "any"; undecided otherwise), else affirmative. The verdict is "yes" when the
@@ -49,7 +50,10 @@ def build(inp: ShapeInput) -> Shaped | None:
     pool = list(inp.sentences[:CANDIDATES])
     if not pool:
         return None
-    best = max(pool, key=lambda s: (coverage(wanted, s.text), s.score))
+    read = next((s for s in inp.sentences if inp.read is not None and s.passage == inp.read[0]
+                 and inp.where(s)[0] == inp.read[1]), None)
+    best = max(pool + ([read] if read is not None else []),
+               key=lambda s: (coverage(wanted, s.text), s is read, s.score))
     piece = inp.piece(best)
     if piece is None:
         return None

@@ -1,8 +1,10 @@
-"""An explanation is read from the paragraph of the sentence the answer reads first (the
+"""What the answer reads first (the selector's choice, ``ShapeInput.read``) guides the shapes. An
+explanation is read from the paragraph of the sentence the answer reads first (the
 selector's choice, ``ShapeInput.read``), not from the best scored sentence's when they differ
 (rag.shapes.explanation): covidqa's "What happens if the reproduction number is greater than
 1?" scored a caveat about credible intervals first while the selector read the sentence that
-says what happens."""
+says what happens. A yes/no question is decided by it among sentences holding as many key
+terms (rag.shapes.yes_no)."""
 
 from __future__ import annotations
 
@@ -36,3 +38,27 @@ def test_the_paragraph_of_the_sentence_read_first():
 def test_without_it_the_best_scored_sentences_paragraph():
     shaped = explanation.build(_input(None))
     assert shaped is not None and shaped.pieces[0].text.startswith("Our estimates")
+
+
+POLICY = ("Staff may book a desk in any office. Visitors sign in at reception. Parking is free "
+          "for visitors. Pets are not allowed in the office, except guide dogs.\n")
+
+
+def test_a_yes_no_question_is_decided_by_the_sentence_read_first_among_equals():
+    """The deciding sentence is the one holding most key terms among the best three and the
+    one the answer reads first (the selector's choice); between equals, the one read."""
+    from rag.shapes import yes_no
+
+    passage = Passage("c0", "policy.txt", "Policy", POLICY, 0, len(POLICY), 0.5)
+    scored = [ScoredSentence(t, 1, i, 0.9 - 0.1 * i, 0.5) for i, t in enumerate(
+        ["Staff may book a desk in any office.", "Visitors sign in at reception.",
+         "Parking is free for visitors.",
+         "Pets are not allowed in the office, except guide dogs."])]
+    question = "Can I bring pets to the office?"
+    kind = QuestionKind("yes_no")
+    top3 = yes_no.build(ShapeInput(question, kind, [passage], scored))
+    assert top3 is not None and not top3.pieces[0].text.startswith("Pets")
+    read = yes_no.build(ShapeInput(question, kind, [passage], scored,
+                                   read=(1, POLICY.index("Pets"))))
+    assert read is not None and read.pieces[0].text.startswith("Pets are not allowed")
+    assert read.verdict == "no"
