@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from rag import time_scope
 from rag.answerability import FIGURE_KINDS
 from rag.claims import MEASURED, NAMED
+from rag.generators.extractive import ScoredSentence
 from rag.grounding import CheckedSentence, Support, find_verbatim
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
 from rag.roles import asks_for_role, roles
@@ -168,19 +169,8 @@ class ShortAnswer(SideFinder):
         doc = read[0][1].doc_id
         seen = {" ".join(said.split()).lower() for *_, said in read}
         ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
-        for scored in [s for s in ranked if " ".join(s.text.split()).lower() not in seen][:FURTHER]:
-            passage = state.passages[scored.passage - 1]
-            at = find_verbatim(scored.text, passage.text) if passage.doc_id == doc else None
-            if at is None:
-                continue
-            said = passage.text[at[0]:at[1]]
-            found = self.found(said, answer_type, question, scope, beside)
-            if found is not None and self._exact(scored.passage, passage, at[0] + found[0][0],
-                                                 at[0] + found[0][1]) is not None:
-                (s, e), _ = found
-                self._open_with(state, scored.passage, passage, at, said)
-                return scored.passage, passage, at[0] + s, at[0] + e, said
-        return None
+        unread = [s for s in ranked if " ".join(s.text.split()).lower() not in seen][:FURTHER]
+        return self._first_of(state, unread, doc, answer_type, question, scope, beside)
 
     def _dated(self, state: AnswerState, read: Sequence[tuple[int, Passage, int, str]],
                answer_type: AnswerType, question: set[str],
@@ -190,22 +180,30 @@ class ShortAnswer(SideFinder):
         begins or ends it (one dating its start first: time_scope.begins), best scored first:
         "Hideyo Hanazumi - from 12 June, 2018 to present" for "Who governed the prefecture
         from Jun 2018 to Jun 2019?" when the sentences read describe the prefecture."""
-        doc = read[0][1].doc_id
         fits = {id(s): time_scope.period_fit(s.text, scope) for s in state.sentences}
         ranked = sorted((s for s in state.sentences if fits[id(s)] >= time_scope.BOUND),
                         key=lambda s: (-fits[id(s)], not time_scope.begins(s.text, scope),
                                        -s.score, s.order))
-        for scored in ranked:
+        return self._first_of(state, ranked, read[0][1].doc_id, answer_type, question, scope, ANY)
+
+    def _first_of(self, state: AnswerState, sentences: Sequence[ScoredSentence], doc: str,
+                  answer_type: AnswerType, question: set[str], scope: time_scope.Scope | None,
+                  beside: int) -> tuple[int, Passage, int, int, str] | None:
+        """The answer in the first of ``sentences`` (of document ``doc``) that holds one the
+        document states as read; that sentence is cited and opens the answer."""
+        for scored in sentences:
             passage = state.passages[scored.passage - 1]
             at = find_verbatim(scored.text, passage.text) if passage.doc_id == doc else None
             if at is None:
                 continue
             said = passage.text[at[0]:at[1]]
-            found = self.found(said, answer_type, question, scope)
-            if found is not None and self._exact(scored.passage, passage, at[0] + found[0][0],
-                                                 at[0] + found[0][1]) is not None:
+            found = self.found(said, answer_type, question, scope, beside)
+            if found is None:
+                continue
+            s, e = at[0] + found[0][0], at[0] + found[0][1]
+            if self._exact(scored.passage, passage, s, e) is not None:
                 self._open_with(state, scored.passage, passage, at, said)
-                return scored.passage, passage, at[0] + found[0][0], at[0] + found[0][1], said
+                return scored.passage, passage, s, e, said
         return None
 
     def _open_with(self, state: AnswerState, n: int, passage: Passage, at: tuple[int, int],
