@@ -24,6 +24,9 @@ MEAN_METRICS: dict[str, tuple[str, str]] = {
     "answer.contains_gold": ("answer", "contains_gold"),
     "answer.token_f1": ("answer", "token_f1"),
     "answer.semantic_similarity": ("answer", "semantic_similarity"),
+    # Over answerable questions whose gold answer is "yes" or "no": the shape's verdict.
+    "answer.verdict_right": ("answer", "verdict_right"),
+    "answer.verdict_wrong": ("answer", "verdict_wrong"),
     # Over answerable questions that ask for an entity (rag.question_typing), gold answers known.
     "short_answer.exact_match": ("short_answer", "short_exact"),
     "short_answer.token_f1": ("short_answer", "short_f1"),
@@ -35,7 +38,8 @@ MEAN_METRICS: dict[str, tuple[str, str]] = {
     "citations.supported": ("citations", "citation_supported"),
 }
 # Metrics where a smaller value is better (the gate watches them rising).
-LOWER_IS_BETTER = frozenset({"refusal.false_rate", "latency_ms.p50", "latency_ms.p95"})
+LOWER_IS_BETTER = frozenset({"refusal.false_rate", "latency_ms.p50", "latency_ms.p95",
+                             "answer.verdict_wrong"})
 SECTIONS = ("retrieval", "answer", "short_answer", "citations", "refusal", "latency_ms")
 
 Metrics = dict[str, dict[str, float | None]]

@@ -146,6 +146,7 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
     text = "" if answer.refused else answer.answer
     if item.answerable and item.answers:  # BEIR-style sets have documents but no answers
         s["contains_gold"] = float(contains_gold(text, item.answers))
+        _score_verdict(s, item, answer)
         s["token_f1"] = token_f1(" ".join(t for t, _ in answer_sentences(text)), item.answers)
     if item.answerable and cited and gold_docs:
         s["citation_precision"] = citation_precision([c.doc_id for c in cited], gold_docs)
@@ -156,6 +157,19 @@ def score(item: QAItem, answer: Answer, latency_ms: float,
             s["citation_supported"] = sum(x.supported for x in support) / len(support)
             outcome.unsupported_sentences = [x.sentence for x in support if not x.supported]
     return outcome
+
+
+def _score_verdict(s: dict[str, float], item: QAItem, answer: Answer) -> None:
+    """A question whose gold answer is "yes" or "no": whether the yes/no shape's verdict
+    (rag.shapes.yes_no) says it (``verdict_right``) or says the other (``verdict_wrong``);
+    no verdict (or a refusal) is neither. ``contains_gold`` credits a "yes" anywhere in the
+    text and never charges a wrong verdict."""
+    gold = {a.strip().lower().rstrip(".") for a in item.answers}
+    if not gold or not gold <= {"yes", "no"}:
+        return
+    said = None if answer.refused or answer.shape is None else answer.shape.verdict
+    s["verdict_right"] = float(said in gold)
+    s["verdict_wrong"] = float(said is not None and said not in gold)
 
 
 def _typed(answer_type: str) -> bool:

@@ -12,12 +12,12 @@ from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 POOL = 20  # the best sentences read for each side
 
 
-def _own(side: str, other: str) -> frozenset[str]:
+def own_terms(side: str, other: str) -> frozenset[str]:
     mine = terms(side, ())
     return (mine - terms(other, ())) or mine
 
 
-def _speaks(inp: ShapeInput, s: ScoredSentence, own: frozenset[str],
+def speaks(inp: ShapeInput, s: ScoredSentence, own: frozenset[str],
             rival: frozenset[str]) -> int:
     """2: the sentence names the side and not the other; 1: it names both, or its heading
     names the side and the sentence nothing of the other; 0: neither."""
@@ -39,9 +39,9 @@ def build(inp: ShapeInput) -> Shaped | None:
     pieces: list[Piece] = []
     missing = []
     for side, other in ((x, y), (y, x)):
-        own, rival = _own(side, other), _own(other, side)
+        own, rival = own_terms(side, other), own_terms(other, side)
         ranked = [(r, -i, s) for i, s in enumerate(pool)
-                  if (r := _speaks(inp, s, own, rival)) and
+                  if (r := speaks(inp, s, own, rival)) and
                   all(p.text != s.text for p in pieces)]
         if not ranked:
             missing.append(side)

@@ -18,7 +18,9 @@ that matches wins:
 5. **explanation**: "why", "explain", "describe", "what does X mean", "what happens if", "how
    does X work", "what is the purpose of";
 6. **yes_no**: a question opening with an auxiliary ("can I", "is it", "does", "should"),
-   except a choice ("A or B?"); a "not" in it makes its polarity negative;
+   except a choice ("A or B?"); a "not" in it makes its polarity negative; one about two
+   subjects at once ("Are X and Y both ...", "... of the same nationality") keeps them
+   (rag.shapes.pairs);
 7. **list**: "list / name / enumerate ...", "which three ...", "what are the <plural>", a plural
    head after which/what ("which cities");
 8. anything else: **factoid**.
@@ -30,6 +32,7 @@ import re
 from dataclasses import dataclass
 
 from rag.question_typing import AnswerType, classify, plain_request
+from rag.shapes.pairs import Pair, pair_of
 
 KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "factoid")
 
@@ -117,13 +120,15 @@ _AUX_START = re.compile(r"^(?:is|are|was|were|am|do|does|did|can|could|should|sh
 @dataclass(frozen=True)
 class QuestionKind:
     """The question's kind, with what its shape needs: a list's asked ``count`` ("which
-    three"), a comparison's two ``sides``, a yes/no question's polarity (``negative``)."""
+    three"), a comparison's two ``sides``, a yes/no question's polarity (``negative``) and
+    its two subjects (``pair``)."""
 
     kind: str
     count: int | None = None
     sides: tuple[str, str] | None = None
     negative: bool = False
     head: str = ""  # a list's: the noun run it asks for ("time points", "exclusion criteria")
+    pair: Pair | None = None  # a yes/no question's two subjects and what is asked of them
 
 
 def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
@@ -143,7 +148,7 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
         return QuestionKind("explanation")
     typed = classify(tagged)
     if (typed.kind == "yes_no" or _AUX_START.match(q)) and not (_CHOICE.search(q) and "," in q):
-        return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)))
+        return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)), pair=pair_of(tagged))
     if _is_list(q, typed, tagged) or _LIST[0].search(asked):  # "Name the members of ..."
         return QuestionKind("list", count=asked_count(q), head=list_head(tagged))
     return QuestionKind("factoid")

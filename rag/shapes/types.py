@@ -3,10 +3,11 @@ pieces, with the answer text that lists them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rag.generators.extractive import ScoredSentence
+from rag.question_typing import Entity
 from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
 from rag.shapes.text import terms, unwrapped
@@ -56,6 +57,9 @@ class ShapeInput:
     # Where the answer's first sentence (the selector's choice, verified) stands: its passage
     # number and start offset in that passage's text; None when not known.
     read: tuple[int, int] | None = None
+    # The named entities of a text (rag.question_typing.Nlp.entities), for the shapes that
+    # compare what two sentences name (a two-subject yes/no); None when not given.
+    entities: Callable[[str], Sequence[Entity]] | None = None
 
     @property
     def asked(self) -> frozenset[str]:

@@ -8,16 +8,40 @@ Its polarity: negative when it holds a negation cue ("no", "not", "cannot", "nev
 everyone, "for all", "any"; undecided otherwise), else affirmative. The verdict is "yes" when the
 sentence's polarity is the question's, "no" when it is not (an exception the sentence names,
 "except for medical reasons", follows the verdict in the sentence itself); two negations or a
-sentence holding under half of the question's key terms give none."""
+sentence holding under half of the question's key terms give none.
+
+A question about two subjects at once (rag.shapes.pairs: "Are X and Y both flowering plants?",
+"Were X and Y of the same nationality?") is decided from one sentence per subject, both cited,
+labelled by subject (the comparison shape's sides: a sentence speaks of X when it holds X's own
+key terms, or its heading does). "Both ...": "Yes" when each subject's sentence holds every key
+term of the attribute; "No" when one does and the other subject's sentences (the best POOL)
+hold none of them; else no verdict. "The same ...": the value each subject's sentence gives of
+the attribute (a nationality, country, person, year: the named entity of that type; otherwise
+the word before the attribute's noun: "Jiangsu province", "three acts"): "Yes" when the two are
+one, "No" when they differ ("different ..." the other way round), no verdict when a value is
+missing or the two are read as different types (a country beside a nationality). A sentence
+about one subject never decides alone."""
 
 from __future__ import annotations
 
 import re
 
-from rag.shapes.text import coverage, terms
-from rag.shapes.types import ShapeInput, Shaped, cite
+from rag.generators.extractive import ScoredSentence
+from rag.shapes.comparison import own_terms, speaks
+from rag.shapes.pairs import Pair
+from rag.shapes.text import coverage, stem, terms
+from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 CANDIDATES = 3  # the best sentences read for the deciding one
+POOL = 20  # the best sentences read for each subject of a two-subject question
+# the entity types that give the value of an attribute named so ("the same nationality")
+_VALUE_TYPES = {"nationality": ("NORP",), "citizenship": ("NORP",), "country": ("NORP", "GPE"),
+                "nation": ("NORP", "GPE"), "state": ("GPE",), "city": ("GPE",),
+                "person": ("PERSON",), "people": ("PERSON",), "director": ("PERSON",),
+                "author": ("PERSON",), "writer": ("PERSON",), "company": ("ORG",),
+                "organisation": ("ORG",), "organization": ("ORG",), "year": ("DATE",),
+                "date": ("DATE",), "day": ("DATE",)}
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 MIN_COVERAGE = 0.5
 _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothing|prohibited|"
                        r"forbidden|banned|disallowed|ineligible|unable|may\s+not|must\s+not)\b"
@@ -46,6 +70,10 @@ def verdict(question: str, negative_question: bool, sentence: str) -> str | None
 
 
 def build(inp: ShapeInput) -> Shaped | None:
+    if inp.kind.pair is not None:
+        shaped = two_sided(inp, inp.kind.pair)
+        if shaped is not None:
+            return shaped
     wanted = terms(inp.question)
     pool = list(inp.sentences[:CANDIDATES])
     if not pool:
@@ -60,3 +88,90 @@ def build(inp: ShapeInput) -> Shaped | None:
     said = verdict(inp.question, inp.kind.negative, best.text)
     lead = {"yes": "Yes. ", "no": "No. "}.get(said or "", "")
     return Shaped("yes_no", [piece], lead + cite(piece.text, piece.passage), verdict=said)
+
+
+def two_sided(inp: ShapeInput, pair: Pair) -> Shaped | None:
+    """The verdict of a question about two subjects from a sentence of each (None when no
+    sentence speaks of either)."""
+    wanted = terms(pair.key or pair.attribute, ())
+    found: list[tuple[str, ScoredSentence, str | None]] = []
+    for side, other in ((pair.x, pair.y), (pair.y, pair.x)):
+        own, rival = own_terms(side, other), own_terms(other, side)
+        ranked = []
+        for i, s in enumerate(inp.sentences[:POOL]):
+            rank = speaks(inp, s, own, rival)
+            if rank:
+                value = _value(inp, s, pair, own) if pair.same else None
+                fit = (value is not None) if pair.same else coverage(wanted, s.text)
+                ranked.append(((fit, rank, -i), s, value))
+        if ranked:
+            _, s, value = max(ranked, key=lambda t: t[0])
+            found.append((side, s, value))
+    if not found:
+        return None
+    said = _same(pair, found) if pair.same else _both(wanted, found)
+    pieces: list[Piece] = []
+    for side, s, _ in found:
+        piece = inp.piece(s, label=side)
+        if piece is not None and all(p.text != piece.text for p in pieces):
+            pieces.append(piece)
+    if not pieces:
+        return None
+    lines = [f"{p.label}: {cite(p.text, p.passage)}" for p in pieces]
+    missing = {pair.x, pair.y} - {side for side, _, _ in found}
+    note = "".join(f"The documents say nothing of {m}." for m in sorted(missing))
+    lead = {"yes": "Yes.", "no": "No."}.get(said or "")
+    text = "\n".join(([lead] if lead else []) + lines + ([note] if note else []))
+    return Shaped("yes_no", pieces, text, verdict=said, note=note)
+
+
+def _both(wanted: frozenset[str], found: list[tuple[str, ScoredSentence, str | None]]) \
+        -> str | None:
+    """"yes" when each subject's sentence holds every key term of the attribute; "no" when one
+    holds them all and the other's sentences hold none (the same search finds the attribute
+    for one subject and not for the other); None otherwise."""
+    if len(found) < 2:
+        return None
+    held = sorted(coverage(wanted, s.text) for _, s, _ in found)
+    if held == [1.0, 1.0]:
+        return "yes"
+    return "no" if held == [0.0, 1.0] else None
+
+
+def _same(pair: Pair, found: list[tuple[str, ScoredSentence, str | None]]) -> str | None:
+    values = [v for _, _, v in found]
+    if len(values) < 2 or None in values or _label(values[0]) != _label(values[1]):
+        return None
+    alike = values[0] == values[1]
+    return "yes" if alike != pair.different else "no"
+
+
+def _label(value: str | None) -> str:
+    """The entity type a value was read as ("NORP" of "NORP:american"), "" for a word."""
+    return value.split(":", 1)[0] if value and ":" in value else ""
+
+
+def _value(inp: ShapeInput, s: ScoredSentence, pair: Pair, own: frozenset[str]) -> str | None:
+    """What ``s`` gives as its subject's value of the attribute: the first named entity of
+    the attribute's type that is not the subject itself (after the question's verb, "directed
+    by", when the sentence holds it), or the word before the attribute's noun."""
+    words = pair.attribute.lower().split()
+    head = words[-1] if words[0] == "number" else words[0]
+    types = _VALUE_TYPES.get(head) or _VALUE_TYPES.get(head.rstrip("s"))
+    if types is not None:
+        if inp.entities is None:
+            return None
+        text = s.text
+        verb = pair.relation.split()[0] if pair.relation else ""
+        at = text.lower().find(verb.lower()) if verb and verb.lower() not in ("of", "from", "in") \
+            else -1
+        for label in types:
+            for e in inp.entities(text):
+                if e.label == label and e.start >= max(at, 0) and not terms(e.text, ()) <= own:
+                    year = _YEAR.search(e.text) if label == "DATE" else None
+                    return f"{label}:{year.group(0) if year else e.text.lower()}"
+        return None
+    m = re.search(rf"([\w'’]+)[\s-]+{re.escape(head)}\b", s.text, re.I)
+    if m is None or stem(m.group(1)) in own:
+        return None
+    return m.group(1).lower()

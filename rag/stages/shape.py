@@ -31,7 +31,8 @@ WIDEN = 4000  # the most characters a passage grows on each side to its section
 WIDENED = ("procedure", "list")  # the kinds whose passages are read grown to their sections
 
 
-def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeInput:
+def shape_input(state: AnswerState, kind: shapes.QuestionKind,
+                nlp: Nlp | None = None) -> shapes.ShapeInput:
     ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
     short = None if state.short is None else (state.short.text, state.short.passage)
     read = None
@@ -39,7 +40,8 @@ def shape_input(state: AnswerState, kind: shapes.QuestionKind) -> shapes.ShapeIn
         support = max(state.verified.kept[0].supports, key=lambda s: s.score)
         read = (support.passage, support.span[0])
     return shapes.ShapeInput(state.standalone or state.question, kind, state.passages, ranked,
-                             short, focus=terms(" ".join(state.focus)), read=read)
+                             short, focus=terms(" ".join(state.focus)), read=read,
+                             entities=None if nlp is None else lambda text: nlp.entities(text)[0])
 
 
 def kind_of(nlp: Nlp, state: AnswerState) -> shapes.QuestionKind:
@@ -91,7 +93,7 @@ class Shape:
         kind = kind_of(self._nlp, state)
         shaped = None
         if state.sentences:
-            inp = shape_input(state, kind)
+            inp = shape_input(state, kind, self._nlp)
             if kind.kind in WIDENED:
                 # A chunk may cut a section's list or table: its steps (its items) are read from
                 # the whole section, and the passages they come from are cited whole.

@@ -479,6 +479,14 @@
     nodes.forEach(function (n) { if (n) block.appendChild(n); });
   }
 
+  // Each labelled piece in its own column: a comparison's sides, a yes/no's two subjects.
+  function sides(shape, answer) {
+    return el("div", { class: "sides" }, shape.items.map(function (i) {
+      return el("section", { class: "side", "aria-label": i.label || "Side" },
+        [el("h4", { text: i.label }), cited("p", i, answer)]);
+    }));
+  }
+
   var SHAPES = {
     // The steps in order, numbered as the document numbers them.
     procedure: function (block, shape, answer) {
@@ -498,21 +506,24 @@
       });
       append(block, [p, noteOf(shape)]);
     },
-    // "Yes" or "No" first (no badge when the sentence cannot tell), then the deciding sentence.
+    // "Yes" or "No" first (no badge when the sentence cannot tell), then the deciding sentence;
+    // a question about two subjects: the badge, then each subject's sentence side by side.
     yes_no: function (block, shape, answer) {
-      var p = cited("p", shape.items[0], answer, { class: "decides" });
-      if (shape.verdict === "yes" || shape.verdict === "no") {
-        p.insertBefore(el("strong", { class: "verdict " + shape.verdict,
-          text: shape.verdict === "yes" ? "Yes" : "No" }), p.firstChild);
+      var badge = shape.verdict === "yes" || shape.verdict === "no" ?
+        el("strong", { class: "verdict " + shape.verdict,
+          text: shape.verdict === "yes" ? "Yes" : "No" }) : null;
+      if (shape.items.some(function (i) { return i.label; })) {
+        append(block, [badge ? el("p", { class: "decides" }, [badge]) : null,
+          sides(shape, answer), noteOf(shape)]);
+        return;
       }
+      var p = cited("p", shape.items[0], answer, { class: "decides" });
+      if (badge) p.insertBefore(badge, p.firstChild);
       append(block, [p, noteOf(shape)]);
     },
     // What the documents say of each side, side by side.
     comparison: function (block, shape, answer) {
-      append(block, [el("div", { class: "sides" }, shape.items.map(function (i) {
-        return el("section", { class: "side", "aria-label": i.label || "Side" },
-          [el("h4", { text: i.label }), cited("p", i, answer)]);
-      })), noteOf(shape)]);
+      append(block, [sides(shape, answer), noteOf(shape)]);
     },
     // Every item; "Only 2 found" first when fewer were found than asked.
     list: function (block, shape, answer) {

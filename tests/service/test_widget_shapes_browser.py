@@ -108,11 +108,10 @@ def test_yes_no_badge_before_the_deciding_sentence(page, question, badge, senten
         _shot(page, bot, "yes-no")
 
 
-def test_comparison_two_sides_side_by_side(page):
+def _plan_sides(sides) -> None:
+    """The Basic plan's sentence, then the Pro plan's, each labelled and cited."""
     from playwright.sync_api import expect
 
-    bot = _answered(page, "What is the difference between the Basic plan and the Pro plan?")
-    sides = bot.locator(".shape.comparison .side")
     expect(sides).to_have_count(2)
     expect(sides.nth(0).locator("h4")).to_have_text("Basic plan")
     expect(sides.nth(0)).to_contain_text("costs 10 euros")
@@ -120,6 +119,30 @@ def test_comparison_two_sides_side_by_side(page):
     expect(sides.nth(1)).to_contain_text("costs 25 euros")
     for k in range(2):
         expect(sides.nth(k).locator("button.cite")).to_have_count(1)
+
+
+@pytest.mark.parametrize("question, badge", [
+    ("Do the Basic plan and the Pro plan both include single sign-on?", "No"),
+    ("Do the Basic plan and the Pro plan both include storage?", "Yes"),
+])
+def test_yes_no_about_two_subjects_shows_a_sentence_of_each(page, question, badge):
+    from playwright.sync_api import expect
+
+    bot = _answered(page, question)
+    shape = bot.locator(".shape.yes_no")
+    expect(shape.locator("p.decides .verdict")).to_have_text(badge)
+    sides = shape.locator(".side")
+    _plan_sides(sides)
+    if badge == "No":
+        _shot(page, bot, "yes-no-two-subjects")
+
+
+def test_comparison_two_sides_side_by_side(page):
+    from playwright.sync_api import expect
+
+    bot = _answered(page, "What is the difference between the Basic plan and the Pro plan?")
+    sides = bot.locator(".shape.comparison .side")
+    _plan_sides(sides)
     left, right = sides.nth(0).bounding_box(), sides.nth(1).bounding_box()
     assert abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"]
     _shot(page, bot, "comparison")
