@@ -21,9 +21,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.sentences import reflowed, split_sentences
-from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, sections,
-                             unwrapped)
+from rag.sentences import split_sentences
+from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, joined_coverage,
+                             sections, unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
 MIN_STEPS = 2
@@ -35,6 +35,7 @@ ROW_SENTENCES = 8  # the best sentences looked at for a reference table's row
 ROW_COVERAGE = 0.5  # the share of key terms that row must hold
 HELD = 5  # the best scored sentences an item of a reference list is also kept for holding
 INTRODUCED = 2  # the best scored sentences whose introducing a list answers for the gate
+OTHER_WAYS = 2  # the most items other reference lists add (the command beside the HTTP route)
 _MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
@@ -71,8 +72,7 @@ def held_sentences(inp: ShapeInput, n: int, best: int = HELD) -> list[int]:
     to its section holds its neighbours' sentences too): the evidence stage's scores say which
     items of a long reference list speak of the question when key terms alone do not ("leak"
     in an item about leak tests outscoring the item that says how to revoke a key)."""
-    text = reflowed(inp.passages[n - 1].text)  # as the sentences were split: same offsets
-    return [at for at in (text.find(s.text) for s in inp.sentences[:best]) if at >= 0]
+    return [at for at in (inp.where(s, n)[0] for s in inp.sentences[:best]) if at >= 0]
 
 
 def best_section(inp: ShapeInput) -> Found | None:
@@ -129,17 +129,62 @@ def build(inp: ShapeInput) -> Shaped | None:
         pieces = [Piece(text[a:b], found.passage, a, b, label=str(i))
                   for i, (a, b) in enumerate(found.items, 1)]
         if is_reference(text, found.block):  # the rows asked: each says how, whole
-            return Shaped("procedure", pieces,
-                          "\n".join(cite(p.text, p.passage) for p in pieces))
+            return _reference(inp, pieces)
     elif (row := _table_row(inp)) is not None:
         # A reference table's row says how (a command, a route): it is the answer, whole.
-        return Shaped("procedure", [row], f"{cite(row.text, row.passage)}")
+        return _reference(inp, [row])
     else:
         pieces = _sentences(inp)
     if len(pieces) < MIN_STEPS:
         return None
     body = "\n".join(f"{p.label}. {cite(p.text, p.passage)}" for p in pieces)
     return Shaped("procedure", pieces, body)
+
+
+def _reference(inp: ShapeInput, pieces: list[Piece]) -> Shaped:
+    """Reference items as the answer, each whole, with the other ways of doing it."""
+    pieces = pieces + other_ways(inp, pieces)
+    return Shaped("procedure", pieces, "\n".join(cite(p.text, p.passage) for p in pieces))
+
+
+def other_ways(inp: ShapeInput, pieces: Sequence[Piece]) -> list[Piece]:
+    """Items of the other reference lists (a table's rows, bold-labelled bullets) of the first
+    passages that say how too: a documentation set states one task in several references (the
+    command in the CLI table, the route in the HTTP table). Of each other list, its item
+    holding one of the HELD best scored sentences and at least half the key terms the answer's
+    best item holds (a word joining two the question writes apart holds both: "rollback"), the
+    best covered; at most OTHER_WAYS, best covered first."""
+    wanted = inp.asked
+
+    def held(text: str) -> float:  # "rollback" holds "roll back"
+        return joined_coverage(wanted, inp.question, text)
+
+    top = max((held(p.text) for p in pieces), default=0.0)
+    extra: list[tuple[float, int, Piece]] = []
+    for n in range(1, min(PASSAGES, len(inp.passages)) + 1):
+        text = inp.passages[n - 1].text
+        best = held_sentences(inp, n)
+        for block in blocks(text, rows=True):
+            if not block.items:
+                continue
+            first, last = block.items[0][0], block.items[-1][1]
+            if not is_reference(text, block) or any(
+                    p.passage == n and first <= p.start < last for p in pieces):
+                continue  # the list already answering
+            ways = [(held(text[a:b]), a, b) for a, b in block.items  # at its line's start
+                    if any(text.rfind("\n", 0, a) < at < b for at in best)]
+            ways = [w for w in ways if w[0] > 0 and w[0] >= top / 2]
+            if ways:
+                c, a, b = max(ways, key=lambda w: w[0])
+                extra.append((c, -len(extra), Piece(text[a:b], n, a, b)))
+    extra.sort(reverse=True, key=lambda e: (e[0], e[1]))
+    seen = {" ".join(p.text.split()) for p in pieces}  # overlapping passages repeat a list
+    out = []
+    for _, _, p in extra:
+        if len(out) < OTHER_WAYS and (flat := " ".join(p.text.split())) not in seen:
+            seen.add(flat)
+            out.append(p)
+    return out
 
 
 def _sentences(inp: ShapeInput) -> list[Piece]:

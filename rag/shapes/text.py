@@ -241,3 +241,19 @@ def coverage(wanted: frozenset[str], text: str) -> float:
     if not wanted:
         return 1.0
     return len(wanted & terms(text, ())) / len(wanted)
+
+
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def joined_coverage(wanted: frozenset[str], question: str, text: str) -> float:
+    """:func:`coverage`, where a word of ``text`` that joins two words the question writes
+    apart ("rollback" for "roll back", "setup" for "set up", "login" for "log in") holds both."""
+    if not wanted:
+        return 1.0
+    words = _LETTERS.findall(question.lower())
+    joined = {a + b: (stem(a), stem(b)) for a, b in zip(words, words[1:])}
+    held = set(terms(text, ()))
+    for word in _LETTERS.findall(text.lower()):
+        held.update(joined.get(word, ()))
+    return len(wanted & held) / len(wanted)

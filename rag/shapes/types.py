@@ -68,9 +68,11 @@ class ShapeInput:
         is too little to tell its sections apart)."""
         return self.focus if len(self.focus) >= 2 else terms(self.question)
 
-    def where(self, sentence: ScoredSentence) -> tuple[int, int]:
-        """The sentence's offsets in its passage's text ((-1, -1) when not found)."""
-        text = reflowed(self.passages[sentence.passage - 1].text)  # as it was split: same offsets
+    def where(self, sentence: ScoredSentence, passage: int | None = None) -> tuple[int, int]:
+        """The sentence's offsets in its passage's text, or in passage ``passage``'s (a passage
+        grown to its section holds its neighbours' sentences too); (-1, -1) when not found."""
+        n = sentence.passage if passage is None else passage
+        text = reflowed(self.passages[n - 1].text)  # as it was split: same offsets
         at = text.find(sentence.text)
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
 

@@ -229,3 +229,50 @@ def test_the_gate_answers_steps_the_best_sentence_introduces():
     assert found is not None and found.whole < procedure.RESCUE_COVERAGE
     assert procedure.answers(_introduced(q, intro))
     assert not procedure.answers(_introduced(q, "The index lives in a folder by default."))
+
+
+ROUTES = """## HTTP API
+
+| route | what it does |
+|---|---|
+| `GET /v1/collections` | the collections the key can see |
+| `POST /v1/releases/rollback` | roll back to the previous release |
+
+## Command line
+
+| command | what it does |
+|---|---|
+| `app ask QUESTION` | answer one question |
+| `app releases rollback [ID]` | publish again an older release |
+"""
+
+
+def _routes(best: list[str]) -> ShapeInput:
+    passage = Passage("c0", "README.md", "Read me", ROUTES, 0, len(ROUTES), 0.5)
+    said = reflowed(ROUTES)
+    scored = [ScoredSentence(said[said.index(b):said.index("\n", said.index(b))], 1, i,
+                             0.9 - i / 10, 0.5) for i, b in enumerate(best)]
+    return ShapeInput("How do I roll back a release?", QuestionKind("procedure"), [passage],
+                      scored)
+
+
+def test_another_reference_list_gives_the_other_way_of_doing_it():
+    """The HTTP route answers (it holds every key term); the command line's row holding one of
+    the best scored sentences and half the key terms is the other way, listed after it; a row
+    holding no best sentence is not."""
+    shaped = procedure.build(_routes(["| `POST /v1/releases/rollback`",
+                                      "| `app releases rollback [ID]`"]))
+    assert shaped is not None
+    assert [p.text.split("|")[0].strip() for p in shaped.pieces] == [
+        "`POST /v1/releases/rollback`", "`app releases rollback [ID]`"]
+    for p in shaped.pieces:
+        assert ROUTES[p.start:p.end] == p.text
+    alone = procedure.build(_routes(["| `POST /v1/releases/rollback`", "| `app ask QUESTION`"]))
+    assert alone is not None and len(alone.pieces) == 1
+
+
+def test_the_other_ways_skip_a_list_repeated_by_an_overlapping_passage():
+    inp = _routes(["| `POST /v1/releases/rollback`", "| `app releases rollback [ID]`"])
+    twice = [inp.passages[0], inp.passages[0]]
+    shaped = procedure.build(ShapeInput(inp.question, inp.kind, twice, inp.sentences))
+    assert shaped is not None and len(shaped.pieces) == 2
