@@ -266,12 +266,8 @@ def time_weights(question: str, sentences: Sequence, penalty: float,
     by_fit = {time_scope.EXACT: 1.0, time_scope.BOUND: 1.0, time_scope.INSIDE: math.sqrt(penalty),
               time_scope.NONE: penalty ** 2, time_scope.OTHER: penalty ** 3}
     for i, s in enumerate(sentences):
-        fit = time_scope.period_fit(s.text, scope)
         period = passages[s.passage - 1].period if passages is not None else None
-        if fit == time_scope.NONE and period is not None and scope.overlaps(*period):
-            weights[i] = 1.0
-        else:
-            weights[i] = by_fit[fit]
+        weights[i] = by_fit[time_scope.document_fit(s.text, scope, period)]
     return weights
 
 

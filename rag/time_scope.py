@@ -180,6 +180,16 @@ def period_fit(text: str, scope: Scope) -> int:
     return INSIDE if any(scope.overlaps(a, b) for a, b in spans) else OTHER
 
 
+def document_fit(text: str, scope: Scope, period: tuple[int, int] | None) -> int:
+    """:func:`period_fit` of a sentence of a document covering ``period`` (its own, a yearly
+    report's; None when it states none): a sentence stating no year in a document of the asked
+    period speaks of that period, as one stating a year that bounds it does (BOUND)."""
+    fit = period_fit(text, scope)
+    if fit == NONE and period is not None and scope.overlaps(*period):
+        return BOUND
+    return fit
+
+
 _UNTIL = re.compile(rf"\b(?:until|till|to|through)\s+(?:{_MONTH}\s+)?(?:\d{{1,2}},?\s+)?{_YEAR}",
                     re.IGNORECASE)
 

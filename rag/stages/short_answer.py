@@ -376,9 +376,7 @@ class ShortAnswer(SideFinder):
 def _of_period(said: str, passage: Passage, scope: time_scope.Scope) -> bool:
     """Whether a sentence read speaks of the asked period: it states it or a year beginning or
     ending it, or states no year in a document of that period (a yearly report's)."""
-    fit = time_scope.period_fit(said, scope)
-    return fit >= time_scope.BOUND or (fit == time_scope.NONE and passage.period is not None
-                                       and scope.overlaps(*passage.period))
+    return time_scope.document_fit(said, scope, passage.period) >= time_scope.BOUND
 
 
 def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from index.context import document_years, period_years
-from rag.time_scope import (EXACT, OPEN_END, OPEN_START, Scope, asked, begins, passage_fit,
-                             period_fit, prefer, stated)
+from rag.time_scope import (BOUND, EXACT, NONE, OPEN_END, OPEN_START, OTHER, Scope, asked,
+                             begins, document_fit, passage_fit, period_fit, prefer, stated)
 
 
 @pytest.mark.parametrize("question, first, last", [
@@ -140,3 +140,13 @@ def test_a_range_of_full_dates_with_a_tokenised_comma_is_the_range() -> None:
     later = asked("Who governed the prefecture from Jun 2018 to Jun 2019?")
     assert begins("- Hideyo Hanazumi - from 12 June , 2018 to present", later)
     assert not begins("- Ryuichi Yoneyama - from 25 October , 2016 to 27 April , 2018", later)
+
+
+def test_an_undated_sentence_of_a_report_of_the_asked_year_speaks_of_it() -> None:
+    """One predicate for the selector's time weights and the short answer's dated read."""
+    scope = asked("How many claims were processed in FY 2016?")
+    undated = "The office processed 1,200 claims within 60 days."
+    assert document_fit(undated, scope, (2016, 2016)) == BOUND
+    assert document_fit(undated, scope, (2018, 2018)) == NONE
+    assert document_fit(undated, scope, None) == NONE
+    assert document_fit("In 2014 it processed 900.", scope, (2016, 2016)) == OTHER
