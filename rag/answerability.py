@@ -105,6 +105,22 @@ def dates(text: str) -> frozenset[str]:
 
 TOP_SENTENCES = 3
 FIGURE_KINDS = frozenset({"count", "quantity", "money", "percent"})
+_SPAN_OF_TIME = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|"
+                           r"months?|years?|decades?|century|centuries)\b", re.IGNORECASE)
+# A span of time that dates rather than measures: "in the last 24 hours", "in recent days" say
+# when something happened, not how long it lasted; "for the past three years" still measures.
+_WINDOW = re.compile(r"^(?:the\s+)?(?:last|past|next|coming|previous|recent|these|this|"
+                     r"earlier|later)\b", re.IGNORECASE)
+
+
+def measures_time(entity: Entity, tokens: Sequence[str]) -> bool:
+    """Whether an entity answers "how long": a span of time ("two hours", "for the past three
+    years"), not a date, nor a window that dates ("in the last 24 hours", "in recent days")."""
+    if not _SPAN_OF_TIME.search(entity.text):
+        return False
+    if not _WINDOW.match(entity.text):
+        return True
+    return entity.token_start > 0 and tokens[entity.token_start - 1].lower() == "for"
 # A nationality word names its country: "Mexican" is found where "Mexico" is, "Canadian" where
 # "Canada" is (the shared stem is all but the country's last two letters, and at least four).
 _DEMONYM = re.compile(r"(?:ian|an|ese|ish|i)$")
@@ -180,7 +196,7 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
     per_sentence: list[list[Entity]] = []
     for sentence in top:
         entities, tokens = nlp.entities(sentence.text)
-        candidates = [e for e in entities if e.label in labels and not _named_in(e, q_words)]
+        candidates = _answering(entities, tokens, answer_type, q_words)
         per_sentence.append(candidates)
         typed = typed or bool(candidates)
         figure = figure or any(unit is None or any(same_unit(t, unit) for t in
@@ -214,6 +230,14 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
         *(_kind_row(question, nlp, answer_type, top, per_sentence, [key] if key else [],
                     rarest, terms, coverage, passages) if kinds else KIND_NEUTRAL),
     ]
+
+
+def _answering(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,
+               q_words: set[str]) -> list[Entity]:
+    """The entities that may answer: of the asked labels, not named by the question, and for
+    "how long" a span of time that measures."""
+    return [e for e in entities if e.label in answer_type.labels and not _named_in(e, q_words)
+            and (answer_type.kind != "duration" or measures_time(e, tokens))]
 
 
 ROW_SHARE = 0.6  # of the question's content words a table row must hold for its figure to count

@@ -237,15 +237,16 @@ class ShapeOut(BaseModel):
                                    "for (docs/answers.md).")
     items: list[ShapeItemOut] = Field(
         default_factory=list, description="procedure: the steps in order; explanation: the "
-        "sentences; yes_no: the deciding sentence; comparison: one sentence per side (label: "
+        "sentences; yes_no: the deciding sentence, or one sentence per subject of a question "
+        "about two (label: the subject); comparison: one sentence per side (label: "
         "the side); list: every item; trend: one row per period. Empty for a factoid (its "
         "exact answer is short_answer) and when nothing of the shape was found.")
     table: ShapeTableOut | None = Field(None, description="trend: period, value, citation.")
     verdict: Literal["yes", "no"] | None = Field(
         None, description="yes_no: the verdict; null when the deciding sentence cannot tell.")
     note: str = Field("", description="list: 'Only N found' when fewer items than the "
-                      "question asks for; trend: the change stated; comparison: a side the "
-                      "documents say nothing of.")
+                      "question asks for; trend: the change stated; comparison (and a yes_no "
+                      "about two subjects): a side the documents say nothing of.")
 
 
 class AskResponse(BaseModel):

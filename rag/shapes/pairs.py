@@ -4,7 +4,9 @@ fitted: the two subjects are the name-like runs either side of its first "and" (
 words and what joins them in a title, "Battle of the Ch'ongch'on River"; a run of nouns when the
 subjects are written in lower case, "contractors and interns"); the attribute is what follows,
 with "both" dropped; "the same" or "different" before it asks whether the two share one value of
-it (``same``) rather than whether each has it.
+it (``same``) rather than whether each has it. Only a question saying so ("both", "each",
+"the same", "different") is read as one about the two each: "Do carrageenan and zanamivir have
+a benefit?" asks of the two together.
 
 The builder (rag.shapes.yes_no) decides from one sentence per subject."""
 
@@ -20,6 +22,9 @@ _BOTH = frozenset(("both", "all", "each"))
 _JOIN = frozenset("of the a an to for de du des la le von van der den da di del 's ' & - ."
                   .split())
 _VERB = ("VB", "VBD", "VBN", "VBP", "VBZ")
+# The words that make a question about the two subjects each ("both", "the same"): without
+# one, "Do carrageenan and zanamivir have a benefit?" asks of the two together.
+_EACH = frozenset(("both", "all", "each", "same", "different", "either", "neither"))
 _SAME = re.compile(r"\b(?:the\s+|that\s+|a\s+)?(same|different)\s+(.+)$", re.I)
 
 
@@ -82,7 +87,8 @@ def _name_end(words: list[tuple[str, str]], i: int) -> int:
 def pair_of(tagged: list[tuple[str, str]]) -> Pair | None:
     """The two subjects and the attribute of a yes/no question about both, else None."""
     words = [(w, t) for w, t in tagged if w.strip()]
-    if len(words) < 5 or words[0][0].lower() not in _AUX:
+    if len(words) < 5 or words[0][0].lower() not in _AUX or \
+            not any(w.lower() in _EACH for w, _ in words):
         return None
     i = 1
     if words[i][0].lower() in _BOTH:
@@ -112,6 +118,8 @@ def pair_of(tagged: list[tuple[str, str]]) -> Pair | None:
         # "Are both Jim McBride and Neil Jordan American?": the last capitalised word
         y, rest = _text(words[y_start:y_end - 1]), [words[y_end - 1]]
     attribute = _text(rest).strip(" ?")
+    if rest and rest[0][0].lower() in ("of", "'s", "’s") and not _SAME.search(attribute):
+        return None  # "the origin and epidemiology of the 1918 flu": one subject's two aspects
     key = _text([(w, t) for w, t in rest if t not in _VERB])
     if not attribute or not x or not y:
         return None

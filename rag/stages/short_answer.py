@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rag import time_scope
-from rag.answerability import FIGURE_KINDS
+from rag.answerability import FIGURE_KINDS, measures_time
 from rag.claims import MEASURED, NAMED
 from rag.generators.extractive import ScoredSentence
 from rag.grounding import CheckedSentence, Support, find_verbatim
@@ -67,9 +67,6 @@ _MEMBER_OF = re.compile(r"\s+(?:club|side|team|outfit|franchise)\s+"
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _DATING = frozenset("fy fiscal year years in since until by from through during of to and "
                     "early late mid before after circa".split())
-_SPAN_OF_TIME = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|"
-                           r"months?|years?|decades?|century|centuries)\b", re.IGNORECASE)
-# The rest of a range a figure opens: "1250 to 1750", "250,000-500,000"; "and" after "between".
 _RANGE_REST = re.compile(r"\s*(?:to|-|–|—|(?P<and>and))\s*[$€£]?\d[\d,.]*\d?"
                          r"(?:\s*(?:%|percent|per cent|thousand|million|billion|trillion)\b)?")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
@@ -397,7 +394,7 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
     if answer_type.kind in FIGURE_KINDS:
         candidates = [e for e in candidates if not _a_year(e, tokens)]
     if answer_type.kind == "duration":  # "how long did it last": a span of time, not a date
-        candidates = [e for e in candidates if _SPAN_OF_TIME.search(e.text)]
+        candidates = [e for e in candidates if measures_time(e, tokens)]
     if answer_type.kind == "quantity" and answer_type.focus:
         # "How many kilometres ...": a figure of another unit (680,000 people) is no answer.
         candidates = [e for e in candidates

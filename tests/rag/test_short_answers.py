@@ -129,6 +129,12 @@ def test_a_duration_is_a_span_of_time_and_a_figure_keeps_its_range(nlp):
     assert text[start:end].endswith("two hours")
     # a date alone answers no "how long"
     assert picker._pick("The meeting took place on 7 February 2024.", typed, words) is None
+    # nor a window that dates: when it happened, not how long it lasted
+    assert picker._pick("The ministers met twice in the last 24 hours.", typed, words) is None
+    assert picker._pick("Crossings fell in recent days.", typed, words) is None
+    text = "The meeting has been held every month for the past three years."
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end].endswith("three years")
     picker, typed, words = _picker(nlp, "How many deaths occur each year from flu epidemics?")
     text = "Annual flu epidemics cause 250,000 to 500,000 deaths, the agency says."
     (start, end), _ = picker._pick(text, typed, words)
