@@ -62,3 +62,32 @@ def test_a_yes_no_question_is_decided_by_the_sentence_read_first_among_equals():
                                    read=(1, POLICY.index("Pets"))))
     assert read is not None and read.pieces[0].text.startswith("Pets are not allowed")
     assert read.verdict == "no"
+
+
+ERRORS = ("# Embeddings server\n\nEach failure names its cause:\n\n"
+          "| what happened | the error |\n|---|---|\n"
+          "| no server at `api_base` | cannot reach the embeddings server: start it |\n"
+          "| no answer in time | the server did not answer within 60 s: raise the timeout |\n"
+          "| 401/403 | the embeddings server refused the API key: set a key it accepts |\n\n"
+          "Retries wait one second.\n")
+
+
+def _errors(read_row: str) -> ShapeInput:
+    passage = Passage("c0", "embedding.md", "Embeddings", ERRORS, 0, len(ERRORS), 0.5)
+    at = ERRORS.index(read_row)
+    return ShapeInput("What happens when the embeddings server rejects our API key?",
+                      QuestionKind("explanation"), [passage], [], read=(1, at))
+
+
+def test_an_explanation_read_in_a_table_is_one_row_whole():
+    """A table is no paragraph: the row read, not it and its neighbours as sentences."""
+    shaped = explanation.build(_errors("401/403"))
+    assert shaped is not None and len(shaped.pieces) == 1
+    assert shaped.pieces[0].text == ("401/403 | the embeddings server refused the API key: "
+                                     "set a key it accepts")
+    assert ERRORS[shaped.pieces[0].start:shaped.pieces[0].end] == shaped.pieces[0].text
+
+
+def test_the_row_of_the_table_holding_more_of_the_question_wins():
+    shaped = explanation.build(_errors("no answer in time"))
+    assert shaped is not None and shaped.pieces[0].text.startswith("401/403 |")
