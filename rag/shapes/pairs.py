@@ -102,6 +102,8 @@ def pair_of(tagged: list[tuple[str, str]]) -> Pair | None:
             i = k
     if words[i][0].lower() == "the":
         i += 1
+    if i + 3 > len(words):  # no room left for "X and Y"
+        return None
     x_end = _name_end(words, i)
     if x_end == i or x_end >= len(words) or words[x_end][0].lower() != "and":
         return None

@@ -94,6 +94,8 @@ def two_sided(inp: ShapeInput, pair: Pair) -> Shaped | None:
     """The verdict of a question about two subjects from a sentence of each (None when no
     sentence speaks of either)."""
     wanted = terms(pair.key or pair.attribute, ())
+    if not wanted and not pair.same:
+        return None  # "Are X and Y both there?": nothing to find in their sentences
     found: list[tuple[str, ScoredSentence, str | None]] = []
     for side, other in ((pair.x, pair.y), (pair.y, pair.x)):
         own, rival = own_terms(side, other), own_terms(other, side)

@@ -68,6 +68,7 @@ def test_the_key_drops_the_attributes_verbs_and_different_turns_same_around(nlp)
     # the two together, or one subject's two aspects: no question about each
     "Do carageenan and Zanamivir delivered intranasally have a benefit when taken for influenza?",
     "Is the origin and epidemiology of the 1918 swine flu (Spanish Influenza) known?",
+    "Are both the the?",
 ])
 def test_questions_about_one_subject_have_no_pair(nlp, question):
     assert pair_of(nlp.question_tags(question)) is None
@@ -163,3 +164,13 @@ def test_the_pipeline_decides_from_a_sentence_of_each_subject(pages, question, v
     cited = [c.doc_id for c in answer.citations]
     for side in sides:
         assert any(d.startswith(side) for d in cited), (side, cited)
+
+
+def test_an_attribute_without_key_terms_gives_no_two_sided_verdict(nlp):
+    """Nothing to look for in the subjects' sentences: no verdict from them (before, every
+    sentence "held" the empty attribute and the answer was "Yes")."""
+    inp = _input(nlp, "Are contractors and interns both there?", [
+        "Contractors may use the VPN from a managed laptop.",
+        "Interns may use the VPN after their first week."])
+    assert inp.kind.pair is not None
+    assert yes_no.two_sided(inp, inp.kind.pair) is None
