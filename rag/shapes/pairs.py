@@ -94,7 +94,7 @@ def pair_of(tagged: list[tuple[str, str]]) -> Pair | None:
     if words[i][0].lower() in _BOTH:
         i += 1
     # "the drinks Gibson and Zurracapote", "the documentaries One Big Hapa Family and ..."
-    if words[i][0].lower() == "the" and words[i + 1][0][:1].islower():
+    if words[i][0].lower() == "the" and i + 1 < len(words) and words[i + 1][0][:1].islower():
         k = i + 1
         while k < len(words) and words[k][1] in ("NNS", "NN") and words[k][0][:1].islower():
             k += 1
@@ -105,7 +105,7 @@ def pair_of(tagged: list[tuple[str, str]]) -> Pair | None:
     if i + 3 > len(words):  # no room left for "X and Y"
         return None
     x_end = _name_end(words, i)
-    if x_end == i or x_end >= len(words) or words[x_end][0].lower() != "and":
+    if x_end == i or x_end + 2 >= len(words) or words[x_end][0].lower() != "and":
         return None
     y_start = x_end + 1 + (words[x_end + 1][0].lower() == "the")
     y_end = _name_end(words, y_start)

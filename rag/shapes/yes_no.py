@@ -158,6 +158,8 @@ def _value(inp: ShapeInput, s: ScoredSentence, pair: Pair, own: frozenset[str]) 
     the attribute's type that is not the subject itself (after the question's verb, "directed
     by", when the sentence holds it), or the word before the attribute's noun."""
     words = pair.attribute.lower().split()
+    if not words:
+        return None
     head = words[-1] if words[0] == "number" else words[0]
     types = _VALUE_TYPES.get(head) or _VALUE_TYPES.get(head.rstrip("s"))
     if types is not None:

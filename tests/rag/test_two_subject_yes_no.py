@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from rag.generators.extractive import ScoredSentence
 from rag.question_typing import Nlp
@@ -174,3 +175,16 @@ def test_an_attribute_without_key_terms_gives_no_two_sided_verdict(nlp):
         "Interns may use the VPN after their first week."])
     assert inp.kind.pair is not None
     assert yes_no.two_sided(inp, inp.kind.pair) is None
+
+
+_WORDS = st.sampled_from(["Are", "Is", "both", "the", "and", "same", "Paris", "London", "of",
+                          "plans", "Pro", "?", "different", "New", "York", "each", "-", "'s"])
+_TAGS = st.sampled_from(["VBP", "DT", "CC", "JJ", "NNP", "NN", "NNS", "IN", ".", "HYPH", "VB"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_WORDS, _TAGS), max_size=12))
+def test_any_tagged_question_parses_without_error(tagged):
+    """A user can type anything: the parse gives a pair or None, never an error."""
+    pair = pair_of(tagged)
+    assert pair is None or (pair.x and pair.y and pair.attribute)
