@@ -5,6 +5,8 @@ and names nothing of Y. A sentence naming only X is preferred to one naming both
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rag.generators.extractive import ScoredSentence
 from rag.shapes.text import section_at, terms
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -32,6 +34,21 @@ def speaks(inp: ShapeInput, s: ScoredSentence, own: frozenset[str],
     return 1 if own <= terms(heading, ()) else 0
 
 
+def speakers(inp: ShapeInput, side: str, other: str,
+             pool: Sequence[ScoredSentence]) -> list[tuple[int, int, ScoredSentence]]:
+    """(rank, index, sentence) for each sentence of ``pool`` that speaks of ``side`` and not
+    only of ``other`` (:func:`speaks`: rank 2 names ``side`` alone)."""
+    own, rival = own_terms(side, other), own_terms(other, side)
+    return [(r, i, s) for i, s in enumerate(pool) if (r := speaks(inp, s, own, rival))]
+
+
+def side_by_side(pieces: Sequence[Piece], missing: Sequence[str]) -> tuple[list[str], str]:
+    """The answer's lines ``side: sentence [n]`` and the note naming each side the documents
+    say nothing of."""
+    lines = [f"{p.label}: {cite(p.text, p.passage)}" for p in pieces]
+    return lines, "".join(f"The documents say nothing of {m}." for m in missing)
+
+
 def build(inp: ShapeInput) -> Shaped | None:
     assert inp.kind.sides is not None
     x, y = inp.kind.sides
@@ -39,10 +56,8 @@ def build(inp: ShapeInput) -> Shaped | None:
     pieces: list[Piece] = []
     missing = []
     for side, other in ((x, y), (y, x)):
-        own, rival = own_terms(side, other), own_terms(other, side)
-        ranked = [(r, -i, s) for i, s in enumerate(pool)
-                  if (r := speaks(inp, s, own, rival)) and
-                  all(p.text != s.text for p in pieces)]
+        ranked = [(r, -i, s) for r, i, s in speakers(inp, side, other, pool)
+                  if all(p.text != s.text for p in pieces)]
         if not ranked:
             missing.append(side)
             continue
@@ -52,8 +67,7 @@ def build(inp: ShapeInput) -> Shaped | None:
             pieces.append(piece)
     if not pieces:
         return None
-    lines = [f"{p.label}: {cite(p.text, p.passage)}" for p in pieces]
-    note = "".join(f"The documents say nothing of {m}." for m in missing)
+    lines, note = side_by_side(pieces, missing)
     if note:
         lines.append(note)
     return Shaped("comparison", pieces, "\n".join(lines), note=note)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from rag.generators.extractive import ScoredSentence
-from rag.shapes.comparison import own_terms, speaks
+from rag.shapes.comparison import own_terms, side_by_side, speakers
 from rag.shapes.pairs import Pair
 from rag.shapes.text import coverage, stem, terms
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -98,14 +98,12 @@ def two_sided(inp: ShapeInput, pair: Pair) -> Shaped | None:
         return None  # "Are X and Y both there?": nothing to find in their sentences
     found: list[tuple[str, ScoredSentence, str | None]] = []
     for side, other in ((pair.x, pair.y), (pair.y, pair.x)):
-        own, rival = own_terms(side, other), own_terms(other, side)
+        own = own_terms(side, other)
         ranked = []
-        for i, s in enumerate(inp.sentences[:POOL]):
-            rank = speaks(inp, s, own, rival)
-            if rank:
-                value = _value(inp, s, pair, own) if pair.same else None
-                fit = (value is not None) if pair.same else coverage(wanted, s.text)
-                ranked.append(((fit, rank, -i), s, value))
+        for rank, i, s in speakers(inp, side, other, inp.sentences[:POOL]):
+            value = _value(inp, s, pair, own) if pair.same else None
+            fit = (value is not None) if pair.same else coverage(wanted, s.text)
+            ranked.append(((fit, rank, -i), s, value))
         if ranked:
             _, s, value = max(ranked, key=lambda t: t[0])
             found.append((side, s, value))
@@ -119,9 +117,7 @@ def two_sided(inp: ShapeInput, pair: Pair) -> Shaped | None:
             pieces.append(piece)
     if not pieces:
         return None
-    lines = [f"{p.label}: {cite(p.text, p.passage)}" for p in pieces]
-    missing = {pair.x, pair.y} - {side for side, _, _ in found}
-    note = "".join(f"The documents say nothing of {m}." for m in sorted(missing))
+    lines, note = side_by_side(pieces, sorted({pair.x, pair.y} - {side for side, _, _ in found}))
     lead = {"yes": "Yes.", "no": "No."}.get(said or "")
     text = "\n".join(([lead] if lead else []) + lines + ([note] if note else []))
     return Shaped("yes_no", pieces, text, verdict=said, note=note)
