@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pdfplumber.utils import extract_text
 
-from index.readers.pdf_text_tables import text_tables
+from index.readers.pdf_text_tables import WORDS, text_tables
 from index.tables import MAX_CELL_CHARS, clean_cell
 
 MAX_TABLE_EDGES = 4_000
@@ -93,7 +93,7 @@ def _blocks(page: object, index: int) -> list[Block] | None:
     boxes = [box for box, _ in tables]
     rest = page.filter(lambda obj: obj.get("object_type") != "char"  # type: ignore[attr-defined]
                        or not any(_centre_in(obj, box) for box in boxes))
-    lines = [ln for ln in rest.extract_text_lines(strip=True, return_chars=False) if ln["text"]]
+    lines = [ln for ln in rest.extract_text_lines(strip=True, return_chars=False, **WORDS) if ln["text"]]
     blocks: list[Block] = []
     for box, (caption, header, body, tail) in tables:
         before = [ln for ln in lines if ln["top"] < box[1]]
@@ -112,7 +112,7 @@ def _blocks(page: object, index: int) -> list[Block] | None:
 def _cells(page: object, table: object) -> list[list[str | None]]:
     """The table's cells as pdfplumber reads them, and in a gap of its grid (``None``: no cell
     starts there) the text no cell took: a label whose box is drawn without its own rules."""
-    rows = table.extract()  # type: ignore[attr-defined]
+    rows = table.extract(**WORDS)  # type: ignore[attr-defined]
     gaps = [(r, j) for r, row in enumerate(table.rows)  # type: ignore[attr-defined]
             for j, cell in enumerate(row.cells) if cell is None]
     if not gaps:
@@ -131,7 +131,7 @@ def _cells(page: object, table: object) -> list[list[str | None]]:
         box = (columns[j].bbox[0], band[1], columns[j].bbox[2], band[3])
         found = [ch for ch in orphans if _centre_in(ch, box)]
         if found:
-            rows[r][j] = extract_text(found)
+            rows[r][j] = extract_text(found, **WORDS)
     return rows
 
 

@@ -1,0 +1,109 @@
+"""Words of small type that a PDF places without space characters stay words.
+
+A report's table cells are often set in 6- or 7-point type, each word drawn at its own place
+with no space character between them. pdfplumber (which reads every page holding a table)
+tells words apart by the gap between characters; with its fixed default (3 points) the words
+of such type were glued ("networkof500,000 EVchargersby2030"), so neither the recogniser nor
+keyword search found them. The gap now scales with the type's size (index/readers/
+pdf_text_tables.WORDS). Real PDFs written by reportlab, read by the real reader; and a change of
+the reader re-reads the PDFs already indexed (index.formats.READER_VERSIONS), nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import index.formats as formats
+from index.formats import extract
+from rag.factory import build_pipeline
+from tests.helpers import make_settings
+
+SIZE = 6.0  # points
+GAP = 1.6  # points between words: under pdfplumber's default 3, over 0.15 of the type's size
+CELL = ["Build", "a", "national", "network", "of", "500,000", "EV", "chargers", "by", "2030"]
+PROSE = ["Targets", "are", "reviewed", "every", "spring", "by", "the", "transit", "board."]
+
+
+def _words(canvas, x: float, y: float, words: list[str]) -> None:
+    """Each word drawn on its own, no space character between: as many reports' PDFs do."""
+    for word in words:
+        canvas.drawString(x, y, word)
+        x += canvas.stringWidth(word, "Helvetica", SIZE) + GAP
+
+
+def small_type_pdf() -> bytes:
+    """A page with a ruled table (a header row, two rows) in 6-point type and a prose line
+    above it, every word placed separately."""
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    buf = io.BytesIO()
+    c = pdf_canvas.Canvas(buf, pagesize=(400, 300))
+    c.setFont("Helvetica", SIZE)
+    _words(c, 20, 260, PROSE)
+    xs, ys = [20, 200, 260, 380], [240, 225, 210, 195]
+    for x in xs:
+        c.line(x, ys[0], x, ys[-1])
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    for row, (label, target, actual) in enumerate(
+            [(["KPI", "description"], ["Target"], ["Actual"]),
+             (CELL, ["500,000"], ["120,000"]),
+             (["Zero-emission", "buses", "in", "service"], ["7,500"], ["3,100"])]):
+        y = ys[row] - 10
+        _words(c, xs[0] + 3, y, label)
+        _words(c, xs[1] + 3, y, target)
+        _words(c, xs[2] + 3, y, actual)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_words_of_small_type_in_a_table_and_beside_it_stay_apart():
+    read = extract(small_type_pdf(), "pdf")
+    assert len(read.tables) == 1  # the page went through pdfplumber (a ruled table)
+    rows = [r.cells for r in read.tables[0].rows]
+    assert rows[0][0] == " ".join(CELL)  # not "Buildanational networkof500,000 ..."
+    assert rows[1][0] == "Zero-emission buses in service"
+    assert " ".join(PROSE) in read.text
+
+
+def test_a_word_set_tight_is_not_split():
+    """The ratio splits only at gaps wider than 0.15 of the type's size: the letters of one
+    word (drawn as one string, kerned as the font spaces them) stay one word."""
+    read = extract(small_type_pdf(), "pdf")
+    assert "Zero-emission" in read.text and "chargers" in read.text
+    assert "Zero - emission" not in read.text and "char gers" not in read.text
+
+
+def test_a_changed_reader_re_reads_its_format_only(tmp_path: Path, embedder,
+                                                  monkeypatch: pytest.MonkeyPatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.pdf").write_bytes(small_type_pdf())
+    (corpus / "note.txt").write_text("The transit board meets every spring to review targets.")
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
+    pipeline.ingest.sync(corpus)
+    before = pipeline.store.documents()
+    assert before["note.txt"].content_hash == _sha256(corpus / "note.txt")  # bytes alone
+    assert before["report.pdf"].content_hash != _sha256(corpus / "report.pdf")  # + the reader
+
+    again = pipeline.ingest.sync(corpus)  # nothing changed: nothing re-read
+    assert sorted(again.unchanged) == ["note.txt", "report.pdf"] and not again.updated
+
+    monkeypatch.setitem(formats.READER_VERSIONS, "pdf", "a later PDF reader")
+    report = pipeline.ingest.sync(corpus)
+    assert report.updated == ["report.pdf"] and report.unchanged == ["note.txt"]
+    after = pipeline.store.documents()
+    assert after["report.pdf"].content_hash != before["report.pdf"].content_hash
+    assert after["note.txt"].content_hash == before["note.txt"].content_hash
+    chunks = pipeline.store.document_chunks("report.pdf")
+    assert any("network of 500,000 EV chargers" in c.text for c in chunks)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
