@@ -52,7 +52,9 @@ FORMAT_BY_SUFFIX = {
 # re-embeds) the files of that format instead of keeping text the reader no longer gives
 # (index/ingest.py folds it into the version hash). A format absent here keeps the hash of
 # its bytes alone, so the versions indexed before stay as they are.
-READER_VERSIONS = {"pdf": "pdf-words-by-type-size"}  # index/readers/pdf_text_tables.WORDS
+# pdf: word gaps by type size (index/readers/pdf_text_tables.WORDS), glued pages read by PDFium
+# (index/readers/pdf_glued.py), letters drawn over themselves once
+READER_VERSIONS = {"pdf": "pdf-2"}
 
 
 def reader_version(fmt: str) -> str:

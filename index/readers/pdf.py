@@ -1,7 +1,8 @@
 """The PDF reader: text layers by pypdf, ruled tables by pdfplumber, scans by OCR.
 
 pypdf reads every page's text layer (fast, in the order the page draws its text, which keeps
-columns apart). Pages whose content stream draws ruling lines are then read again by pdfplumber
+columns apart); a page whose words it glued together is PDFium's text instead
+(index/readers/pdf_glued.py). Pages whose content stream draws ruling lines are then read again by pdfplumber
 (index/readers/pdf_tables.py), and so are pages with a line naming three periods (the header of
 an unruled table: index/readers/pdf_text_tables.py); a page where it finds a real table is written as its text outside
 the tables and each table, at its position, rendered by index.tables.render (a row per line, cells
@@ -27,6 +28,7 @@ from index.errors import UnreadableFile
 import index.formats as formats
 from index.formats import SECTION_BREAK, Extracted
 from index.readers import ocr
+from index.readers.pdf_glued import unglued
 from index.readers.pdf_tables import FoundTable, page_blocks
 from index.tables import Table, render
 
@@ -53,6 +55,7 @@ def extract_pdf(data: bytes) -> Extracted:
     texts = _text_layers(reader)
     if not texts:
         raise UnreadableFile("corrupt PDF (no pages)")
+    texts = unglued(data, texts)  # pages whose words pypdf glued: PDFium's text
     scanned = [i for i, page in enumerate(reader.pages)
                if len("".join(texts[i].split())) < MIN_TEXT_CHARS and _images(page)]
     ocr.check_page_count(len(scanned), "PDF")

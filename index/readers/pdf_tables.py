@@ -64,7 +64,9 @@ def page_blocks(data: bytes, indices: list[int]) -> dict[int, list[Block]]:
         for index in indices:
             page = pdf.pages[index]
             try:
-                blocks = _blocks(page, index)
+                # a heading "bolded" by drawing each letter several times over itself reads as
+                # its letters once ("TTTTTTTTrrrrrrrr..." otherwise)
+                blocks = _blocks(page.dedupe_chars(), index)
             finally:
                 page.close()
             if blocks is not None:

@@ -21,6 +21,8 @@ from index.formats import extract
 from rag.factory import build_pipeline
 from tests.helpers import make_settings
 
+PROTOCOL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks" /
+            "trial_protocols" / "corpus" / "NCT06149832_Prot_000.pdf")
 SIZE = 6.0  # points
 GAP = 1.6  # points between words: under pdfplumber's default 3, over 0.15 of the type's size
 CELL = ["Build", "a", "national", "network", "of", "500,000", "EV", "chargers", "by", "2030"]
@@ -101,6 +103,55 @@ def test_a_changed_reader_re_reads_its_format_only(tmp_path: Path, embedder,
     assert after["note.txt"].content_hash == before["note.txt"].content_hash
     chunks = pipeline.store.document_chunks("report.pdf")
     assert any("network of 500,000 EV chargers" in c.text for c in chunks)
+
+
+def test_a_page_pypdf_glued_is_read_by_pdfium_and_only_then():
+    """The decision, with the real PDFium over a real page: pypdf's text of it glued (its words
+    run together, as pypdf reads some PDFs) is replaced by PDFium's; pypdf's own text of a page
+    it reads well is kept as it is."""
+    from pypdf import PdfReader
+
+    from index.readers.pdf_glued import unglued
+
+    data = small_type_pdf()
+    kept = (PdfReader(io.BytesIO(data)).pages[0].extract_text() or "").strip()
+    glued = "".join(kept.split())
+    assert unglued(data, [kept]) == [kept]
+    read = unglued(data, [glued])[0]
+    assert read != glued and " ".join(PROSE) in " ".join(read.split())
+
+
+@pytest.mark.skipif(not PROTOCOL.exists(), reason="shared corpus not present")
+def test_a_protocol_pypdf_glues_reads_as_words():
+    """A shared trial protocol whose glyphs are each placed on their own (CID font, one TD per
+    letter): pypdf read "pain.Atpresent,thetreatmentoforalcGVHDisbasedon"."""
+    text = " ".join(extract(PROTOCOL.read_bytes(), "pdf").text.split())
+    assert "At present, the treatment of oral cGVHD is based on systemic treatment" in text
+
+
+def test_letters_drawn_over_themselves_read_once():
+    """A heading "bolded" by drawing it four times a hair apart, on a page with a ruled table
+    (read by pdfplumber): its letters once, not "TTTTrrrraaaa..."."""
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    buf = io.BytesIO()
+    c = pdf_canvas.Canvas(buf, pagesize=(400, 300))
+    c.setFont("Helvetica", 12)
+    for dx in (0, 0.1, 0.2, 0.3):
+        c.drawString(20 + dx, 260, "Transforming hiring")
+    xs, ys = [20, 200, 300], [240, 220, 200]
+    for x in xs:
+        c.line(x, ys[0], x, ys[-1])
+    for y in ys:
+        c.line(xs[0], y, xs[-1], y)
+    for row, cells in enumerate([("Measure", "2019"), ("Days to hire", "98")]):
+        c.drawString(xs[0] + 3, ys[row] - 14, cells[0])
+        c.drawString(xs[1] + 3, ys[row] - 14, cells[1])
+    c.showPage()
+    c.save()
+    read = extract(buf.getvalue(), "pdf")
+    assert len(read.tables) == 1
+    assert "Transforming hiring" in read.text and "TTTT" not in read.text
 
 
 def _sha256(path: Path) -> str:
