@@ -191,7 +191,7 @@ def typing_features(question: str, top: Sequence[ScoredSentence],
     if focus is not None and (focus in STOPWORDS or len(focus) < 3):
         focus = None
     typed = attribute = False
-    figure = answer_type.kind in FIGURE_KINDS and table_figure(question, passages)  # a row's cell
+    figure = _figure_elsewhere(question, answer_type, top, passages)
     unit = answer_type.focus if answer_type.kind == "quantity" else None
     per_sentence: list[list[Entity]] = []
     for sentence in top:
@@ -260,6 +260,40 @@ def table_figure(question: str, passages: Sequence[Passage]) -> bool:
             if wanted and len(held) >= ROW_SHARE * len(wanted):
                 return True
     return False
+
+
+# A figure and the (up to three) words after it, in its clause (a PDF's line may break in it).
+_FIGURE_WORDS = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)"
+                           r"((?:(?:[ \t]+\n?|\n)[ \t]*[^\W\d_][\w-]*){1,3})")
+_BARE_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+
+
+def counted_figure(answer_type: AnswerType, passages: Sequence[Passage]) -> bool:
+    """For a count or measure question with a counted noun or unit ("how many patients", "how
+    many miles"), a figure that noun follows within three words in one of ``passages`` ("A
+    total of 38 patients will be enrolled", "95,000 miles of shoreline"): the sentences most
+    like the question often describe its subject (a study's title, its aim) while the figure
+    stands in a section of the same document. A bare year is no figure ("in 2019 patients")."""
+    focus = answer_type.focus
+    if answer_type.kind not in ("count", "quantity") or not focus:
+        return False
+    for passage in passages:
+        for m in _FIGURE_WORDS.finditer(passage.text):
+            if not _BARE_YEAR.fullmatch(m.group(1)) and \
+                    any(same_unit(w, focus) for w in m.group(2).split()):
+                return True
+    return False
+
+
+def _figure_elsewhere(question: str, answer_type: AnswerType, top: Sequence[ScoredSentence],
+                      passages: Sequence[Passage]) -> bool:
+    """A figure question's figure outside the best sentences: a table row's cell, or a figure
+    its counted noun follows in the best sentence's document."""
+    if answer_type.kind not in FIGURE_KINDS:
+        return False
+    doc = passages[top[0].passage - 1].doc_id if top else None
+    return table_figure(question, passages) or \
+        counted_figure(answer_type, [p for p in passages if p.doc_id == doc])
 
 
 def _kind_row(question: str, nlp: Nlp, answer_type: AnswerType,

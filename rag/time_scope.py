@@ -151,6 +151,13 @@ def year_mentions(text: str, scope: Scope) -> list[tuple[int, int, bool]]:
     return sorted(found)
 
 
+def covers_first(mention: str, scope: Scope) -> bool:
+    """Whether a year or range of years as a text writes it (``mention``) holds the first year
+    of the scope."""
+    years = [int(y) for y in _STATED_YEAR.findall(mention)]
+    return bool(years) and min(years) <= scope.first <= max(years)
+
+
 def passage_fit(text: str, scope: Scope) -> int:
     """1: ``text`` states a year inside the scope; 0: it states no year; -1: only others."""
     spans = stated(text)

@@ -160,13 +160,17 @@ class ShortAnswer(SideFinder):
         """An answer with a word of the question beside it in one of the ``FURTHER`` best
         scored sentences not read, from the document of the best one read; its sentence is
         cited and opens the answer ("A total of 90 stroke patients ..." when the sentences
-        read give only "the two treatment groups")."""
+        read give only "the two treatment groups"). A figure the counted noun follows
+        (``COUNTED``) is looked for in every sentence of that document, best scored first (the
+        gate's evidence for it: rag.answerability.counted_figure)."""
         if not read or answer_type.is_list:
             return None
         doc = read[0][1].doc_id
         seen = {" ".join(said.split()).lower() for *_, said in read}
         ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
-        unread = [s for s in ranked if " ".join(s.text.split()).lower() not in seen][:FURTHER]
+        unread = [s for s in ranked if " ".join(s.text.split()).lower() not in seen]
+        if beside != COUNTED:  # a figure the counted noun follows: any sentence of that document
+            unread = unread[:FURTHER]
         return self._first_of(state, unread, doc, answer_type, question, scope, beside)
 
     def _dated(self, state: AnswerState, read: Sequence[tuple[int, Passage, int, str]],
@@ -346,11 +350,14 @@ class ShortAnswer(SideFinder):
         years = [] if scope is None or scope.latest else time_scope.year_mentions(text, scope)
 
         def off_period(e: Entity) -> int:
-            """1: the year written nearest the entity is outside the scope."""
+            """0: the year written nearest the entity begins the scope (or there is none); 1:
+            it is inside the scope; 2: outside it."""
             if not years:
                 return 0
             nearest = min(years, key=lambda y: max(y[0] - e.end, e.start - y[1], 0))
-            return 0 if nearest[2] else 1
+            if not nearest[2]:
+                return 2
+            return 0 if time_scope.covers_first(text[nearest[0]:nearest[1]], scope) else 1
 
         if answer_type.is_list:
             listed = [r for r in runs(text, candidates) if len(r) > 1]

@@ -109,6 +109,16 @@ def test_the_name_nearest_a_year_of_the_period_answers(picker) -> None:
                    text) == "New York"
 
 
+def test_the_name_of_the_year_beginning_the_asked_range_answers_before_one_ending_it(
+        picker) -> None:
+    # timeqa_train: both years are inside the asked range; the state held over it is the one
+    # that begins with it, the other begins the next one.
+    text = ("Drury won gold medals in National Art Competitions in 1879 , 1880 and 1881 "
+            "before moving to Paris where he worked as an assistant to Dalou until 1885 .")
+    assert _answer(picker, "What city did Alfred Drury work in from 1881 to 1885?",
+                   text) == "Paris"
+
+
 def test_the_holder_of_a_line_stating_the_asked_range_answers_whatever_its_label(picker) -> None:
     # The recogniser takes "Panagiotis Poulitsas" for a place: the line's holder answers.
     line = "Panagiotis Poulitsas ( 1943–1951 ) , interim Prime Minister in April 1946"
