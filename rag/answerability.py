@@ -274,15 +274,18 @@ def counted_figure(answer_type: AnswerType, passages: Sequence[Passage]) -> bool
     total of 38 patients will be enrolled", "95,000 miles of shoreline"): the sentences most
     like the question often describe its subject (a study's title, its aim) while the figure
     stands in a section of the same document. A bare year is no figure ("in 2019 patients")."""
+    return any(counted_in(passage.text, answer_type) for passage in passages)
+
+
+def counted_in(text: str, answer_type: AnswerType) -> bool:
+    """Whether ``text`` holds a figure the question's counted noun or unit follows within three
+    words (see :func:`counted_figure`)."""
     focus = answer_type.focus
     if answer_type.kind not in ("count", "quantity") or not focus:
         return False
-    for passage in passages:
-        for m in _FIGURE_WORDS.finditer(passage.text):
-            if not _BARE_YEAR.fullmatch(m.group(1)) and \
-                    any(same_unit(w, focus) for w in m.group(2).split()):
-                return True
-    return False
+    return any(not _BARE_YEAR.fullmatch(m.group(1)) and
+               any(same_unit(w, focus) for w in m.group(2).split())
+               for m in _FIGURE_WORDS.finditer(text))
 
 
 def _figure_elsewhere(question: str, answer_type: AnswerType, top: Sequence[ScoredSentence],

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rag import time_scope
-from rag.answerability import FIGURE_KINDS, measures_time
+from rag.answerability import FIGURE_KINDS, counted_in, measures_time
 from rag.claims import MEASURED, NAMED
 from rag.generators.extractive import ScoredSentence
 from rag.grounding import CheckedSentence, Support, find_verbatim
@@ -169,7 +169,11 @@ class ShortAnswer(SideFinder):
         seen = {" ".join(said.split()).lower() for *_, said in read}
         ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
         unread = [s for s in ranked if " ".join(s.text.split()).lower() not in seen]
-        if beside != COUNTED:  # a figure the counted noun follows: any sentence of that document
+        if beside == COUNTED:  # a figure the counted noun follows: any sentence of the document
+            # stating one (the gate's test), so the recogniser reads only those past the first
+            unread = unread[:FURTHER] + [s for s in unread[FURTHER:]
+                                         if counted_in(s.text, answer_type)]
+        else:
             unread = unread[:FURTHER]
         return self._first_of(state, unread, doc, answer_type, question, scope, beside)
 
