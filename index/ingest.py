@@ -315,7 +315,8 @@ class IngestService:
     def _version(self, doc: Document) -> str:
         """The hash a version of ``doc`` is stored under: its bytes' sha256 for plain chunks,
         else that and the chunker's signature hashed together, so a version chunked another
-        way (context headers turned on or off) is a new version: re-embedded at the next sync,
+        way (context headers turned on or off) or read by another version of its format's
+        reader (index.formats.READER_VERSIONS) is a new version: re-embedded at the next sync,
         the old one kept for the releases that name it (index.context.VERSION)."""
         return self._stored_as(doc.content_hash, doc.format)
 

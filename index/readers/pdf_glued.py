@@ -25,11 +25,15 @@ def words(text: str) -> int:
 
 
 def unglued(data: bytes, pages: list[str]) -> list[str]:
-    """``pages`` (pypdf's text of each page), each page pypdf glued replaced by PDFium's text."""
+    """``pages`` (pypdf's text of each page), each page pypdf glued replaced by PDFium's text
+    (all of pypdf's when PDFium cannot open the file: it is never refused for that)."""
     import pypdfium2
 
     out = list(pages)
-    document = pypdfium2.PdfDocument(data)
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError:  # a file pypdf reads and PDFium does not: pypdf's text stays
+        return out
     try:
         for i, text in enumerate(pages):
             if i >= len(document):

@@ -38,7 +38,7 @@ MAX_CAPTION_LINES = 4
 # Its default, a fixed 3 points, glues the words of small or condensed type that a PDF places
 # without space characters ("networkof500,000 EVchargersby2030" in a 7-point table cell); over
 # the ruled pages of agency_reports, 92.5 % of the words read so were words pypdf reads on the
-# same page, 99.7 % with this ratio (docs/ingest.md).
+# same page, 99.7 % with this ratio (docs/ingestion.md).
 WORDS = {"x_tolerance_ratio": 0.15}
 _PERIOD = re.compile(r"^(?:(?:FY|CY|Q[1-4]|H[12])\s?)?(?:19|20)\d\d(?:[-–/]\d{2,4})?[-–­]?$", re.I)
 _PERIOD_PREFIX = re.compile(r"^(?:FY|CY|Q[1-4]|H[12])$", re.I)

@@ -121,6 +121,12 @@ def test_a_page_pypdf_glued_is_read_by_pdfium_and_only_then():
     assert read != glued and " ".join(PROSE) in " ".join(read.split())
 
 
+def test_a_file_pdfium_cannot_open_keeps_pypdf_s_text():
+    from index.readers.pdf_glued import unglued
+
+    assert unglued(b"%PDF-1.4 not a document PDFium opens", ["pypdf's text"]) == ["pypdf's text"]
+
+
 @pytest.mark.skipif(not PROTOCOL.exists(), reason="shared corpus not present")
 def test_a_protocol_pypdf_glues_reads_as_words():
     """A shared trial protocol whose glyphs are each placed on their own (CID font, one TD per
