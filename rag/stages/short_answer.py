@@ -161,8 +161,8 @@ class ShortAnswer(SideFinder):
         scored sentences not read, from the document of the best one read; its sentence is
         cited and opens the answer ("A total of 90 stroke patients ..." when the sentences
         read give only "the two treatment groups"). A figure the counted noun follows
-        (``COUNTED``) is looked for in every sentence of that document, best scored first (the
-        gate's evidence for it: rag.answerability.counted_figure)."""
+        (``COUNTED``) is also looked for, past those, in the sentences of that document that
+        state one by the gate's own test (rag.answerability.counted_in), best scored first."""
         if not read or answer_type.is_list:
             return None
         doc = read[0][1].doc_id
