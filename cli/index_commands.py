@@ -246,7 +246,8 @@ def _record_public(r: Any) -> dict[str, Any]:
     return {
         "doc_id": r.doc_id, "collection": r.collection, "title": r.title, "format": r.format,
         "chunks": r.chunk_count,
-        "chars": r.char_count, "content_hash": r.content_hash, "source_path": r.source_path,
+        "chars": r.char_count, "content_hash": r.content_hash,
+        "file_hash": r.file_hash, "source_path": r.source_path,
         "mtime": r.mtime, "indexed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                       time.gmtime(r.indexed_at)),
         "date": r.date, "date_source": r.date_source, "dup_group": r.dup_group,

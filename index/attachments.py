@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from index.errors import UnreadableFile
-from index.formats import Attachment, extract, sniff
+from index.formats import Attachment, extract, format_of_name, sniff
 from index.loaders import MAX_TITLE_CHARS
 from index.scope import ATTACHMENT_MARK
 from index.types import AttachedTo, Document
@@ -130,16 +130,16 @@ Outcome = Any  # index.ingest's: a reason (str), None (unchanged) or (Document, 
 
 
 def child_outcomes(parent: Document, known: Callable[[str, str], bool],
-                   version: Callable[[str], str], prepare: Callable[[Document], Any],
+                   version: Callable[[str, str], str], prepare: Callable[[Document], Any],
                    max_bytes: int,
                    taken: Container[str] = ()) -> list[tuple[str, str, Outcome]]:
     """Per attachment of ``parent``: its id, its version hash, and a failure reason, None when ``known(id,
     version)`` says that version needs no work (the release has it), or the child read and
-    prepared. ``version`` turns a child's content hash into the hash it is stored under
-    (index.ingest); ``taken``: ids of other documents a child may not replace."""
+    prepared. ``version`` turns a child's content hash and format (by its name) into the hash it is
+    stored under (index.ingest); ``taken``: ids of other documents a child may not replace."""
     out: list[tuple[str, str, Outcome]] = []
     for child in children(parent):
-        stored_as = version(child.content_hash)
+        stored_as = version(child.content_hash, format_of_name(child.attachment.name))
         if child.doc_id in taken:
             out.append((child.doc_id, stored_as, f"attachment {child.attachment.name!r} not indexed: a "
                         "document of the same id exists (a file named like it)"))

@@ -47,6 +47,28 @@ FORMAT_BY_SUFFIX = {
     ".eml": "eml", ".mbox": "mbox", ".msg": "msg",
     **{s: "image" for s in IMAGE_SUFFIXES},
 }
+# What, besides a file's bytes, decides the text its reader gives, per format: a format's entry
+# changes when its reader reads the same bytes otherwise, so that a sync re-reads (and
+# re-embeds) the files of that format instead of keeping text the reader no longer gives
+# (index/ingest.py folds it into the version hash). A format absent here keeps the hash of
+# its bytes alone, so the versions indexed before stay as they are.
+# pdf: word gaps by type size (index/readers/pdf_text_tables.WORDS), glued pages read by PDFium
+# (index/readers/pdf_glued.py), letters drawn over themselves once; pdf-3: type under 2 points
+# dropped (index/readers/pdf_hidden.py)
+READER_VERSIONS = {"pdf": "pdf-3"}
+
+
+def reader_version(fmt: str) -> str:
+    """The version of the reader of format ``fmt`` ("" for a format never re-read)."""
+    return READER_VERSIONS.get(fmt, "")
+
+
+def format_of_name(name: str) -> str:
+    """The format a file's name announces (before its bytes are sniffed)."""
+    dot = name.rfind(".")
+    return FORMAT_BY_SUFFIX.get(name[dot:].lower() if dot > 0 else "", "text")
+
+
 _ZIP_FORMATS = {"docx", "pptx", "xlsx", "odt", "ods", "epub"}
 _BINARY_FORMATS = {"pdf", "msg", *_ZIP_FORMATS}  # a file named so must hold the format's bytes
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

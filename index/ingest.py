@@ -28,6 +28,7 @@ from index.context import embedded_text, record_facts
 from index.collections import DEFAULT, check_name, key_for
 from index.cleaning import Cleaner
 from index.embedder import Embedder
+from index.formats import reader_version
 from index.disk_space import INDEX_BYTES_PER_TEXT_BYTE
 from index.loaders import DEFAULT_MAX_BYTES, doc_id_for, load_document
 from index.lock import WriteLock
@@ -246,7 +247,7 @@ class IngestService:
         kids = []
         for kid_id, version, outcome in child_outcomes(
                 doc, lambda i, v: self.store.stored_version(i, v) is not None,
-                lambda h: version_hash(h, self.chunker.signature), self._chunk,
+                self._stored_as, self._chunk,
                 self.max_file_bytes):
             if isinstance(outcome, str):
                 kids.append(DocumentJob(kid_id, "failed", version, reason=outcome))
@@ -308,15 +309,23 @@ class IngestService:
             return []
         return [(doc_id, outcome) for doc_id, _, outcome in child_outcomes(
             doc, lambda i, version: committed_hash(i) == version,
-            lambda h: version_hash(h, self.chunker.signature), self._chunk,
+            self._stored_as, self._chunk,
             self.max_file_bytes, taken)]
 
     def _version(self, doc: Document) -> str:
         """The hash a version of ``doc`` is stored under: its bytes' sha256 for plain chunks,
         else that and the chunker's signature hashed together, so a version chunked another
-        way (context headers turned on or off) is a new version: re-embedded at the next sync,
+        way (context headers turned on or off) or read by another version of its format's
+        reader (index.formats.READER_VERSIONS) is a new version: re-embedded at the next sync,
         the old one kept for the releases that name it (index.context.VERSION)."""
-        return version_hash(doc.content_hash, self.chunker.signature)
+        return self._stored_as(doc.content_hash, doc.format)
+
+    def _stored_as(self, content_hash: str, fmt: str) -> str:
+        """The version hash of a document of format ``fmt`` whose bytes hash to
+        ``content_hash``: the chunker's signature and the format's reader version
+        (index.formats.READER_VERSIONS) folded in, so either changing re-reads it."""
+        extra = "|".join(x for x in (self.chunker.signature, reader_version(fmt)) if x)
+        return version_hash(content_hash, extra)
 
     def _chunk(self, doc: Document) -> tuple[list[Chunk], Signature] | str:
         """The document's chunks and signature, or why it cannot be indexed."""
@@ -442,6 +451,7 @@ def _record(doc: Document, chunks: Sequence[Chunk], sig: Signature,
         collection=collection,
         date=doc.date,
         date_source=doc.date_source,
+        file_hash=doc.file_hash,
     )
 
 

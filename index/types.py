@@ -32,7 +32,7 @@ class Document:
     text: str
     source_path: str
     mtime: float
-    content_hash: str  # sha256 of the file's bytes
+    content_hash: str  # sha256 of the file's bytes (index.ingest: then the version hash)
     format: str = "text"  # text, markdown, html, pdf, docx or image
     page_starts: tuple[int, ...] = ()  # PDF: where each page begins in ``text``
     date: str = ""  # ISO 8601: when it was published or last updated (index.dates)
@@ -46,6 +46,10 @@ class Document:
     # what its container says of it, the first part of its chunks' context header in place of
     # the title (an attachment: its mail's subject, sender and date); empty for a file
     context: str = ""
+    # sha256 of the file's bytes, kept when ingest replaces ``content_hash`` with the version
+    # hash (which folds in the chunker's signature and the reader's version); empty when the
+    # document is no file of its own (an attachment)
+    file_hash: str = ""
 
     def page_at(self, offset: int) -> int:
         """The 1-based page holding ``offset`` (0 when the format has no pages)."""

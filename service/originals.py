@@ -5,7 +5,7 @@ where it was indexed from, its record's ``source_path``. An upload has no such p
 loaded from a temporary folder), so the upload route keeps its bytes under
 ``DATA_DIR/originals/<sha256>``, named by content so that every version a retained release holds
 stays servable after a re-upload. Either way the bytes are hashed and served only when they are
-the indexed version (the record's ``content_hash``): a file changed or replaced since indexing
+the indexed version (the record's ``file_hash``, the sha256 of the bytes it was read from): a file changed or replaced since indexing
 is refused, never shown as if it were what the citations point into.
 """
 
@@ -70,11 +70,11 @@ def original_bytes(record: DocumentRecord, data_dir: Path, max_bytes: int) -> by
         raise NotFoundError(f"this document is the attachment {mail.get('name')!r} of the mail "
                             f"{mail.get('parent')!r}: its original is not served on its own; "
                             "open the mail's original instead")
-    if not _HASH.fullmatch(record.content_hash):
+    if not _HASH.fullmatch(record.file_hash):
         raise NotFoundError("the original file of this document cannot be served: its record "
                             "names no file hash (re-index it)")
     if record.source_path.startswith(UPLOAD_PREFIX):
-        path = originals_dir(data_dir) / record.content_hash
+        path = originals_dir(data_dir) / record.file_hash
         where = "the uploaded file was not kept on this server (upload it again)"
     else:
         path = Path(record.source_path)
@@ -87,7 +87,7 @@ def original_bytes(record: DocumentRecord, data_dir: Path, max_bytes: int) -> by
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
         raise NotFoundError(f"the original file of this document is not available: {where}"
                             ) from None
-    if hashlib.sha256(data).hexdigest() != record.content_hash:
+    if hashlib.sha256(data).hexdigest() != record.file_hash:
         raise NotFoundError(_changed())
     return data
 

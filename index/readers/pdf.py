@@ -22,6 +22,7 @@ import io
 import logging
 import re
 import time
+from collections import Counter
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
@@ -29,6 +30,7 @@ import index.formats as formats
 from index.formats import SECTION_BREAK, Extracted
 from index.readers import ocr
 from index.readers.pdf_glued import unglued
+from index.readers.pdf_hidden import drop_words, page_text
 from index.readers.pdf_tables import FoundTable, page_blocks
 from index.tables import Table, render
 
@@ -52,10 +54,10 @@ def extract_pdf(data: bytes) -> Extracted:
         raise UnreadableFile("encrypted PDF (a password is required)")
     _check_page_count(_declared_page_count(reader))  # before walking a page tree of that size
     _check_page_count(len(reader.pages))
-    texts = _text_layers(reader)
+    texts, hidden = _text_layers(reader)
     if not texts:
         raise UnreadableFile("corrupt PDF (no pages)")
-    texts = unglued(data, texts)  # pages whose words pypdf glued: PDFium's text
+    texts = unglued(data, texts, hidden)  # pages whose words pypdf glued: PDFium's text
     scanned = [i for i, page in enumerate(reader.pages)
                if len("".join(texts[i].split())) < MIN_TEXT_CHARS and _images(page)]
     ocr.check_page_count(len(scanned), "PDF")
@@ -98,16 +100,21 @@ def metadata_title(title: str) -> str:
     return "" if _PRODUCER_TITLE.match(title) else title
 
 
-def _text_layers(reader: object) -> list[str]:
+def _text_layers(reader: object) -> tuple[list[str], list[Counter[str]]]:
+    """Each page's text, type too small to read taken out (index/readers/pdf_hidden.py), and
+    the words of that type per page."""
     pages: list[str] = []
+    hidden: list[Counter[str]] = []
     size = 0
     for page in reader.pages:  # type: ignore[attr-defined]
-        pages.append(_tidy_pdf_text(page.extract_text() or ""))
+        text, tiny = page_text(page)
+        pages.append(_tidy_pdf_text(drop_words(text, tiny)))
+        hidden.append(tiny)
         size += len(pages[-1])
         if size > formats.MAX_TEXT_CHARS:
             raise UnreadableFile("PDF refused: its text is over the limit of "
                                  f"{formats.MAX_TEXT_CHARS:,} characters")
-    return pages
+    return pages, hidden
 
 
 def _assemble(pages: list[list[str | FoundTable]]

@@ -14,6 +14,10 @@ table page of another (1.2).
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
+
+from index.readers.pdf_hidden import drop_words
 
 GLUED = 1.15  # PDFium's word count over pypdf's from which a page counts as glued
 MIN_WORDS = 20  # pypdf's count is taken as at least this (a page of a few words is not judged)
@@ -24,9 +28,10 @@ def words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def unglued(data: bytes, pages: list[str]) -> list[str]:
+def unglued(data: bytes, pages: list[str], hidden: Sequence[Counter[str]] = ()) -> list[str]:
     """``pages`` (pypdf's text of each page), each page pypdf glued replaced by PDFium's text
-    (all of pypdf's when PDFium cannot open the file: it is never refused for that)."""
+    (all of pypdf's when PDFium cannot open the file: it is never refused for that), less the
+    words ``hidden`` names for that page (type too small to read: index/readers/pdf_hidden.py)."""
     import pypdfium2
 
     out = list(pages)
@@ -47,8 +52,9 @@ def unglued(data: bytes, pages: list[str]) -> list[str]:
                     textpage.close()
             finally:
                 page.close()
+            other = drop_words(_tidy(other), hidden[i]) if i < len(hidden) else _tidy(other)
             if words(other) >= GLUED * max(MIN_WORDS, words(text)):
-                out[i] = _tidy(other)
+                out[i] = other
     finally:
         document.close()
     return out

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pdfplumber.utils import extract_text
 
 from index.readers.pdf_text_tables import WORDS, text_tables
+from index.readers.pdf_hidden import visible
 from index.tables import MAX_CELL_CHARS, clean_cell
 
 MAX_TABLE_EDGES = 4_000
@@ -66,7 +67,8 @@ def page_blocks(data: bytes, indices: list[int]) -> dict[int, list[Block]]:
             try:
                 # a heading "bolded" by drawing each letter several times over itself reads as
                 # its letters once ("TTTTTTTTrrrrrrrr..." otherwise)
-                blocks = _blocks(page.dedupe_chars(), index)
+                # and type too small to read (index/readers/pdf_hidden.py) is not read at all
+                blocks = _blocks(visible(page.dedupe_chars()), index)
             finally:
                 page.close()
             if blocks is not None:

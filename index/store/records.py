@@ -40,6 +40,9 @@ class DocumentRecord:
     collection: str = DEFAULT  # index/collections.py; doc_id is the index-wide key
     date: str = ""  # ISO 8601: published or last updated (index.dates); empty before it existed
     date_source: str = ""  # metadata, text or file (only the first two are the document's word)
+    # sha256 of the file's bytes (service/originals.py serves a file only when its bytes hash to
+    # it); ``content_hash`` is the version hash, which also folds in how it was read and chunked
+    file_hash: str = ""
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class DocumentRecord:
             "collection": self.collection or DEFAULT,
             "date": self.date,
             "date_source": self.date_source,
+            "file_hash": self.file_hash,
         }
 
     @classmethod
@@ -78,6 +82,9 @@ class DocumentRecord:
             collection=str(meta.get("collection") or DEFAULT),
             date=str(meta.get("date") or ""),
             date_source=str(meta.get("date_source") or ""),
+            # a record written before it existed: its version hash was its bytes' hash unless
+            # context headers were on (then its original is refused as changed until re-indexed)
+            file_hash=str(meta.get("file_hash") or meta["content_hash"]),
         )
 
 def version_id(doc_id: str, content_hash: str) -> str:

@@ -51,7 +51,7 @@ def get_file(doc_id: str, pipeline: PipelineDep, settings: SettingsDep,
                                f"filename*=UTF-8''{quote(name, safe='')}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-cache",
-        "ETag": f'"{record.content_hash}"',
+        "ETag": f'"{record.file_hash}"',
     }
     if record.format != "pdf":
         headers["Content-Security-Policy"] = _SANDBOX

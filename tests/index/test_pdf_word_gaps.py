@@ -5,7 +5,8 @@ with no space character between them. pdfplumber (which reads every page holding
 tells words apart by the gap between characters; with its fixed default (3 points) the words
 of such type were glued ("networkof500,000 EVchargersby2030"), so neither the recogniser nor
 keyword search found them. The gap now scales with the type's size (index/readers/
-pdf_text_tables.WORDS). Real PDFs written by reportlab, read by the real reader.
+pdf_text_tables.WORDS). Real PDFs written by reportlab, read by the real reader; and a change of
+the reader re-reads the PDFs already indexed (index.formats.READER_VERSIONS), nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+import index.formats as formats
 from index.formats import extract
+from rag.factory import build_pipeline
+from tests.helpers import make_settings
 
 PROTOCOL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks" /
             "trial_protocols" / "corpus" / "NCT06149832_Prot_000.pdf")
@@ -76,6 +80,35 @@ def test_a_word_set_tight_is_not_split():
     assert "Zero - emission" not in read.text and "char gers" not in read.text
 
 
+def test_a_changed_reader_re_reads_its_format_only(tmp_path: Path, embedder,
+                                                  monkeypatch: pytest.MonkeyPatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.pdf").write_bytes(small_type_pdf())
+    (corpus / "note.txt").write_text("The transit board meets every spring to review targets.")
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
+    pipeline.ingest.sync(corpus)
+    before = pipeline.store.documents()
+    assert before["note.txt"].content_hash == _sha256(corpus / "note.txt")  # bytes alone
+    assert before["report.pdf"].content_hash != _sha256(corpus / "report.pdf")  # + the reader
+    # the bytes' own hash is kept beside it (service/originals.py serves a file by it)
+    assert before["report.pdf"].file_hash == _sha256(corpus / "report.pdf")
+    assert before["note.txt"].file_hash == _sha256(corpus / "note.txt")
+
+    again = pipeline.ingest.sync(corpus)  # nothing changed: nothing re-read
+    assert sorted(again.unchanged) == ["note.txt", "report.pdf"] and not again.updated
+
+    monkeypatch.setitem(formats.READER_VERSIONS, "pdf", "a later PDF reader")
+    report = pipeline.ingest.sync(corpus)
+    assert report.updated == ["report.pdf"] and report.unchanged == ["note.txt"]
+    after = pipeline.store.documents()
+    assert after["report.pdf"].content_hash != before["report.pdf"].content_hash
+    assert after["note.txt"].content_hash == before["note.txt"].content_hash
+    assert after["report.pdf"].file_hash == before["report.pdf"].file_hash
+    chunks = pipeline.store.document_chunks("report.pdf")
+    assert any("network of 500,000 EV chargers" in c.text for c in chunks)
+
+
 def test_a_page_pypdf_glued_is_read_by_pdfium_and_only_then():
     """The decision, with the real PDFium over a real page: pypdf's text of it glued (its words
     run together, as pypdf reads some PDFs) is replaced by PDFium's; pypdf's own text of a page
@@ -129,3 +162,9 @@ def test_letters_drawn_over_themselves_read_once():
     read = extract(buf.getvalue(), "pdf")
     assert len(read.tables) == 1
     assert "Transforming hiring" in read.text and "TTTT" not in read.text
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
