@@ -183,6 +183,14 @@ def document_series(title: str, text: str) -> str:
     return " ".join(_COUNTRY.sub("", subject).lower().split()) if subject else ""
 
 
+def same_series(a: str, b: str) -> bool:
+    """Whether two series keys (:func:`document_series`) name one organisation: equal, or one
+    is the other cut short (a name broken over two lines of a copy's opening reads "office of
+    personnel", the report's own "office of personnel management")."""
+    x, y = sorted((a.split(), b.split()), key=len)
+    return x == y[:len(x)] and len(x) >= 2 if x != y else True
+
+
 def record_facts(title: str, text: str, doc_id: str = "") -> dict[str, object]:
     """What a document's record keeps of its context for retrieval: ``period`` (its years) and
     ``series`` (:func:`document_series`), each only when the document states it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from index.context import same_series
 from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
 from rag.generators.extractive import SELECT_MARGIN
 from rag.pages import page_of
@@ -312,7 +313,8 @@ def other_subject(a: Passage, b: Passage) -> bool:
     period they cover and the organisation they are about (index.context.record_facts), and
     the organisations differ. Two companies' quarterly reports say the same sentence with their
     own figures ("Research and development expenses ... were $12.4 million"): no dispute."""
-    return bool(a.series and b.series and a.period and b.period and a.series != b.series)
+    return bool(a.series and b.series and a.period and b.period and
+                not same_series(a.series, b.series))
 
 
 def other_named(a: Passage, b: Passage) -> bool:
