@@ -135,7 +135,7 @@ def answer_at(item: QAItem, doc: Any, answer: str) -> int:
     occurrences (on the gold pages when the gold line names them, ``pages``), the one whose
     surroundings (WINDOW characters either side) hold most of the question's and the gold
     evidence's words; the first on a tie. "78%" first stands in a chart of health-plan
-    satisfaction, 40 pages before the table row that answers "What percent of customers were
+    satisfaction, 34 pages before the table row that answers "What percent of customers were
     satisfied with overall retirement services in FY 2014?": a copy cut around the first
     occurrence would not restate the asked fact at all."""
     spots = [m.start() for m in re.finditer(

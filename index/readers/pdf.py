@@ -1,8 +1,8 @@
 """The PDF reader: text layers by pypdf, ruled tables by pdfplumber, scans by OCR.
 
 pypdf reads every page's text layer (fast, in the order the page draws its text, which keeps
-columns apart); a page whose words it glued together is PDFium's text instead
-(index/readers/pdf_glued.py). Pages whose content stream draws ruling lines are then read again by pdfplumber
+columns apart), less type too small to read (index/readers/pdf_hidden.py); a page whose words
+it glued together is PDFium's text instead (index/readers/pdf_glued.py). Pages whose content stream draws ruling lines are then read again by pdfplumber
 (index/readers/pdf_tables.py), and so are pages with a line naming three periods (the header of
 an unruled table: index/readers/pdf_text_tables.py); a page where it finds a real table is written as its text outside
 the tables and each table, at its position, rendered by index.tables.render (a row per line, cells

@@ -1,7 +1,7 @@
 """Type too small to read: text a PDF carries for machines, not for its readers.
 
 Some report generators stamp every section with a tag in 1-point white type
-("_9cdf804c-c003-4ebd-8997-69fb44b7fda2", the 2022 agency reports of agency_reports: 159 to
+("_9cdf804c-c003-4ebd-8997-69fb44b7fda2", the 2022 agency reports of agency_reports: 29 to
 1,301 such lines per file). A text layer holds it like any other words, so the index held lines
 of hexadecimal that no reader of the page sees, and passages and answers opened with them. Type
 under ``MIN_POINTS`` (its size with the page's and the text's scaling applied) is dropped: from
