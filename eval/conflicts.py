@@ -34,7 +34,7 @@ from typing import Any
 
 from eval.dataset import QAItem, load_qa
 from eval.edits import (NAMED, core, editable, edited_value, replace_value, shifted_iso,
-                        with_front_matter)
+                        whole_value, with_front_matter)
 from index.dates import STATED
 from index.loaders import discover, load_document
 from rag.types import Answer
@@ -138,8 +138,7 @@ def answer_at(item: QAItem, doc: Any, answer: str) -> int:
     satisfaction, 34 pages before the table row that answers "What percent of customers were
     satisfied with overall retirement services in FY 2014?": a copy cut around the first
     occurrence would not restate the asked fact at all."""
-    spots = [m.start() for m in re.finditer(
-        rf"(?<![\w.,]){re.escape(answer)}(?![\w]|[.,]\d)", doc.text)]
+    spots = [m.start() for m in whole_value(answer).finditer(doc.text)]
     if not spots:
         return max(0, doc.text.find(answer))
     pages = {int(p) for p in item.extra.get("pages") or () if str(p).isdigit()}
@@ -169,7 +168,7 @@ def _excerpt(doc: Any, at: int) -> str:
 def _named(value: str, text: str) -> bool:
     """``value`` stands whole in ``text`` ("108" is not in "1081"), case and spacing aside."""
     value, text = " ".join(value.lower().split()), " ".join(text.lower().split())
-    return re.search(rf"(?<![\w.,]){re.escape(value)}(?!\w|[.,]\d)", text) is not None
+    return whole_value(value).search(text) is not None
 
 
 def score_case(case: Case, answer: Answer, newer_doc: str | None) -> dict[str, Any]:

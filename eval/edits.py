@@ -113,10 +113,15 @@ def editable(kind: str, answer: str) -> bool:
         and "\n" not in answer
 
 
+def whole_value(value: str) -> re.Pattern[str]:
+    """``value`` standing whole: not inside a longer word or figure ("108" is not in "1081" nor
+    in "3.108", "1,108" or "108.5")."""
+    return re.compile(rf"(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)")
+
+
 def replace_value(text: str, old: str, new: str) -> tuple[str, int]:
     """``text`` with every whole-word occurrence of ``old`` replaced by ``new``, and how many."""
-    pattern = re.compile(rf"(?<![\w.,]){re.escape(old)}(?![\w]|[.,]\d)")
-    return pattern.subn(lambda _: new, text)
+    return whole_value(old).subn(lambda _: new, text)
 
 
 def with_front_matter(text: str, title: str, date: str) -> str:

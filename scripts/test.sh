@@ -25,5 +25,6 @@ if ! { command -v node && command -v npm; } >/dev/null && [ "$(id -u)" = 0 ] \
     && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# Unbuffered: when CI's log is piped to a file, the last test it shows is the one that ran.
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 exec .venv/bin/python -m pytest "$@"

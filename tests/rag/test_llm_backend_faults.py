@@ -147,13 +147,14 @@ class FaultyBackend:
             handler.connection.shutdown(2)
         elif mode == "trickle":
             self._start_stream(handler)
-            while not self.stop.is_set():
+            while not self.stop.is_set() and self.mode == "trickle":  # ends with its test
                 try:
                     handler.wfile.write(self._chunk("and "))
                     handler.wfile.flush()
                 except OSError:  # the client gave up: good
                     return
                 self.stop.wait(0.2)
+            handler.close_connection = True  # never a half-sent reply's connection kept open
 
 
 @pytest.fixture(scope="module")
