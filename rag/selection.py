@@ -33,7 +33,7 @@ import numpy as np
 
 from rag import time_scope
 from rag.linear import LinearModel
-from rag.sentences import WANTS_NUMBER, content_words
+from rag.sentences import WANTS_NUMBER, asks, content_words
 from rag.types import Passage
 
 FEATURES = (
@@ -227,8 +227,10 @@ class SentenceSelector:
         # A line stating the asked range is read even when verbless ("- Panagiotis Poulitsas
         # ( 1943–1951 ) , interim Prime Minister"), and is the answer before any sentence that
         # does not state it.
+        # Nor a sentence that asks (an FAQ's question restated answers nothing), unless all do.
         eligible = [i for i, s in enumerate(sentences)
                     if i in exact or not is_fragment(s.text, passages[s.passage - 1].title)]
+        eligible = [i for i in eligible if not asks(sentences[i].text)] or eligible
         if not eligible:
             return Choice((), 0.0)
         ranked = sorted(eligible, key=lambda i: (i not in exact, -p[i], sentences[i].order))

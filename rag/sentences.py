@@ -16,6 +16,7 @@ _ABBREVIATIONS = {
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a newline.
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|\n+")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*")
+_FAQ_Q = re.compile(r"(?:Q|Question)\s*[:.]\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,11 @@ STOPWORDS = frozenset(
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def asks(text: str) -> bool:
+    """A sentence that asks rather than tells: it ends with "?" or opens an FAQ's "Q:"."""
+    return text.rstrip(" *_\"'’”)").endswith("?") or _FAQ_Q.match(text.lstrip()) is not None
+
+
 def content_words(text: str) -> frozenset[str]:
     """Lower-cased words of ``text`` without stopwords and trailing punctuation. Cached (like
     the other per-text analyses of the answer path): the same passages and sentences come back

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,12 +11,15 @@ from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
 from rag.selection import SentenceSelector
 from rag.instructions import instruction_like
-from rag.sentences import content_words, reflowed, split_sentences
+from rag.sentences import asks, content_words, reflowed, split_sentences
 from rag.types import Passage
 
 import re
 
 MIN_WORDS = 4
+FOLLOWING = 2  # the sentences after an FAQ's question that take its score: its answer's opening
+ASK_DECAY = 0.02  # ... less this for each after the first
+ASK_PENALTY = 0.15  # what a sentence that asks loses: a question restated answers nothing
 LEXICAL_WEIGHT = 0.3
 SELECT_MARGIN = 0.12
 DUPLICATE_OVERLAP = 0.6
@@ -63,7 +66,7 @@ class ExtractiveGenerator:
         for i, ((text, n), d) in enumerate(zip(candidates, dense)):
             lexical = len(q_words & content_words(text)) / len(q_words) if q_words else 0.0
             scored.append(ScoredSentence(text, n, i, float(d), lexical))
-        return scored
+        return answers_follow_questions(scored)
 
     def generate(self, request: GenerationRequest) -> Draft:
         return self.compose(request.question, self.score_sentences(request), request.passages)
@@ -93,6 +96,34 @@ class ExtractiveGenerator:
         pieces = draft.text.split("] ")
         for i, piece in enumerate(pieces):
             yield piece + ("] " if i < len(pieces) - 1 else "")
+
+
+def answers_follow_questions(scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """An FAQ's or help page's question ("Why does gzip give an error on a file I make with
+    compress?") is where the answer stands, not the answer: the FOLLOWING sentences of the same
+    passage after a run of asking sentences score at least the run's best (the first, less
+    ASK_DECAY for each further one), and each asking sentence loses ASK_PENALTY, so the
+    answer is read instead of the question restated. Sentences are in passage and text order."""
+    out = list(scored)
+    i = 0
+    while i < len(out):
+        if not asks(out[i].text):
+            i += 1
+            continue
+        j = i
+        while j < len(out) and out[j].passage == out[i].passage and asks(out[j].text):
+            j += 1
+        run = out[i:j]
+        dense, lexical = max(s.dense for s in run), max(s.lexical for s in run)
+        for k in range(i, j):
+            out[k] = replace(out[k], dense=out[k].dense - ASK_PENALTY)
+        for step, k in enumerate(range(j, min(j + FOLLOWING, len(out)))):
+            if out[k].passage != run[0].passage or asks(out[k].text):
+                break
+            out[k] = replace(out[k], dense=max(out[k].dense, dense - ASK_DECAY * step),
+                             lexical=max(out[k].lexical, lexical))
+        i = j
+    return out
 
 
 def select_by_score(scored: Sequence[ScoredSentence],

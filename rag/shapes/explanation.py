@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.sentences import split_sentences
+from rag.sentences import asks, split_sentences
 from rag.shapes.text import blocks, joined_coverage, section_at, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 
@@ -41,7 +41,9 @@ def build(inp: ShapeInput) -> Shaped | None:
         elif m.start() >= a:
             end = m.start()
             break
-    found = [s for s in split_sentences(unwrapped(text)[start:end]) if not s.text.lstrip().startswith("#")]
+    # Neither a heading nor a question (an FAQ's, restated) explains anything.
+    found = [s for s in split_sentences(unwrapped(text)[start:end])
+             if not s.text.lstrip().startswith("#") and not asks(s.text)]
     here = next((i for i, s in enumerate(found) if start + s.start <= a < start + s.end), None)
     if here is None:
         return None

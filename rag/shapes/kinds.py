@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from rag.question_typing import AnswerType, classify, plain_request
 from rag.shapes.pairs import Pair, pair_of
+from rag.shapes.text import stem
 
 KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "factoid")
 
@@ -77,6 +78,8 @@ _COMPARE = [
 _NAMED_STUDY = re.compile(r"\b(?:trial|study|studies|protocol|experiment|cohort|registry)s?$",
                           re.I)
 _VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
+_HOW_DO_I = re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall)\s+"
+                       r"(?:i|we|you|one)\b", re.I)
 _PROCEDURE = [
     re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall|does)\s+"
                r"(?:i|we|you|one|someone|somebody|anyone|staff|users?|employees?|people|"
@@ -113,6 +116,10 @@ _COUNT = re.compile(rf"\b(?:which|what|name|list|the|give)\s+(?:(?:the|me|all)\s
                     rf"(?!\s*(?:%|percent|years?\s+ago))", re.I)
 _NEGATIVE = re.compile(r"\b(?:not|never|no)\b|n['’]t\b", re.I)
 _CHOICE = re.compile(r"\bor\b", re.I)
+_SUBORDINATORS = frozenset("if while because after before until unless although though since "
+                           "whenever once so".split())
+_AUX_WORDS = frozenset("be been being is are was were am do does did done has have had get got "
+                       "can could shall should may might must will would need".split())
 _AUX_START = re.compile(r"^(?:is|are|was|were|am|do|does|did|can|could|should|shall|may|might|"
                         r"must|will|would|has|have|had)(?:n['’]t|not)?\b", re.I)
 
@@ -129,13 +136,17 @@ class QuestionKind:
     negative: bool = False
     head: str = ""  # a list's: the noun run it asks for ("time points", "exclusion criteria")
     pair: Pair | None = None  # a yes/no question's two subjects and what is asked of them
+    # a yes/no question's own verbs, stemmed ("delete" of "Can I delete the default
+    # collection?"): not its auxiliary or modal, which only make it a question
+    predicates: frozenset[str] = frozenset()
 
 
 def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     """The kind of ``question`` given its (word, tag) pairs (``Nlp.tag``)."""
     asked = _LEAD.sub("", " ".join(question.split())).strip()
     q = _LEAD.sub("", " ".join(plain_request(question).split())).strip()
-    if any(p.search(q) for p in _TREND):
+    # "How do I change my password?" asks how to, not how something changed over time.
+    if any(p.search(q) for p in _TREND) and not _HOW_DO_I.match(q):
         return QuestionKind("trend")
     if _FACTOID_HOW.search(q):
         return QuestionKind("factoid")
@@ -148,10 +159,26 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
         return QuestionKind("explanation")
     typed = classify(tagged)
     if (typed.kind == "yes_no" or _AUX_START.match(q)) and not (_CHOICE.search(q) and "," in q):
-        return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)), pair=pair_of(tagged))
+        return QuestionKind("yes_no", negative=bool(_NEGATIVE.search(q)), pair=pair_of(tagged),
+                            predicates=predicates(tagged))
     if _is_list(q, typed, tagged) or _LIST[0].search(asked):  # "Name the members of ..."
         return QuestionKind("list", count=asked_count(q), head=list_head(tagged))
     return QuestionKind("factoid")
+
+
+def predicates(tagged: list[tuple[str, str]]) -> frozenset[str]:
+    """The stems of the verbs of the question's main clause, not its auxiliaries or modals:
+    read up to its first subordinate clause ("... when I edit it while it is running"), and
+    no word of a hyphenated name ("python-dotenv", which the tagger may call a verb)."""
+    out = set()
+    for i, (w, tag) in enumerate(tagged):
+        if i > 0 and (tag == "WRB" or w.lower() in _SUBORDINATORS):
+            break
+        hyphened = any(0 <= j < len(tagged) and tagged[j][1] == "HYPH" for j in (i - 1, i + 1))
+        if tag.startswith("VB") and not hyphened and len(w) > 2 \
+                and w.lower() not in _AUX_WORDS:
+            out.add(stem(w))
+    return frozenset(out)
 
 
 def comparison_sides(question: str) -> tuple[str, str] | None:

@@ -91,7 +91,7 @@ def best_section(inp: ShapeInput) -> Found | None:
             if head.strip().lower() == passage.title.strip().lower():
                 head = ""
             for block in blocks(text, section.start, section.end):
-                if len(block.items) < MIN_STEPS:
+                if len(block.items) < MIN_STEPS and not _one_command(inp, n, block):
                     continue
                 items = asked_items(wanted, text, block, held)
                 if not items:
@@ -130,6 +130,8 @@ def build(inp: ShapeInput) -> Shaped | None:
                   for i, (a, b) in enumerate(found.items, 1)]
         if is_reference(text, found.block):  # the rows asked: each says how, whole
             return _reference(inp, pieces)
+        if len(pieces) == 1 and found.block.intro is not None:
+            return _introduced(inp, found, pieces[0])
     elif (row := _table_row(inp)) is not None:
         # A reference table's row says how (a command, a route): it is the answer, whole.
         return _reference(inp, [row])
@@ -139,6 +141,25 @@ def build(inp: ShapeInput) -> Shaped | None:
         return None
     body = "\n".join(f"{p.label}. {cite(p.text, p.passage)}" for p in pieces)
     return Shaped("procedure", pieces, body)
+
+
+def _introduced(inp: ShapeInput, found: Found, command: Piece) -> Shaped:
+    """One command and the sentence introducing it, which says what it does ("..., regenerate
+    the baseline and commit it with the change:" then "scripts/update-eval-baseline.sh")."""
+    a, b = found.block.intro or (command.start, command.start)
+    text = inp.passages[found.passage - 1].text
+    pieces = [Piece(text[a:b], found.passage, a, b), command]
+    return Shaped("procedure", pieces, f"{cite(pieces[0].text, found.passage)}\n"
+                                       f"1. {cite(command.text, command.passage)}")
+
+
+def _one_command(inp: ShapeInput, n: int, block: Block) -> bool:
+    """A code block of one line whose introducing text holds one of the INTRODUCED best
+    scored sentences: a help page's "To rebuild the index, run:" and the command."""
+    if block.kind != "code" or len(block.items) != 1 or block.intro is None:
+        return False
+    a, b = block.intro
+    return any(a <= at < b for at in held_sentences(inp, n, INTRODUCED))
 
 
 def _reference(inp: ShapeInput, pieces: list[Piece]) -> Shaped:

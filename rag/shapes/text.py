@@ -113,7 +113,7 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
     for i, ln in enumerate(all_lines):
         if _FENCE.match(ln.text):
             if in_code and current is not None:
-                out.append(current)
+                _close(out, current)  # an empty fence ("```{versionadded} 6.0" then "```") is none
                 current = None
             elif not in_code:
                 _close(out, current)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from rag.generators.extractive import ScoredSentence
+from rag.sentences import asks
 from rag.shapes.comparison import own_terms, side_by_side, speakers
 from rag.shapes.pairs import Pair
 from rag.shapes.text import coverage, stem, terms
@@ -43,12 +44,35 @@ _VALUE_TYPES = {"nationality": ("NORP",), "citizenship": ("NORP",), "country": (
                 "date": ("DATE",), "day": ("DATE",)}
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 MIN_COVERAGE = 0.5
+DECIDERS = 8  # the best sentences searched for one that says whether the asked verb may be done
+DECIDING_COVERAGE = 0.34  # the key terms such a sentence holds: the verb and one more of three
+_REACH = 3  # words between the verb and its modal ("cannot be deleted", "can each hold")
+_AFTER = 8  # words after the verb, in its clause, that may give the verdict ("is not permitted")
+_CLAUSE = re.compile(r"[,;:.()|\[\]]|\s[-–—]\s")
+_WORD = re.compile(r"[a-z][a-z'’]*")
+_MODALS = frozenset("can cannot can't can’t could couldn't may might must mustn't should "
+                    "shouldn't will won't only allowed permitted able unable".split())
+_NEGATIVE_WORDS = frozenset("cannot can't can’t couldn't mustn't shouldn't won't unable "
+                            "refused rejected forbidden prohibited disallowed blocked disabled "
+                            "unsupported impossible not never no".split())
+_VERDICTS = frozenset("refused rejected forbidden prohibited disallowed blocked disabled "
+                      "allowed permitted supported unsupported possible impossible".split())
 _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothing|prohibited|"
-                       r"forbidden|banned|disallowed|ineligible|unable|may\s+not|must\s+not)\b"
+                       r"forbidden|banned|disallowed|ineligible|unable|may\s+not|must\s+not|"
+                       r"refuse[sd]?|reject(?:s|ed)?|unsupported|impossible)\b"
                        r"|n['’]t\b", re.I)
 _ONLY = re.compile(r"\bonly\b", re.I)
 _UNIVERSAL = re.compile(r"\b(?:everyone|everybody|anyone|anybody|all|any|always|every|"
                         r"unlimited|whenever|whatever)\b", re.I)
+
+
+def _polar(says: str, negative_question: bool, universal: bool) -> str | None:
+    """The verdict from what a deciding sentence says of the asked verb."""
+    if says == "only":
+        if not universal:
+            return None
+        says = "no"
+    return "yes" if (says == "no") == negative_question else "no"
 
 
 def verdict(question: str, negative_question: bool, sentence: str) -> str | None:
@@ -75,19 +99,70 @@ def build(inp: ShapeInput) -> Shaped | None:
         if shaped is not None:
             return shaped
     wanted = terms(inp.question)
-    pool = list(inp.sentences[:CANDIDATES])
+    # an FAQ's question restated ("Is (some part of) XZ Utils patented?") decides nothing
+    pool = [s for s in inp.sentences if not asks(s.text)][:CANDIDATES]
     if not pool:
         return None
-    read = next((s for s in inp.sentences if inp.read is not None and s.passage == inp.read[0]
-                 and inp.where(s)[0] == inp.read[1]), None)
-    best = max(pool + ([read] if read is not None else []),
-               key=lambda s: (coverage(wanted, s.text), s is read, s.score))
+    decided = deciding(inp, wanted)
+    if decided is not None:
+        best, says = decided
+        said = _polar(says, inp.kind.negative, _UNIVERSAL.search(inp.question) is not None)
+    else:
+        read = next((s for s in inp.sentences if inp.read is not None
+                     and s.passage == inp.read[0] and inp.where(s)[0] == inp.read[1]), None)
+        best = max(pool + ([read] if read is not None else []),
+                   key=lambda s: (coverage(wanted, s.text), s is read, s.score))
+        said = verdict(inp.question, inp.kind.negative, best.text)
     piece = inp.piece(best)
     if piece is None:
         return None
-    said = verdict(inp.question, inp.kind.negative, best.text)
     lead = {"yes": "Yes. ", "no": "No. "}.get(said or "", "")
     return Shaped("yes_no", [piece], lead + cite(piece.text, piece.passage), verdict=said)
+
+
+def deciding(inp: ShapeInput, wanted: frozenset[str]) -> tuple[ScoredSentence, str] | None:
+    """Of the first DECIDERS sentences that say whether the question's own verb may be done,
+    the one holding most of the key terms (DECIDING_COVERAGE at least; the best scored among
+    equals), with what it says (:func:`says_whether`): "Working from home every day is not
+    permitted" decides "Can I work from home every day?", not "Staff may work from home up to
+    two days a week". A sentence holding more of the question's words but not saying whether (a
+    command table's row that names "delete" and "default") decides nothing. None when no
+    sentence says so."""
+    verbs = inp.kind.predicates
+    if not verbs:
+        return None
+    found = []
+    for rank, s in enumerate(inp.sentences[:DECIDERS]):
+        if asks(s.text):
+            continue
+        held = coverage(wanted, s.text)
+        if held >= DECIDING_COVERAGE and (said := says_whether(verbs, s.text)) is not None:
+            found.append(((held, -rank), s, said))
+    if not found:
+        return None
+    _, best, said = max(found, key=lambda f: f[0])
+    return best, said
+
+
+def says_whether(verbs: frozenset[str], sentence: str) -> str | None:
+    """What ``sentence`` says of one of ``verbs`` (stems): "no" when a negation stands with it
+    ("`default` cannot be deleted", "uploads are refused"), "only" under "only" ("only admins
+    can invite"), "yes" under a modal or a verdict alone ("two collections can each hold",
+    "exports are supported"); None when no verb of them stands under either. Read at the verb,
+    not over the whole sentence: a "no change" further on says nothing of it."""
+    for clause in _CLAUSE.split(sentence.lower()):
+        words = _WORD.findall(clause)
+        for i, w in enumerate(words):
+            if stem(w) not in verbs:
+                continue
+            before, after = words[max(0, i - _REACH):i], words[i + 1:i + 1 + _AFTER]
+            if not (any(b in _MODALS for b in before) or any(a in _VERDICTS for a in after)):
+                continue
+            near = before + after
+            if any(_NEGATION.fullmatch(n) or n in _NEGATIVE_WORDS for n in near):
+                return "no"
+            return "only" if "only" in near else "yes"
+    return None
 
 
 def two_sided(inp: ShapeInput, pair: Pair) -> Shaped | None:

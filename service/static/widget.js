@@ -488,13 +488,19 @@
   }
 
   var SHAPES = {
-    // The steps in order, numbered as the document numbers them.
+    // The steps in order, numbered as the document numbers them; an unnumbered piece before
+    // numbered steps is the sentence introducing them ("To clear the cache, run:"), not a step.
     procedure: function (block, shape, answer) {
-      append(block, [noteOf(shape), el("ol", { class: "steps", "aria-label": "Steps" },
-        shape.items.map(function (i) {
-          var n = /^\d+$/.test(i.label || "") ? { value: i.label } : {};
-          return cited("li", i, answer, n);
-        }))]);
+      function numbered(i) { return /^\d+$/.test(i.label || ""); }
+      var intro = shape.items.some(numbered) ? shape.items.filter(function (i) {
+        return !numbered(i);
+      }) : [];
+      var steps = intro.length ? shape.items.filter(numbered) : shape.items;
+      append(block, [noteOf(shape)].concat(intro.map(function (i) {
+        return cited("p", i, answer, { class: "intro" });
+      }), [el("ol", { class: "steps", "aria-label": "Steps" }, steps.map(function (i) {
+        return cited("li", i, answer, numbered(i) ? { value: i.label } : {});
+      }))]));
     },
     // The sentences that explain, as one paragraph.
     explanation: function (block, shape, answer) {

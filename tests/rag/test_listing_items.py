@@ -188,3 +188,14 @@ def test_the_enumerating_sentence_opens_the_answer_in_place_of_its_pieces():
                  "6, and week 12.", 1, 0, 10)
     assert with_lead(verified, lead) == (
         f"{lead.text} [1] Assessments will be carried out by an independent therapist. [2]")
+
+
+def test_an_empty_fenced_block_is_no_block_and_breaks_no_list():
+    # MyST's directives in pip's own docs ("```{versionadded} 6.0", a blank line, "```"): an
+    # empty fence was kept as a block of no items, and the list builder failed on it (a 500).
+    text = ("# Caching\n\n```{versionadded} 6.0\n\n```\n\npip caches these kinds of files:\n\n"
+            "- HTTP responses\n- locally built wheels\n")
+    assert [b.kind for b in blocks(text)] == ["bulleted"]
+    shaped = listing.build(_input("Which kinds of files does pip cache?", text))
+    assert shaped is not None
+    assert [p.text for p in shaped.pieces] == ["HTTP responses", "locally built wheels"]

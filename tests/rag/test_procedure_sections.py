@@ -276,3 +276,38 @@ def test_the_other_ways_skip_a_list_repeated_by_an_overlapping_passage():
     twice = [inp.passages[0], inp.passages[0]]
     shaped = procedure.build(ShapeInput(inp.question, inp.kind, twice, inp.sentences))
     assert shaped is not None and len(shaped.pieces) == 2
+
+
+CACHE = """## Clearing the cache
+
+pip keeps downloaded files between runs. To remove every file pip has cached, run:
+
+```bash
+pip cache purge
+```
+
+## Where the cache lives
+
+The cache is under the user's cache folder.
+"""
+
+
+def test_one_command_its_best_sentence_introduces_is_the_procedure():
+    """A help page's "To ..., run:" and one command: both, the command as the step (a code
+    block of one line is no list of steps otherwise)."""
+    passage = Passage("c0", "caching.md", "Caching", CACHE, 0, len(CACHE), 0.5)
+    best = "To remove every file pip has cached, run:"
+    inp = ShapeInput("How do I empty pip's cache of every file?", QuestionKind("procedure"),
+                     [passage], [ScoredSentence(best, 1, 0, 0.9, 0.8)])
+    shaped = procedure.build(inp)
+    assert shaped is not None and shaped.kind == "procedure"
+    assert [p.text for p in shaped.pieces][1] == "pip cache purge"
+    assert shaped.pieces[0].text.endswith(best)
+    assert shaped.text.splitlines()[-1] == "1. pip cache purge [1]"
+    for p in shaped.pieces:
+        assert CACHE[p.start:p.end] == p.text
+    other = ShapeInput("How do I empty pip's cache of every file?", QuestionKind("procedure"),
+                       [passage], [ScoredSentence("The cache is under the user's cache folder.",
+                                                  1, 0, 0.9, 0.8)])
+    shaped = procedure.build(other)  # the command is not what the best sentence introduces
+    assert shaped is None or "pip cache purge" not in [p.text for p in shaped.pieces]

@@ -27,6 +27,10 @@ def nlp() -> Nlp:
     ("Walk me through creating an API key.", "procedure"),
     ("What should I do if my laptop is stolen?", "procedure"),
     ("Can you tell me how to roll back a release?", "procedure"),
+    # "how do I change ..." asks how to, not how a figure changed
+    ("How do I change my password?", "procedure"),
+    ("How do I update the baseline after a change that moves the figures?", "procedure"),
+    ("How has the number of staff changed since 2019?", "trend"),
     ("How is a held release published?", "factoid"),
     # explanation
     ("Why do passwords expire every 90 days?", "explanation"),

@@ -250,3 +250,18 @@ def test_an_llm_answer_is_kept_with_its_shape_below(page):
     bot = _answered(page, "How do I?")
     expect(bot.locator(".text")).to_contain_text("First open it, then close it.")
     expect(bot.locator(".shape ol.steps > li")).to_have_count(2)
+
+
+def test_a_procedures_introducing_sentence_is_not_a_step(page):
+    """One command and the sentence introducing it (rag.shapes.procedure._introduced): the
+    sentence above the list, the command its only step."""
+    from playwright.sync_api import expect
+
+    shape = {"kind": "procedure", "items": [_item("To remove every cached file, run:"),
+                                            _item("pip cache purge", "1")],
+             "table": None, "verdict": None, "note": ""}
+    _routed(page, _done("To remove every cached file, run: [1]\n1. pip cache purge [1]", shape))
+    bot = _answered(page, "How do I empty the cache?")
+    expect(bot.locator(".shape p.intro")).to_have_text("To remove every cached file, run: 1")
+    expect(bot.locator(".shape ol.steps > li")).to_have_count(1)
+    expect(bot.locator(".shape ol.steps > li")).to_have_text("pip cache purge 1")
