@@ -41,7 +41,9 @@ _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "e
             "nine": 9, "ten": 10, "both": 2}
 _NUMBER = r"(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
 _LEAD = re.compile(r"^(?:(?:and|but|so|also|ok|okay|please|then)\b[\s,]*)+", re.I)
-_CHANGE = (r"(?:chang|evolv|develop|grow|grew|trend|mov|var|shift|progress|fluctuat|increas|"
+# (not "var" alone: "variable" is no change over time; "vary", "varied", "variation" are)
+_CHANGE = (r"(?:chang|evolv|develop|grow|grew|trend|mov|vari(?:ed|es|ation)|vary|shift|"
+           r"progress|fluctuat|increas|"
            r"decreas|declin|rise|rose|risen|fall|fell|fallen|improv|worsen)\w*")
 _TREND = [
     re.compile(rf"\bhow\s+(?:has|have|did|does|do|had|is|are|was|were)\b.*\b{_CHANGE}", re.I),

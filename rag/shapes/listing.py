@@ -109,8 +109,7 @@ def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
             # of equals the longer (a protocol's synopsis lists fewer than its section)
             if score > best + 1e-9 or (score > best - 1e-9 and len(items) > len(pieces)):
                 best = score
-                pieces = [Piece(_clean(text[a:b]), n, a, a + len(_clean(text[a:b])))
-                          for a, b in items]
+                pieces = [_piece(text, n, a, b) for a, b in items]
     return (best if pieces else 0.0), pieces
 
 
@@ -243,7 +242,8 @@ def enumeration(sentence: str) -> list[tuple[int, str]]:
     for offset, item in items:
         lead = _LEADING.match(item)
         cut = lead.end() if lead and lead.end() < len(item) else 0
-        out.append((offset + cut, item[cut:].strip()))
+        rest = item[cut:]  # its offset is where the kept text starts, past any space
+        out.append((offset + cut + len(rest) - len(rest.lstrip()), rest.strip()))
     return [(o, t) for o, t in out if t]
 
 
@@ -256,3 +256,11 @@ def _inside(text: str, at: int, end: int) -> bool:
 
 def _clean(item: str) -> str:
     return item.strip().rstrip(".;,")
+
+
+def _piece(text: str, n: int, a: int, b: int) -> Piece:
+    """The item ``text[a:b]`` cleaned, its offsets those of what is kept (a leading space
+    stripped moved the end one character short: "0 afte" cited for "0 after")."""
+    item = _clean(text[a:b])
+    start = a + text[a:b].find(item) if item else a
+    return Piece(item, n, start, start + len(item))

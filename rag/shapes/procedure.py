@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.sentences import split_sentences
+from rag.sentences import asks, split_sentences
 from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, joined_coverage,
                              sections, unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -36,6 +36,7 @@ ROW_COVERAGE = 0.5  # the share of key terms that row must hold
 HELD = 5  # the best scored sentences an item of a reference list is also kept for holding
 INTRODUCED = 2  # the best scored sentences whose introducing a list answers for the gate
 OTHER_WAYS = 2  # the most items other reference lists add (the command beside the HTTP route)
+_WORDY = re.compile(r"[^\W_]")
 _MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
@@ -209,7 +210,9 @@ def other_ways(inp: ShapeInput, pieces: Sequence[Piece]) -> list[Piece]:
 
 
 def _sentences(inp: ShapeInput) -> list[Piece]:
-    """No list: the sentences of the best sentence's section, in order."""
+    """No list: the sentences of the best sentence's section, in order; from the best
+    sentence's paragraph when the best sentence stands past the first MAX_SENTENCES (a long
+    section, or a page whose one heading is its title: an FAQ's opening answers nothing)."""
     if not inp.sentences:
         return []
     best = inp.sentences[0]
@@ -221,11 +224,19 @@ def _sentences(inp: ShapeInput) -> list[Piece]:
     body_start = section.start
     if section.heading:
         body_start = text.find("\n", section.start) + 1 or section.end
+    said = split_sentences(unwrapped(text)[body_start:section.end])
+    if sum(body_start + s.end <= a for s in said) >= MAX_SENTENCES:
+        body_start = max(body_start, text.rfind("\n\n", body_start, a) + 2)
+        said = split_sentences(unwrapped(text)[body_start:section.end])
     out = []
-    for s in split_sentences(unwrapped(text)[body_start:section.end]):
+    for s in said:
         if len(out) == MAX_SENTENCES:
             break
-        if s.text.lstrip().startswith("|"):  # a table's cells are no sentences of the steps
+        if asks(s.text) and out:  # an FAQ's next question: its answer is another's
+            break
+        # a table's cells, a setext heading's underline ("-----") and a question are no
+        # sentences of the steps
+        if s.text.lstrip().startswith("|") or not _WORDY.search(s.text) or asks(s.text):
             continue
         start = body_start + s.start
         out.append(Piece(s.text, best.passage, start, start + len(s.text), label=str(len(out) + 1)))

@@ -19,6 +19,9 @@ _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
 # glyphs ("▪", "◦", "", and a second level's "o" before a capitalised item).
 _BULLET = re.compile(r"^\s*(?:[-*•+–▪◦●○■□➢►✓\uf0a7\uf0b7\uf0d8]|o(?=\s+[A-Z]))\s+(?=\S)")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+# A MyST/Sphinx directive ("```{note}", "```{versionadded} 6.0"): prose, not commands.
+_DIRECTIVE = re.compile(r"^\s*(?:```|~~~)\s*\{")
+_UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
 _ROW = re.compile(r"^\s*\|.*\|\s*$")
 _RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A reference item: a list item that opens with its own bold label ("**Named keys.** ...").
@@ -82,18 +85,34 @@ def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:
 
 
 def sections(text: str) -> list[Section]:
-    """The sections of ``text``; a ``#`` line inside a fenced code block (a shell comment) is
-    no heading."""
+    """The sections of ``text``: ATX headings ("## Title") and setext ones (a title line
+    underlined with "===" or "---"); a ``#`` line inside a fenced code block (a shell comment)
+    is no heading."""
     heads, in_code = [], False
-    for ln in lines(text):
+    all_lines = lines(text)
+    for i, ln in enumerate(all_lines):
         if _FENCE.match(ln.text):
             in_code = not in_code
         elif not in_code and (m := _HEADING.match(ln.text)):
             heads.append((ln.start, m.group(1)))
+        elif not in_code and is_setext_title(all_lines, i):
+            heads.append((ln.start, ln.text.strip()))
     if not heads or heads[0][0] > 0:
         heads.insert(0, (0, ""))
     return [Section(a, heads[i + 1][0] if i + 1 < len(heads) else len(text), h)
             for i, (a, h) in enumerate(heads)]
+
+
+def is_setext_title(all_lines: list[Line], i: int) -> bool:
+    """Whether line ``i`` is a setext heading's title: a one-line paragraph (after a blank
+    line or at the top) that is no list item, table row or fence, underlined by the next line
+    ("Solving a problem" over "-----------------"). A rule after a blank line is no underline."""
+    if i + 1 >= len(all_lines) or not _UNDERLINE.match(all_lines[i + 1].text):
+        return False
+    line = all_lines[i].text
+    return bool(line.strip()) and (i == 0 or not all_lines[i - 1].text.strip()) and not (
+        _FENCE.match(line) or _ROW.match(line) or _item(line)[1] is not None
+        or _UNDERLINE.match(line) or line.startswith((" " * 4, "\t")))
 
 
 def section_at(text: str, offset: int) -> Section:
@@ -110,7 +129,12 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
     in_code, blank = False, False
     last_number = 0  # the number of the last numbered item
     all_lines = lines(text, start, end)
+    directives = _directive_fences(all_lines)  # their lines are read as the page's own text
     for i, ln in enumerate(all_lines):
+        if i in directives or (not in_code and _opens_section(all_lines, i)):
+            _close(out, current)
+            current, last_text, blank = None, None, False
+            continue
         if _FENCE.match(ln.text):
             if in_code and current is not None:
                 _close(out, current)  # an empty fence ("```{versionadded} 6.0" then "```") is none
@@ -121,14 +145,9 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             in_code = not in_code
             continue
         if in_code:
-            if ln.text.strip():
-                s = ln.start + len(ln.text) - len(ln.text.lstrip())
-                assert current is not None
-                current.items.append((s, ln.start + len(ln.text.rstrip())))
-            continue
-        if _HEADING.match(ln.text):
-            _close(out, current)
-            current, last_text, blank = None, None, False
+            if ln.text.strip() and current is not None:
+                current.items.append((ln.start + len(ln.text) - len(ln.text.lstrip()),
+                                      ln.start + len(ln.text.rstrip())))
             continue
         if rows and _ROW.match(ln.text):
             if current is None or current.kind != "row":
@@ -159,6 +178,29 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             current, blank = None, False
             last_text = (opens, ln.start + len(ln.text.rstrip()))
     _close(out, current)
+    return out
+
+
+def _opens_section(all_lines: list[Line], i: int) -> bool:
+    """An ATX heading, a setext heading's title, or its underline."""
+    return bool(_HEADING.match(all_lines[i].text)) or is_setext_title(all_lines, i) or (
+        i > 0 and _UNDERLINE.match(all_lines[i].text) is not None
+        and is_setext_title(all_lines, i - 1))
+
+
+def _directive_fences(all_lines: list[Line]) -> set[int]:
+    """The lines opening and closing a MyST/Sphinx directive ("```{note}" ... "```"), whose
+    text is the page's prose, not a code block's commands; a code block's lines are skipped."""
+    out: set[int] = set()
+    directive = code = False
+    for i, ln in enumerate(all_lines):
+        if not _FENCE.match(ln.text):
+            continue
+        if directive or (not code and _DIRECTIVE.match(ln.text)):
+            out.add(i)
+            directive = not directive
+        else:
+            code = not code
     return out
 
 

@@ -311,3 +311,95 @@ def test_one_command_its_best_sentence_introduces_is_the_procedure():
                                                   1, 0, 0.9, 0.8)])
     shaped = procedure.build(other)  # the command is not what the best sentence introduces
     assert shaped is None or "pip cache purge" not in [p.text for p in shaped.pieces]
+
+
+SETEXT = """Multi-cluster architecture
+==========================
+
+Solving a problem
+-----------------
+
+Each cluster listens on a port of its own.
+
+- one
+- two
+
+A rule after a blank line is no underline:
+
+-----
+"""
+
+
+def test_setext_headings_are_sections_and_their_underlines_no_text():
+    """A README underlining its headings ("Solving a problem" over "-----") has sections
+    (postgresql-common's and redis's, in the help_docs corpus): before, the whole file was one
+    section and its underlines were read as sentences of the steps."""
+    assert [s.heading for s in sections(SETEXT)] == ["Multi-cluster architecture",
+                                                    "Solving a problem"]
+    (listed,) = blocks(SETEXT)
+    assert [SETEXT[a:b] for a, b in listed.items] == ["one", "two"]
+    assert listed.intro is None or "===" not in SETEXT[listed.intro[0]:listed.intro[1]]
+
+
+DIRECTIVE = """## Precedence
+
+```{note}
+Command line options override environment variables, which override the
+values in a configuration file.
+```
+
+To see where a value came from, run:
+
+```bash
+pip config debug
+```
+"""
+
+
+def test_a_directive_fence_is_prose_not_commands():
+    """MyST's "```{note}" holds the page's own text: its lines are no code block's commands
+    (pip's pages in help_docs); a real code fence still is one."""
+    kinds = [(b.kind, [DIRECTIVE[a:z] for a, z in b.items]) for b in blocks(DIRECTIVE)]
+    assert kinds == [("code", ["pip config debug"])]
+
+
+FAQ = """XZ Utils FAQ
+============
+
+Q:  What do the letters XZ mean?
+
+A:  Nothing. They are just two letters. It has no deeper meaning.
+
+Q:  What are LZMA and LZMA2?
+
+A:  LZMA is the name of the compression algorithm. It is based on LZ77. LZMA2 is an update.
+
+Q:  Can I recover parts of a broken .xz file?
+
+A:  It may be possible if the file consists of multiple blocks. There is no recovery
+    program yet.
+
+Q:  Is XZ Utils patented?
+
+A:  Nobody is aware of any patents.
+"""
+
+
+def test_without_a_list_the_sentences_around_the_best_one_not_the_pages_opening():
+    """A page whose one heading is its title (an FAQ): the steps' sentences start at the best
+    sentence's paragraph when it stands past the first six, skip the title's underline and
+    every question, and stop at the next FAQ entry."""
+    passage = Passage("c0", "xz-faq.txt", "XZ Utils FAQ", FAQ, 0, len(FAQ), 0.5)
+    best = "It may be possible if the file consists of multiple blocks."
+    inp = ShapeInput("How do I recover a damaged .xz file?", QuestionKind("procedure"),
+                     [passage], [ScoredSentence(best, 1, 0, 0.9, 0.3)])
+    pieces = procedure._sentences(inp)
+    assert [" ".join(p.text.split()) for p in pieces] == [
+        "A: It may be possible if the file consists of multiple blocks.",
+        "There is no recovery program yet."]
+    for p in pieces:
+        assert " ".join(FAQ[p.start:p.end].split()) == " ".join(p.text.split())
+    early = ShapeInput("What do the letters mean?", QuestionKind("procedure"), [passage],
+                       [ScoredSentence("It has no deeper meaning.", 1, 0, 0.9, 0.3)])
+    texts = [" ".join(p.text.split()) for p in procedure._sentences(early)]
+    assert texts[0] == "A: Nothing." and not any("===" in t or t.endswith("?") for t in texts)

@@ -31,6 +31,8 @@ def nlp() -> Nlp:
     ("How do I change my password?", "procedure"),
     ("How do I update the baseline after a change that moves the figures?", "procedure"),
     ("How has the number of staff changed since 2019?", "trend"),
+    ("How does one set an option with an environment variable?", "procedure"),  # not "var..."
+    ("How did the figures vary across the regions?", "trend"),
     ("How is a held release published?", "factoid"),
     # explanation
     ("Why do passwords expire every 90 days?", "explanation"),
