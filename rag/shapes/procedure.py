@@ -132,7 +132,7 @@ def build(inp: ShapeInput) -> Shaped | None:
         if is_reference(text, found.block):  # the rows asked: each says how, whole
             return _reference(inp, pieces)
         if len(pieces) == 1 and found.block.intro is not None:
-            return _introduced(inp, found, pieces[0])
+            return _introduced(text, found.passage, found.block.intro, pieces[0])
     elif (row := _table_row(inp)) is not None:
         # A reference table's row says how (a command, a route): it is the answer, whole.
         return _reference(inp, [row])
@@ -144,14 +144,12 @@ def build(inp: ShapeInput) -> Shaped | None:
     return Shaped("procedure", pieces, body)
 
 
-def _introduced(inp: ShapeInput, found: Found, command: Piece) -> Shaped:
-    """One command and the sentence introducing it, which says what it does ("..., regenerate
-    the baseline and commit it with the change:" then "scripts/update-eval-baseline.sh")."""
-    a, b = found.block.intro or (command.start, command.start)
-    text = inp.passages[found.passage - 1].text
-    pieces = [Piece(text[a:b], found.passage, a, b), command]
-    return Shaped("procedure", pieces, f"{cite(pieces[0].text, found.passage)}\n"
-                                       f"1. {cite(command.text, command.passage)}")
+def _introduced(text: str, n: int, intro: tuple[int, int], command: Piece) -> Shaped:
+    """One command and the text introducing it, which says what it does ("..., regenerate the
+    baseline and commit it with the change:" then "scripts/update-eval-baseline.sh")."""
+    lead = Piece(text[intro[0]:intro[1]], n, *intro)
+    return Shaped("procedure", [lead, command],
+                  f"{cite(lead.text, n)}\n1. {cite(command.text, command.passage)}")
 
 
 def _one_command(inp: ShapeInput, n: int, block: Block) -> bool:

@@ -52,9 +52,6 @@ _CLAUSE = re.compile(r"[,;:.()|\[\]]|\s[-–—]\s")
 _WORD = re.compile(r"[a-z][a-z'’]*")
 _MODALS = frozenset("can cannot can't can’t could couldn't may might must mustn't should "
                     "shouldn't will won't only allowed permitted able unable".split())
-_NEGATIVE_WORDS = frozenset("cannot can't can’t couldn't mustn't shouldn't won't unable "
-                            "refused rejected forbidden prohibited disallowed blocked disabled "
-                            "unsupported impossible not never no".split())
 _VERDICTS = frozenset("refused rejected forbidden prohibited disallowed blocked disabled "
                       "allowed permitted supported unsupported possible impossible".split())
 _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothing|prohibited|"
@@ -64,6 +61,12 @@ _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothin
 _ONLY = re.compile(r"\bonly\b", re.I)
 _UNIVERSAL = re.compile(r"\b(?:everyone|everybody|anyone|anybody|all|any|always|every|"
                         r"unlimited|whenever|whatever)\b", re.I)
+
+
+def _negative(word: str) -> bool:
+    """A word of a clause that says no: a negation cue, any "n't" ("aren't"), a block."""
+    return _NEGATION.fullmatch(word) is not None or word.endswith(("n't", "n’t")) or word in (
+        "blocked", "disabled")
 
 
 def _polar(says: str, negative_question: bool, universal: bool) -> str | None:
@@ -159,7 +162,7 @@ def says_whether(verbs: frozenset[str], sentence: str) -> str | None:
             if not (any(b in _MODALS for b in before) or any(a in _VERDICTS for a in after)):
                 continue
             near = before + after
-            if any(_NEGATION.fullmatch(n) or n in _NEGATIVE_WORDS for n in near):
+            if any(_negative(n) for n in near):
                 return "no"
             return "only" if "only" in near else "yes"
     return None

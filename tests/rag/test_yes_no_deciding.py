@@ -69,6 +69,8 @@ def test_a_negation_elsewhere_in_the_sentence_says_nothing_of_the_verb(nlp):
     ("Only managers may approve a change to the agreed days.", "only"),
     ("Staff can claim up to 150 euros for a desk chair.", "yes"),
     ("Exports to CSV are supported from the settings page.", "yes"),
+    ("Exports to PDF aren't supported yet.", "no"),
+    ("Uploads over 10 MB are blocked by the proxy.", "no"),
     ("The upload page lists the formats; there is no limit on names.", None),  # no modal
 ])
 def test_what_a_sentence_says_of_the_verb(sentence, said):
