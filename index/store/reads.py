@@ -228,7 +228,7 @@ class Reads:
         """Stored vectors of ``chunk_ids`` (one batched read); missing ids are left out."""
         if not chunk_ids:
             return {}
-        page = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        page = get_by_ids(self._chunks, chunk_ids, ["embeddings"])
         return {cid: np.asarray(vec, dtype=np.float32)
                 for cid, vec in zip(page["ids"], page["embeddings"])}
 
@@ -237,8 +237,7 @@ class Reads:
         written with it; ids whose record is gone (garbage-collected meanwhile) are left out."""
         if not chunk_ids:
             return {}
-        page = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas",
-                                                               "embeddings"])
+        page = get_by_ids(self._chunks, chunk_ids, ["documents", "metadatas", "embeddings"])
         return {cid: (_chunk_from(cid, text or "", dict(meta)), np.asarray(vec, dtype=np.float32))
                 for cid, text, meta, vec in zip(page["ids"], page["documents"] or [],
                                                 page["metadatas"] or [], page["embeddings"])
@@ -331,3 +330,26 @@ def _chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         metadata=extra,
     )
 
+
+def get_by_ids(collection: Any, ids: Sequence[str], include: list[str]) -> dict[str, list]:
+    """``collection.get(ids=ids, include=include)``, with ids deleted meanwhile left out.
+    Embedded Chroma's Rust reader can fail a batched read by ids whose records a writer is
+    deleting at that moment ("InternalError: Error executing plan: Internal error: Error
+    finding id", seen under the soak's uploads and deletes) instead of returning the rest:
+    then each id is read alone and the ones that fail are taken as gone, as a missing id is."""
+    from chromadb.errors import InternalError
+
+    try:
+        return collection.get(ids=list(ids), include=include)
+    except InternalError:
+        pass
+    out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+    for cid in ids:
+        try:
+            one = collection.get(ids=[cid], include=include)
+        except InternalError:
+            continue
+        out["ids"].extend(one["ids"])
+        for key in include:
+            out[key].extend(one[key] if one[key] is not None else [None] * len(one["ids"]))
+    return out
