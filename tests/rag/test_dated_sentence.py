@@ -5,11 +5,10 @@ questions of one group that differ only in their dates."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from tests.helpers import SHARED, make_settings
+from tests.helpers import SHARED, pipeline_over_pages
 
 pytestmark = pytest.mark.slow
 
@@ -18,18 +17,9 @@ PAGES = ("Niigata_Prefecture.txt", "Emirate_of_Diriyah.txt", "British_Vogue.txt"
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-
-    source = SHARED / "benchmarks" / "timeqa_train" / "corpus"
-    corpus = tmp_path_factory.mktemp("timeqa-pages")
-    for name in PAGES:
-        if (source / name).exists():
-            shutil.copy(source / name, corpus / name)
-    assert (corpus / PAGES[0]).exists(), "the shared timeqa_train corpus is missing"
-    built = build_pipeline(make_settings(tmp_path_factory.mktemp("dated") / "data"),
-                           embedder=embedder)
-    built.ingest.sync(corpus)
-    return built
+    return pipeline_over_pages(tmp_path_factory, embedder,
+                               SHARED / "benchmarks" / "timeqa_train" / "corpus", PAGES,
+                               "dated")
 
 
 def test_the_holder_of_the_asked_period_is_read_from_the_sentence_dated_so(pages):

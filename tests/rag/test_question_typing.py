@@ -55,6 +55,21 @@ def nlp() -> Nlp:
     ("What did the minister say about the budget?", "other", False),
     ("What type of magazine does she edit?", "other", False),
     ("Who was born first Ann Smith or Bob Jones?", "choice", False),
+    # a name asked for: of any label, unless the noun after "name of" has a class
+    ("What was the ship named from 1969 to 1986?", "name", False),
+    ("What was the U.S. Navy's Valions officially called from Aug 1948 to Jun 1969?", "name",
+     False),
+    ("What was the official name of VFA-94 from Jun 1990 to Jun 1991?", "name", False),
+    ("From 1986 to 1989, which name did the Exxon Valdez have?", "name", False),
+    ("What was the name of Anna Karina's significant other from 1968 to 1974?", "name", False),
+    ("What was the name of the head of the film school from 1990 to 1995?", "person", False),
+    ("What are the names of the three people who coached the team?", "person", True),
+    ("What was the village named after?", "place", False),  # a namesake, not a name
+    ("What was Klemzig named after?", "definition", False),
+    ("What concentration camp was he held in?", "facility", False),
+    # a part of a name is no entity: typed by what it is the name of, or not at all
+    ("What is the middle name of the actress who plays Bobbi?", "person", False),
+    ("What was Mary Raine's family name in 1905?", "definition", False),
 ])
 def test_questions_are_typed_by_what_they_ask_for(nlp, question, kind, is_list):
     t = nlp.classify(question)

@@ -16,11 +16,10 @@ Without each rule its test fails (checked by disabling the rule in a working cop
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from tests.helpers import ROOT, SHARED, make_settings
+from tests.helpers import ROOT, SHARED, pipeline_over_pages
 
 pytestmark = pytest.mark.slow
 
@@ -30,18 +29,7 @@ COVID = ("covid_2683.txt",)
 
 
 def _pipeline(tmp_path_factory, embedder, source, names, label):
-    from rag.factory import build_pipeline
-
-    corpus = tmp_path_factory.mktemp(f"{label}-corpus")
-    for name in names:
-        if (source / name).exists():
-            shutil.copy(source / name, corpus / name)
-    missing = [n for n in names if not (corpus / n).exists()]
-    assert not missing, f"{source} lacks {missing}"
-    built = build_pipeline(make_settings(tmp_path_factory.mktemp(label) / "data"),
-                           embedder=embedder)
-    built.ingest.sync(corpus)
-    return built
+    return pipeline_over_pages(tmp_path_factory, embedder, source, names, label)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import pytest
 
 from index.context import document_years, period_years
 from rag.time_scope import (BOUND, EXACT, NONE, OPEN_END, OPEN_START, OTHER, Scope, asked,
-                             begins, document_fit, passage_fit, period_fit, prefer, stated)
+                             begins, document_fit, passage_fit, period_fit, prefer, stated,
+                             written_ranges)
 
 
 @pytest.mark.parametrize("question, first, last", [
@@ -150,3 +151,29 @@ def test_an_undated_sentence_of_a_report_of_the_asked_year_speaks_of_it() -> Non
     assert document_fit(undated, scope, (2018, 2018)) == NONE
     assert document_fit(undated, scope, None) == NONE
     assert document_fit("In 2014 it processed 900.", scope, (2016, 2016)) == OTHER
+
+
+@pytest.mark.parametrize("line, years", [
+    ("- Yuri Puntus ( 1 March 1996 – 30 November 2004 )", (1996, 2004)),
+    ("Valeriy Ivanovych Khoroshkovsky , March 11 , 2010 – January 18 , 2012", (2010, 2012)),
+    ("Mary Carter, May 1904 – May 1905", (1904, 1905)),
+    ("The plan ran 1 April 2023 - 31 March 2024.", (2023, 2024)),
+])
+def test_a_list_s_range_of_dates_without_from_states_that_period(line, years) -> None:
+    """Lists of holders and policy periods write a range of full dates with a dash alone: it
+    states the asked period exactly; its years are read one by one otherwise (a life's dates
+    are written so: "( 8 June 1920 – 8 August 1991 )" says little of 1942)."""
+    assert period_fit(line, Scope(*years)) == EXACT
+    assert [r[2:] for r in written_ranges(line)] == [years]
+
+
+def test_a_life_s_dates_do_not_speak_of_the_years_between() -> None:
+    line = "Ivan Kozhedub ( 8 June 1920 – 8 August 1991 ) was a Soviet fighter ace."
+    assert stated(line) == [(1920, 1920), (1991, 1991)]
+    assert period_fit(line, Scope(1942, 1943)) == OTHER
+
+
+def test_two_dates_not_joined_by_a_dash_stay_two_years() -> None:
+    assert stated("On 1 March 1996 he joined; in March 2015 he left.") == [(1996, 1996),
+                                                                           (2015, 2015)]
+    assert stated("in March 2015 – and 2016") == [(2015, 2015), (2016, 2016)]

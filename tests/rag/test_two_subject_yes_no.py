@@ -7,7 +7,6 @@ Michigan)."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -17,7 +16,7 @@ from rag.question_typing import Nlp
 from rag.shapes import QuestionKind, ShapeInput, yes_no
 from rag.shapes.pairs import pair_of
 from rag.types import Passage
-from tests.helpers import SHARED, make_settings
+from tests.helpers import SHARED, pipeline_over_pages
 
 
 @pytest.fixture(scope="module")
@@ -135,17 +134,9 @@ PAGES = ("Elko_Regional_Airport_a7e96f43.txt", "Gerald_R_Ford_International_Airp
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory, embedder):
-    from rag.factory import build_pipeline
-
-    source = SHARED / "benchmarks" / "hotpotqa_dev500" / "corpus"
-    corpus = tmp_path_factory.mktemp("hotpot-pages")
-    for name in PAGES:
-        assert (source / name).exists(), f"the shared hotpotqa_dev500 corpus lacks {name}"
-        shutil.copy(source / name, corpus / name)
-    built = build_pipeline(make_settings(tmp_path_factory.mktemp("pairs") / "data"),
-                           embedder=embedder)
-    built.ingest.sync(corpus)
-    return built
+    return pipeline_over_pages(tmp_path_factory, embedder,
+                               SHARED / "benchmarks" / "hotpotqa_dev500" / "corpus", PAGES,
+                               "pairs")
 
 
 @pytest.mark.slow
