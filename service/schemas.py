@@ -233,7 +233,7 @@ class ShapeTableOut(BaseModel):
 
 class ShapeOut(BaseModel):
     kind: Literal["factoid", "procedure", "explanation", "yes_no", "comparison", "list",
-                  "trend"] = Field(..., description="The kind of answer the question asks "
+                  "trend", "changes"] = Field(..., description="The kind of answer the question asks "
                                    "for (docs/answers.md).")
     items: list[ShapeItemOut] = Field(
         default_factory=list, description="procedure: the steps in order; explanation: the "

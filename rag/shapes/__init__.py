@@ -6,7 +6,8 @@ but the factoid, the answer built from the retrieved passages, one module each:
 - yes_no: "Yes" / "No" (or no verdict) and the deciding sentence;
 - comparison: each side's best sentence, side by side;
 - list (``listing``): every item, and "Only N found" when fewer than asked;
-- trend: one figure per document or period, in date order, with the change stated.
+- trend: one figure per document or period, in date order, with the change stated;
+- changes: what two versions of one document state differently (changed, added, removed).
 
 Every piece is cited. The stage rag.stages.shape runs them; docs/answers.md describes them.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rag.shapes import comparison, explanation, listing, procedure, trend, yes_no
+from rag.shapes import changes, comparison, explanation, listing, procedure, trend, yes_no
 from rag.shapes.kinds import KINDS, QuestionKind, question_kind
 from rag.shapes.types import Piece, ShapeInput, Shaped
 
@@ -26,6 +27,7 @@ BUILDERS: dict[str, Callable[[ShapeInput], Shaped | None]] = {
     "comparison": comparison.build,
     "list": listing.build,
     "trend": trend.build,
+    "changes": changes.build,
 }
 
 

@@ -13,17 +13,19 @@ that matches wins:
    for steps;
 3. **comparison**: "difference between X and Y", "X vs Y", "compare X and/with Y", "how does X
    differ from Y" (X and Y are kept);
-4. **procedure**: "how do I / how can we / how to", "what are the steps to", "the process of",
+4. **changes**: "what changed in X (since ...)", "what's new in X", "what are the changes to
+   X": the statements two versions of a document state differently (rag.shapes.changes);
+5. **procedure**: "how do I / how can we / how to", "what are the steps to", "the process of",
    "what should I do to/if";
-5. **explanation**: "why", "explain", "describe", "what does X mean", "what happens if", "how
+6. **explanation**: "why", "explain", "describe", "what does X mean", "what happens if", "how
    does X work", "what is the purpose of";
-6. **yes_no**: a question opening with an auxiliary ("can I", "is it", "does", "should"),
+7. **yes_no**: a question opening with an auxiliary ("can I", "is it", "does", "should"),
    except a choice ("A or B?"); a "not" in it makes its polarity negative; one about two
    subjects at once ("Are X and Y both ...", "... of the same nationality") keeps them
    (rag.shapes.pairs);
-7. **list**: "list / name / enumerate ...", "which three ...", "what are the <plural>", a plural
+8. **list**: "list / name / enumerate ...", "which three ...", "what are the <plural>", a plural
    head after which/what ("which cities");
-8. anything else: **factoid**.
+9. anything else: **factoid**.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from rag.question_typing import AnswerType, classify, plain_request
 from rag.shapes.pairs import Pair, pair_of
 from rag.shapes.text import stem
 
-KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "factoid")
+KINDS = ("procedure", "explanation", "yes_no", "comparison", "list", "trend", "changes",
+         "factoid")
 
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
             "nine": 9, "ten": 10, "both": 2}
@@ -117,6 +120,19 @@ _LIST = [
 _COUNT = re.compile(rf"\b(?:which|what|name|list|the|give)\s+(?:(?:the|me|all)\s+)?{_NUMBER}\b"
                     rf"(?!\s*(?:%|percent|years?\s+ago))", re.I)
 _NEGATIVE = re.compile(r"\b(?:not|never|no)\b|n['’]t\b", re.I)
+# What two versions of a document state differently: "What changed in the travel policy since
+# last year?", "What's new in the 2025 handbook?", "What are the main changes to the leave policy?"
+_CHANGES = [
+    # ("What is different about a held release?" asks what sets it apart, not what changed)
+    re.compile(r"^what(?:['’]s|\s+has|\s+have|\s+was|\s+were)?\s+(?:been\s+)?(?:changed|"
+               r"updated|revised)\b", re.I),
+    re.compile(r"^what(?:['’]s|\s+is|\s+was|\s+are)\s+(?:new|different(?!\s+(?:about|with)\b))"
+               r"(?:\s+(?:in|about|since|for|to|with)\b|\s*[?.]?$)", re.I),
+    re.compile(r"^(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}?(?:changes|updates|"
+               r"revisions|amendments)\s+(?:in|to|of|made\s+to)\b", re.I),
+    re.compile(r"^(?:list|summari[sz]e|show)\s+(?:me\s+)?(?:the\s+)?(?:\w+\s+)?(?:changes|"
+               r"updates|revisions)\s+(?:in|to|of)\b", re.I),
+]
 _CHOICE = re.compile(r"\bor\b", re.I)
 _SUBORDINATORS = frozenset("if while because after before until unless although though since "
                            "whenever once so".split())
@@ -155,6 +171,8 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     sides = comparison_sides(q)
     if sides is not None:
         return QuestionKind("comparison", sides=sides)
+    if any(p.search(q) for p in _CHANGES):
+        return QuestionKind("changes")
     if any(p.search(q) for p in _PROCEDURE):
         return QuestionKind("procedure")
     if any(p.search(q) for p in _EXPLANATION):

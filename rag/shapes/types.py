@@ -60,6 +60,9 @@ class ShapeInput:
     # The named entities of a text (rag.question_typing.Nlp.entities), for the shapes that
     # compare what two sentences name (a two-subject yes/no); None when not given.
     entities: Callable[[str], Sequence[Entity]] | None = None
+    # Pairs (n, m): passage m is another version of passage n (``Passage.versions``, put among
+    # the passages by the stage for a changes question: rag.shapes.changes); best ranked first.
+    versions: tuple[tuple[int, int], ...] = ()
 
     @property
     def asked(self) -> frozenset[str]:

@@ -10,7 +10,8 @@ verified answer is kept, the shape beside it).
 :class:`ShapeException` is the refusal gate's exception (rag.stages.gate): a procedure
 question the gate refused is answered when a section gives its steps and matches the
 question's key terms well (rag.shapes.procedure.answers); a trend question, when a table row of
-its measure states two of its periods or more (rag.shapes.trend_rows)."""
+its measure states two of its periods or more (rag.shapes.trend_rows); a changes question, when
+a passage and another version of it state one statement otherwise (rag.shapes.changes)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rag import shapes
 from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
-from rag.shapes import listing, procedure, trend, trend_rows
+from rag.shapes import changes, listing, procedure, trend, trend_rows
 from rag.shapes.text import section_at, terms
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
@@ -29,6 +30,8 @@ from rag.types import Passage, Span
 
 WIDEN = 4000  # the most characters a passage grows on each side to its section
 WIDENED = ("procedure", "list")  # the kinds whose passages are read grown to their sections
+WHOLE = 60_000  # the longest document a changes question reads whole (characters; a longer
+#                 one is read as its retrieved passage: difflib's cost grows with the square)
 
 
 def shape_input(state: AnswerState, kind: shapes.QuestionKind,
@@ -68,16 +71,19 @@ class ShapeException:
 
     def __call__(self, state: AnswerState) -> bool:
         kind = kind_of(self._nlp, state)
-        if kind.kind not in ("procedure", "trend", "list") or not state.passages \
+        if kind.kind not in ("procedure", "trend", "list", "changes") or not state.passages \
                 or not state.sentences:
             return False
         inp = shape_input(state, kind)
         if kind.kind == "procedure":
             return procedure.answers(inp)
+        if kind.kind == "changes":
+            return changes.answers(inp)
         if kind.kind == "list":
             return listing.answers(inp)
         return len(trend_rows.rows(inp, time_scope.asked(inp.question), trend.POOL,
-                                   self.RESCUE_COVERAGE)) >= 2
+                                   self.RESCUE_COVERAGE)) >= 2 or \
+            changes.answers(inp, titled=False)
 
 
 class Shape:
@@ -98,8 +104,16 @@ class Shape:
                 # A chunk may cut a section's list or table: its steps (its items) are read from
                 # the whole section, and the passages they come from are cited whole.
                 inp = replace(inp, passages=[self._widened(p) for p in state.passages])
+            if kind.kind == "changes":
+                inp = self._versions(state, inp)
             shaped = shapes.build(inp)
-            if shaped is not None and kind.kind in WIDENED:
+            if kind.kind == "trend" and (shaped is None or len(shaped.pieces) < 2):
+                # "How has the travel policy changed?": no figure for two periods, but maybe
+                # two versions of the policy that retrieval collapsed into one place (the trend
+                # reads the other documents of a title itself): what they state otherwise
+                inp = self._versions(state, inp, titled=False)
+                shaped = changes.build(inp) or shaped
+            if shaped is not None and (kind.kind in WIDENED or shaped.kind == "changes"):
                 for n in {p.passage for p in shaped.pieces}:
                     state.passages[n - 1] = inp.passages[n - 1]
         state.shaped = shaped or shapes.Shaped(kind.kind)
@@ -107,6 +121,36 @@ class Shape:
         if state.shaped.lead is not None:
             state.shaped.lead = self._cite(state, state.shaped.lead)
         return ()
+
+    def _versions(self, state: AnswerState, inp: shapes.ShapeInput,
+                  titled: bool = True) -> shapes.ShapeInput:
+        """For a changes question: the best ranked passage's other versions (its near-duplicates
+        in other documents, and other retrieved documents of its title but for the years) put
+        among the passages (so a piece can cite one), every passage read as its whole document
+        (a change stands anywhere in it), and the pairs of versions."""
+        pairs = []
+        for n, passage in enumerate(list(state.passages[:1]), 1):  # the document asked of
+            for version in passage.versions:
+                state.passages.append(version)
+                pairs.append((n, len(state.passages)))
+            # a version revised too much to be a near-duplicate: another retrieved document of
+            # the same title but for its years ("Travel policy 2024", "Travel policy 2025")
+            key = changes.title_key(passage) if titled else ""
+            pairs += [(n, m) for m, other in enumerate(state.passages, 1)
+                      if m > n and key and other.doc_id != passage.doc_id
+                      and changes.title_key(other) == key
+                      and not any(q.doc_id == other.doc_id for q in passage.versions)]
+        whole = [self._whole(p) for p in state.passages] if pairs else list(state.passages)
+        return replace(inp, passages=whole, versions=tuple(pairs))
+
+    def _whole(self, passage: Passage) -> Passage:
+        """The passage's whole cleaned document (up to WHOLE characters), as one passage."""
+        found = self._locator.in_document(passage)
+        if found is None or len(found[0].text) > WHOLE:
+            return passage
+        clean = found[0]
+        start, stop = clean.original_span(0, len(clean.text))
+        return replace(passage, text=clean.text, start=start, end=stop)
 
     def _widened(self, passage: Passage) -> Passage:
         """The passage grown to the whole sections it starts and ends in (at most WIDEN

@@ -78,6 +78,11 @@
     ".trend thead th{background:#f3f5f8}",
     ".trend td.value{text-align:right;font-variant-numeric:tabular-nums}",
     ".trend .cite{vertical-align:baseline}",
+    ".changes .what{color:#0b3d91}",
+    ".changes .added .what{color:#1e7b34}",
+    ".changes .removed .what{color:#b00020}",
+    ".changes .removed .now{text-decoration:line-through;color:#555}",
+    ".changes .was{display:block;margin-top:.1rem;color:#555;font-size:.92em}",
     ".cited-table{margin:.45rem 0 0;border-collapse:collapse;font-size:.85em;white-space:normal}",
     ".cited-table caption{text-align:left;font-weight:600;padding-bottom:.2rem}",
     ".cited-table th,.cited-table td{border:1px solid #dde2e8;padding:.15rem .35rem;text-align:left;vertical-align:top}",
@@ -550,6 +555,24 @@
       });
       append(block, [el("table", { class: "trend" }, [el("thead", {}, [head]),
         el("tbody", {}, rows)]), noteOf(shape)]);
+    },
+    // What two versions state otherwise: which versions first, then one entry per change, the
+    // new wording cited and, for a changed statement, what it was, cited in the old version.
+    changes: function (block, shape, answer) {
+      var names = { changed: "Changed", added: "Added", removed: "Removed" };
+      var entries = [];
+      shape.items.forEach(function (i) {
+        if (i.label === "was" && entries.length) {
+          entries[entries.length - 1].appendChild(el("span", { class: "was" }, [
+            el("em", { text: "Was: " }), i.text, " ", pieceCite(i.citation, answer, i)]));
+          return;
+        }
+        entries.push(el("li", { class: "change " + (names[i.label] ? i.label : "changed") }, [
+          el("strong", { class: "what", text: (names[i.label] || "Changed") + ": " }),
+          el("span", { class: "now" }, [i.text, " ", pieceCite(i.citation, answer, i)])]));
+      });
+      append(block, [noteOf(shape), el("ul", { class: "changes", "aria-label": "Changes" },
+        entries)]);
     }
   };
 

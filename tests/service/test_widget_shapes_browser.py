@@ -226,7 +226,7 @@ MARKUP = '<img src=x onerror="window.__xss=\'{}\'">'
 
 
 @pytest.mark.parametrize("kind", ["procedure", "explanation", "yes_no", "comparison", "list",
-                                  "trend"])
+                                  "trend", "changes"])
 def test_shapes_holding_markup_are_shown_as_text(page, kind):
     from playwright.sync_api import expect
 

@@ -1,0 +1,210 @@
+"""Changes ("what changed in the travel policy since last year?", "what's new in the 2025
+handbook?"): the statements two versions of one document state differently, each cited in the
+version that states it.
+
+Retrieval keeps one passage of a set of near-duplicates, the newest version, and carries the
+others beside it (``Passage.versions``, rag.fusion): this year's policy and last year's, a notice
+and its correction. The stage (rag.stages.shape) puts each version among the passages, reads
+both whole (the document, not the chunk) and tells the builder which passage is a version of
+which (``ShapeInput.versions``). The two texts are lined up statement by statement (difflib over
+their sentences, headings and front matter left out): a statement of the older one that the
+newer one states otherwise is **changed** (both cited: the new wording, then "was" the old), one
+the newer adds is **added**, one it drops is **removed**. A replaced statement counts as changed
+when the two share most words (``SIMILAR``), else as one removed and one added. The newer
+version is the one whose document states the later date (index.dates, never a file's time),
+else the later period, else the one retrieval ranked first.
+
+Only the best ranked passage's document is read against its versions (a question names one
+document): a document found in one version only gives no changes. At most ``MAX_CHANGES`` changes are listed, in the
+newer version's order, and the note says how many there were."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from index.dates import STATED
+from rag.sentences import reflowed, split_sentences
+from rag.shapes.text import stem, terms
+from rag.shapes.types import Piece, ShapeInput, Shaped, cite
+from rag.time_scope import without_scope
+from rag.types import Passage
+
+MAX_CHANGES = 12
+SIMILAR = 0.5  # share of words two statements must share to be one statement changed
+_SKIPPED = re.compile(r"^\s*(?:#{1,6}\s|[-=]{3,}\s*$|[A-Za-z_]+:\s+\S+\s*$)")
+_WORD = re.compile(r"\w+")
+# The words that ask what changed, not what of: "What has changed since the last version?"
+_CHANGE_WORDS = frozenset(stem(w) for w in (
+    "change changed changes new different difference differences update updated updates "
+    "revise revised revision revisions amend amended amendment version versions since last "
+    "year previous latest current older newer compared now before").split())
+_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A sentence of a version, its offsets in the passage text (as reflowed, same offsets)."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.text.split()).lower()
+
+
+@dataclass(frozen=True)
+class Change:
+    """``kind``: changed, added or removed; ``new``/``old``: the statement in each version."""
+
+    kind: str
+    new: Statement | None
+    old: Statement | None
+
+
+def statements(text: str) -> list[Statement]:
+    """The sentences of ``text`` that state something: not a heading, a front-matter field or a
+    rule line."""
+    out = []
+    head = _FRONT_MATTER.match(text)
+    if head:  # blanked, not cut: the offsets stay the text's
+        text = " " * head.end() + text[head.end():]
+    for sentence in split_sentences(reflowed(text)):
+        body = sentence.text.strip()
+        if len(_WORD.findall(body)) < 3 or any(_SKIPPED.match(line) for line in
+                                                body.splitlines()[:1]):
+            continue
+        out.append(Statement(sentence.text, sentence.start, sentence.end))
+    return out
+
+
+def _similar(a: Statement, b: Statement) -> bool:
+    x, y = _WORD.findall(a.key), _WORD.findall(b.key)
+    return SequenceMatcher(None, x, y, autojunk=False).ratio() >= SIMILAR
+
+
+def diff(old_text: str, new_text: str) -> list[Change]:
+    """What ``new_text`` states otherwise than ``old_text``, in the new text's order."""
+    old, new = statements(old_text), statements(new_text)
+    matcher = SequenceMatcher(None, [s.key for s in old], [s.key for s in new], autojunk=False)
+    changes: list[Change] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        before, after = old[i1:i2], new[j1:j2]
+        while before and after:
+            a, b = before[0], after[0]
+            if _similar(a, b):
+                changes.append(Change("changed", b, a))
+                before, after = before[1:], after[1:]
+            elif len(before) >= len(after):
+                changes.append(Change("removed", None, a))
+                before = before[1:]
+            else:
+                changes.append(Change("added", b, None))
+                after = after[1:]
+        changes += [Change("removed", None, a) for a in before]
+        changes += [Change("added", b, None) for b in after]
+    return changes
+
+
+def title_key(passage: Passage) -> str:
+    """The document's title without its years or numbers, lower case ("travel policy" for
+    "Travel policy 2025"); "" when fewer than two words are left."""
+    words = _WORD.findall(re.sub(r"\d+", " ", passage.title.lower()))
+    return " ".join(words) if len(words) >= 2 else ""
+
+
+def newer_first(inp: ShapeInput, n: int, m: int) -> tuple[int, int, bool]:
+    """The two passage numbers, the newer version first, and whether that order is known (a
+    stated date or period) rather than retrieval's."""
+    a, b = inp.passages[n - 1], inp.passages[m - 1]
+    key_a, key_b = _when(a), _when(b)
+    if key_a is not None and key_b is not None and key_a != key_b:
+        return (n, m, True) if key_a > key_b else (m, n, True)
+    return n, m, False
+
+
+def _when(passage: Passage) -> str | None:
+    if passage.date and passage.date_source in STATED:
+        return passage.date
+    if passage.period is not None:
+        return f"{passage.period[1]:04d}"
+    return None
+
+
+def build(inp: ShapeInput) -> Shaped | None:
+    """The changes between the best ranked passage's document and its other version, or None
+    when no passage has a version that states anything otherwise. When the question asks of a
+    part of the document ("How has the meal allowance changed?": words beyond the document's
+    title and the words of change), only the changes whose statements hold one of those words
+    are listed, if any do."""
+    for n, m in inp.versions:
+        new_n, old_n, known = newer_first(inp, n, m)
+        found = diff(inp.passages[old_n - 1].text, inp.passages[new_n - 1].text)
+        about = _about(inp, new_n, old_n)
+        kept = [c for c in found if any(about & terms(s.text, ()) for s in (c.new, c.old) if s)]
+        if found:
+            return _shaped(inp, new_n, old_n, known, kept or found)
+    return None
+
+
+def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:
+    """The question's key terms beyond naming the documents and asking what changed."""
+    named = frozenset().union(*(terms(f"{inp.passages[n - 1].title} "
+                                      f"{inp.passages[n - 1].doc_id}", ()) for n in numbers))
+    return terms(without_scope(inp.question)) - named - _CHANGE_WORDS
+
+
+def answers(inp: ShapeInput, titled: bool = True) -> bool:
+    """Whether the best ranked passage and another version of it (its near-duplicates, and with
+    ``titled`` the retrieved documents of its title but for the years) state one statement
+    otherwise (read from the retrieved chunks, as the gate sees them)."""
+    for n, passage in enumerate(inp.passages[:1], 1):  # the document asked of
+        key = title_key(passage) if titled else ""
+        others = [*passage.versions, *(p for p in inp.passages[n:] if key and
+                                        p.doc_id != passage.doc_id and title_key(p) == key)]
+        if any(any(c.kind == "changed" for c in diff(other.text, passage.text))
+               for other in others):
+            return True
+    return False
+
+
+def _piece(passage: int, statement: Statement, label: str) -> Piece:
+    return Piece(" ".join(statement.text.split()), passage, statement.start, statement.end,
+                 label=label)
+
+
+def _shaped(inp: ShapeInput, new_n: int, old_n: int, known: bool,
+            found: Sequence[Change]) -> Shaped:
+    new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
+    pieces, lines = [], []
+    for change in found[:MAX_CHANGES]:
+        if change.new is not None:
+            pieces.append(_piece(new_n, change.new, change.kind))
+        if change.old is not None:
+            pieces.append(_piece(old_n, change.old, "was" if change.new else change.kind))
+        if change.kind == "changed":
+            lines.append(f"- Changed: {_cited(pieces[-2])} Was: {_cited(pieces[-1])}")
+        else:
+            lines.append(f"- {change.kind.capitalize()}: {_cited(pieces[-1])}")
+    what = (f"From {_named(old)} to {_named(new)}" if known
+            else f"Between {_named(new)} and {_named(old)}")
+    counted = f"{len(found)} change{'s' if len(found) != 1 else ''}"
+    note = f"{what}: {counted}" + (f", the first {MAX_CHANGES} shown." if len(found) >
+                                   MAX_CHANGES else ".")
+    return Shaped("changes", pieces, text="\n".join([note, *lines]), note=note)
+
+
+def _cited(piece: Piece) -> str:
+    return cite(piece.text, piece.passage)
+
+
+def _named(passage: Passage) -> str:
+    name = passage.title or passage.doc_id
+    return f"{name} ({passage.date[:10]})" if passage.date and passage.date_source in STATED \
+        else name
