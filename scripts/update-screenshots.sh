@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 RAG_SCREENSHOTS="$PWD/docs/screenshots" scripts/test.sh tests/service/test_widget_browser.py \
   tests/service/test_admin_browser.py tests/service/test_pdf_viewer_browser.py \
   tests/service/test_table_answers.py tests/service/test_widget_shapes_browser.py \
+  tests/service/test_widget_changes_browser.py \
   tests/sso/test_sign_in_browser.py "$@"

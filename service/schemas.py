@@ -239,13 +239,16 @@ class ShapeOut(BaseModel):
         default_factory=list, description="procedure: the steps in order; explanation: the "
         "sentences; yes_no: the deciding sentence, or one sentence per subject of a question "
         "about two (label: the subject); comparison: one sentence per side (label: "
-        "the side); list: every item; trend: one row per period. Empty for a factoid (its "
+        "the side); list: every item; trend: one row per period; changes: one item per change "
+        "(label changed, added or removed), a changed one followed by what it was (label was, "
+        "cited in the older version). Empty for a factoid (its "
         "exact answer is short_answer) and when nothing of the shape was found.")
     table: ShapeTableOut | None = Field(None, description="trend: period, value, citation.")
     verdict: Literal["yes", "no"] | None = Field(
         None, description="yes_no: the verdict; null when the deciding sentence cannot tell.")
     note: str = Field("", description="list: 'Only N found' when fewer items than the "
-                      "question asks for; trend: the change stated; comparison (and a yes_no "
+                      "question asks for; trend: the change stated; changes: the two versions "
+                      "and how many changes; comparison (and a yes_no "
                       "about two subjects): a side the documents say nothing of.")
 
 

@@ -165,8 +165,9 @@ class GeneratorSettings(BaseModel):
     )
     shapes: bool = Field(
         True, description="Answer in the shape the question asks for (rag/shapes: steps, "
-        "yes/no, both sides, a list's items, a trend's table) and answer a procedure or trend "
-        "question a section's steps or a table row answers; off: every answer is its sentences.",
+        "yes/no, both sides, a list's items, a trend's table, a document's changes) and answer "
+        "a procedure or trend question a section's steps or a table row answers; off: every "
+        "answer is its sentences.",
     )
     short_answers: bool = Field(
         True, description="Open the answer to a typed question (who, when, how many ...) with "
