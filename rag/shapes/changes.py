@@ -10,7 +10,9 @@ which (``ShapeInput.versions``). The two texts are lined up statement by stateme
 their sentences, headings and front matter left out): a statement of the older one that the
 newer one states otherwise is **changed** (both cited: the new wording, then "was" the old), one
 the newer adds is **added**, one it drops is **removed**. A replaced statement counts as changed
-when the two share most words (``SIMILAR``), else as one removed and one added. The newer
+when the two share most words (``SIMILAR``), else as one removed and one added. Two
+near-duplicates of other titles must state a third of their statements alike or changed
+(``VERSIONS``): two tellings of one story are near-duplicates as well. The newer
 version is the one whose document states the later date (index.dates, never a file's time),
 else the later period, else the one retrieval ranked first.
 
@@ -34,6 +36,10 @@ from rag.types import Passage
 
 MAX_CHANGES = 12
 SIMILAR = 0.5  # share of words two statements must share to be one statement changed
+# Share of statements two near-duplicates must state alike or changed (not added or removed) to
+# be versions of one text: two outlets' tellings of one story are near-duplicates too, and
+# their diff would list every sentence. Documents of one title but for the years need none.
+VERSIONS = 0.34
 _SKIPPED = re.compile(r"^\s*(?:#{1,6}\s|[-=]{3,}\s*$|[A-Za-z_]+:\s+\S+\s*$)")
 _WORD = re.compile(r"\w+")
 # The words that ask what changed, not what of: "What has changed since the last version?"
@@ -89,11 +95,19 @@ def _similar(a: Statement, b: Statement) -> bool:
 
 def diff(old_text: str, new_text: str) -> list[Change]:
     """What ``new_text`` states otherwise than ``old_text``, in the new text's order."""
+    return compared(old_text, new_text)[0]
+
+
+def compared(old_text: str, new_text: str) -> tuple[list[Change], float]:
+    """:func:`diff`, and the share of the longer text's statements the two state alike or
+    changed (not added nor removed): how much the two are versions of one text."""
     old, new = statements(old_text), statements(new_text)
     matcher = SequenceMatcher(None, [s.key for s in old], [s.key for s in new], autojunk=False)
     changes: list[Change] = []
+    alike = 0
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
+            alike += i2 - i1
             continue
         before, after = old[i1:i2], new[j1:j2]
         while before and after:
@@ -109,7 +123,8 @@ def diff(old_text: str, new_text: str) -> list[Change]:
                 after = after[1:]
         changes += [Change("removed", None, a) for a in before]
         changes += [Change("added", b, None) for b in after]
-    return changes
+    alike += sum(c.kind == "changed" for c in changes)
+    return changes, alike / max(len(old), len(new), 1)
 
 
 def title_key(passage: Passage) -> str:
@@ -145,7 +160,10 @@ def build(inp: ShapeInput) -> Shaped | None:
     are listed, if any do."""
     for n, m in inp.versions:
         new_n, old_n, known = newer_first(inp, n, m)
-        found = diff(inp.passages[old_n - 1].text, inp.passages[new_n - 1].text)
+        new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
+        found, alike = compared(old.text, new.text)
+        if alike < VERSIONS and not title_key(new) == title_key(old) != "":
+            continue  # two tellings of a story, not two versions of one text
         about = _about(inp, new_n, old_n)
         kept = [c for c in found if any(about & terms(s.text, ()) for s in (c.new, c.old) if s)]
         if found:
@@ -168,9 +186,11 @@ def answers(inp: ShapeInput, titled: bool = True) -> bool:
         key = title_key(passage) if titled else ""
         others = [*passage.versions, *(p for p in inp.passages[n:] if key and
                                         p.doc_id != passage.doc_id and title_key(p) == key)]
-        if any(any(c.kind == "changed" for c in diff(other.text, passage.text))
-               for other in others):
-            return True
+        for other in others:
+            found, alike = compared(other.text, passage.text)
+            if any(c.kind == "changed" for c in found) and (
+                    alike >= VERSIONS or title_key(other) == title_key(passage) != ""):
+                return True
     return False
 
 

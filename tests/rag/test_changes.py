@@ -150,3 +150,14 @@ def test_a_version_rewritten_beyond_a_near_duplicate_is_read_by_its_title(polici
 def test_a_document_in_one_version_gives_no_changes(policies):
     answer = policies.answers.answer("What's new in the office guide?")
     assert answer.shape is None or answer.shape.kind != "changes" or not answer.shape.items
+
+
+def test_two_tellings_of_one_story_are_no_versions_of_one_text():
+    """The sample corpus's two reports of one meeting (near-duplicates, one with transcript
+    errors) share no statement: their diff would list every sentence, so it is not given."""
+    from tests.helpers import CORPUS as SAMPLE
+
+    a = (SAMPLE / "002_696000928d11651b.txt").read_text(encoding="utf-8")
+    b = (SAMPLE / "004_e904c1ee689fa2a3.txt").read_text(encoding="utf-8")
+    assert changes.compared(a, b)[1] < changes.VERSIONS
+    assert changes.compared(OLD, NEW)[1] >= changes.VERSIONS
