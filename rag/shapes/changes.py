@@ -158,7 +158,7 @@ def build(inp: ShapeInput) -> Shaped | None:
     part of the document ("How has the meal allowance changed?": words beyond the document's
     title and the words of change), only the changes whose statements hold one of those words
     are listed, if any do."""
-    for n, m in inp.versions:
+    for n, m in _previous_first(inp):
         new_n, old_n, known = newer_first(inp, n, m)
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
         found, alike = compared(old.text, new.text)
@@ -169,6 +169,21 @@ def build(inp: ShapeInput) -> Shaped | None:
         if found:
             return _shaped(inp, new_n, old_n, known, kept or found)
     return None
+
+
+def _previous_first(inp: ShapeInput) -> list[tuple[int, int]]:
+    """The pairs of versions, the one just before the best passage's first (the latest version
+    older than it), then the others newest first: "since last year" asks of the version before."""
+    def key(pair: tuple[int, int]) -> tuple[bool, str]:
+        mine, other = _when(inp.passages[pair[0] - 1]), _when(inp.passages[pair[1] - 1])
+        older = mine is not None and other is not None and other < mine
+        return not older, "" if other is None else _flipped(other)
+    return sorted(inp.versions, key=key)
+
+
+def _flipped(when: str) -> str:
+    """A sort key putting later dates first."""
+    return "".join(chr(255 - ord(c)) for c in when)
 
 
 def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:
