@@ -1,7 +1,7 @@
 """What changed between two versions of a document (rag.shapes.changes): the diff of their
 statements, the question kind, and the whole answer path with the real encoder, spaCy and a
-Chroma index over tests/rag/changes_corpus (a travel policy in two versions close enough to be
-near-duplicates, an expenses handbook rewritten too much to be one, an office guide in one
+Chroma index over tests/rag/changes_corpus (a travel policy in three versions close enough to
+be near-duplicates, an expenses handbook rewritten too much to be one, an office guide in one
 version only)."""
 
 from __future__ import annotations
