@@ -87,7 +87,8 @@ class ShortAnswer:
 class Refusal:
     """Why a question was refused, when there is more to say than "no answer": ``reason``
     ``period`` (the documents speak of the subject, but not of the period asked: ``detail``
-    names it, "2015" or "1990-1994")."""
+    names it, "2015" or "1990-1994"), or ``versions`` (a "what changed" question over a document
+    found in one version only: ``detail`` is its title)."""
 
     reason: str
     detail: str = ""

@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from index.dates import STATED
-from rag.sentences import reflowed, split_sentences
-from rag.shapes.text import stem, terms
+from rag.sentences import STOPWORDS, reflowed, split_sentences
+from rag.shapes.text import stem
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import without_scope
 from rag.types import Passage
 
 MAX_CHANGES = 12
+ONE_VERSION = "one version"  # the note of a changes shape over a document found in one version
 SIMILAR = 0.5  # share of words two statements must share to be one statement changed
 # Share of statements two near-duplicates must state alike or changed (not added or removed) to
 # be versions of one text: two outlets' tellings of one story are near-duplicates too, and
@@ -46,7 +47,9 @@ _WORD = re.compile(r"\w+")
 _CHANGE_WORDS = frozenset(stem(w) for w in (
     "change changed changes new different difference differences update updated updates "
     "revise revised revision revisions amend amended amendment version versions since last "
-    "year previous latest current older newer compared now before").split())
+    "year previous latest current older newer compared now before readme document doc docs "
+    "file page text md txt pdf between").split())
+_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+)(?![\d.]*\d)", re.I)
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -139,17 +142,22 @@ def newer_first(inp: ShapeInput, n: int, m: int) -> tuple[int, int, bool]:
     stated date or period) rather than retrieval's."""
     a, b = inp.passages[n - 1], inp.passages[m - 1]
     key_a, key_b = _when(a), _when(b)
-    if key_a is not None and key_b is not None and key_a != key_b:
+    if key_a is not None and key_b is not None and key_a != key_b and \
+            key_a.startswith("v") == key_b.startswith("v"):  # a date with a date
         return (n, m, True) if key_a > key_b else (m, n, True)
     return n, m, False
 
 
 def _when(passage: Passage) -> str | None:
+    """A key that orders versions: the document's stated date, else its period's last year,
+    else the version number its file name or title writes ("README-5.0.1.md", "Handbook v3"),
+    each part zero-padded so that the keys compare as the versions do."""
     if passage.date and passage.date_source in STATED:
         return passage.date
     if passage.period is not None:
         return f"{passage.period[1]:04d}"
-    return None
+    m = _VERSION.search(passage.doc_id) or _VERSION.search(passage.title)
+    return None if m is None else "v" + ".".join(f"{int(x):06d}" for x in m.group(1).split("."))
 
 
 def build(inp: ShapeInput) -> Shaped | None:
@@ -157,7 +165,7 @@ def build(inp: ShapeInput) -> Shaped | None:
     when no passage has a version that states anything otherwise. When the question asks of a
     part of the document ("How has the meal allowance changed?": words beyond the document's
     title and the words of change), only the changes whose statements hold one of those words
-    are listed, if any do."""
+    are listed, and None when none does (the versions state no change about it)."""
     for n, m in _previous_first(inp):
         new_n, old_n, known = newer_first(inp, n, m)
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
@@ -165,8 +173,8 @@ def build(inp: ShapeInput) -> Shaped | None:
         if alike < VERSIONS and not title_key(new) == title_key(old) != "":
             continue  # two tellings of a story, not two versions of one text
         about = _about(inp, new_n, old_n)
-        kept = [c for c in found if any(about & terms(s.text, ()) for s in (c.new, c.old) if s)]
-        if found:
+        kept = [c for c in found if any(about & _words(s.text) for s in (c.new, c.old) if s)]
+        if kept or found and not about:
             return _shaped(inp, new_n, old_n, known, kept or found)
     return None
 
@@ -187,10 +195,17 @@ def _flipped(when: str) -> str:
 
 
 def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:
-    """The question's key terms beyond naming the documents and asking what changed."""
-    named = frozenset().union(*(terms(f"{inp.passages[n - 1].title} "
-                                      f"{inp.passages[n - 1].doc_id}", ()) for n in numbers))
-    return terms(without_scope(inp.question)) - named - _CHANGE_WORDS
+    """The question's key words beyond naming the documents and asking what changed."""
+    named = frozenset().union(*(_words(f"{inp.passages[n - 1].title} "
+                                       f"{inp.passages[n - 1].doc_id}") for n in numbers))
+    return _words(without_scope(inp.question)) - named - _CHANGE_WORDS
+
+
+def _words(text: str) -> frozenset[str]:
+    """Stems of the words of ``text`` (split at any mark: "redis-py-README-5.0.1.md" is redis,
+    py, readme, md), no stopword, figure or version number."""
+    return frozenset(stem(w) for w in _WORD.findall(text.lower())
+                     if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
 
 
 def answers(inp: ShapeInput, titled: bool = True) -> bool:
@@ -199,8 +214,9 @@ def answers(inp: ShapeInput, titled: bool = True) -> bool:
     otherwise (read from the retrieved chunks, as the gate sees them)."""
     for n, passage in enumerate(inp.passages[:1], 1):  # the document asked of
         key = title_key(passage) if titled else ""
-        others = [*passage.versions, *(p for p in inp.passages[n:] if key and
-                                        p.doc_id != passage.doc_id and title_key(p) == key)]
+        rest = [*inp.passages[n:], *(v for p in inp.passages[n:] for v in p.versions)]
+        others = [*passage.versions, *(p for p in rest if key and p.doc_id != passage.doc_id
+                                        and title_key(p) == key)]
         for other in others:
             found, alike = compared(other.text, passage.text)
             if any(c.kind == "changed" for c in found) and (
@@ -227,8 +243,8 @@ def _shaped(inp: ShapeInput, new_n: int, old_n: int, known: bool,
             lines.append(f"- Changed: {_cited(pieces[-2])} Was: {_cited(pieces[-1])}")
         else:
             lines.append(f"- {change.kind.capitalize()}: {_cited(pieces[-1])}")
-    what = (f"From {_named(old)} to {_named(new)}" if known
-            else f"Between {_named(new)} and {_named(old)}")
+    what = (f"From {_named(old, new)} to {_named(new, old)}" if known
+            else f"Between {_named(new, old)} and {_named(old, new)}")
     counted = f"{len(found)} change{'s' if len(found) != 1 else ''}"
     note = f"{what}: {counted}" + (f", the first {MAX_CHANGES} shown." if len(found) >
                                    MAX_CHANGES else ".")
@@ -239,7 +255,11 @@ def _cited(piece: Piece) -> str:
     return cite(piece.text, piece.passage)
 
 
-def _named(passage: Passage) -> str:
+def _named(passage: Passage, other: Passage) -> str:
+    """The version's title (its file name when both versions have one title), and its stated
+    date."""
     name = passage.title or passage.doc_id
+    if name == (other.title or other.doc_id):
+        name = passage.doc_id
     return f"{name} ({passage.date[:10]})" if passage.date and passage.date_source in STATED \
         else name

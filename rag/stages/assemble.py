@@ -17,7 +17,8 @@ from rag.prompts import PromptSet
 from rag.shapes.public import public_shape
 from rag.shapes.types import Piece
 from rag.stages.state import AnswerState, ShortPick
-from rag.types import Answer, Citation, Passage, ShortAnswer, Side, Verification
+from rag.shapes.changes import ONE_VERSION
+from rag.types import Answer, Citation, Passage, Refusal, ShortAnswer, Side, Verification
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -90,6 +91,13 @@ class Assemble:
             state.refuse()  # answered past the gate for its steps (its items) only
         if state.disputed and not state.sides:
             state.refuse()  # answered past the gate for its disagreement only
+        if shaped is not None and shaped.kind == "changes" and not shaped.pieces and \
+                not state.refused:
+            # "What's new in X?" over one version of X: nothing to compare it with; or no
+            # change about the part asked of
+            if shaped.note == ONE_VERSION and state.passages:
+                state.refusal = Refusal("versions", state.passages[0].title)
+            state.refuse()
         if not state.refused and verified is not None:
             short = state.short
             draft = verified.text

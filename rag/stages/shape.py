@@ -59,6 +59,43 @@ def kind_name(nlp: Nlp, state: AnswerState) -> str:
     return kind_of(nlp, state).kind
 
 
+def with_versions(passages: list[Passage], inp: shapes.ShapeInput, locator: SpanLocator,
+                  titled: bool = True) -> tuple[list[Passage], shapes.ShapeInput]:
+    """For a changes question: the passages with the best ranked one's other versions added
+    (its near-duplicates in other documents, and with ``titled`` other retrieved documents of
+    its title but for the years), and the shape input over them, every passage read as its
+    whole document (a change stands anywhere in it), with the pairs of versions."""
+    extended = list(passages)
+    pairs: list[tuple[int, int]] = []
+    for n, passage in enumerate(passages[:1], 1):  # the document asked of
+        for version in passage.versions:
+            extended.append(version)
+            pairs.append((n, len(extended)))
+        # a version revised too much to be a near-duplicate of this passage: another retrieved
+        # document (or another passage's version) of the same title but for its years ("Travel
+        # policy 2024", "Travel policy 2025"), one passage of each document
+        key = changes.title_key(passage) if titled else ""
+        seen = {passage.doc_id} | {v.doc_id for v in passage.versions}
+        for other in [*passages[1:], *(v for p in passages[1:] for v in p.versions)]:
+            if key and other.doc_id not in seen and changes.title_key(other) == key:
+                seen.add(other.doc_id)
+                if other not in extended:
+                    extended.append(other)
+                pairs.append((n, extended.index(other) + 1))
+    whole = [whole_document(p, locator) for p in extended] if pairs else extended
+    return extended, replace(inp, passages=whole, versions=tuple(pairs))
+
+
+def whole_document(passage: Passage, locator: SpanLocator) -> Passage:
+    """The passage's whole cleaned document (up to WHOLE characters), as one passage."""
+    found = locator.in_document(passage)
+    if found is None or len(found[0].text) > WHOLE:
+        return passage
+    clean = found[0]
+    start, stop = clean.original_span(0, len(clean.text))
+    return replace(passage, text=clean.text, start=start, end=stop)
+
+
 class ShapeException:
     """Called by the gate on a refusal: True (answer after all) for a procedure question whose
     steps a section gives, or a trend question a table row answers for two periods or more
@@ -66,8 +103,9 @@ class ShapeException:
 
     RESCUE_COVERAGE = 0.67
 
-    def __init__(self, nlp: Nlp) -> None:
+    def __init__(self, nlp: Nlp, locator: SpanLocator | None = None) -> None:
         self._nlp = nlp
+        self._locator = locator  # reads a changes question's versions whole
 
     def __call__(self, state: AnswerState) -> bool:
         kind = kind_of(self._nlp, state)
@@ -78,12 +116,21 @@ class ShapeException:
         if kind.kind == "procedure":
             return procedure.answers(inp)
         if kind.kind == "changes":
-            return changes.answers(inp)
+            return self._changes(state, inp)
         if kind.kind == "list":
             return listing.answers(inp)
         return len(trend_rows.rows(inp, time_scope.asked(inp.question), trend.POOL,
                                    self.RESCUE_COVERAGE)) >= 2 or \
-            changes.answers(inp, titled=False)
+            self._changes(state, inp, titled=False)
+
+    def _changes(self, state: AnswerState, inp: shapes.ShapeInput, titled: bool = True) -> bool:
+        """Whether the best passage and another version of it state something otherwise, read
+        as the shape stage reads them (whole, when a locator is given), on copies: the state's
+        passages are left as they are."""
+        if self._locator is None:
+            return changes.answers(inp, titled)
+        return changes.build(with_versions(state.passages, inp, self._locator, titled)[1]) \
+            is not None
 
 
 class Shape:
@@ -106,6 +153,9 @@ class Shape:
                 inp = replace(inp, passages=[self._widened(p) for p in state.passages])
             if kind.kind == "changes":
                 inp = self._versions(state, inp)
+                if not inp.versions:  # one version of the document: nothing to compare
+                    state.shaped = shapes.Shaped("changes", note=changes.ONE_VERSION)
+                    return ()
             shaped = shapes.build(inp)
             if kind.kind == "trend" and (shaped is None or len(shaped.pieces) < 2):
                 # "How has the travel policy changed?": no figure for two periods, but maybe
@@ -124,33 +174,10 @@ class Shape:
 
     def _versions(self, state: AnswerState, inp: shapes.ShapeInput,
                   titled: bool = True) -> shapes.ShapeInput:
-        """For a changes question: the best ranked passage's other versions (its near-duplicates
-        in other documents, and other retrieved documents of its title but for the years) put
-        among the passages (so a piece can cite one), every passage read as its whole document
-        (a change stands anywhere in it), and the pairs of versions."""
-        pairs = []
-        for n, passage in enumerate(list(state.passages[:1]), 1):  # the document asked of
-            for version in passage.versions:
-                state.passages.append(version)
-                pairs.append((n, len(state.passages)))
-            # a version revised too much to be a near-duplicate: another retrieved document of
-            # the same title but for its years ("Travel policy 2024", "Travel policy 2025")
-            key = changes.title_key(passage) if titled else ""
-            pairs += [(n, m) for m, other in enumerate(state.passages, 1)
-                      if m > n and key and other.doc_id != passage.doc_id
-                      and changes.title_key(other) == key
-                      and not any(q.doc_id == other.doc_id for q in passage.versions)]
-        whole = [self._whole(p) for p in state.passages] if pairs else list(state.passages)
-        return replace(inp, passages=whole, versions=tuple(pairs))
-
-    def _whole(self, passage: Passage) -> Passage:
-        """The passage's whole cleaned document (up to WHOLE characters), as one passage."""
-        found = self._locator.in_document(passage)
-        if found is None or len(found[0].text) > WHOLE:
-            return passage
-        clean = found[0]
-        start, stop = clean.original_span(0, len(clean.text))
-        return replace(passage, text=clean.text, start=start, end=stop)
+        """:func:`with_versions`, the versions put among the state's passages (so a piece can
+        cite one)."""
+        state.passages[:], inp = with_versions(state.passages, inp, self._locator, titled)
+        return inp
 
     def _widened(self, passage: Passage) -> Passage:
         """The passage grown to the whole sections it starts and ends in (at most WIDEN

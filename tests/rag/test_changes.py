@@ -161,3 +161,38 @@ def test_two_tellings_of_one_story_are_no_versions_of_one_text():
     b = (SAMPLE / "004_e904c1ee689fa2a3.txt").read_text(encoding="utf-8")
     assert changes.compared(a, b)[1] < changes.VERSIONS
     assert changes.compared(OLD, NEW)[1] >= changes.VERSIONS
+
+
+@pytest.fixture(scope="module")
+def readmes(tmp_path_factory, embedder):
+    from rag.factory import build_pipeline
+
+    from tests.helpers import ROOT
+
+    built = build_pipeline(make_settings(tmp_path_factory.mktemp("versions") / "data"),
+                           embedder=embedder)
+    built.ingest.sync(ROOT / "eval" / "corpora" / "versions" / "corpus")
+    return built
+
+
+@pytest.mark.slow
+def test_the_versions_gold_set_over_real_readmes(readmes):
+    """eval/gold/versions_qa.jsonl (two releases of two real READMEs, versions in the file
+    names, no dates): each "what changed" question's answer lists a change holding its gold,
+    cited in both versions; a question over a document in one version is refused, saying so."""
+    from eval.dataset import load_qa
+    from eval.metrics import contains_gold
+    from tests.helpers import ROOT
+
+    for item in load_qa(ROOT / "eval" / "gold" / "versions_qa.jsonl"):
+        answer = readmes.answers.answer(item.question)
+        if not item.answerable:
+            assert answer.refused, (item.id, answer.answer)
+            continue
+        assert not answer.refused and contains_gold(answer.answer, item.answers), \
+            (item.id, answer.answer)
+        if item.extra.get("kind") == "changes":
+            assert answer.shape.kind == "changes", item.id
+            assert answer.answer.startswith("From "), item.id  # the order read from versions
+    one = readmes.answers.answer("What's new in the xz FAQ?")
+    assert one.refused and one.refusal is not None and one.refusal.reason == "versions"
