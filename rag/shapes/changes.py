@@ -160,17 +160,19 @@ def _when(passage: Passage) -> str | None:
     return None if m is None else "v" + ".".join(f"{int(x):06d}" for x in m.group(1).split("."))
 
 
-def build(inp: ShapeInput) -> Shaped | None:
+def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
     """The changes between the best ranked passage's document and its other version, or None
     when no passage has a version that states anything otherwise. When the question asks of a
     part of the document ("How has the meal allowance changed?": words beyond the document's
     title and the words of change), only the changes whose statements hold one of those words
-    are listed, and None when none does (the versions state no change about it)."""
+    are listed, and None when none does (the versions state no change about it). ``strict``:
+    documents of one title must be versions by their statements too (a trend question's
+    fallback: two yearly reports of one title are no versions of one text)."""
     for n, m in _previous_first(inp):
         new_n, old_n, known = newer_first(inp, n, m)
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
         found, alike = compared(old.text, new.text)
-        if alike < VERSIONS and not title_key(new) == title_key(old) != "":
+        if alike < VERSIONS and (strict or not title_key(new) == title_key(old) != ""):
             continue  # two tellings of a story, not two versions of one text
         about = _about(inp, new_n, old_n)
         kept = [c for c in found if any(about & _words(s.text) for s in (c.new, c.old) if s)]

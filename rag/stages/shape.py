@@ -129,8 +129,8 @@ class ShapeException:
         passages are left as they are."""
         if self._locator is None:
             return changes.answers(inp, titled)
-        return changes.build(with_versions(state.passages, inp, self._locator, titled)[1]) \
-            is not None
+        return changes.build(with_versions(state.passages, inp, self._locator, titled)[1],
+                             strict=not titled) is not None
 
 
 class Shape:
@@ -162,7 +162,7 @@ class Shape:
                 # two versions of the policy that retrieval collapsed into one place (the trend
                 # reads the other documents of a title itself): what they state otherwise
                 inp = self._versions(state, inp, titled=False)
-                shaped = changes.build(inp) or shaped
+                shaped = changes.build(inp, strict=True) or shaped
             if shaped is not None and (kind.kind in WIDENED or shaped.kind == "changes"):
                 for n in {p.passage for p in shaped.pieces}:
                     state.passages[n - 1] = inp.passages[n - 1]
