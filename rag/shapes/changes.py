@@ -17,8 +17,10 @@ version is the one whose document states the later date (index.dates, never a fi
 else the later period, else the one retrieval ranked first.
 
 Only the best ranked passage's document is read against its versions (a question names one
-document): a document found in one version only gives no changes. At most ``MAX_CHANGES`` changes are listed, in the
-newer version's order, and the note says how many there were."""
+document): one found in a single version is refused (the stage's shape is then empty, its note
+``ONE_VERSION``). At most ``MAX_CHANGES`` changes are listed, in the newer version's order, and
+the note says how many there were. Undated versions are ordered by the version number their file
+name or title writes."""
 
 from __future__ import annotations
 
@@ -208,23 +210,6 @@ def _words(text: str) -> frozenset[str]:
     py, readme, md), no stopword, figure or version number."""
     return frozenset(stem(w) for w in _WORD.findall(text.lower())
                      if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
-
-
-def answers(inp: ShapeInput, titled: bool = True) -> bool:
-    """Whether the best ranked passage and another version of it (its near-duplicates, and with
-    ``titled`` the retrieved documents of its title but for the years) state one statement
-    otherwise (read from the retrieved chunks, as the gate sees them)."""
-    for n, passage in enumerate(inp.passages[:1], 1):  # the document asked of
-        key = title_key(passage) if titled else ""
-        rest = [*inp.passages[n:], *(v for p in inp.passages[n:] for v in p.versions)]
-        others = [*passage.versions, *(p for p in rest if key and p.doc_id != passage.doc_id
-                                        and title_key(p) == key)]
-        for other in others:
-            found, alike = compared(other.text, passage.text)
-            if any(c.kind == "changed" for c in found) and (
-                    alike >= VERSIONS or title_key(other) == title_key(passage) != ""):
-                return True
-    return False
 
 
 def _piece(passage: int, statement: Statement, label: str) -> Piece:

@@ -103,7 +103,7 @@ class ShapeException:
 
     RESCUE_COVERAGE = 0.67
 
-    def __init__(self, nlp: Nlp, locator: SpanLocator | None = None) -> None:
+    def __init__(self, nlp: Nlp, locator: SpanLocator) -> None:
         self._nlp = nlp
         self._locator = locator  # reads a changes question's versions whole
 
@@ -125,10 +125,8 @@ class ShapeException:
 
     def _changes(self, state: AnswerState, inp: shapes.ShapeInput, titled: bool = True) -> bool:
         """Whether the best passage and another version of it state something otherwise, read
-        as the shape stage reads them (whole, when a locator is given), on copies: the state's
-        passages are left as they are."""
-        if self._locator is None:
-            return changes.answers(inp, titled)
+        as the shape stage reads them (whole), on copies: the state's passages are left as
+        they are."""
         return changes.build(with_versions(state.passages, inp, self._locator, titled)[1],
                              strict=not titled) is not None
 
