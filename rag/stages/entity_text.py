@@ -177,7 +177,8 @@ def entry_holder(text: str, start: int, end: int,
         span = None
     if span is None:
         return None
-    words = [(w.start() + span[0], w.group()) for w in re.finditer(r"[^\s,]+", text[span[0]:span[1]])]
+    words = [(w.start() + span[0], w.group())
+             for w in re.finditer(r"[^\s,]+", text[span[0]:span[1]])]
     while len(words) > 1 and words[0][1].lower() in roles:
         words = words[1:]
     if not words or len(words) > ENTRY_WORDS or not words[0][1][:1].isupper() or not all(
