@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from index.errors import InputError, RagError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from index.sync import SyncPlan
 
 POLL_SECONDS = 0.5
+LOST_AFTER = 10.0  # seconds without a job finished, none running, before Redis is asked
 
 
 def add_worker_command(sub: Any) -> None:
@@ -148,22 +150,36 @@ def _run_jobs(plan: SyncPlan, store: ChromaStore, settings: Settings, tracker: S
     """The queued step of a sync (index/sync.py): one job per document of the plan (doc id,
     path, the published version's hash), waited for until every job has a result; then each
     new version is put into the release."""
-    from index.queue import TASK_NAME, make_celery
+    from index.queue import TASK_NAME, make_celery, messages_held, redis_client
 
     q = settings.queue
     jobs = plan.files
     tracker.create(sync_id, len(jobs), release=plan.stage.release_id, root=str(plan.root),
                    collection=plan.collection, index=store.name)
     app = make_celery(q.broker_url, q.name, q.visibility_timeout)
-    for doc_id, path in jobs.items():
+
+    def send(doc_id: str) -> None:
         previous = plan.committed.get(doc_id)
         app.send_task(TASK_NAME, kwargs={
-            "sync_id": sync_id, "doc_id": doc_id, "root": str(plan.base), "path": str(path),
-            "collection": plan.collection, "index": store.name,
+            "sync_id": sync_id, "doc_id": doc_id, "root": str(plan.base),
+            "path": str(jobs[doc_id]), "collection": plan.collection, "index": store.name,
             "committed_hash": previous.content_hash if previous else None})
+
+    def resend_lost() -> int:
+        """The jobs without a result sent again when Redis holds no message for them (lost
+        in a restart); jobs are idempotent, so one sent twice is only done twice."""
+        if messages_held(redis_client(q.broker_url), q.name):
+            return 0
+        missing = sorted(set(jobs) - set(tracker.results(sync_id)))
+        for doc_id in missing:
+            send(doc_id)
+        return len(missing)
+
+    for doc_id in jobs:
+        send(doc_id)
     print(f"sync {sync_id}: {len(jobs)} jobs queued on {q.name!r}; workers ('rag worker') "
           f"take them", file=log)
-    _wait(tracker, sync_id, len(jobs), show_progress, log)
+    _wait(tracker, sync_id, len(jobs), show_progress, log, resend_lost)
     tracker.set_state(sync_id, "finishing")
     _put_results(plan, store, tracker.results(sync_id))
 
@@ -209,19 +225,30 @@ def _check_redis(url: str) -> None:
                          "redis-server or set queue.broker_url (RAG_QUEUE__BROKER_URL)") from None
 
 
-def _wait(tracker: Any, sync_id: str, total: int, show_progress: bool, log: TextIO) -> None:
+def _wait(tracker: Any, sync_id: str, total: int, show_progress: bool, log: TextIO,
+          resend_lost: Callable[[], int] | None = None) -> None:
     """Until every job has a result: a bar of jobs done (on a terminal). Rides out a Redis
-    restart (the client retries; a longer outage is reported and waited for)."""
+    restart (the client retries; a longer outage is reported and waited for). When no job has
+    finished for ``LOST_AFTER`` seconds and none is running, ``resend_lost`` sends again the
+    jobs a Redis restart lost (index.queue.messages_held): they would never come."""
     import redis
     from tqdm import tqdm
 
     bar = tqdm(total=total, desc="jobs", unit="job", file=sys.stderr, delay=1.0,
                disable=None if show_progress else True)
     try:
-        done = 0
+        done, moved = 0, time.monotonic()
         while done < total:
             try:
                 status = tracker.status(sync_id)
+                if status.done > done:
+                    moved = time.monotonic()
+                elif resend_lost is not None and status.running == 0 and \
+                        time.monotonic() - moved >= LOST_AFTER:
+                    moved = time.monotonic()
+                    if (lost := resend_lost()):
+                        print(f"sync {sync_id}: {lost} jobs lost by the queue (Redis "
+                              f"restarted?); sent again", file=log)
             except redis.RedisError as exc:
                 print(f"sync {sync_id}: Redis unreachable ({exc}); waiting", file=log)
                 time.sleep(2.0)

@@ -64,6 +64,26 @@ def make_celery(broker_url: str, queue: str, visibility_timeout: float) -> Any:
     return app
 
 
+# Celery's Redis transport keeps a queue's messages in lists (one per priority step) and the
+# messages delivered but not yet acknowledged in a hash.
+_PRIORITY_STEPS = (3, 6, 9)
+_UNACKED = "unacked"
+
+
+def messages_held(client: Any, queue: str) -> int:
+    """How many messages Redis holds for the queue: waiting, or delivered and unacknowledged
+    (``unacked``: any queue's, so another sync's running jobs count too). 0 with jobs still
+    without a result means they were lost: by a restart, a job a worker was taking (popped
+    from the queue, not yet recorded as unacknowledged) or writes the append-only file did not
+    keep."""
+    names = [queue, *(f"{queue}\x06\x16{p}" for p in _PRIORITY_STEPS)]
+    pipe = client.pipeline()
+    for name in names:
+        pipe.llen(name)
+    pipe.hlen(_UNACKED)
+    return sum(int(n) for n in pipe.execute())
+
+
 def redis_client(url: str, retry_seconds: float = REDIS_RETRY_SECONDS) -> Any:
     """A Redis client that rides out a restart: commands are retried with backoff."""
     import redis

@@ -191,6 +191,33 @@ def test_a_worker_killed_mid_job_changes_nothing(tmp_path, chroma, redis_server,
     check_indexed_once(chroma.port, "killed", corpus, embedder)
 
 
+def test_jobs_the_queue_lost_are_sent_again(tmp_path, chroma, redis_server, embedder):
+    """A Redis restart can lose its last second of writes (the append-only file is written
+    every second), and with it queued jobs: the coordinator, seeing no job finish, none
+    running and no message held for the queue, sends the jobs without a result again (seen in
+    a CI run of the outage test below, which then waited for a job that would never come)."""
+    import redis
+
+    corpus = covidqa_subset(tmp_path / "corpus", 4)
+    sync = start_sync(cluster_env(redis_server, chroma.port, "lost", tmp_path / "c"), corpus,
+                      tmp_path / "coordinator.log")
+    sync_id_of(tmp_path / "coordinator.log")  # the jobs are queued; no worker runs yet
+    client = redis.Redis.from_url(redis_server.url)
+    assert client.llen("rag-ingest") == 4
+    client.delete("rag-ingest")  # what a restart that lost its last writes leaves
+    worker = start_worker(cluster_env(redis_server, chroma.port, "lost", tmp_path / "w"),
+                          tmp_path / "worker.log", "w")
+    try:
+        out, _ = sync.communicate(timeout=300)  # without the re-send: it waits for ever
+    finally:
+        kill_group(worker)
+    assert sync.returncode == 0, (tmp_path / "coordinator.log").read_text()[-3000:]
+    summary = json.loads(out)
+    assert (summary["added"], summary["failed"], summary["outcome"]) == (4, 0, "published")
+    assert "4 jobs lost by the queue" in (tmp_path / "coordinator.log").read_text()
+    check_indexed_once(chroma.port, "lost", corpus, embedder)
+
+
 def test_redis_down_mid_sync_loses_no_job(tmp_path, chroma, redis_server, embedder):
     corpus = covidqa_subset(tmp_path / "corpus", 16)
     env = cluster_env(redis_server, chroma.port, "outage", tmp_path / "w",
