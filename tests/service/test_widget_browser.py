@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Iterator
@@ -87,6 +88,31 @@ def widget_world(root: Path, embedder, read_key: str) -> Iterator[tuple[LiveServ
     with LiveServer(create_app(settings, pipeline)) as api, \
             HostPage(HOST_PAGE.format(api=api.url, key=read_key), host_port) as host:
         yield api, host
+
+
+@contextlib.contextmanager
+def corpus_world(tmp_path_factory, embedder, corpus: Path,
+                 read_key: str) -> Iterator[tuple[LiveServer, HostPage]]:
+    """``widget_world`` over a copy of the folder ``corpus`` in a fresh temporary directory."""
+    root = tmp_path_factory.mktemp(corpus.name)
+    shutil.copytree(corpus, root / "corpus")
+    with widget_world(root, embedder, read_key) as world:
+        yield world
+
+
+@contextlib.contextmanager
+def opened_widget(browser, host: HostPage):
+    """A new browser page on the host page with the widget's panel open; no page error may
+    have been raised when it closes."""
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(host.url)
+    page.get_by_role("button", name="Open Ask the documents").click()
+    yield page
+    assert errors == []
+    context.close()
 
 
 def _served(folder: Path, embedder):

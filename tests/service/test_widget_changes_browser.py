@@ -7,12 +7,12 @@ widget-shape-changes.png (test-artifacts/screenshots/ unless RAG_SCREENSHOTS say
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.service.test_widget_browser import pytestmark as browser_mark, widget_world
+from tests.service.test_widget_browser import (corpus_world, opened_widget,
+                                               pytestmark as browser_mark)
 from tests.service.test_widget_shapes_browser import _answered, _shot
 
 pytestmark = [pytest.mark.slow, browser_mark]
@@ -23,24 +23,14 @@ CORPUS = Path(__file__).parents[1] / "rag" / "changes_corpus"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("changes")
-    shutil.copytree(CORPUS, root / "corpus")
-    with widget_world(root, embedder, READ_KEY) as world:
+    with corpus_world(tmp_path_factory, embedder, CORPUS, READ_KEY) as world:
         yield world
 
 
 @pytest.fixture
 def page(served, browser):
-    _, host = served
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(host.url)
-    page.get_by_role("button", name="Open Ask the documents").click()
-    yield page
-    assert errors == []
-    context.close()
+    with opened_widget(browser, served[1]) as opened:
+        yield opened
 
 
 def test_each_change_with_what_it_was_each_cited_in_its_version(page):

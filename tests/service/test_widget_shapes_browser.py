@@ -10,12 +10,12 @@ answer with its shape beside it, are checked with routed stream answers."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.service.test_widget_browser import SHOTS, ask, pytestmark as browser_mark, widget_world
+from tests.service.test_widget_browser import (SHOTS, ask, corpus_world, opened_widget,
+                                               pytestmark as browser_mark)
 
 pytestmark = [pytest.mark.slow, browser_mark]
 
@@ -31,24 +31,14 @@ STEPS = ["Open the Software Centre and install the Pulse Secure client.",
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("shapes")
-    shutil.copytree(CORPUS, root / "corpus")
-    with widget_world(root, embedder, READ_KEY) as world:
+    with corpus_world(tmp_path_factory, embedder, CORPUS, READ_KEY) as world:
         yield world
 
 
 @pytest.fixture
 def page(served, browser):
-    _, host = served
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(host.url)
-    page.get_by_role("button", name="Open Ask the documents").click()
-    yield page
-    assert errors == []
-    context.close()
+    with opened_widget(browser, served[1]) as opened:
+        yield opened
 
 
 def _answered(page, question: str):
