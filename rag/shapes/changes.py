@@ -24,14 +24,16 @@ name or title writes."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from index.dates import STATED
+from index.analysis import Analyzer
+from index.dates import STATED, front_matter
 from rag.sentences import STOPWORDS, reflowed, split_sentences
-from rag.shapes.text import stem
+from rag.shapes.text import title_key
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import without_scope
 from rag.types import Passage
@@ -46,13 +48,12 @@ VERSIONS = 0.34
 _SKIPPED = re.compile(r"^\s*(?:#{1,6}\s|[-=]{3,}\s*$|[A-Za-z_]+:\s+\S+\s*$)")
 _WORD = re.compile(r"\w+")
 # The words that ask what changed, not what of: "What has changed since the last version?"
-_CHANGE_WORDS = frozenset(stem(w) for w in (
+_CHANGE_WORDS = (
     "change changed changes new different difference differences update updated updates "
     "revise revised revision revisions amend amended amendment version versions since last "
     "year previous latest current older newer compared now before readme document doc docs "
-    "file page text md txt pdf between").split())
+    "file page text md txt pdf between")
 _VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+)(?![\d.]*\d)", re.I)
-_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ def statements(text: str) -> list[Statement]:
     """The sentences of ``text`` that state something: not a heading, a front-matter field or a
     rule line."""
     out = []
-    head = _FRONT_MATTER.match(text)
-    if head:  # blanked, not cut: the offsets stay the text's
-        text = " " * head.end() + text[head.end():]
+    _, end = front_matter(text)
+    if end:  # blanked, not cut: the offsets stay the text's
+        text = " " * end + text[end:]
     for sentence in split_sentences(reflowed(text)):
         body = sentence.text.strip()
         if len(_WORD.findall(body)) < 3 or any(_SKIPPED.match(line) for line in
@@ -132,13 +133,6 @@ def compared(old_text: str, new_text: str) -> tuple[list[Change], float]:
     return changes, alike / max(len(old), len(new), 1)
 
 
-def title_key(passage: Passage) -> str:
-    """The document's title without its years or numbers, lower case ("travel policy" for
-    "Travel policy 2025"); "" when fewer than two words are left."""
-    words = _WORD.findall(re.sub(r"\d+", " ", passage.title.lower()))
-    return " ".join(words) if len(words) >= 2 else ""
-
-
 def newer_first(inp: ShapeInput, n: int, m: int) -> tuple[int, int, bool]:
     """The two passage numbers, the newer version first, and whether that order is known (a
     stated date or period) rather than retrieval's."""
@@ -166,8 +160,8 @@ def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
     """The changes between the best ranked passage's document and its other version, or None
     when no passage has a version that states anything otherwise. When the question asks of a
     part of the document ("How has the meal allowance changed?": words beyond the document's
-    title and the words of change), only the changes whose statements hold one of those words
-    are listed, and None when none does (the versions state no change about it). ``strict``:
+    title and the words of change), only the changes whose statements hold the most of those
+    words are listed (:func:`about_part`), and None when none holds one (the versions state no change about it). ``strict``:
     documents of one title must be versions by their statements too (a trend question's
     fallback: two yearly reports of one title are no versions of one text)."""
     for n, m in _previous_first(inp):
@@ -176,11 +170,19 @@ def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
         found, alike = compared(old.text, new.text)
         if alike < VERSIONS and (strict or not title_key(new) == title_key(old) != ""):
             continue  # two tellings of a story, not two versions of one text
-        about = _about(inp, new_n, old_n)
-        kept = [c for c in found if any(about & _words(s.text) for s in (c.new, c.old) if s)]
-        if kept or found and not about:
+        kept = about_part(found, _about(inp, new_n, old_n))
+        if kept or found and not _about(inp, new_n, old_n):
             return _shaped(inp, new_n, old_n, known, kept or found)
     return None
+
+
+def about_part(found: Sequence[Change], about: frozenset[str]) -> list[Change]:
+    """The changes that speak of the most of the words ``about`` (at least one; "the approval
+    of claims": those of approval and claims before those of claims alone), in their order."""
+    def held(change: Change) -> int:
+        return max(len(about & _words(s.text)) for s in (change.new, change.old) if s)
+    most = max(map(held, found), default=0)
+    return [c for c in found if most and held(c) == most]
 
 
 def _previous_first(inp: ShapeInput) -> list[tuple[int, int]]:
@@ -202,14 +204,20 @@ def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:
     """The question's key words beyond naming the documents and asking what changed."""
     named = frozenset().union(*(_words(f"{inp.passages[n - 1].title} "
                                        f"{inp.passages[n - 1].doc_id}") for n in numbers))
-    return _words(without_scope(inp.question)) - named - _CHANGE_WORDS
+    return _words(without_scope(inp.question)) - named - _words(_CHANGE_WORDS)
 
 
 def _words(text: str) -> frozenset[str]:
-    """Stems of the words of ``text`` (split at any mark: "redis-py-README-5.0.1.md" is redis,
-    py, readme, md), no stopword, figure or version number."""
-    return frozenset(stem(w) for w in _WORD.findall(text.lower())
-                     if len(w) > 1 and not w.isdigit() and w not in STOPWORDS)
+    """Snowball stems of the words of ``text`` (split at any mark: "redis-py-README-5.0.1.md" is
+    redis, py, readme, md; "approval" and "approved" are one), no stopword, figure or version
+    number."""
+    kept = " ".join(w for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
+    return frozenset(t for t in _analyzer().terms(kept) if len(t) > 1 and not t.isdigit())
+
+
+@functools.cache
+def _analyzer() -> Analyzer:
+    return Analyzer("english")
 
 
 def _piece(passage: int, statement: Statement, label: str) -> Piece:

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rag.sentences import content_words
+from rag.types import Passage
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
 # Bullets as Markdown writes them and as PDF text extraction renders a word processor's list
 # glyphs ("▪", "◦", "", and a second level's "o" before a capitalised item).
 _BULLET = re.compile(r"^\s*(?:[-*•+–▪◦●○■□➢►✓\uf0a7\uf0b7\uf0d8]|o(?=\s+[A-Z]))\s+(?=\S)")
+_TITLE_WORD = re.compile(r"\w+")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 # A MyST/Sphinx directive ("```{note}", "```{versionadded} 6.0"): prose, not commands.
 _DIRECTIVE = re.compile(r"^\s*(?:```|~~~)\s*\{")
@@ -299,3 +301,11 @@ def joined_coverage(wanted: frozenset[str], question: str, text: str) -> float:
     for word in _LETTERS.findall(text.lower()):
         held.update(joined.get(word, ()))
     return len(wanted & held) / len(wanted)
+
+
+def title_key(passage: Passage) -> str:
+    """The document's title without its years or numbers, lower case ("travel policy" for
+    "Travel policy 2025"): what the versions of a document, or the reports of a series, share;
+    "" when fewer than two words are left."""
+    words = _TITLE_WORD.findall(re.sub(r"\d+", " ", passage.title.lower()))
+    return " ".join(words) if len(words) >= 2 else ""

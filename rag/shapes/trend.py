@@ -3,22 +3,29 @@ period, in date order, as a small table (period, value, citation), with the chan
 ("It rose from 58.6 in 2018 to 88.41 in 2022.").
 
 A table row stating the measure for several years gives the rows when there is one
-(rag.shapes.trend_rows: one cell a year). Otherwise passages are grouped by document. A document's period is the years its title or id states
+(rag.shapes.trend_rows: one cell a year). Otherwise passages are grouped by document. A
+document's period is the years its title or id states
 (rag.time_scope.stated: "2019-annual-performance-report.pdf"), else its stated date's year,
 else the one year the sentence states. From each document, the best sentence (or table row)
 holding a figure that is no year and most of the question's measure terms (the question
 without its time scope and shape words) gives the figure: the one after the last measure word,
-else the first. Two documents of one period: the better scored is kept."""
+else the first. Two documents of one period: the better scored is kept. The figures come from
+the best figure's series (documents sharing a title but for its years, :func:`series_of`), or
+from documents of no series when it has none: the expenses handbook's limit and the travel
+policy's are no trend."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 
 from index.dates import STATED
 from rag.shapes import trend_rows
-from rag.shapes.text import coverage, terms
+from rag.shapes.text import coverage, terms, title_key
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import asked, stated, without_scope
+from rag.types import Passage
 
 MIN_COVERAGE = 0.5
 POOL = 60  # the best sentences read
@@ -71,9 +78,12 @@ def build(inp: ShapeInput) -> Shaped | None:
     wanted = terms(without_scope(inp.question))
     rows: dict[int, Piece] = {}
     seen_docs: set[str] = set()
+    series = series_of(inp.passages)
+    first: list[str | None] = []  # the series of the best row
     for s in inp.sentences[:POOL]:
         doc = inp.passages[s.passage - 1].doc_id
-        if doc in seen_docs or coverage(wanted, s.text) < MIN_COVERAGE:
+        if doc in seen_docs or coverage(wanted, s.text) < MIN_COVERAGE or \
+                first and series[doc] != first[0]:
             continue
         value = figure(s.text, wanted)
         period = period_of(inp, s.passage, s.text) if value else None
@@ -83,9 +93,21 @@ def build(inp: ShapeInput) -> Shaped | None:
         if piece is not None:
             rows[period[0]] = piece
             seen_docs.add(doc)
+            first[:] = first or [series[doc]]
     if not rows:
         return None
     return shaped([rows[k] for k in sorted(rows)])
+
+
+def series_of(passages: Sequence[Passage]) -> dict[str, str | None]:
+    """Each document's series: its title key (rag.shapes.text.title_key) when another document
+    among the passages and their versions shares it ("Travel policy 2024" and "Travel policy
+    2025"), else None. A trend's figures come from one series, or from documents of none (news
+    stories of one subject): a figure of another series is of another measure."""
+    docs = {p.doc_id: p for passage in passages for p in (passage, *passage.versions)}
+    keys = {doc: title_key(p) for doc, p in docs.items()}
+    shared = Counter(k for k in keys.values() if k)
+    return {doc: key if shared[key] >= 2 else None for doc, key in keys.items()}
 
 
 def shaped(ordered: list[Piece]) -> Shaped:

@@ -23,7 +23,7 @@ from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
 from rag.shapes import changes, listing, procedure, trend, trend_rows
-from rag.shapes.text import section_at, terms
+from rag.shapes.text import section_at, terms, title_key
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Passage, Span
@@ -74,10 +74,10 @@ def with_versions(passages: list[Passage], inp: shapes.ShapeInput, locator: Span
         # a version revised too much to be a near-duplicate of this passage: another retrieved
         # document (or another passage's version) of the same title but for its years ("Travel
         # policy 2024", "Travel policy 2025"), one passage of each document
-        key = changes.title_key(passage) if titled else ""
+        key = title_key(passage) if titled else ""
         seen = {passage.doc_id} | {v.doc_id for v in passage.versions}
         for other in [*passages[1:], *(v for p in passages[1:] for v in p.versions)]:
-            if key and other.doc_id not in seen and changes.title_key(other) == key:
+            if key and other.doc_id not in seen and title_key(other) == key:
                 seen.add(other.doc_id)
                 if other not in extended:
                     extended.append(other)

@@ -147,6 +147,32 @@ def test_a_version_rewritten_beyond_a_near_duplicate_is_read_by_its_title(polici
 
 
 @pytest.mark.slow
+def test_a_trend_question_over_two_series_gets_the_changes_of_one(policies):
+    """"The approval of claims" has a figure in the expenses handbook (1,000 euros) and a claim
+    figure in the travel policy (20 euros): two series, no trend. The handbook's versions say
+    how approval changed: the changes of approval and claims, not those of claims alone."""
+    answer = policies.answers.answer("How has the approval of claims changed?")
+    assert answer.shape.kind == "changes", answer.answer
+    pieces = _pieces(policies, answer)
+    assert {doc for _, doc, _ in pieces} == {"expenses-handbook-2024.md",
+                                              "expenses-handbook-2023.md"}
+    texts = [text for _, _, text in pieces]
+    assert "Every claim is approved by the line manager." in texts
+    assert any("1,000 euros" in t for t in texts)
+    assert not any("60 days" in t for t in texts)  # of claims, not of their approval
+
+
+def test_changes_of_the_most_words_asked_about():
+    def change(text):
+        return changes.Change("added", changes.Statement(text, 0, len(text)), None)
+
+    found = [change("Claims are paid monthly."), change("Every claim is approved by a manager."),
+             change("Approval of claims over 500 euros needs the director.")]
+    assert changes.about_part(found, changes._words("approval claims")) == found[1:]
+    assert changes.about_part(found, changes._words("parking")) == []
+
+
+@pytest.mark.slow
 def test_a_document_in_one_version_gives_no_changes(policies):
     answer = policies.answers.answer("What's new in the office guide?")
     assert answer.shape is None or answer.shape.kind != "changes" or not answer.shape.items

@@ -99,3 +99,30 @@ def test_a_long_sentence_is_cut_after_punctuation_never_inside_a_figure(sentence
     chunks = _chunks(" ".join([sentence] * 6), size=20)
     assert all("1,234.50" in c or "1,234" not in c for c in chunks)
     assert all("2.5 times" in c or "2." not in c.split()[-1] for c in chunks)
+
+
+def test_the_figures_of_a_trend_come_from_one_series():
+    """Two handbooks and two travel policies state a figure of claims: the trend is the best
+    figure's series (the handbook's two years), never the handbook's and the policy's."""
+    q = "How has the approval of claims changed?"
+    inp = _input(q, "Claims above 1,000 euros need the finance director's approval.",
+                 "Receipts are required for meal claims over 20 euros.",
+                 "Claims above 500 euros need the finance director's approval.",
+                 "Receipts are required for meal claims over 10 euros.",
+                 titles=("Expenses handbook 2024", "Travel policy 2025",
+                         "Expenses handbook 2023", "Travel policy 2024"))
+    got = trend.build(inp)
+    assert [(p.label, p.value, p.passage) for p in got.pieces] == [
+        ("2023", "500", 3), ("2024", "1,000", 1)]
+    assert trend.series_of(inp.passages)["report-1.pdf"] == "travel policy"
+
+
+def test_documents_of_no_series_give_one_trend():
+    q = "How has the number of crossings changed?"
+    inp = _input(q, "In 2021 the number of crossings reached 1.7 million.",
+                 "The number of crossings was 400,000 in 2019, officials said.",
+                 titles=("Border arrests rise", "Talks resume in Mexico City"))
+    got = trend.build(inp)
+    assert [(p.label, p.value) for p in got.pieces] == [("2019", "400,000"),
+                                                        ("2021", "1.7 million")]
+    assert set(trend.series_of(inp.passages).values()) == {None}
