@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from index.formats import extract, sniff
 from index.types import Document
 
 MAX_TITLE_CHARS = 100
+_ADORNMENT = re.compile(r"([=\-~^\"'`#*+_:.])\1{2,}$")  # a heading's over- or underline
 DEFAULT_MAX_BYTES = 20_000_000
 
 
@@ -36,11 +38,13 @@ def discover(root: Path) -> Iterator[Path]:
 
 
 def derive_title(text: str, fallback: str) -> str:
-    """A title from the first Markdown heading, else the first non-empty line, else ``fallback``."""
+    """A title from the first Markdown heading, else the first non-empty line that is no
+    heading's over- or underline ("=====") nor reStructuredText markup (".. _label:"), else
+    ``fallback``."""
     first_line = ""
     for line in text.splitlines():
         stripped = line.strip()
-        if not stripped:
+        if not stripped or _ADORNMENT.match(stripped) or stripped.startswith(".. "):
             continue
         if stripped.startswith("#"):
             return _shorten(stripped.lstrip("#").strip()) or fallback

@@ -50,6 +50,7 @@ def split_sentences(text: str) -> list[Sentence]:
 _ENDS = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _MARKER = re.compile(r"[ \t]*(?:[-*•+▪◦]|\d{1,3}[.)]|[a-z][.)]|\(?[ivx]{1,4}\))\s"
                      r"|#|```|~~~|    |\t")
+_ITEM = re.compile(r" *(?:[-*•+▪◦]|#\.|\d{1,3}[.)]|[a-z][.)]|\(?[ivx]{1,4}\)) +(?=\S)")
 _JOINING = re.compile(r"(?:[,&(–—-]|\b(?:a|an|the|of|to|in|on|at|by|for|from|with|and|or|"
                       r"nor|as|than|that|which|who|whose|its|their|his|her|our|is|are|was|"
                       r"were|be|been|has|have|had|will|would|into|per|about|approximately|"
@@ -63,10 +64,10 @@ def reflowed(text: str) -> str:
     """``text`` with each line break that only wraps a paragraph (a PDF's or a mail's
     hard-wrapped lines) read as a space: same length, same offsets, so a sentence split from it
     is a sentence, not a line. A break is a wrap when the line before does not end a sentence
-    and is no table row, list item or heading, the next line starts no list item, heading,
-    table row or code, and either the next line goes on in lower case, the line before ends in a
-    word or mark that cannot end a sentence ("of", ",", "approximately"), or the line before
-    runs near the width of the text's widest prose line (``_WRAPPED_SHARE``) and is not in
+    and is no table row or heading (a list item's line goes on only in a line indented to its
+    text), the next line starts no list item, heading, table row or code, and either the next
+    line goes on in lower case, the line before ends in a word or mark that cannot end a
+    sentence ("of", ",", "approximately"), or the line before runs near the width of the text's widest prose line (``_WRAPPED_SHARE``) and is not in
     capitals (a heading). Fenced code keeps its lines. Cached: the answer path looks the same
     passage's sentences up several times (scoring, shapes, the other side of a conflict)."""
     if "\n" not in text:
@@ -75,19 +76,34 @@ def reflowed(text: str) -> str:
     width = max((len(r.rstrip()) for r in rows if " | " not in r), default=0)
     out = list(text)
     at, in_code = 0, False
+    column = None  # the text column of the list item the row belongs to
     for i, row in enumerate(rows[:-1]):
         at += len(row)
+        item = _ITEM.match(row)
+        if item is not None:
+            column = item.end()
+        elif row.strip() and _indent(row) < (column or 0):
+            column = None
         if row.lstrip().startswith(("```", "~~~")):
             in_code = not in_code
-        elif not in_code and _wraps(row.rstrip(), rows[i + 1], width):
+        elif not in_code and _wraps(row.rstrip(), rows[i + 1], width, column):
             out[at] = " "
         at += 1
     return "".join(out)
 
 
-def _wraps(line: str, nxt: str, width: int) -> bool:
+def _indent(row: str) -> int:
+    return len(row) - len(row.lstrip(" "))
+
+
+def _wraps(line: str, nxt: str, width: int, column: int | None = None) -> bool:
     if not line.strip() or not nxt.strip() or _ENDS.search(line) or " | " in line \
-            or " | " in nxt or _MARKER.match(line) or _MARKER.match(nxt):
+            or " | " in nxt:
+        return False
+    if column is not None and not _ITEM.match(nxt) and \
+            (_indent(nxt) == column or not _MARKER.match(nxt)):
+        pass  # a list item's text may go on, indented to it or not ("* The ...\n  Django.")
+    elif _MARKER.match(line) or _MARKER.match(nxt):
         return False
     head = nxt.lstrip()[0]
     if head.islower() or _JOINING.search(line):

@@ -33,7 +33,8 @@ from difflib import SequenceMatcher
 from index.analysis import Analyzer
 from index.dates import STATED, front_matter
 from rag.sentences import STOPWORDS, reflowed, split_sentences
-from rag.shapes.text import title_key
+from rag.shapes import versions
+from rag.shapes.versions import series_key
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import without_scope
 from rag.types import Passage
@@ -47,13 +48,14 @@ SIMILAR = 0.5  # share of words two statements must share to be one statement ch
 VERSIONS = 0.34
 _SKIPPED = re.compile(r"^\s*(?:#{1,6}\s|[-=]{3,}\s*$|[A-Za-z_]+:\s+\S+\s*$)")
 _WORD = re.compile(r"\w+")
+_EXPLICIT = re.compile(r"\.\.\s+(?:_|\[|\|?[\w-]+(?:\|\s+[\w-]+)?::|$)|\.\.\s*$")
+_UNDERLINE = re.compile(r"([=\-~^\"'`#*+])\1{2,}\s*$")
 # The words that ask what changed, not what of: "What has changed since the last version?"
 _CHANGE_WORDS = (
     "change changed changes new different difference differences update updated updates "
     "revise revised revision revisions amend amended amendment version versions since last "
     "year previous latest current older newer compared now before readme document doc docs "
     "file page text md txt pdf between")
-_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+)(?![\d.]*\d)", re.I)
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,32 @@ def statements(text: str) -> list[Statement]:
     _, end = front_matter(text)
     if end:  # blanked, not cut: the offsets stay the text's
         text = " " * end + text[end:]
-    for sentence in split_sentences(reflowed(text)):
+    for sentence in split_sentences(reflowed(_markup_blanked(text))):
         body = sentence.text.strip()
         if len(_WORD.findall(body)) < 3 or any(_SKIPPED.match(line) for line in
                                                 body.splitlines()[:1]):
             continue
         out.append(Statement(sentence.text, sentence.start, sentence.end))
     return out
+
+
+def _markup_blanked(text: str) -> str:
+    """``text`` with its underlined headings ("Release process" over "=====") and its
+    reStructuredText explicit markup (".. _label:", ".. note::", link targets, with their
+    indented lines) blanked: no statements. Same length, same offsets."""
+    rows = text.split("\n")
+    blank = [False] * len(rows)
+    markup = False
+    for i, row in enumerate(rows):
+        if _EXPLICIT.match(row):
+            markup = blank[i] = True
+        elif markup and row[:1] in (" ", "\t"):
+            blank[i] = True
+        elif row.strip():
+            markup = False
+        if _UNDERLINE.match(row) and i and rows[i - 1].strip():
+            blank[i] = blank[i - 1] = True
+    return "\n".join(" " * len(r) if b else r for r, b in zip(rows, blank))
 
 
 def _similar(a: Statement, b: Statement) -> bool:
@@ -133,29 +154,6 @@ def compared(old_text: str, new_text: str) -> tuple[list[Change], float]:
     return changes, alike / max(len(old), len(new), 1)
 
 
-def newer_first(inp: ShapeInput, n: int, m: int) -> tuple[int, int, bool]:
-    """The two passage numbers, the newer version first, and whether that order is known (a
-    stated date or period) rather than retrieval's."""
-    a, b = inp.passages[n - 1], inp.passages[m - 1]
-    key_a, key_b = _when(a), _when(b)
-    if key_a is not None and key_b is not None and key_a != key_b and \
-            key_a.startswith("v") == key_b.startswith("v"):  # a date with a date
-        return (n, m, True) if key_a > key_b else (m, n, True)
-    return n, m, False
-
-
-def _when(passage: Passage) -> str | None:
-    """A key that orders versions: the document's stated date, else its period's last year,
-    else the version number its file name or title writes ("README-5.0.1.md", "Handbook v3"),
-    each part zero-padded so that the keys compare as the versions do."""
-    if passage.date and passage.date_source in STATED:
-        return passage.date
-    if passage.period is not None:
-        return f"{passage.period[1]:04d}"
-    m = _VERSION.search(passage.doc_id) or _VERSION.search(passage.title)
-    return None if m is None else "v" + ".".join(f"{int(x):06d}" for x in m.group(1).split("."))
-
-
 def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
     """The changes between the best ranked passage's document and its other version, or None
     when no passage has a version that states anything otherwise. When the question asks of a
@@ -164,11 +162,10 @@ def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
     words are listed (:func:`about_part`), and None when none holds one (the versions state no change about it). ``strict``:
     documents of one title must be versions by their statements too (a trend question's
     fallback: two yearly reports of one title are no versions of one text)."""
-    for n, m in _previous_first(inp):
-        new_n, old_n, known = newer_first(inp, n, m)
+    for new_n, old_n, known in versions.pairs(inp):
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
         found, alike = compared(old.text, new.text)
-        if alike < VERSIONS and (strict or not title_key(new) == title_key(old) != ""):
+        if alike < VERSIONS and (strict or not series_key(new) == series_key(old) != ""):
             continue  # two tellings of a story, not two versions of one text
         kept = about_part(found, _about(inp, new_n, old_n))
         if kept or found and not _about(inp, new_n, old_n):
@@ -180,34 +177,19 @@ def about_part(found: Sequence[Change], about: frozenset[str]) -> list[Change]:
     """The changes that speak of the most of the words ``about`` (at least one; "the approval
     of claims": those of approval and claims before those of claims alone), in their order."""
     def held(change: Change) -> int:
-        return max(len(about & _words(s.text)) for s in (change.new, change.old) if s)
+        return max(len(about & words(s.text)) for s in (change.new, change.old) if s)
     most = max(map(held, found), default=0)
     return [c for c in found if most and held(c) == most]
 
 
-def _previous_first(inp: ShapeInput) -> list[tuple[int, int]]:
-    """The pairs of versions, the one just before the best passage's first (the latest version
-    older than it), then the others newest first: "since last year" asks of the version before."""
-    def key(pair: tuple[int, int]) -> tuple[bool, str]:
-        mine, other = _when(inp.passages[pair[0] - 1]), _when(inp.passages[pair[1] - 1])
-        older = mine is not None and other is not None and other < mine
-        return not older, "" if other is None else _flipped(other)
-    return sorted(inp.versions, key=key)
-
-
-def _flipped(when: str) -> str:
-    """A sort key putting later dates first."""
-    return "".join(chr(255 - ord(c)) for c in when)
-
-
 def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:
     """The question's key words beyond naming the documents and asking what changed."""
-    named = frozenset().union(*(_words(f"{inp.passages[n - 1].title} "
+    named = frozenset().union(*(words(f"{inp.passages[n - 1].title} "
                                        f"{inp.passages[n - 1].doc_id}") for n in numbers))
-    return _words(without_scope(inp.question)) - named - _words(_CHANGE_WORDS)
+    return words(without_scope(inp.question)) - named - words(_CHANGE_WORDS)
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
     """Snowball stems of the words of ``text`` (split at any mark: "redis-py-README-5.0.1.md" is
     redis, py, readme, md; "approval" and "approved" are one), no stopword, figure or version
     number."""

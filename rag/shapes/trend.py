@@ -22,7 +22,8 @@ from collections.abc import Sequence
 
 from index.dates import STATED
 from rag.shapes import trend_rows
-from rag.shapes.text import coverage, terms, title_key
+from rag.shapes.text import coverage, terms
+from rag.shapes.versions import series_key
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import asked, stated, without_scope
 from rag.types import Passage
@@ -100,12 +101,12 @@ def build(inp: ShapeInput) -> Shaped | None:
 
 
 def series_of(passages: Sequence[Passage]) -> dict[str, str | None]:
-    """Each document's series: its title key (rag.shapes.text.title_key) when another document
+    """Each document's series (rag.shapes.versions.series_key) when another document
     among the passages and their versions shares it ("Travel policy 2024" and "Travel policy
     2025"), else None. A trend's figures come from one series, or from documents of none (news
     stories of one subject): a figure of another series is of another measure."""
     docs = {p.doc_id: p for passage in passages for p in (passage, *passage.versions)}
-    keys = {doc: title_key(p) for doc, p in docs.items()}
+    keys = {doc: series_key(p) for doc, p in docs.items()}
     shared = Counter(k for k in keys.values() if k)
     return {doc: key if shared[key] >= 2 else None for doc, key in keys.items()}
 

@@ -22,8 +22,8 @@ from rag import shapes
 from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
-from rag.shapes import changes, listing, procedure, trend, trend_rows
-from rag.shapes.text import section_at, terms, title_key
+from rag.shapes import changes, listing, procedure, trend, trend_rows, versions
+from rag.shapes.text import section_at, terms
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
 from rag.types import Passage, Span
@@ -61,27 +61,32 @@ def kind_name(nlp: Nlp, state: AnswerState) -> str:
 
 def with_versions(passages: list[Passage], inp: shapes.ShapeInput, locator: SpanLocator,
                   titled: bool = True) -> tuple[list[Passage], shapes.ShapeInput]:
-    """For a changes question: the passages with the best ranked one's other versions added
-    (its near-duplicates in other documents, and with ``titled`` other retrieved documents of
-    its title but for the years), and the shape input over them, every passage read as its
-    whole document (a change stands anywhere in it), with the pairs of versions."""
+    """For a changes question: the passages with the other versions of the document asked of
+    added (rag.shapes.versions.asked_document: the best ranked, or one whose title the question
+    names, with ``titled``), its near-duplicates in other documents and, with ``titled``, the
+    other documents of its series (rag.shapes.versions.series_key) among the passages and their
+    versions, and the shape input over them, every passage read as its whole document (a change
+    stands anywhere in it), with the pairs of versions."""
     extended = list(passages)
+    if not passages:
+        return extended, inp
+    at = versions.asked_document(passages, inp.question, changes.words) if titled else 0
+    passage, n = passages[at], at + 1
     pairs: list[tuple[int, int]] = []
-    for n, passage in enumerate(passages[:1], 1):  # the document asked of
-        for version in passage.versions:
-            extended.append(version)
-            pairs.append((n, len(extended)))
-        # a version revised too much to be a near-duplicate of this passage: another retrieved
-        # document (or another passage's version) of the same title but for its years ("Travel
-        # policy 2024", "Travel policy 2025"), one passage of each document
-        key = title_key(passage) if titled else ""
-        seen = {passage.doc_id} | {v.doc_id for v in passage.versions}
-        for other in [*passages[1:], *(v for p in passages[1:] for v in p.versions)]:
-            if key and other.doc_id not in seen and title_key(other) == key:
-                seen.add(other.doc_id)
-                if other not in extended:
-                    extended.append(other)
-                pairs.append((n, extended.index(other) + 1))
+    for version in passage.versions:
+        extended.append(version)
+        pairs.append((n, len(extended)))
+    # a version revised too much to be a near-duplicate of this passage: another retrieved
+    # document (or another passage's version) of its series ("Travel policy 2024", "Travel
+    # policy 2025"), one passage of each document
+    key = versions.series_key(passage) if titled else ""
+    seen = {passage.doc_id} | {v.doc_id for v in passage.versions}
+    for other in [*passages, *(v for p in passages for v in p.versions)]:
+        if key and other.doc_id not in seen and versions.series_key(other) == key:
+            seen.add(other.doc_id)
+            if other not in extended:
+                extended.append(other)
+            pairs.append((n, extended.index(other) + 1))
     whole = [whole_document(p, locator) for p in extended] if pairs else extended
     return extended, replace(inp, passages=whole, versions=tuple(pairs))
 

@@ -90,3 +90,18 @@ def test_index_built_with_another_model_is_refused(settings, embedder, corpus_co
 def test_titles(corpus_dir: Path):
     doc = load_document(corpus_dir / "003_01b82d5fbafcc814.txt", corpus_dir)
     assert doc.title == "U.S. Officials Meet With Mexican President for Border Talks"
+
+
+def test_a_heading_over_and_underlined_or_after_markup_is_the_title():
+    """reStructuredText writes a title between two lines of ``=`` and may open with a label:
+    the title is the heading's text (Django's and pip's policy pages), never the adornment."""
+    from index.loaders import derive_title
+
+    assert derive_title("==========================\nDjango's security policies\n"
+                        "==========================\n\nText.", "x.txt") == \
+        "Django's security policies"
+    assert derive_title(".. _release-process:\n\n=====\nRelease process\n=====\n", "x") == \
+        "Release process"
+    assert derive_title("Release process\n===============\n", "x") == "Release process"
+    assert derive_title("# Travel policy\n\nBook early.", "x") == "Travel policy"
+    assert derive_title("\n\n", "fallback.txt") == "fallback.txt"

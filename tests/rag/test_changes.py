@@ -168,8 +168,8 @@ def test_changes_of_the_most_words_asked_about():
 
     found = [change("Claims are paid monthly."), change("Every claim is approved by a manager."),
              change("Approval of claims over 500 euros needs the director.")]
-    assert changes.about_part(found, changes._words("approval claims")) == found[1:]
-    assert changes.about_part(found, changes._words("parking")) == []
+    assert changes.about_part(found, changes.words("approval claims")) == found[1:]
+    assert changes.about_part(found, changes.words("parking")) == []
 
 
 @pytest.mark.slow

@@ -114,7 +114,7 @@ def test_the_figures_of_a_trend_come_from_one_series():
     got = trend.build(inp)
     assert [(p.label, p.value, p.passage) for p in got.pieces] == [
         ("2023", "500", 3), ("2024", "1,000", 1)]
-    assert trend.series_of(inp.passages)["report-1.pdf"] == "travel policy"
+    assert trend.series_of(inp.passages)["report-1.pdf"] == "travel policy | report pdf"
 
 
 def test_documents_of_no_series_give_one_trend():
