@@ -49,7 +49,7 @@ VERSIONS = 0.34
 _SKIPPED = re.compile(r"^\s*(?:#{1,6}\s|[-=]{3,}\s*$|[A-Za-z_]+:\s+\S+\s*$)")
 _WORD = re.compile(r"\w+")
 _EXPLICIT = re.compile(r"\.\.\s+(?:_|\[|\|?[\w-]+(?:\|\s+[\w-]+)?::|$)|\.\.\s*$")
-_UNDERLINE = re.compile(r"([=\-~^\"'`#*+])\1{2,}\s*$")
+_UNDERLINE = re.compile(r"([=\-~^\"'#*+])\1{2,}\s*$")
 # The words that ask what changed, not what of: "What has changed since the last version?"
 _CHANGE_WORDS = (
     "change changed changes new different difference differences update updated updates "
@@ -110,7 +110,7 @@ def _markup_blanked(text: str) -> str:
             blank[i] = True
         elif row.strip():
             markup = False
-        if _UNDERLINE.match(row) and i and rows[i - 1].strip():
+        if _UNDERLINE.match(row) and i and 0 < len(rows[i - 1].strip()) <= len(row.strip()):
             blank[i] = blank[i - 1] = True
     return "\n".join(" " * len(r) if b else r for r, b in zip(rows, blank))
 

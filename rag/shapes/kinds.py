@@ -132,6 +132,9 @@ _CHANGES = [
                r"revisions|amendments)\s+(?:in|to|of|made\s+to)\b", re.I),
     re.compile(r"^(?:list|summari[sz]e|show)\s+(?:me\s+)?(?:the\s+)?(?:\w+\s+)?(?:changes|"
                r"updates|revisions)\s+(?:in|to|of)\b", re.I),
+    # "What was the technical board renamed to?", "What replaced the paper form?"
+    re.compile(r"^what\s+(?:(?:was|were|has|have|is|are)\b.*\b(?:renamed|re-named)\b|"
+               r"(?:has\s+|have\s+)?(?:replaced|superseded)\b)", re.I),
 ]
 _CHOICE = re.compile(r"\bor\b", re.I)
 _SUBORDINATORS = frozenset("if while because after before until unless although though since "

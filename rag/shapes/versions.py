@@ -23,8 +23,15 @@ from rag.types import Passage
 
 _VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+)(?![\d.]*\d)", re.I)
 # A version or year the question names: "4.2", "20.3", "v3", "2024".
-_NAMED = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+|(?:19|20)\d\d)(?![\d.]*\d)", re.I)
+_NAMED = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){1,3}|(?<=v)\d+|(?<=version )\d+|(?:19|20)\d\d)"
+                    r"(?![\d.]*\d)", re.I)
 _NAME_WORD = re.compile(r"[^\W\d_]+")
+_V = r"v?(?:\d+(?:\.\d+){1,3}|(?<=v)\d+|(?:19|20)\d\d)(?![\d.]*\d)"
+# The words that name versions: "between 4.2 and 5.1", "since 20.3", "in version 3", "v2".
+_VERSION_WORDS = re.compile(
+    rf"(?:\b(?:between|from)\s+(?:(?:the\s+)?versions?\s+)?{_V}\s+(?:and|to)\s+{_V}"
+    rf"|\b(?:since|after|before|in|of|for|from|to)\s+(?:(?:the\s+)?version\s+(?:{_V}|\d+)|{_V})"
+    rf"|\bversion\s+(?:{_V}|\d+)|(?<![\w.]){_V})", re.I)
 
 
 def series_key(passage: Passage) -> str:
@@ -95,6 +102,13 @@ def _named(inp: ShapeInput, members: Sequence[int]) -> list[int]:
         if any(number == a or number.startswith(a + ".") or year == a for a in asked):
             out.append(n)
     return out
+
+
+def without_versions(question: str) -> str:
+    """The question without the words that name versions ("What changed in the organization
+    of the Django project between 4.2 and 5.1?" -> "... of the Django project?"): which versions
+    to compare, not what to find (their numbers would draw passages that hold the numbers)."""
+    return " ".join(_VERSION_WORDS.sub(" ", question).split()).replace(" ?", "?")
 
 
 def asked_document(passages: Sequence[Passage], question: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rag.retrieval import Retriever
+from rag.shapes import versions
 from rag.stages.state import AnswerState
 
 
@@ -35,15 +36,20 @@ class Retrieve:
         state.release = self._retriever.release_id()
         state.release_date = self._retriever.release_date(state.release)
         release = state.release
-        reread = self._kind is None or self._kind(state) in REREAD_KINDS
+        kind = None if self._kind is None else self._kind(state)
+        reread = kind is None or kind in REREAD_KINDS
+        # "What changed ... between 4.2 and 5.1?": the versions named say which to compare, not
+        # what to find (their numbers draw any passage that holds them)
+        query = versions.without_versions(state.standalone) if kind == "changes" \
+            else state.standalone
         if options.exclude_doc_ids:
             # Over-fetch: the left-out documents may hold many of the nearest chunks.
-            found = self._retriever.retrieve(state.standalone, state.query_vector,
+            found = self._retriever.retrieve(query, state.query_vector,
                                              wanted * 4 + 40, options.filters, release, reread)
             state.retrieved = [p for p in found
                                if p.doc_id not in options.exclude_doc_ids][:wanted]
         else:
-            state.retrieved = self._retriever.retrieve(state.standalone, state.query_vector,
+            state.retrieved = self._retriever.retrieve(query, state.query_vector,
                                                        wanted, options.filters, release, reread)
         state.passages = state.retrieved[:top_k]
         if state.passages and reread:  # what the list and procedure shapes judge headings by

@@ -59,18 +59,17 @@ def kind_name(nlp: Nlp, state: AnswerState) -> str:
     return kind_of(nlp, state).kind
 
 
-def with_versions(passages: list[Passage], inp: shapes.ShapeInput, locator: SpanLocator,
-                  titled: bool = True) -> tuple[list[Passage], shapes.ShapeInput]:
+def with_versions(passages: list[Passage], inp: shapes.ShapeInput,
+                  locator: SpanLocator) -> tuple[list[Passage], shapes.ShapeInput]:
     """For a changes question: the passages with the other versions of the document asked of
     added (rag.shapes.versions.asked_document: the best ranked, or one whose title the question
-    names, with ``titled``), its near-duplicates in other documents and, with ``titled``, the
-    other documents of its series (rag.shapes.versions.series_key) among the passages and their
+    names), its near-duplicates in other documents and the other documents of its series (rag.shapes.versions.series_key) among the passages and their
     versions, and the shape input over them, every passage read as its whole document (a change
     stands anywhere in it), with the pairs of versions."""
     extended = list(passages)
     if not passages:
         return extended, inp
-    at = versions.asked_document(passages, inp.question, changes.words) if titled else 0
+    at = versions.asked_document(passages, inp.question, changes.words)
     passage, n = passages[at], at + 1
     pairs: list[tuple[int, int]] = []
     for version in passage.versions:
@@ -79,7 +78,7 @@ def with_versions(passages: list[Passage], inp: shapes.ShapeInput, locator: Span
     # a version revised too much to be a near-duplicate of this passage: another retrieved
     # document (or another passage's version) of its series ("Travel policy 2024", "Travel
     # policy 2025"), one passage of each document
-    key = versions.series_key(passage) if titled else ""
+    key = versions.series_key(passage)
     seen = {passage.doc_id} | {v.doc_id for v in passage.versions}
     for other in [*passages, *(v for p in passages for v in p.versions)]:
         if key and other.doc_id not in seen and versions.series_key(other) == key:
@@ -126,14 +125,14 @@ class ShapeException:
             return listing.answers(inp)
         return len(trend_rows.rows(inp, time_scope.asked(inp.question), trend.POOL,
                                    self.RESCUE_COVERAGE)) >= 2 or \
-            self._changes(state, inp, titled=False)
+            self._changes(state, inp, strict=True)
 
-    def _changes(self, state: AnswerState, inp: shapes.ShapeInput, titled: bool = True) -> bool:
+    def _changes(self, state: AnswerState, inp: shapes.ShapeInput, strict: bool = False) -> bool:
         """Whether the best passage and another version of it state something otherwise, read
         as the shape stage reads them (whole), on copies: the state's passages are left as
         they are."""
-        return changes.build(with_versions(state.passages, inp, self._locator, titled)[1],
-                             strict=not titled) is not None
+        return changes.build(with_versions(state.passages, inp, self._locator)[1],
+                             strict=strict) is not None
 
 
 class Shape:
@@ -162,9 +161,9 @@ class Shape:
             shaped = shapes.build(inp)
             if kind.kind == "trend" and (shaped is None or len(shaped.pieces) < 2):
                 # "How has the travel policy changed?": no figure for two periods, but maybe
-                # two versions of the policy that retrieval collapsed into one place (the trend
-                # reads the other documents of a title itself): what they state otherwise
-                inp = self._versions(state, inp, titled=False)
+                # two versions of the policy: what they state otherwise (strict: documents of
+                # one series must share their statements too, two yearly reports are no versions)
+                inp = self._versions(state, inp)
                 shaped = changes.build(inp, strict=True) or shaped
             if shaped is not None and (kind.kind in WIDENED or shaped.kind == "changes"):
                 for n in {p.passage for p in shaped.pieces}:
@@ -175,11 +174,10 @@ class Shape:
             state.shaped.lead = self._cite(state, state.shaped.lead)
         return ()
 
-    def _versions(self, state: AnswerState, inp: shapes.ShapeInput,
-                  titled: bool = True) -> shapes.ShapeInput:
+    def _versions(self, state: AnswerState, inp: shapes.ShapeInput) -> shapes.ShapeInput:
         """:func:`with_versions`, the versions put among the state's passages (so a piece can
         cite one)."""
-        state.passages[:], inp = with_versions(state.passages, inp, self._locator, titled)
+        state.passages[:], inp = with_versions(state.passages, inp, self._locator)
         return inp
 
     def _widened(self, passage: Passage) -> Passage:

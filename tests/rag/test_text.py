@@ -77,3 +77,29 @@ def test_reflowed_only_turns_line_breaks_into_spaces(text):
     out = reflowed(text)
     assert len(out) == len(text)
     assert all(a == b or (a == "\n" and b == " ") for a, b in zip(text, out))
+
+
+def test_a_list_items_wrapped_lines_are_one_sentence_and_the_items_stay_apart():
+    """A Markdown or reStructuredText item wraps into a line indented to its text, or (once
+    the cleaner has stripped the indent) into an unmarked line; the next item, a sub-item and
+    a line after a finished item stay apart."""
+    from rag.sentences import reflowed
+
+    text = ("* The vulnerability is within a supported version of\n  Django.\n"
+            "  * Exploits which fail to follow best practices, such as failure to\n"
+            "    sanitize user input. For other examples, see our security\n"
+            "    documentation.\n"
+            "- Code contributions to Django projects or major packages in the\n"
+            "Django ecosystem\n- Reviewing pull requests\n"
+            "#. Issue the release(s), by placing new packages on the Python\n"
+            "   Package Index and on the website.\n"
+            "1. Done.\nThen rest.")
+    said = [" ".join(s.text.split()) for s in split_sentences(reflowed(text))]
+    assert said == [
+        "* The vulnerability is within a supported version of Django.",
+        "* Exploits which fail to follow best practices, such as failure to sanitize user "
+        "input.", "For other examples, see our security documentation.",
+        "- Code contributions to Django projects or major packages in the Django ecosystem",
+        "- Reviewing pull requests",
+        "#.", "Issue the release(s), by placing new packages on the Python Package Index and on "
+        "the website.", "1.", "Done.", "Then rest."]
