@@ -155,31 +155,39 @@ def compared(old_text: str, new_text: str) -> tuple[list[Change], float]:
 
 
 def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
-    """The changes between the best ranked passage's document and its other version, or None
-    when no passage has a version that states anything otherwise. When the question asks of a
-    part of the document ("How has the meal allowance changed?": words beyond the document's
-    title and the words of change), only the changes whose statements hold the most of those
-    words are listed (:func:`about_part`), and None when none holds one (the versions state no change about it). ``strict``:
-    documents of one title must be versions by their statements too (a trend question's
-    fallback: two yearly reports of one title are no versions of one text)."""
+    """The changes between two versions of the document asked of (rag.shapes.versions.pairs:
+    the first pair that states anything otherwise), or None. When the question asks of a part
+    of the document ("How has the meal allowance changed?": words beyond the document's title
+    and the words of change), only the changes about that part are listed (:func:`about_part`),
+    and None when none is (the versions state no change about it). ``strict``: documents of one
+    series must be versions by their statements too (a trend question's fallback: two yearly
+    reports of one title are no versions of one text)."""
     for new_n, old_n, known in versions.pairs(inp):
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
         found, alike = compared(old.text, new.text)
         if alike < VERSIONS and (strict or not series_key(new) == series_key(old) != ""):
             continue  # two tellings of a story, not two versions of one text
-        kept = about_part(found, _about(inp, new_n, old_n))
-        if kept or found and not _about(inp, new_n, old_n):
-            return _shaped(inp, new_n, old_n, known, kept or found)
+        asked = _about(inp, new_n, old_n)
+        if not asked:
+            if found:
+                return _shaped(inp, new_n, old_n, known, found)
+            continue
+        kept = about_part(found, asked & (words(old.text) | words(new.text)))
+        if kept:
+            return _shaped(inp, new_n, old_n, known, kept)
     return None
 
 
 def about_part(found: Sequence[Change], about: frozenset[str]) -> list[Change]:
-    """The changes that speak of the most of the words ``about`` (at least one; "the approval
-    of claims": those of approval and claims before those of claims alone), in their order."""
+    """The changes about the part of the document the words ``about`` name (the words of the
+    question the versions use: "handling" in "pip's handling of vendoring updates" is the
+    question's, not the documents'): those whose statement holds the most of them, more than
+    half ("the approval of claims": approval and claims, not claims alone; "the code of
+    conduct": no change holding "code" alone), in their order; none when no word is left."""
     def held(change: Change) -> int:
         return max(len(about & words(s.text)) for s in (change.new, change.old) if s)
     most = max(map(held, found), default=0)
-    return [c for c in found if most and held(c) == most]
+    return [c for c in found if 2 * most > len(about) and held(c) == most]
 
 
 def _about(inp: ShapeInput, *numbers: int) -> frozenset[str]:

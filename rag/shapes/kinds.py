@@ -14,7 +14,8 @@ that matches wins:
 3. **comparison**: "difference between X and Y", "X vs Y", "compare X and/with Y", "how does X
    differ from Y" (X and Y are kept);
 4. **changes**: "what changed in X (since ...)", "what's new in X", "what are the changes to
-   X": the statements two versions of a document state differently (rag.shapes.changes);
+   X", "what was X renamed to", "what replaced X": the statements two versions of a document
+   state differently (rag.shapes.changes);
 5. **procedure**: "how do I / how can we / how to", "what are the steps to", "the process of",
    "what should I do to/if";
 6. **explanation**: "why", "explain", "describe", "what does X mean", "what happens if", "how

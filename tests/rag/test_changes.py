@@ -74,6 +74,9 @@ def test_every_statement_of_either_version_is_kept_or_accounted_for(old, new):
     ("What is the difference between the old and the new policy?", "comparison"),
     ("How has the meal allowance changed?", "trend"),
     ("What is the new meal allowance?", "factoid"),
+    ("What was Django's technical board renamed to?", "changes"),
+    ("What replaced the paper form EX-1?", "changes"),
+    ("What was replaced from 1892 to 1938 with a new concrete span?", "factoid"),
 ])
 def test_questions_asking_what_changed(nlp, question, kind):
     assert question_kind(question, nlp.question_tags(question)).kind == kind
@@ -170,6 +173,8 @@ def test_changes_of_the_most_words_asked_about():
              change("Approval of claims over 500 euros needs the director.")]
     assert changes.about_part(found, changes.words("approval claims")) == found[1:]
     assert changes.about_part(found, changes.words("parking")) == []
+    # more than half of the words: "claims" alone is not "the code of claims"
+    assert changes.about_part(found, changes.words("code claims")) == []
 
 
 @pytest.mark.slow
