@@ -32,6 +32,17 @@ class PromptSet:
     def refusal(self) -> str:
         return self.templates["refusal"].strip()
 
+    def refusal_for(self, reason: str, detail: str) -> str:
+        """The refusal saying why: ``refusal_period`` (the period), ``refusal_versions`` and
+        ``refusal_unchanged`` (the document's title) when the set has the template, else the
+        plain refusal."""
+        name, key = {"period": ("refusal_period", "period"),
+                     "versions": ("refusal_versions", "title"),
+                     "unchanged": ("refusal_unchanged", "title")}.get(reason, ("", ""))
+        if name not in self.templates:
+            return self.refusal
+        return self.render(name, **{key: detail}).strip()
+
     def is_refusal(self, reply: str) -> bool:
         """Whether a model's reply is, or opens with, the refusal text (loosely compared)."""
         reply, refusal = _loose(markers.strip(reply)), _loose(self.refusal)

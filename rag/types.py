@@ -87,8 +87,9 @@ class ShortAnswer:
 class Refusal:
     """Why a question was refused, when there is more to say than "no answer": ``reason``
     ``period`` (the documents speak of the subject, but not of the period asked: ``detail``
-    names it, "2015" or "1990-1994"), or ``versions`` (a "what changed" question over a document
-    found in one version only: ``detail`` is its title)."""
+    names it, "2015" or "1990-1994"), ``versions`` (a "what changed" question over a document
+    found in one version only: ``detail`` is its title) or ``unchanged`` (its versions state
+    nothing different about the part asked of: ``detail`` is its title)."""
 
     reason: str
     detail: str = ""

@@ -212,9 +212,10 @@ class SideOut(ShortAnswerOut):
 class RefusalOut(BaseModel):
     reason: str = Field(..., description="'period': the documents speak of the subject, but "
                         "not of the period the question names; 'versions': a question asking "
-                        "what changed in a document found in one version only.")
+                        "what changed in a document found in one version only; 'unchanged': "
+                        "its versions state nothing different about the part asked of.")
     detail: str = Field("", description="For 'period': the period asked, e.g. '2015', "
-                        "'1990-1994'; for 'versions': the document's title.")
+                        "'1990-1994'; for 'versions' and 'unchanged': the document's title.")
 class ShapeItemOut(BaseModel):
     text: str = Field(..., description="A step, an item, a side's sentence or a period's "
                       "sentence, as the document states it.")

@@ -4,23 +4,22 @@ version that states it.
 
 Retrieval keeps one passage of a set of near-duplicates, the newest version, and carries the
 others beside it (``Passage.versions``, rag.fusion): this year's policy and last year's, a notice
-and its correction. The stage (rag.stages.shape) puts each version among the passages, reads
-both whole (the document, not the chunk) and tells the builder which passage is a version of
-which (``ShapeInput.versions``). The two texts are lined up statement by statement (difflib over
-their sentences, headings and front matter left out): a statement of the older one that the
-newer one states otherwise is **changed** (both cited: the new wording, then "was" the old), one
-the newer adds is **added**, one it drops is **removed**. A replaced statement counts as changed
-when the two share most words (``SIMILAR``), else as one removed and one added. Two
-near-duplicates of other titles must state a third of their statements alike or changed
-(``VERSIONS``): two tellings of one story are near-duplicates as well. The newer
-version is the one whose document states the later date (index.dates, never a file's time),
-else the later period, else the one retrieval ranked first.
+and its correction. The stage (rag.stages.shape) puts the versions of the document asked of
+among the passages (its near-duplicates and the documents of its series), reads them whole (the
+document, not the chunk) and tells the builder which passages are versions
+(``ShapeInput.versions``); which two are compared is rag.shapes.versions'. The two texts are
+lined up statement by statement (difflib over their sentences; headings, front matter and
+markup left out): a statement of the older one that the newer one states otherwise is
+**changed** (both cited: the new wording, then "was" the old), one the newer adds is **added**,
+one it drops is **removed**. A replaced statement counts as changed when the two share most
+words (``SIMILAR``), else as one removed and one added. Two near-duplicates of other series
+must state a third of their statements alike or changed (``VERSIONS``): two tellings of one
+story are near-duplicates as well.
 
-Only the best ranked passage's document is read against its versions (a question names one
-document): one found in a single version is refused (the stage's shape is then empty, its note
-``ONE_VERSION``). At most ``MAX_CHANGES`` changes are listed, in the newer version's order, and
-the note says how many there were. Undated versions are ordered by the version number their file
-name or title writes."""
+A document found in a single version is refused (the stage's shape is then empty, its refusal
+``versions``); versions that state nothing different about the part asked of are refused too
+(``unchanged``). At most ``MAX_CHANGES`` changes are listed, in the newer version's order, and
+the note says how many there were."""
 
 from __future__ import annotations
 
@@ -37,10 +36,9 @@ from rag.shapes import versions
 from rag.shapes.versions import series_key
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
 from rag.time_scope import without_scope
-from rag.types import Passage
+from rag.types import Passage, Refusal
 
 MAX_CHANGES = 12
-ONE_VERSION = "one version"  # the note of a changes shape over a document found in one version
 SIMILAR = 0.5  # share of words two statements must share to be one statement changed
 # Share of statements two near-duplicates must state alike or changed (not added or removed) to
 # be versions of one text: two outlets' tellings of one story are near-duplicates too, and
@@ -156,26 +154,29 @@ def compared(old_text: str, new_text: str) -> tuple[list[Change], float]:
 
 def build(inp: ShapeInput, strict: bool = False) -> Shaped | None:
     """The changes between two versions of the document asked of (rag.shapes.versions.pairs:
-    the first pair that states anything otherwise), or None. When the question asks of a part
-    of the document ("How has the meal allowance changed?": words beyond the document's title
-    and the words of change), only the changes about that part are listed (:func:`about_part`),
-    and None when none is (the versions state no change about it). ``strict``: documents of one
-    series must be versions by their statements too (a trend question's fallback: two yearly
-    reports of one title are no versions of one text)."""
+    the first pair that states anything otherwise), or None when no two passages are versions.
+    When the question asks of a part of the document ("How has the meal allowance changed?":
+    words beyond the document's title and the words of change), only the changes about that
+    part are listed (:func:`about_part`); when the versions speak of it but state nothing
+    different about it, or state nothing different at all, a shape without pieces whose
+    refusal says so ("unchanged"). ``strict``: documents of one series must be versions by
+    their statements too (a trend question's fallback: two yearly reports of one title are no
+    versions of one text)."""
+    unchanged = None
     for new_n, old_n, known in versions.pairs(inp):
         new, old = inp.passages[new_n - 1], inp.passages[old_n - 1]
         found, alike = compared(old.text, new.text)
         if alike < VERSIONS and (strict or not series_key(new) == series_key(old) != ""):
             continue  # two tellings of a story, not two versions of one text
         asked = _about(inp, new_n, old_n)
-        if not asked:
-            if found:
-                return _shaped(inp, new_n, old_n, known, found)
-            continue
-        kept = about_part(found, asked & (words(old.text) | words(new.text)))
+        used = asked & (words(old.text) | words(new.text))
+        kept = about_part(found, used) if asked else found
         if kept:
             return _shaped(inp, new_n, old_n, known, kept)
-    return None
+        if used == asked:  # every word asked of in the versions, or none asked: said alike
+            unchanged = unchanged or Shaped("changes", refusal=Refusal(
+                "unchanged", new.title or new.doc_id))
+    return unchanged
 
 
 def about_part(found: Sequence[Change], about: frozenset[str]) -> list[Change]:

@@ -11,7 +11,7 @@ from rag.question_typing import Entity
 from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
 from rag.shapes.text import terms, unwrapped
-from rag.types import Passage
+from rag.types import Passage, Refusal
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Shaped:
     # list: the whole sentence whose enumeration gave the pieces, opening the answer (unless it
     # already holds it) when the pieces ride beside the composed answer (``text`` empty)
     lead: Piece | None = None
+    # changes without pieces: why ("versions": the document in one version; "unchanged": its
+    # versions state nothing different about the part asked of), said by the refusal
+    refusal: Refusal | None = None
 
 
 @dataclass(frozen=True)

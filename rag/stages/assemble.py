@@ -17,8 +17,7 @@ from rag.prompts import PromptSet
 from rag.shapes.public import public_shape
 from rag.shapes.types import Piece
 from rag.stages.state import AnswerState, ShortPick
-from rag.shapes.changes import ONE_VERSION
-from rag.types import Answer, Citation, Passage, Refusal, ShortAnswer, Side, Verification
+from rag.types import Answer, Citation, Passage, ShortAnswer, Side, Verification
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -95,8 +94,7 @@ class Assemble:
                 not state.refused:
             # "What's new in X?" over one version of X: nothing to compare it with; or no
             # change about the part asked of
-            if shaped.note == ONE_VERSION and state.passages:
-                state.refusal = Refusal("versions", state.passages[0].title)
+            state.refusal = shaped.refusal
             state.refuse()
         if not state.refused and verified is not None:
             short = state.short
@@ -133,9 +131,8 @@ class Assemble:
                                              for pick in sides]
                 return ()
         state.refuse()
-        refusal = (self._prompts.render("refusal_period", period=state.refusal.detail).strip()
-                   if state.refusal is not None and state.refusal.reason == "period"
-                   else self._prompts.refusal)
+        refusal = (self._prompts.refusal if state.refusal is None else
+                   self._prompts.refusal_for(state.refusal.reason, state.refusal.detail))
         state.answer = self._answer(state, refusal, [], Verification())
         state.answer.refusal = state.refusal
         return ()

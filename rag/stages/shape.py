@@ -26,7 +26,7 @@ from rag.shapes import changes, listing, procedure, trend, trend_rows, versions
 from rag.shapes.text import section_at, terms
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
-from rag.types import Passage, Span
+from rag.types import Passage, Refusal, Span
 
 WIDEN = 4000  # the most characters a passage grows on each side to its section
 WIDENED = ("procedure", "list")  # the kinds whose passages are read grown to their sections
@@ -156,7 +156,8 @@ class Shape:
             if kind.kind == "changes":
                 inp = self._versions(state, inp)
                 if not inp.versions:  # one version of the document: nothing to compare
-                    state.shaped = shapes.Shaped("changes", note=changes.ONE_VERSION)
+                    state.shaped = shapes.Shaped("changes", refusal=Refusal(
+                        "versions", state.passages[0].title))
                     return ()
             shaped = shapes.build(inp)
             if kind.kind == "trend" and (shaped is None or len(shaped.pieces) < 2):

@@ -72,3 +72,20 @@ def test_a_policy_in_one_version_is_refused_saying_so(policies):
     assert answer.refused and answer.refusal is not None
     assert answer.refusal.reason == "versions"
     assert answer.refusal.detail == "Django's release process"  # its title, not "====="
+    assert answer.answer == ("The documents hold Django's release process in one version "
+                             "only: there is no other version to compare it with.")
+
+
+def test_versions_that_state_nothing_different_about_the_part_asked_say_so(policies):
+    """The governance page names the Django Code of Conduct in every release, alike: no change
+    of it (not the change of "Code contributions", which holds "code" alone); a part the
+    versions never speak of ("bug bounty") gets the plain refusal."""
+    answer = policies.answers.answer("How has Django's code of conduct changed?")
+    assert answer.refused and answer.refusal is not None, answer.answer
+    assert (answer.refusal.reason, answer.refusal.detail) == (
+        "unchanged", "Organization of the Django Project")
+    assert answer.answer == ("The versions of Organization of the Django Project in the "
+                             "documents state nothing different about this.")
+    answer = policies.answers.answer(
+        "What changed in the Django security policies about the bug bounty?")
+    assert answer.refused and answer.refusal is None
