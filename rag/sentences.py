@@ -100,12 +100,16 @@ def _wraps(line: str, nxt: str, width: int, column: int | None = None) -> bool:
     if not line.strip() or not nxt.strip() or _ENDS.search(line) or " | " in line \
             or " | " in nxt:
         return False
-    if column is not None and not _ITEM.match(nxt) and \
-            (_indent(nxt) == column or not _MARKER.match(nxt)):
-        pass  # a list item's text may go on, indented to it or not ("* The ...\n  Django.")
+    head = nxt.lstrip()[0]
+    if column is not None and not _ITEM.match(nxt) and _indent(nxt) != column and \
+            not _MARKER.match(nxt) and (_MARKER.match(line) or _indent(line) >= column):
+        # a list item's text goes on unindented (as the cleaner leaves it) only in lower case
+        # or after a joining word: "- ... in the" / "Django ecosystem", never into "Economy"
+        return head.islower() or bool(_JOINING.search(line))
+    if column is not None and not _ITEM.match(nxt) and _indent(nxt) == column:
+        pass  # a list item's text goes on, indented to it ("* The ...\n  Django.")
     elif _MARKER.match(line) or _MARKER.match(nxt):
         return False
-    head = nxt.lstrip()[0]
     if head.islower() or _JOINING.search(line):
         return True
     long = len(line) >= max(_WRAPPED_MIN, _WRAPPED_SHARE * width)

@@ -93,7 +93,9 @@ def test_a_list_items_wrapped_lines_are_one_sentence_and_the_items_stay_apart():
             "Django ecosystem\n- Reviewing pull requests\n"
             "#. Issue the release(s), by placing new packages on the Python\n"
             "   Package Index and on the website.\n"
-            "1. Done.\nThen rest.")
+            "1. Done.\nThen rest.\n"
+            "- Hideyo Hanazumi - from 12 June , 2018 to present and until this day, in office\n"
+            "Economy .")
     said = [" ".join(s.text.split()) for s in split_sentences(reflowed(text))]
     assert said == [
         "* The vulnerability is within a supported version of Django.",
@@ -102,4 +104,6 @@ def test_a_list_items_wrapped_lines_are_one_sentence_and_the_items_stay_apart():
         "- Code contributions to Django projects or major packages in the Django ecosystem",
         "- Reviewing pull requests",
         "#.", "Issue the release(s), by placing new packages on the Python Package Index and on "
-        "the website.", "1.", "Done.", "Then rest."]
+        "the website.", "1.", "Done.", "Then rest.",
+        "- Hideyo Hanazumi - from 12 June , 2018 to present and until this day, in office",
+        "Economy ."]  # an unindented capitalised line after an item is no wrap: a heading
