@@ -336,6 +336,19 @@ class ThresholdGate:
         return max((s.dense for s in sentences), default=-1.0)
 
 
+def distinct(ranked: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences, best first, each text once: a sentence two versions of a document state
+    alike (both retrieved) is one piece of evidence, not two."""
+    seen: set[str] = set()
+    out = []
+    for s in ranked:
+        key = " ".join(s.text.split())
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
 def features(question: str, sentences: Sequence[ScoredSentence], passages: Sequence[Passage],
              terms: Terms, idf: Idf, nlp: Nlp | None = None, kinds: bool = True) -> np.ndarray:
     """One row of :data:`FEATURES` (no encoder call: the sentences are already scored). Without
@@ -355,7 +368,7 @@ def features(question: str, sentences: Sequence[ScoredSentence], passages: Seque
     union = set().union(*passage_terms)
     rarest = max(q_terms, key=lambda t: (weights.get(t, 0.0), t), default=None)
     ranked = sorted(sentences, key=lambda s: (-s.score, s.order))
-    top = ranked[:TOP_SENTENCES]
+    top = distinct(ranked)[:TOP_SENTENCES]
     top_terms = set().union(*(terms(s.text) for s in top))
     wants_number = bool(_WANTS_NUMBER.search(question))
     q_names = names(question)
