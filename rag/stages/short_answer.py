@@ -8,9 +8,11 @@ label that the question does not already name. Among a sentence's candidates the
 label wins, then the one with most words of the question close around it ("Acting Deputy
 Secretary of Homeland Security Kristie Canegallo" for "who was acting deputy secretary of
 homeland security"); a list question takes a run of candidates joined by commas and "and"
-("New York, Chicago and Denver") as one span, looking on to the next sentence for one. The span is located in the original document
-exactly as the citation spans are (rag.span_locator), and kept only if the document's own text there
-reads the same, so ``document[start:end] == text`` always holds.
+("New York, Chicago and Denver") as one span, looking on to the next sentence for one. The
+span is located in the original document exactly as the citation spans are
+(rag.span_locator), and kept only if the document's own text there reads the same, so
+``document[start:end] == text`` always holds. A "who" question whose sentences name no person
+is answered with the role or body they say acts (rag.stages.agent_answer: "line manager").
 
 When the question asks for a measure (a figure, an amount, a duration, a date) or a name, other
 documents are read too (rag.stages.sides); a value there that cannot be true beside the short
@@ -40,6 +42,7 @@ from rag.stages.entity_text import content as _content
 from rag.stages.entity_text import named_in as _named_in
 from rag.stages.entity_text import entry_holder, runs, split_title, whole_name, with_region
 from rag.stages.entity_text import trim as _trim
+from rag.stages.agent_answer import FURTHER, AgentFinder, unread as _unread
 from rag.stages.sides import SideFinder
 from rag.stages.state import AnswerState, ShortPick
 from rag.table_cells import cell_for
@@ -54,7 +57,6 @@ ANY, BESIDE, COUNTED = 0, 1, 2  # how a candidate must stand by the question's w
 _LEVELS = {"count": (COUNTED, BESIDE), "quantity": (BESIDE,), "money": (BESIDE,),
            "percent": (BESIDE,), "duration": (BESIDE,)}
 COUNTED_REACH = 4  # words after a figure the counted noun may be in ("734,000 private plans")
-FURTHER = 4  # further best scored sentences a typed answer is looked for in
 WINDOW = 8  # tokens either side of an entity in which question words count
 # What may stand between a holder's name and the range of years of its line: "( 1943–1951 )",
 # ", from 1970 to 1986".
@@ -79,7 +81,7 @@ _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_
                             "PRODUCT", "EVENT"})
 
 
-class ShortAnswer(SideFinder):
+class ShortAnswer(SideFinder, AgentFinder):
     name = "short_answer"
 
     def __init__(self, nlp: Nlp, locator: SpanLocator, max_sentences: int = 2) -> None:
@@ -102,6 +104,8 @@ class ShortAnswer(SideFinder):
             state.short = self._role(state, question, scope)
         if state.short is None and answer_type.labels:
             self._entity(state, answer_type, question, scope)
+        if state.short is None and answer_type.kind == "person" and not answer_type.is_list:
+            state.short = self._agent(state, question_text, question, scope)
         if not state.sides and answer_type.kind in MEASURED | NAMED and \
                 not answer_type.is_list:
             state.sides = self._revised_sides(state, answer_type, question)
@@ -170,9 +174,7 @@ class ShortAnswer(SideFinder):
         if not read or answer_type.is_list:
             return None
         doc = read[0][1].doc_id
-        seen = {" ".join(said.split()).lower() for *_, said in read}
-        ranked = sorted(state.sentences, key=lambda s: (-s.score, s.order))
-        unread = [s for s in ranked if " ".join(s.text.split()).lower() not in seen]
+        unread = _unread(state, read)
         if beside == COUNTED:  # a figure the counted noun follows: any sentence of the document
             # stating one (the gate's test), so the recogniser reads only those past the first
             unread = unread[:FURTHER] + [s for s in unread[FURTHER:]
