@@ -11,6 +11,7 @@ import numpy as np
 from index.dates import STATED
 from index.analysis import Analyzer, text_shingles
 from index.types import Chunk
+from rag.time_scope import Scope
 
 # A chunk's shingles (index.analysis.term_shingles): the release replica's stored terms
 # (index.replica.ReleaseReplica.shingles), or :func:`shingles` of the chunk's text.
@@ -140,6 +141,24 @@ def newer(a: Candidate, b: Candidate) -> bool:
     return a.date[:10] > b.date[:10]
 
 
+def of_period(c: Candidate, scope: Scope | None) -> int:
+    """1 when ``c``'s document covers the asked period (the years its title or text states,
+    else the year of its stated date), -1 when it states another, 0 when it states none."""
+    period = c.period
+    if period is None and c.date_source in STATED and c.date[:4].isdigit():
+        period = (int(c.date[:4]), int(c.date[:4]))
+    if scope is None or period is None:
+        return 0
+    return 1 if scope.overlaps(*period) else -1
+
+
+def _first(a: Candidate, b: Candidate, scope: Scope | None) -> bool:
+    """Whether version ``a`` takes the place of version ``b``: the one of the asked period
+    (``scope``), else the newer."""
+    fit_a, fit_b = of_period(a, scope), of_period(b, scope)
+    return fit_a > fit_b if fit_a != fit_b else newer(a, b)
+
+
 MAX_VERSIONS = 8  # other documents' versions kept beside a passage, at most
 
 
@@ -155,23 +174,29 @@ def _version(kept: Candidate, dropped: Candidate) -> None:
 
 def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
                         limit: int | None = None,
-                        shingles_of: Shingles = chunk_shingles) -> list[Candidate]:
+                        shingles_of: Shingles = chunk_shingles,
+                        scope: Scope | None = None) -> list[Candidate]:
     """One candidate of each set of near-duplicates (see :class:`DuplicateRule`), in the place
     of the best-ranked one, keeping the order; ``limit`` places at most.
 
     The one kept is the *newest version*: a candidate whose document states a later date than
     the one holding the place (:func:`newer`) takes that place, so a story re-issued or corrected
     outranks its older telling wherever either ranked; without stated dates the better-ranked
-    one stays. The other documents' versions collapsed into a place ride with it
-    (``Candidate.versions``). Once ``limit`` places are filled, the rest of the list is read
-    only for such newer versions, and for other documents' versions of a kept one."""
+    one stays. For a question asking of a period (``scope``, rag.time_scope), the version of
+    that period comes first (:func:`of_period`): "the meal allowance in 2023" reads the 2023
+    policy, not the 2025 one that retrieval collapsed it into. The other documents' versions
+    collapsed into a place ride with it (``Candidate.versions``). Once ``limit`` places are
+    filled, the rest of the list is read only for such versions, and for other documents'
+    versions of a kept one."""
     limit = len(ranked) if limit is None else limit
     kept: list[list] = []  # [candidate, its shingles]
     oldest = None  # the earliest stated date among the kept (None: none states one)
+    dated = scope is not None and not scope.latest
     for cand in ranked:
         full = len(kept) >= limit
         older = full and (oldest is None or cand.date_source not in STATED
                           or cand.date[:10] <= oldest)  # cannot be a newer version of any kept
+        older = older and not (dated and of_period(cand, scope) > 0)
         sh = shingles_of(cand.chunk)
         twin = next((slot for slot in kept if rule.duplicates(cand, sh, slot[0], slot[1])),
                     None)
@@ -180,7 +205,7 @@ def collapse_duplicates(ranked: Sequence[Candidate], rule: DuplicateRule,
                 _version(twin[0], cand)  # still another document's version of a kept one
             continue
         if twin is not None:
-            if newer(cand, twin[0]):
+            if _first(cand, twin[0], scope if dated else None):
                 _version(cand, twin[0])
                 twin[0], twin[1] = cand, sh
             else:

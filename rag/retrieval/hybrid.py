@@ -76,7 +76,9 @@ class HybridRetriever:
                                       [c.series for c in candidates])
             candidates = [candidates[i] for i in order]
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
-                                       shingles_of=self._shingles)  # step 9
+                                       shingles_of=self._shingles,
+                                       scope=time_scope.asked(question)
+                                       if self._config.time_scope else None)  # step 9
         if reread and self._config.focus.enabled and distinct and reads is not None:  # step 10
             distinct = place(distinct, self._focused(question, query_vector, distinct, reads,
                                                      scope), top_k)

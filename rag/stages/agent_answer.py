@@ -57,8 +57,10 @@ class AgentFinder:
         for _, _, k, n, passage, at, span in sorted(found, key=lambda f: f[:3]):
             pick = self._exact(n, passage, at[0] + span[0], at[0] + span[1])
             if pick:
-                if k >= len(read):
-                    self._open_with(state, n, passage, at, passage.text[at[0]:at[1]])
+                text = passage.text[at[0]:at[1]]
+                flat = " ".join(text.split())
+                if k >= len(read) and all(c.text != flat for c in state.verified.kept):
+                    self._open_with(state, n, passage, at, text)
                 return pick
         return None
 

@@ -27,3 +27,16 @@ def test_who_approves_is_the_role_the_rule_names(policies):
 def test_a_condition_names_its_own_approver(policies):
     answer = policies.answers.answer("Who must approve claims above 1,000 euros?")
     assert answer.short_answer is not None and answer.short_answer.text == "finance director"
+
+
+def test_a_year_asked_reads_that_years_version_of_a_policy(policies):
+    """The travel policy in three versions collapse into one place in retrieval; "in 2023"
+    reads the 2023 one (was: refused, "no answer for 2023"), "in 2024" the 2024 one (was: the
+    2025 value), no year the newest."""
+    for when, amount, version in ((" in 2023", "40 euros", "2023"),
+                                  (" in 2024", "45 euros", "2024"), ("", "50 euros", "2025")):
+        answer = policies.answers.answer(f"What was the daily meal allowance{when}?")
+        assert not answer.refused and amount in answer.answer, (when, answer.answer)
+        assert answer.citations[0].doc_id == f"travel-policy-{version}.md"
+    answer = policies.answers.answer("Who approved expense claims in 2023?")
+    assert answer.short_answer is not None and answer.short_answer.text == "head of department"

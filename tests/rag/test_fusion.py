@@ -294,3 +294,30 @@ def test_fit_labels_prefer_the_chunks_holding_the_answer():
     assert gold_labels(item, [title, answer, bridge, other]).tolist() == [0, 1, 1, 0]
     no_answer = QAItem("q", "Yes or no?", ("yes",), ("paper",), True)
     assert gold_labels(no_answer, [title, answer, other]).tolist() == [1, 1, 0]
+
+
+def test_the_version_of_the_asked_period_takes_the_place():
+    """A policy reissued each year with one figure changed: the newest version holds the
+    place, unless the question asks of a period (rag.time_scope), whose version then does, the
+    others riding beside it."""
+    from rag.time_scope import Scope
+
+    text = ("Staff book all travel through the travel desk at least 21 days before departure. "
+            "Economy class is used for flights under six hours. The daily meal allowance is {} "
+            "euros within the country and 60 euros abroad. Hotels are booked by the travel "
+            "desk at the negotiated rate, and receipts are kept for every claim.")
+    versions = [Candidate(chunk(f"v{year}", text.format(amount), doc=f"travel-{year}.md"),
+                          date=f"{year}-01-15", date_source="text")
+                for year, amount in ((2025, 50), (2023, 40), (2024, 45))]
+    rule = DuplicateRule()
+    newest = collapse_duplicates(versions, rule)
+    assert [c.chunk.chunk_id for c in newest] == ["v2025"]
+    assert {v.chunk.chunk_id for v in newest[0].versions} == {"v2023", "v2024"}
+    asked = collapse_duplicates(versions, rule, scope=Scope(2023, 2023))
+    assert [c.chunk.chunk_id for c in asked] == ["v2023"]
+    assert {v.chunk.chunk_id for v in asked[0].versions} == {"v2025", "v2024"}
+    latest = collapse_duplicates(versions, rule, scope=Scope(latest=True))
+    assert [c.chunk.chunk_id for c in latest] == ["v2025"]
+    # a period no version covers leaves the newest in place
+    assert [c.chunk.chunk_id for c in collapse_duplicates(versions, rule,
+                                                           scope=Scope(2019, 2019))] == ["v2025"]
