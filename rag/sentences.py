@@ -146,7 +146,7 @@ STOPWORDS = frozenset(
     "on or that the their there these they this to was were what when where which who whom why "
     "will with would you your he she his her them we our us not no so than then also into about "
     "after before over under said says say can could should may might more most many much any all "
-    "some such only own same other just".split()
+    "some such only own same other just must shall".split()
 )
 
 

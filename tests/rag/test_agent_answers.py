@@ -40,3 +40,12 @@ def test_a_year_asked_reads_that_years_version_of_a_policy(policies):
         assert answer.citations[0].doc_id == f"travel-policy-{version}.md"
     answer = policies.answers.answer("Who approved expense claims in 2023?")
     assert answer.short_answer is not None and answer.short_answer.text == "head of department"
+
+
+def test_a_modal_is_no_word_of_the_question(policies):
+    """"must" is a modal like "should": the claims rule ("Claims must be submitted within 60
+    days", revised from 90) shares only "days" with a question about booking travel, so it is
+    no disagreement about it; the travel policy's rule answers."""
+    answer = policies.answers.answer("How many days before departure must travel be booked?")
+    assert answer.disagreement == [], answer.answer
+    assert answer.short_answer is not None and "21 days" in answer.short_answer.text
