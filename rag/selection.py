@@ -46,13 +46,21 @@ FEATURES = (
     "first_in_passage",  # 1 for a passage's first sentence
     "title_overlap",  # share of the sentence's words that are words of its passage's title
     "new_words",  # share of the sentence's content words the question does not hold
-    "number_fit",  # 1: the question asks how many/when and the sentence holds a number
+    "number_fit",  # 1: the question asks how many/when and the sentence holds a number (for
+    #                "when", or a time told against an event or a period: "the next salary")
     "number_missing",  # 1: it asks, and the sentence holds none
     "log_words",  # log of the sentence's length in words
 )
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"dozens?|hundreds?|thousands?|millions?|billions?)\b", re.IGNORECASE)
+# "When are approved claims paid?" is answered by a time told against another event or a
+# period as often as by a date: "with the next salary", "at the end of the month", "monthly".
+_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
+_RELATIVE_TIME = re.compile(
+    r"\b(?:next|following|(?:end|start|beginning) of (?:the|each|every)|monthly|weekly|daily|"
+    r"annually|yearly|quarterly|(?:every|each) (?:day|week|month|quarter|year)|immediately|"
+    r"upon)\b", re.IGNORECASE)
 _END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # Words that make a clause (common finite verbs, or an -ed form): a sentence without any is a
@@ -138,6 +146,7 @@ def features(question: str, sentences: Sequence, passages: Sequence[Passage],
     weights = idf(sorted(q_terms)) if (idf is not None and q_terms) else {}
     total = sum(weights.get(t, 0.0) for t in q_terms) or 1.0
     wants_number = bool(WANTS_NUMBER.search(question))
+    when = bool(_WHEN.search(question))
     best_dense = max(s.dense for s in sentences)
     best_lexical = max(s.lexical for s in sentences)
     first_of_passage: dict[int, int] = {}
@@ -155,7 +164,7 @@ def features(question: str, sentences: Sequence, passages: Sequence[Passage],
         else:
             coverage = s.lexical
         first = first_of_passage[s.passage] == i
-        has_number = bool(_NUMBER.search(s.text))
+        has_number = bool(_NUMBER.search(s.text)) or when and bool(_RELATIVE_TIME.search(s.text))
         n_words = max(1, len(s.text.split()))
         rows.append((
             s.dense, s.dense - best_dense, s.lexical, s.lexical - best_lexical, coverage,

@@ -67,8 +67,9 @@ def reflowed(text: str) -> str:
     and is no table row or heading (a list item's line goes on only in a line indented to its
     text), the next line starts no list item, heading, table row or code, and either the next
     line goes on in lower case, the line before ends in a word or mark that cannot end a
-    sentence ("of", ",", "approximately"), or the line before runs near the width of the text's widest prose line (``_WRAPPED_SHARE``) and is not in
-    capitals (a heading). Fenced code keeps its lines. Cached: the answer path looks the same
+    sentence ("of", ",", "approximately"), or the line before runs near the width of the
+    text's widest prose line (``_WRAPPED_SHARE``) and is not in capitals (a heading). Fenced
+    code keeps its lines. Cached: the answer path looks the same
     passage's sentences up several times (scoring, shapes, the other side of a conflict)."""
     if "\n" not in text:
         return text

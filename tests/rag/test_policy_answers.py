@@ -1,7 +1,9 @@
-"""A "who" question over policies that name a role, not a person (rag.stages.agent_answer),
-through the real encoder, spaCy and Chroma over tests/rag/changes_corpus: the short answer is
-the role the handbook says does it, cited at its offsets, and its sentence opens the answer even
-when four others scored better."""
+"""Questions staff ask of policies in several versions, through the real encoder, spaCy and
+Chroma over tests/rag/changes_corpus (a travel policy in three versions, an expenses handbook
+in two, an office guide): "who" answered by the role the handbook names, not a person
+(rag.stages.agent_answer), cited at its offsets, its sentence opening the answer even when four
+others scored better; a year asked reads that year's version; "when" answered by a time told
+against an event ("with the next salary"); a modal is no word of the question."""
 
 from __future__ import annotations
 
@@ -49,3 +51,13 @@ def test_a_modal_is_no_word_of_the_question(policies):
     answer = policies.answers.answer("How many days before departure must travel be booked?")
     assert answer.disagreement == [], answer.answer
     assert answer.short_answer is not None and "21 days" in answer.short_answer.text
+
+
+def test_when_is_answered_by_a_time_told_against_an_event(policies):
+    """The selector wants a number in a sentence answering "when" (fitted on factoid sets): a
+    time told against an event or a period counts as one (rag.selection)."""
+    answer = policies.answers.answer("When are approved claims paid?")
+    assert answer.answer.startswith("Approved claims are paid with the next salary."), \
+        answer.answer
+    answer = policies.answers.answer("When were approved claims paid in 2023?")
+    assert "at the end of the month" in answer.answer, answer.answer
