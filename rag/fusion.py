@@ -11,7 +11,9 @@ import numpy as np
 from index.dates import STATED
 from index.analysis import Analyzer, text_shingles
 from index.types import Chunk
+from rag.shapes import versions
 from rag.time_scope import Scope
+from rag.types import Passage
 
 # A chunk's shingles (index.analysis.term_shingles): the release replica's stored terms
 # (index.replica.ReleaseReplica.shingles), or :func:`shingles` of the chunk's text.
@@ -154,9 +156,26 @@ def of_period(c: Candidate, scope: Scope | None) -> int:
 
 def _first(a: Candidate, b: Candidate, scope: Scope | None) -> bool:
     """Whether version ``a`` takes the place of version ``b``: the one of the asked period
-    (``scope``), else the newer."""
+    (``scope``), else the newer by stated date, else, for two documents of one series
+    (rag.shapes.versions.series_key), the later version number their file names write
+    ("django-organization-5.1.4.txt" over "...-3.2.25.txt")."""
     fit_a, fit_b = of_period(a, scope), of_period(b, scope)
-    return fit_a > fit_b if fit_a != fit_b else newer(a, b)
+    if fit_a != fit_b:
+        return fit_a > fit_b
+    if newer(a, b) or newer(b, a):
+        return newer(a, b)
+    x, y = _bare(a), _bare(b)
+    if versions.series_key(x) != versions.series_key(y) or not versions.series_key(x):
+        return False
+    number_a, number_b = versions.version_number(x), versions.version_number(y)
+    return number_a is not None and number_b is not None and \
+        versions.when(x) > versions.when(y)  # type: ignore[operator]
+
+
+def _bare(c: Candidate) -> Passage:
+    """The candidate as a passage without its text: what rag.shapes.versions reads of it."""
+    return Passage(c.chunk.chunk_id, c.chunk.doc_id, c.chunk.title, "", 0, 0, 0.0,
+                   date=c.date, date_source=c.date_source, period=c.period)
 
 
 MAX_VERSIONS = 8  # other documents' versions kept beside a passage, at most

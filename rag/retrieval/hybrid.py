@@ -17,6 +17,7 @@ from index.types import Chunk
 from rag import time_scope
 from rag.fusion import Candidate, chunk_shingles, collapse_duplicates, fuse
 from rag.rerank import Reranker
+from rag.shapes import versions
 from rag.retrieval.config import RetrievalConfig
 from rag.retrieval.dense import Hit, dense_path
 from rag.retrieval.focus import focus_words, place, reread
@@ -75,10 +76,12 @@ class HybridRetriever:
                                       [c.chunk.doc_id for c in candidates],
                                       [c.series for c in candidates])
             candidates = [candidates[i] for i in order]
+        asked = time_scope.asked(question) if self._config.time_scope else None
         distinct = collapse_duplicates(candidates, self._config.duplicates, limit=top_k,
-                                       shingles_of=self._shingles,
-                                       scope=time_scope.asked(question)
-                                       if self._config.time_scope else None)  # step 9
+                                       shingles_of=self._shingles, scope=asked)  # step 9
+        if self._config.time_scope and (asked is None or asked.latest):  # step 9b
+            order = versions.newest_first([to_passage(c) for c in distinct])
+            distinct = [distinct[i] for i in order]
         if reread and self._config.focus.enabled and distinct and reads is not None:  # step 10
             distinct = place(distinct, self._focused(question, query_vector, distinct, reads,
                                                      scope), top_k)

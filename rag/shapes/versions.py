@@ -60,6 +60,35 @@ def version_number(passage: Passage) -> str | None:
     return None if m is None else m.group(1)
 
 
+def newest_first(passages: Sequence[Passage]) -> list[int]:
+    """The order (indices into ``passages``) in which the versions of one series hold the
+    places its passages hold, the newest version's first, the others' order kept: "Who
+    decides when a Merger is removed?" reads the current governance page before the one of
+    three releases ago. A series whose versions' order is not known (a version without a date,
+    period or number, or dates beside numbers) keeps its order; a document of no series stays."""
+    keys = [series_key(p) for p in passages]
+    stamps = [when(p) for p in passages]
+    members: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if key:
+            members.setdefault(key, []).append(i)
+    order = list(range(len(passages)))
+    for places in members.values():
+        found = [stamps[i] for i in places]
+        if len({passages[i].doc_id for i in places}) < 2 or None in found or \
+                len({f[0] == "v" for f in found if f}) > 1:
+            continue
+        ranked = sorted(places, key=lambda i: (_flipped(stamps[i] or ""), i))
+        for place, i in zip(places, ranked):
+            order[place] = i
+    return order
+
+
+def _flipped(stamp: str) -> str:
+    """A sort key putting later stamps first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in stamp)
+
+
 def newer_first(inp: ShapeInput, n: int, m: int) -> tuple[int, int, bool]:
     """The two passage numbers, the newer version first, and whether that order is known (a
     stated date or period) rather than retrieval's."""

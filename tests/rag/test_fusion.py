@@ -321,3 +321,22 @@ def test_the_version_of_the_asked_period_takes_the_place():
     # a period no version covers leaves the newest in place
     assert [c.chunk.chunk_id for c in collapse_duplicates(versions, rule,
                                                            scope=Scope(2019, 2019))] == ["v2025"]
+
+
+def test_undated_versions_of_one_series_keep_the_later_version_number():
+    """Two releases' copies of one page, the files named with their versions and no date: the
+    later release's takes the place; two stories that merely read alike do not compare their
+    numbers."""
+    text = ("If a Merger is elected to the {}, they shall cease to be a Merger immediately upon "
+            "taking up membership in the {}. Mergers may resign their role at any time, but "
+            "should endeavor to provide some advance notice in order to allow the selection of a "
+            "replacement.")
+    old = Candidate(Chunk("o", "django-organization-3.2.25.txt", "h", "Organization of Django",
+                          text.format("technical board", "technical board"), 0, 10, 0))
+    new = Candidate(Chunk("n", "django-organization-5.1.4.txt", "h", "Organization of Django",
+                          text.format("steering council", "steering council"), 0, 10, 0))
+    kept = collapse_duplicates([old, new], DuplicateRule(text=0.5))
+    assert [c.chunk.chunk_id for c in kept] == ["n"]
+    other = Candidate(Chunk("x", "story-2.0.txt", "h", "Another title", old.chunk.text, 0, 10, 0))
+    assert [c.chunk.chunk_id for c in collapse_duplicates([old, other],
+                                                           DuplicateRule(text=0.5))] == ["o"]

@@ -89,3 +89,15 @@ def test_versions_that_state_nothing_different_about_the_part_asked_say_so(polic
     answer = policies.answers.answer(
         "What changed in the Django security policies about the bug bounty?")
     assert answer.refused and answer.refusal is None
+
+
+def test_with_no_year_asked_the_newest_release_answers(policies):
+    """The governance page of three releases: a question of no period reads the newest (5.1,
+    "steering council"), not the 3.2 page retrieval ranked first ("technical board"), the
+    file names giving the order (no page states a date)."""
+    answer = policies.answers.answer("Who decides when a Merger is removed?")
+    assert answer.citations[0].doc_id == "django-organization-5.1.4.txt", answer.citations
+    assert "technical board" not in answer.answer
+    answer = policies.answers.answer("How many members does the Django steering council have?")
+    assert not answer.refused and answer.short_answer is not None
+    assert answer.short_answer.text == "five"

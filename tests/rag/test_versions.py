@@ -96,3 +96,18 @@ def test_headings_and_markup_of_restructured_text_are_no_statements():
     said = [" ".join(s.text.split()) for s in changes.statements(text)]
     assert said == ["These are criteria used by the security team when evaluating a report.",
                     "$ pip install \"redis[hiredis]\""]
+
+
+def test_the_newest_version_of_a_series_holds_its_places():
+    passages = [_passage("django-organization-3.2.25.txt", "Organization of the Django Project"),
+                _passage("news-story.txt", "Border talks resume"),
+                _passage("django-organization-5.1.4.txt", "Organization of the Django Project"),
+                _passage("django-organization-3.2.25.txt", "Organization of the Django Project")]
+    order = versions.newest_first(passages)
+    assert [passages[i].doc_id for i in order] == [
+        "django-organization-5.1.4.txt", "news-story.txt", "django-organization-3.2.25.txt",
+        "django-organization-3.2.25.txt"]
+    # a version of no known order keeps the series as ranked
+    unknown = [passages[0], _passage("django-organization-draft.txt",
+                                     "Organization of the Django Project")]
+    assert versions.newest_first(unknown) == [0, 1]
