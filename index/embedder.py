@@ -322,6 +322,10 @@ class SentenceTransformerEmbedder:
         import torch
 
         tokenizer = self._doc_tokenizer
+        # Called on the model itself (not ``encode``, which sets inference mode): a model left
+        # in training mode by anything else would encode with its dropout on.
+        if self._model.training:
+            self._model.eval()
         encodings = tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64,
                               count=len(encodings))

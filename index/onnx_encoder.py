@@ -98,7 +98,8 @@ def _export(model: "SentenceTransformer", out: Path, opset: int) -> list[str]:
     """Export transformer + mean pooling to ``out``; returns the graph's input names."""
     import torch
 
-    transformer = model[0].auto_model.eval()
+    transformer = model[0].auto_model
+    was_training = transformer.training
     sample = model.preprocess(["an example sentence", "a second, somewhat longer one"])
     names = [n for n in INPUTS if n in sample]
 
@@ -114,11 +115,17 @@ def _export(model: "SentenceTransformer", out: Path, opset: int) -> list[str]:
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"embedding": {0: "batch"}}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer and deprecation warnings of the exporter
-        torch.onnx.export(MeanPooled(), tuple(sample[n] for n in names), str(out),
-                          input_names=names, output_names=["embedding"], dynamic_axes=axes,
-                          opset_version=opset, dynamo=False)
+    # The exporter puts the wrapper back in the mode it had, recursively: a wrapper made in
+    # training mode (torch's default) left the live model with its dropout on, so every eager
+    # encode after an export gave noisy vectors (cosine ~0.92 between two calls).
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer and deprecation warnings of the exporter
+            torch.onnx.export(MeanPooled().eval(), tuple(sample[n] for n in names), str(out),
+                              input_names=names, output_names=["embedding"],
+                              dynamic_axes=axes, opset_version=opset, dynamo=False)
+    finally:
+        transformer.train(was_training)
     return names
 
 

@@ -160,3 +160,36 @@ def test_partial_or_corrupt_cache_is_rebuilt_not_crashed_on(
     meta_path.unlink()
     build_or_reuse(embedder._model, path, model_id, cache, FLOAT32)
     assert len(calls) == 3 and meta_path.is_file()
+
+
+PADDED = ["The steering council is an elected group of five experienced contributors.",
+          "How many members does the Django steering council have?"]
+
+
+@pytest.mark.slow
+def test_an_export_leaves_the_live_model_as_it_was(embedder, tmp_path: Path) -> None:
+    """The export runs on the loaded model the embedder encodes with. The exporter puts the
+    module it exports back in that module's own mode; a wrapper made in training mode left the
+    model with its dropout on, and the next ingest's vectors were noise (two encodes of the
+    same two texts: cosine ~0.92). Seen as answers that changed with the tests run before."""
+    model = embedder._model[0].auto_model
+    before = embedder.embed_documents(PADDED)  # a padded batch through the eager model
+    assert not model.training
+    onnx_encoder._export(embedder._model, tmp_path / "model.onnx", FLOAT32.opset)
+    assert not model.training
+    np.testing.assert_array_equal(embedder.embed_documents(PADDED), before)
+    np.testing.assert_array_equal(embedder.embed_documents(PADDED), before)
+
+
+@pytest.mark.slow
+def test_document_vectors_are_inference_ones_whatever_mode_the_model_was_left_in(
+        embedder) -> None:
+    """Ingest calls the model itself (no ``encode``, which sets inference mode): a model
+    something else left in training mode is put back before it encodes."""
+    before = embedder.embed_documents(PADDED)
+    embedder._model.train()
+    try:
+        np.testing.assert_array_equal(embedder.embed_documents(PADDED), before)
+        assert not embedder._model.training
+    finally:
+        embedder._model.eval()
