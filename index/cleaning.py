@@ -10,8 +10,14 @@ Rules (each tested in tests/test_cleaning.py):
    append their subscription adverts after the story.
 3. Inline HTML tags (``<u>``, ``</a>``, ...) are removed; backslash escapes of Markdown
    punctuation (``\\$``) become the bare character.
-4. Runs of spaces and tabs become one space; leading/trailing spaces on a line are dropped; more
-   than one blank line in a row becomes one.
+4. Runs of spaces and tabs become one space; trailing spaces on a line are dropped; more than one
+   blank line in a row becomes one.
+5. A line's indentation is kept (a tab to the next multiple of four columns) in every format whose
+   text form is written by its author: text, Markdown, HTML and the formats read through the HTML
+   reader (index/readers/html_text.py writes a nested list indented). It is structure there: a
+   list inside a list item, a literal block, a step's second paragraph. In the formats whose text
+   form the reader lays out (``LAYOUT_FORMATS``: PDF, scans, office files, sheets) it is
+   dropped: there it is where the text stood on a page.
 
 Every kept character remembers its position in the original text, so spans found in the clean
 text map back exactly (:meth:`CleanDocument.original_span`).
@@ -39,6 +45,8 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
     r"advertisement",
 )
 BLOCK_START: tuple[str, ...] = (r"#{1,6}\s*subscribe\b.*",)
+LAYOUT_FORMATS = frozenset({"pdf", "image", "docx", "pptx", "odt", "xlsx", "ods", "csv"})
+TAB_WIDTH = 4
 
 _INLINE = re.compile(
     r"(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)"
@@ -65,12 +73,13 @@ class Cleaner:
         removed: list[str] = []
         blank_run = 0
         line_start = 0
+        indent = document.format not in LAYOUT_FORMATS
         for line in text.splitlines(keepends=True):
             start = line_start
             line_start += len(line)
             body = line.rstrip("\r\n")
             stripped = body.strip()
-            pieces, piece_runs = _clean_line(body, start)
+            pieces, piece_runs = _clean_line(body, start, indent)
             # The rules read the line as it is and as it is kept (tags and escapes gone), so
             # "<b>Read more</b>" is boilerplate too and a chunk's original span, cleaned again,
             # gives the chunk's text back.
@@ -124,10 +133,18 @@ def _expand(runs: Sequence[_Run]) -> np.ndarray:
     return np.repeat(starts, lengths) + within * np.repeat(steps, lengths)
 
 
-def _clean_line(body: str, base: int) -> tuple[list[str], list[_Run]]:
-    """Clean one line; return its text pieces and, per piece, its original offsets."""
-    pieces: list[str] = []
-    positions: list[_Run] = []
+def _clean_line(body: str, base: int, indent: bool = False) -> tuple[list[str], list[_Run]]:
+    """Clean one line; return its text pieces and, per piece, its original offsets. ``indent``:
+    keep its indentation (rule 5)."""
+    lead = len(body) - len(body.lstrip(" \t\u00a0")) if indent else 0
+    if 0 < lead < len(body):
+        pieces, positions = _clean_line(body[lead:], base + lead)
+        if not pieces:
+            return pieces, positions
+        kept, runs = _indentation(body[:lead], base)
+        return kept + pieces, runs + positions
+    pieces = []
+    positions = []
     cursor = 0
     for m in _INLINE.finditer(body):
         if m.start() > cursor:
@@ -159,4 +176,18 @@ def _clean_line(body: str, base: int) -> tuple[list[str], list[_Run]]:
         if trail:
             at, n, step = positions[-1]
             pieces[-1], positions[-1] = pieces[-1][:-trail], (at, n - trail, step)
+    return pieces, positions
+
+
+def _indentation(lead: str, base: int) -> tuple[list[str], list[_Run]]:
+    """A line's leading spaces and tabs as kept: a space for a space, a tab to the next multiple
+    of ``TAB_WIDTH`` columns (its spaces all standing for the tab's place)."""
+    pieces: list[str] = []
+    positions: list[_Run] = []
+    column = 0
+    for i, char in enumerate(lead):
+        width = TAB_WIDTH - column % TAB_WIDTH if char == "\t" else 1
+        pieces.append(" " * width)
+        positions.append((base + i, width, 1 if width == 1 else 0))
+        column += width
     return pieces, positions

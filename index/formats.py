@@ -22,14 +22,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import NamedTuple
 
-from index.dates import parse_metadata
 from index.errors import UnreadableFile
-from index.readers.common import TextBuilder
+from index.readers.common import SECTION_BREAK
 from index.readers.containers import looks_like_mail, ole_format, zip_format
-from index.readers.html_tables import CELL_BREAKS, Grid
+from index.readers.html_text import HtmlText
 from index.tables import Table
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".log", ""}
@@ -54,8 +52,12 @@ FORMAT_BY_SUFFIX = {
 # its bytes alone, so the versions indexed before stay as they are.
 # pdf: word gaps by type size (index/readers/pdf_text_tables.WORDS), glued pages read by PDFium
 # (index/readers/pdf_glued.py), letters drawn over themselves once; pdf-3: type under 2 points
-# dropped (index/readers/pdf_hidden.py)
-READER_VERSIONS = {"pdf": "pdf-3"}
+# dropped (index/readers/pdf_hidden.py). "indent-1": the cleaner keeps a line's indentation
+# (index.cleaning rule 5) and the HTML reader writes lists with their markers and nesting
+# (index/readers/html_text.py), in every format the HTML reader or rule 5 reads.
+_INDENTED = "indent-1"
+READER_VERSIONS = {"pdf": "pdf-3", "text": _INDENTED, "markdown": _INDENTED, "html": _INDENTED,
+                   "epub": _INDENTED, "eml": _INDENTED, "mbox": _INDENTED, "msg": _INDENTED}
 
 
 def reader_version(fmt: str) -> str:
@@ -82,7 +84,6 @@ _OTHER_MAGIC = (
 )
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
-SECTION_BREAK = "\n\n"
 MAX_TEXT_CHARS = 50_000_000  # a text form larger than this is refused (a 20 MB file gives less)
 _LABELS = {"pdf": "PDF", "image": "image", "docx": "DOCX", "html": "HTML",
            "markdown": "Markdown", "text": "text",
@@ -90,7 +91,8 @@ _LABELS = {"pdf": "PDF", "image": "image", "docx": "DOCX", "html": "HTML",
            "csv": "CSV", "eml": "mail (.eml)", "mbox": "mailbox (.mbox)",
            "msg": "Outlook message (.msg)"}
 
-__all__ = ["Attachment", "Extracted", "UnreadableFile", "decode_text", "extract", "sniff"]
+__all__ = ["SECTION_BREAK", "Attachment", "Extracted", "UnreadableFile", "decode_text", "extract",
+           "sniff"]
 
 
 class Attachment(NamedTuple):
@@ -269,171 +271,13 @@ def extract_html(data: bytes) -> Extracted:
         text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
     except UnreadableFile as exc:
         raise UnreadableFile(f"HTML page: {exc}") from None
-    parser = _TextParser()
+    parser = HtmlText()
     parser.feed(text)
     parser.close()
     body = parser.text()
     title = parser.title or parser.h1
     return Extracted("html", body, " ".join(title.split()), date=parser.date(),
                      tables=tuple(parser.out.tables))
-
-
-_SKIP = {"script", "style", "noscript", "template", "svg", "nav", "footer", "head", "iframe"}
-_BLOCK = {"p", "div", "section", "article", "main", "header", "aside", "blockquote", "li", "ul",
-          "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "figure",
-          "figcaption", "dl", "dt", "dd", "form", "hr", "address", "details", "summary", "body"}
-# <meta> names and properties that date a page, the newer statement first; then <time datetime>.
-_DATE_META = ("article:modified_time", "og:updated_time", "last-modified", "dcterms.modified",
-              "datemodified", "article:published_time", "datepublished", "date", "dc.date",
-              "dcterms.date", "dcterms.created", "pubdate", "publishdate")
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_TABLE_TAGS = {"table", "tr", "td", "th", "caption"}
-_VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
-         "track", "wbr"}
-
-
-class _TextParser(HTMLParser):
-    """Visible text of an HTML page: one block per block element, inline whitespace squeezed,
-    blocks joined by a blank line; tables written by index.tables (index.readers.html_tables)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out = TextBuilder("HTML")
-        self.current: list[str] = []
-        self.skip_depth = 0
-        self.pre_depth = 0
-        self.title = ""
-        self.h1 = ""
-        self._in: str | None = None  # "title" or "h1" while inside one
-        self.dates: dict[str, str] = {}  # _DATE_META name (or "time") -> its value, first kept
-        self.grids: list[Grid] = []  # the tables we are inside, innermost last
-        self.heading = ""  # the last heading's text: a table's caption when it has none
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("meta", "time"):
-            self._note_date(tag, dict(attrs))
-        if tag == "title":
-            self._in = "title"
-        elif tag in _SKIP and tag not in _VOID:
-            self.skip_depth += 1
-        elif self.skip_depth:
-            return
-        elif tag in _TABLE_TAGS or (self._grid() and tag in CELL_BREAKS):
-            self._table_start(tag, dict(attrs))
-        elif tag == "br":
-            self.current.append("\n")
-        elif tag in _BLOCK:
-            self._flush()
-            if tag == "pre":
-                self.pre_depth += 1
-            if tag == "h1" and not self.h1:
-                self._in = "h1"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title" or (tag == "h1" and self._in == "h1"):
-            self._in = None
-        if tag == "title":
-            return
-        if tag in _SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag in _TABLE_TAGS:
-            self._table_end(tag)
-        elif tag in _BLOCK:
-            block = self._flush()
-            if tag == "pre":
-                self.pre_depth = max(0, self.pre_depth - 1)
-            if tag in _HEADINGS and block:
-                self.heading = block
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "title":
-            self.title += data
-            return
-        if self.skip_depth:
-            return
-        if self._in == "h1":
-            self.h1 += data
-        if grid := self._grid():
-            grid.data(data)
-            return
-        self.current.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
-
-    def _grid(self) -> Grid | None:
-        """The table collecting text now, if any (a layout table collects nothing)."""
-        return self.grids[-1] if self.grids and self.grids[-1].collecting else None
-
-    def _table_start(self, tag: str, attrs: dict[str, str | None]) -> None:
-        grid = self._grid()
-        if tag == "table":
-            self._flush()
-            if grid:  # a table in a table: the outer one is for layout
-                self.out.add(grid.release(), SECTION_BREAK)
-            self.grids.append(Grid())
-        elif grid is None:
-            if self.grids:  # inside a layout table, a cell or row is a block
-                self._flush()
-        elif tag == "tr":
-            grid.start_row()
-        elif tag in ("td", "th"):
-            grid.start_cell(attrs.get("colspan"))
-            if grid.full():
-                self.out.add(grid.release(), SECTION_BREAK)
-        elif tag == "caption":
-            grid.in_caption = True
-        else:
-            grid.space()
-
-    def _table_end(self, tag: str) -> None:
-        grid = self._grid()
-        if tag == "table" and self.grids:
-            self.grids.pop()
-            if grid:
-                grid.end_row()
-                self.out.add_grid(grid.caption_text(), grid.rows, SECTION_BREAK, self.heading)
-            else:
-                self._flush()
-        elif grid is None:
-            self._flush()
-        elif tag in ("td", "th"):
-            grid.end_cell()
-        elif tag == "tr":
-            grid.end_row()
-        elif tag == "caption":
-            grid.in_caption = False
-
-    def _flush(self) -> str:
-        raw = "".join(self.current)
-        self.current = []
-        lines = raw.split("\n") if self.pre_depth else [ln.strip() for ln in raw.split("\n")]
-        block = "\n".join(lines).strip("\n")
-        if not block.strip():
-            return ""
-        self.out.add(block, SECTION_BREAK)
-        return block
-
-    def text(self) -> str:
-        self._flush()
-        while self.grids:  # tables left open at the end of the page
-            self._table_end("table")
-        return self.out.text()
-
-    def _note_date(self, tag: str, attrs: dict[str, str | None]) -> None:
-        if tag == "time":
-            name, value = "time", attrs.get("datetime")
-        else:
-            name = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-                    or attrs.get("http-equiv") or "").strip().lower()
-            value = attrs.get("content")
-        if value and (name == "time" or name in _DATE_META) and name not in self.dates:
-            self.dates[name] = value
-
-    def date(self) -> str:
-        """The page's date from its meta tags (the newest statement first), else its first
-        ``<time datetime>``; empty if none reads as a date."""
-        for name in (*_DATE_META, "time"):
-            if name in self.dates and (value := parse_metadata(self.dates[name])) is not None:
-                return value
-        return ""
 
 
 def _describe_binary(head: bytes) -> str:

@@ -75,13 +75,26 @@ class SpanLocator:
         except Exception:  # the document was deleted since retrieval: keep the passage range
             return None
         doc = Document(doc_id=passage.doc_id, title=passage.title, text=text, source_path="",
-                       mtime=0.0, content_hash="")
+                       mtime=0.0, content_hash="", format=self._format(passage.doc_id))
         clean = self._cleaner.clean(doc)
         with self._lock:
             self._cache[key] = clean
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return clean
+
+
+    def _format(self, doc_id: str) -> str:
+        """The document's format as its record says (the cleaner keeps indentation in some
+        formats only: index.cleaning rule 5); "text" when the texts have no records."""
+        records = getattr(self._texts, "records", None)
+        if records is None:
+            return "text"
+        try:
+            record = records([doc_id]).get(doc_id)
+        except Exception:  # the document was deleted since retrieval
+            return "text"
+        return record.format if record is not None else "text"
 
 
 def _passage_base(clean: CleanDocument, passage: Passage) -> int | None:

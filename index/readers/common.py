@@ -18,6 +18,7 @@ from index.tables import CELL_SEPARATOR, MAX_CELL_CHARS, Table, TableRow, clean_
 
 MAX_TEXT_CHARS = 50_000_000  # as index/formats.py: a larger text form is refused
 MAX_GRID_CELLS = 200_000  # cells of one table in a document (not a spreadsheet)
+SECTION_BREAK = "\n\n"  # between two blocks of a text form: a paragraph, a page, a table
 MAX_SPAN = 64  # a cell spanning more columns repeats its value this many times at most
 
 

@@ -32,8 +32,9 @@ from pathlib import PurePosixPath
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
-from index.formats import SECTION_BREAK, Attachment, Extracted, _TextParser
+from index.formats import SECTION_BREAK, Attachment, Extracted
 from index.readers.common import TextBuilder, shifted
+from index.readers.html_text import HtmlText
 
 MAX_HEADER_BYTES = 256 * 1024
 MAX_HEADER_LINE = 1_000
@@ -86,7 +87,7 @@ class _Mail:
             lines.append(f"Attachments: {shown}{more}")
         self.out.add("\n".join(lines), SECTION_BREAK)
         if html:
-            parser = _TextParser()
+            parser = HtmlText()
             parser.feed(body)
             parser.close()
             text = parser.text()

@@ -20,8 +20,9 @@ import zipfile
 
 from index.dates import parse_metadata
 from index.errors import UnreadableFile
-from index.formats import SECTION_BREAK, Extracted, _TextParser, decode_text
+from index.formats import SECTION_BREAK, Extracted, decode_text
 from index.readers.common import MAX_SPAN, TextBuilder, count_cells, shifted
+from index.readers.html_text import HtmlText
 from index.zip_safety import check_package
 
 # Titles the tools write when the author gave none: not the document's title.
@@ -217,7 +218,7 @@ def extract_epub(data: bytes) -> Extracted:
         item = book.get_item_with_id(idref)
         if item is None or item.get_type() != ITEM_DOCUMENT:
             continue
-        parser = _TextParser()
+        parser = HtmlText()
         parser.feed(decode_text(item.get_content()))
         parser.close()
         chapter = parser.text()

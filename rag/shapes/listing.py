@@ -121,7 +121,9 @@ def _runs(text: str, block: Block) -> list[Run]:
     itself, and each run of items of another marker under one of its items, which introduces
     them (a PDF's second level: "• Feasibility measures" then "o Recruitment rate: ...")."""
     out: list[Run] = [(block.intro, list(block.items))] if len(block.items) >= 2 else []
-    marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].strip())
+    # an item's mark: its marker, numbers alike, and its indentation (a list in an item may
+    # use its parent's marker, indented: index.cleaning rule 5)
+    marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].rstrip())
              for a, _ in block.items]
     top, parent, run = marks[0], None, []
     for item, mark in [*zip(block.items, marks), (None, None)]:
