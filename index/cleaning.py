@@ -12,12 +12,14 @@ Rules (each tested in tests/test_cleaning.py):
    punctuation (``\\$``) become the bare character.
 4. Runs of spaces and tabs become one space; trailing spaces on a line are dropped; more than one
    blank line in a row becomes one.
-5. A line's indentation is kept (a tab to the next multiple of four columns) in every format whose
-   text form is written by its author: text, Markdown, HTML and the formats read through the HTML
-   reader (index/readers/html_text.py writes a nested list indented). It is structure there: a
-   list inside a list item, a literal block, a step's second paragraph. In the formats whose text
-   form the reader lays out (``LAYOUT_FORMATS``: PDF, scans, office files, sheets) it is
-   dropped: there it is where the text stood on a page.
+5. A list item's indentation is kept (a tab to the next multiple of four columns) in every format
+   whose text form is written by its author: text, Markdown, HTML and the formats read through
+   the HTML reader (index/readers/html_text.py writes a nested list indented). It says which
+   item a list belongs to: a list inside a list item (sub-steps, the exceptions to a rule). Other
+   lines lose theirs, as before: an indented paragraph (a FAQ's hanging "A:  ..." answer) reads
+   as prose, not code. In the formats whose text form the reader lays out (``LAYOUT_FORMATS``:
+   PDF, scans, office files, sheets) every line loses it: there it is where the text stood on a
+   page.
 
 Every kept character remembers its position in the original text, so spans found in the clean
 text map back exactly (:meth:`CleanDocument.original_span`).
@@ -47,6 +49,8 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
 BLOCK_START: tuple[str, ...] = (r"#{1,6}\s*subscribe\b.*",)
 LAYOUT_FORMATS = frozenset({"pdf", "image", "docx", "pptx", "odt", "xlsx", "ods", "csv"})
 TAB_WIDTH = 4
+# A list item's line: a bullet, a number or a letter and its stop or parenthesis, then its text.
+_ITEM_LINE = re.compile(r"(?:[-*+•▪◦●○■]|\d{1,3}[.)]|[A-Za-z][.)]|\([0-9A-Za-z]{1,4}\))[ \t]+\S")
 
 _INLINE = re.compile(
     r"(?P<tag></?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>)"
@@ -135,9 +139,9 @@ def _expand(runs: Sequence[_Run]) -> np.ndarray:
 
 def _clean_line(body: str, base: int, indent: bool = False) -> tuple[list[str], list[_Run]]:
     """Clean one line; return its text pieces and, per piece, its original offsets. ``indent``:
-    keep its indentation (rule 5)."""
+    keep its indentation if it is a list item's (rule 5)."""
     lead = len(body) - len(body.lstrip(" \t\u00a0")) if indent else 0
-    if 0 < lead < len(body):
+    if lead and _ITEM_LINE.match(body, lead):
         pieces, positions = _clean_line(body[lead:], base + lead)
         if not pieces:
             return pieces, positions

@@ -38,6 +38,8 @@ class ScoredSentence:
         return self.dense + LEXICAL_WEIGHT * self.lexical
 
 
+_INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+
 class ExtractiveGenerator:
     """Deterministic, offline, fast: one batched encoder call per question."""
 
@@ -88,7 +90,8 @@ class ExtractiveGenerator:
             chosen = select_by_score(scored, self._max_sentences)
         if not chosen:
             return Draft(text="", support=support, refused=True)
-        text = " ".join(f"{s.text} [{s.passage}]" for s in chosen)
+        # a wrapped line's indentation, kept by the cleaner, reads as one space
+        text = " ".join(f"{_INNER_SPACES.sub(' ', s.text)} [{s.passage}]" for s in chosen)
         return Draft(text=text, support=support)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:

@@ -247,8 +247,15 @@ def list_head(tagged: list[tuple[str, str]]) -> str:
     ..." -> "time points", "What are the secondary outcome measures of ..." -> "secondary
     outcome measures"), without numbers; "" when it has none."""
     rest = _after_wh(tagged)
+    if rest is not None and len(rest) > 2 and rest[0][0] in _SORTS and rest[1][0] == "of":
+        rest = rest[2:]  # "What kinds of leave ..." asks for leave
     run = _noun_run(rest)[0] if rest is not None else []
     return " ".join(w for w, t in run if t != "CD")
+
+
+_AUXILIARIES = frozenset("do does did is are was were has have had can could will would should "
+                         "must may might".split())
+_SORTS = frozenset({"kinds", "kind", "types", "type", "sorts", "sort", "forms", "categories"})
 
 
 def _after_wh(tagged: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
@@ -260,6 +267,10 @@ def _after_wh(tagged: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
             rest = words[i + 1:]
             if [w for w, _ in rest[:2]] in (["are", "the"], ["were", "the"]):
                 rest = rest[2:]
+            elif len(rest) > 1 and rest[0][1] == "VBZ" and rest[1][0] in _AUXILIARIES:
+                # "Which exploits does ...": between "which" and an auxiliary stands a noun,
+                # whatever the tagger read ("exploits" as a verb)
+                rest = [(rest[0][0], "NNS"), *rest[1:]]
             return rest
     return None
 

@@ -30,6 +30,7 @@ _WORD = re.compile(r"\S+")
 _BRACKETED = re.compile(r"\(([^()]*[,;]\s[^()]*)\)")
 _MARK_DIGITS = re.compile(r"\d+")
 _INLINE_BULLET = re.compile(r"\s[•▪●■◦]\s+")
+_SPACES = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 _FOOTNOTE = re.compile(r"(?<=[a-z]{3})\d{1,2}\b")  # "Feasibility measures7": a PDF's note mark
 
 
@@ -97,6 +98,7 @@ def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
     wanted = terms(inp.question)
     head = terms(inp.kind.head)
     best, pieces = BLOCK_COVERAGE - 1e-9, []
+    tie: tuple[float, int] = (-1.0, 0)
     for n in range(1, min(PASSAGES, len(inp.passages)) + 1):
         text = inp.passages[n - 1].text
         # Without a focus: the terms the passage's title does not hold.
@@ -105,10 +107,14 @@ def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
         for intro, items in runs:
             heading = section_at(text, items[0][0]).heading
             said = _FOOTNOTE.sub("", f"{heading} {text[intro[0]:intro[1]] if intro else ''}")
+            if head and 2 * sum(coverage(head, text[a:b]) == 1.0 for a, b in items) >= len(items):
+                said += f" {inp.kind.head}"  # its items name what is asked ("Exploits that ...")
             score = max(coverage(focus, said), coverage(head, said) if head else 0.0)
-            # of equals the longer (a protocol's synopsis lists fewer than its section)
-            if score > best + 1e-9 or (score > best - 1e-9 and len(items) > len(pieces)):
-                best = score
+            # of equals the one introduced by more of the question's words, then the longer
+            # (a protocol's synopsis lists fewer than its section)
+            rank = (coverage(wanted, said), len(items))
+            if score > best + 1e-9 or (score > best - 1e-9 and rank > tie):
+                best, tie = score, rank
                 pieces = [_piece(text, n, a, b) for a, b in items]
     return (best if pieces else 0.0), pieces
 
@@ -118,12 +124,15 @@ Run = tuple[tuple[int, int] | None, list[tuple[int, int]]]
 
 def _runs(text: str, block: Block) -> list[Run]:
     """The lists of ``block`` (two items at least), each with its introducing span: the block
-    itself, and each run of items of another marker under one of its items, which introduces
-    them (a PDF's second level: "• Feasibility measures" then "o Recruitment rate: ...")."""
+    itself, each list indented under one of its items (``Block.nested``), and each run of items
+    of another marker under one of its items, which introduces them (a PDF's second level,
+    unindented: "• Feasibility measures" then "o Recruitment rate: ...")."""
     out: list[Run] = [(block.intro, list(block.items))] if len(block.items) >= 2 else []
-    # an item's mark: its marker, numbers alike, and its indentation (a list in an item may
-    # use its parent's marker, indented: index.cleaning rule 5)
-    marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].rstrip())
+    for i, nested in block.nested.items():  # introduced by the item's own text
+        if len(nested) >= 2:
+            own = text.rfind("\n", block.items[i][0], nested[0][0])
+            out.append(((block.items[i][0], own if own > 0 else nested[0][0]), nested))
+    marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].strip())
              for a, _ in block.items]
     top, parent, run = marks[0], None, []
     for item, mark in [*zip(block.items, marks), (None, None)]:
@@ -262,7 +271,8 @@ def _clean(item: str) -> str:
 
 def _piece(text: str, n: int, a: int, b: int) -> Piece:
     """The item ``text[a:b]`` cleaned, its offsets those of what is kept (a leading space
-    stripped moved the end one character short: "0 afte" cited for "0 after")."""
+    stripped moved the end one character short: "0 afte" cited for "0 after"); its wrapped
+    lines read as one (a list under it keeps its lines)."""
     item = _clean(text[a:b])
     start = a + text[a:b].find(item) if item else a
-    return Piece(item, n, start, start + len(item))
+    return Piece(_SPACES.sub(" ", unwrapped(item)), n, start, start + len(item))

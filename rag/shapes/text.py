@@ -40,7 +40,7 @@ _GENERIC = frozenset(
     "describe happen happens change changed changes trend trends year years quarter quarters "
     "last past over each fiscal fy reported report reports time versus differ different "
     "allowed allow permitted required ok okay anyone everyone someone one there here my me mine "
-    "myself yourself ourselves do does did done".split())
+    "myself yourself ourselves do does did done kind kinds sort sorts types".split())
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly")
 
 
@@ -64,11 +64,30 @@ class Section:
 @dataclass
 class Block:
     """Consecutive list items of one kind (``numbered``, ``bulleted``, ``code``), each item's
-    text without its marker as (start, end), with the line that introduces them."""
+    text without its marker as (start, end), with the line that introduces them. A list
+    indented under an item (a step's sub-steps: HTML's nested lists, Markdown's indented ones)
+    is part of that item's text, and its items are also kept apart, by the item's index, in
+    ``nested``."""
 
     kind: str
     intro: tuple[int, int] | None
     items: list[tuple[int, int]] = field(default_factory=list)
+    depth: int = 0  # the indentation of the block's own items
+    nested: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def nest(self, start: int, end: int) -> None:
+        """An item of a list under the last item: part of its text, and one of its nested."""
+        last = len(self.items) - 1
+        self.nested.setdefault(last, []).append((start, end))
+        self.items[last] = (self.items[last][0], end)
+
+    def extend(self, end: int, deeper: bool) -> None:
+        """A line going on with the last item's text (``deeper``: with its last nested item's,
+        when it has one)."""
+        last = len(self.items) - 1
+        self.items[last] = (self.items[last][0], end)
+        if deeper and self.nested.get(last):
+            self.nested[last][-1] = (self.nested[last][-1][0], end)
 
 
 def unwrapped(text: str) -> str:
@@ -159,17 +178,22 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             blank = False
             continue
         kind, m = _item(ln.text)
-        if m is not None:
+        depth = len(ln.text) - len(ln.text.lstrip())
+        if m is not None and current is not None and current.items and depth > current.depth:
+            current.nest(ln.start + m.end(), ln.start + len(ln.text.rstrip()))
+            blank = False  # a sub-step: the item's, not a list of its own
+        elif m is not None:
             number = int(m.group(1)) if kind == "numbered" else 0
             current = _block_for(out, current, kind, 0 < number < last_number, last_text)
+            if not current.items:
+                current.depth = depth
             current.items.append((ln.start + m.end(), ln.start + len(ln.text.rstrip())))
             blank, last_number = False, number
         elif not ln.text.strip():
             blank = True
         elif _continues(current, ln.text, blank):
-            assert current is not None
-            a, _ = current.items[-1]  # a continuation of the item's text
-            current.items[-1] = (a, ln.start + len(ln.text.rstrip()))
+            assert current is not None  # a continuation of the item's text
+            current.extend(ln.start + len(ln.text.rstrip()), depth > current.depth + 3)
             blank = False
         else:
             # The introducing text is the whole paragraph before the list, not its last line.
