@@ -93,6 +93,7 @@ class HtmlText(HTMLParser):
             elif tag in ("ul", "ol") and self.lists:
                 self.lists.pop()
                 del self.items[len(self.lists):]
+                self.listed = self.listed and bool(self.lists)  # a list ended: a new paragraph
             elif tag == "li" and self.items:
                 self.items.pop()
                 self.marker = None

@@ -127,11 +127,15 @@ def _runs(text: str, block: Block) -> list[Run]:
     itself, each list indented under one of its items (``Block.nested``), and each run of items
     of another marker under one of its items, which introduces them (a PDF's second level,
     unindented: "• Feasibility measures" then "o Recruitment rate: ...")."""
-    out: list[Run] = [(block.intro, list(block.items))] if len(block.items) >= 2 else []
-    for i, nested in block.nested.items():  # introduced by the item's own text
-        if len(nested) >= 2:
-            own = text.rfind("\n", block.items[i][0], nested[0][0])
-            out.append(((block.items[i][0], own if own > 0 else nested[0][0]), nested))
+    out_nested: list[Run] = []
+    own = list(block.items)  # each item's own text, without the list under it
+    for i, nested in block.nested.items():
+        cut = text.rfind("\n", block.items[i][0], nested[0][0])
+        own[i] = (own[i][0], cut if cut > 0 else nested[0][0])
+        if len(nested) >= 2:  # introduced by the item's own text
+            out_nested.append((own[i], nested))
+    out: list[Run] = [(block.intro, own)] if len(block.items) >= 2 else []
+    out.extend(out_nested)
     marks = [_MARK_DIGITS.sub("#", text[text.rfind("\n", 0, a) + 1:a].strip())
              for a, _ in block.items]
     top, parent, run = marks[0], None, []

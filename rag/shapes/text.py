@@ -29,8 +29,9 @@ _RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # A reference item: a list item that opens with its own bold label ("**Named keys.** ...").
 _LABEL = re.compile(r"^\*\*[^*]{1,60}\*\*")
 # A short unindented line ending in a colon ("Exclusion Criteria:") after a list's items opens
-# the next list: it continues no item.
-_LABEL_LINE = re.compile(r"^\S(?:[^:\n]{0,60}):\s*(?:\(\d{1,3}\))?\s*$")  # "... :(15)": a note
+# the next list: it continues no item. One in lower case goes on with the item's sentence
+# ("... cannot be carried over" / "at all:").
+_LABEL_LINE = re.compile(r"^(?![a-z])\S(?:[^:\n]{0,60}):\s*(?:\(\d{1,3}\))?\s*$")  # ":(15)": a note
 _WRAP = re.compile(r"(?<=\S)\n(?=[ \t]*[^\s#*\-•+\d|])")
 # Words of a question that say what shape it wants, not what it is about.
 _GENERIC = frozenset(
@@ -74,19 +75,28 @@ class Block:
     items: list[tuple[int, int]] = field(default_factory=list)
     depth: int = 0  # the indentation of the block's own items
     nested: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    in_nested: bool = False  # whether the last item written was a nested one
+
+    def add(self, start: int, end: int, depth: int) -> None:
+        if not self.items:
+            self.depth = depth
+        self.items.append((start, end))
+        self.in_nested = False
 
     def nest(self, start: int, end: int) -> None:
         """An item of a list under the last item: part of its text, and one of its nested."""
         last = len(self.items) - 1
         self.nested.setdefault(last, []).append((start, end))
         self.items[last] = (self.items[last][0], end)
+        self.in_nested = True
 
-    def extend(self, end: int, deeper: bool) -> None:
-        """A line going on with the last item's text (``deeper``: with its last nested item's,
-        when it has one)."""
+    def extend(self, end: int, blank: bool, depth: int) -> None:
+        """A line going on with the last item's text, and with its last nested item's when one
+        was written last (the cleaner leaves wrapped lines flush; after a blank line only a
+        line indented past the item's text goes on with it)."""
         last = len(self.items) - 1
         self.items[last] = (self.items[last][0], end)
-        if deeper and self.nested.get(last):
+        if self.in_nested and (not blank or depth > self.depth + 3):
             self.nested[last][-1] = (self.nested[last][-1][0], end)
 
 
@@ -157,13 +167,7 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             current, last_text, blank = None, None, False
             continue
         if _FENCE.match(ln.text):
-            if in_code and current is not None:
-                _close(out, current)  # an empty fence ("```{versionadded} 6.0" then "```") is none
-                current = None
-            elif not in_code:
-                _close(out, current)
-                current = Block("code", last_text)
-            in_code = not in_code
+            current, in_code = _fence(out, current, in_code, last_text), not in_code
             continue
         if in_code:
             if ln.text.strip() and current is not None:
@@ -185,15 +189,13 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
         elif m is not None:
             number = int(m.group(1)) if kind == "numbered" else 0
             current = _block_for(out, current, kind, 0 < number < last_number, last_text)
-            if not current.items:
-                current.depth = depth
-            current.items.append((ln.start + m.end(), ln.start + len(ln.text.rstrip())))
+            current.add(ln.start + m.end(), ln.start + len(ln.text.rstrip()), depth)
             blank, last_number = False, number
         elif not ln.text.strip():
             blank = True
         elif _continues(current, ln.text, blank):
             assert current is not None  # a continuation of the item's text
-            current.extend(ln.start + len(ln.text.rstrip()), depth > current.depth + 3)
+            current.extend(ln.start + len(ln.text.rstrip()), blank, depth)
             blank = False
         else:
             # The introducing text is the whole paragraph before the list, not its last line.
@@ -205,6 +207,18 @@ def blocks(text: str, start: int = 0, end: int | None = None, rows: bool = False
             last_text = (opens, ln.start + len(ln.text.rstrip()))
     _close(out, current)
     return out
+
+
+def _fence(out: list[Block], current: Block | None, in_code: bool,
+           intro: tuple[int, int] | None) -> Block | None:
+    """A fence line: it closes the code block (an empty fence, "```{versionadded} 6.0" then
+    "```", is none) or opens one, introduced by ``intro``."""
+    if in_code:
+        if current is not None:
+            _close(out, current)
+        return None
+    _close(out, current)
+    return Block("code", intro)
 
 
 def _opens_section(all_lines: list[Line], i: int) -> bool:
