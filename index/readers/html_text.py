@@ -1,7 +1,9 @@
 """An HTML page's visible text (:class:`HtmlText`), for HTML files, HTML mail bodies
 (index/readers/mail.py) and EPUB chapters (index/readers/office.py).
 
-Lists keep their structure, as a Markdown file's do: each ``<li>`` starts a line with its
+Headings are written as a Markdown page writes them ("## Resetting your password"), so a page's
+sections are read as a Markdown page's are (rag.shapes.text.sections). Lists keep their
+structure, as a Markdown file's do: each ``<li>`` starts a line with its
 marker ("1. ", "2. ", ... in an ``<ol>``, from its ``start``; "- " in a ``<ul>``), a list's items
 are joined by a line break rather than a blank line, an item's further paragraphs are indented
 under its text, and a list inside an item is indented to its parent's text. Without this a
@@ -87,7 +89,7 @@ class HtmlText(HTMLParser):
         elif tag in _TABLE_TAGS:
             self._table_end(tag)
         elif tag in _BLOCK:
-            block = self._flush()
+            block = self._flush(tag if tag in _HEADINGS else "")
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
             elif tag in ("ul", "ol") and self.lists:
@@ -169,7 +171,8 @@ class HtmlText(HTMLParser):
         self.marker = indent + marker
         self.items.append(" " * len(self.marker))
 
-    def _flush(self) -> str:
+    def _flush(self, heading: str = "") -> str:
+        """Write the block read so far; return its text (without a heading's marks)."""
         raw = "".join(self.current)
         self.current = []
         lines = raw.split("\n") if self.pre_depth else [ln.strip() for ln in raw.split("\n")]
@@ -185,6 +188,9 @@ class HtmlText(HTMLParser):
             self.listed = True
             return block
         self.listed = False
+        if heading:  # "## Resetting your password": a section, as a Markdown page marks it
+            self.out.add(f"{'#' * int(heading[1])} {' '.join(block.split())}", SECTION_BREAK)
+            return block
         self.out.add(block, SECTION_BREAK)
         return block
 

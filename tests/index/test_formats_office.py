@@ -93,7 +93,7 @@ READ_WHOLE = {  # format -> (bytes, a suffix it is sniffed under, text form, tit
             "the storm of 2019.\nCall the glazier\nRoof repairs\nSlates | Cost: £900",
             "Parish minutes", "2024-02-03T10:00:00Z"),
     # EPUB: chapters in spine order (not file order), each read as HTML, with its tables
-    "epub": (epub_bytes, ".zip", "Trees\n\nOaks grow slowly.\n\nBirds\n\nRobins sing at dawn."
+    "epub": (epub_bytes, ".zip", "# Trees\n\nOaks grow slowly.\n\n# Birds\n\nRobins sing at dawn."
              "\n\nBirds\nRobin | Colour: red breast", "Field guide", "2023-05-06"),
 }
 
@@ -119,7 +119,7 @@ HTML_TABLES = b"""<html><body><h2>Fees</h2><p>As agreed.</p>
 
 def test_html_tables_header_caption_colspan_and_layout_tables():
     got = extract_html(HTML_TABLES)
-    assert got.text == ("Fees\n\nAs agreed.\n\nHall hire\nMain hall | Rate: £40 | Rate: per hour"
+    assert got.text == ("## Fees\n\nAs agreed.\n\nHall hire\nMain hall | Rate: £40 | Rate: per hour"
                         "\nKitchen | Rate: £10\n\nLayout cell with\n\nFees\nMonday | Opens: 9:00"
                         "\n\nafter\n\nOnly one row | of two cells")
     assert [(t.caption, t.header) for t in got.tables] == [

@@ -1,5 +1,5 @@
-"""An HTML page's lists keep their structure in its text form (index/readers/html_text.py):
-markers ("1. " from an ``<ol>``'s ``start``, "- "), one line per item, an item's further
+"""An HTML page's headings and lists keep their structure in its text form
+(index/readers/html_text.py): headings as Markdown writes them; list markers ("1. " from an ``<ol>``'s ``start``, "- "), one line per item, an item's further
 paragraphs under its text, a list inside an item indented to it; the cleaner keeps a list item's
 indentation in authored formats only (index.cleaning rule 5)."""
 
@@ -20,7 +20,7 @@ STEPS = b"""<html><body><h2>Resetting your password</h2><p>To reset it:</p>
 
 def test_items_are_marked_numbered_nested_and_on_lines_of_their_own():
     assert extract_html(STEPS).text == (
-        "Resetting your password\n\nTo reset it:\n\n"
+        "## Resetting your password\n\nTo reset it:\n\n"  # a heading as Markdown writes it
         "1. Open Settings.\n"
         "2. Choose Security.\n"
         "   It is on the left.\n"
