@@ -22,6 +22,7 @@ PASSAGES = 5  # the passages whose list blocks are read
 SENTENCES = 8  # the best sentences read for an enumeration
 BLOCK_COVERAGE = 0.6  # the share of key terms a block's heading and introduction must hold
 ENUM_COVERAGE = 0.34
+OPENING = 3  # the first words of an item that may name what the list asks for
 RESCUE_COVERAGE = 0.8  # the gate's exception: the share a block's heading must hold
 _SPLIT = re.compile(r"\s*(?:;|,)\s*(?:(?:and|or|as\s+well\s+as)\s+)?|\s+(?:and|or|as\s+well\s+as)\s+")
 _LEADING = re.compile(r"^(?:(?:the|a|an|from|in|at|of|to|for|with|by|on|include|includes"
@@ -107,7 +108,7 @@ def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
         for intro, items in runs:
             heading = section_at(text, items[0][0]).heading
             said = _FOOTNOTE.sub("", f"{heading} {text[intro[0]:intro[1]] if intro else ''}")
-            if head and 2 * sum(coverage(head, text[a:b]) == 1.0 for a, b in items) >= len(items):
+            if head and 2 * sum(_opens_with(head, text[a:b]) for a, b in items) >= len(items):
                 said += f" {inp.kind.head}"  # its items name what is asked ("Exploits that ...")
             score = max(coverage(focus, said), coverage(head, said) if head else 0.0)
             # of equals the one introduced by more of the question's words, then the longer
@@ -120,6 +121,12 @@ def _best_block(inp: ShapeInput) -> tuple[float, list[Piece]]:
 
 
 Run = tuple[tuple[int, int] | None, list[tuple[int, int]]]
+
+
+def _opens_with(head: frozenset[str], item: str) -> bool:
+    """Whether the item's first words name what the list asks for ("Exploits that only affect
+    local development" for "Which exploits ...")."""
+    return coverage(head, " ".join(_WORD.findall(item)[:OPENING])) == 1.0
 
 
 def _runs(text: str, block: Block) -> list[Run]:

@@ -41,7 +41,8 @@ _GENERIC = frozenset(
     "describe happen happens change changed changes trend trends year years quarter quarters "
     "last past over each fiscal fy reported report reports time versus differ different "
     "allowed allow permitted required ok okay anyone everyone someone one there here my me mine "
-    "myself yourself ourselves do does did done kind kinds sort sorts types".split())
+    "myself yourself ourselves do does did done kind kinds sort sorts types still anymore "
+    "currently".split())
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly")
 
 

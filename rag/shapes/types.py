@@ -80,6 +80,8 @@ class ShapeInput:
         n = sentence.passage if passage is None else passage
         text = reflowed(self.passages[n - 1].text)  # as it was split: same offsets
         at = text.find(sentence.text)
+        if at < 0 and sentence.text[:1].isupper():  # the answer capitalises "pip 20.3 was ..."
+            at = text.find(sentence.text[:1].lower() + sentence.text[1:])
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
 
     def piece(self, sentence: ScoredSentence, label: str = "", value: str = "") -> Piece | None:

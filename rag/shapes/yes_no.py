@@ -59,6 +59,10 @@ _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothin
                        r"refuse[sd]?|reject(?:s|ed)?|unsupported|impossible)\b"
                        r"|n['’]t\b", re.I)
 _ONLY = re.compile(r"\bonly\b", re.I)
+_STILL = re.compile(r"\b(?:still|any\s*more|any\s+longer|currently|continue[sd]?\s+to)\b", re.I)
+_ENDED = re.compile(r"\b(?:was|were)\s+the\s+last\b|\bno\s+longer\b|\b(?:dropped|removed|"
+                    r"discontinued|ended|ceased|withdrawn|retired|abolished|deprecated|"
+                    r"replaced|superseded|expired)\b", re.I)
 _UNIVERSAL = re.compile(r"\b(?:everyone|everybody|anyone|anybody|all|any|always|every|"
                         r"unlimited|whenever|whatever)\b", re.I)
 
@@ -79,13 +83,19 @@ def _polar(says: str, negative_question: bool, universal: bool) -> str | None:
 
 
 def verdict(question: str, negative_question: bool, sentence: str) -> str | None:
-    """"yes", "no" or None for ``sentence`` deciding ``question``."""
+    """"yes", "no" or None for ``sentence`` deciding ``question``. A question asking whether
+    something goes on ("still", "any more", "any longer", "currently") is answered no by a
+    sentence that says it ended ("20.3 was the last version that supported Python 2", "was
+    dropped", "no longer"), unless the question asks of the ending itself."""
     if coverage(terms(question), sentence) < MIN_COVERAGE:
         return None
     negations = len(_NEGATION.findall(sentence))
     if negations > 1:
         return None
-    if negations == 1:
+    if _STILL.search(question) and (ended := _ENDED.search(sentence)) is not None and \
+            stem(ended.group(0).split()[-1]) not in terms(question):
+        negative = negations == 0  # "was dropped": no; "was not dropped": it goes on
+    elif negations == 1:
         negative = True
     elif _ONLY.search(sentence):
         if not _UNIVERSAL.search(question):
@@ -106,8 +116,12 @@ def build(inp: ShapeInput) -> Shaped | None:
     pool = [s for s in inp.sentences if not asks(s.text)][:CANDIDATES]
     if not pool:
         return None
-    decided = deciding(inp, wanted)
-    if decided is not None:
+    ended = _ended(inp.question, pool, wanted)
+    decided = deciding(inp, wanted) if ended is None else None
+    if ended is not None:
+        best = ended
+        said = verdict(inp.question, inp.kind.negative, best.text)
+    elif decided is not None:
         best, says = decided
         said = _polar(says, inp.kind.negative, _UNIVERSAL.search(inp.question) is not None)
     else:
@@ -121,6 +135,18 @@ def build(inp: ShapeInput) -> Shaped | None:
         return None
     lead = {"yes": "Yes. ", "no": "No. "}.get(said or "", "")
     return Shaped("yes_no", [piece], lead + cite(piece.text, piece.passage), verdict=said)
+
+
+def _ended(question: str, pool: list[ScoredSentence],
+           wanted: frozenset[str]) -> ScoredSentence | None:
+    """For a question asking whether something goes on ("Does pip still support Python 2?"),
+    the first of the best sentences that says it ended and holds half its key terms ("pip 20.3
+    was the last version of pip that supported Python 2"): it decides, whatever a sentence with
+    a modal says ("Older versions of CPython may be supported")."""
+    if not _STILL.search(question):
+        return None
+    return next((s for s in pool if _ENDED.search(s.text)
+                 and coverage(wanted, s.text) >= MIN_COVERAGE), None)
 
 
 def deciding(inp: ShapeInput, wanted: frozenset[str]) -> tuple[ScoredSentence, str] | None:

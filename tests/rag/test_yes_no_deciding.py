@@ -94,3 +94,31 @@ def test_a_question_kind_without_verbs_keeps_the_rule_before():
     shaped = yes_no.build(ShapeInput("Can I delete the default collection?",
                                      QuestionKind("yes_no"), [passage], scored))
     assert shaped is not None and shaped.pieces[0].text == ROW
+
+
+LAST = "pip 20.3 was the last version of pip that supported Python 2."
+OLDER = "Older versions of CPython may be supported at the discretion of pip maintainers."
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Does pip still support Python 2?", "no"),
+    ("Is Python 2 still supported by pip?", "no"),
+    ("Does pip support Python 2 any longer?", "no"),
+])
+def test_a_still_question_is_answered_no_by_the_sentence_saying_it_ended(nlp, question, verdict):
+    """The sentence saying it ended decides over one whose modal says whether ("may be
+    supported"); the answer reads it from its passage although its first word, "pip", is in
+    lower case (the sentence as scored is capitalised)."""
+    scored = [ScoredSentence("Pip 20.3 was the last version of pip that supported Python 2.",
+                             1, 0, 0.9, 0.5), ScoredSentence(OLDER, 1, 1, 0.8, 0.5)]
+    inp = _input(nlp, question, [LAST, OLDER])
+    shaped = yes_no.build(ShapeInput(inp.question, inp.kind, inp.passages, scored))
+    assert shaped is not None and shaped.verdict == verdict
+    assert shaped.text == f"No. {LAST} [1]"
+
+
+def test_the_ending_asked_of_is_no_verdict_against_it(nlp):
+    assert yes_no.verdict("Is the old form still replaced by the new one?", False,
+                          "The old form was replaced by the new one in 2024.") == "yes"
+    assert yes_no.verdict("Does pip still support Python 2?", False,
+                          "Support for Python 2 was not dropped.") == "yes"
