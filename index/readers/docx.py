@@ -1,4 +1,5 @@
-"""DOCX (python-docx): paragraphs one per line (empty ones left out), tables through index.tables.
+"""DOCX (python-docx): paragraphs one per line (empty ones left out), headings and list items
+marked as Markdown marks them (index/readers/docx_lists.py), tables through index.tables.
 
 A table's header is its first row and its caption the nearest heading (Title/Heading style)
 or Caption-styled paragraph above it; a layout table (one row or column, or a cell too long for
@@ -13,6 +14,7 @@ from index.dates import parse_metadata
 from index.errors import UnreadableFile
 from index.formats import Extracted
 from index.readers.common import TextBuilder
+from index.readers.docx_lists import Structure
 from index.zip_safety import check_package, malformed_part
 
 
@@ -34,6 +36,7 @@ def extract_docx(data: bytes) -> Extracted:
     out = TextBuilder("DOCX")
     title = (document.core_properties.title or "").strip()
     heading = ""
+    structure = Structure(document)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             out.add_grid("", [[c.text for c in row.cells] for row in block.rows],
@@ -45,7 +48,7 @@ def extract_docx(data: bytes) -> Extracted:
             heading = text
             if not title and not style.startswith("caption"):
                 title = text
-        out.add(text)  # one line each; empty paragraphs write nothing
+        out.add(structure.line(block, text) if text else text)  # one line each; empty: none
     text = out.text()
     if not text.strip():
         raise UnreadableFile("DOCX has no text")

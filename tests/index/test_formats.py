@@ -107,7 +107,7 @@ def test_pdf_pages_and_docx_paragraphs(mixed):
     assert pipeline.store.document("report.pdf").extra == {"pages": 3}
 
     docx_text = pipeline.store.document_text("minutes.docx")
-    assert docx_text.splitlines()[:3] == ["Board Minutes", *DOCX_PARAGRAPHS]
+    assert docx_text.splitlines()[:3] == ["# Board Minutes", *DOCX_PARAGRAPHS]  # its heading
     # the table through index.tables: its caption the heading above, each row naming its columns
     assert "Board Minutes\nAutumn | Start: 8:30" in docx_text
 

@@ -131,7 +131,7 @@ def test_docx_table_through_index_tables(tmp_path: Path):
     path = write_docx(tmp_path / "m.docx", "Board Minutes", ["Agreed."],
                       table=[["Term", "Start"], ["Autumn", "8:30"], ["Spring", "9:00"]])
     got = extract(path.read_bytes(), "docx")
-    assert got.text == "Board Minutes\nAgreed.\nBoard Minutes\nAutumn | Start: 8:30\nSpring | " \
+    assert got.text == "# Board Minutes\nAgreed.\nBoard Minutes\nAutumn | Start: 8:30\nSpring | " \
                        "Start: 9:00"
     assert_tables_exact(got)
 
@@ -177,3 +177,26 @@ def test_mbox_messages_one_after_another(tmp_path: Path):
     assert document.date == "2024-03-06T13:30:00Z"  # the newest message's
     assert [a[:4] for a in extract(box, "mbox").attachments] == [
         ("quote.pdf", b"file 0", "Anna Field <anna@example.org>", "Roof quote")]
+
+
+def test_docx_headings_and_lists_are_marked_as_markdown_marks_them(tmp_path):
+    """A Word policy's numbered steps, their sub-items and a bulleted list keep their markers
+    and levels (index/readers/docx_lists.py), the numbering read from the numbering part and
+    counted per list."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Expenses policy", 1)
+    document.add_heading("Claiming", 2)
+    document.add_paragraph("To claim:")
+    for text, style in [("Open the form", "List Number"), ("Attach receipts", "List Number"),
+                        ("scanned", "List Bullet 2"), ("or photographed", "List Bullet 2"),
+                        ("Submit", "List Number"), ("Notes:", "Normal"),
+                        ("a bullet", "List Bullet")]:
+        document.add_paragraph(text, style=style)
+    document.save(tmp_path / "p.docx")
+    got = extract((tmp_path / "p.docx").read_bytes(), "docx")
+    assert got.text == ("# Expenses policy\n## Claiming\nTo claim:\n1. Open the form\n"
+                        "2. Attach receipts\n   - scanned\n   - or photographed\n3. Submit\n"
+                        "Notes:\n- a bullet")
+    assert got.title == "Expenses policy"

@@ -2,8 +2,8 @@
 them in their item's text and apart (rag.shapes.text.Block.nested), so a procedure's step keeps
 its sub-steps and the steps after them, and a list question can be answered by the inner list
 alone; question kinds read "What kinds of X" as asking for X and "Which exploits does ..." as a
-list. The pipeline tests read tests/rag/nested_corpus (an HTML help page, a Markdown policy)
-through the real encoder, spaCy and Chroma."""
+list. The pipeline tests read tests/rag/nested_corpus (an HTML help page, a Markdown policy) and
+a Word policy written here, through the real encoder, spaCy and Chroma."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rag.shapes.kinds import question_kind
 from rag.shapes.text import blocks
 from rag.span_locator import SpanLocator
 from rag.types import Passage
-from tests.helpers import pipeline_over_pages
+from tests.helpers import make_settings
 
 CORPUS = Path(__file__).parent / "nested_corpus"
 
@@ -83,16 +83,53 @@ def test_the_span_locator_cleans_a_document_as_its_format_was(fmt):
     assert original[start:end] == "overtime days"
 
 
+def _word_policy(path: Path) -> None:
+    """A Word travel policy whose steps have sub-items (index/readers/docx_lists.py)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Travel policy", 1)
+    document.add_heading("Booking a business trip", 2)
+    document.add_paragraph("Every trip is booked through the travel desk.")
+    for text, style in [
+            ("Ask your manager to approve the trip in the travel portal.", "List Number"),
+            ("Book the cheapest fare that fits the meeting times:", "List Number"),
+            ("economy class for flights under six hours,", "List Bullet 2"),
+            ("second class for trains.", "List Bullet 2"),
+            ("Send the booking reference to the finance office.", "List Number")]:
+        document.add_paragraph(text, style=style)
+    document.add_heading("Meals", 2)
+    document.add_paragraph("Meals are paid by a daily allowance of 40 euros.")
+    document.save(path)
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory, embedder):
-    return pipeline_over_pages(tmp_path_factory, embedder, CORPUS,
-                               ["account-help.html", "leave.md"], "nested")
+    import shutil
+
+    from rag.factory import build_pipeline
+
+    corpus = tmp_path_factory.mktemp("nested-corpus")
+    for name in ("account-help.html", "leave.md"):
+        shutil.copy(CORPUS / name, corpus / name)
+    _word_policy(corpus / "travel-policy.docx")
+    built = build_pipeline(make_settings(tmp_path_factory.mktemp("nested") / "data"),
+                           embedder=embedder)
+    assert built.ingest.sync(corpus).failed == {}
+    return built
+
+
+def _shaped_lines(pipeline, question: str, kind: str, doc_id: str) -> list[str]:
+    """The answer's lines, asserting its shape's kind and the document it cites first."""
+    answer = pipeline.answers.answer(question)
+    assert answer.shape is not None and answer.shape.kind == kind, answer.answer
+    assert answer.citations[0].doc_id == doc_id
+    return answer.answer.splitlines()
 
 
 def test_a_steps_sub_steps_stay_in_it_and_the_steps_after_them_are_kept(pipeline):
-    answer = pipeline.answers.answer("How do I reset my password?")
-    assert not answer.refused and answer.shape is not None and answer.shape.kind == "procedure"
-    assert answer.answer.splitlines() == [
+    assert _shaped_lines(pipeline, "How do I reset my password?", "procedure",
+                         "account-help.html") == [
         "1. Open the sign-in page and click Forgot password. [1]",
         "2. Enter the email address of your account.",
         "Use your work address, not a personal one. [1]",
@@ -100,13 +137,21 @@ def test_a_steps_sub_steps_stay_in_it_and_the_steps_after_them_are_kept(pipeline
         "   - on a phone, tap Confirm in the email;",
         "   - on a computer, copy the six-digit code into the page. [1]",
         "4. Type the new password twice and click Save. [1]"]
-    assert answer.citations[0].doc_id == "account-help.html"
 
 
 def test_the_list_under_an_item_answers_what_it_introduces(pipeline):
-    answer = pipeline.answers.answer("What kinds of leave cannot be carried over?")
-    assert answer.shape is not None and answer.shape.kind == "list", answer.answer
-    assert answer.answer.splitlines() == [
+    assert _shaped_lines(pipeline, "What kinds of leave cannot be carried over?", "list",
+                         "leave.md") == [
         "- days of leave bought through the salary exchange scheme [1]",
         "- compensation days for overtime worked before 1 October [1]",
         "- leave granted as a long-service award [1]"]
+
+
+def test_a_word_documents_numbered_steps_and_their_sub_items(pipeline):
+    assert _shaped_lines(pipeline, "How do I book a business trip?", "procedure",
+                         "travel-policy.docx") == [
+        "1. Ask your manager to approve the trip in the travel portal. [1]",
+        "2. Book the cheapest fare that fits the meeting times:",
+        "   - economy class for flights under six hours,",
+        "   - second class for trains. [1]",
+        "3. Send the booking reference to the finance office. [1]"]
