@@ -161,6 +161,15 @@ _CONNECTIVE = re.compile(
 _QUOTES = "\"“”"
 
 
+def find_trimmed(text: str, trimmed: str) -> int:
+    """Where a sentence :func:`trim` gave stands in ``text`` (-1 when it does not): trim keeps a
+    substring but capitalises its first letter ("pip 20.3 was ..." reads "Pip 20.3 was ...")."""
+    at = text.find(trimmed)
+    if at < 0 and trimmed[:1].isupper():
+        at = text.find(trimmed[:1].lower() + trimmed[1:])
+    return at
+
+
 def trim(sentence: str) -> str:
     """Drop what does not carry the answer where that is safe: list and heading marks, a leading
     connective ("However, ..."), and a quote mark left unbalanced by sentence splitting. The

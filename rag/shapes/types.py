@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.generators.extractive import ScoredSentence
+from rag.generators.extractive import ScoredSentence, find_trimmed
 from rag.question_typing import Entity
 from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
@@ -79,9 +79,7 @@ class ShapeInput:
         grown to its section holds its neighbours' sentences too); (-1, -1) when not found."""
         n = sentence.passage if passage is None else passage
         text = reflowed(self.passages[n - 1].text)  # as it was split: same offsets
-        at = text.find(sentence.text)
-        if at < 0 and sentence.text[:1].isupper():  # the answer capitalises "pip 20.3 was ..."
-            at = text.find(sentence.text[:1].lower() + sentence.text[1:])
+        at = find_trimmed(text, sentence.text)
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
 
     def piece(self, sentence: ScoredSentence, label: str = "", value: str = "") -> Piece | None:

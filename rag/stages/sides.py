@@ -13,7 +13,7 @@ from typing import Any
 
 from index.context import same_series
 from rag.claims import MEASURED, NAMED, conflict, rivals, value_of
-from rag.generators.extractive import SELECT_MARGIN
+from rag.generators.extractive import SELECT_MARGIN, find_trimmed
 from rag.pages import page_of
 from rag.question_typing import AnswerType
 from rag.revisions import changed_values
@@ -219,7 +219,7 @@ class SideFinder:
             words = set(_content(sentence.text))
             if not asked <= words or len(words & question) < min(2, len(question)):
                 continue  # close in meaning, but not about the same thing
-            at = reflowed(other.text).find(sentence.text)  # as it was split: same offsets
+            at = find_trimmed(reflowed(other.text), sentence.text)  # as split: same offsets
             if at < 0:
                 continue
             checked += 1

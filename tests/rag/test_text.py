@@ -107,3 +107,14 @@ def test_a_list_items_wrapped_lines_are_one_sentence_and_the_items_stay_apart():
         "the website.", "1.", "Done.", "Then rest.",
         "- Hideyo Hanazumi - from 12 June , 2018 to present and until this day, in office",
         "Economy ."]  # an unindented capitalised line after an item is no wrap: a heading
+
+
+def test_a_trimmed_sentence_is_found_where_it_stands():
+    from rag.generators.extractive import find_trimmed, trim
+
+    text = "Intro. However, pip 20.3 was the last version that supported Python 2. More."
+    said = trim("However, pip 20.3 was the last version that supported Python 2.")
+    assert said == "Pip 20.3 was the last version that supported Python 2."
+    at = find_trimmed(text, said)
+    assert text[at:at + len(said)].lower() == said.lower()
+    assert find_trimmed(text, "Python 3 is supported.") == -1
