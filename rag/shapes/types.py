@@ -3,6 +3,7 @@ pieces, with the answer text that lists them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,9 @@ from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
 from rag.shapes.text import terms, unwrapped
 from rag.types import Passage, Refusal
+
+# A fence opening a block, read into the sentence after it: "```{note} As mentioned ..."
+_FENCE_OPENING = re.compile(r"(?:```|~~~)\s*(?:\{[^}\n]*\}|\w+)?[ \t]+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class ShapeInput:
             if s.start <= a and b <= s.end:
                 a, b = s.start, s.end
                 break
+        if fence := _FENCE_OPENING.match(text, a, b):  # "```{note} As mentioned ...": not said
+            a = fence.end()
         return Piece(text[a:b], sentence.passage, a, b, label, value)
 
 

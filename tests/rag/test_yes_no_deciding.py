@@ -122,3 +122,11 @@ def test_the_ending_asked_of_is_no_verdict_against_it(nlp):
                           "The old form was replaced by the new one in 2024.") == "yes"
     assert yes_no.verdict("Does pip still support Python 2?", False,
                           "Support for Python 2 was not dropped.") == "yes"
+
+
+def test_a_fence_read_into_the_deciding_sentence_is_not_quoted(nlp):
+    note = ("```{note}\nAs mentioned in the standard library documentation, only ASCII "
+            "characters are allowed in `.netrc` files.\n```")
+    question = "Can my .netrc password contain non-ASCII characters?"
+    shaped = yes_no.build(_input(nlp, question, [note]))
+    assert shaped is not None and shaped.pieces[0].text.startswith("As mentioned"), shaped
