@@ -15,12 +15,11 @@ Rules (each tested in tests/test_cleaning.py):
 5. A list item's indentation is kept (a tab to the next multiple of four columns) in every format
    whose text form is written by its author: text, Markdown, HTML and the formats read through
    the HTML reader (index/readers/html_text.py writes a nested list indented), DOCX
-   (index/readers/docx_lists.py does too). It says which
+   (index/readers/docx_lists.py does too) and PPTX (a slide's bullets by level). It says which
    item a list belongs to: a list inside a list item (sub-steps, the exceptions to a rule). Other
    lines lose theirs, as before: an indented paragraph (a FAQ's hanging "A:  ..." answer) reads
    as prose, not code. In the formats whose text form the reader lays out (``LAYOUT_FORMATS``:
-   PDF, scans, office files, sheets) every line loses it: there it is where the text stood on a
-   page.
+   PDF, scans, ODT, sheets) every line loses it: there it is where the text stood on a page.
 
 Every kept character remembers its position in the original text, so spans found in the clean
 text map back exactly (:meth:`CleanDocument.original_span`).
@@ -48,7 +47,7 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
     r"advertisement",
 )
 BLOCK_START: tuple[str, ...] = (r"#{1,6}\s*subscribe\b.*",)
-LAYOUT_FORMATS = frozenset({"pdf", "image", "pptx", "odt", "xlsx", "ods", "csv"})
+LAYOUT_FORMATS = frozenset({"pdf", "image", "odt", "xlsx", "ods", "csv"})
 TAB_WIDTH = 4
 # A list item's line: a bullet, a number or a letter and its stop or parenthesis, then its text.
 _ITEM_LINE = re.compile(r"(?:[-*+•▪◦●○■]|\d{1,3}[.)]|[A-Za-z][.)]|\([0-9A-Za-z]{1,4}\))[ \t]+\S")

@@ -76,8 +76,39 @@ def _add_shape(out: TextBuilder, shape, caption: str) -> None:  # type: ignore[n
         count_cells(rows, "PPTX")
         out.add_grid("", rows, heading=caption)
     elif getattr(shape, "has_text_frame", False):
-        lines = (p.text.replace("\v", "\n").strip() for p in shape.text_frame.paragraphs)
-        out.add("\n".join(line for line in lines if line))
+        out.add("\n".join(_lines(shape)))
+
+
+_BULLETED_PLACEHOLDERS = {2, 7}  # PP_PLACEHOLDER.BODY, OBJECT: bulleted unless a paragraph says no
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _lines(shape) -> list[str]:  # type: ignore[no-untyped-def]
+    """A text frame's paragraphs, a line each; a bulleted or numbered one with its marker ("- ",
+    "1. " counted per level) and indented by its level, as a Markdown list writes them. A body
+    placeholder's paragraphs are bullets unless one says ``a:buNone``; a text box's only when
+    one says ``a:buChar`` or ``a:buAutoNum``."""
+    bulleted = shape.is_placeholder and \
+        int(shape.placeholder_format.type or 0) in _BULLETED_PLACEHOLDERS
+    counts: dict[int, int] = {}
+    out = []
+    for paragraph in shape.text_frame.paragraphs:
+        text = paragraph.text.replace("\v", "\n").strip()
+        if not text:
+            continue
+        ppr = paragraph._p.pPr
+        kinds = {child.tag for child in ppr} if ppr is not None else set()
+        level = paragraph.level
+        for deeper in [k for k in counts if k > level]:
+            del counts[deeper]
+        if f"{_A}buAutoNum" in kinds:
+            counts[level] = counts.get(level, 0) + 1
+            out.append(f"{'   ' * level}{counts[level]}. {text}")
+        elif f"{_A}buChar" in kinds or (bulleted and f"{_A}buNone" not in kinds):
+            out.append(f"{'   ' * level}- {text}")
+        else:
+            out.append(text)
+    return out
 
 
 def _one_line(text: str) -> str:

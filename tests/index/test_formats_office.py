@@ -3,6 +3,7 @@ and DOCX tables, each read from a real file into its text form, tables with exac
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_pptx_slides_titles_tables_and_notes_in_order():
     data = pptx_bytes()
     assert sniff(data, ".bin") == "pptx"
     got = extract(data, "pptx")
-    assert got.text == ("Slide 1: Roof repairs 2024\nThe church roof leaks\nSlates come from Wales"
+    assert got.text == ("Slide 1: Roof repairs 2024\n- The church roof leaks\n- Slates come from Wales"
                         "\nRoof repairs 2024\nSlates | Cost: $40,000\nLabour | Cost: $12,500\n"
                         "Notes: Mention the heritage grant.\n\nSlide 2\nQuestions welcome")
     assert got.title == "Budget deck" and got.date == "2024-04-02T09:30:00Z"
@@ -200,3 +201,35 @@ def test_docx_headings_and_lists_are_marked_as_markdown_marks_them(tmp_path):
                         "2. Attach receipts\n   - scanned\n   - or photographed\n3. Submit\n"
                         "Notes:\n- a bullet")
     assert got.title == "Expenses policy"
+
+
+def test_pptx_bullets_keep_their_markers_and_levels():
+    """A body placeholder's paragraphs are bullets, indented by level; a numbered paragraph
+    (``a:buAutoNum``) is counted per level; a text box's paragraph is no bullet."""
+    from lxml import etree
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Priorities for 2025"
+    frame = slide.placeholders[1].text_frame
+    frame.text = "Hire two engineers"
+    for text, level in [("one for the API", 1), ("one for the widget", 1),
+                        ("Cut the support backlog", 0)]:
+        paragraph = frame.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    box = slide.shapes.add_textbox(Inches(1), Inches(5), Inches(3), Inches(1)).text_frame
+    box.text = "Steps"
+    for text in ("Open the portal", "Sign in"):
+        paragraph = box.add_paragraph()
+        paragraph.text = text
+        etree.SubElement(paragraph._p.get_or_add_pPr(),
+                         "{http://schemas.openxmlformats.org/drawingml/2006/main}buAutoNum",
+                         type="arabicPeriod")
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    assert extract(buffer.getvalue(), "pptx").text == (
+        "Slide 1: Priorities for 2025\n- Hire two engineers\n   - one for the API\n"
+        "   - one for the widget\n- Cut the support backlog\nSteps\n1. Open the portal\n"
+        "2. Sign in")
