@@ -56,7 +56,7 @@ def extract_pptx(data: bytes) -> Extracted:
         raise UnreadableFile("PPTX has no slides")
     core = deck.core_properties
     title = (core.title or "").strip()
-    title = first_title if title.lower() in _GENERIC_TITLES else title
+    title = first_title if not title or title.lower() in _GENERIC_TITLES else title
     stated = parse_metadata(core.modified) or parse_metadata(core.created)
     return Extracted("pptx", out.text(), title, date=stated or "", tables=tuple(out.tables))
 

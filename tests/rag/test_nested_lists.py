@@ -2,8 +2,8 @@
 them in their item's text and apart (rag.shapes.text.Block.nested), so a procedure's step keeps
 its sub-steps and the steps after them, and a list question can be answered by the inner list
 alone; question kinds read "What kinds of X" as asking for X and "Which exploits does ..." as a
-list. The pipeline tests read tests/rag/nested_corpus (an HTML help page, a Markdown policy) and
-a Word policy written here, through the real encoder, spaCy and Chroma."""
+list. The pipeline tests read tests/rag/nested_corpus (an HTML help page, a Markdown policy), a
+Word policy and a slide deck written here, through the real encoder, spaCy and Chroma."""
 
 from __future__ import annotations
 
@@ -103,6 +103,23 @@ def _word_policy(path: Path) -> None:
     document.save(path)
 
 
+def _deck(path: Path) -> None:
+    """A slide deck whose body placeholder holds bullets with a second level."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Support team priorities for 2025"
+    frame = slide.placeholders[1].text_frame
+    frame.text = "Answer every ticket within two working days"
+    for text, level in [("chat tickets within four hours", 1),
+                        ("Publish a help page for each new feature", 0),
+                        ("Run a customer survey every quarter", 0)]:
+        paragraph = frame.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    deck.save(path)
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory, embedder):
     import shutil
@@ -113,6 +130,7 @@ def pipeline(tmp_path_factory, embedder):
     for name in ("account-help.html", "leave.md"):
         shutil.copy(CORPUS / name, corpus / name)
     _word_policy(corpus / "travel-policy.docx")
+    _deck(corpus / "support-priorities.pptx")
     built = build_pipeline(make_settings(tmp_path_factory.mktemp("nested") / "data"),
                            embedder=embedder)
     assert built.ingest.sync(corpus).failed == {}
@@ -155,3 +173,17 @@ def test_a_word_documents_numbered_steps_and_their_sub_items(pipeline):
         "   - economy class for flights under six hours,",
         "   - second class for trains. [1]",
         "3. Send the booking reference to the finance office. [1]"]
+
+
+def test_a_slides_bullets_answer_a_list_question(pipeline):
+    assert _shaped_lines(pipeline, "What are the support team's priorities for 2025?", "list",
+                         "support-priorities.pptx") == [
+        "- Answer every ticket within two working days [1]",
+        "- Publish a help page for each new feature [1]",
+        "- Run a customer survey every quarter [1]"]
+
+
+def test_a_possessive_does_not_end_the_noun_run_a_list_asks_for(nlp):
+    question = "What are the support team's priorities for 2025?"
+    kind = question_kind(question, nlp.tag(question))
+    assert kind.kind == "list" and kind.head.endswith("priorities")
