@@ -52,10 +52,10 @@ FORMAT_BY_SUFFIX = {
 # its bytes alone, so the versions indexed before stay as they are.
 # pdf: word gaps by type size (index/readers/pdf_text_tables.WORDS), glued pages read by PDFium
 # (index/readers/pdf_glued.py), letters drawn over themselves once; pdf-3: type under 2 points
-# dropped (index/readers/pdf_hidden.py). "indent-2": the cleaner keeps a list item's indentation
-# (index.cleaning rule 5); the HTML, DOCX and PPTX readers write headings and lists as Markdown does
-# (index/readers/html_text.py), in every format the HTML reader or rule 5 reads.
-_INDENTED = "indent-2"
+# dropped (index/readers/pdf_hidden.py). "indent-3": the cleaner keeps a list item's indentation
+# (index.cleaning rule 5); the HTML, DOCX and PPTX readers write headings and lists (and HTML's
+# code) as Markdown does (index/readers/html_text.py, docx_lists.py, office.py).
+_INDENTED = "indent-3"
 READER_VERSIONS = {"pdf": "pdf-3", "text": _INDENTED, "markdown": _INDENTED, "html": _INDENTED,
                    "epub": _INDENTED, "eml": _INDENTED, "mbox": _INDENTED, "msg": _INDENTED,
                    "docx": _INDENTED, "pptx": _INDENTED}

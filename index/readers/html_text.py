@@ -1,8 +1,9 @@
 """An HTML page's visible text (:class:`HtmlText`), for HTML files, HTML mail bodies
 (index/readers/mail.py) and EPUB chapters (index/readers/office.py).
 
-Headings are written as a Markdown page writes them ("## Resetting your password"), so a page's
-sections are read as a Markdown page's are (rag.shapes.text.sections). Lists keep their
+Headings are written as a Markdown page writes them ("## Resetting your password") and a
+``<pre>`` block between fences, so a page's sections and code are read as a Markdown page's are
+(rag.shapes.text.sections, blocks). Lists keep their
 structure, as a Markdown file's do: each ``<li>`` starts a line with its
 marker ("1. ", "2. ", ... in an ``<ol>``, from its ``start``; "- " in a ``<ul>``), a list's items
 are joined by a line break rather than a blank line, an item's further paragraphs are indented
@@ -89,7 +90,7 @@ class HtmlText(HTMLParser):
         elif tag in _TABLE_TAGS:
             self._table_end(tag)
         elif tag in _BLOCK:
-            block = self._flush(tag if tag in _HEADINGS else "")
+            block = self._flush(tag if tag in _HEADINGS else "", fenced=tag == "pre")
             if tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
             elif tag in ("ul", "ol") and self.lists:
@@ -171,14 +172,17 @@ class HtmlText(HTMLParser):
         self.marker = indent + marker
         self.items.append(" " * len(self.marker))
 
-    def _flush(self, heading: str = "") -> str:
-        """Write the block read so far; return its text (without a heading's marks)."""
+    def _flush(self, heading: str = "", fenced: bool = False) -> str:
+        """Write the block read so far; return its text (without a heading's marks). ``fenced``:
+        a ``<pre>`` block, written between fences as Markdown writes code."""
         raw = "".join(self.current)
         self.current = []
         lines = raw.split("\n") if self.pre_depth else [ln.strip() for ln in raw.split("\n")]
         block = "\n".join(lines).strip("\n")
         if not block.strip():
             return ""
+        if fenced:
+            block = f"```\n{block}\n```"
         if self.items:  # a list item's text: its marker, or its indentation for what follows
             indent = self.items[-1]
             first = self.marker if self.marker is not None else indent

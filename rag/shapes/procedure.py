@@ -125,7 +125,8 @@ def answers(inp: ShapeInput) -> bool:
 
 def build(inp: ShapeInput) -> Shaped | None:
     found = best_section(inp)
-    if found is not None and (found.whole >= 0.5 or found.heading >= 0.5):
+    if found is not None and (found.whole >= 0.5 or found.heading >= 0.5) and \
+            not _outscored(inp, found):
         text = inp.passages[found.passage - 1].text
         pieces = [Piece(text[a:b], found.passage, a, b, label=str(i))
                   for i, (a, b) in enumerate(found.items, 1)]
@@ -142,6 +143,21 @@ def build(inp: ShapeInput) -> Shaped | None:
         return None
     body = "\n".join(f"{p.label}. {cite(p.text, p.passage)}" for p in pieces)
     return Shaped("procedure", pieces, body)
+
+
+def _outscored(inp: ShapeInput, found: Found) -> bool:
+    """Whether the best scored sentence, outside the list's section, holds more of the question's
+    key terms than the list's heading, introduction and steps do ("You can alter the location
+    of the Cargo home by setting the CARGO_HOME environmental variable." for "How do I change
+    where the Cargo home is located?", not the list of what to cache in CI): its section's
+    sentences say how, not that list."""
+    if not inp.sentences:
+        return False
+    best = inp.sentences[0]
+    at = inp.where(best, found.passage)[0]
+    if found.section.start <= at < found.section.end:
+        return False
+    return coverage(inp.asked, best.text) > found.whole + 1e-9
 
 
 def _introduced(text: str, n: int, intro: tuple[int, int], command: Piece) -> Shaped:

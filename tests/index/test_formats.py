@@ -150,4 +150,4 @@ def test_format_is_sniffed_from_content_and_misnamed_binaries_are_named(tmp_path
 
 def test_html_pre_blocks_keep_their_lines():
     extracted = extract_html(b"<html><body><pre>a  b\n  c</pre><p>x\ny</p></body></html>")
-    assert extracted.text == "a  b\n  c\n\nx y"
+    assert extracted.text == "```\na  b\n  c\n```\n\nx y"  # fenced as Markdown writes code

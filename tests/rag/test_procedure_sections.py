@@ -403,3 +403,30 @@ def test_without_a_list_the_sentences_around_the_best_one_not_the_pages_opening(
                        [ScoredSentence("It has no deeper meaning.", 1, 0, 0.9, 0.3)])
     texts = [" ".join(p.text.split()) for p in procedure._sentences(early)]
     assert texts[0] == "A: Nothing." and not any("===" in t or t.endswith("?") for t in texts)
+
+
+HOME = """# Cargo Home
+
+The Cargo home is a download cache. You can alter the location of the Cargo home by setting
+the CARGO_HOME environmental variable.
+
+## Caching the Cargo home in CI
+
+It is enough to cache these files across builds:
+
+- .crates.toml
+- registry/index/
+"""
+
+
+def test_the_best_sentence_says_how_when_it_holds_more_of_the_question_than_a_list():
+    """The best scored sentence, in a section without a list, holds more of the question than
+    the list of another section: the steps are that section's sentences, not the list."""
+    question = "How do I change the location of the Cargo home?"
+    said = ("You can alter the location of the Cargo home by setting the CARGO_HOME "
+            "environmental variable.")
+    passage = Passage("c0", "cargo-home.html", "Cargo Home", HOME, 0, len(HOME), 0.5)
+    shaped = procedure.build(ShapeInput(question, QuestionKind("procedure"), [passage],
+                                        [ScoredSentence(said, 1, 0, 0.8, 0.5)]))
+    assert shaped is not None and any("CARGO_HOME" in p.text for p in shaped.pieces)
+    assert not any(p.text == ".crates.toml" for p in shaped.pieces)
