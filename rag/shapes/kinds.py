@@ -287,8 +287,8 @@ def _noun_run(words: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str 
             head = tag
             run.extend(between)
             between = []
-        elif head is not None and tag in ("JJ", "HYPH", "POS"):
-            between.append((word, tag))  # "the support team's priorities": the run goes on
+        elif head is not None and tag in ("JJ", "HYPH"):
+            between.append((word, tag))
             continue
         elif not (tag in ("JJ", "JJS", "JJR", "CD", "HYPH", "VBN", "VBG") and head is None):
             break
