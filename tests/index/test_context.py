@@ -184,6 +184,7 @@ def test_a_queued_job_stores_the_headed_version_once(tmp_path, embedder, corpus_
     import hashlib
 
     from index.context import VERSION
+    from index.formats import reader_version
     from index.ingest import version_hash
 
     settings = make_settings(tmp_path / "data", chunking={"context_headers": True})
@@ -191,7 +192,8 @@ def test_a_queued_job_stores_the_headed_version_once(tmp_path, embedder, corpus_
     path = corpus_copy / "004_e904c1ee689fa2a3.txt"
     job = pipeline.ingest.ingest_one(path, corpus_copy)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert job.outcome == "added" and job.content_hash == version_hash(sha, VERSION) != sha
+    assert job.outcome == "added" and \
+        job.content_hash == version_hash(sha, f"{VERSION}|{reader_version('text')}") != sha
     assert pipeline.store.stored_version(job.doc_id, job.content_hash) is not None
     again = pipeline.ingest.ingest_one(path, corpus_copy, committed_hash=job.content_hash)
     assert again.outcome == "unchanged"

@@ -85,25 +85,26 @@ def test_a_changed_reader_re_reads_its_format_only(tmp_path: Path, embedder,
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "report.pdf").write_bytes(small_type_pdf())
-    (corpus / "note.txt").write_text("The transit board meets every spring to review targets.")
+    # a format without a reader version (index.formats.READER_VERSIONS): CSV
+    (corpus / "note.csv").write_text("Board,Meets\nTransit board,every spring\n")
     pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder=embedder)
     pipeline.ingest.sync(corpus)
     before = pipeline.store.documents()
-    assert before["note.txt"].content_hash == _sha256(corpus / "note.txt")  # bytes alone
+    assert before["note.csv"].content_hash == _sha256(corpus / "note.csv")  # bytes alone
     assert before["report.pdf"].content_hash != _sha256(corpus / "report.pdf")  # + the reader
     # the bytes' own hash is kept beside it (service/originals.py serves a file by it)
     assert before["report.pdf"].file_hash == _sha256(corpus / "report.pdf")
-    assert before["note.txt"].file_hash == _sha256(corpus / "note.txt")
+    assert before["note.csv"].file_hash == _sha256(corpus / "note.csv")
 
     again = pipeline.ingest.sync(corpus)  # nothing changed: nothing re-read
-    assert sorted(again.unchanged) == ["note.txt", "report.pdf"] and not again.updated
+    assert sorted(again.unchanged) == ["note.csv", "report.pdf"] and not again.updated
 
     monkeypatch.setitem(formats.READER_VERSIONS, "pdf", "a later PDF reader")
     report = pipeline.ingest.sync(corpus)
-    assert report.updated == ["report.pdf"] and report.unchanged == ["note.txt"]
+    assert report.updated == ["report.pdf"] and report.unchanged == ["note.csv"]
     after = pipeline.store.documents()
     assert after["report.pdf"].content_hash != before["report.pdf"].content_hash
-    assert after["note.txt"].content_hash == before["note.txt"].content_hash
+    assert after["note.csv"].content_hash == before["note.csv"].content_hash
     assert after["report.pdf"].file_hash == before["report.pdf"].file_hash
     chunks = pipeline.store.document_chunks("report.pdf")
     assert any("network of 500,000 EV chargers" in c.text for c in chunks)

@@ -92,6 +92,7 @@ def check_indexed_once(chroma_port: int, collection: str, corpus: Path, embedder
     """Every file is one document of the one published release, at its content hash, whose
     chunks are stored once each and are exactly the chunks the chunker makes of it."""
     from index.chunking import Chunker
+    from index.formats import reader_version
     from index.ingest import version_hash
     from index.loaders import load_document
     from index.store import ChromaStore, make_client
@@ -112,9 +113,11 @@ def check_indexed_once(chroma_port: int, collection: str, corpus: Path, embedder
     cleaner = build_cleaner(settings)
     for f in files:
         record = docs[f.name]
-        # the file's sha256, with the chunking signature when headers are on (index/ingest.py)
+        # the file's sha256, with the chunking signature when headers are on and its format's
+        # reader version (index/ingest.py)
+        extra = "|".join(x for x in (chunker.signature, reader_version(record.format)) if x)
         assert record.content_hash == version_hash(hashlib.sha256(f.read_bytes()).hexdigest(),
-                                                   chunker.signature)
+                                                   extra)
         assert stored[(f.name, record.content_hash)] == record.chunk_count
         doc = load_document(f, corpus)
         expected = chunker.split(cleaner.clean(dataclasses.replace(

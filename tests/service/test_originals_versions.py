@@ -29,19 +29,20 @@ def test_a_version_hash_other_than_the_bytes_still_serves_the_file(tmp_path: Pat
     corpus.mkdir()
     pdf = pdf_bytes(["The water board meets on the first Monday of each month."])
     (corpus / "board.pdf").write_bytes(pdf)
-    (corpus / "note.txt").write_text("The transit board reviews its targets every spring.\n")
+    # a format without a reader version (index.formats.READER_VERSIONS): CSV
+    (corpus / "note.csv").write_text("Board,Reviews\nTransit board,its targets every spring\n")
     settings = make_settings(tmp_path / "data", chunking={"context_headers": headers})
     pipeline = build_pipeline(settings, embedder=embedder)
     assert pipeline.ingest.sync(corpus).failed == {}
     records = pipeline.store.documents()
-    for name in ("board.pdf", "note.txt"):
+    for name in ("board.pdf", "note.csv"):
         data = (corpus / name).read_bytes()
         record = records[name]
         assert record.file_hash == hashlib.sha256(data).hexdigest()
         assert original_bytes(record, settings.data_dir, 10_000_000) == data
-    # the PDF's version hash folds in its reader's version; the text's only the headers
+    # the PDF's version hash folds in its reader's version; the CSV's only the headers
     assert records["board.pdf"].content_hash != records["board.pdf"].file_hash
-    assert (records["note.txt"].content_hash != records["note.txt"].file_hash) is headers
+    assert (records["note.csv"].content_hash != records["note.csv"].file_hash) is headers
 
     (corpus / "board.pdf").write_bytes(pdf + b"\n% edited\n")
     with pytest.raises(NotFoundError, match="changed since it was indexed"):
