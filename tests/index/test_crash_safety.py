@@ -22,12 +22,16 @@ from pathlib import Path
 import pytest
 
 from index.context import VERSION
+from index.formats import reader_version
 from index.ingest import version_hash
 from rag.factory import build_pipeline
 from rag.settings.indexing import ChunkingSettings
 from tests.helpers import ROOT, SUPPORT
 
-SIGNATURE = VERSION if ChunkingSettings().context_headers else ""
+# a text file's version hash folds in the chunking signature (when context headers are on) and
+# the text reader's version (index/ingest.py)
+SIGNATURE = "|".join(x for x in (VERSION if ChunkingSettings().context_headers else "",
+                                 reader_version("text")) if x)
 
 # Subprocesses that load the model, or whole eval runs: not in the fast subset.
 pytestmark = pytest.mark.slow
@@ -67,7 +71,7 @@ def write_corpus(root: Path, version: int) -> dict[str, str]:
     hashes = {}
     for name, text in texts.items():
         (root / name).write_text(text)
-        # a version's hash: the file's, with the default chunking's signature (index/ingest.py)
+        # a version's hash: the file's, with SIGNATURE folded in (index/ingest.py)
         hashes[name] = version_hash(hashlib.sha256(text.encode()).hexdigest(), SIGNATURE)
     return hashes
 
