@@ -93,6 +93,15 @@ def reflowed(text: str) -> str:
     return "".join(out)
 
 
+_INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+
+
+def one_spaced(text: str) -> str:
+    """``text`` with each run of spaces between two words one space (a wrapped line's kept
+    indentation, read into its sentence); a line's own indentation stays."""
+    return _INNER_SPACES.sub(" ", text)
+
+
 def _indent(row: str) -> int:
     return len(row) - len(row.lstrip(" "))
 

@@ -11,7 +11,7 @@ from index.embedder import Embedder
 from rag.generators.base import Draft, GenerationRequest
 from rag.selection import SentenceSelector
 from rag.instructions import instruction_like
-from rag.sentences import asks, content_words, reflowed, split_sentences
+from rag.sentences import asks, content_words, one_spaced, reflowed, split_sentences
 from rag.types import Passage
 
 import re
@@ -38,7 +38,6 @@ class ScoredSentence:
         return self.dense + LEXICAL_WEIGHT * self.lexical
 
 
-_INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 
 class ExtractiveGenerator:
     """Deterministic, offline, fast: one batched encoder call per question."""
@@ -91,7 +90,7 @@ class ExtractiveGenerator:
         if not chosen:
             return Draft(text="", support=support, refused=True)
         # a wrapped line's indentation, kept by the cleaner, reads as one space
-        text = " ".join(f"{_INNER_SPACES.sub(' ', s.text)} [{s.passage}]" for s in chosen)
+        text = " ".join(f"{one_spaced(s.text)} [{s.passage}]" for s in chosen)
         return Draft(text=text, support=support)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from rag.sentences import split_sentences
+from rag.sentences import one_spaced, split_sentences
 from rag.shapes.kinds import count_of
 from rag.shapes.text import Block, blocks, coverage, section_at, terms, unwrapped
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -31,7 +31,6 @@ _WORD = re.compile(r"\S+")
 _BRACKETED = re.compile(r"\(([^()]*[,;]\s[^()]*)\)")
 _MARK_DIGITS = re.compile(r"\d+")
 _INLINE_BULLET = re.compile(r"\s[•▪●■◦]\s+")
-_SPACES = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 _FOOTNOTE = re.compile(r"(?<=[a-z]{3})\d{1,2}\b")  # "Feasibility measures7": a PDF's note mark
 
 
@@ -286,4 +285,4 @@ def _piece(text: str, n: int, a: int, b: int) -> Piece:
     lines read as one (a list under it keeps its lines)."""
     item = _clean(text[a:b])
     start = a + text[a:b].find(item) if item else a
-    return Piece(_SPACES.sub(" ", unwrapped(item)), n, start, start + len(item))
+    return Piece(one_spaced(unwrapped(item)), n, start, start + len(item))
