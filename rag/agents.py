@@ -13,10 +13,10 @@ phrase of a pronoun, of more than ``MAX_WORDS`` words or holding a word of the q
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 from rag.roles import offsets
+from rag.sentences import stem
 
 MAX_WORDS = 6
 _AUX = frozenset("be is are was were am been being do does did done have has had having "
@@ -26,17 +26,6 @@ _FINITE = frozenset({"VBZ", "VBP", "VBD"})
 _NOUN = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _PHRASE = frozenset({"JJ", "NN", "NNS", "NNP", "NNPS", "POS"})
 _BETWEEN = frozenset({"MD", "RB"})  # "the finance director must approve", "... also approves"
-
-
-@functools.cache
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower())
 
 
 def asked_action(tagged: Sequence[tuple[str, str]]) -> frozenset[str]:

@@ -178,3 +178,18 @@ def content_words(text: str) -> frozenset[str]:
 WANTS_NUMBER = re.compile(
     r"\b(?:how (?:many|much|long|old|far|large|big|high|often)|what (?:year|date|percentage|"
     r"percent|number|proportion|share|rate)|when|which year|in what year)\b", re.IGNORECASE)
+
+
+@functools.cache
+def _stemmer() -> object:
+    import Stemmer  # PyStemmer: the Snowball English stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a word, lower case, without the dots, quotes and
+    hyphens round it: "approved" and "approval" read as "approv", "location" and "located" as
+    "locat", "caching" and "cache" as "cach"."""
+    return _stemmer().stemWord(word.lower().strip(".'’-"))  # type: ignore[attr-defined]

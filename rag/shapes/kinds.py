@@ -66,7 +66,7 @@ _TREND = [
 ]
 _FACTOID_HOW = re.compile(r"^how\s+(?:many|much|long|old|far|often|big|large|tall|high|deep|"
                           r"wide|heavy|fast|soon|late|early|frequently|severe)\b", re.I)
-_SIDE_END = r"(?=\s*(?:[?.!,;:]|\bin\s+terms\s+of\b|\bwhen\s+it\s+comes\b|$))"
+_SIDE_END = r"(?=\s*(?:[?.!,;:](?:\s|$)|\bin\s+terms\s+of\b|\bwhen\s+it\s+comes\b|$))"
 _COMPARE = [
     re.compile(rf"\bdifferen(?:ce|ces|t|tiate)\b.*?\bbetween\s+(?:the\s+)?(?P<x>.+?)\s+and\s+"
                rf"(?:the\s+)?(?P<y>.+?){_SIDE_END}", re.I),
@@ -83,6 +83,8 @@ _COMPARE = [
 # "the rhomboid flap versus deep suturing pilonidal sinus trial" names a study, not two sides
 _NAMED_STUDY = re.compile(r"\b(?:trial|study|studies|protocol|experiment|cohort|registry)s?$",
                           re.I)
+_IDENTIFIER = re.compile(r"[._()/]|\w\d")  # a word of code: "semver.clean", "load_dotenv"
+_QUOTED = re.compile(r"""^['"`‘“](?P<q>[^'"`’”]+)['"`’”]""")
 _VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
 _HOW_DO_I = re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall)\s+"
                        r"(?:i|we|you|one)\b", re.I)
@@ -193,14 +195,15 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
 def predicates(tagged: list[tuple[str, str]]) -> frozenset[str]:
     """The stems of the verbs of the question's main clause, not its auxiliaries or modals:
     read up to its first subordinate clause ("... when I edit it while it is running"), and
-    no word of a hyphenated name ("python-dotenv", which the tagger may call a verb)."""
+    no word of a hyphenated name ("python-dotenv", which the tagger may call a verb) nor a
+    code identifier ("semver.clean", "load_dotenv")."""
     out = set()
     for i, (w, tag) in enumerate(tagged):
         if i > 0 and (tag == "WRB" or w.lower() in _SUBORDINATORS):
             break
         hyphened = any(0 <= j < len(tagged) and tagged[j][1] == "HYPH" for j in (i - 1, i + 1))
         if tag.startswith("VB") and not hyphened and len(w) > 2 \
-                and w.lower() not in _AUX_WORDS:
+                and w.lower() not in _AUX_WORDS and not _IDENTIFIER.search(w):
             out.add(stem(w))
     return frozenset(out)
 
@@ -210,13 +213,21 @@ def comparison_sides(question: str) -> tuple[str, str] | None:
     for pattern in _COMPARE:
         m = pattern.search(question)
         if m:
-            x = _VS_LEAD.sub("", m.group("x").strip(" ,'\"")).strip()
-            y = m.group("y").strip(" ,'\"?")
+            x = _quoted(_VS_LEAD.sub("", m.group("x").strip(" ,")).strip())
+            y = _quoted(m.group("y").strip(" ,?"))
             if _NAMED_STUDY.search(y) and re.search(r"\b(?:vs\.?|versus)\b", m.group(0), re.I):
                 continue
             if x and y and x.lower() != y.lower():
                 return x, y
     return None
+
+
+def _quoted(side: str) -> str:
+    """A side the question quotes is the quoted words ("'still reachable' in a leak report" ->
+    "still reachable", "`load_dotenv`" -> "load_dotenv"); else the side without quotes round
+    it."""
+    m = _QUOTED.match(side)
+    return m.group("q").strip() if m else side.strip(" '\"`")
 
 
 def asked_count(question: str) -> int | None:

@@ -1,6 +1,7 @@
 """What the shapes read in a passage: its lines, its sections (Markdown headings), the list
 blocks inside a section (numbered or bulleted lines, command lines of a code block), and the
-question's key terms, lightly stemmed, to tell which section or sentence speaks of them.
+question's key terms, Snowball-stemmed (rag.sentences.stem), to tell which section or sentence
+speaks of them.
 
 All offsets index the passage text (``text[start:end]``)."""
 
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rag.sentences import content_words
+from rag.sentences import content_words, stem
 from rag.types import Passage
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
@@ -20,7 +21,11 @@ _NUMBERED = re.compile(r"^\s*(?:step\s*)?\(?(\d{1,2})\s*[.):]\s+(?=\S)", re.I)
 # glyphs ("▪", "◦", "", and a second level's "o" before a capitalised item).
 _BULLET = re.compile(r"^\s*(?:[-*•+–▪◦●○■□➢►✓\uf0a7\uf0b7\uf0d8]|o(?=\s+[A-Z]))\s+(?=\S)")
 _TITLE_WORD = re.compile(r"\w+")
-_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_DIRECTIVE_OPENING = re.compile(r"^(?:```|~~~)\s*\{[^}\n]*\}[^\n]*?\s+")
+PROSE_LETTERS = 0.45  # the share of letters below which a sentence is code (see prose)
+# A fence, also one opening a list item's code ("- ```" then the item's command lines): read
+# as no fence, its closing "  ```" would open a code block that takes the prose after it.
+_FENCE = re.compile(r"^\s*(?:(?:[-*+]|\d{1,3}[.)])\s+)?(?:```|~~~)")
 # A MyST/Sphinx directive ("```{note}", "```{versionadded} 6.0"): prose, not commands.
 _DIRECTIVE = re.compile(r"^\s*(?:```|~~~)\s*\{")
 _UNDERLINE = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
@@ -43,7 +48,6 @@ _GENERIC = frozenset(
     "allowed allow permitted required ok okay anyone everyone someone one there here my me mine "
     "myself yourself ourselves do does did done kind kinds sort sorts types still anymore "
     "currently".split())
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly")
 
 
 @dataclass(frozen=True)
@@ -295,28 +299,48 @@ def _close(out: list[Block], block: Block | None) -> None:
         out.append(block)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def stem(word: str) -> str:
-    """A light stem: "resetting" and "resets" read as "reset", "become" and "becomes" as
-    "becom"."""
-    word = word.lower().strip(".'’-")
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    else:  # "become" reads as "becomes" does ("becom"), "rate" as "rates"
-        if word.endswith("e") and len(word) >= 4:
-            word = word[:-1]
-    return word[:-1] if len(word) > 3 and word[-1] == word[-2] else word
-
-
 def terms(text: str, generic: Iterable[str] = _GENERIC) -> frozenset[str]:
     """The stemmed content words of ``text``, without the words that only say what shape a
     question wants ("steps", "difference", "explain")."""
     drop = frozenset(generic)
     return frozenset(stem(w) for w in content_words(text) if w not in drop and len(w) > 1)
+
+
+@functools.lru_cache(maxsize=256)
+def code_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where ``text``'s fenced code blocks stand (fences included); a MyST directive's fence
+    ("```{note}") holds prose and is none."""
+    all_lines = lines(text)
+    directives = _directive_fences(all_lines)
+    out, opened = [], -1
+    for i, ln in enumerate(all_lines):
+        if i in directives or not _FENCE.match(ln.text):
+            continue
+        if opened < 0:
+            opened = ln.start
+        else:
+            out.append((opened, ln.end))
+            opened = -1
+    if opened >= 0:
+        out.append((opened, len(text)))
+    return tuple(out)
+
+
+def in_code(text: str, at: int) -> bool:
+    """Whether offset ``at`` of ``text`` lies in a fenced code block."""
+    return any(a <= at < b for a, b in code_spans(text))
+
+
+def prose(text: str) -> bool:
+    """Whether a sentence is prose that can say something: not a Markdown heading ("#### Tilde
+    Ranges `~1.2.3`") or a fence, and at least ``PROSE_LETTERS`` of its
+    characters (spaces aside) letters, which a line of code is not ("semver.clean(' =v1.2.3 ')
+    // '1.2.3'": 0.36; "pip's caching is disabled by passing `--no-cache-dir`": 0.88)."""
+    stripped = _DIRECTIVE_OPENING.sub("", text.lstrip())  # "```{note} As mentioned ...": prose
+    if stripped.startswith(("#", "```", "~~~")):
+        return False
+    chars = [c for c in stripped if not c.isspace()]
+    return bool(chars) and sum(c.isalpha() for c in chars) >= PROSE_LETTERS * len(chars)
 
 
 def coverage(wanted: frozenset[str], text: str) -> float:

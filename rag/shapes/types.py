@@ -11,7 +11,7 @@ from rag.generators.extractive import ScoredSentence, find_trimmed
 from rag.question_typing import Entity
 from rag.sentences import reflowed, split_sentences
 from rag.shapes.kinds import QuestionKind
-from rag.shapes.text import terms, unwrapped
+from rag.shapes.text import in_code, prose, terms, unwrapped
 from rag.types import Passage, Refusal
 
 # A fence opening a block, read into the sentence after it: "```{note} As mentioned ..."
@@ -85,6 +85,15 @@ class ShapeInput:
         text = reflowed(self.passages[n - 1].text)  # as it was split: same offsets
         at = find_trimmed(text, sentence.text)
         return (at, at + len(sentence.text)) if at >= 0 else (-1, -1)
+
+    def said(self, sentence: ScoredSentence) -> bool:
+        """Whether the sentence is prose of its page that can say something: no heading, no
+        line of code (rag.shapes.text.prose) and not inside a fenced code block (a grammar's
+        "range-set ::= range ( logical-or range ) *")."""
+        if not prose(sentence.text):
+            return False
+        a, _ = self.where(sentence)
+        return a < 0 or not in_code(self.passages[sentence.passage - 1].text, a)
 
     def piece(self, sentence: ScoredSentence, label: str = "", value: str = "") -> Piece | None:
         """The sentence as a piece, the whole sentence when a line break cut it (a paragraph

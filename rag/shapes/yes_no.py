@@ -50,8 +50,10 @@ _REACH = 3  # words between the verb and its modal ("cannot be deleted", "can ea
 _AFTER = 8  # words after the verb, in its clause, that may give the verdict ("is not permitted")
 _CLAUSE = re.compile(r"[,;:.()|\[\]]|\s[-–—]\s")
 _WORD = re.compile(r"[a-z][a-z'’]*")
+# ... and "do"/"does": "This does not work for ranges" decides "Does clean() work on a range?"
 _MODALS = frozenset("can cannot can't can’t could couldn't may might must mustn't should "
-                    "shouldn't will won't only allowed permitted able unable".split())
+                    "shouldn't will won't only allowed permitted able unable does doesn't "
+                    "doesn’t do don't don’t did didn't didn’t".split())
 _VERDICTS = frozenset("refused rejected forbidden prohibited disallowed blocked disabled "
                       "allowed permitted supported unsupported possible impossible".split())
 _NEGATION = re.compile(r"\b(?:no|not|never|cannot|none|neither|nor|nobody|nothing|prohibited|"
@@ -113,7 +115,8 @@ def build(inp: ShapeInput) -> Shaped | None:
             return shaped
     wanted = terms(inp.question)
     # an FAQ's question restated ("Is (some part of) XZ Utils patented?") decides nothing
-    pool = [s for s in inp.sentences if not asks(s.text)][:CANDIDATES]
+    # ... nor does a heading or a line of code ("semver.clean(' =v1.2.3 ') // '1.2.3'")
+    pool = [s for s in inp.sentences if not asks(s.text) and inp.said(s)][:CANDIDATES]
     if not pool:
         return None
     ended = _ended(inp.question, pool, wanted)
@@ -125,7 +128,7 @@ def build(inp: ShapeInput) -> Shaped | None:
         best, says = decided
         said = _polar(says, inp.kind.negative, _UNIVERSAL.search(inp.question) is not None)
     else:
-        read = next((s for s in inp.sentences if inp.read is not None
+        read = next((s for s in inp.sentences if inp.read is not None and inp.said(s)
                      and s.passage == inp.read[0] and inp.where(s)[0] == inp.read[1]), None)
         best = max(pool + ([read] if read is not None else []),
                    key=lambda s: (coverage(wanted, s.text), s is read, s.score))
@@ -162,7 +165,7 @@ def deciding(inp: ShapeInput, wanted: frozenset[str]) -> tuple[ScoredSentence, s
         return None
     found = []
     for rank, s in enumerate(inp.sentences[:DECIDERS]):
-        if asks(s.text):
+        if asks(s.text) or not inp.said(s):
             continue
         held = coverage(wanted, s.text)
         if held >= DECIDING_COVERAGE and (said := says_whether(verbs, s.text)) is not None:

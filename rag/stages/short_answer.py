@@ -79,6 +79,10 @@ _NAME_KINDS = frozenset({"person", "organisation", "place", "facility", "name"})
 _ROLE_WORDS = NOUN_KINDS["person"] - {"lady", "lord"}
 _HOLDER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART",
                             "PRODUCT", "EVENT"})
+# A "who" question's person the recogniser took for another kind of name is taken for an
+# organisation ("Alf Normann Hansen ( SV )"), hardly for a place, a building, an event or a
+# work: "London", "Finnmark county" answer no "who edited ..." question.
+_OTHER_LABELS: dict[str, frozenset[str]] = {"person": frozenset({"ORG"})}
 
 
 class ShortAnswer(SideFinder, AgentFinder):
@@ -420,8 +424,8 @@ def _candidates(entities: Sequence[Entity], tokens: Sequence[str], answer_type: 
         # The recogniser often takes one kind of name for another ("Patrice Louvet" an
         # organisation, "Lazio" a person, "Nijmegen" an organisation): in the sentence read
         # first, a name of another label answers before a next sentence's one does.
-        candidates = [e for e in entities if e.label in _HOLDER_LABELS and e.label != "NORP"
-                      and not _named_in(e, question)]
+        others = _OTHER_LABELS.get(answer_type.kind, _HOLDER_LABELS - {"NORP"})
+        candidates = [e for e in entities if e.label in others and not _named_in(e, question)]
         labels = labels + tuple(sorted({e.label for e in candidates} - set(labels)))
     if answer_type.kind in FIGURE_KINDS:
         candidates = [e for e in candidates if not _a_year(e, tokens)]

@@ -430,3 +430,40 @@ def test_the_best_sentence_says_how_when_it_holds_more_of_the_question_than_a_li
                                         [ScoredSentence(said, 1, 0, 0.8, 0.5)]))
     assert shaped is not None and any("CARGO_HOME" in p.text for p in shaped.pieces)
     assert not any(p.text == ".crates.toml" for p in shaped.pieces)
+
+
+IN_ITEM = """## Environment Variables
+
+Options can be set with environment variables.
+
+- `PIP_DEFAULT_TIMEOUT=60` is the same as `--default-timeout=60`
+- ```
+  PIP_FIND_LINKS="http://mirror1.example.com"
+  ```
+
+  is the same as
+
+  ```
+  --find-links=http://mirror1.example.com
+  ```
+
+```{note}
+Variables set to an empty string are not treated as false.
+```
+
+## Precedence / Override order
+
+Command line options override environment variables, which override the
+values in a configuration file.
+"""
+
+
+def test_a_fence_opening_a_list_item_keeps_the_fences_paired():
+    """pip's "- ```" (a list item's code): read as no fence, its closing "  ```" opened a code
+    block that took the next section's heading and prose as commands (help_docs)."""
+    assert [s.heading for s in sections(IN_ITEM)] == ["Environment Variables",
+                                                      "Precedence / Override order"]
+    code = [[IN_ITEM[a:z] for a, z in b.items] for b in blocks(IN_ITEM) if b.kind == "code"]
+    assert code == [['PIP_FIND_LINKS="http://mirror1.example.com"'],
+                    ["--find-links=http://mirror1.example.com"]]
+

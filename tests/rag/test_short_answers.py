@@ -142,3 +142,22 @@ def test_a_duration_is_a_span_of_time_and_a_figure_keeps_its_range(nlp):
     text = "The agency counted between 1,250 and 1,750 deaths in the cluster."
     (start, end), _ = picker._pick(text, typed, words)
     assert text[start:end] in ("1,250 and 1,750", "between 1,250 and 1,750")
+
+
+def test_a_who_question_takes_no_place_for_its_person(nlp):
+    # "Who had edited British Vogue ...?" over a sentence naming no person: the small model's
+    # "London" (a place) answered it. A person the recogniser takes for an organisation still
+    # answers ("Patrice Louvet" tagged ORG); a place, a building or an event does not.
+    picker, typed, words = _picker(nlp, "Who had edited British Vogue from 1916 to 1922?")
+    assert typed.kind == "person"
+    placed = "British Vogue is a British fashion magazine published based in London since 1916."
+    assert [e.label for e in nlp.entities(placed)[0] if e.text == "London"] == ["GPE"]
+    assert picker._pick(placed, typed, words) is None
+    from rag.question_typing import Entity
+    from rag.stages.short_answer import _candidates
+
+    tokens = ["Louvet", "led", "it", "from", "Paris"]
+    louvet = Entity("Louvet", "ORG", 0, 6, 0, 1)
+    paris = Entity("Paris", "GPE", 22, 27, 4, 5)
+    candidates, _ = _candidates([louvet, paris], tokens, typed, words)
+    assert candidates == [louvet]

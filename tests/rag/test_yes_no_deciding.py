@@ -40,6 +40,9 @@ def _input(nlp: Nlp, question: str, texts: list[str]) -> ShapeInput:
     ("Can I delete the default collection?", {"delet"}),
     ("Does the app support dark mode?", {"support"}),
     ("Is it possible to export my data to CSV?", {"export"}),
+    # a code identifier the tagger calls a verb is none ("semver.clean", "load_dotenv")
+    ("Does semver.clean() work on a range?", set()),
+    ("Can load_dotenv read a file?", {"read"}),
     # a hyphenated name is no verb, nor is a subordinate clause's ("edit", "running")
     ("Can python-dotenv reload the .env file automatically when I edit it while the app is "
      "running?", set()),
@@ -130,3 +133,19 @@ def test_a_fence_read_into_the_deciding_sentence_is_not_quoted(nlp):
     question = "Can my .netrc password contain non-ASCII characters?"
     shaped = yes_no.build(_input(nlp, question, [note]))
     assert shaped is not None and shaped.pieces[0].text.startswith("As mentioned"), shaped
+
+
+def test_a_line_of_code_or_a_heading_decides_nothing_and_does_not_is_a_verdict(nlp):
+    """semver's README: the best scored "sentence" was a run of example calls, read as a "yes";
+    a heading or a grammar in a code fence says nothing either. "This does not work for
+    ranges" answers "Does cleaning work on a range?": "does" stands for a modal."""
+    code = ("semver.clean(' =v1.2.3 ') // '1.2.3'\nsemver.satisfies('1.2.3', '1.x || >=2.5.0') "
+            "// true")
+    heading = "#### Cleaning ranges `~1.0.0` `^1.2`"
+    fenced = "```bnf\nrange-set ::= range ( logical-or range ) * cleaning\n```"
+    says = "This does not work for ranges and cleaning."
+    question = "Does cleaning work on a range?"
+    shaped = yes_no.build(_input(nlp, question, [code, heading, fenced, says]))
+    assert shaped is not None and shaped.verdict == "no"
+    assert shaped.text == f"No. {says} [1]"
+    assert yes_no.says_whether(frozenset({"work"}), "It does work on ranges.") == "yes"
