@@ -263,8 +263,8 @@ def table_figure(question: str, passages: Sequence[Passage]) -> bool:
 
 
 # A figure and the (up to three) words after it, in its clause (a PDF's line may break in it).
-_FIGURE_WORDS = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)"
-                           r"((?:(?:[ \t]+\n?|\n)[ \t]*[^\W\d_][\w-]*){1,3})")
+_FIGURE_WORDS = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)"  # "8GB": a unit may touch it
+                           r"((?:(?:[ \t]*\n?|\n)[ \t]*[^\W\d_][\w-]*){1,3})")
 _BARE_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 
 

@@ -230,14 +230,40 @@ def _plausible(entity: Any) -> bool:
     return any(t.like_num or t.text in ("$", "%") or t.is_currency for t in entity)
 
 
+_BYTES = ("bytes", "kb", "kib", "mb", "mib", "gb", "gib", "tb", "tib", "pb", "kilobytes",
+          "megabytes", "gigabytes", "terabytes")
+_LENGTH = ("meters", "km", "kilometers", "cm", "mm", "miles", "feet", "ft", "inches", "yards")
+_MASS = ("kg", "kilograms", "grams", "g", "tonnes", "tons", "pounds", "lbs", "ounces", "oz")
+# What a quantity question may ask about instead of naming its unit, and that quantity's units.
+MEASURED_IN: dict[str, tuple[str, ...]] = {
+    **{w: _BYTES for w in ("memory", "ram", "disk", "space", "storage", "size", "cache",
+                           "bandwidth", "heap", "swap")},
+    **{w: _LENGTH for w in ("distance", "length", "height", "width", "depth", "altitude",
+                            "elevation")},
+    **{w: _MASS for w in ("weight", "mass", "load", "payload")},
+    "area": ("km2", "hectares", "acres", "square"), "volume": ("liters", "gallons", "cubic"),
+    "speed": ("mph", "km/h", "knots"), "power": ("watts", "kw", "mw", "gw", "horsepower", "hp"),
+    "energy": ("joules", "kwh", "mwh", "gwh", "calories"), "temperature": ("degrees", "°c", "°f"),
+}
+
+
 def _unit(word: str) -> str:
     word = word.lower().replace("metre", "meter").replace("litre", "liter")
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
 def same_unit(token: str, focus: str) -> bool:
-    """"tonnes" for "tons", "kilometers" for "kilometres"; "million" is not "miles"."""
-    a, b = sorted((_unit(token), _unit(focus)), key=len)
+    """"tonnes" for "tons", "kilometers" for "kilometres"; "million" is not "miles". A focus
+    naming what is measured, not its unit ("How much memory ...", "how much disk space"), takes
+    that quantity's units (``MEASURED_IN``): "8GB of RAM" answers "how much memory"."""
+    if _same(token, focus):
+        return True
+    units = MEASURED_IN.get(_unit(focus), ())
+    return any(_same(token, u) for u in units)
+
+
+def _same(token: str, unit: str) -> bool:
+    a, b = sorted((_unit(token), _unit(unit)), key=len)
     return len(a) >= 2 and b.startswith(a) and (a == b or len(a) >= 3)
 
 

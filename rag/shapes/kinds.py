@@ -84,6 +84,10 @@ _COMPARE = [
 _NAMED_STUDY = re.compile(r"\b(?:trial|study|studies|protocol|experiment|cohort|registry)s?$",
                           re.I)
 _IDENTIFIER = re.compile(r"[._()/]|\w\d")  # a word of code: "semver.clean", "load_dotenv"
+# A question after a clause of context: its separator, then a question word opening the rest.
+_ASKED_LAST = re.compile(r"(?:[;:.!?]|\s[-–—]|,\s+(?:so|but|and))\s+((?:how|what|which|why|"
+                         r"when|where|who|can|could|should|is|are|do|does)\b[^;:!?]*\??)$",
+                         re.I)
 _QUOTED = re.compile(r"""^['"`‘“](?P<q>[^'"`’”]+)['"`’”]""")
 _VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
 _HOW_DO_I = re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall)\s+"
@@ -168,13 +172,14 @@ class QuestionKind:
 def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     """The kind of ``question`` given its (word, tag) pairs (``Nlp.tag``)."""
     asked = _LEAD.sub("", " ".join(question.split())).strip()
-    q = _LEAD.sub("", " ".join(plain_request(question).split())).strip()
+    whole = _LEAD.sub("", " ".join(plain_request(question).split())).strip()
+    q = _LEAD.sub("", " ".join(plain_request(asked_clause(question)).split())).strip()
     # "How do I change my password?" asks how to, not how something changed over time.
     if any(p.search(q) for p in _TREND) and not _HOW_DO_I.match(q):
         return QuestionKind("trend")
     if _FACTOID_HOW.search(q):
         return QuestionKind("factoid")
-    sides = comparison_sides(q)
+    sides = comparison_sides(whole)  # "Basic vs Pro: which one includes support?"
     if sides is not None:
         return QuestionKind("comparison", sides=sides)
     if any(p.search(q) for p in _CHANGES):
@@ -190,6 +195,15 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
     if _is_list(q, typed, tagged) or _LIST[0].search(asked):  # "Name the members of ..."
         return QuestionKind("list", count=asked_count(q), head=list_head(tagged))
     return QuestionKind("factoid")
+
+
+def asked_clause(question: str) -> str:
+    """The question a staff member asks after saying what they are doing: "I have written
+    binding.gyp for my addon; how do I compile it?" -> "how do I compile it?", "My build
+    stopped with errors after a pull. How do I fix it?" -> "How do I fix it?"; the question
+    itself when nothing comes before its question word."""
+    m = _ASKED_LAST.search(" ".join(question.split()))
+    return m.group(1) if m else question
 
 
 def predicates(tagged: list[tuple[str, str]]) -> frozenset[str]:

@@ -1,8 +1,11 @@
 """Procedure ("how do I ...", "what are the steps to ..."): the steps in order from one section,
 keeping the document's list structure: its numbered or bulleted lines, or the command lines of
 a code block; a section without a list but a reference table's row that speaks of the
-question (``| rag releases rollback [ID] | ... |``) gives that row; else the section's
-sentences in order. Each step is cited.
+question (``| rag releases rollback [ID] | ... |``) gives that row; a README's walk-through
+(code blocks of one command, each introduced by its own text: "first go to its root
+directory:" ``cd ...``, "Use `configure` for that:" ``node-gyp configure``) gives each
+introduction and its command, in order; else the section's sentences in order. Each step is
+cited.
 
 The section is the best passage's: among the sections of the first passages that hold a list of
 at least two steps, the one whose heading, introducing line and steps hold most of the
@@ -22,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.sentences import asks, split_sentences
+from rag.shapes.commands import per_subsection, walked, walkthrough
 from rag.shapes.text import (Block, Section, blocks, coverage, is_reference, joined_coverage,
                              sections, unwrapped)
 from rag.shapes.types import Piece, ShapeInput, Shaped, cite
@@ -37,6 +41,7 @@ HELD = 5  # the best scored sentences an item of a reference list is also kept f
 INTRODUCED = 2  # the best scored sentences whose introducing a list answers for the gate
 OTHER_WAYS = 2  # the most items other reference lists add (the command beside the HTTP route)
 _WORDY = re.compile(r"[^\W_]")
+_LISTED = re.compile(r"^\s*(?:[-*+•]\s|\d{1,2}[.)]\s|\|)")  # a list item's or a table row's line
 _MD_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
@@ -133,10 +138,15 @@ def build(inp: ShapeInput) -> Shaped | None:
         if is_reference(text, found.block):  # the rows asked: each says how, whole
             return _reference(inp, pieces)
         if len(pieces) == 1 and found.block.intro is not None:
+            walk = walkthrough(text, found.passage, found.section, found.block)
+            if len(walk) > 1:  # "first go to its root directory: cd ...", "Use configure ..."
+                return walked(walk, found.passage)
             return _introduced(text, found.passage, found.block.intro, pieces[0])
     elif (row := _table_row(inp)) is not None:
         # A reference table's row says how (a command, a route): it is the answer, whole.
         return _reference(inp, [row])
+    elif (platforms := per_subsection(inp)) is not None:
+        return platforms  # the section says what; its subsections' commands say how, each
     else:
         pieces = _sentences(inp)
     if len(pieces) < MIN_STEPS:
@@ -156,7 +166,14 @@ def _outscored(inp: ShapeInput, found: Found) -> bool:
     best = inp.sentences[0]
     at = inp.where(best, found.passage)[0]
     if found.section.start <= at < found.section.end:
-        return False
+        # in the list's section but in its prose after the list: the sentence says how when it
+        # holds as much of the question as the list and it together ("If the coordinator
+        # itself dies, rerun ...", after the list of what makes a dead worker harmless)
+        text = inp.passages[found.passage - 1].text
+        line = text[text.rfind("\n", 0, at) + 1:at + 1]
+        last = found.block.items[-1][1] if found.block.items else at
+        return at >= last and not _LISTED.match(line) and \
+            coverage(inp.asked, best.text) >= found.whole - 1e-9
     return coverage(inp.asked, best.text) > found.whole + 1e-9
 
 

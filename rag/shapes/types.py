@@ -49,6 +49,7 @@ class Shaped:
     # changes without pieces: why ("versions": the document in one version; "unchanged": its
     # versions state nothing different about the part asked of), said by the refusal
     refusal: Refusal | None = None
+    grown: bool = False  # the pieces index ShapeInput.grown's passages, not .passages
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class ShapeInput:
     # Pairs (n, m): passage m is another version of passage n (``Passage.versions``, put among
     # the passages by the stage for a changes question: rag.shapes.changes); best ranked first.
     versions: tuple[tuple[int, int], ...] = ()
+    # The passages grown further, to their last section's subsections (a procedure's "###
+    # Unix/macOS" commands under the section saying what they do: rag.shapes.commands); each
+    # starts where its passage does. Empty: not given.
+    grown: Sequence[Passage] = ()
 
     @property
     def asked(self) -> frozenset[str]:

@@ -23,6 +23,7 @@ from rag.pages import page_of
 from rag.question_typing import Nlp
 from rag import time_scope
 from rag.shapes import changes, listing, procedure, trend, trend_rows, versions
+from rag.shapes.commands import subsections_end
 from rag.shapes.text import section_at, terms
 from rag.span_locator import SpanLocator
 from rag.stages.state import AnswerState
@@ -153,6 +154,9 @@ class Shape:
                 # A chunk may cut a section's list or table: its steps (its items) are read from
                 # the whole section, and the passages they come from are cited whole.
                 inp = replace(inp, passages=[self._widened(p) for p in state.passages])
+                if kind.kind == "procedure":
+                    inp = replace(inp, grown=[self._widened(p, subsections=True)
+                                              for p in state.passages])
             if kind.kind == "changes":
                 inp = self._versions(state, inp)
                 if not inp.versions:  # one version of the document: nothing to compare
@@ -167,8 +171,9 @@ class Shape:
                 inp = self._versions(state, inp)
                 shaped = changes.build(inp, strict=True) or shaped
             if shaped is not None and (kind.kind in WIDENED or shaped.kind == "changes"):
+                read = inp.grown if shaped.grown else inp.passages
                 for n in {p.passage for p in shaped.pieces}:
-                    state.passages[n - 1] = inp.passages[n - 1]
+                    state.passages[n - 1] = read[n - 1]
         state.shaped = shaped or shapes.Shaped(kind.kind)
         state.shaped.pieces = [self._cite(state, p) for p in state.shaped.pieces]
         if state.shaped.lead is not None:
@@ -181,19 +186,22 @@ class Shape:
         state.passages[:], inp = with_versions(state.passages, inp, self._locator)
         return inp
 
-    def _widened(self, passage: Passage) -> Passage:
+    def _widened(self, passage: Passage, subsections: bool = False) -> Passage:
         """The passage grown to the whole sections it starts and ends in (at most WIDEN
-        characters more on each side, whole lines), read from its cleaned document."""
+        characters more on each side, whole lines), read from its cleaned document; with
+        ``subsections``, the last one with its subsections (a procedure's "### Unix/macOS" and
+        "### Windows" commands under the section saying what they do)."""
         found = self._locator.in_document(passage)
         if found is None:
             return passage
         clean, base = found
         doc, end = clean.text, base + len(passage.text)
         first, last = section_at(doc, base), section_at(doc, max(base, end - 1))
-        a, b = max(first.start, base - WIDEN), min(last.end, end + WIDEN)
+        last_end = subsections_end(doc, max(base, end - 1)) if subsections else last.end
+        a, b = max(first.start, base - WIDEN), min(last_end, end + WIDEN)
         if a > first.start:
             a = doc.find("\n", a) + 1 or base
-        if b < last.end:
+        if b < last_end:
             b = doc.rfind("\n", 0, b)
         a, b = min(a, base), max(b, end)
         b = max(end, a + len(doc[a:b].rstrip()))

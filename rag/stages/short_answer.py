@@ -72,6 +72,7 @@ _DATING = frozenset("fy fiscal year years in since until by from through during 
                     "early late mid before after circa".split())
 _RANGE_REST = re.compile(r"\s*(?:to|-|–|—|(?P<and>and))\s*[$€£]?\d[\d,.]*\d?"
                          r"(?:\s*(?:%|percent|per cent|thousand|million|billion|trillion)\b)?")
+_UNIT_AFTER = re.compile(r" ?([A-Za-z°][\w/°]*)")  # the word right after a figure: "8GB", "8 GB"
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 _NAME_KINDS = frozenset({"person", "organisation", "place", "facility", "name"})
 # Labels of a name that may head a line of holders and their years (see ShortAnswer._holder).
@@ -386,7 +387,7 @@ class ShortAnswer(SideFinder, AgentFinder):
         best = min(candidates, key=rank)
         start, end = _trim(best, text)
         if answer_type.kind in FIGURE_KINDS:
-            end = _range_end(text, start, end)
+            end = _figure_end(text, start, end, answer_type)
         if best.label in _HOLDER_LABELS and text[end - 2:end] in ("'s", "’s"):
             end -= 2  # "Nelson Rockefeller's": the name without its possessive
         if answer_type.kind == "place":
@@ -449,6 +450,16 @@ def _uncounted(e: Entity, tokens: Sequence[str], answer_type: AnswerType) -> int
             if not t[:1].isalpha() or t in ("and", "or"):
                 break  # the noun phrase after the figure ends
     return 1
+
+
+def _figure_end(text: str, start: int, end: int, answer_type: AnswerType) -> int:
+    """The end of a figure's span: the range it opens (:func:`_range_end`), and for a quantity
+    the unit right after it that the recogniser left out ("8GB" of "at least 8GB")."""
+    end = _range_end(text, start, end)
+    if answer_type.kind == "quantity" and answer_type.focus and \
+            (m := _UNIT_AFTER.match(text, end)) and same_unit(m.group(1), answer_type.focus):
+        end = m.end()
+    return end
 
 
 def _range_end(text: str, start: int, end: int) -> int:

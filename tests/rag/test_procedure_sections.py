@@ -467,3 +467,56 @@ def test_a_fence_opening_a_list_item_keeps_the_fences_paired():
     assert code == [['PIP_FIND_LINKS="http://mirror1.example.com"'],
                     ["--find-links=http://mirror1.example.com"]]
 
+
+
+WALK = """## How to Use
+
+To compile your native addon first go to its root directory:
+
+``` bash
+cd my_node_addon
+```
+
+The next step is to generate the appropriate project build files for the current
+platform. Use `configure` for that:
+
+``` bash
+node-gyp configure
+```
+
+Now you will have a `Makefile` in the `build/` directory. Next, invoke the `build` command:
+
+``` bash
+node-gyp build
+```
+
+## The binding.gyp file
+
+A `binding.gyp` file describes the configuration to build your module:
+
+``` python
+{ "targets": [] }
+```
+"""
+
+
+def test_a_walk_through_of_introduced_commands_gives_each_step_with_its_command():
+    """node-gyp's README says how in three code blocks of one command, each introduced by its
+    own text: the answer was the first introduction and ``cd`` alone; now each step, in order,
+    up to the section's end (the next section's block is another matter)."""
+    passage = Passage("c0", "README.md", "node-gyp", WALK, 0, len(WALK), 0.5)
+    best = "To compile your native addon first go to its root directory:"
+    inp = ShapeInput("I have written binding.gyp for my addon; how do I compile it?",
+                     QuestionKind("procedure"), [passage], [ScoredSentence(best, 1, 0, 0.9, 0.5)])
+    shaped = procedure.build(inp)
+    assert shaped is not None and shaped.kind == "procedure"
+    commands = [p.text for p in shaped.pieces if not p.label]
+    assert commands == ["cd my_node_addon", "node-gyp configure", "node-gyp build"]
+    assert [p.label for p in shaped.pieces if p.label] == ["1", "2", "3"]
+    lines = shaped.text.splitlines()
+    assert lines[:2] == [f"{best} [1]", "1. cd my_node_addon [1]"]
+    assert lines[2].startswith("The next step is to generate the appropriate project build "
+                               "files for the current platform.")
+    assert lines[-1] == "3. node-gyp build [1]"
+    for piece in shaped.pieces:
+        assert WALK[piece.start:piece.end] == piece.text

@@ -104,6 +104,11 @@ def nlp() -> Nlp:
     ("Who won the cup in 2015?", "factoid"),
     ("Who is older, Alice or Bob?", "factoid"),
     ("Who owned the house from 1811 to 1827?", "factoid"),
+    # the question after a clause saying what the staff member is doing
+    ("I have written binding.gyp for my addon; how do I compile it?", "procedure"),
+    ("My build stopped with errors after a pull. How do I fix it?", "procedure"),
+    ("The export looks wrong - why does it drop the header row?", "explanation"),
+    ("In 2019, who won the cup?", "factoid"),
 ])
 def test_kinds(nlp, question, kind):
     assert question_kind(question, nlp.tag(question)).kind == kind

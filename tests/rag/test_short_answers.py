@@ -161,3 +161,21 @@ def test_a_who_question_takes_no_place_for_its_person(nlp):
     paris = Entity("Paris", "GPE", 22, 27, 4, 5)
     candidates, _ = _candidates([louvet, paris], tokens, typed, words)
     assert candidates == [louvet]
+
+
+def test_a_quantity_asked_by_what_is_measured_takes_a_figure_in_its_units(nlp):
+    # "How much memory": the focus names the measured quantity, not its unit; "8GB of RAM" is
+    # in one of memory's units (the recogniser reads "at least 8" as a bare cardinal), and the
+    # gate's test (rag.answerability.counted_in) reads it so too.
+    from rag.answerability import counted_in
+    from rag.question_typing import same_unit
+
+    picker, typed, words = _picker(
+        nlp, "How much memory do I need to compile the project with four parallel jobs?")
+    assert (typed.kind, typed.focus) == ("quantity", "memory")
+    text = "Memory: at least 8GB of RAM is typically required when compiling with 4 jobs."
+    (start, end), _ = picker._pick(text, typed, words)
+    assert text[start:end] == "8GB"
+    assert counted_in(text, typed)
+    assert same_unit("GiB", "memory") and same_unit("kilometres", "distance")
+    assert not same_unit("people", "memory") and not same_unit("million", "miles")
