@@ -1,69 +1,23 @@
 """Help pages whose "how" is commands, through the real pipeline (bundled encoder, spaCy, Chroma
 in a temp dir): a README's walk-through of introduced commands, a section whose platform
-subsections give the command (the passage is grown to them), a figure asked by what it measures ("how much memory": "8GB"). The page is written
-here, modelled on node-gyp's README and Node.js's BUILDING.md."""
+subsections give the command (the passage is grown to them), a figure asked by what it
+measures ("how much memory": "8GB"). The page is written here from the unit tests' pages,
+modelled on node-gyp's README and Node.js's BUILDING.md."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.helpers import make_settings
+from tests.rag.test_commands import PAGE
+from tests.rag.test_procedure_sections import WALK
 
 pytestmark = pytest.mark.slow
 
-README = """# addon-tool
-
-addon-tool compiles native addon modules for the runtime.
-
-## How to Use
-
-To compile your native addon first go to its root directory:
-
-``` bash
-cd my_addon
-```
-
-The next step is to generate the appropriate project build files for the current
-platform. Use `configure` for that:
-
-``` bash
-addon-tool configure
-```
-
-Now you will have a `Makefile` in the `build/` directory. Next, invoke the `build` command:
-
-``` bash
-addon-tool build
-```
-
-## Prerequisites
-
-* Memory: at least 8GB of RAM is typically required when compiling with 4 parallel jobs.
-* A C++ compiler.
-
-## Building with external core modules
-
-It is possible to specify one or more script files to be bundled in the binary as
-built-in modules when building the runtime.
-
-### Unix/macOS
-
-This command will make `/root/myModule.js` available via `require('/root/myModule')`.
-
-```bash
-./configure --link-module '/root/myModule.js'
-```
-
-### Windows
-
-```powershell
-.\\vcbuild link-module '/root/myModule.js'
-```
-
-## License
-
-MIT.
-"""
+# node-gyp's walk-through, a prerequisites list, Node.js's per-platform commands (the pages the
+# unit tests of rag.shapes.procedure and rag.shapes.commands read)
+README = (WALK + "\n## Prerequisites\n\n* Memory: at least 8GB of RAM is typically required when "
+          "compiling with 4 parallel jobs.\n* A C++ compiler.\n\n" + PAGE)
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +37,16 @@ def test_a_walk_through_of_introduced_commands(pipeline):
     assert not answer.refused and answer.shape.kind == "procedure", answer.answer
     lines = answer.answer.splitlines()
     assert lines[:2] == ["To compile your native addon first go to its root directory: [1]",
-                         "1. cd my_addon [1]"]
-    assert "2. addon-tool configure [1]" in lines and lines[-1] == "3. addon-tool build [1]"
+                         "1. cd my_node_addon [1]"]
+    assert "2. node-gyp configure [1]" in lines and lines[-1] == "3. node-gyp build [1]"
 
 
 def test_platform_subsections_give_the_commands(pipeline):
     answer = pipeline.answers.answer(
-        "How do I bundle my own script file into the binary as a built-in module?")
+        "How do I bundle my own JavaScript file into the binary as a built-in module?")
     assert not answer.refused and answer.shape.kind == "procedure", answer.answer
     lines = answer.answer.splitlines()
-    assert lines[0].startswith("It is possible to specify one or more script files")
+    assert lines[0].startswith("It is possible to specify one or more JavaScript text files")
     assert lines[1] == "- Unix/macOS: ./configure --link-module '/root/myModule.js' [1]"
     assert lines[2].startswith("- Windows: .\\vcbuild link-module")
     text = pipeline.store.document_text("README.md")
