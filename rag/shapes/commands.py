@@ -72,9 +72,11 @@ def level(text: str, section: Section) -> int:
 
 
 def per_subsection(inp: ShapeInput) -> Shaped | None:
-    """The best scored sentence's section, when its subsections each give a command (a code
-    block of at most MAX_LINES lines): that sentence, then each subsection's command lines
-    labelled by its heading; None when the section has no such subsection."""
+    """The best scored sentence's section, when it gives no list or command of its own and its
+    subsections each give a command (a code block of at most MAX_LINES lines): that sentence,
+    then each subsection's command lines labelled by its heading; None otherwise (pip's "Basic
+    HTTP authentication" gives its URL itself; its subsection's example of percent-encoding
+    is no other way of doing it)."""
     if not inp.sentences:
         return None
     best = inp.sentences[0]
@@ -89,8 +91,8 @@ def per_subsection(inp: ShapeInput) -> Shaped | None:
     secs = sections(text)
     i = max(k for k, s in enumerate(secs) if s.start <= at)
     top = level(text, secs[i])
-    if top == 0:
-        return None
+    if top == 0 or blocks(text, secs[i].start, secs[i].end):
+        return None  # a section giving a list or a command of its own says how itself
     found: list[Piece] = []
     for sub in secs[i + 1:]:
         if level(text, sub) <= top or len({p.label for p in found}) == MAX_PLATFORMS:

@@ -78,3 +78,18 @@ def test_the_subsections_are_read_in_the_grown_passages_the_list_search_does_not
                                        grown=[grown]))
     assert shaped is not None and shaped.grown
     assert [p.label for p in shaped.pieces[1:]] == ["Unix/macOS", "Windows"]
+
+
+def test_a_section_giving_its_own_command_is_not_answered_by_its_subsections():
+    """pip's "Basic HTTP authentication" gives its URL itself; its subsection's example of
+    percent-encoding special characters is no other way of doing it."""
+    page = ("## Basic HTTP authentication\n\npip supports basic HTTP-based authentication "
+            "credentials. This is done by providing the username in the URL:\n\n```\n"
+            "https://username:password@pypi.company.com/simple\n```\n\n"
+            "### Percent-encoding special characters\n\n```\n"
+            "https://user:he%2F%2Fo@pypi.company.com/simple\n```\n")
+    passage = Passage("c0", "auth.md", "Authentication", page, 0, len(page), 0.5)
+    best = "pip supports basic HTTP-based authentication credentials."
+    inp = ShapeInput("How do I install from a private index that asks for a password?",
+                     QuestionKind("procedure"), [passage], [ScoredSentence(best, 1, 0, 0.9, 0.5)])
+    assert per_subsection(inp) is None
