@@ -88,6 +88,10 @@ _IDENTIFIER = re.compile(r"[._()/]|\w\d")  # a word of code: "semver.clean", "lo
 _ASKED_LAST = re.compile(r"(?:[;:.!?]|\s[-–—]|,\s+(?:so|but|and))\s+((?:how|what|which|why|"
                          r"when|where|who|can|could|should|is|are|do|does)\b[^;:!?]*\??)$",
                          re.I)
+# "If the variable points to an old Python, will node-gyp look for another one?"
+_ASKED_AFTER_IF = re.compile(r"(?:if|when|once|after|before|while|unless)\b[^?]*?,\s+((?:will|"
+                             r"would|can|could|does|do|did|is|are|was|were|should|must|may|"
+                             r"how|what|why|which|where|who)\b[^,;:?]*\??)$", re.I)
 _QUOTED = re.compile(r"""^['"`‘“](?P<q>[^'"`’”]+)['"`’”]""")
 _VS_LEAD = re.compile(r"^(?:what(?:'s|\s+is)?|which|how|compare|comparing)\s+", re.I)
 _HOW_DO_I = re.compile(r"^how\s+(?:do|can|could|should|would|will|must|may|might|shall)\s+"
@@ -200,9 +204,11 @@ def question_kind(question: str, tagged: list[tuple[str, str]]) -> QuestionKind:
 def asked_clause(question: str) -> str:
     """The question a staff member asks after saying what they are doing: "I have written
     binding.gyp for my addon; how do I compile it?" -> "how do I compile it?", "My build
-    stopped with errors after a pull. How do I fix it?" -> "How do I fix it?"; the question
-    itself when nothing comes before its question word."""
-    m = _ASKED_LAST.search(" ".join(question.split()))
+    stopped with errors after a pull. How do I fix it?" -> "How do I fix it?", "If the
+    variable points to an old Python, will it look for another one?" -> "will it look for
+    another one?"; the question itself when nothing comes before its question word."""
+    flat = " ".join(question.split())
+    m = _ASKED_LAST.search(flat) or _ASKED_AFTER_IF.match(flat)
     return m.group(1) if m else question
 
 

@@ -109,6 +109,8 @@ def nlp() -> Nlp:
     ("My build stopped with errors after a pull. How do I fix it?", "procedure"),
     ("The export looks wrong - why does it drop the header row?", "explanation"),
     ("In 2019, who won the cup?", "factoid"),
+    ("If the variable points to an old Python, will the tool look for another one?", "yes_no"),
+    ("When the cache is full, how do I clear it?", "procedure"),
 ])
 def test_kinds(nlp, question, kind):
     assert question_kind(question, nlp.tag(question)).kind == kind
